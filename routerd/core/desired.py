@@ -1,0 +1,296 @@
+"""Desired (and observed) dataplane objects: the language between core and backends.
+
+Lowering turns the effective config into a ``DesiredState``; a backend's ``observe`` returns
+an ``Observed`` holding objects of the *same* types, so the diff (``routerd.core.plan``) is
+plain dictionary work. Every object has a ``key`` (its identity on the host) and equality
+is decided by ``satisfies(desired, observed)``, which knows the "don't care" values
+(listen port 0, MTU 0, endpoint "" ...) so a second pass with nothing to do changes nothing.
+
+Objects are frozen, slotted dataclasses: at 10,000 claims there are ~30,000 of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+Key: TypeAlias = tuple[str, ...]
+
+MAIN_TABLE = 254
+DELIVERY_METRIC = 120
+PROXY_PROTO = "routerd"
+
+
+@dataclass(frozen=True, slots=True)
+class Sysctl:
+    """A kernel parameter (``net.ipv4.conf.ens19.proxy_arp``).
+
+    ``accept`` lists observed values that already satisfy the intent (for ``rp_filter`` on
+    the tunnel, 0 and 2 are both fine: routerd only ever *loosens* it). Removing a sysctl
+    means restoring the value the backend saw before it first changed it.
+    """
+
+    name: str
+    value: str
+    accept: frozenset[str] = frozenset()
+
+    @property
+    def key(self) -> Key:
+        return ("sysctl", self.name)
+
+    def ok(self, observed: str) -> bool:
+        return observed == self.value or observed in self.accept
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """An IPv4 route routerd owns (marked with routerd's route protocol number)."""
+
+    dst: str  # CIDR, e.g. "10.40.8.31/32"
+    dev: str = ""
+    metric: int = 0
+    gateway: str = ""
+    table: int = MAIN_TABLE
+    type: str = "unicast"  # or "blackhole"
+
+    @property
+    def key(self) -> Key:
+        return ("route", str(self.table), self.dst)
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyNeighbour:
+    """A permanent proxy-ARP entry (``ip neigh add proxy ADDR dev DEV``)."""
+
+    address: str  # bare IPv4, e.g. "10.40.8.21"
+    dev: str
+
+    @property
+    def key(self) -> Key:
+        return ("pneigh", self.address, self.dev)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """An address routerd assigns (IPv4StaticAddress), e.g. the overlay address."""
+
+    dev: str
+    cidr: str  # interface form, e.g. "10.255.40.0/31"
+
+    @property
+    def key(self) -> Key:
+        return ("addr", self.dev, self.cidr)
+
+
+@dataclass(frozen=True, slots=True)
+class AbsentAddress:
+    """An address that must NOT be on any local interface (#41).
+
+    Desired form has ``present_on == ()``. The observed form lists every
+    ``(dev, cidr)`` where the address currently is; applying removes them all. Releasing a
+    claim never re-adds anything: routerd did not own the guest's assignment.
+    """
+
+    address: str  # bare IPv4
+    present_on: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> Key:
+        return ("absent", self.address)
+
+
+@dataclass(frozen=True, slots=True)
+class WgPeer:
+    public_key: str
+    allowed_ips: frozenset[str] = frozenset()  # normalized CIDRs
+    endpoint: str = ""  # "" = not configured (the peer dials in); observed: current endpoint
+    persistent_keepalive: int = 0
+    preshared_key_file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WireGuardDevice:
+    """A WireGuard interface and its peers.
+
+    ``public_key`` identifies the private key in use: the engine fills it from
+    ``private_key_file`` (generating the file when absent, D11) and backends report the
+    device's current public key, so the private key itself never crosses this boundary.
+    ``addresses`` are the CIDRs to assign (overlay addresses).
+    """
+
+    ifname: str
+    private_key_file: str = field(default="", compare=False)
+    public_key: str = ""
+    listen_port: int = 0  # 0 = kernel's choice; not compared
+    mtu: int = 0  # 0 = leave as is; not compared
+    fwmark: int = 0
+    peers: tuple[WgPeer, ...] = ()  # sorted by public_key
+
+    @property
+    def key(self) -> Key:
+        return ("wg", self.ifname)
+
+    def peer(self, public_key: str) -> WgPeer | None:
+        for p in self.peers:
+            if p.public_key == public_key:
+                return p
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class MssRule:
+    iif: str
+    oif: str
+    mss: int
+
+
+MSS_TABLE = "routerd_mss"
+
+
+@dataclass(frozen=True, slots=True)
+class MssClampTable:
+    """The ``inet routerd_mss`` table: one clamp rule per (iif, oif), both directions (D8).
+
+    The table comment carries ``routerd.owner=routerd routerd.generation=<generation>``
+    (D14); the generation records which config wrote it and is not compared.
+    """
+
+    rules: frozenset[MssRule]
+    generation: int = field(default=0, compare=False)
+
+    @property
+    def key(self) -> Key:
+        return ("nft", "inet", MSS_TABLE)
+
+    def covers(self, iif: str, oif: str) -> MssRule | None:
+        for r in self.rules:
+            if r.iif == iif and r.oif == oif:
+                return r
+        return None
+
+
+DataplaneObject: TypeAlias = (
+    Sysctl | Route | ProxyNeighbour | Address | AbsentAddress | WireGuardDevice | MssClampTable
+)
+
+KIND_NAMES = {
+    "sysctl": "sysctl",
+    "route": "route",
+    "pneigh": "proxy neighbour",
+    "addr": "address",
+    "absent": "OS address absence",
+    "wg": "WireGuard device",
+    "nft": "nftables table",
+}
+
+
+def satisfies(desired: DataplaneObject, observed: DataplaneObject) -> bool:
+    """Whether the observed object already fulfils the desired one (no change needed)."""
+    if isinstance(desired, Sysctl) and isinstance(observed, Sysctl):
+        return desired.ok(observed.value)
+    if isinstance(desired, AbsentAddress) and isinstance(observed, AbsentAddress):
+        return not observed.present_on
+    if isinstance(desired, WireGuardDevice) and isinstance(observed, WireGuardDevice):
+        return _wg_satisfies(desired, observed)
+    return desired == observed
+
+
+def _wg_satisfies(d: WireGuardDevice, o: WireGuardDevice) -> bool:
+    if d.public_key and d.public_key != o.public_key:
+        return False
+    if d.listen_port and d.listen_port != o.listen_port:
+        return False
+    if d.mtu and d.mtu != o.mtu:
+        return False
+    if d.fwmark != o.fwmark or len(d.peers) != len(o.peers):
+        return False
+    for dp in d.peers:
+        op = o.peer(dp.public_key)
+        if op is None or op.allowed_ips != dp.allowed_ips:
+            return False
+        if dp.endpoint and dp.endpoint != op.endpoint:
+            return False
+        if dp.persistent_keepalive != op.persistent_keepalive:
+            return False
+    return True
+
+
+@dataclass
+class DesiredState:
+    """Everything this router should have, with who wants each object.
+
+    Attributes:
+        objects: key -> object.
+        owners: key -> owner labels (``RemoteAddressClaim/x``, ``HybridRoute/y`` ...).
+        claim_keys: claim name -> keys of the objects that claim needs.
+        generation: the config generation this state was lowered from.
+    """
+
+    objects: dict[Key, DataplaneObject] = field(default_factory=dict)
+    owners: dict[Key, set[str]] = field(default_factory=dict)
+    claim_keys: dict[str, list[Key]] = field(default_factory=dict)
+    generation: int = 0
+
+    def add(self, obj: DataplaneObject, owner: str, *, claim: str | None = None) -> None:
+        k = obj.key
+        self.objects[k] = obj
+        self.owners.setdefault(k, set()).add(owner)
+        if claim is not None:
+            self.claim_keys.setdefault(claim, []).append(k)
+
+
+@dataclass
+class LinkState:
+    """What the host has for an interface name."""
+
+    ifname: str
+    exists: bool = True
+    up: bool = True
+    mtu: int = 0
+    kind: str = ""  # "wireguard", "veth", "bridge", ...
+    addresses: tuple[str, ...] = ()  # CIDRs
+
+
+@dataclass
+class ObserveScope:
+    """What the engine needs to see beyond the objects routerd owns.
+
+    Attributes:
+        sysctls: sysctl names whose current values are needed.
+        absent_addresses: bare addresses whose presence on any interface must be reported.
+        links: interface names whose state is needed.
+        wireguard: WireGuard interface names to read (config and runtime).
+        desired: the desired state, so a backend can adopt matching owned objects.
+    """
+
+    sysctls: set[str] = field(default_factory=set)
+    absent_addresses: set[str] = field(default_factory=set)
+    links: set[str] = field(default_factory=set)
+    wireguard: set[str] = field(default_factory=set)
+    desired: DesiredState | None = None
+
+
+@dataclass
+class Observed:
+    """A backend's view of the host.
+
+    Attributes:
+        objects: key -> observed object, for every owned object and every scope item.
+        owned: keys of objects routerd owns (only these may be removed when undesired).
+        links: interface name -> state, for the scope's links.
+        handshakes: (wg ifname, peer public key) -> seconds since the latest handshake
+            (absent = never).
+    """
+
+    objects: dict[Key, DataplaneObject] = field(default_factory=dict)
+    owned: set[Key] = field(default_factory=set)
+    links: dict[str, LinkState] = field(default_factory=dict)
+    handshakes: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def link_exists(self, ifname: str) -> bool:
+        st = self.links.get(ifname)
+        return st is not None and st.exists
+
+    def sysctl(self, name: str) -> str | None:
+        obj = self.objects.get(("sysctl", name))
+        return obj.value if isinstance(obj, Sysctl) else None

@@ -1,0 +1,149 @@
+"""The one port every dataplane backend implements (``sim`` and ``linux``).
+
+The engine never knows which backend it drives. It asks the backend to *observe* the host,
+*apply* a list of changes, and *verify* delivery paths; the backend calls ``on_change``
+when it notices drift (a netlink event, a fault injected into the simulation) so the
+engine can react within a second instead of waiting for the periodic resync.
+
+Contract (tested for both backends):
+
+* ``apply`` is idempotent; EEXIST on add and ENOENT on remove count as success.
+* ``apply`` never stops at the first failure: every change gets its own ``ChangeResult``
+  so one failing claim never blocks the others.
+* A backend only removes objects it owns (route protocol, table comment, its own records);
+  foreign objects are never touched.
+* ``close(cleanup=False)`` leaves the dataplane in place (traffic keeps flowing across a
+  daemon restart); ``close(cleanup=True)`` removes everything routerd owns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+from routerd.core import desired as d
+from routerd.core.desired import DataplaneObject, Key, Observed, ObserveScope
+
+ChangeOp = Literal["add", "replace", "remove"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One step of a plan.
+
+    Attributes:
+        op: add (absent), replace (present but different), remove (owned, undesired).
+        key: the object's identity.
+        new: the desired object (add/replace).
+        old: the observed object (replace/remove).
+        owners: who needs it (``RemoteAddressClaim/x`` ...), for error attribution.
+    """
+
+    op: ChangeOp
+    key: Key
+    new: DataplaneObject | None = None
+    old: DataplaneObject | None = None
+    owners: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        obj = self.new if self.new is not None else self.old
+        return f"{self.op} {describe_object(obj)}" if obj is not None else f"{self.op} {self.key}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    change: Change
+    ok: bool
+    error: str = ""
+    errno: int | None = None
+    retryable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PathCheck:
+    """End-to-end evidence wanted for one claim (product.md §3 ``verified``).
+
+    Attributes:
+        claim: claim name.
+        address: bare IPv4 being delivered.
+        tunnel: delivery device.
+        peer_public_key: the WireGuard peer carrying it ("" when the tunnel is not WireGuard).
+        local_overlay / peer_overlay: overlay addresses; the probe runs only when both are set.
+        capture_interface: where captured traffic enters (sim traces from there).
+    """
+
+    claim: str
+    address: str
+    tunnel: str
+    peer_public_key: str = ""
+    local_overlay: str = ""
+    peer_overlay: str = ""
+    capture_interface: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PathEvidence:
+    """What the backend found for a PathCheck.
+
+    ``route_dev`` is the device the kernel's route lookup picks for the address (None when
+    the lookup fails). ``probe_ok`` is None when no probe was possible (no overlay address
+    on one end) — its absence never blocks ``verified``.
+    """
+
+    route_dev: str | None
+    probe_ok: bool | None = None
+    detail: str = ""
+
+
+@runtime_checkable
+class DataplaneBackend(Protocol):
+    """What the reconcile engine needs from a dataplane."""
+
+    name: str
+
+    def start(self, on_change: Callable[[], None]) -> None:
+        """Begin watching the host; call ``on_change`` (from any thread) on drift."""
+
+    def observe(self, scope: ObserveScope) -> Observed:
+        """Report owned objects plus everything the scope asks for."""
+
+    def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
+        """Apply changes (batched where possible), one result per change, in order."""
+
+    def verify(self, checks: Sequence[PathCheck]) -> dict[str, PathEvidence]:
+        """Route lookups and probes for claims that are delivering; keyed by claim."""
+
+    def send_garp(self, address: str, dev: str) -> None:
+        """Announce a freshly captured address on ``dev`` (gratuitous ARP, D9)."""
+
+    def close(self, *, cleanup: bool = False) -> None:
+        """Stop watching; with ``cleanup`` remove everything routerd owns."""
+
+
+def describe_object(obj: DataplaneObject) -> str:
+    """One-line human form used in plans, logs and errors."""
+    if isinstance(obj, d.Route):
+        via = f" via {obj.gateway}" if obj.gateway else ""
+        dev = f" dev {obj.dev}" if obj.dev else ""
+        table = "" if obj.table == d.MAIN_TABLE else f" table {obj.table}"
+        metric = f" metric {obj.metric}" if obj.metric else ""
+        kind = "blackhole " if obj.type == "blackhole" else ""
+        return f"route {kind}{obj.dst}{via}{dev}{metric}{table}"
+    if isinstance(obj, d.ProxyNeighbour):
+        return f"proxy neighbour {obj.address} dev {obj.dev}"
+    if isinstance(obj, d.Sysctl):
+        return f"sysctl {obj.name}={obj.value}"
+    if isinstance(obj, d.Address):
+        return f"address {obj.cidr} dev {obj.dev}"
+    if isinstance(obj, d.AbsentAddress):
+        where = ", ".join(f"{c} dev {dev}" for dev, c in obj.present_on)
+        return f"absence of {obj.address}" + (f" (present: {where})" if where else "")
+    if isinstance(obj, d.WireGuardDevice):
+        return f"wireguard {obj.ifname} ({len(obj.peers)} peers)"
+    if isinstance(obj, d.MssClampTable):
+        rules = ", ".join(
+            f"{r.iif}->{r.oif} mss {r.mss}" for r in sorted(obj.rules, key=lambda r: (r.iif, r.oif))
+        )
+        return f"nft table inet {d.MSS_TABLE} [{rules}]"
+    return repr(obj)

@@ -1,0 +1,97 @@
+"""Typed resource models and the kind registry.
+
+``KINDS`` maps each kind name to its class; the loader uses it to decode resources, and an
+unknown kind is an error that names the kind (never a silent skip).
+"""
+
+from __future__ import annotations
+
+from routerd.core.resources.base import (
+    CONFIG_API,
+    HYBRID_API,
+    NET_API,
+    PLUGIN_API,
+    ROUTER_API_VERSION,
+    SYSTEM_API,
+    Metadata,
+    OwnerRef,
+    Resource,
+    Spec,
+    bare_name,
+)
+from routerd.core.resources.dynamic import (
+    Directive,
+    DynamicConfigPart,
+    DynamicConfigSource,
+    DynamicOverridePolicy,
+    Plugin,
+    TargetRef,
+)
+from routerd.core.resources.hybrid import (
+    AddressMobilityDomain,
+    CloudProviderProfile,
+    HybridRoute,
+    OverlayPeer,
+    RemoteAddressClaim,
+)
+from routerd.core.resources.net import (
+    Interface,
+    IPv4Route,
+    IPv4StaticAddress,
+    Sysctl,
+    WireGuardInterface,
+    WireGuardPeer,
+)
+
+KINDS: dict[str, type[Resource]] = {
+    cls.KIND: cls
+    for cls in (
+        OverlayPeer,
+        HybridRoute,
+        AddressMobilityDomain,
+        CloudProviderProfile,
+        RemoteAddressClaim,
+        DynamicOverridePolicy,
+        DynamicConfigPart,
+        Plugin,
+        DynamicConfigSource,
+        WireGuardInterface,
+        WireGuardPeer,
+        Interface,
+        IPv4Route,
+        IPv4StaticAddress,
+        Sysctl,
+    )
+}
+
+__all__ = [
+    "CONFIG_API",
+    "HYBRID_API",
+    "KINDS",
+    "NET_API",
+    "PLUGIN_API",
+    "ROUTER_API_VERSION",
+    "SYSTEM_API",
+    "AddressMobilityDomain",
+    "CloudProviderProfile",
+    "Directive",
+    "DynamicConfigPart",
+    "DynamicConfigSource",
+    "DynamicOverridePolicy",
+    "HybridRoute",
+    "IPv4Route",
+    "IPv4StaticAddress",
+    "Interface",
+    "Metadata",
+    "OverlayPeer",
+    "OwnerRef",
+    "Plugin",
+    "RemoteAddressClaim",
+    "Resource",
+    "Spec",
+    "Sysctl",
+    "TargetRef",
+    "WireGuardInterface",
+    "WireGuardPeer",
+    "bare_name",
+]

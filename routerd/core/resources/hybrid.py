@@ -1,0 +1,231 @@
+"""Hybrid / SAM kinds (``hybrid.routerd.net/v1alpha1``).
+
+Field names, enums and defaults follow the Go MVP (reference §2.5–§2.9) so its YAML loads
+unchanged. Single-field rules live here; rules that relate fields or resources live in
+``routerd.core.validation`` where they can name the exact path.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field, field_validator
+
+from routerd.core.resources.base import (
+    HYBRID_API,
+    Resource,
+    Spec,
+    check_host32,
+    check_ipv4,
+    check_ipv4_cidr,
+    one_of,
+)
+
+UNDERLAY_TYPES = ("wireguard", "tailscale", "ipsec", "route")
+CAPTURE_TYPES = ("provider-secondary-ip", "proxy-arp")
+RESERVED_CAPTURE = {
+    t: (
+        f"capture type {t!r} is reserved and not implemented; "
+        "use provider-secondary-ip (cloud side) or proxy-arp (on-prem side)"
+    )
+    for t in ("garp", "static-host-route")
+}
+PROVIDERS = ("azure", "aws", "oci", "gcp")
+
+
+class Underlay(Spec):
+    type: str
+    interface: str = ""
+    address: str = ""
+
+    _type = field_validator("type")(one_of("underlay.type", UNDERLAY_TYPES))
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        return check_ipv4(v) if v else v
+
+
+class RemoteEnd(Spec):
+    node_id: str = Field("", alias="nodeID")
+    address: str = ""
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        return check_ipv4(v) if v else v
+
+
+class OverlayPeerSpec(Spec):
+    """The remote router as seen from this one.
+
+    Convention (reference §2.5 recommendation, documented in docs/concepts.md):
+    ``underlay.address`` is this router's overlay address, ``remote.address`` the peer's.
+    """
+
+    role: str
+    node_id: str = Field(alias="nodeID")
+    underlay: Underlay
+    remote: RemoteEnd = RemoteEnd()
+    path_mtu: int = Field(0, ge=0, le=65535, alias="pathMTU")
+
+    _role = field_validator("role")(one_of("role", ("onprem", "cloud")))
+
+    @field_validator("node_id")
+    @classmethod
+    def _node(cls, v: str) -> str:
+        if not v:
+            raise ValueError("nodeID is required: name the peer router (for example cloud-rt-a)")
+        return v
+
+
+class OverlayPeer(Resource):
+    KIND: ClassVar[str] = "OverlayPeer"
+    API_VERSION: ClassVar[str] = HYBRID_API
+    spec: OverlayPeerSpec
+
+
+class RouteInstall(Spec):
+    table: str = "main"
+    metric: int = Field(0, ge=0)
+
+    _table = field_validator("table")(one_of("install.table", ("main",), allow_empty=True))
+
+
+class HybridRouteSpec(Spec):
+    destination_cidrs: tuple[str, ...] = Field(alias="destinationCIDRs", min_length=1)
+    peer_ref: str
+    install: RouteInstall = RouteInstall()
+    health_check_ref: str = ""
+
+    @field_validator("destination_cidrs")
+    @classmethod
+    def _dests(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for d in v:
+            if d.strip() == "default" or d.strip().endswith("/0"):
+                raise ValueError(
+                    f"destination {d!r} is a default route; HybridRoute never touches the "
+                    "default route: list the specific prefixes to send over the overlay"
+                )
+            out.append(check_ipv4_cidr(d))
+        return tuple(out)
+
+
+class HybridRoute(Resource):
+    KIND: ClassVar[str] = "HybridRoute"
+    API_VERSION: ClassVar[str] = HYBRID_API
+    spec: HybridRouteSpec
+
+
+class AddressMobilityDomainSpec(Spec):
+    prefix: str
+    mode: str = "selective-address"
+    peer_ref: str = ""
+
+    _prefix = field_validator("prefix")(check_ipv4_cidr)
+    _mode = field_validator("mode")(
+        one_of(
+            "mode",
+            ("selective-address",),
+            reserved={
+                "full-l2": (
+                    "full L2 extension is not supported; routerd implements Selective "
+                    "Address Mobility: use mode: selective-address"
+                )
+            },
+        )
+    )
+
+
+class AddressMobilityDomain(Resource):
+    KIND: ClassVar[str] = "AddressMobilityDomain"
+    API_VERSION: ClassVar[str] = HYBRID_API
+    spec: AddressMobilityDomainSpec
+
+
+class ProviderAuth(Spec):
+    mode: str = "external-command"
+    command: str = ""
+
+    _mode = field_validator("mode")(one_of("auth.mode", ("external-command",)))
+
+
+class CloudProviderProfileSpec(Spec):
+    provider: str
+    subscription_id: str = Field("", alias="subscriptionID")
+    resource_group: str = ""
+    project: str = ""
+    region: str = ""
+    capabilities: tuple[str, ...] = Field(min_length=1)
+    auth: ProviderAuth | None = None
+
+    _provider = field_validator("provider")(one_of("provider", PROVIDERS))
+
+    @field_validator("capabilities")
+    @classmethod
+    def _caps(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not c.strip() for c in v):
+            raise ValueError("capabilities must not contain blank entries")
+        return v
+
+
+class CloudProviderProfile(Resource):
+    KIND: ClassVar[str] = "CloudProviderProfile"
+    API_VERSION: ClassVar[str] = HYBRID_API
+    spec: CloudProviderProfileSpec
+
+
+class Capture(Spec):
+    type: str
+    provider_ref: str = ""
+    provider_mode: str = ""
+    nic_ref: str = ""
+    configure_os_address: bool = Field(False, alias="configureOSAddress")
+    interface: str = ""
+    gratuitous_arp: bool = Field(False, alias="gratuitousARP")
+
+    _type = field_validator("type")(
+        one_of("capture.type", CAPTURE_TYPES, reserved=RESERVED_CAPTURE)
+    )
+
+    @field_validator("configure_os_address")
+    @classmethod
+    def _os(cls, v: bool) -> bool:
+        if v:
+            raise ValueError(
+                "configureOSAddress: true is not supported: routerd keeps the captured "
+                "address OFF the router's interfaces (an OS-local address is consumed "
+                "instead of forwarded); remove the field or set it to false"
+            )
+        return v
+
+
+class Delivery(Spec):
+    peer_ref: str
+    mode: str = "route"
+    tunnel_interface: str = ""
+
+    _mode = field_validator("mode")(one_of("delivery.mode", ("route",)))
+
+
+class RemoteAddressClaimSpec(Spec):
+    domain_ref: str
+    address: str
+    owner_side: str
+    capture: Capture
+    delivery: Delivery
+
+    _address = field_validator("address")(check_host32)
+    _owner = field_validator("owner_side")(one_of("ownerSide", ("cloud", "onprem")))
+
+
+class RemoteAddressClaim(Resource):
+    KIND: ClassVar[str] = "RemoteAddressClaim"
+    API_VERSION: ClassVar[str] = HYBRID_API
+    spec: RemoteAddressClaimSpec
+
+    @property
+    def ip(self) -> str:
+        """The bare address (``10.40.8.31``)."""
+        return self.spec.address.split("/", 1)[0]

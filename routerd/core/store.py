@@ -1,0 +1,401 @@
+"""SQLite state store (stdlib ``sqlite3``, WAL) under ``--state-dir``.
+
+Tables: ``dynamic_config_parts``, ``plugin_runs``, the append-only ``claim_journal`` and
+``owned_objects`` (backend bookkeeping such as sysctl values to restore). The schema version
+lives in ``PRAGMA user_version`` and moves forward through ``MIGRATIONS``. WAL mode lets
+readers (``routerctl --local``, doctor) read while the daemon writes, without blocking it.
+
+The journal is written in batches (one transaction per reconcile pass): a per-row commit
+would cap the daemon at a few hundred transitions per second on a real disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from routerd.core.dynamic import DynamicPart, decode_part_resources
+from routerd.core.resources import Directive
+
+DB_NAME = "routerd.db"
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE dynamic_config_parts (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        observed_at TEXT NOT NULL DEFAULT '',
+        received_at REAL NOT NULL,
+        ttl_seconds REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        digest TEXT NOT NULL DEFAULT '',
+        resources_json TEXT NOT NULL,
+        directives_json TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active',
+        error TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        UNIQUE (source, generation)
+    );
+    CREATE TABLE plugin_runs (
+        id INTEGER PRIMARY KEY,
+        plugin TEXT NOT NULL,
+        trigger_type TEXT NOT NULL,
+        trigger_topic TEXT NOT NULL DEFAULT '',
+        started_at REAL NOT NULL,
+        completed_at REAL,
+        exit_code INTEGER,
+        status TEXT NOT NULL,
+        stdout_digest TEXT NOT NULL DEFAULT '',
+        stderr TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        generation INTEGER
+    );
+    CREATE INDEX plugin_runs_plugin ON plugin_runs (plugin, id);
+    CREATE TABLE claim_journal (
+        seq INTEGER PRIMARY KEY,
+        claim TEXT NOT NULL,
+        address TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL DEFAULT '',
+        at REAL NOT NULL,
+        generation INTEGER NOT NULL
+    );
+    CREATE INDEX claim_journal_claim ON claim_journal (claim, seq);
+    CREATE TABLE owned_objects (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    """,
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One claim transition as journaled and streamed to watchers."""
+
+    seq: int
+    claim: str
+    address: str
+    from_state: str
+    to_state: str
+    trigger: str
+    reason: str
+    message: str
+    at: float
+    generation: int
+
+
+@dataclass(frozen=True)
+class PluginRun:
+    id: int
+    plugin: str
+    trigger_type: str
+    trigger_topic: str
+    started_at: float
+    completed_at: float | None
+    exit_code: int | None
+    status: str
+    stdout_digest: str
+    stderr: str
+    error: str
+    generation: int | None
+
+
+class StoreError(RuntimeError):
+    """The state store cannot be opened or is from a newer routerd."""
+
+
+class Store:
+    """Thread-safe access to the state database (one connection, serialized)."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        self._lock = threading.RLock()
+        if readonly:
+            uri = f"file:{path}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        self._db.execute("PRAGMA busy_timeout=5000")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path} has schema version {version}, newer than this routerd "
+                f"({SCHEMA_VERSION}); upgrade routerd or use another --state-dir"
+            )
+
+    @classmethod
+    def open(cls, state_dir: str | os.PathLike[str], *, readonly: bool = False) -> Store:
+        path = Path(state_dir) / DB_NAME
+        if readonly and not path.exists():
+            raise StoreError(
+                f"no state database at {path}; has routerd run with --state-dir {state_dir}?"
+            )
+        return cls(path, readonly=readonly)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for target, sql in MIGRATIONS:
+            if target > version:
+                with self._tx():
+                    for stmt in sql.split(";"):
+                        if stmt.strip():
+                            self._db.execute(stmt)
+                    self._db.execute(f"PRAGMA user_version={target}")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self._db.execute(sql, tuple(args))
+            cur.row_factory = sqlite3.Row
+            return list(cur.fetchall())
+
+    # -- meta -----------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str = "") -> str:
+        rows = self._query("SELECT value FROM meta WHERE key=?", (key,))
+        return str(rows[0]["value"]) if rows else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
+
+    # -- dynamic parts ---------------------------------------------------------------------
+
+    def next_generation(self, source: str) -> int:
+        rows = self._query(
+            "SELECT MAX(generation) AS g FROM dynamic_config_parts WHERE source=?", (source,)
+        )
+        return int(rows[0]["g"] or 0) + 1
+
+    def put_part(self, part: DynamicPart) -> DynamicPart:
+        """Store a part; generation 0 means "the next one for this source"."""
+        now = time.time()
+        with self._tx() as db:
+            gen = part.generation
+            if gen <= 0:
+                row = db.execute(
+                    "SELECT MAX(generation) FROM dynamic_config_parts WHERE source=?",
+                    (part.source,),
+                ).fetchone()
+                gen = int(row[0] or 0) + 1
+            db.execute(
+                "INSERT INTO dynamic_config_parts(source, generation, observed_at, received_at,"
+                " ttl_seconds, expires_at, digest, resources_json, directives_json, status,"
+                " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,'active',?,?)"
+                " ON CONFLICT(source, generation) DO UPDATE SET observed_at=excluded.observed_at,"
+                " received_at=excluded.received_at, ttl_seconds=excluded.ttl_seconds,"
+                " expires_at=excluded.expires_at, digest=excluded.digest,"
+                " resources_json=excluded.resources_json,"
+                " directives_json=excluded.directives_json, updated_at=excluded.updated_at",
+                (
+                    part.source,
+                    gen,
+                    part.observed_at,
+                    part.received_at,
+                    part.ttl,
+                    part.expires_at,
+                    part.digest,
+                    json.dumps(part.resource_docs()),
+                    json.dumps(part.directive_docs()),
+                    now,
+                    now,
+                ),
+            )
+        return DynamicPart(
+            part.source,
+            gen,
+            part.received_at,
+            part.ttl,
+            part.resources,
+            part.directives,
+            part.observed_at,
+            part.digest,
+        )
+
+    def list_parts(self, source: str | None = None) -> list[DynamicPart]:
+        sql = "SELECT * FROM dynamic_config_parts"
+        args: tuple[Any, ...] = ()
+        if source is not None:
+            sql += " WHERE source=?"
+            args = (source,)
+        rows = self._query(sql + " ORDER BY source, generation", args)
+        return [_row_part(r) for r in rows]
+
+    def delete_source(self, source: str) -> int:
+        with self._tx() as db:
+            cur = db.execute("DELETE FROM dynamic_config_parts WHERE source=?", (source,))
+            return cur.rowcount
+
+    def prune_parts(self, *, expired_before: float, keep_per_source: int = 5) -> int:
+        """Drop long-expired generations, keeping the newest few per source for history."""
+        with self._tx() as db:
+            cur = db.execute(
+                "DELETE FROM dynamic_config_parts WHERE expires_at < ? AND id NOT IN ("
+                " SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY source"
+                " ORDER BY generation DESC) AS rn FROM dynamic_config_parts) WHERE rn <= ?)",
+                (expired_before, keep_per_source),
+            )
+            return cur.rowcount
+
+    def parts_version(self) -> tuple[int, float]:
+        """A cheap fingerprint that changes whenever parts are added, changed or removed."""
+        row = self._query(
+            "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS u FROM dynamic_config_parts"
+        )[0]
+        return int(row["n"]), float(row["u"])
+
+    # -- plugin runs ------------------------------------------------------------------------
+
+    def start_run(self, plugin: str, trigger_type: str, trigger_topic: str = "") -> int:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO plugin_runs(plugin, trigger_type, trigger_topic,"
+                " started_at, status) VALUES (?,?,?,?, 'running')",
+                (plugin, trigger_type, trigger_topic, time.time()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        exit_code: int | None,
+        stdout_digest: str = "",
+        stderr: str = "",
+        error: str = "",
+        generation: int | None = None,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE plugin_runs SET completed_at=?, status=?, exit_code=?,"
+                " stdout_digest=?, stderr=?, error=?, generation=? WHERE id=?",
+                (time.time(), status, exit_code, stdout_digest, stderr, error, generation, run_id),
+            )
+
+    def list_runs(self, plugin: str | None = None, limit: int = 50) -> list[PluginRun]:
+        sql = "SELECT * FROM plugin_runs"
+        args: list[Any] = []
+        if plugin is not None:
+            sql += " WHERE plugin=?"
+            args.append(plugin)
+        args.append(limit)
+        rows = self._query(sql + " ORDER BY id DESC LIMIT ?", args)
+        return [PluginRun(**{k: r[k] for k in r.keys()}) for r in rows]
+
+    # -- claim journal ------------------------------------------------------------------------
+
+    def max_seq(self) -> int:
+        return int(self._query("SELECT COALESCE(MAX(seq), 0) AS s FROM claim_journal")[0]["s"])
+
+    def append_journal(self, entries: Iterable[JournalEntry]) -> None:
+        rows = [
+            (
+                e.seq,
+                e.claim,
+                e.address,
+                e.from_state,
+                e.to_state,
+                e.trigger,
+                e.reason,
+                e.message,
+                e.at,
+                e.generation,
+            )
+            for e in entries
+        ]
+        if not rows:
+            return
+        with self._tx() as db:
+            db.executemany("INSERT INTO claim_journal VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def journal(
+        self, *, after_seq: int = 0, claim: str | None = None, limit: int = 10000
+    ) -> list[JournalEntry]:
+        sql = "SELECT * FROM claim_journal WHERE seq > ?"
+        args: list[Any] = [after_seq]
+        if claim is not None:
+            sql += " AND claim = ?"
+            args.append(claim)
+        args.append(limit)
+        rows = self._query(sql + " ORDER BY seq LIMIT ?", args)
+        return [JournalEntry(**{k: r[k] for k in r.keys()}) for r in rows]
+
+    # -- owned objects (backend bookkeeping) ---------------------------------------------------
+
+    def owned(self, kind: str) -> dict[str, str]:
+        rows = self._query("SELECT key, value FROM owned_objects WHERE kind=?", (kind,))
+        return {r["key"]: r["value"] for r in rows}
+
+    def set_owned(self, kind: str, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO owned_objects VALUES (?,?,?) ON CONFLICT(kind, key)"
+                " DO UPDATE SET value=excluded.value",
+                (kind, key, value),
+            )
+
+    def drop_owned(self, kind: str, key: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM owned_objects WHERE kind=? AND key=?", (kind, key))
+
+
+def _row_part(r: sqlite3.Row) -> DynamicPart:
+    resources, problems = decode_part_resources(json.loads(r["resources_json"]))
+    directives = [Directive.model_validate(d) for d in json.loads(r["directives_json"])]
+    meta = {"decode_error": "; ".join(m for _, m in problems)} if problems else {}
+    return DynamicPart(
+        r["source"],
+        int(r["generation"]),
+        float(r["received_at"]),
+        float(r["ttl_seconds"]),
+        tuple(resources),
+        tuple(directives),
+        r["observed_at"],
+        r["digest"],
+        meta,
+    )
