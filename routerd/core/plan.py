@@ -1,0 +1,46 @@
+"""Diff desired against observed: the changes that make the host match (pure).
+
+Removals are limited to objects the backend reports as owned, so routerd never deletes what
+it did not create. Changes are ordered so that a packet never finds a half-built path:
+removals of stale objects first (a moved proxy neighbour must leave its old interface),
+then sysctls, devices and addresses, then routes and neighbours, then the clamp table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from routerd.core.desired import DesiredState, Key, Observed, satisfies
+from routerd.core.port import Change
+
+_ORDER = {"sysctl": 0, "wg": 1, "addr": 2, "absent": 3, "route": 4, "pneigh": 5, "nft": 6}
+
+
+def diff(
+    desired: DesiredState, observed: Observed, *, skip: Callable[[Key], bool] | None = None
+) -> list[Change]:
+    """Changes that bring ``observed`` to ``desired``.
+
+    Args:
+        desired: what lowering produced.
+        observed: what the backend saw.
+        skip: keys to leave alone this pass (claims in backoff).
+
+    Returns:
+        Ordered changes; empty when the host already matches.
+    """
+    changes: list[Change] = []
+    for key in observed.owned:
+        if key not in desired.objects and (skip is None or not skip(key)):
+            changes.append(Change("remove", key, old=observed.objects.get(key)))
+    for key, want in desired.objects.items():
+        if skip is not None and skip(key):
+            continue
+        have = observed.objects.get(key)
+        owners = tuple(sorted(desired.owners.get(key, ())))
+        if have is None:
+            changes.append(Change("add", key, new=want, owners=owners))
+        elif not satisfies(want, have):
+            changes.append(Change("replace", key, new=want, old=have, owners=owners))
+    changes.sort(key=lambda c: (c.op != "remove", _ORDER.get(c.key[0], 9)))
+    return changes

@@ -1,0 +1,1 @@
+"""aws provider profile (capture prerequisites, metadata reader, action plans)."""

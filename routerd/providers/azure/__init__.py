@@ -1,0 +1,1 @@
+"""azure provider profile (capture prerequisites, metadata reader, action plans)."""

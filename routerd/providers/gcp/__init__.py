@@ -1,0 +1,1 @@
+"""gcp provider profile (capture prerequisites, metadata reader, action plans)."""

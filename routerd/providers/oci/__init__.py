@@ -1,0 +1,1 @@
+"""oci provider profile (capture prerequisites, metadata reader, action plans)."""
