@@ -195,11 +195,11 @@ class _Lowerer:
                     f"{peer.spec.remote.address}/32"
                 )
         for hr in self.cfg.of(HybridRoute):
-            peer = self.cfg.get(OverlayPeer, hr.spec.peer_ref)
-            if peer is None:
+            hpeer = self.cfg.get(OverlayPeer, hr.spec.peer_ref)
+            if hpeer is None:
                 continue
-            tunnel = peer.spec.underlay.interface
-            wgp = wireguard_peer_for(self.cfg, peer, tunnel)
+            tunnel = hpeer.spec.underlay.interface
+            wgp = wireguard_peer_for(self.cfg, hpeer, tunnel)
             if wgp is not None and self.cfg.get(WireGuardInterface, tunnel) is not None:
                 self.allowed.setdefault((tunnel, wgp.spec.public_key), set()).update(
                     hr.spec.destination_cidrs
@@ -255,9 +255,9 @@ class _Lowerer:
             for dest in hr.spec.destination_cidrs:
                 route = Route(dest, u.interface, hr.spec.install.metric, gw)
                 self.out.add(route, f"{hr.ref}-{route_slug(dest)}")
-        for s in self.cfg.of(SysctlResource):
-            if s.spec.runtime:
-                self.out.add(Sysctl(s.spec.key, s.spec.value), s.ref)
+        for sc in self.cfg.of(SysctlResource):
+            if sc.spec.runtime:
+                self.out.add(Sysctl(sc.spec.key, sc.spec.value), sc.ref)
 
     def mss_table(self) -> None:
         if not self.mss_rules:
