@@ -17,6 +17,7 @@ resources and the later one is rejected, so a newcomer can never knock out worki
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from routerd.core.config import RouterConfig
@@ -25,7 +26,7 @@ from routerd.core.resources import (
     DynamicOverridePolicy,
     Resource,
 )
-from routerd.core.validation import validate_config
+from routerd.core.validation import ExtraCheck, validate_config
 
 DYNAMIC_KINDS = frozenset(
     {
@@ -151,13 +152,21 @@ def _compose(startup: RouterConfig, parts: list[DynamicPart]) -> RouterConfig:
     return RouterConfig(startup.name, kept + dynamic, file=startup.file)
 
 
-def build_effective(startup: RouterConfig, parts: list[DynamicPart], now: float) -> EffectiveResult:
+def build_effective(
+    startup: RouterConfig,
+    parts: list[DynamicPart],
+    now: float,
+    *,
+    extra_checks: Sequence[ExtraCheck] = (),
+) -> EffectiveResult:
     """Merge startup config and dynamic parts at time ``now``.
 
     Args:
         startup: the validated startup config; never modified.
         parts: every stored part (any source, any generation, expired or not).
         now: epoch seconds.
+        extra_checks: provider rules, applied to dynamic resources like startup ones.
+        extra_checks: provider rules, applied to dynamic resources like startup ones.
 
     Returns:
         The effective config and the bookkeeping that explains it.
@@ -166,14 +175,16 @@ def build_effective(startup: RouterConfig, parts: list[DynamicPart], now: float)
     candidates = _select(parts, now, result)
     policies = startup.of(DynamicOverridePolicy)
     startup_ids = startup.identities()
-    baseline = {i.render() for i in validate_config(startup)[0]}
+    baseline = {i.render() for i in validate_config(startup, extra_checks)[0]}
     accepted: list[DynamicPart] = []
     taken: dict[Identity, str] = {}
     for part in candidates:
         problems = _structural_problems(part, startup_ids, policies, taken)
         if not problems:
             trial = _compose(startup, [*accepted, part])
-            errors = [e for e in validate_config(trial)[0] if e.render() not in baseline]
+            errors = [
+                e for e in validate_config(trial, extra_checks)[0] if e.render() not in baseline
+            ]
             problems = [f"{e.resource} {e.path}: {e.message}" for e in errors]
         if problems:
             result.rejected.append(Rejected(part.source, part.generation, tuple(problems)))

@@ -7,6 +7,7 @@ document; duplicate keys (silently last-wins in PyYAML) are errors here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from routerd.core.config import RouterConfig
 from routerd.core.errors import ConfigError, ConfigIssue
 from routerd.core.resources import KINDS, ROUTER_API_VERSION, DynamicConfigPart, Resource
-from routerd.core.validation import validate_config
+from routerd.core.validation import ExtraCheck, validate_config
 
 LineMap = dict[tuple[Any, ...], int]
 
@@ -206,8 +207,16 @@ def _envelope(
     return name, resources, issues
 
 
-def load_text(text: str, file: str | None = None) -> LoadResult:
-    """Parse, decode and validate a Router document given as text."""
+def load_text(
+    text: str, file: str | None = None, *, extra_checks: Sequence[ExtraCheck] = ()
+) -> LoadResult:
+    """Parse, decode and validate a Router document given as text.
+
+    Args:
+        text: the YAML.
+        file: its path, for messages.
+        extra_checks: rules from outside core (``routerd.providers.config_checks``).
+    """
     data, lines, issues = parse_yaml(text, file)
     if data is None and issues:
         return LoadResult(None, issues)
@@ -239,7 +248,7 @@ def load_text(text: str, file: str | None = None) -> LoadResult:
                     res_lines[(idx, ".".join(str(x) for x in key[3:]))] = line
             resources.append(res)
     config = RouterConfig(name, resources, file=file, lines=res_lines)
-    sem_errors, warnings = validate_config(config)
+    sem_errors, warnings = validate_config(config, extra_checks)
     errors.extend(sem_errors)
     return LoadResult(None if errors else config, errors, warnings)
 
@@ -253,7 +262,7 @@ def _line_for(lines: LineMap, key: tuple[Any, ...], base: tuple[Any, ...]) -> in
     return None
 
 
-def load_file(path: str | Path) -> LoadResult:
+def load_file(path: str | Path, *, extra_checks: Sequence[ExtraCheck] = ()) -> LoadResult:
     """Read and validate a Router YAML file."""
     p = Path(path)
     try:
@@ -262,4 +271,4 @@ def load_file(path: str | Path) -> LoadResult:
         return LoadResult(
             None, [ConfigIssue("Router", "", f"cannot read config: {e.strerror}", None, str(p))]
         )
-    return load_text(text, str(p))
+    return load_text(text, str(p), extra_checks=extra_checks)

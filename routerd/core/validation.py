@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from routerd.core.config import RouterConfig
 from routerd.core.errors import ConfigIssue
@@ -360,8 +360,15 @@ CHECKS: tuple[Callable[[_Checker], None], ...] = (
 )
 
 
-def validate_config(config: RouterConfig) -> tuple[list[ConfigIssue], list[ConfigIssue]]:
-    """Run every cross-resource rule.
+ExtraCheck = Callable[[RouterConfig], tuple[list[ConfigIssue], list[ConfigIssue]]]
+"""A check supplied from outside core (provider rules such as nicRef formats)."""
+
+
+def validate_config(
+    config: RouterConfig,
+    extra_checks: Sequence[ExtraCheck] = (),
+) -> tuple[list[ConfigIssue], list[ConfigIssue]]:
+    """Run every cross-resource rule, then the injected ``extra_checks``.
 
     Returns:
         ``(errors, warnings)``; the config is usable only when ``errors`` is empty.
@@ -369,4 +376,8 @@ def validate_config(config: RouterConfig) -> tuple[list[ConfigIssue], list[Confi
     c = _Checker(config)
     for check in CHECKS:
         check(c)
+    for extra in extra_checks:
+        errs, warns = extra(config)
+        c.errors.extend(errs)
+        c.warnings.extend(warns)
     return c.errors, c.warnings
