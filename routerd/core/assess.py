@@ -1,0 +1,174 @@
+"""Judge one claim against an observation: the furthest state it supports, and why not further.
+
+Pure functions over (ClaimIntent, Observed, PathEvidence). Each check is a named step with a
+stable lower-kebab-case reason code; the first failing step names the reason. The engine
+walks the state machine to the level returned here (level-triggered reconcile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from routerd.core.desired import (
+    AbsentAddress,
+    Key,
+    MssClampTable,
+    Observed,
+    Route,
+    WireGuardDevice,
+)
+from routerd.core.lifecycle import ClaimState
+from routerd.core.lowering import IP_FORWARD, ClaimIntent, proxy_arp_key
+from routerd.core.port import PathEvidence
+
+HANDSHAKE_MAX_AGE = 180.0
+
+REASONS = {
+    "capture-interface-missing": "the capture interface does not exist on this host",
+    "ip-forward-disabled": "net.ipv4.ip_forward is not 1",
+    "proxy-arp-disabled": "proxy_arp is not enabled on the capture interface",
+    "proxy-neighbour-missing": "the proxy-ARP entry for the address is not installed",
+    "os-address-present": "the captured address is assigned to a local interface",
+    "tunnel-missing": "the delivery tunnel interface does not exist",
+    "route-not-installed": "the /32 delivery route is not installed via the tunnel",
+    "peer-not-covered": "the WireGuard peer's allowed IPs do not cover the address",
+    "mss-clamp-missing": "the MSS clamp for a stepped-down path is not installed",
+    "handshake-stale": "the overlay peer has no recent WireGuard handshake",
+    "route-lookup-mismatch": "the kernel's route lookup does not pick the tunnel",
+    "overlay-probe-failed": "the delivery path probe failed",
+    "apply-failed": "routerd could not program an object this claim needs",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Where the observation puts a claim.
+
+    Attributes:
+        level: 0 pending .. 3 verified.
+        reason: code of the first failing check ("" when verified).
+        message: human detail for that check.
+        key: the desired object behind the failure, when one is.
+    """
+
+    level: int
+    reason: str = ""
+    message: str = ""
+    key: Key | None = None
+    apply_failed: bool = False
+
+    @property
+    def state(self) -> ClaimState:
+        return (
+            ClaimState.PENDING,
+            ClaimState.CAPTURED,
+            ClaimState.DELIVERING,
+            ClaimState.VERIFIED,
+        )[self.level]
+
+
+Fail = tuple[str, str, Key | None]
+Check = Callable[[ClaimIntent, Observed], Fail | None]
+
+
+def _capture(c: ClaimIntent, o: Observed) -> Fail | None:
+    if c.capture_interface and not o.link_exists(c.capture_interface):
+        return ("capture-interface-missing", f"{c.capture_interface} not found", None)
+    if o.sysctl(IP_FORWARD) != "1":
+        return (
+            "ip-forward-disabled",
+            f"{IP_FORWARD}={o.sysctl(IP_FORWARD)}",
+            ("sysctl", IP_FORWARD),
+        )
+    if c.capture_type == "proxy-arp":
+        key = proxy_arp_key(c.capture_interface)
+        if o.sysctl(key) != "1":
+            return ("proxy-arp-disabled", f"{key}={o.sysctl(key)}", ("sysctl", key))
+        pkey: Key = ("pneigh", c.ip, c.capture_interface)
+        if pkey not in o.objects:
+            return (
+                "proxy-neighbour-missing",
+                f"no proxy entry {c.ip} dev {c.capture_interface}",
+                pkey,
+            )
+        return None
+    akey: Key = ("absent", c.ip)
+    seen = o.objects.get(akey)
+    if isinstance(seen, AbsentAddress) and seen.present_on:
+        where = ", ".join(f"{cidr} on {dev}" for dev, cidr in seen.present_on)
+        return (
+            "os-address-present",
+            f"{c.ip} is assigned locally ({where}); routerd removes it on every pass",
+            akey,
+        )
+    return None
+
+
+def _deliver(c: ClaimIntent, o: Observed) -> Fail | None:
+    if not o.link_exists(c.tunnel):
+        return ("tunnel-missing", f"{c.tunnel} not found", ("wg", c.tunnel))
+    rkey: Key = ("route", "254", c.address)
+    route = o.objects.get(rkey)
+    if not isinstance(route, Route) or route.dev != c.tunnel:
+        have = f"dev {route.dev}" if isinstance(route, Route) else "absent"
+        return ("route-not-installed", f"{c.address} dev {c.tunnel} ({have})", rkey)
+    if c.wg_public_key:
+        dev = o.objects.get(("wg", c.tunnel))
+        peer = dev.peer(c.wg_public_key) if isinstance(dev, WireGuardDevice) else None
+        if peer is None or c.address not in peer.allowed_ips:
+            return (
+                "peer-not-covered",
+                f"{c.address} not in the allowed IPs of peer "
+                f"{c.wg_public_key[:8]}... on {c.tunnel}",
+                ("wg", c.tunnel),
+            )
+    if c.mss_paths:
+        table = o.objects.get(("nft", "inet", "routerd_mss"))
+        for iif, oif in c.mss_paths:
+            rule = table.covers(iif, oif) if isinstance(table, MssClampTable) else None
+            if rule is None or (c.mss is not None and rule.mss > c.mss):
+                return (
+                    "mss-clamp-missing",
+                    f"no clamp {iif} -> {oif} at MSS {c.mss}",
+                    ("nft", "inet", "routerd_mss"),
+                )
+    return None
+
+
+def _verify(c: ClaimIntent, o: Observed, ev: PathEvidence | None, max_age: float) -> Fail | None:
+    if c.wg_public_key:
+        age = o.handshakes.get((c.tunnel, c.wg_public_key))
+        if age is None:
+            return ("handshake-stale", f"no WireGuard handshake with peer {c.peer} yet", None)
+        if age > max_age:
+            return ("handshake-stale", f"last handshake with peer {c.peer} {age:.0f}s ago", None)
+    if ev is None:
+        return ("route-lookup-mismatch", "path not verified yet", None)
+    if ev.route_dev != c.tunnel:
+        return (
+            "route-lookup-mismatch",
+            f"route lookup for {c.ip} gives {ev.route_dev or 'nothing'}, expected {c.tunnel}",
+            None,
+        )
+    if ev.probe_ok is False:
+        return ("overlay-probe-failed", ev.detail or "probe failed", None)
+    return None
+
+
+def assess(
+    c: ClaimIntent,
+    o: Observed,
+    evidence: PathEvidence | None,
+    *,
+    max_handshake_age: float = HANDSHAKE_MAX_AGE,
+) -> Verdict:
+    """The furthest level ``o`` supports for claim ``c`` and the first failing check."""
+    for level, check in enumerate((_capture, _deliver)):
+        fail = check(c, o)
+        if fail is not None:
+            return Verdict(level, *fail)
+    fail = _verify(c, o, evidence, max_handshake_age)
+    if fail is not None:
+        return Verdict(2, *fail)
+    return Verdict(3)

@@ -1,0 +1,547 @@
+"""The reconcile engine: observe -> diff -> apply -> observe -> advance the claim machines.
+
+Level-triggered: each pass looks at the whole host and walks every claim to the furthest
+state the observation supports; nothing depends on remembering what happened in between.
+A pass:
+
+1. take requests from other threads (config reload, dynamic parts changed);
+2. rebuild the effective config and lower it when inputs changed or a part expired (D1);
+3. observe the host through the backend port, diff against the desired state, apply
+   (changes of keys in backoff are skipped until due: bounded backoff with jitter);
+4. observe again (only if something was applied), verify delivery paths of claims that
+   are ready (re-verified at most every ``verify_interval`` once verified), judge each
+   claim (``routerd.core.assess``) and walk its state machine;
+5. journal and publish the transitions; send gratuitous ARP for new proxy-ARP captures.
+
+One failing claim never blocks the others: every change has its own result, and a failure
+only puts that object's key into backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from routerd.core.assess import Verdict, assess
+from routerd.core.config import RouterConfig
+from routerd.core.desired import DesiredState, Key, Observed, ObserveScope, WireGuardDevice
+from routerd.core.effective import EffectiveResult, build_effective
+from routerd.core.events import EventBus
+from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle, TransitionRecord
+from routerd.core.lowering import ClaimIntent, Lowered, default_key_file, lower
+from routerd.core.plan import diff
+from routerd.core.port import ChangeResult, DataplaneBackend, PathCheck, PathEvidence
+from routerd.core.resources import WireGuardInterface
+from routerd.core.store import Store
+from routerd.core.validation import ExtraCheck
+from routerd.core.wgkey import ensure_private_key
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class EngineSettings:
+    """Tunables of the reconcile loop."""
+
+    resync_interval: float = 15.0
+    """Seconds between full passes when nothing wakes the engine."""
+    verify_interval: float = 60.0
+    """Seconds before a verified claim's path is looked up again (drift wakes it sooner)."""
+    error_delays: tuple[float, ...] = (1, 2, 3, 5, 8, 13, 21, 34, 60)
+    """Backoff after consecutive failures of one object (kopf-style), with ±20% jitter."""
+    handshake_max_age: float = 180.0
+    """A WireGuard handshake older than this makes a claim ``handshake-stale``."""
+    key_dir: str = "/var/lib/routerd/keys"
+    """Where WireGuard private keys live when a WireGuardInterface names no file."""
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    """A claim as the API shows it (immutable snapshot)."""
+
+    name: str
+    address: str
+    state: str
+    reason: str
+    message: str
+    since: float
+    origin: str
+    intent: ClaimIntent
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the engine knows after a pass; replaced atomically, read by API threads."""
+
+    generation: int
+    claims: dict[str, ClaimView]
+    effective: EffectiveResult | None
+    lowered: Lowered | None
+    pass_count: int
+    last_pass_at: float
+    last_pass_seconds: float
+    last_changes: int
+    apply_errors: dict[str, str]
+    startup: RouterConfig
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in ClaimState}
+        for c in self.claims.values():
+            out[c.state] += 1
+        return out
+
+
+@dataclass
+class PassResult:
+    changes: int
+    failures: list[ChangeResult]
+    transitions: int
+    seconds: float
+
+
+@dataclass
+class _Backoff:
+    count: int = 0
+    next_at: float = 0.0
+    last_error: str = ""
+
+
+@dataclass
+class _Inbox:
+    requests: queue.SimpleQueue[Callable[[], None]] = field(default_factory=queue.SimpleQueue)
+    wake: threading.Event = field(default_factory=threading.Event)
+
+
+class Engine:
+    """Drives one backend toward the effective config.
+
+    Args:
+        backend: the dataplane port.
+        startup: the validated startup config.
+        store: state store (dynamic parts, journal); None for store-less tools.
+        settings: loop tunables.
+        clock: epoch-seconds clock (injected for tests).
+        extra_checks: provider rules used when merging dynamic parts.
+    """
+
+    def __init__(
+        self,
+        backend: DataplaneBackend,
+        startup: RouterConfig,
+        *,
+        store: Store | None = None,
+        settings: EngineSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        extra_checks: Sequence[ExtraCheck] = (),
+    ) -> None:
+        self.backend = backend
+        self.store = store
+        self.settings = settings or EngineSettings()
+        self.clock = clock
+        self.extra_checks = tuple(extra_checks)
+        self.lifecycle = Lifecycle(clock)
+        self.bus = EventBus(store)
+        self._startup = startup
+        self._inbox = _Inbox()
+        self._dirty = True
+        self._parts_version: tuple[int, float] | None = None
+        self._effective: EffectiveResult | None = None
+        self._lowered: Lowered | None = None
+        self._digest = ""
+        self._backoff: dict[Key, _Backoff] = {}
+        self._verified_at: dict[str, float] = {}
+        self._evidence: dict[str, PathEvidence] = {}
+        self._key_cache: dict[str, tuple[float, str]] = {}
+        self._pass_count = 0
+        self._started = False
+        self._fresh_claims: set[str] = set()
+        self.generation = int(store.get_meta("generation", "0")) if store else 0
+        self.snapshot = Snapshot(self.generation, {}, None, None, 0, 0.0, 0.0, 0, {}, startup)
+        self.listeners: list[Callable[[Snapshot, list[TransitionRecord]], None]] = []
+
+    # -- requests from other threads ---------------------------------------------------------
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the engine thread at the start of the next pass."""
+        self._inbox.requests.put(fn)
+        self.wake()
+
+    def wake(self) -> None:
+        self._inbox.wake.set()
+
+    def set_startup(self, config: RouterConfig) -> None:
+        """Replace the startup config (engine thread only; use ``submit`` elsewhere)."""
+        self._startup = config
+        self._dirty = True
+
+    def mark_dirty(self) -> None:
+        """Dynamic parts changed: rebuild the effective config on the next pass."""
+        self._dirty = True
+        self.wake()
+
+    @property
+    def startup(self) -> RouterConfig:
+        return self._startup
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self._started:
+            self.backend.start(self.wake)
+            self._started = True
+
+    def run_forever(
+        self, stop: threading.Event, on_pass: Callable[[PassResult], None] | None = None
+    ) -> None:
+        """Reconcile until ``stop`` is set; wakes on drift, requests and timers."""
+        self.start()
+        while not stop.is_set():
+            result = self.run_pass()
+            if on_pass is not None:
+                on_pass(result)
+            timeout = max(0.05, self.next_wake() - self.clock())
+            self._inbox.wake.wait(timeout)
+            self._inbox.wake.clear()
+
+    def next_wake(self) -> float:
+        now = self.clock()
+        times = [now + self.settings.resync_interval]
+        times += [b.next_at for b in self._backoff.values() if b.next_at > now]
+        if self._effective is not None and self._effective.next_change_at is not None:
+            times.append(self._effective.next_change_at)
+        pending = [c for c in self.lifecycle.claims.values() if c.state != "verified"]
+        if pending:  # handshakes and probes settle quickly; look again soon
+            times.append(now + min(2.0, self.settings.resync_interval))
+        return min(times)
+
+    def run_pass(self) -> PassResult:
+        """One full observe/diff/apply/judge cycle."""
+        t0 = time.perf_counter()
+        self.start()
+        self._drain_inbox()
+        now = self.clock()
+        lowered = self._refresh(now)
+        desired = lowered.desired
+        scope = self._scope(desired)
+        observed = self.backend.observe(scope)
+        changes = diff(desired, observed, skip=lambda k: self._in_backoff(k, now))
+        results: list[ChangeResult] = []
+        if changes:
+            # Judge what we found before repairing it, so drift is visible as `degraded`
+            # (with its reason) even when this very pass heals it.
+            self._judge(lowered, observed, now, verify=False, skip=self._fresh_claims)
+            results = self.backend.apply(changes)
+            self._note_results(results, now)
+            observed = self.backend.observe(scope)
+        self._judge(lowered, observed, now, verify=True)
+        self._fresh_claims = set()
+        records = self.lifecycle.drain()
+        self.bus.publish(records, self.generation)
+        self._log_transitions(records)
+        self._pass_count += 1
+        seconds = time.perf_counter() - t0
+        self._publish_snapshot(now, seconds, len(changes))
+        for listener in self.listeners:
+            listener(self.snapshot, records)
+        failures = [r for r in results if not r.ok]
+        return PassResult(len(changes), failures, len(records), seconds)
+
+    def settle(
+        self,
+        *,
+        timeout: float = 30.0,
+        until: ClaimState = ClaimState.VERIFIED,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> bool:
+        """Run passes until every claim reaches ``until`` (or better) or time runs out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.run_pass()
+            if all(
+                LEVEL.get(ClaimState(c.state), -1) >= LEVEL[until]
+                for c in self.lifecycle.claims.values()
+            ):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            sleep(0.2)
+
+    def close(self, *, cleanup: bool = False) -> None:
+        self.bus.close()
+        self.backend.close(cleanup=cleanup)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _drain_inbox(self) -> None:
+        while True:
+            try:
+                fn = self._inbox.requests.get_nowait()
+            except queue.Empty:
+                return
+            fn()
+
+    def _refresh(self, now: float) -> Lowered:
+        parts_version = self.store.parts_version() if self.store else (0, 0.0)
+        eff = self._effective
+        expired = eff is not None and eff.next_change_at is not None and now >= eff.next_change_at
+        if (
+            not self._dirty
+            and not expired
+            and parts_version == self._parts_version
+            and self._lowered is not None
+        ):
+            return self._lowered
+        parts = self.store.list_parts() if self.store else []
+        eff = build_effective(self._startup, parts, now, extra_checks=self.extra_checks)
+        for rej in eff.rejected:
+            LOG.warning(
+                "dynamic part rejected source=%s generation=%d reasons=%s",
+                rej.source,
+                rej.generation,
+                "; ".join(rej.reasons),
+            )
+        digest = eff.config.digest()
+        if digest != self._digest:
+            self.generation += 1
+            if self.store is not None:
+                self.store.set_meta("generation", str(self.generation))
+            self._digest = digest
+        keys = self._public_keys(eff.config)
+        lowered = lower(
+            eff.config, generation=self.generation, key_dir=self.settings.key_dir, public_keys=keys
+        )
+        self._sync_claims(lowered, eff, now)
+        self._effective, self._lowered = eff, lowered
+        self._dirty, self._parts_version = False, parts_version
+        return lowered
+
+    def _public_keys(self, config: RouterConfig) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for wgi in config.of(WireGuardInterface):
+            path = wgi.spec.private_key_file or default_key_file(self.settings.key_dir, wgi.name)
+            try:
+                mtime = Path(path).stat().st_mtime
+            except OSError:
+                mtime = -1.0
+            cached = self._key_cache.get(path)
+            if cached is not None and cached[0] == mtime >= 0:
+                out[wgi.name] = cached[1]
+                continue
+            try:
+                pub, created = ensure_private_key(path)
+            except (OSError, ValueError) as e:
+                LOG.error("WireGuard key for %s unusable path=%s error=%s", wgi.name, path, e)
+                continue
+            if created:
+                LOG.info("generated WireGuard private key interface=%s path=%s", wgi.name, path)
+            self._key_cache[path] = (Path(path).stat().st_mtime, pub)
+            out[wgi.name] = pub
+        return out
+
+    def _sync_claims(self, lowered: Lowered, eff: EffectiveResult, now: float) -> None:
+        wanted = lowered.claims
+        for name in list(self.lifecycle.claims):
+            if name not in wanted:
+                model = self.lifecycle.remove(name)
+                if model is not None:
+                    self.lifecycle.records.append(
+                        TransitionRecord(
+                            name,
+                            model.address,
+                            model.state,
+                            "released",
+                            "release",
+                            "claim-removed",
+                            "no longer in the effective config",
+                            now,
+                        )
+                    )
+                self._verified_at.pop(name, None)
+                self._evidence.pop(name, None)
+        old = self._lowered.claims if self._lowered is not None else {}
+        for name, intent in wanted.items():
+            model = self.lifecycle.claims.get(name)
+            if model is None:
+                self.lifecycle.add(name, intent.address)
+                self._fresh_claims.add(name)
+            elif old.get(name) != intent:
+                model.high_water = 0  # a changed intent starts over
+                self._verified_at.pop(name, None)
+                self._fresh_claims.add(name)
+
+    def _scope(self, desired: DesiredState) -> ObserveScope:
+        scope = ObserveScope(desired=desired)
+        for key, obj in desired.objects.items():
+            if key[0] == "sysctl":
+                scope.sysctls.add(key[1])
+            elif key[0] == "absent":
+                scope.absent_addresses.add(key[1])
+            elif isinstance(obj, WireGuardDevice):
+                scope.wireguard.add(obj.ifname)
+                scope.links.add(obj.ifname)
+        if self._lowered is not None:
+            for c in self._lowered.claims.values():
+                scope.links.add(c.tunnel)
+                if c.capture_interface:
+                    scope.links.add(c.capture_interface)
+        return scope
+
+    def _in_backoff(self, key: Key, now: float) -> bool:
+        b = self._backoff.get(key)
+        return b is not None and now < b.next_at
+
+    def _note_results(self, results: list[ChangeResult], now: float) -> None:
+        delays = self.settings.error_delays
+        for r in results:
+            key = r.change.key
+            if r.ok:
+                self._backoff.pop(key, None)
+                continue
+            b = self._backoff.setdefault(key, _Backoff())
+            delay = delays[min(b.count, len(delays) - 1)] * random.uniform(0.8, 1.2)
+            if b.count == 0 or r.error != b.last_error:
+                LOG.warning(
+                    "apply failed change=%r error=%s retry_in=%.1fs owners=%s",
+                    r.change.describe(),
+                    r.error,
+                    delay,
+                    ",".join(r.change.owners),
+                )
+            b.count += 1
+            b.next_at = now + (delay if r.retryable else delays[-1])
+            b.last_error = r.error
+
+    def _judge(
+        self,
+        lowered: Lowered,
+        observed: Observed,
+        now: float,
+        *,
+        verify: bool,
+        skip: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
+        max_age = self.settings.handshake_max_age
+        first = {
+            name: assess(intent, observed, self._evidence.get(name), max_handshake_age=max_age)
+            for name, intent in lowered.claims.items()
+            if name not in skip
+        }
+        if verify:
+            self._verify(lowered, first, now)
+        for name, verdict in first.items():
+            intent = lowered.claims[name]
+            if verify and verdict.level >= 2:
+                verdict = assess(
+                    intent, observed, self._evidence.get(name), max_handshake_age=max_age
+                )
+            verdict = self._with_apply_error(verdict)
+            self._advance(self.lifecycle.claims[name], intent, verdict)
+
+    def _verify(self, lowered: Lowered, first: dict[str, Verdict], now: float) -> None:
+        checks: list[PathCheck] = []
+        for name, verdict in first.items():
+            if verdict.level < 2:
+                self._verified_at.pop(name, None)
+                continue
+            model = self.lifecycle.claims[name]
+            last = self._verified_at.get(name)
+            if (
+                model.state == "verified"
+                and last is not None
+                and now - last < self.settings.verify_interval
+            ):
+                continue
+            c = lowered.claims[name]
+            checks.append(
+                PathCheck(
+                    name,
+                    c.ip,
+                    c.tunnel,
+                    c.wg_public_key,
+                    c.local_overlay,
+                    c.peer_overlay,
+                    c.capture_interface,
+                )
+            )
+        if not checks:
+            return
+        evidence = self.backend.verify(checks)
+        for chk in checks:
+            ev = evidence.get(chk.claim)
+            if ev is not None:
+                self._evidence[chk.claim] = ev
+                self._verified_at[chk.claim] = now
+
+    def _with_apply_error(self, v: Verdict) -> Verdict:
+        if v.key is None:
+            return v
+        b = self._backoff.get(v.key)
+        if b is None or not b.last_error:
+            return v
+        return Verdict(v.level, v.reason, f"{v.message}; apply failed: {b.last_error}", v.key, True)
+
+    def _advance(self, model: ClaimFSM, intent: ClaimIntent, v: Verdict) -> None:
+        state = ClaimState(model.state)
+        before = state
+        if state is ClaimState.DEGRADED and (v.level < model.high_water or v.apply_failed):
+            model.reason, model.message = v.reason, v.message
+            return
+        if state is not ClaimState.DEGRADED and v.level < LEVEL[state]:
+            self.lifecycle.walk(model, ClaimState.DEGRADED, v.reason, v.message)
+            return
+        self.lifecycle.walk(model, v.state, v.reason, v.message)
+        if v.apply_failed and model.state in ("captured", "delivering"):
+            # D6: a failed capture or delivery step is a degradation, not a quiet wait.
+            self.lifecycle.walk(model, ClaimState.DEGRADED, v.reason, v.message)
+        captured_now = LEVEL.get(before, 0) < 1 <= v.level
+        if captured_now and intent.gratuitous_arp and intent.capture_type == "proxy-arp":
+            try:
+                self.backend.send_garp(intent.ip, intent.capture_interface)
+            except Exception as e:  # GARP is best effort; the capture works without it
+                LOG.warning("gratuitous ARP failed claim=%s error=%s", model.name, e)
+
+    def _log_transitions(self, records: list[TransitionRecord]) -> None:
+        for r in records:
+            level = logging.WARNING if r.to_state == "degraded" else logging.INFO
+            LOG.log(
+                level,
+                "claim transition claim=%s address=%s from=%s to=%s trigger=%s reason=%s",
+                r.claim,
+                r.address,
+                r.from_state,
+                r.to_state,
+                r.trigger,
+                r.reason or "-",
+            )
+
+    def _publish_snapshot(self, now: float, seconds: float, changes: int) -> None:
+        eff, lowered = self._effective, self._lowered
+        claims: dict[str, ClaimView] = {}
+        if lowered is not None and eff is not None:
+            for name, intent in lowered.claims.items():
+                m = self.lifecycle.claims[name]
+                origin = eff.dynamic_origin.get(
+                    ("hybrid.routerd.net/v1alpha1", "RemoteAddressClaim", name), "startup"
+                )
+                claims[name] = ClaimView(
+                    name, m.address, m.state, m.reason, m.message, m.since, origin, intent
+                )
+        errors = {"/".join(k): b.last_error for k, b in self._backoff.items() if b.last_error}
+        self.snapshot = Snapshot(
+            self.generation,
+            claims,
+            eff,
+            lowered,
+            self._pass_count,
+            now,
+            seconds,
+            changes,
+            errors,
+            self._startup,
+        )

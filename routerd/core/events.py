@@ -1,0 +1,163 @@
+"""Journal and fan-out of claim transitions.
+
+Every transition gets a monotonically increasing sequence number, is written to the
+append-only ``claim_journal`` (one transaction per reconcile pass) and only then published,
+so a watcher that resumes from sequence N reads exactly what live watchers saw: no gaps, no
+duplicates.
+
+Slow watchers never stall the engine: each subscription has a bounded buffer; when it
+overflows the subscription is marked *lagged*, stops receiving, and its consumer is told the
+last sequence it got so it can resume from the journal.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterable
+
+from routerd.core.lifecycle import TransitionRecord
+from routerd.core.store import JournalEntry, Store
+
+DEFAULT_BUFFER = 10_000
+
+
+class Subscription:
+    """One watcher's view: a backlog (from the journal) then live entries.
+
+    Attributes:
+        lagged: set when the live buffer overflowed; ``last_seq`` says where to resume.
+        closed: set by ``close`` or when the bus shuts down.
+    """
+
+    def __init__(self, bus: EventBus, backlog: list[JournalEntry], buffer: int) -> None:
+        self._bus = bus
+        self._items: deque[JournalEntry] = deque(backlog)
+        self._buffer = buffer + len(backlog)
+        self._cond = threading.Condition()
+        self.lagged = False
+        self.closed = False
+        self.last_seq = backlog[-1].seq if backlog else 0
+
+    def _push(self, entries: list[JournalEntry]) -> None:
+        with self._cond:
+            if self.lagged or self.closed:
+                return
+            if len(self._items) + len(entries) > self._buffer:
+                self.lagged = True
+            else:
+                self._items.extend(entries)
+            self._cond.notify_all()
+
+    def get(self, timeout: float | None = None) -> list[JournalEntry]:
+        """Entries available now, waiting up to ``timeout`` for at least one.
+
+        Returns an empty list on timeout, when lagged (check ``lagged``) or when closed.
+        """
+        with self._cond:
+            if not self._items and not (self.lagged or self.closed):
+                self._cond.wait(timeout)
+            out = list(self._items)
+            self._items.clear()
+            if out:
+                self.last_seq = out[-1].seq
+            # a lagged subscription still hands out what it buffered before overflowing
+            return out
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+        self._bus._unsubscribe(self)
+
+
+class ResumeError(ValueError):
+    """A watch asked to resume from a sequence number the journal has not reached."""
+
+
+class EventBus:
+    """Assigns sequence numbers, journals, and publishes transitions."""
+
+    def __init__(
+        self, store: Store | None, *, buffer: int = DEFAULT_BUFFER, ring: int = 65_536
+    ) -> None:
+        self._store = store
+        self._buffer = buffer
+        self._lock = threading.Lock()
+        self._subs: set[Subscription] = set()
+        self._ring: deque[JournalEntry] = deque(maxlen=ring)
+        self.seq = store.max_seq() if store is not None else 0
+
+    def publish(self, records: Iterable[TransitionRecord], generation: int) -> list[JournalEntry]:
+        """Journal then publish; returns the entries with their sequence numbers."""
+        with self._lock:
+            entries = []
+            for r in records:
+                self.seq += 1
+                entries.append(
+                    JournalEntry(
+                        self.seq,
+                        r.claim,
+                        r.address,
+                        r.from_state,
+                        r.to_state,
+                        r.trigger,
+                        r.reason,
+                        r.message,
+                        r.at,
+                        generation,
+                    )
+                )
+            if not entries:
+                return entries
+            if self._store is not None:
+                self._store.append_journal(entries)
+            self._ring.extend(entries)
+            for sub in list(self._subs):
+                sub._push(entries)
+        return entries
+
+    def subscribe(self, after_seq: int | None = None) -> Subscription:
+        """Watch transitions after ``after_seq`` (None: only new ones).
+
+        Raises:
+            ResumeError: ``after_seq`` is beyond the newest journaled sequence.
+        """
+        with self._lock:
+            head = self.seq
+            if after_seq is not None and after_seq > head:
+                raise ResumeError(f"resume point {after_seq} is ahead of the journal ({head})")
+            backlog = self._backlog(after_seq, head)
+            sub = Subscription(self, backlog, self._buffer)
+            self._subs.add(sub)
+            return sub
+
+    def _backlog(self, after_seq: int | None, head: int) -> list[JournalEntry]:
+        if after_seq is None or after_seq >= head:
+            return []
+        if self._ring and self._ring[0].seq <= after_seq + 1:
+            return [e for e in self._ring if e.seq > after_seq]
+        if self._store is None:
+            return [e for e in self._ring if e.seq > after_seq]
+        out: list[JournalEntry] = []
+        cursor = after_seq
+        while cursor < head:
+            chunk = self._store.journal(after_seq=cursor, limit=50_000)
+            chunk = [e for e in chunk if e.seq <= head]
+            if not chunk:
+                break
+            out.extend(chunk)
+            cursor = chunk[-1].seq
+        return out
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subs.discard(sub)
+
+    def close(self) -> None:
+        for sub in list(self._subs):
+            sub.close()
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subs)
