@@ -18,6 +18,7 @@ from routerd.core.plugins.binding import (
     sources_for,
     triggers_for,
 )
+from routerd.core.plugins.catalog import PluginInfo, list_plugins, plugin_info
 from routerd.core.plugins.process import LaunchError
 from routerd.core.plugins.protocol import (
     INTERVAL,
@@ -29,13 +30,17 @@ from routerd.core.plugins.protocol import (
     decode_result,
 )
 from routerd.core.plugins.runner import PluginOutcome, dry_run_plugin, run_plugin
+from routerd.core.plugins.scheduler import ERROR_DELAYS, PluginScheduler
 
 __all__ = [
+    "ERROR_DELAYS",
     "INTERVAL",
     "MANUAL",
     "LaunchError",
+    "PluginInfo",
     "PluginOutcome",
     "PluginResult",
+    "PluginScheduler",
     "ResultDecodeError",
     "RunTrigger",
     "TriggerInfo",
@@ -43,6 +48,8 @@ __all__ = [
     "decode_result",
     "dry_run_plugin",
     "find_plugin",
+    "list_plugins",
+    "plugin_info",
     "run_plugin",
     "source_of",
     "source_ttl",
