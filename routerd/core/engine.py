@@ -30,11 +30,11 @@ from pathlib import Path
 
 from routerd.core.assess import Verdict, assess
 from routerd.core.config import RouterConfig
-from routerd.core.desired import DesiredState, Key, Observed, ObserveScope, WireGuardDevice
+from routerd.core.desired import Key, Observed
 from routerd.core.effective import EffectiveResult, build_effective
 from routerd.core.events import EventBus
 from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle, TransitionRecord
-from routerd.core.lowering import ClaimIntent, Lowered, default_key_file, lower
+from routerd.core.lowering import ClaimIntent, Lowered, default_key_file, lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.port import ChangeResult, DataplaneBackend, PathCheck, PathEvidence
 from routerd.core.resources import WireGuardInterface
@@ -228,7 +228,7 @@ class Engine:
         now = self.clock()
         lowered = self._refresh(now)
         desired = lowered.desired
-        scope = self._scope(desired)
+        scope = observe_scope(lowered)
         observed = self.backend.observe(scope)
         changes = diff(desired, observed, skip=lambda k: self._in_backoff(k, now))
         results: list[ChangeResult] = []
@@ -374,23 +374,6 @@ class Engine:
                 model.high_water = 0  # a changed intent starts over
                 self._verified_at.pop(name, None)
                 self._fresh_claims.add(name)
-
-    def _scope(self, desired: DesiredState) -> ObserveScope:
-        scope = ObserveScope(desired=desired)
-        for key, obj in desired.objects.items():
-            if key[0] == "sysctl":
-                scope.sysctls.add(key[1])
-            elif key[0] == "absent":
-                scope.absent_addresses.add(key[1])
-            elif isinstance(obj, WireGuardDevice):
-                scope.wireguard.add(obj.ifname)
-                scope.links.add(obj.ifname)
-        if self._lowered is not None:
-            for c in self._lowered.claims.values():
-                scope.links.add(c.tunnel)
-                if c.capture_interface:
-                    scope.links.add(c.capture_interface)
-        return scope
 
     def _in_backoff(self, key: Key, now: float) -> bool:
         b = self._backoff.get(key)

@@ -223,6 +223,7 @@ def load_text(
     name, docs, env_issues = _envelope(data, file, lines)
     errors = issues + env_issues
     resources: list[Resource] = []
+    undecoded: set[tuple[str, str]] = set()
     res_lines: dict[tuple[int, str], int] = {}
     for i, doc in enumerate(docs):
         base = ("spec", "resources", i)
@@ -237,6 +238,9 @@ def load_text(
                 )
             ]
             res = None
+        if res is None and "/" in label:
+            kind, _, rname = label.partition("/")
+            undecoded.add((kind, rname))
         for path, msg in problems:
             key = base + tuple(int(p) if p.isdigit() else p for p in path.split(".") if p)
             line = _line_for(lines, key, base)
@@ -248,7 +252,7 @@ def load_text(
                     res_lines[(idx, ".".join(str(x) for x in key[3:]))] = line
             resources.append(res)
     config = RouterConfig(name, resources, file=file, lines=res_lines)
-    sem_errors, warnings = validate_config(config, extra_checks)
+    sem_errors, warnings = validate_config(config, extra_checks, undecoded=frozenset(undecoded))
     errors.extend(sem_errors)
     return LoadResult(None if errors else config, errors, warnings)
 

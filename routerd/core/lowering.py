@@ -28,6 +28,7 @@ from routerd.core.desired import (
     DesiredState,
     MssClampTable,
     MssRule,
+    ObserveScope,
     ProxyNeighbour,
     Route,
     Sysctl,
@@ -297,3 +298,24 @@ def lower(
     lw.supporting()
     lw.mss_table()
     return Lowered(lw.out, lw.claims)
+
+
+def observe_scope(lowered: Lowered) -> ObserveScope:
+    """What a backend must report beyond owned objects to judge these claims."""
+    scope = ObserveScope(desired=lowered.desired)
+    for key, obj in lowered.desired.objects.items():
+        if key[0] == "sysctl":
+            scope.sysctls.add(key[1])
+        elif key[0] == "absent":
+            scope.absent_addresses.add(key[1])
+        elif isinstance(obj, WireGuardDevice):
+            scope.wireguard.add(obj.ifname)
+            scope.links.add(obj.ifname)
+    for c in lowered.claims.values():
+        scope.links.add(c.tunnel)
+        if c.capture_interface:
+            scope.links.add(c.capture_interface)
+        scope.sysctls.add(IP_FORWARD)
+        if c.capture_type == "proxy-arp":
+            scope.sysctls.add(proxy_arp_key(c.capture_interface))
+    return scope

@@ -33,6 +33,7 @@ from routerd.core.resources import (
     Plugin,
     RemoteAddressClaim,
     Resource,
+    bare_name,
     Sysctl,
     WireGuardInterface,
     WireGuardPeer,
@@ -45,8 +46,9 @@ def route_slug(cidr: str) -> str:
 
 
 class _Checker:
-    def __init__(self, config: RouterConfig) -> None:
+    def __init__(self, config: RouterConfig, undecoded: frozenset[tuple[str, str]]) -> None:
         self.config = config
+        self.undecoded = undecoded
         self.errors: list[ConfigIssue] = []
         self.warnings: list[ConfigIssue] = []
         self._pos = {id(r): i for i, r in enumerate(config.resources)}
@@ -70,6 +72,8 @@ class _Checker:
                 self.error(res, path, f"required: name the {kind.KIND} to use")
             return None
         target = self.config.get(kind, value)
+        if target is None and (kind.KIND, bare_name(value, kind.KIND)) in self.undecoded:
+            return None  # already reported where it is declared; don't cascade
         if target is None:
             names = ", ".join(sorted(r.name for r in self.config.of(kind))) or "none declared"
             self.error(
@@ -297,7 +301,14 @@ def _net(c: _Checker) -> None:
     cfg = c.config
     tunnels = {claim_tunnel(cfg, cl) for cl in cfg.of(RemoteAddressClaim)}
     for p in cfg.of(WireGuardPeer):
-        if cfg.get(WireGuardInterface, p.spec.interface) is None:
+        if (
+            cfg.get(WireGuardInterface, p.spec.interface) is None
+            and (
+                "WireGuardInterface",
+                p.spec.interface,
+            )
+            not in c.undecoded
+        ):
             c.error(
                 p,
                 "spec.interface",
@@ -367,13 +378,21 @@ ExtraCheck = Callable[[RouterConfig], tuple[list[ConfigIssue], list[ConfigIssue]
 def validate_config(
     config: RouterConfig,
     extra_checks: Sequence[ExtraCheck] = (),
+    *,
+    undecoded: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[list[ConfigIssue], list[ConfigIssue]]:
     """Run every cross-resource rule, then the injected ``extra_checks``.
+
+    Args:
+        config: the decoded resources.
+        extra_checks: provider rules and the like.
+        undecoded: ``(kind, name)`` of resources that failed to decode (already reported);
+            references to them are not reported again as dangling.
 
     Returns:
         ``(errors, warnings)``; the config is usable only when ``errors`` is empty.
     """
-    c = _Checker(config)
+    c = _Checker(config, undecoded)
     for check in CHECKS:
         check(c)
     for extra in extra_checks:

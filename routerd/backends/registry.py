@@ -1,0 +1,54 @@
+"""Explicit backend registry: name -> module with ``available()`` and ``create()``.
+
+No discovery magic (cloud-init's renderers style): ``NAME_TO_BACKEND`` is the whole list.
+Imports are lazy so ``routerd validate`` never loads pyroute2 or libnftables.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Protocol
+
+from routerd.core.config import RouterConfig
+from routerd.core.port import DataplaneBackend
+from routerd.core.store import Store
+
+NAME_TO_BACKEND = {
+    "linux": "routerd.backends.linux.factory",
+    "sim": "routerd.backends.sim.factory",
+}
+
+
+class BackendModule(Protocol):
+    def available(self) -> tuple[bool, str]: ...
+
+    def create(
+        self, *, config: RouterConfig, store: Store | None, state_dir: Path
+    ) -> DataplaneBackend: ...
+
+
+class BackendUnavailable(RuntimeError):
+    pass
+
+
+def module(name: str) -> Any:
+    try:
+        path = NAME_TO_BACKEND[name]
+    except KeyError:
+        raise BackendUnavailable(
+            f"unknown backend {name!r}; choose one of {', '.join(NAME_TO_BACKEND)}"
+        ) from None
+    return importlib.import_module(path)
+
+
+def create(
+    name: str, *, config: RouterConfig, store: Store | None, state_dir: Path
+) -> DataplaneBackend:
+    """Build a backend, or raise BackendUnavailable saying why it cannot run here."""
+    mod = module(name)
+    ok, why = mod.available()
+    if not ok:
+        raise BackendUnavailable(f"backend {name} is not available: {why}")
+    backend: DataplaneBackend = mod.create(config=config, store=store, state_dir=state_dir)
+    return backend

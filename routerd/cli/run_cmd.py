@@ -1,0 +1,261 @@
+"""``routerd plan``, ``routerd apply --once`` and ``routerd serve``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from routerd.backends import registry
+from routerd.cli.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_backend,
+    add_config,
+    add_output,
+    add_socket,
+    add_state_dir,
+    die,
+    table,
+)
+from routerd.cli.validate_cmd import load_config, print_issues
+from routerd.core.config import RouterConfig
+from routerd.core.desired import DataplaneObject
+from routerd.core.effective import build_effective
+from routerd.core.engine import Engine, EngineSettings
+from routerd.core.lifecycle import ClaimState
+from routerd.core.lowering import default_key_file, lower, observe_scope
+from routerd.core.plan import diff
+from routerd.core.port import Change, describe_object
+from routerd.core.resources import WireGuardInterface
+from routerd.core.store import Store, StoreError
+from routerd.core.wgkey import public_key, read_private_key
+
+
+def _startup(args: argparse.Namespace) -> RouterConfig | None:
+    result = load_config(args.config)
+    print_issues(result)
+    return result.config if result.valid else None
+
+
+def _existing_keys(config: RouterConfig, key_dir: str) -> dict[str, str]:
+    """Public keys of key files that exist (plan is read-only: it never creates keys)."""
+    out = {}
+    for wgi in config.of(WireGuardInterface):
+        path = wgi.spec.private_key_file or default_key_file(key_dir, wgi.name)
+        try:
+            out[wgi.name] = public_key(read_private_key(path))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _change_json(c: Change) -> dict[str, Any]:
+    obj: DataplaneObject | None = c.new if c.new is not None else c.old
+    return {
+        "op": c.op,
+        "key": "/".join(c.key),
+        "object": describe_object(obj) if obj else "",
+        "was": describe_object(c.old) if c.old is not None and c.op == "replace" else "",
+        "owners": list(c.owners),
+    }
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    config = _startup(args)
+    if config is None:
+        return EXIT_USAGE
+    state_dir = Path(args.state_dir)
+    parts = []
+    if (state_dir / "routerd.db").exists():
+        try:
+            parts = Store.open(state_dir, readonly=True).list_parts()
+        except StoreError as e:
+            return die(str(e))
+    eff = build_effective(config, parts, time.time())
+    key_dir = str(state_dir / "keys")
+    lowered = lower(eff.config, key_dir=key_dir, public_keys=_existing_keys(eff.config, key_dir))
+    try:
+        backend = registry.create(args.backend, config=eff.config, store=None, state_dir=state_dir)
+    except registry.BackendUnavailable as e:
+        return die(str(e))
+    observed = backend.observe(observe_scope(lowered))
+    changes = diff(lowered.desired, observed)
+    backend.close(cleanup=False)
+    counts = {"add": 0, "replace": 0, "remove": 0}
+    for c in changes:
+        counts[c.op] += 1
+    if args.output == "json":
+        print(
+            json.dumps(
+                {
+                    "router": config.name,
+                    "backend": args.backend,
+                    "changes": [_change_json(c) for c in changes],
+                    "summary": counts,
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    print(f"Plan for router {config.name} (backend {args.backend}, read-only):")
+    sign = {"add": "+", "replace": "~", "remove": "-"}
+    for c in changes:
+        j = _change_json(c)
+        owners = f"  [{', '.join(c.owners)}]" if c.owners else ""
+        was = f" (was: {j['was']})" if j["was"] else ""
+        print(f"  {sign[c.op]} {j['object']}{was}{owners}")
+    if not changes:
+        print("  no changes: the host matches the config")
+    print(f"{counts['add']} to add, {counts['replace']} to change, {counts['remove']} to remove.")
+    return EXIT_OK
+
+
+def claim_rows(engine: Engine) -> list[list[str]]:
+    rows = []
+    for v in sorted(engine.snapshot.claims.values(), key=lambda v: v.name):
+        rows.append([v.name, v.address, v.state, v.reason or "-", v.message or ""])
+    return rows
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    if not args.once:
+        return die("apply needs --once (use `routerd serve` to keep reconciling)", EXIT_USAGE)
+    config = _startup(args)
+    if config is None:
+        return EXIT_USAGE
+    state_dir = Path(args.state_dir)
+    try:
+        store = Store.open(state_dir)
+        backend = registry.create(args.backend, config=config, store=store, state_dir=state_dir)
+    except (registry.BackendUnavailable, StoreError, OSError) as e:
+        return die(str(e))
+    from routerd.providers.registry import config_checks
+
+    engine = Engine(
+        backend,
+        config,
+        store=store,
+        extra_checks=[config_checks],
+        settings=EngineSettings(key_dir=str(state_dir / "keys")),
+    )
+    ok = engine.settle(timeout=args.timeout, until=ClaimState.DELIVERING)
+    engine.close(cleanup=False)
+    store.close()
+    if args.output == "json":
+        print(
+            json.dumps(
+                {
+                    "settled": ok,
+                    "claims": [
+                        dict(zip(("name", "address", "state", "reason", "message"), r, strict=True))
+                        for r in claim_rows(engine)
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        rows = claim_rows(engine)
+        print(
+            table(rows, ["NAME", "ADDRESS", "STATE", "REASON", "DETAIL"])
+            if rows
+            else "no claims in this config"
+        )
+        if not ok:
+            print(f"not every claim reached delivering within {args.timeout:.0f}s")
+    return EXIT_OK if ok else EXIT_FAIL
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from routerd.daemon.service import Daemon, DaemonOptions
+
+    config = _startup(args)
+    if config is None:
+        return EXIT_USAGE
+    opts = DaemonOptions(
+        config_path=args.config,
+        backend=args.backend,
+        state_dir=Path(args.state_dir),
+        socket=args.socket,
+        socket_group=args.socket_group,
+        listen_tcp=args.listen_tcp,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_client_ca=args.tls_client_ca,
+        metrics_listen=args.metrics_listen,
+        cleanup_on_exit=args.cleanup_on_exit,
+        resync_interval=args.resync_interval,
+    )
+    try:
+        daemon = Daemon(opts, config, load_config)
+    except (registry.BackendUnavailable, StoreError, OSError) as e:
+        return die(str(e))
+    return daemon.run()
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="show what apply would change (read-only)",
+        description="Observe the host and print the changes that would make "
+        "it match the config. Changes nothing.",
+    )
+    add_config(p)
+    add_backend(p)
+    add_state_dir(p)
+    add_output(p, ("text", "json"), "text")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser(
+        "apply",
+        help="apply the config once and report claim states",
+        description="Apply the config, wait for claims to settle and print "
+        "their states. Exit 0 when every claim is at least delivering.",
+    )
+    add_config(p)
+    add_backend(p)
+    add_state_dir(p)
+    p.add_argument("--once", action="store_true", help="apply once and exit (required)")
+    p.add_argument("--timeout", type=float, default=30.0, help="settle timeout in seconds")
+    add_output(p, ("text", "json"), "text")
+    p.set_defaults(func=cmd_apply)
+
+    p = sub.add_parser(
+        "serve",
+        help="run the daemon",
+        description="Reconcile continuously and serve the gRPC API. SIGTERM "
+        "leaves the dataplane in place; SIGHUP reloads the config.",
+    )
+    add_config(p)
+    add_backend(p)
+    add_state_dir(p)
+    add_socket(p)
+    p.add_argument("--socket-group", metavar="GROUP", help="group owning the socket (mode 0660)")
+    p.add_argument(
+        "--listen-tcp",
+        metavar="HOST:PORT",
+        help="also listen on TCP, mutual TLS only (needs --tls-*)",
+    )
+    p.add_argument("--tls-cert", metavar="FILE", help="server certificate (PEM)")
+    p.add_argument("--tls-key", metavar="FILE", help="server private key (PEM)")
+    p.add_argument("--tls-client-ca", metavar="FILE", help="CA that signs client certificates")
+    p.add_argument(
+        "--metrics-listen", metavar="HOST:PORT", help="serve Prometheus metrics on this address"
+    )
+    p.add_argument(
+        "--cleanup-on-exit",
+        action="store_true",
+        help="remove everything routerd owns when stopping",
+    )
+    p.add_argument(
+        "--resync-interval",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="full reconcile pass interval (default 15)",
+    )
+    p.set_defaults(func=cmd_serve)

@@ -1,0 +1,114 @@
+"""``routerd validate`` and ``routerd schema``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_config, add_output
+from routerd.core.errors import ConfigIssue
+from routerd.core.loader import LoadResult, load_file
+from routerd.core.resources import KINDS, ROUTER_API_VERSION
+from routerd.providers.registry import config_checks
+
+
+def load_config(path: str) -> LoadResult:
+    """Load a startup config with every rule, provider rules included."""
+    return load_file(path, extra_checks=[config_checks])
+
+
+def print_issues(result: LoadResult, *, stream: Any = sys.stderr) -> None:
+    for e in result.errors:
+        print(f"error: {e.render()}", file=stream)
+    for w in result.warnings:
+        print(f"warning: {w.render()}", file=stream)
+
+
+def _issue_json(i: ConfigIssue) -> dict[str, Any]:
+    return i.as_dict()
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    result = load_config(args.config)
+    if args.output == "json":
+        print(
+            json.dumps(
+                {
+                    "valid": result.valid,
+                    "errors": [_issue_json(e) for e in result.errors],
+                    "warnings": [_issue_json(w) for w in result.warnings],
+                },
+                indent=2,
+            )
+        )
+    else:
+        print_issues(result, stream=sys.stdout)
+        if result.valid:
+            n = len(result.config) if result.config else 0
+            print(f"{args.config}: valid ({n} resources, {len(result.warnings)} warnings)")
+        else:
+            print(f"{args.config}: {len(result.errors)} error(s); nothing was applied")
+    return EXIT_OK if result.valid else EXIT_USAGE
+
+
+def router_schema() -> dict[str, Any]:
+    """JSON Schema of a Router file (every startup kind), for editors."""
+    variants = []
+    defs: dict[str, Any] = {}
+    for kind, cls in sorted(KINDS.items()):
+        if kind == "DynamicConfigPart":
+            continue
+        schema = cls.model_json_schema(by_alias=True)
+        defs.update(schema.pop("$defs", {}))
+        props = schema.setdefault("properties", {})
+        props["kind"] = {"const": kind}
+        props["apiVersion"] = {"const": cls.API_VERSION}
+        schema["title"] = kind
+        variants.append(schema)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "routerd Router",
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": ROUTER_API_VERSION},
+            "kind": {"const": "Router"},
+            "metadata": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {"name": {"type": "string"}},
+            },
+            "spec": {
+                "type": "object",
+                "properties": {"resources": {"type": "array", "items": {"oneOf": variants}}},
+            },
+        },
+        "$defs": defs,
+    }
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(router_schema(), indent=2))
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "validate",
+        help="check a config file; exit 0 valid, 2 invalid",
+        description="Validate a Router YAML file and report every error at "
+        "once (file, line, Kind/name, field path, what to do). Warnings are "
+        "printed but do not fail. Exit 0 when valid, 2 when not.",
+    )
+    add_config(p)
+    add_output(p, ("text", "json"), "text")
+    p.set_defaults(func=cmd_validate)
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the Router file",
+        description="Print the JSON Schema of a Router file for editors "
+        "(for example yaml-language-server).",
+    )
+    p.set_defaults(func=cmd_schema)

@@ -1,0 +1,1 @@
+"""The long-running daemon: engine thread, API server, signals, systemd integration."""

@@ -1,0 +1,130 @@
+"""``routerd serve``: the engine loop plus everything that makes it a daemon.
+
+Threads: the engine runs in the main thread; the gRPC server has its own pool; plugin runs
+happen on a worker so a slow plugin never delays a reconcile pass. Signals: SIGTERM/SIGINT
+stop the loop and leave the dataplane in place (traffic keeps flowing across a restart or
+upgrade) unless ``--cleanup-on-exit``; SIGHUP re-reads the startup config and keeps the
+running one when the new file is invalid.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from routerd.backends import registry
+from routerd.core.config import RouterConfig
+from routerd.core.engine import Engine, EngineSettings, PassResult
+from routerd.core.loader import LoadResult
+from routerd.core.store import Store
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class DaemonOptions:
+    """Everything ``routerd serve`` was asked to do."""
+
+    config_path: str
+    backend: str = "linux"
+    state_dir: Path = Path("/var/lib/routerd")
+    socket: str = "/run/routerd/routerd.sock"
+    socket_group: str | None = None
+    listen_tcp: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = None
+    metrics_listen: str | None = None
+    cleanup_on_exit: bool = False
+    resync_interval: float = 15.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+Loader = Callable[[str], LoadResult]
+
+
+class Daemon:
+    """Owns the store, backend, engine and servers for one routerd process."""
+
+    def __init__(self, opts: DaemonOptions, startup: RouterConfig, loader: Loader) -> None:
+        self.opts = opts
+        self.loader = loader
+        self.stop = threading.Event()
+        self.started_at = time.time()
+        self.store = Store.open(opts.state_dir)
+        self.backend = registry.create(
+            opts.backend, config=startup, store=self.store, state_dir=opts.state_dir
+        )
+        settings = EngineSettings(
+            resync_interval=opts.resync_interval, key_dir=str(opts.state_dir / "keys")
+        )
+        from routerd.providers.registry import config_checks
+
+        self.engine = Engine(
+            self.backend, startup, store=self.store, settings=settings, extra_checks=[config_checks]
+        )
+        self.pass_hooks: list[Callable[[PassResult], None]] = []
+        self.stop_hooks: list[Callable[[], None]] = []
+
+    def reload(self) -> bool:
+        """Re-read the startup config; keep the running one when the file is invalid."""
+        result = self.loader(self.opts.config_path)
+        if not result.valid or result.config is None:
+            for e in result.errors:
+                LOG.error("reload rejected: %s", e.render())
+            LOG.error(
+                "reload rejected config=%s errors=%d; keeping the running config",
+                self.opts.config_path,
+                len(result.errors),
+            )
+            return False
+        for w in result.warnings:
+            LOG.warning("config warning: %s", w.render())
+        config = result.config
+        self.engine.submit(lambda: self.engine.set_startup(config))
+        LOG.info("reload accepted config=%s resources=%d", self.opts.config_path, len(config))
+        return True
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            threading.Thread(target=self.reload, name="reload", daemon=True).start()
+            return
+        LOG.info(
+            "stopping on %s (dataplane %s)",
+            signal.Signals(signum).name,
+            "removed" if self.opts.cleanup_on_exit else "left in place",
+        )
+        self.stop.set()
+        self.engine.wake()
+
+    def install_signals(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+
+    def _after_pass(self, result: PassResult) -> None:
+        for hook in self.pass_hooks:
+            hook(result)
+
+    def run(self) -> int:
+        """Serve until stopped; returns the process exit code."""
+        self.install_signals()
+        LOG.info(
+            "routerd serving backend=%s config=%s state_dir=%s",
+            self.opts.backend,
+            self.opts.config_path,
+            self.opts.state_dir,
+        )
+        try:
+            self.engine.run_forever(self.stop, self._after_pass)
+        finally:
+            for hook in reversed(self.stop_hooks):
+                hook()
+            self.engine.close(cleanup=self.opts.cleanup_on_exit)
+            self.store.close()
+        return 0

@@ -1,0 +1,135 @@
+"""Lowering is pure and produces exactly the SAM objects the spec lists."""
+
+from __future__ import annotations
+
+import json
+
+from routerd.core.desired import MssRule
+from routerd.core.lowering import lower
+from routerd.core.mtu import path_mtu
+from routerd.core.port import describe_object
+from routerd.core.resources import OverlayPeer
+from tests.support import configs
+from tests.unit.core.test_validation import ONPREM, load, with_resource
+
+
+def described(cfg) -> list[str]:
+    return sorted(describe_object(o) for o in lower(cfg).desired.objects.values())
+
+
+def test_no_claims_lowers_to_no_sam_objects():
+    # golden: without claims only the declared WireGuard interface remains - no sysctl,
+    # route, proxy neighbour, address absence or clamp table.
+    text = "\n".join(line for line in ONPREM.splitlines())
+    text = text[
+        : text.index(
+            "    - apiVersion: hybrid.routerd.net/v1alpha1\n      kind: RemoteAddressClaim"
+        )
+    ]
+    cfg = load(text).config
+    assert cfg is not None
+    assert described(cfg) == ["wireguard wg-sam (1 peers)"]
+    dev = next(iter(lower(cfg).desired.objects.values()))
+    assert dev.peers[0].allowed_ips == frozenset({"10.255.40.0/32"})  # peer overlay only
+
+
+def test_onprem_claim_objects(tmp_path):
+    cfg = configs.single("azure", "onprem", tmp_path)
+    assert described(cfg) == sorted(
+        [
+            "address 10.255.40.1/31 dev wg-sam",
+            "nft table inet routerd_mss [ens19->wg-sam mss 1300, wg-sam->ens19 mss 1300]",
+            "proxy neighbour 10.40.8.21 dev ens19",
+            "route 10.40.8.21/32 dev wg-sam metric 120",
+            "sysctl net.ipv4.conf.ens19.proxy_arp=1",
+            "sysctl net.ipv4.conf.wg-sam.rp_filter=2",
+            "sysctl net.ipv4.ip_forward=1",
+            "wireguard wg-sam (1 peers)",
+        ]
+    )
+
+
+def test_cloud_claim_objects_enforce_absence_not_proxy_arp(tmp_path):
+    cfg = configs.single("aws", "cloud", tmp_path)
+    out = described(cfg)
+    assert "absence of 10.40.8.31" in out
+    assert not any(o.startswith("proxy neighbour") for o in out)
+    assert "route 10.40.8.31/32 dev wg-sam metric 120" in out
+
+
+def test_allowed_ips_are_derived_and_explicit_ones_kept(tmp_path):
+    text = configs.with_keys(configs.example_text("azure", "onprem"), tmp_path)
+    text = text.replace(
+        "persistentKeepalive: 25", "persistentKeepalive: 25\n        allowedIPs: [192.0.2.0/24]"
+    )
+    lw = lower(configs.load(text))
+    dev = lw.desired.objects[("wg", "wg-sam")]
+    assert dev.peers[0].allowed_ips == frozenset(
+        {"192.0.2.0/24", "10.255.40.0/32", "10.40.8.21/32"}
+    )
+    assert lw.claims["cloud-vm-21"].wg_public_key == dev.peers[0].public_key
+
+
+def test_mss_1300_from_conservative_estimate_both_directions(tmp_path):
+    lw = lower(configs.single("oci", "cloud", tmp_path))
+    table = lw.desired.objects[("nft", "inet", "routerd_mss")]
+    assert table.rules == frozenset(
+        {MssRule("ens3", "wg-sam", 1300), MssRule("wg-sam", "ens3", 1300)}
+    )
+    assert lw.claims["onprem-vm-31"].mss == 1300
+
+
+def test_stated_path_mtu_gives_the_measured_mss(tmp_path):
+    text = configs.with_keys(configs.example_text("oci", "onprem"), tmp_path)
+    text = text.replace(
+        "address: 10.255.40.1\n", "address: 10.255.40.1\n        pathMTU: 1452\n", 1
+    )
+    cfg = configs.load(text)
+    peer = cfg.get(OverlayPeer, "cloud-a")
+    pm = path_mtu(cfg, peer, "ens19", "wg-sam")
+    # endpoint 203.0.113.10 is IPv4: overhead 60, inner min(1420, 1392) = 1392
+    assert (pm.inner_mtu, pm.mss) == (1392, 1352)
+
+
+def test_no_clamp_when_path_does_not_step_down(tmp_path):
+    text = configs.with_keys(configs.example_text("azure", "onprem"), tmp_path)
+    text = text.replace("mtu: 1500", "mtu: 1300")
+    lw = lower(configs.load(text))
+    assert ("nft", "inet", "routerd_mss") not in lw.desired.objects
+    assert lw.claims["cloud-vm-21"].mss is None
+
+
+def test_user_sysctl_wins_over_derived():
+    cfg = load(
+        with_resource("""\
+        - apiVersion: system.routerd.net/v1alpha1
+          kind: Sysctl
+          metadata: {name: fwd}
+          spec: {key: net.ipv4.ip_forward, value: 1}
+        """)
+    ).config
+    lw = lower(cfg)
+    assert lw.desired.owners[("sysctl", "net.ipv4.ip_forward")] == {"Sysctl/fwd"}
+
+
+def test_hybrid_route_lowering():
+    cfg = load(
+        with_resource("""\
+        - apiVersion: hybrid.routerd.net/v1alpha1
+          kind: HybridRoute
+          metadata: {name: cloud-apps}
+          spec: {destinationCIDRs: [10.30.0.0/16], peerRef: cloud-a, install: {metric: 150}}
+        """)
+    ).config
+    lw = lower(cfg)
+    route = lw.desired.objects[("route", "254", "10.30.0.0/16")]
+    assert describe_object(route) == "route 10.30.0.0/16 dev wg-sam metric 150"
+    assert lw.desired.owners[route.key] == {"HybridRoute/cloud-apps-10-30-0-0-16"}
+    assert "10.30.0.0/16" in lw.desired.objects[("wg", "wg-sam")].peers[0].allowed_ips
+
+
+def test_lowering_is_deterministic(tmp_path):
+    cfg = configs.single("azure", "onprem", tmp_path)
+    a = [describe_object(o) for o in lower(cfg).desired.objects.values()]
+    b = [describe_object(o) for o in lower(cfg).desired.objects.values()]
+    assert json.dumps(a) == json.dumps(b)
