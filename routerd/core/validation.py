@@ -33,10 +33,10 @@ from routerd.core.resources import (
     Plugin,
     RemoteAddressClaim,
     Resource,
-    bare_name,
     Sysctl,
     WireGuardInterface,
     WireGuardPeer,
+    bare_name,
 )
 
 

@@ -56,7 +56,7 @@ class FakeHost:
             )
         for name in scope.links:
             o.links[name] = LinkState(name, exists=name in self.links)
-        for k, v in self.objects.items():
+        for v in self.objects.values():
             if isinstance(v, WireGuardDevice) and self.handshake_age is not None:
                 for p in v.peers:
                     o.handshakes[(v.ifname, p.public_key)] = self.handshake_age

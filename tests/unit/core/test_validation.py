@@ -308,7 +308,9 @@ def test_override_policy_operation_other_than_mask():
             allow:
               - source: Plugin/inv
                 operations: [replace]
-                targets: [{apiVersion: hybrid.routerd.net/v1alpha1, kind: RemoteAddressClaim, name: cloud-vm-21}]
+                targets:
+                  - {apiVersion: hybrid.routerd.net/v1alpha1, kind: RemoteAddressClaim,
+                     name: cloud-vm-21}
         """)
         )
     )
