@@ -9,6 +9,7 @@ running one when the new file is invalid.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 import threading
@@ -25,6 +26,10 @@ from routerd.core.loader import LoadResult
 from routerd.core.store import Store
 
 LOG = logging.getLogger(__name__)
+
+COMPONENTS: tuple[str, ...] = ()
+"""Modules started with the daemon, in order. Each has ``start(daemon) -> stop | None``
+(``stop`` is a no-argument callable run at shutdown, in reverse order)."""
 
 
 @dataclass
@@ -111,9 +116,16 @@ class Daemon:
         for hook in self.pass_hooks:
             hook(result)
 
+    def start_components(self) -> None:
+        for name in COMPONENTS:
+            stop = importlib.import_module(name).start(self)
+            if stop is not None:
+                self.stop_hooks.append(stop)
+
     def run(self) -> int:
         """Serve until stopped; returns the process exit code."""
         self.install_signals()
+        self.start_components()
         LOG.info(
             "routerd serving backend=%s config=%s state_dir=%s",
             self.opts.backend,

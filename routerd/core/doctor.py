@@ -1,0 +1,97 @@
+"""Doctor framework: findings as declared data, checks run in parallel, one report.
+
+A check is a small function returning findings; it never raises for a problem it found (a
+problem is a ``fail``/``warn`` finding with a remedy). An exception inside a check becomes a
+``fail`` finding naming the check, so one broken probe never hides the other results.
+Areas: ``hybrid``, ``dynamic``, ``plugin``, ``firewall`` (reference §6, decisions D7).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One result line.
+
+    Attributes:
+        area: hybrid | dynamic | plugin | firewall.
+        name: the check, e.g. ``RemoteAddressClaim/cloud-vm-21 proxy neighbor``.
+        status: pass | warn | fail | skip.
+        detail: what was observed.
+        remedy: what to do (empty on pass).
+        claim: the claim this finding is keyed by, when it is about one.
+    """
+
+    area: str
+    name: str
+    status: Status
+    detail: str = ""
+    remedy: str = ""
+    claim: str = ""
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for f in self.findings:
+            out[f.status.value] += 1
+        return out
+
+    @property
+    def overall(self) -> Status:
+        """fail if any fails, else warn if any warns, else skip if only skips, else pass."""
+        c = self.counts
+        if c["fail"]:
+            return Status.FAIL
+        if c["warn"]:
+            return Status.WARN
+        if c["skip"] and not c["pass"]:
+            return Status.SKIP
+        return Status.PASS
+
+
+Check = Callable[[], Iterable[Finding]]
+
+
+def _collect(check: Check) -> list[Finding]:
+    return list(check())
+
+
+def run_checks(area: str, checks: Sequence[tuple[str, Check]], *, workers: int = 8) -> Report:
+    """Run named checks in parallel and collect every finding in a stable order."""
+    results: dict[int, list[Finding]] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_collect, c): i for i, (_, c) in enumerate(checks)}
+        for fut, i in futures.items():
+            try:
+                results[i] = fut.result()
+            except Exception as e:  # a broken probe is a finding, not a crash
+                results[i] = [
+                    Finding(
+                        area,
+                        checks[i][0],
+                        Status.FAIL,
+                        f"check raised {type(e).__name__}: {e}",
+                        "report this as a routerd bug",
+                    )
+                ]
+    report = Report()
+    for i in range(len(checks)):
+        report.findings.extend(results[i])
+    return report
