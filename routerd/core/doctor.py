@@ -95,3 +95,35 @@ def run_checks(area: str, checks: Sequence[tuple[str, Check]], *, workers: int =
     for i in range(len(checks)):
         report.findings.extend(results[i])
     return report
+
+
+AREAS = ("hybrid", "dynamic", "plugin", "firewall")
+
+
+@dataclass
+class DoctorContext:
+    """Everything a doctor run may look at.
+
+    Built by the daemon (from its live engine snapshot) or by ``routerctl doctor --local -c
+    FILE`` (from the file and the state directory, without a daemon). Host probes are the
+    doctor package's business; ``host=False`` (``--no-host``) skips them.
+
+    Attributes:
+        startup: the startup config.
+        effective: the effective config (dynamic parts merged); doctor checks it (D7).
+        lowered: the lowered desired state and claim intents (tunnels resolved from peers).
+        claim_states: claim name -> (state, reason) from the engine, when a daemon runs.
+        store: the state store (dynamic parts, plugin runs), when available.
+        host: run host probes (commands, /proc, netlink).
+        probe: also measure the path MTU through the tunnel with DF pings (``--probe``).
+        backend: "linux" or "sim" (host probes only make sense on linux).
+    """
+
+    startup: object
+    effective: object | None = None
+    lowered: object | None = None
+    claim_states: dict[str, tuple[str, str]] = field(default_factory=dict)
+    store: object | None = None
+    host: bool = True
+    probe: bool = False
+    backend: str = "linux"
