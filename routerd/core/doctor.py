@@ -13,6 +13,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from routerd.core.config import RouterConfig
+from routerd.core.effective import EffectiveResult
+from routerd.core.lowering import Lowered
+from routerd.core.store import Store
+
 
 class Status(StrEnum):
     PASS = "pass"
@@ -119,11 +124,11 @@ class DoctorContext:
         backend: "linux" or "sim" (host probes only make sense on linux).
     """
 
-    startup: object
-    effective: object | None = None
-    lowered: object | None = None
+    startup: RouterConfig
+    effective: EffectiveResult | None = None
+    lowered: Lowered | None = None
     claim_states: dict[str, tuple[str, str]] = field(default_factory=dict)
-    store: object | None = None
+    store: Store | None = None
     host: bool = True
     probe: bool = False
     backend: str = "linux"
