@@ -44,7 +44,7 @@ UNDO_FORWARDING_NOTE = (
     "been enabled"
 )
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[\s_./]+|-{2,}")
 
 
@@ -52,8 +52,8 @@ def normalize_token(name: str) -> str:
     """Fold a capability spelling to lower-kebab-case.
 
     ``skipSourceDestCheck``, ``skip_source_dest_check`` and ``Skip-Source-Dest-Check`` all
-    become ``skip-source-dest-check``; capability strings are free-form in the Go MVP, so
-    people write them every way.
+    become ``skip-source-dest-check`` (and ``enableIPForwarding`` ``enable-ip-forwarding``);
+    capability strings are free-form in the Go MVP, so people write them every way.
     """
     text = _CAMEL.sub("-", name.strip())
     return _SEPARATORS.sub("-", text).strip("-").lower()
@@ -263,6 +263,6 @@ class Provider:
         where = f" ({fmt.lookup})" if fmt.lookup else ""
         forms = " or ".join(fmt.forms)
         return (
-            f"{ref!r} is not a {self.title} {fmt.noun}: {reason}; expected {forms}, "
+            f"{ref!r} is not a valid {self.title} {fmt.noun}: {reason}; expected {forms}, "
             f"for example {fmt.example}{where}"
         )

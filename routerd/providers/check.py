@@ -90,8 +90,9 @@ def _nic_ref(
         other = _recognised_by(ref, provider)
         if other is not None:
             msg += (
-                f"; the value is a {other.title} {other.nic_ref.noun}: point providerRef at a "
-                f"{other.name} profile or use this router's {provider.title} NIC"
+                f"; the value has the {other.title} {other.nic_ref.noun} format: point "
+                f"providerRef at a CloudProviderProfile with provider: {other.name}, or name "
+                f"this router's {provider.title} NIC"
             )
         f.errors.append(f.issue(claim, path, msg))
         return
@@ -130,7 +131,7 @@ def _provider_mode(f: _Findings, claim: RemoteAddressClaim, provider: Provider) 
         f.issue(
             claim,
             "spec.capture.providerMode",
-            f"{mode!r} is not a {provider.title} capture mode: provider-secondary-ip on "
+            f"{mode!r} is not a capture mode on {provider.title}: provider-secondary-ip on "
             f"{provider.title} means {want.prerequisite}; set providerMode: {want.name}",
         )
     )

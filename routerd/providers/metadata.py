@@ -3,7 +3,8 @@
 Each cloud's reader differs only in paths, headers and parsing; how a request fails must
 be the same everywhere so the doctor can treat every provider alike: a timeout, a reset or
 a 5xx is a retryable ``ProviderError``; a 4xx or a malformed body is not. "Nothing answers
-here" (connection refused, or 404 on the very first request) is ``MetadataUnavailable``,
+here" (connection refused, or 404/405 on the very first request: the path or method does
+not exist on whatever answers) is ``MetadataUnavailable``,
 which readers turn into ``None``: this host is not on that cloud.
 
 Proxies are bypassed on purpose: cloud images often set ``http_proxy``, and a proxy can
@@ -79,7 +80,7 @@ class MetadataClient:
         """Fetch ``path`` and return the body as text.
 
         Raises:
-            MetadataUnavailable: first request refused or 404.
+            MetadataUnavailable: first request refused, 404 or 405.
             ProviderError: any other failure; ``retryable`` says whether to try again.
         """
         url = self.base_url + path
@@ -141,7 +142,7 @@ def _http_error(e: urllib.error.HTTPError, data: dict[str, object], first: bool)
         body = ""
     info = {**data, "status": e.code, "body": body}
     what = f"{data['method']} {data['url']} returned HTTP {e.code}"
-    if e.code == 404 and first:
+    if e.code in (404, 405) and first:
         return MetadataUnavailable(what, supporting_data=info)
     retryable = e.code == 429 or e.code >= 500
     return ProviderError(what, supporting_data=info, retryable=retryable)
