@@ -1,0 +1,134 @@
+"""IPv4 routes routerd owns: encoding, the protocol-filtered dump, and route lookups.
+
+Ownership is the route protocol (D14): every route routerd installs carries
+``ROUTERD_PROTO`` and the observation dump asks the kernel for that protocol only, so
+foreign routes (``proto boot``, ``static``, a routing daemon's) are neither read nor ever
+deleted: a delete names the protocol too and the kernel refuses to match another one.
+
+Adds use ``NLM_F_EXCL`` so a foreign route with the same destination, table and metric is
+reported (EEXIST) instead of being silently replaced; replacing one of our own routes uses
+``NLM_F_REPLACE`` when the metric is unchanged and delete + add otherwise (the metric is
+part of a route's identity in the kernel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from routerd.backends.linux import netlink_codec as nl
+from routerd.backends.linux.netlink_socket import NetlinkSocket, Request
+from routerd.core.desired import Route
+
+ROUTERD_PROTO = 196
+"""The route (and proxy-neighbour) protocol number that marks routerd's objects."""
+
+PROTO_NAME_LINE = f"{ROUTERD_PROTO}\trouterd\n"
+RTM_F_CLONED = 0x200
+
+ADD_FLAGS = nl.NLM_F_ACK | nl.NLM_F_CREATE | nl.NLM_F_EXCL
+REPLACE_FLAGS = nl.NLM_F_ACK | nl.NLM_F_CREATE | nl.NLM_F_REPLACE
+
+
+def _split(cidr: str) -> tuple[str, int]:
+    addr, _, plen = cidr.partition("/")
+    return addr, int(plen or 32)
+
+
+def _table_fields(table: int) -> tuple[int, bytes]:
+    return (table if table < 256 else nl.RT_TABLE_UNSPEC), nl.attr_u32(nl.RTA_TABLE, table)
+
+
+def encode_add(route: Route, ifindex: int | None, *, replace: bool = False) -> Request:
+    """RTM_NEWROUTE for ``route`` marked with routerd's protocol."""
+    addr, plen = _split(route.dst)
+    blackhole = route.type == "blackhole"
+    if blackhole or route.gateway:
+        scope = nl.RT_SCOPE_UNIVERSE
+    else:
+        scope = nl.RT_SCOPE_LINK
+    rtype = nl.RTN_BLACKHOLE if blackhole else nl.RTN_UNICAST
+    tbl, tbl_attr = _table_fields(route.table)
+    body = nl.RTMSG.pack(nl.AF_INET, plen, 0, 0, tbl, ROUTERD_PROTO, scope, rtype, 0) + tbl_attr
+    if plen:
+        body += nl.attr_ip4(nl.RTA_DST, addr)
+    if ifindex is not None and not blackhole:
+        body += nl.attr_u32(nl.RTA_OIF, ifindex)
+    if route.gateway and not blackhole:
+        body += nl.attr_ip4(nl.RTA_GATEWAY, route.gateway)
+    if route.metric:
+        body += nl.attr_u32(nl.RTA_PRIORITY, route.metric)
+    return Request(nl.RTM_NEWROUTE, REPLACE_FLAGS if replace else ADD_FLAGS, body)
+
+
+def encode_delete(route: Route) -> Request:
+    """RTM_DELROUTE matching only a route with routerd's protocol (any device, any scope)."""
+    addr, plen = _split(route.dst)
+    tbl, tbl_attr = _table_fields(route.table)
+    body = nl.RTMSG.pack(
+        nl.AF_INET, plen, 0, 0, tbl, ROUTERD_PROTO, nl.RT_SCOPE_NOWHERE, nl.RTN_UNSPEC, 0
+    )
+    body += tbl_attr
+    if plen:
+        body += nl.attr_ip4(nl.RTA_DST, addr)
+    body += nl.attr_u32(nl.RTA_PRIORITY, route.metric)
+    return Request(nl.RTM_DELROUTE, nl.NLM_F_ACK, body)
+
+
+def decode(body: bytes, names: Callable[[int], str]) -> Route | None:
+    """A Route from an RTM_NEWROUTE body (None for other families and cached clones)."""
+    family, plen, _, _, tbl, _, _, rtype, flags = nl.RTMSG.unpack_from(body, 0)
+    if family != nl.AF_INET or flags & RTM_F_CLONED:
+        return None
+    attrs = nl.parse_attrs(body, nl.RTMSG.size)
+    table = nl.u32(attrs[nl.RTA_TABLE]) if nl.RTA_TABLE in attrs else tbl
+    dst = nl.ip4(attrs[nl.RTA_DST]) if nl.RTA_DST in attrs else "0.0.0.0"
+    oif = attrs.get(nl.RTA_OIF)
+    gw = attrs.get(nl.RTA_GATEWAY)
+    kind = {nl.RTN_UNICAST: "unicast", nl.RTN_BLACKHOLE: "blackhole"}.get(rtype, f"type{rtype}")
+    return Route(
+        dst=f"{dst}/{plen}",
+        dev=names(nl.u32(oif)) if oif is not None else "",
+        metric=nl.u32(attrs[nl.RTA_PRIORITY]) if nl.RTA_PRIORITY in attrs else 0,
+        gateway=nl.ip4(gw) if gw is not None else "",
+        table=table,
+        type=kind,
+    )
+
+
+def dump_owned(sock: NetlinkSocket, names: Callable[[int], str]) -> list[Route]:
+    """Every IPv4 route with routerd's protocol, in every table (filtered by the kernel)."""
+    body = nl.RTMSG.pack(nl.AF_INET, 0, 0, 0, 0, ROUTERD_PROTO, 0, 0, 0)
+    with sock.lock:
+        msgs = sock.dump(nl.RTM_GETROUTE, body)
+    out = []
+    for msg in msgs:
+        if msg.type != nl.RTM_NEWROUTE:
+            continue
+        route = decode(msg.body, names)
+        # Kernels without strict dump filtering return everything: filter here too.
+        if route is not None and msg.body[5] == ROUTERD_PROTO:
+            out.append(route)
+    return out
+
+
+def encode_lookup(address: str) -> Request:
+    """RTM_GETROUTE for one destination (``ip route get ADDR``), answered with a route."""
+    body = nl.RTMSG.pack(nl.AF_INET, 32, 0, 0, 0, 0, 0, 0, 0) + nl.attr_ip4(nl.RTA_DST, address)
+    return Request(nl.RTM_GETROUTE, 0, body)
+
+
+def lookup_devices(
+    sock: NetlinkSocket, addresses: list[str], names: Callable[[int], str]
+) -> dict[str, str | None]:
+    """The output device the kernel picks for each address (pipelined ``ip route get``)."""
+    with sock.lock:
+        replies = sock.transact([encode_lookup(a) for a in addresses])
+    out: dict[str, str | None] = {}
+    for address, reply in zip(addresses, replies, strict=True):
+        if not reply.ok or reply.body is None:
+            out[address] = None
+            continue
+        attrs = nl.parse_attrs(reply.body, nl.RTMSG.size)
+        oif = attrs.get(nl.RTA_OIF)
+        out[address] = names(nl.u32(oif)) if oif is not None else None
+    return out
