@@ -1,0 +1,298 @@
+"""Apply a plan: group changes by kind, send each group in bulk, attribute every result.
+
+Groups run in a fixed order, whatever order the plan lists them in, so each step finds its
+prerequisites: removals first (clamp, proxy entries, routes, addresses, sysctl restores,
+then devices), then WireGuard devices (routes and per-device sysctls need the interface),
+addresses, sysctls, OS-address absence, routes, proxy entries and last the clamp table.
+Routes, proxy entries and addresses each go out as one pipelined netlink batch; every
+message carries its own sequence number, so a failure lands on its own change and never
+blocks the others. Results come back in the plan's order, one per change.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from collections.abc import Callable, Sequence
+
+from routerd.backends.linux import addresses, neighbours, routes
+from routerd.backends.linux import netlink_codec as nl
+from routerd.backends.linux.addresses import AddressEntry
+from routerd.backends.linux.host import Host
+from routerd.backends.linux.netlink_socket import Reply, Request
+from routerd.backends.linux.observer import ADDR_KIND
+from routerd.core.desired import (
+    MssClampTable,
+    ProxyNeighbour,
+    Route,
+    Sysctl,
+    WireGuardDevice,
+)
+from routerd.core.errors import DataplaneError
+from routerd.core.port import Change, ChangeResult
+
+LOG = logging.getLogger(__name__)
+
+Batch = list[tuple[int, Change]]
+PERMANENT = {
+    errno.EINVAL,
+    errno.EOPNOTSUPP,
+    errno.EAFNOSUPPORT,
+    errno.ERANGE,
+    errno.EPROTONOSUPPORT,
+}
+GONE = {errno.ENOENT, errno.ESRCH, errno.EADDRNOTAVAIL, errno.ENODEV}
+"""Answers to a delete that mean "already gone": success (idempotent apply)."""
+REMOVE_ORDER = ("nft", "pneigh", "route", "addr", "absent", "sysctl", "wg")
+SET_ORDER = ("wg", "addr", "sysctl", "absent", "route", "pneigh", "nft")
+
+
+def failure(
+    change: Change, code: int | None, text: str = "", *, retryable: bool | None = None
+) -> ChangeResult:
+    reason = errno.errorcode.get(code, str(code)) if code else "error"
+    detail = f"{reason}: {text}" if text else reason
+    if retryable is None:
+        retryable = code not in PERMANENT
+    return ChangeResult(change, False, f"{change.describe()}: {detail}", code, retryable)
+
+
+def from_error(change: Change, exc: Exception) -> ChangeResult:
+    if isinstance(exc, DataplaneError):
+        return ChangeResult(change, False, str(exc), exc.errno, exc.retryable)
+    return ChangeResult(change, False, f"{change.describe()}: {exc}", None, True)
+
+
+class Applier:
+    """Turns a list of changes into kernel operations against one ``Host``."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self._handlers: dict[str, Callable[[Batch], dict[int, ChangeResult]]] = {
+            "route": self._routes,
+            "pneigh": self._proxy_neighbours,
+            "addr": self._addresses,
+            "absent": self._absent,
+            "sysctl": self._each(self._sysctl),
+            "wg": self._each(self._wireguard),
+            "nft": self._each(self._nft),
+        }
+
+    def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
+        groups: dict[tuple[bool, str], Batch] = {}
+        for i, c in enumerate(changes):
+            groups.setdefault((c.op == "remove", c.key[0]), []).append((i, c))
+        results: dict[int, ChangeResult] = {}
+        if groups:
+            self.host.links.refresh()
+        phases = [(True, k) for k in REMOVE_ORDER] + [(False, k) for k in SET_ORDER]
+        for phase in phases:
+            batch = groups.pop(phase, [])
+            if batch:
+                results.update(self._run(phase[1], batch))
+        for batch in groups.values():  # kinds this backend does not know
+            results.update(
+                {i: failure(c, errno.EOPNOTSUPP, "unknown object kind") for i, c in batch}
+            )
+        return [results[i] for i in range(len(changes))]
+
+    def _run(self, kind: str, batch: Batch) -> dict[int, ChangeResult]:
+        try:
+            return self._handlers[kind](batch)
+        except Exception as exc:  # a broken socket must not lose the other results
+            LOG.exception("applying %d %s changes failed", len(batch), kind)
+            return {i: from_error(c, exc) for i, c in batch}
+
+    def _each(self, one: Callable[[Change], None]) -> Callable[[Batch], dict[int, ChangeResult]]:
+        def run(batch: Batch) -> dict[int, ChangeResult]:
+            out = {}
+            for i, c in batch:
+                try:
+                    one(c)
+                    out[i] = ChangeResult(c, True)
+                except Exception as exc:
+                    out[i] = from_error(c, exc)
+            return out
+
+        return run
+
+    def _send(
+        self, planned: list[tuple[int, Change, list[Request]]]
+    ) -> dict[int, tuple[Change, list[tuple[Request, Reply]]]]:
+        """One pipelined batch for many changes; replies regrouped per change."""
+        flat = [req for _, _, reqs in planned for req in reqs]
+        with self.host.sock.lock:
+            replies = self.host.sock.transact(flat)
+        out: dict[int, tuple[Change, list[tuple[Request, Reply]]]] = {}
+        pos = 0
+        for i, c, reqs in planned:
+            out[i] = (c, list(zip(reqs, replies[pos : pos + len(reqs)], strict=True)))
+            pos += len(reqs)
+        return out
+
+    # -- routes ----------------------------------------------------------------------------
+
+    def _route_requests(self, c: Change) -> list[Request]:
+        if c.op == "remove":
+            old = c.old if isinstance(c.old, Route) else None
+            stale = self.host.route_duplicates.pop(c.key, [old] if old else [])
+            return [routes.encode_delete(r) for r in stale] or [_route_from_key(c)]
+        assert isinstance(c.new, Route)
+        new = c.new
+        ifindex = self.host.links.index(new.dev) if new.dev else None
+        if new.dev and ifindex is None:
+            raise DataplaneError(c.describe(), f"device {new.dev} missing", errno=errno.ENODEV)
+        old = c.old if isinstance(c.old, Route) else None
+        stale = self.host.route_duplicates.pop(c.key, [old] if old else [])
+        if len(stale) == 1 and stale[0].metric == new.metric:
+            return [routes.encode_add(new, ifindex, replace=True)]
+        return [routes.encode_delete(r) for r in stale] + [routes.encode_add(new, ifindex)]
+
+    def _routes(self, batch: Batch) -> dict[int, ChangeResult]:
+        out: dict[int, ChangeResult] = {}
+        planned = []
+        for i, c in batch:
+            try:
+                planned.append((i, c, self._route_requests(c)))
+            except DataplaneError as exc:
+                out[i] = from_error(c, exc)
+        exists: list[int] = []
+        for i, (c, pairs) in self._send(planned).items():
+            bad = _first_failure(pairs)
+            if bad is not None and bad.errno == errno.EEXIST:
+                exists.append(i)
+            out[i] = ChangeResult(c, True) if bad is None else failure(c, bad.errno, bad.text)
+        if exists:
+            mine = {r.key: r for r in routes.dump_owned(self.host.sock, self.host.links.name)}
+            for i in exists:
+                c = out[i].change
+                if mine.get(c.key) == c.new:
+                    out[i] = ChangeResult(c, True)
+                else:
+                    msg = "a route with this destination and metric exists and is not routerd's"
+                    out[i] = failure(c, errno.EEXIST, msg)
+        return out
+
+    # -- proxy neighbours ------------------------------------------------------------------
+
+    def _proxy_neighbours(self, batch: Batch) -> dict[int, ChangeResult]:
+        out: dict[int, ChangeResult] = {}
+        planned = []
+        for i, c in batch:
+            obj = c.new if c.op != "remove" else c.old
+            if not isinstance(obj, ProxyNeighbour):
+                obj = ProxyNeighbour(c.key[1], c.key[2])
+            ifindex = self.host.links.index(obj.dev)
+            if ifindex is None:
+                if c.op == "remove":  # the entry went away with its interface
+                    self.host.pneigh_removed(obj.address, obj.dev)
+                    out[i] = ChangeResult(c, True)
+                else:
+                    out[i] = failure(c, errno.ENODEV, f"capture interface {obj.dev} missing")
+                continue
+            encode = neighbours.encode_delete if c.op == "remove" else neighbours.encode_add
+            planned.append((i, c, [encode(obj.address, ifindex)]))
+        for i, (c, pairs) in self._send(planned).items():
+            bad = _first_failure(pairs)
+            out[i] = ChangeResult(c, True) if bad is None else failure(c, bad.errno, bad.text)
+            if bad is None:
+                _, address, dev = c.key
+                if c.op == "remove":
+                    self.host.pneigh_removed(address, dev)
+                else:
+                    self.host.pneigh_added(address, dev)
+        return out
+
+    # -- addresses -------------------------------------------------------------------------
+
+    def _addresses(self, batch: Batch) -> dict[int, ChangeResult]:
+        out: dict[int, ChangeResult] = {}
+        planned = []
+        for i, c in batch:
+            _, dev, cidr = c.key
+            ifindex = self.host.links.index(dev)
+            if ifindex is None:
+                if c.op == "remove":
+                    self.host.store.drop_owned(ADDR_KIND, f"{dev} {cidr}")
+                    out[i] = ChangeResult(c, True)
+                else:
+                    out[i] = failure(c, errno.ENODEV, f"interface {dev} missing")
+                continue
+            if c.op == "remove":
+                addr, _, plen = cidr.partition("/")
+                req = addresses.encode_delete(
+                    AddressEntry(ifindex, addr, int(plen or 32)), exact=True
+                )
+            else:
+                req = addresses.encode_add(cidr, ifindex)
+            planned.append((i, c, [req]))
+        for i, (c, pairs) in self._send(planned).items():
+            bad = _first_failure(pairs)
+            out[i] = ChangeResult(c, True) if bad is None else failure(c, bad.errno, bad.text)
+            if bad is None:
+                _, dev, cidr = c.key
+                if c.op == "remove":
+                    self.host.store.drop_owned(ADDR_KIND, f"{dev} {cidr}")
+                else:
+                    self.host.store.set_owned(ADDR_KIND, f"{dev} {cidr}", "")
+        return out
+
+    def _absent(self, batch: Batch) -> dict[int, ChangeResult]:
+        """Delete the address from every interface, whatever the prefix; never re-add it."""
+        out: dict[int, ChangeResult] = {}
+        current = addresses.dump(self.host.sock)
+        planned = []
+        for i, c in batch:
+            if c.op == "remove":
+                out[i] = ChangeResult(c, True)
+                continue
+            target = c.key[1]
+            reqs = [addresses.encode_delete(a, exact=False) for a in current if a.address == target]
+            planned.append((i, c, reqs))
+            for a in current:
+                if a.address == target:
+                    LOG.info(
+                        "removing OS address %s from %s", a.cidr, self.host.links.name(a.ifindex)
+                    )
+        for i, (c, pairs) in self._send(planned).items():
+            bad = _first_failure(pairs)
+            out[i] = ChangeResult(c, True) if bad is None else failure(c, bad.errno, bad.text)
+        return out
+
+    # -- one at a time -----------------------------------------------------------------------
+
+    def _sysctl(self, c: Change) -> None:
+        if c.op == "remove":
+            self.host.sysctls.restore(c.key[1])
+        else:
+            assert isinstance(c.new, Sysctl)
+            self.host.sysctls.set(c.new.name, c.new.value)
+
+    def _wireguard(self, c: Change) -> None:
+        if c.op == "remove":
+            self.host.wg.remove(c.key[1])
+        else:
+            assert isinstance(c.new, WireGuardDevice)
+            self.host.wg.apply(c.new)
+
+    def _nft(self, c: Change) -> None:
+        if c.op == "remove":
+            self.host.nft.delete()
+        else:
+            assert isinstance(c.new, MssClampTable)
+            self.host.nft.apply(c.new)
+
+
+def _first_failure(pairs: list[tuple[Request, Reply]]) -> Reply | None:
+    """The first reply that is a real failure (a delete of something gone is success)."""
+    for req, reply in pairs:
+        deleting = req.type in (nl.RTM_DELROUTE, nl.RTM_DELNEIGH, nl.RTM_DELADDR)
+        if reply.ok or (deleting and reply.errno in GONE):
+            continue
+        return reply
+    return None
+
+
+def _route_from_key(c: Change) -> Request:
+    _, table, dst = c.key
+    return routes.encode_delete(Route(dst=dst, table=int(table)))

@@ -1,0 +1,232 @@
+"""Drift detection: netlink event subscriptions in one background thread.
+
+The thread listens to rtnetlink (links, IPv4 addresses, IPv4 routes, neighbours) and to
+``NFNLGRP_NFTABLES``, and calls ``on_change`` once per burst (``debounce``) when something
+routerd cares about changed, so the engine reacts within a second instead of at the next
+periodic resync. What counts (``Interest``): routes carrying routerd's protocol or with a
+destination routerd manages, addresses routerd adds or must keep absent, links by name,
+proxy-neighbour events, and any nft transaction touching ``routerd_mss``.
+
+Events caused by routerd itself are dropped without guessing: rtnetlink stamps each
+notification with the port id of the socket whose request caused it (our command socket's
+is known), and every nf_tables transaction ends with ``NEWGEN`` carrying the committing
+PID. Correctness comes first: a receive-buffer overrun (lost events) always triggers a pass.
+
+The kernel sends no notification for proxy-neighbour changes, so ``tick`` (called every
+``tick_interval`` from this thread) lets the backend poll for those and supervise
+wireguard-go; it returns True when a pass is needed.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from routerd.backends.linux import netlink_codec as nl
+from routerd.backends.linux.netlink_socket import (
+    NETLINK_ADD_MEMBERSHIP,
+    RCVBUF,
+    SO_RCVBUFFORCE,
+    SOL_NETLINK,
+)
+from routerd.core.desired import MSS_TABLE
+
+LOG = logging.getLogger(__name__)
+
+RTMGRP_LINK, RTMGRP_NEIGH, RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE = 0x1, 0x4, 0x10, 0x40
+NETLINK_NETFILTER = 12
+NFNLGRP_NFTABLES = 7
+NFNL_SUBSYS_NFTABLES = 10
+NFT_MSG_NEWGEN = 15
+NFTA_GEN_PROC_PID = 2
+NFGENMSG_SIZE = 4
+RTN_BROADCAST = 3
+
+
+@dataclass(frozen=True)
+class Interest:
+    """What the watcher reports on (replaced wholesale by the backend after each observe)."""
+
+    proto: int = 0
+    route_dsts: frozenset[str] = frozenset()
+    addresses: frozenset[str] = frozenset()
+    links: frozenset[str] = field(default_factory=frozenset)
+
+
+def route_event_matters(body: bytes, interest: Interest) -> bool:
+    family, plen, _, _, _, proto, _, rtype, _ = nl.RTMSG.unpack_from(body, 0)
+    if family != nl.AF_INET:
+        return False
+    if proto == interest.proto:
+        return True
+    if rtype in (nl.RTN_LOCAL, RTN_BROADCAST):
+        return False  # follows an address change, which the address events report
+    attrs = nl.parse_attrs(body, nl.RTMSG.size)
+    dst = nl.ip4(attrs[nl.RTA_DST]) if nl.RTA_DST in attrs else "0.0.0.0"
+    return f"{dst}/{plen}" in interest.route_dsts
+
+
+def rtnl_event_matters(msg: nl.Message, interest: Interest) -> bool:
+    """Whether one rtnetlink notification concerns routerd's objects."""
+    if msg.type in (nl.RTM_NEWROUTE, nl.RTM_DELROUTE):
+        return route_event_matters(msg.body, interest)
+    if msg.type in (nl.RTM_NEWADDR, nl.RTM_DELADDR):
+        family = msg.body[0]
+        attrs = nl.parse_attrs(msg.body, nl.IFADDRMSG.size)
+        raw = attrs.get(nl.IFA_LOCAL) or attrs.get(nl.IFA_ADDRESS)
+        return family == nl.AF_INET and raw is not None and nl.ip4(raw) in interest.addresses
+    if msg.type in (nl.RTM_NEWNEIGH, nl.RTM_DELNEIGH):
+        _, _, _, flags, _ = nl.NDMSG.unpack_from(msg.body, 0)
+        return bool(flags & nl.NTF_PROXY)  # ARP cache churn is not drift
+    if msg.type in (nl.RTM_NEWLINK, nl.RTM_DELLINK):
+        name = nl.parse_attrs(msg.body, nl.IFINFOMSG.size).get(nl.IFLA_IFNAME)
+        return name is not None and nl.cstr(name) in interest.links
+    return False
+
+
+class NftTransactionFilter:
+    """Groups nf_tables notifications by transaction and keeps foreign ones touching ours."""
+
+    def __init__(self, table: str = MSS_TABLE, pid: int | None = None) -> None:
+        self.table = table.encode()
+        self.pid = os.getpid() if pid is None else pid
+        self._touched = False
+
+    def feed(self, msg: nl.Message) -> bool:
+        """Returns True when a transaction by another process touched the table."""
+        if msg.type >> 8 != NFNL_SUBSYS_NFTABLES:
+            return False
+        kind = msg.type & 0xFF
+        attrs = nl.parse_attrs(msg.body, NFGENMSG_SIZE)
+        if kind == NFT_MSG_NEWGEN:
+            raw = attrs.get(NFTA_GEN_PROC_PID)
+            by_us = raw is not None and int.from_bytes(raw[:4], "big") == self.pid
+            touched, self._touched = self._touched, False
+            return touched and not by_us
+        # The table name is attribute 1 for tables, chains, rules, sets and elements.
+        if attrs.get(1, b"").rstrip(b"\0") == self.table:
+            self._touched = True
+        return False
+
+
+class EventWatcher:
+    """The background thread; ``start``/``stop`` it, feed it ``Interest``."""
+
+    def __init__(
+        self,
+        on_change: Callable[[], None],
+        *,
+        own_portid: int,
+        tick: Callable[[], bool] | None = None,
+        debounce: float = 0.1,
+        tick_interval: float = 0.5,
+    ) -> None:
+        self.on_change = on_change
+        self.own_portid = own_portid
+        self.tick = tick
+        self.debounce = debounce
+        self.tick_interval = tick_interval
+        self.interest = Interest()
+        self._nft = NftTransactionFilter()
+        self._wake_r, self._wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        self._stop = threading.Event()
+        groups = RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE
+        self._rt = _subscribe(socket.NETLINK_ROUTE, groups, ())
+        self._nf = _subscribe(NETLINK_NETFILTER, 0, (NFNLGRP_NFTABLES,))
+        self._thread = threading.Thread(
+            target=self._run, name="routerd-netlink-events", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        os.write(self._wake_w, b"x")
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(5)
+        for s in (self._rt, self._nf):
+            s.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def _run(self) -> None:
+        due: float | None = None
+        next_tick = time.monotonic() + self.tick_interval
+        while not self._stop.is_set():
+            now = time.monotonic()
+            timeout = next_tick - now if due is None else min(due, next_tick) - now
+            fds = [self._rt.fileno(), self._nf.fileno(), self._wake_r]
+            ready, _, _ = select.select(fds, [], [], max(0.0, timeout))
+            changed = self._drain(ready)
+            now = time.monotonic()
+            if now >= next_tick:
+                next_tick = now + self.tick_interval
+                changed = self._run_tick() or changed
+            if changed and due is None:
+                due = now + self.debounce
+            if due is not None and now >= due:
+                due = None
+                self._notify()
+
+    def _drain(self, ready: list[int]) -> bool:
+        changed = False
+        if self._rt.fileno() in ready:
+            changed = self._read(
+                self._rt,
+                lambda m: m.pid != self.own_portid and rtnl_event_matters(m, self.interest),
+            )
+        if self._nf.fileno() in ready:
+            changed = self._read(self._nf, self._nft.feed) or changed
+        return changed
+
+    @staticmethod
+    def _read(sock: socket.socket, matters: Callable[[nl.Message], bool]) -> bool:
+        changed = False
+        while True:
+            try:
+                data = sock.recv(1 << 20, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return changed
+            except OSError as exc:
+                if exc.errno == errno.ENOBUFS:
+                    LOG.debug("netlink event overrun; asking for a full pass")
+                    changed = True
+                    continue
+                raise
+            for msg in nl.iter_messages(data):
+                changed = matters(msg) or changed
+
+    def _run_tick(self) -> bool:
+        if self.tick is None:
+            return False
+        try:
+            return self.tick()
+        except Exception:
+            LOG.exception("backend tick failed")
+            return False
+
+    def _notify(self) -> None:
+        try:
+            self.on_change()
+        except Exception:
+            LOG.exception("on_change callback failed")
+
+
+def _subscribe(protocol: int, groups: int, memberships: tuple[int, ...]) -> socket.socket:
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, protocol)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+    s.bind((0, groups))
+    for group in memberships:
+        s.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group)
+    return s

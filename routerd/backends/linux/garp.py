@@ -1,0 +1,47 @@
+"""Gratuitous ARP for a freshly captured address (D9), sent on a raw ``AF_PACKET`` socket.
+
+When proxy-ARP capture of an address starts, neighbours on the LAN may still cache the
+address's old owner. One ARP request and one ARP reply, both announcing
+``address is-at <our MAC>`` to the broadcast address, update them (requests are what
+``arping -U`` sends; some stacks only learn from replies). Sending from Python avoids a
+process per announcement; nothing secret is involved either way.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+from routerd.core.errors import DataplaneError
+
+ETH_P_ARP = 0x0806
+BROADCAST = b"\xff" * 6
+_ARP = struct.Struct("!HHBBH6s4s6s4s")
+
+
+def garp_frames(mac: bytes, address: str) -> list[bytes]:
+    """The request and reply frames announcing ``address`` at ``mac``."""
+    ip = socket.inet_aton(address)
+    eth = BROADCAST + mac + struct.pack("!H", ETH_P_ARP)
+    request = _ARP.pack(1, 0x0800, 6, 4, 1, mac, ip, b"\0" * 6, ip)
+    reply = _ARP.pack(1, 0x0800, 6, 4, 2, mac, ip, BROADCAST, ip)
+    return [eth + request, eth + reply]
+
+
+def send_garp(address: str, dev: str) -> None:
+    """Announce ``address`` on ``dev``.
+
+    Raises:
+        DataplaneError: the device is missing or has no Ethernet address.
+    """
+    op = f"gratuitous ARP {address} dev {dev}"
+    try:
+        with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP)) as s:
+            s.bind((dev, ETH_P_ARP))
+            mac = s.getsockname()[4]
+            if len(mac) != 6:
+                raise DataplaneError(op, "device has no Ethernet address", retryable=False)
+            for frame in garp_frames(mac, address):
+                s.send(frame)
+    except OSError as exc:
+        raise DataplaneError(op, exc.strerror or str(exc), errno=exc.errno) from exc
