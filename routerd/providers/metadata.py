@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import errno
+import http.client
 import json
 import logging
 import sys
@@ -84,12 +85,12 @@ class MetadataClient:
             ProviderError: any other failure; ``retryable`` says whether to try again.
         """
         url = self.base_url + path
-        req = urllib.request.Request(
-            url, method=method, headers={**self.headers, **(headers or {})}
-        )
         data: dict[str, object] = {"provider": self.provider, "method": method, "url": url}
         first, self.first = self.first, False
         try:
+            req = urllib.request.Request(
+                url, method=method, headers={**self.headers, **(headers or {})}
+            )
             with self._opener.open(req, timeout=self.timeout) as resp:
                 body: bytes = resp.read(MAX_BODY + 1)
                 self.check_response(resp.headers, data)
@@ -97,8 +98,10 @@ class MetadataClient:
             raise _http_error(e, data, first) from None
         except urllib.error.URLError as e:
             raise _transport_error(e.reason, data, first) from None
-        except OSError as e:
+        except (OSError, http.client.HTTPException) as e:
             raise _transport_error(e, data, first) from None
+        except ValueError as e:
+            raise ProviderError(f"bad metadata URL {url!r}: {e}", supporting_data=data) from None
         if len(body) > MAX_BODY:
             raise ProviderError(
                 f"{method} {path}: response larger than {MAX_BODY} bytes", supporting_data=data

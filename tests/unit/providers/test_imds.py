@@ -421,3 +421,34 @@ def test_python_m_entry_point_runs_cleanly(
     with pytest.raises(SystemExit) as e:
         runpy.run_module(f"routerd.providers.{provider}.imds", run_name="__main__")
     assert e.value.code == 1
+
+
+def test_garbage_instead_of_http_is_retryable(fake_imds: Fake) -> None:
+    """Something that is not HTTP on the other end is a transient failure, not a crash."""
+    import socket
+    import threading
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)
+
+    def answer() -> None:
+        conn, _ = sock.accept()
+        conn.recv(4096)
+        conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+        conn.close()
+
+    t = threading.Thread(target=answer)
+    t.start()
+    with pytest.raises(ProviderError) as e:
+        oci_imds.read_instance_metadata(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}")
+    t.join()
+    sock.close()
+    assert e.value.retryable
+
+
+def test_malformed_base_url_is_a_provider_error() -> None:
+    with pytest.raises(ProviderError) as e:
+        azure_imds.read_instance_metadata(base_url="169.254.169.254")
+    assert "bad metadata URL" in e.value.reason
+    assert not e.value.retryable
