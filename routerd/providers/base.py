@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -232,7 +232,7 @@ class Provider:
     read_instance_metadata: Callable[..., InstanceMetadata | None]
     plan_actions: Callable[..., list[ActionPlan]]
     profile_fields: tuple[tuple[str, str], ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     def normalize_capability(self, name: str) -> str | None:
         """The canonical capability a spelling means on this provider, or None."""

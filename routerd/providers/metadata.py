@@ -128,7 +128,12 @@ class MetadataClient:
         except ValueError as e:
             raise ProviderError(
                 f"{self.provider} metadata {path} is not valid JSON",
-                supporting_data={"url": self.base_url + path, "error": str(e), "body": raw[:200]},
+                supporting_data={
+                    "provider": self.provider,
+                    "url": self.base_url + path,
+                    "error": str(e),
+                    "body": raw[:200],
+                },
             ) from None
         if self.record is not None:
             self.record[path] = doc
