@@ -221,14 +221,21 @@ def _execute(
     failure = _process_failure(name, timeout, proc)
     if failure:
         return replace(seen, error=failure)
+    return _conclude(seen, proc.stdout, startup=startup, received_at=received_at)
+
+
+def _conclude(
+    seen: PluginOutcome, stdout: bytes, *, startup: RouterConfig, received_at: float
+) -> PluginOutcome:
+    """Decode a clean exit's stdout into the candidate part (or a decode error)."""
     try:
-        result = decode_result(proc.stdout)
+        result = decode_result(stdout)
     except ResultDecodeError as e:
-        return replace(seen, error=f"decode plugin {name} stdout: {e}")
-    ttl, origin = source_ttl(startup, name) or (result.ttl, "PluginResult")
+        return replace(seen, error=f"decode plugin {seen.plugin} stdout: {e}")
+    ttl, origin = source_ttl(startup, seen.plugin) or (result.ttl, "PluginResult")
     part = make_part(
-        base.source,
-        1 if dry_run else 0,  # 0: the store assigns max(generation)+1 atomically
+        seen.source,
+        1 if seen.dry_run else 0,  # 0: the store assigns max(generation)+1 atomically
         received_at,
         ttl,
         list(result.resources),
