@@ -40,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(args.log_level, args.log_format)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except BrokenPipeError:  # `routerd ... | head`: the reader left; not an error
+        sys.stderr.close()
+        return 0
     return code
 
 

@@ -133,7 +133,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         backend = registry.create(args.backend, config=config, store=store, state_dir=state_dir)
     except (registry.BackendUnavailable, StoreError, OSError) as e:
         return die(str(e))
-    from routerd.providers.registry import config_checks
+    from routerd.providers import config_checks
 
     engine = Engine(
         backend,

@@ -11,7 +11,7 @@ from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_config, add_output
 from routerd.core.errors import ConfigIssue
 from routerd.core.loader import LoadResult, load_file
 from routerd.core.resources import KINDS, ROUTER_API_VERSION
-from routerd.providers.registry import config_checks
+from routerd.providers import config_checks
 
 
 def load_config(path: str) -> LoadResult:

@@ -27,7 +27,12 @@ from routerd.core.store import Store
 
 LOG = logging.getLogger(__name__)
 
-COMPONENTS: tuple[str, ...] = ()
+COMPONENTS: tuple[str, ...] = (
+    "routerd.daemon.metrics",
+    "routerd.daemon.watchdog",
+    "routerd.daemon.sdnotify",
+    "routerd.daemon.plugins",
+)
 """Modules started with the daemon, in order. Each has ``start(daemon) -> stop | None``
 (``stop`` is a no-argument callable run at shutdown, in reverse order)."""
 
@@ -69,7 +74,7 @@ class Daemon:
         settings = EngineSettings(
             resync_interval=opts.resync_interval, key_dir=str(opts.state_dir / "keys")
         )
-        from routerd.providers.registry import config_checks
+        from routerd.providers import config_checks
 
         self.engine = Engine(
             self.backend, startup, store=self.store, settings=settings, extra_checks=[config_checks]
