@@ -180,6 +180,14 @@ class LinuxBackend:
             self.host.sock.close()
             self.host.links.close()
 
+    def stats(self) -> dict[str, int]:
+        """Counters for metrics and tests: netlink requests sent, event handling."""
+        out = {"netlink_requests": self.host.sock.sent_requests}
+        if self._watcher is not None:
+            out.update({f"events_{k}": v for k, v in self._watcher.stats.items()})
+            out["events_nft_own"] = self._watcher.nft_own
+        return out
+
     # -- internals -------------------------------------------------------------------------------
 
     def _remove_everything(self) -> None:

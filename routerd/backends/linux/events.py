@@ -98,6 +98,8 @@ class NftTransactionFilter:
         self.table = table.encode()
         self.pid = os.getpid() if pid is None else pid
         self._touched = False
+        self.own = 0
+        """Transactions committed by this process (dropped as echoes)."""
 
     def feed(self, msg: nl.Message) -> bool:
         """Returns True when a transaction by another process touched the table."""
@@ -109,6 +111,7 @@ class NftTransactionFilter:
             raw = attrs.get(NFTA_GEN_PROC_PID)
             by_us = raw is not None and int.from_bytes(raw[:4], "big") == self.pid
             touched, self._touched = self._touched, False
+            self.own += by_us
             return touched and not by_us
         # The table name is attribute 1 for tables, chains, rules, sets and elements.
         if attrs.get(1, b"").rstrip(b"\0") == self.table:
@@ -135,6 +138,8 @@ class EventWatcher:
         self.tick_interval = tick_interval
         self.interest = Interest()
         self._nft = NftTransactionFilter()
+        self.stats = {"own": 0, "relevant": 0, "notified": 0, "overruns": 0}
+        """Counters: own echoes dropped, relevant events, on_change calls, buffer overruns."""
         self._wake_r, self._wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         self._stop = threading.Event()
         groups = RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE
@@ -143,6 +148,10 @@ class EventWatcher:
         self._thread = threading.Thread(
             target=self._run, name="routerd-netlink-events", daemon=True
         )
+
+    @property
+    def nft_own(self) -> int:
+        return self._nft.own
 
     def start(self) -> None:
         self._thread.start()
@@ -179,16 +188,20 @@ class EventWatcher:
     def _drain(self, ready: list[int]) -> bool:
         changed = False
         if self._rt.fileno() in ready:
-            changed = self._read(
-                self._rt,
-                lambda m: m.pid != self.own_portid and rtnl_event_matters(m, self.interest),
-            )
+            changed = self._read(self._rt, self._rtnl_matters)
         if self._nf.fileno() in ready:
             changed = self._read(self._nf, self._nft.feed) or changed
         return changed
 
-    @staticmethod
-    def _read(sock: socket.socket, matters: Callable[[nl.Message], bool]) -> bool:
+    def _rtnl_matters(self, msg: nl.Message) -> bool:
+        if msg.pid == self.own_portid:
+            self.stats["own"] += 1
+            return False
+        relevant = rtnl_event_matters(msg, self.interest)
+        self.stats["relevant"] += relevant
+        return relevant
+
+    def _read(self, sock: socket.socket, matters: Callable[[nl.Message], bool]) -> bool:
         changed = False
         while True:
             try:
@@ -198,6 +211,7 @@ class EventWatcher:
             except OSError as exc:
                 if exc.errno == errno.ENOBUFS:
                     LOG.debug("netlink event overrun; asking for a full pass")
+                    self.stats["overruns"] += 1
                     changed = True
                     continue
                 raise
@@ -214,6 +228,7 @@ class EventWatcher:
             return False
 
     def _notify(self) -> None:
+        self.stats["notified"] += 1
         try:
             self.on_change()
         except Exception:

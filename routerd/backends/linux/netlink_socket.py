@@ -93,6 +93,8 @@ class NetlinkSocket:
         self.portid: int = self.sock.getsockname()[0]
         self._seq = 0
         self._buf = bytearray(RECV_SIZE)
+        self.sent_requests = 0
+        """Requests sent through ``transact`` (changes and lookups; dumps not counted)."""
 
     def close(self) -> None:
         self.sock.close()
@@ -115,6 +117,7 @@ class NetlinkSocket:
         ``NLM_F_ACK``) resolve on their reply message or error.
         """
         replies: list[Reply] = []
+        self.sent_requests += len(requests)
         for start in range(0, len(requests), self.chunk):
             replies.extend(self._transact_chunk(requests[start : start + self.chunk]))
         return replies
