@@ -89,6 +89,8 @@ class Snapshot:
     last_changes: int
     apply_errors: dict[str, str]
     startup: RouterConfig
+    handshakes: dict[tuple[str, str], float] = field(default_factory=dict)
+    """(wg ifname, peer public key) -> seconds since the latest handshake, as last observed."""
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in ClaimState}
@@ -246,7 +248,7 @@ class Engine:
         self._log_transitions(records)
         self._pass_count += 1
         seconds = time.perf_counter() - t0
-        self._publish_snapshot(now, seconds, len(changes))
+        self._publish_snapshot(now, seconds, len(changes), observed.handshakes)
         for listener in self.listeners:
             listener(self.snapshot, records)
         failures = [r for r in results if not r.ok]
@@ -501,9 +503,23 @@ class Engine:
                 r.to_state,
                 r.trigger,
                 r.reason or "-",
+                extra={
+                    "kv_claim": r.claim,
+                    "kv_address": r.address,
+                    "kv_from": r.from_state,
+                    "kv_to": r.to_state,
+                    "kv_trigger": r.trigger,
+                    "kv_reason": r.reason or "-",
+                },
             )
 
-    def _publish_snapshot(self, now: float, seconds: float, changes: int) -> None:
+    def _publish_snapshot(
+        self,
+        now: float,
+        seconds: float,
+        changes: int,
+        handshakes: dict[tuple[str, str], float] | None = None,
+    ) -> None:
         eff, lowered = self._effective, self._lowered
         claims: dict[str, ClaimView] = {}
         if lowered is not None and eff is not None:
@@ -527,4 +543,5 @@ class Engine:
             changes,
             errors,
             self._startup,
+            dict(handshakes or {}),
         )
