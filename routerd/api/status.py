@@ -1,0 +1,112 @@
+"""StatusService: one cheap answer to "is routerd alive and is it well?".
+
+Everything comes from the engine snapshot (no store query, no host call), so ``routerctl
+status`` answers instantly even during a long reconcile pass. Health problems are declared
+data (style rule 14): a stable code, a severity, the subject and a message, so scripts can
+match on the code and the CLI can print the tailscale-style ``# Health:`` block.
+"""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+
+from routerd import __version__
+from routerd.api import convert
+from routerd.api.errors import unary
+from routerd.api.view import DaemonView
+from routerd.core.engine import Snapshot
+from routerd.v1 import status_pb2, status_pb2_grpc
+
+MAX_CLAIM_WARNINGS = 20
+"""Beyond this many degraded claims, one summary line stands for the rest."""
+
+
+def health_warnings(snap: Snapshot) -> list[status_pb2.HealthWarning]:
+    """Every health problem visible in ``snap``, most important first."""
+    out: list[status_pb2.HealthWarning] = []
+    if snap.pass_count == 0:
+        out.append(
+            status_pb2.HealthWarning(
+                code="not-reconciled-yet",
+                severity="warning",
+                subject="engine",
+                message="the first reconcile pass has not finished yet",
+            )
+        )
+    degraded = sorted((c for c in snap.claims.values() if c.state == "degraded"), key=_name)
+    for c in degraded[:MAX_CLAIM_WARNINGS]:
+        detail = f": {c.message}" if c.message else ""
+        out.append(
+            status_pb2.HealthWarning(
+                code="claim-degraded",
+                severity="error",
+                subject=f"RemoteAddressClaim/{c.name}",
+                message=f"{c.address} is degraded ({c.reason or 'no reason'}){detail}",
+            )
+        )
+    if len(degraded) > MAX_CLAIM_WARNINGS:
+        out.append(
+            status_pb2.HealthWarning(
+                code="claim-degraded",
+                severity="error",
+                subject="RemoteAddressClaim/*",
+                message=f"{len(degraded) - MAX_CLAIM_WARNINGS} more degraded claims "
+                "(routerctl get claims)",
+            )
+        )
+    rejected = snap.effective.rejected if snap.effective else []
+    for r in rejected:
+        out.append(
+            status_pb2.HealthWarning(
+                code="dynamic-part-rejected",
+                severity="warning",
+                subject=f"{r.source}@{r.generation}",
+                message="rejected as a whole: " + "; ".join(r.reasons),
+            )
+        )
+    for key, error in sorted(snap.apply_errors.items()):
+        out.append(
+            status_pb2.HealthWarning(
+                code="apply-failed", severity="error", subject=key, message=error
+            )
+        )
+    return out
+
+
+def _name(c: object) -> str:
+    return str(getattr(c, "name", ""))
+
+
+class StatusServicer(status_pb2_grpc.StatusServiceServicer):
+    def __init__(self, daemon: DaemonView) -> None:
+        self.daemon = daemon
+
+    @unary
+    def GetStatus(
+        self, request: status_pb2.GetStatusRequest, context: grpc.ServicerContext
+    ) -> status_pb2.Status:
+        d = self.daemon
+        snap = d.engine.snapshot
+        eff = snap.effective
+        counts = snap.counts()
+        return status_pb2.Status(
+            version=__version__,
+            router=snap.startup.name,
+            backend=d.opts.backend,
+            config_path=d.opts.config_path,
+            config_generation=snap.generation,
+            started_at=convert.timestamp(d.started_at),
+            uptime=convert.duration(max(0.0, time.time() - d.started_at)),
+            claim_counts=counts,
+            claims_total=sum(counts.values()),
+            pass_count=snap.pass_count,
+            last_pass_at=convert.timestamp(snap.last_pass_at),
+            last_pass_duration=convert.duration(snap.last_pass_seconds),
+            last_pass_changes=snap.last_changes,
+            dynamic_parts_active=len(eff.active) if eff else 0,
+            dynamic_parts_rejected=len(eff.rejected) if eff else 0,
+            journal_seq=d.engine.bus.seq,
+            health=health_warnings(snap),
+        )
