@@ -1,0 +1,155 @@
+"""``routerctl doctor AREA``: run the checks of one area and report every result.
+
+By default the daemon runs the checks against its live view (effective config, dynamic
+claims and claim states included, D7). ``--local -c FILE`` runs the same checks in this
+process without a daemon: the context is built from the file and, when it exists, the state
+directory opened read-only (``routerctl`` never writes state). Both paths print the same
+report; the exit code is 3 exactly when some check failed (reference §6 output contract).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from routerd.api.convert import doctor_report
+from routerd.cli.common import (
+    EXIT_DOCTOR_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_backend,
+    add_output,
+    add_state_dir,
+    table,
+)
+from routerd.cli.ctl_client import Client, CtlError
+from routerd.cli.ctl_output import DATA_FORMATS, clip, emit
+from routerd.cli.validate_cmd import load_config, print_issues
+from routerd.core.config import RouterConfig
+from routerd.core.doctor import AREAS, DoctorContext
+from routerd.core.effective import build_effective
+from routerd.core.lowering import default_key_file, lower
+from routerd.core.resources import WireGuardInterface
+from routerd.core.store import DB_NAME, Store, StoreError
+from routerd.core.wgkey import public_key, read_private_key
+from routerd.providers import config_checks
+from routerd.v1 import doctor_pb2, doctor_pb2_grpc
+
+DETAIL_WIDTH = 48
+
+
+def _public_keys(config: RouterConfig, key_dir: str) -> dict[str, str]:
+    """Public keys of key files that exist (doctor never creates keys)."""
+    out = {}
+    for wgi in config.of(WireGuardInterface):
+        path = wgi.spec.private_key_file or default_key_file(key_dir, wgi.name)
+        try:
+            out[wgi.name] = public_key(read_private_key(path))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def local_context(args: argparse.Namespace) -> DoctorContext:
+    """The doctor's inputs from a config file and a read-only state directory."""
+    result = load_config(args.config)
+    print_issues(result)
+    if not result.valid or result.config is None:
+        raise CtlError(f"{args.config} is invalid; fix it before running doctor", EXIT_USAGE)
+    startup = result.config
+    state_dir = Path(args.state_dir)
+    store = None
+    if (state_dir / DB_NAME).exists():
+        try:
+            store = Store.open(state_dir, readonly=True)
+        except StoreError as e:
+            raise CtlError(str(e)) from None
+    eff = build_effective(
+        startup, store.list_parts() if store else [], time.time(), extra_checks=[config_checks]
+    )
+    key_dir = str(state_dir / "keys")
+    lowered = lower(eff.config, key_dir=key_dir, public_keys=_public_keys(eff.config, key_dir))
+    return DoctorContext(
+        startup=startup,
+        effective=eff,
+        lowered=lowered,
+        store=store,
+        host=not args.no_host,
+        probe=args.probe,
+        backend=args.backend,
+    )
+
+
+def render(report: doctor_pb2.DoctorReport) -> str:
+    rows = [[f.status, f.name, clip(f.detail, DETAIL_WIDTH)] for f in report.findings]
+    out = [table(rows, ["STATUS", "CHECK", "DETAIL"]) if rows else "no checks ran"]
+    for f in report.findings:
+        if f.status in ("warn", "fail"):
+            out.append(f"\n{f.status} {f.name}\n  detail: {f.detail or '-'}")
+            if f.remedy:
+                out.append(f"  remedy: {f.remedy}")
+    counts = ", ".join(f"{s} {report.counts.get(s, 0)}" for s in ("pass", "warn", "fail", "skip"))
+    out.append(f"\n{report.area}: {report.overall} ({counts})")
+    return "\n".join(out)
+
+
+def _run(args: argparse.Namespace, client: Client) -> doctor_pb2.DoctorReport:
+    if args.local:
+        if not args.config:
+            raise CtlError("--local needs -c FILE (the config to check)", EXIT_USAGE)
+        from routerd.doctor import run_doctor  # the checks run in this process
+
+        return doctor_report(args.area, run_doctor(args.area, local_context(args)))
+    if args.config:
+        raise CtlError(
+            "-c FILE only applies with --local (the daemon checks its own config)", EXIT_USAGE
+        )
+    stub = client.stub(doctor_pb2_grpc.DoctorServiceStub)
+    req = doctor_pb2.RunDoctorRequest(area=args.area, probe=args.probe, no_host=args.no_host)
+    return client.call(stub.RunDoctor, req)
+
+
+def cmd_doctor(args: argparse.Namespace, client: Client) -> int:
+    report = _run(args, client)
+    if args.output == "table":
+        print(render(report))
+    else:
+        emit(report, args.output)
+    return EXIT_DOCTOR_FAIL if report.overall == "fail" else EXIT_OK
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "doctor",
+        parents=[common],
+        help="run diagnostic checks (exit 3 when one fails)",
+        description="Run every check of one area and report each as pass, warn, fail or "
+        "skip with what to do. hybrid: peers, routes, claims, MTU/MSS and live SAM state; "
+        "dynamic: stored parts and the effective merge; plugin: executables, last runs, "
+        "freshness; firewall: host rules that would drop SAM traffic. Exit 0 unless a "
+        "check fails (3).",
+    )
+    p.add_argument("area", choices=AREAS, help="which checks to run")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="also measure the path MTU through the tunnel (DF pings) and the MSS it implies",
+    )
+    p.add_argument(
+        "--no-host",
+        action="store_true",
+        help="skip host probes (commands, /proc, netlink): config-level checks only",
+    )
+    p.add_argument(
+        "--local",
+        action="store_true",
+        help="run the checks here without a daemon (needs -c FILE; reads --state-dir)",
+    )
+    p.add_argument("-c", "--config", metavar="FILE", help="with --local: the Router config")
+    add_state_dir(p)
+    add_backend(p)
+    add_output(p, DATA_FORMATS, "table")
+    p.set_defaults(func=cmd_doctor)

@@ -1,0 +1,192 @@
+"""``routerctl dynamic``: stored dynamic config parts and their effect (reference §3.6).
+
+``list`` / ``describe`` show what is stored and how the merge treats each generation
+(active, expired, superseded, rejected with reasons); ``render`` prints the effective Router
+the daemon reconciles; ``diff`` prints what the dynamic parts change relative to the startup
+config. ``put`` goes through the daemon's trial merge: a part it would reject is refused
+with every reason and nothing is stored (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_output, table
+from routerd.cli.ctl_client import Client, CtlError
+from routerd.cli.ctl_output import DATA_FORMATS, dump, emit, to_data, when
+from routerd.v1 import config_pb2, config_pb2_grpc
+
+
+def parts_table(parts: list[config_pb2.DynamicPart]) -> str:
+    """SOURCE/GEN/STATUS/RESOURCES/DIRECTIVES/EXPIRES, as the Go MVP printed it."""
+    rows = [
+        [
+            p.source,
+            str(p.generation),
+            p.status,
+            str(p.resources),
+            str(p.directives),
+            when(p.expires_at),
+        ]
+        for p in parts
+    ]
+    headers = ["SOURCE", "GEN", "STATUS", "RESOURCES", "DIRECTIVES", "EXPIRES"]
+    out = table(rows, headers) if rows else "no dynamic config parts stored"
+    rejected = [p for p in parts if p.status == "rejected"]
+    for p in rejected:
+        out += f"\n\n{p.source}@{p.generation} rejected:\n" + "\n".join(
+            f"  - {r}" for r in p.reasons
+        )
+    return out
+
+
+def _stub(client: Client) -> config_pb2_grpc.ConfigServiceStub:
+    return client.stub(config_pb2_grpc.ConfigServiceStub)
+
+
+def cmd_list(args: argparse.Namespace, client: Client) -> int:
+    stub = _stub(client)
+    resp = client.call(stub.ListDynamicParts, config_pb2.ListDynamicPartsRequest())
+    if args.output == "table":
+        print(parts_table(list(resp.parts)))
+    else:
+        emit(resp, args.output)
+    return EXIT_OK
+
+
+def cmd_describe(args: argparse.Namespace, client: Client) -> int:
+    stub = _stub(client)
+    req = config_pb2.ListDynamicPartsRequest(source=args.source)
+    resp = client.call(stub.ListDynamicParts, req)
+    if args.output != "table":
+        emit(resp, args.output)
+        return EXIT_OK
+    blocks = []
+    for p in resp.parts:
+        head = f"# {p.source} generation {p.generation}: {p.status}"
+        reasons = "".join(f"\n#   - {r}" for r in p.reasons)
+        blocks.append(f"{head}{reasons}\n{dump(to_data(p.document), 'yaml')}")
+    print("\n---\n".join(blocks))
+    return EXIT_OK
+
+
+def _effective(client: Client) -> config_pb2.EffectiveConfig:
+    stub = _stub(client)
+    return client.call(stub.GetEffectiveConfig, config_pb2.GetEffectiveConfigRequest())
+
+
+def cmd_render(args: argparse.Namespace, client: Client) -> int:
+    eff = _effective(client)
+    print(dump(to_data(eff.config), args.output))
+    return EXIT_OK
+
+
+def diff_lines(eff: config_pb2.EffectiveConfig) -> list[str]:
+    lines = [
+        f"+ {a.api_version}/{a.kind}/{a.name} source={a.source} generation={a.generation}"
+        for a in eff.added
+    ]
+    for s in eff.suppressed:
+        until = s.masked_until.ToJsonString() if s.HasField("masked_until") else "-"
+        lines.append(
+            f"- {s.api_version}/{s.kind}/{s.name} maskedBy={','.join(s.masked_by)} "
+            f"maskedUntil={until} reason={s.reason or '-'}"
+        )
+    for r in eff.rejected:
+        lines.append(f"! {r.source}@{r.generation} rejected: {'; '.join(r.reasons)}")
+    return lines
+
+
+def cmd_diff(args: argparse.Namespace, client: Client) -> int:
+    eff = _effective(client)
+    if args.output == "json":
+        emit(eff, "json")
+        return EXIT_OK
+    print("\n".join(diff_lines(eff)) or "no dynamic config changes")
+    return EXIT_OK
+
+
+def cmd_put(args: argparse.Namespace, client: Client) -> int:
+    try:
+        text = Path(args.file).read_text() if args.file != "-" else _stdin()
+    except OSError as e:
+        raise CtlError(f"cannot read {args.file}: {e.strerror}", EXIT_USAGE) from None
+    stub = _stub(client)
+    resp = client.call(stub.PutDynamicPart, config_pb2.PutDynamicPartRequest(document=text))
+    p = resp.part
+    if args.output == "table":
+        print(
+            f"stored {p.source}@{p.generation}: {p.resources} resources, "
+            f"{p.directives} directives, active until {when(p.expires_at)}"
+        )
+    else:
+        emit(resp, args.output)
+    return EXIT_OK
+
+
+def _stdin() -> str:
+    import sys
+
+    return sys.stdin.read()
+
+
+def cmd_delete(args: argparse.Namespace, client: Client) -> int:
+    stub = _stub(client)
+    req = config_pb2.DeleteDynamicSourceRequest(source=args.source)
+    resp = client.call(stub.DeleteDynamicSource, req)
+    print(f"deleted {resp.deleted} generation(s) of {args.source}")
+    return EXIT_OK
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "dynamic",
+        help="dynamic config parts: list, describe, render, diff, put, delete",
+        description="Inspect and manage dynamic config parts (runtime fragments from plugins "
+        "or operators). Only the latest active generation of each source participates; a "
+        "part the merge rejects is rejected as a whole.",
+    )
+    dyn = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    q = dyn.add_parser("list", parents=[common], help="stored parts with their merge status")
+    add_output(q, DATA_FORMATS, "table")
+    q.set_defaults(func=cmd_list)
+
+    q = dyn.add_parser("describe", parents=[common], help="every stored generation of one source")
+    q.add_argument("source", help="the exact source string, e.g. Plugin/cloud-inventory")
+    add_output(q, DATA_FORMATS, "table")
+    q.set_defaults(func=cmd_describe)
+
+    q = dyn.add_parser("render", parents=[common], help="print the effective Router config")
+    add_output(q, ("yaml", "json"), "yaml")
+    q.set_defaults(func=cmd_render)
+
+    q = dyn.add_parser(
+        "diff",
+        parents=[common],
+        help="what dynamic parts add (+), mask (-) or had rejected (!)",
+    )
+    add_output(q, ("text", "json"), "text")
+    q.set_defaults(func=cmd_diff)
+
+    q = dyn.add_parser(
+        "put",
+        parents=[common],
+        help="store a DynamicConfigPart (checked by a trial merge first)",
+        description="Store one DynamicConfigPart document (YAML or JSON; '-' reads stdin). "
+        "Omit spec.generation to get the source's next one; spec.ttl is required and "
+        "counts from when routerd receives the part. A part the merge would reject is "
+        "refused with every reason and nothing is stored (exit 2).",
+    )
+    q.add_argument("file", metavar="FILE", help="the part document, or - for stdin")
+    add_output(q, DATA_FORMATS, "table")
+    q.set_defaults(func=cmd_put)
+
+    q = dyn.add_parser(
+        "delete", parents=[common], help="delete every stored generation of one source"
+    )
+    q.add_argument("source", help="the exact source string")
+    q.set_defaults(func=cmd_delete)

@@ -1,0 +1,81 @@
+"""``routerctl status``: is routerd alive, what is it running, and is anything wrong?
+
+Modelled on ``tailscale status``: a few aligned lines, then health problems as a trailing
+``# Health:`` block (absent when healthy), so a person sees trouble without a second command
+and ``-o json`` gives scripts the same warnings with stable codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from routerd.cli.common import EXIT_OK, add_output
+from routerd.cli.ctl_client import Client
+from routerd.cli.ctl_output import DATA_FORMATS, emit, fields, span, when
+from routerd.core.lifecycle import ClaimState
+from routerd.v1 import status_pb2, status_pb2_grpc
+
+
+def health_block(warnings: list[status_pb2.HealthWarning]) -> str:
+    """Tailscale-style trailing block; empty when there is nothing to say."""
+    if not warnings:
+        return ""
+    lines = ["# Health:"]
+    lines += [f"#     - {w.subject}: {w.message} [{w.code}]" for w in warnings]
+    return "\n".join(lines)
+
+
+def claim_summary(st: status_pb2.Status) -> str:
+    order = [s.value for s in ClaimState]
+    parts = [f"{st.claim_counts[s]} {s}" for s in order if st.claim_counts.get(s)]
+    return f"{st.claims_total} total" + (f": {', '.join(parts)}" if parts else "")
+
+
+def render(st: status_pb2.Status, now: float | None = None) -> str:
+    last = (
+        f"{st.pass_count} passes, last {when(st.last_pass_at, now)}, "
+        f"took {span(st.last_pass_duration)}, {st.last_pass_changes} changes"
+        if st.pass_count
+        else "no pass finished yet"
+    )
+    text = fields(
+        [
+            ("Router", f"{st.router} (routerd {st.version}, backend {st.backend})"),
+            ("Config", f"generation {st.config_generation} from {st.config_path}"),
+            ("Uptime", f"{span(st.uptime)} (since {when(st.started_at, now)})"),
+            ("Reconcile", last),
+            ("Claims", claim_summary(st)),
+            (
+                "Dynamic",
+                f"{st.dynamic_parts_active} active parts, {st.dynamic_parts_rejected} rejected",
+            ),
+            ("Journal", f"seq {st.journal_seq} (routerctl watch claims --since N)"),
+        ]
+    )
+    block = health_block(list(st.health))
+    return f"{text}\n\n{block}" if block else text
+
+
+def cmd_status(args: argparse.Namespace, client: Client) -> int:
+    stub = client.stub(status_pb2_grpc.StatusServiceStub)
+    st = client.call(stub.GetStatus, status_pb2.GetStatusRequest())
+    if args.output == "table":
+        print(render(st))
+    else:
+        emit(st, args.output)
+    return EXIT_OK
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "status",
+        parents=[common],
+        help="daemon status, claim counts and health problems",
+        description="Show the running router, config generation, uptime, reconcile passes "
+        "and claim counts by state. Health problems (degraded claims, rejected dynamic "
+        "parts, failed applies) follow in a '# Health:' block.",
+    )
+    add_output(p, DATA_FORMATS, "table")
+    p.set_defaults(func=cmd_status)

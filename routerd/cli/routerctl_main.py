@@ -1,0 +1,96 @@
+"""``routerctl``: inspect and steer a running routerd over its gRPC Unix socket.
+
+Every command talks to the daemon at ``--socket`` (``$ROUTERD_SOCKET``, default
+/run/routerd/routerd.sock), except ``doctor --local``, which runs the checks in-process.
+``--socket`` and ``--timeout`` are accepted before or after the command. Exit codes are the
+same for every command: 0 ok, 1 routerd unreachable (with a hint) or the operation failed,
+2 usage or invalid input, 3 doctor found a failing check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from routerd import __version__
+from routerd.cli import (
+    ctl_config,
+    ctl_doctor,
+    ctl_dynamic,
+    ctl_get,
+    ctl_plugin,
+    ctl_status,
+    ctl_watch,
+)
+from routerd.cli.common import DEFAULT_SOCKET, EXIT_FAIL, add_socket
+from routerd.cli.ctl_client import Client, CtlError
+
+DEFAULT_TIMEOUT = 30.0
+EPILOG = (
+    "exit codes: 0 ok; 1 routerd unreachable or the operation failed; 2 usage or invalid "
+    "input; 3 doctor found a failing check"
+)
+
+
+def common_flags() -> argparse.ArgumentParser:
+    """Flags every command accepts after its name (they override the global ones)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument(
+        "--socket",
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help=f"routerd's gRPC Unix socket (default: $ROUTERD_SOCKET or {DEFAULT_SOCKET})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=argparse.SUPPRESS,
+        metavar="SECONDS",
+        help=f"deadline for each call (default: {DEFAULT_TIMEOUT:.0f})",
+    )
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="routerctl",
+        description="Inspect and steer a running routerd: claims and their transitions, "
+        "peers, routes, dynamic config, plugins, diagnostics.",
+        epilog=EPILOG,
+    )
+    p.add_argument("--version", action="version", version=f"routerctl {__version__}")
+    add_socket(p)
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"deadline for each call (default: {DEFAULT_TIMEOUT:.0f})",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = common_flags()
+    for module in (ctl_status, ctl_get, ctl_watch, ctl_doctor, ctl_config, ctl_dynamic, ctl_plugin):
+        module.register(sub, common)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on usage errors
+    client = Client(args.socket, args.timeout)
+    try:
+        code: int = args.func(args, client)
+        return code
+    except CtlError as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        return e.code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `routerctl watch claims | head`
+        return EXIT_FAIL
+    finally:
+        client.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
