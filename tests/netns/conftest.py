@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from routerd.backends.linux.wguapi import RUN_DIR as WG_RUN_DIR
 from tests.netns import backend_host as bh
 from tests.support.netns import Cleanup, Netns, NetnsWorker, dump_evidence, uid
 
@@ -53,6 +54,12 @@ class Lab:
         self.namespaces: list[Netns] = []
         self.logs: list[Path] = []
         self._n = 0
+        # Runs last: sockets of wireguard-go daemons killed with their namespace.
+        self.cleanup.push("wireguard sockets", self._remove_wg_sockets)
+
+    def _remove_wg_sockets(self) -> None:
+        for sock in WG_RUN_DIR.glob(f"{self.prefix}*.sock"):
+            sock.unlink(missing_ok=True)
 
     def name(self, role: str) -> str:
         """An interface name unique across the run (<= 15 characters)."""
