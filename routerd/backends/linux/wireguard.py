@@ -121,8 +121,8 @@ def parse_wg_dump(ifname: str, text: str, *, mtu: int = 0, now: float | None = N
     lines = [ln.split("\t") for ln in text.splitlines() if ln.strip()]
     if not lines:
         raise ValueError("empty wg dump")
-    priv, _, port, fwmark = lines[0][:4]
-    pub = wgkey.public_key(priv) if priv != "(none)" else ""
+    _, pub, port, fwmark = lines[0][:4]  # the private key (column 0) is not even looked at
+    pub = "" if pub == "(none)" else pub
     peers = []
     for cols in lines[1:]:
         pk, _, endpoint, allowed, handshake, _, _, keepalive = cols[:8]
