@@ -1,0 +1,193 @@
+"""Fault injection: the world changing behind the engine's back.
+
+Each method here changes a host the way something other than routerd would — an operator
+deleting a route, a guest agent re-adding the captured address (#41), a script flushing the
+clamp table — and then calls that host's watchers, as a netlink or nft monitor event would
+reach the Linux backend. ``fail_next_apply`` arms a one-shot failure for the next applied
+change whose key matches, so tests can prove one failing claim never blocks the others.
+
+``FaultInjection`` is a mixin of ``World``: the methods live here so the world module stays
+about topology and the oracle.
+"""
+
+from __future__ import annotations
+
+import errno as errno_mod
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from routerd.core.desired import MAIN_TABLE, MSS_TABLE, Key, MssRule
+
+from .fib import RouteEntry
+from .host import Host
+from .nft import NftTable
+
+
+@dataclass(frozen=True)
+class PendingFailure:
+    """A failure armed for the next matching apply."""
+
+    predicate: Callable[[Key], bool]
+    error: str
+    errno: int | None
+    retryable: bool
+
+
+def errno_of(error: str) -> int | None:
+    """``"EPERM: operation not permitted"`` -> errno.EPERM (first word, if it is a name)."""
+    word = error.split(maxsplit=1)[0].rstrip(":") if error.strip() else ""
+    value = getattr(errno_mod, word, None)
+    return value if isinstance(value, int) else None
+
+
+def _always(action: Callable[[Host], None]) -> Callable[[Host], bool]:
+    """An out-of-band action that always counts as a change."""
+
+    def change(host: Host) -> bool:
+        action(host)
+        return True
+
+    return change
+
+
+class FaultInjection:
+    """Watchers, out-of-band changes and armed failures (mixed into ``World``)."""
+
+    hosts: dict[str, Host]
+    lock: threading.RLock
+
+    def __init__(self) -> None:
+        self._watchers: dict[str, list[Callable[[], None]]] = {}
+        self._failures: dict[str, list[PendingFailure]] = {}
+
+    # -- watchers ----------------------------------------------------------------------
+
+    def watch(self, host: str, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever ``host`` changes behind its backend's back."""
+        self._watchers.setdefault(host, []).append(callback)
+
+    def unwatch(self, host: str, callback: Callable[[], None]) -> None:
+        callbacks = self._watchers.get(host, [])
+        if callback in callbacks:
+            callbacks.remove(callback)
+
+    def notify(self, host: str) -> None:
+        for callback in list(self._watchers.get(host, ())):
+            callback()
+
+    def _out_of_band(self, host: str, change: Callable[[Host], bool]) -> bool:
+        with self.lock:
+            changed = change(self.hosts[host])
+        if changed:
+            self.notify(host)
+        return changed
+
+    # -- out-of-band changes -----------------------------------------------------------
+
+    def delete_route(self, host: str, dst: str, *, table: int = MAIN_TABLE) -> bool:
+        """Delete every route for exactly ``dst`` (whoever owns it)."""
+
+        def change(h: Host) -> bool:
+            routes = h.fib.routes_for(dst, table)
+            for r in routes:
+                h.fib.remove(r)
+            return bool(routes)
+
+        return self._out_of_band(host, change)
+
+    def add_route(
+        self,
+        host: str,
+        dst: str,
+        *,
+        dev: str = "",
+        gateway: str = "",
+        metric: int = 0,
+        proto: str = "static",
+    ) -> None:
+        """Install a route someone else owns (``proto`` is its mark)."""
+        route = RouteEntry(dst, dev, gateway, metric, proto=proto)
+        self._out_of_band(host, _always(lambda h: h.fib.add(route)))
+
+    def delete_proxy_neighbour(self, host: str, address: str, dev: str) -> bool:
+        return self._out_of_band(
+            host, lambda h: h.proxy_neighbours.pop((address, dev), None) is not None
+        )
+
+    def add_proxy_neighbour(self, host: str, address: str, dev: str, *, proto: str = "") -> None:
+        """A proxy neighbour someone else added (no routerd protocol mark)."""
+
+        def change(h: Host) -> bool:
+            h.iface(dev)
+            h.proxy_neighbours[(address, dev)] = proto
+            return True
+
+        self._out_of_band(host, change)
+
+    def flush_nft_table(self, host: str, family: str = "inet", name: str = MSS_TABLE) -> bool:
+        """``nft flush table``: the rules go, the table and its comment stay."""
+
+        def change(h: Host) -> bool:
+            table = h.nft.get((family, name))
+            if table is None:
+                return False
+            h.set_nft(NftTable(family, name, table.comment), family, name)
+            return True
+
+        return self._out_of_band(host, change)
+
+    def add_nft_table(
+        self,
+        host: str,
+        name: str,
+        rules: Iterable[MssRule] = (),
+        *,
+        family: str = "inet",
+        comment: str = "",
+    ) -> None:
+        """A table someone else created (no owner comment unless given)."""
+        table = NftTable(family, name, comment, frozenset(rules))
+        self._out_of_band(host, _always(lambda h: h.set_nft(table, family, name)))
+
+    def agent_add_address(self, host: str, dev: str, cidr: str) -> None:
+        """A guest agent (cloud-init, netplan, WALinuxAgent) assigns ``cidr`` to ``dev`` (#41)."""
+        self._out_of_band(host, _always(lambda h: h.add_address(dev, cidr)))
+
+    def set_sysctl(self, host: str, name: str, value: str) -> None:
+        self._out_of_band(host, _always(lambda h: h.set_sysctl(name, value)))
+
+    def set_link_up(self, host: str, ifname: str, up: bool) -> None:
+        def change(h: Host) -> bool:
+            h.iface(ifname).up = up
+            return True
+
+        self._out_of_band(host, change)
+
+    # -- armed failures ----------------------------------------------------------------
+
+    def fail_next_apply(
+        self, host: str, key_predicate: Callable[[Key], bool], error: str, *, retryable: bool = True
+    ) -> None:
+        """Make the next applied change on ``host`` whose key matches fail with ``error``.
+
+        Args:
+            host: the host whose backend should fail.
+            key_predicate: selects the change by its key (``("route", "254", "10.0.0.9/32")``).
+            error: the error text; a leading errno name (``"EPERM ..."``) sets the errno.
+            retryable: what the ChangeResult reports.
+        """
+        failure = PendingFailure(key_predicate, error, errno_of(error), retryable)
+        with self.lock:
+            self._failures.setdefault(host, []).append(failure)
+
+    def take_failure(self, host: str, key: Key) -> PendingFailure | None:
+        """Consume the first armed failure matching ``key`` (backends call this)."""
+        pending = self._failures.get(host)
+        if not pending:
+            return None
+        for i, failure in enumerate(pending):
+            if failure.predicate(key):
+                del pending[i]
+                return failure
+        return None

@@ -1,0 +1,97 @@
+"""L2 segments (veth-like point-to-point links and bridges) and Linux ARP, proxy-ARP included.
+
+A frame crosses a segment to whichever member answers ARP for the next hop. Answers follow
+the Linux rules (reference §5.5):
+
+* a host answers for any address configured on *any* of its interfaces (``arp_ignore=0``);
+* a host answers for a non-local target T on the receiving device D only if forwarding is on
+  for D, the route to T is unicast via a *different* device, and ``conf.D.proxy_arp=1`` (or
+  ``conf.all``) or a proxy neighbour for T on D exists.
+
+The genuine owner of an address wins over proxies (Linux delays proxy replies by
+``proxy_delay``, so the owner's reply is the one that sticks). A segment may also carry a
+hop MTU — a narrower link in the middle, optionally black-holing ICMP (OCI's underlay).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .packet import Drop, Packet, Trace
+
+if TYPE_CHECKING:
+    from .host import Host
+
+Port = tuple[str, str]  # (host name, interface name)
+
+
+def arp_answer(host: Host, dev: str, target: str) -> str | None:
+    """How ``host`` answers an ARP request for ``target`` arriving on ``dev``.
+
+    Returns:
+        "owner" when the address is local, "proxy" when the proxy-ARP rules hold, else None.
+    """
+    if host.is_local(target):
+        return "owner"
+    if not host.forwarding(dev):
+        return None
+    route = host.fib.lookup(target)
+    if route is None or route.type != "unicast" or route.dev == dev:
+        return None
+    if host.proxy_arp(dev) or (target, dev) in host.proxy_neighbours:
+        return "proxy"
+    return None
+
+
+@dataclass
+class Segment:
+    """A broadcast domain: a veth pair (two members) or a bridge (many).
+
+    Attributes:
+        mtu: hop MTU inside the segment (0 = no narrower hop).
+        icmp_blackhole: a DF packet over ``mtu`` vanishes without "fragmentation needed".
+    """
+
+    name: str
+    mtu: int = 0
+    icmp_blackhole: bool = False
+    members: list[Port] = field(default_factory=list)
+
+    def attach(self, port: Port, **_: object) -> None:
+        self.members.append(port)
+
+    def detach(self, port: Port) -> None:
+        if port in self.members:
+            self.members.remove(port)
+
+    def resolve(
+        self, hosts: dict[str, Host], sender: Port, pkt: Packet, nexthop: str, trace: Trace
+    ) -> Port | None:
+        """The member port a frame for ``nexthop`` reaches, or None (drop recorded)."""
+        del pkt  # L2 delivery depends only on the next hop
+        proxy: Port | None = None
+        for port in self.members:
+            if port == sender:
+                continue
+            host = hosts[port[0]]
+            iface = host.interfaces.get(port[1])
+            if iface is None or not iface.up:
+                continue
+            answer = arp_answer(host, port[1], nexthop)
+            if answer == "owner":
+                trace.hop(sender[0], sender[1], "arp", f"{nexthop} is-at {iface.mac} ({port[0]})")
+                return port
+            if answer == "proxy" and proxy is None:
+                proxy = port
+        if proxy is not None:
+            mac = hosts[proxy[0]].interfaces[proxy[1]].mac
+            trace.hop(sender[0], sender[1], "arp", f"{nexthop} is-at {mac} (proxy {proxy[0]})")
+            return proxy
+        trace.drop(
+            sender[0], sender[1], Drop.ARP_UNRESOLVED, f"no reply for {nexthop} on {self.name}"
+        )
+        return None
+
+    def neighbours_of(self, sender: Port) -> list[Port]:
+        return [p for p in self.members if p != sender]

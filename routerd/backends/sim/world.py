@@ -1,0 +1,199 @@
+"""The simulated world: hosts, the links between them, a clock, and the oracle questions.
+
+``World`` is the single object tests, the demo and ``SimBackend`` share. It owns
+
+* the topology — hosts, L2 segments and provider fabrics, and which interface plugs into
+  which (``connect``);
+* an injectable clock (WireGuard handshake times come from it);
+* the oracle: ``trace``/``ping``/``tcp_transfer``/``reaches`` answer whether packets arrive;
+* fault injection (``routerd.backends.sim.faults``): changes made "behind the engine's back",
+  each of which calls the host's watchers the way a netlink event would.
+
+One re-entrant lock guards the state, so a test thread may inject faults while a daemon
+thread applies changes. Watcher callbacks run after the lock is released.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import tcp
+from .fabric import ProviderFabric
+from .faults import FaultInjection
+from .forwarding import Walk
+from .host import Host, Interface
+from .packet import Packet, Proto, Trace
+from .segment import Port, Segment
+from .wireguard import WgDevice
+
+Medium = Segment | ProviderFabric
+
+
+class ManualClock:
+    """A clock tests move by hand (``advance``); the world calls it for the time."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Garp:
+    """A gratuitous ARP that was sent: who announced which address on which device."""
+
+    host: str
+    dev: str
+    address: str
+    mac: str
+
+
+class World(FaultInjection):
+    """Hosts, links, clock and oracle of one simulation."""
+
+    def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
+        super().__init__()
+        self.clock: Callable[[], float] = clock or time.monotonic
+        self.lock = threading.RLock()
+        self.hosts: dict[str, Host] = {}
+        self.media: dict[str, Medium] = {}
+        self.garps: list[Garp] = []
+        self._attached: dict[Port, Medium] = {}
+
+    # -- topology --------------------------------------------------------------------------
+
+    def add_host(self, name: str) -> Host:
+        host = Host(name, mac_prefix=len(self.hosts) + 1)
+        self.hosts[name] = host
+        return host
+
+    def host(self, name: str) -> Host:
+        return self.hosts[name]
+
+    def add_segment(self, name: str, *, mtu: int = 0, icmp_blackhole: bool = False) -> Segment:
+        """A veth pair or bridge; ``mtu``/``icmp_blackhole`` model a narrower hop inside it."""
+        seg = Segment(name, mtu=mtu, icmp_blackhole=icmp_blackhole)
+        self.media[name] = seg
+        return seg
+
+    def add_fabric(self, name: str, subnet: str, gateway: str) -> ProviderFabric:
+        fabric = ProviderFabric(name, subnet, gateway)
+        self.media[name] = fabric
+        return fabric
+
+    def connect(
+        self,
+        host: str,
+        ifname: str,
+        medium: str,
+        *,
+        address: str = "",
+        mtu: int = 1500,
+        forwarding: bool = False,
+    ) -> Interface:
+        """Create ``ifname`` on ``host`` and plug it into ``medium``.
+
+        Args:
+            address: interface-form CIDR to configure; on a fabric it is also the NIC's
+                primary private IP.
+            forwarding: the provider's forwarding flag (fabric NICs only).
+        """
+        h = self.hosts[host]
+        iface = h.add_interface(ifname, mtu=mtu)
+        if address:
+            h.add_address(ifname, address)
+        m = self.media[medium]
+        if isinstance(m, ProviderFabric):
+            m.attach((host, ifname), address=address.split("/")[0], forwarding=forwarding)
+        else:
+            m.attach((host, ifname))
+        self._attached[(host, ifname)] = m
+        return iface
+
+    def medium_of(self, port: Port) -> Medium | None:
+        return self._attached.get(port)
+
+    def segment_peers(self, host: str, ifname: str) -> list[Port]:
+        """Other ports on the link behind ``host/ifname`` (fabric: every other NIC)."""
+        m = self._attached.get((host, ifname))
+        if m is None:
+            return []
+        ports = m.nics if isinstance(m, ProviderFabric) else m.members
+        return [p for p in ports if p != (host, ifname)]
+
+    def wireguard_by_key(self, public_key: str) -> tuple[Host, WgDevice] | None:
+        """The device whose public key is ``public_key`` (a handful of hosts: a scan)."""
+        for host in self.hosts.values():
+            for dev in host.wireguard.values():
+                if dev.public_key == public_key:
+                    return host, dev
+        return None
+
+    def record_garp(self, host: str, dev: str, address: str) -> Garp:
+        """Send a gratuitous ARP: every neighbour on the link updates its cache."""
+        with self.lock:
+            mac = self.hosts[host].iface(dev).mac
+            garp = Garp(host, dev, address, mac)
+            self.garps.append(garp)
+            for peer_host, peer_if in self.segment_peers(host, dev):
+                self.hosts[peer_host].neighbours[(peer_if, address)] = mac
+            return garp
+
+    # -- oracle ----------------------------------------------------------------------------
+
+    def trace(
+        self,
+        src_host: str,
+        dst_ip: str,
+        size: int = 84,
+        *,
+        df: bool = True,
+        proto: Proto = "icmp",
+        src_ip: str = "",
+        sport: int = 0,
+        dport: int = 0,
+        syn: bool = False,
+        mss: int | None = None,
+    ) -> Trace:
+        """Send one packet from ``src_host`` and report what became of it.
+
+        Args:
+            src_host: sending host.
+            dst_ip: destination address.
+            size: total IPv4 length in bytes.
+            df: Don't-Fragment bit.
+            proto: icmp, tcp or udp.
+            src_ip: source address; "" lets the host pick as Linux would.
+            sport / dport: transport ports.
+            syn / mss: a TCP SYN carrying this MSS option (clamps may rewrite it).
+
+        Returns:
+            The trace: hops, delivery, destination host, source seen, drop reason.
+        """
+        pkt = Packet(src_ip, dst_ip, size, df, proto, sport, dport, syn, mss)
+        trace = Trace(src_host, dst_ip, src_ip=src_ip)
+        with self.lock:
+            Walk(self, trace).originate(self.hosts[src_host], pkt)
+        return trace
+
+    def ping(self, src_host: str, dst_ip: str, size: int = 56, *, src_ip: str = "") -> tcp.Ping:
+        """ICMP echo request and reply (each over its own path); see ``tcp.ping``."""
+        return tcp.ping(self, src_host, dst_ip, size, src_ip=src_ip)
+
+    def tcp_transfer(
+        self, src_host: str, dst_ip: str, nbytes: int, *, dport: int = 22
+    ) -> tcp.Transfer:
+        """A bulk TCP transfer with MSS negotiation and PMTU discovery; see ``tcp.transfer``."""
+        return tcp.transfer(self, src_host, dst_ip, nbytes, dport=dport)
+
+    def reaches(self, src_host: str, dst_ip: str, *, dst_host: str | None = None) -> bool:
+        """Whether a ping from ``src_host`` to ``dst_ip`` succeeds (optionally at ``dst_host``)."""
+        result = self.ping(src_host, dst_ip)
+        return result.ok and (dst_host is None or result.request.dst_host == dst_host)
