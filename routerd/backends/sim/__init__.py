@@ -1,0 +1,33 @@
+"""The simulated dataplane: a network oracle that routerd's engine can drive.
+
+``SimBackend`` implements ``routerd.core.port.DataplaneBackend`` on one host of a ``World``;
+the world answers whether packets arrive (``trace``, ``ping``, ``tcp_transfer``) by walking
+them through hosts, links, WireGuard tunnels and the provider fabric with Linux's rules.
+``build_lab`` builds the lab topology for a provider profile; ``single_host_world`` gives
+``routerd serve --backend sim`` a host shaped after its config.
+
+Public API (stable): ``World``, ``ManualClock``, ``SimBackend``, ``build_lab``, ``Lab``,
+``single_host_world``, ``pair_configs``, ``Trace``, ``Drop``; the lab's host and address
+names are constants of ``routerd.backends.sim.lab``.
+"""
+
+from __future__ import annotations
+
+from .backend import SimBackend
+from .lab import Lab, build_lab
+from .packet import Drop, Trace
+from .pairing import pair_configs
+from .standalone import single_host_world
+from .world import ManualClock, World
+
+__all__ = [
+    "Drop",
+    "Lab",
+    "ManualClock",
+    "SimBackend",
+    "Trace",
+    "World",
+    "build_lab",
+    "pair_configs",
+    "single_host_world",
+]
