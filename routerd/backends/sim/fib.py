@@ -121,10 +121,18 @@ class Fib:
         # table -> prefix -> routes for that prefix, lowest metric first
         self._tables: dict[int, PrefixTable[list[RouteEntry]]] = {}
 
-    def add(self, route: RouteEntry) -> None:
-        """Insert a route; one with the same (table, dst, metric) is replaced."""
+    def add(self, route: RouteEntry, *, append: bool = False) -> None:
+        """Insert a route; one with the same (table, dst, metric) is replaced.
+
+        ``append`` keeps same-metric routes via other devices, as the kernel does for the
+        prefix routes of one subnet configured on two interfaces.
+        """
         table = self._tables.setdefault(route.table, PrefixTable())
-        entries = [e for e in table.get(route.dst) or () if e.metric != route.metric]
+
+        def replaced(e: RouteEntry) -> bool:
+            return e.metric == route.metric and (not append or e.dev == route.dev)
+
+        entries = [e for e in table.get(route.dst) or () if not replaced(e)]
         entries.append(route)
         entries.sort(key=lambda e: e.metric)
         table.set(route.dst, entries)

@@ -114,7 +114,11 @@ class Host:
         return iface
 
     def add_address(self, ifname: str, cidr: str, owner: str = "") -> None:
-        """Assign an address; its connected route appears as the kernel's (proto kernel)."""
+        """Assign an address; the first one of a subnet brings its connected route.
+
+        As in Linux, a further address of the same subnet on the same device is secondary:
+        it adds no route, and removing the primary promotes it.
+        """
         iface = self.iface(ifname)
         if cidr in iface.addresses:
             raise OpError(errno_mod.EEXIST, f"address {cidr} already on {ifname}")
@@ -122,8 +126,8 @@ class Host:
         ip = cidr.split("/", 1)[0]
         self.local_ips.setdefault(ip, {})[ifname] = cidr
         net = ipaddress.IPv4Interface(cidr).network
-        if net.prefixlen < 32:
-            self.fib.add(RouteEntry(str(net), ifname, proto="kernel", prefsrc=ip))
+        if net.prefixlen < 32 and self._connected(ifname, net) is None:
+            self.fib.add(RouteEntry(str(net), ifname, proto="kernel", prefsrc=ip), append=True)
 
     def remove_address(self, ifname: str, cidr: str) -> None:
         iface = self.iface(ifname)
@@ -135,8 +139,21 @@ class Host:
         if not where:
             self.local_ips.pop(ip, None)
         net = ipaddress.IPv4Interface(cidr).network
-        if net.prefixlen < 32:
-            self.fib.remove(RouteEntry(str(net), ifname, proto="kernel", prefsrc=ip))
+        route = self._connected(ifname, net)
+        if route is None or route.prefsrc != ip:
+            return
+        self.fib.remove(route)
+        for other in iface.addresses:  # promote a secondary of the same subnet
+            if ipaddress.IPv4Interface(other).network == net:
+                promoted = RouteEntry(str(net), ifname, proto="kernel", prefsrc=other.split("/")[0])
+                self.fib.add(promoted, append=True)
+                return
+
+    def _connected(self, ifname: str, net: ipaddress.IPv4Network) -> RouteEntry | None:
+        for route in self.fib.routes_for(str(net)):
+            if route.proto == "kernel" and route.dev == ifname:
+                return route
+        return None
 
     def is_local(self, address: str) -> bool:
         return address in self.local_ips

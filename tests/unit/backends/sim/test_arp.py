@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from routerd.backends.sim import Drop, World
+from routerd.backends.sim.fib import RouteEntry
 
 from .kit import lan_world
 
@@ -29,8 +30,6 @@ def proxy_bench(
     if route == "off-link":
         w.add_route("router", f"{TARGET}/32", gateway="10.9.0.2", dev="up0")
     elif route == "blackhole":
-        from routerd.backends.sim.fib import RouteEntry
-
         r.fib.add(RouteEntry(f"{TARGET}/32", type="blackhole", proto="static"))
     return w
 

@@ -109,3 +109,15 @@ def test_ping_needs_the_reply_path_too() -> None:
     result = w.ping("client", "10.9.0.2")
     assert result.request.delivered and not result.ok
     assert result.reply is not None and result.reply.drop_reason == Drop.NO_ROUTE
+
+
+def test_a_secondary_address_comes_and_goes_without_taking_the_subnet_route() -> None:
+    w = routed_lan()
+    router = w.host("router")
+    w.agent_add_address("router", "eth0", "10.0.0.31/24")
+    router.remove_address("eth0", "10.0.0.31/24")
+    assert w.trace("far", "10.0.0.10").delivered
+    w.agent_add_address("router", "eth0", "10.0.0.31/24")
+    router.remove_address("eth0", "10.0.0.1/24")  # the primary goes: the secondary is promoted
+    route = router.fib.lookup("10.0.0.10")
+    assert route is not None and route.dev == "eth0" and route.prefsrc == "10.0.0.31"

@@ -113,6 +113,7 @@ def test_agent_readding_the_address_swallows_traffic_until_the_next_reconcile(
     assert "consumed by cloud-router" in evidence.detail
     assert run.reconcile() == []
     assert run.world.trace(L.CLOUD_VM, L.ONPREM_VM_IP).dst_host == L.ONPREM_VM
+    assert run.world.ping(L.ONPREM_VM, L.CLOUD_VM_IP).ok  # the NIC's subnet route survived
 
 
 def test_proxy_neighbour_deleted_behind_routerds_back_breaks_and_heals(run: LabRun) -> None:
