@@ -58,7 +58,7 @@ class Segment:
     icmp_blackhole: bool = False
     members: list[Port] = field(default_factory=list)
 
-    def attach(self, port: Port, **_: object) -> None:
+    def attach(self, port: Port) -> None:
         self.members.append(port)
 
     def detach(self, port: Port) -> None:
@@ -92,6 +92,3 @@ class Segment:
             sender[0], sender[1], Drop.ARP_UNRESOLVED, f"no reply for {nexthop} on {self.name}"
         )
         return None
-
-    def neighbours_of(self, sender: Port) -> list[Port]:
-        return [p for p in self.members if p != sender]

@@ -31,6 +31,7 @@ TCP_HEADERS = IPV4_HEADER + 20
 CLIENT_PORT = 40000
 LOOPBACK_MTU = 65536
 MAX_PMTU_ROUNDS = 8
+SYN_SIZE = TCP_HEADERS + 20  # with MSS, SACK, timestamps and window-scale options
 
 
 @dataclass
@@ -109,6 +110,30 @@ def announced_mss(world: World, host: str, dst_ip: str) -> int:
     return (iface.mtu if iface is not None else 1500) - TCP_HEADERS
 
 
+@dataclass(frozen=True)
+class _Connection:
+    """Both ends of an established-to-be connection, for tracing either direction."""
+
+    world: World
+    client: str
+    client_ip: str
+    server: str
+    server_ip: str
+    dport: int
+
+    def to_server(self, size: int, *, mss: int | None = None) -> Trace:
+        return self.world.trace(
+            self.client, self.server_ip, size, proto="tcp", src_ip=self.client_ip,
+            sport=CLIENT_PORT, dport=self.dport, syn=mss is not None, mss=mss,
+        )  # fmt: skip
+
+    def to_client(self, size: int, *, mss: int | None = None) -> Trace:
+        return self.world.trace(
+            self.server, self.client_ip, size, proto="tcp", src_ip=self.server_ip,
+            sport=self.dport, dport=CLIENT_PORT, syn=mss is not None, mss=mss,
+        )  # fmt: skip
+
+
 def transfer(world: World, src_host: str, dst_ip: str, nbytes: int, *, dport: int = 22) -> Transfer:
     """Open a TCP connection from ``src_host`` to ``dst_ip`` and push ``nbytes`` through it.
 
@@ -116,81 +141,51 @@ def transfer(world: World, src_host: str, dst_ip: str, nbytes: int, *, dport: in
         A Transfer; ``completed=False`` with ``handshake_ok=True`` is the black-hole stall.
     """
     client_mss = announced_mss(world, src_host, dst_ip)
-    syn = world.trace(
-        src_host,
-        dst_ip,
-        TCP_HEADERS + 20,
-        proto="tcp",
-        sport=CLIENT_PORT,
-        dport=dport,
-        syn=True,
-        mss=client_mss,
-    )
+    opening = _Connection(world, src_host, "", "", dst_ip, dport)
+    syn = opening.to_server(SYN_SIZE, mss=client_mss)
     if not syn.delivered or syn.dst_host is None or syn.source_seen is None:
         return Transfer(False, False, detail=f"SYN lost: {syn.summary()}", syn=syn)
-    server, client_ip = syn.dst_host, syn.source_seen
-    server_mss = announced_mss(world, server, client_ip)
-    syn_ack = world.trace(
-        server,
-        client_ip,
-        TCP_HEADERS + 20,
-        proto="tcp",
-        src_ip=dst_ip,
-        sport=dport,
-        dport=CLIENT_PORT,
-        syn=True,
-        mss=server_mss,
+    conn = _Connection(world, src_host, syn.source_seen, syn.dst_host, dst_ip, dport)
+    syn_ack = conn.to_client(SYN_SIZE, mss=announced_mss(world, conn.server, conn.client_ip))
+    result = Transfer(
+        False, False, source_seen=conn.client_ip, dst_host=conn.server, syn=syn, syn_ack=syn_ack
     )
-    base = Transfer(False, False, source_seen=client_ip, dst_host=server, syn=syn, syn_ack=syn_ack)
     if not syn_ack.delivered or syn_ack.dst_host != src_host:
-        base.detail = f"SYN-ACK lost: {syn_ack.summary()}"
-        return base
-    base.handshake_ok = True
+        result.detail = f"SYN-ACK lost: {syn_ack.summary()}"
+        return result
+    result.handshake_ok = True
     mss = min(client_mss, syn_ack.mss_seen or client_mss)
-    return _bulk(world, base, src_host, syn.src_ip, dst_ip, dport, nbytes, mss)
+    if _send_data(conn, result, nbytes, mss):
+        _acknowledge(conn, result, nbytes)
+    return result
 
 
-def _bulk(
-    world: World,
-    result: Transfer,
-    src_host: str,
-    src_ip: str,
-    dst_ip: str,
-    dport: int,
-    nbytes: int,
-    mss: int,
-) -> Transfer:
+def _send_data(conn: _Connection, result: Transfer, nbytes: int, mss: int) -> bool:
+    """Full-size DF segments, lowering the MSS on each ICMP "fragmentation needed"."""
     for _ in range(MAX_PMTU_ROUNDS):
         size = min(mss, max(nbytes, 1)) + TCP_HEADERS
-        data = world.trace(
-            src_host, dst_ip, size, proto="tcp", src_ip=src_ip, sport=CLIENT_PORT, dport=dport
-        )
+        data = conn.to_server(size)
         result.data, result.mss = data, mss
         if data.delivered:
-            break
+            return True
         if data.frag_needed_mtu is None or data.frag_needed_mtu - TCP_HEADERS >= mss:
             result.detail = f"handshake ok, bulk stalls: {size}-byte segments {_lost(data)}"
-            return result
+            return False
         mss = data.frag_needed_mtu - TCP_HEADERS
-    else:
-        result.detail = "handshake ok, bulk stalls: PMTU discovery did not converge"
-        return result
-    ack = world.trace(
-        result.dst_host or "",
-        result.source_seen or "",
-        TCP_HEADERS,
-        proto="tcp",
-        src_ip=dst_ip,
-        sport=dport,
-        dport=CLIENT_PORT,
-    )
-    if not ack.delivered:
+    result.detail = "handshake ok, bulk stalls: PMTU discovery did not converge"
+    return False
+
+
+def _acknowledge(conn: _Connection, result: Transfer, nbytes: int) -> None:
+    """ACKs return over the reverse path; only then is the transfer complete."""
+    ack = conn.to_client(TCP_HEADERS)
+    if not ack.delivered or ack.dst_host != conn.client:
         result.detail = f"handshake ok, bulk stalls: ACKs {_lost(ack)}"
-        return result
+        return
+    mss = result.mss or 1
     result.completed, result.bytes = True, nbytes
     result.segments = math.ceil(nbytes / mss) if nbytes else 0
     result.detail = f"{nbytes} bytes in {result.segments} segments of {mss} (mss)"
-    return result
 
 
 def _lost(trace: Trace) -> str:
