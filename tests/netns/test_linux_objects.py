@@ -254,3 +254,27 @@ def test_gratuitous_arp_updates_lan_neighbours(lab):
         return None if entries.get("10.40.8.77") == mac else f"lan neighbours: {entries}"
 
     wait_until(learned, what="gratuitous ARP learned on the LAN")
+
+
+def test_kernel_error_in_a_batch_lands_on_its_own_change(lab):
+    r = router(lab)
+    b = lab.backend(r.ns)
+    routes_wanted = [Route(f"10.50.{2 + i // 256}.{i % 256}/32", r.ov, 120) for i in range(600)]
+    bad = Route("10.50.9.1/32", r.ov, 120, gateway="10.99.0.1")  # gateway not on-link
+    changes = [Change("add", x.key, new=x) for x in routes_wanted[:300]]
+    changes += [Change("add", bad.key, new=bad)]
+    changes += [Change("add", x.key, new=x) for x in routes_wanted[300:]]
+    results = b.apply(changes)
+    failed = [i for i, (ok, _, _) in enumerate(results) if not ok]
+    assert failed == [300]
+    _, err, code = results[300]
+    assert code is not None and "10.50.9.1/32" in err
+    assert len(routes(r.ns, "proto", "196")) == 600
+
+
+def test_unencodable_object_fails_alone(lab):
+    r = router(lab)
+    b = lab.backend(r.ns)
+    good, bad = Route("10.50.0.1/32", r.ov, 120), Route("10.50.0.300/32", r.ov, 120)
+    results = b.apply([Change("add", bad.key, new=bad), Change("add", good.key, new=good)])
+    assert [ok for ok, _, _ in results] == [False, True]

@@ -34,6 +34,8 @@ from routerd.core.port import Change, ChangeResult
 LOG = logging.getLogger(__name__)
 
 Batch = list[tuple[int, Change]]
+Outcome = tuple[Change, Reply | None]  # a change and its first real failure (None: success)
+DELETES = frozenset({nl.RTM_DELROUTE, nl.RTM_DELNEIGH, nl.RTM_DELADDR})
 PERMANENT = {
     errno.EINVAL,
     errno.EOPNOTSUPP,
@@ -57,10 +59,10 @@ def failure(
     return ChangeResult(change, False, f"{change.describe()}: {detail}", code, retryable)
 
 
-def from_error(change: Change, exc: Exception) -> ChangeResult:
+def from_error(change: Change, exc: Exception, *, retryable: bool = True) -> ChangeResult:
     if isinstance(exc, DataplaneError):
         return ChangeResult(change, False, str(exc), exc.errno, exc.retryable)
-    return ChangeResult(change, False, f"{change.describe()}: {exc}", None, True)
+    return ChangeResult(change, False, f"{change.describe()}: {exc}", None, retryable)
 
 
 class Applier:
@@ -116,18 +118,34 @@ class Applier:
 
         return run
 
-    def _send(
-        self, planned: list[tuple[int, Change, list[Request]]]
-    ) -> dict[int, tuple[Change, list[tuple[Request, Reply]]]]:
-        """One pipelined batch for many changes; replies regrouped per change."""
+    def _plan(
+        self, batch: Batch, build: Callable[[Change], list[Request] | ChangeResult]
+    ) -> tuple[list[tuple[int, Change, list[Request]]], dict[int, ChangeResult]]:
+        """Requests per change; a change settled without the kernel, or unencodable, is done."""
+        planned, done = [], {}
+        for i, c in batch:
+            try:
+                built = build(c)
+            except (DataplaneError, OSError, ValueError) as exc:  # a bad object fails alone
+                done[i] = from_error(c, exc, retryable=False)
+                continue
+            if isinstance(built, ChangeResult):
+                done[i] = built
+            else:
+                planned.append((i, c, built))
+        return planned, done
+
+    def _send(self, planned: list[tuple[int, Change, list[Request]]]) -> dict[int, Outcome]:
+        """One pipelined batch for many changes; each change gets its first real failure."""
         flat = [req for _, _, reqs in planned for req in reqs]
         with self.host.sock.lock:
             replies = self.host.sock.transact(flat)
-        out: dict[int, tuple[Change, list[tuple[Request, Reply]]]] = {}
+        out: dict[int, Outcome] = {}
         pos = 0
         for i, c, reqs in planned:
-            out[i] = (c, list(zip(reqs, replies[pos : pos + len(reqs)], strict=True)))
-            pos += len(reqs)
+            end = pos + len(reqs)
+            out[i] = (c, _first_failure(reqs, replies[pos:end]))
+            pos = end
         return out
 
     # -- routes ----------------------------------------------------------------------------
@@ -149,16 +167,9 @@ class Applier:
         return [routes.encode_delete(r) for r in stale] + [routes.encode_add(new, ifindex)]
 
     def _routes(self, batch: Batch) -> dict[int, ChangeResult]:
-        out: dict[int, ChangeResult] = {}
-        planned = []
-        for i, c in batch:
-            try:
-                planned.append((i, c, self._route_requests(c)))
-            except DataplaneError as exc:
-                out[i] = from_error(c, exc)
+        planned, out = self._plan(batch, self._route_requests)
         exists: list[int] = []
-        for i, (c, pairs) in self._send(planned).items():
-            bad = _first_failure(pairs)
+        for i, (c, bad) in self._send(planned).items():
             if bad is not None and bad.errno == errno.EEXIST:
                 exists.append(i)
             out[i] = ChangeResult(c, True) if bad is None else failure(c, bad.errno, bad.text)
@@ -175,25 +186,22 @@ class Applier:
 
     # -- proxy neighbours ------------------------------------------------------------------
 
+    def _proxy_request(self, c: Change) -> list[Request] | ChangeResult:
+        obj = c.new if c.op != "remove" else c.old
+        if not isinstance(obj, ProxyNeighbour):
+            obj = ProxyNeighbour(c.key[1], c.key[2])
+        ifindex = self.host.links.index(obj.dev)
+        if ifindex is None:
+            if c.op != "remove":
+                return failure(c, errno.ENODEV, f"capture interface {obj.dev} missing")
+            self.host.pneigh_removed(obj.address, obj.dev)  # gone with its interface
+            return ChangeResult(c, True)
+        encode = neighbours.encode_delete if c.op == "remove" else neighbours.encode_add
+        return [encode(obj.address, ifindex)]
+
     def _proxy_neighbours(self, batch: Batch) -> dict[int, ChangeResult]:
-        out: dict[int, ChangeResult] = {}
-        planned = []
-        for i, c in batch:
-            obj = c.new if c.op != "remove" else c.old
-            if not isinstance(obj, ProxyNeighbour):
-                obj = ProxyNeighbour(c.key[1], c.key[2])
-            ifindex = self.host.links.index(obj.dev)
-            if ifindex is None:
-                if c.op == "remove":  # the entry went away with its interface
-                    self.host.pneigh_removed(obj.address, obj.dev)
-                    out[i] = ChangeResult(c, True)
-                else:
-                    out[i] = failure(c, errno.ENODEV, f"capture interface {obj.dev} missing")
-                continue
-            encode = neighbours.encode_delete if c.op == "remove" else neighbours.encode_add
-            planned.append((i, c, [encode(obj.address, ifindex)]))
-        for i, (c, pairs) in self._send(planned).items():
-            bad = _first_failure(pairs)
+        planned, out = self._plan(batch, self._proxy_request)
+        for i, (c, bad) in self._send(planned).items():
             out[i] = ChangeResult(c, True) if bad is None else failure(c, bad.errno, bad.text)
             if bad is None:
                 _, address, dev = c.key
@@ -205,29 +213,23 @@ class Applier:
 
     # -- addresses -------------------------------------------------------------------------
 
+    def _address_request(self, c: Change) -> list[Request] | ChangeResult:
+        _, dev, cidr = c.key
+        ifindex = self.host.links.index(dev)
+        if ifindex is None:
+            if c.op != "remove":
+                return failure(c, errno.ENODEV, f"interface {dev} missing")
+            self.host.store.drop_owned(ADDR_KIND, f"{dev} {cidr}")  # gone with its interface
+            return ChangeResult(c, True)
+        if c.op == "remove":
+            addr, _, plen = cidr.partition("/")
+            entry = AddressEntry(ifindex, addr, int(plen or 32))
+            return [addresses.encode_delete(entry, exact=True)]
+        return [addresses.encode_add(cidr, ifindex)]
+
     def _addresses(self, batch: Batch) -> dict[int, ChangeResult]:
-        out: dict[int, ChangeResult] = {}
-        planned = []
-        for i, c in batch:
-            _, dev, cidr = c.key
-            ifindex = self.host.links.index(dev)
-            if ifindex is None:
-                if c.op == "remove":
-                    self.host.store.drop_owned(ADDR_KIND, f"{dev} {cidr}")
-                    out[i] = ChangeResult(c, True)
-                else:
-                    out[i] = failure(c, errno.ENODEV, f"interface {dev} missing")
-                continue
-            if c.op == "remove":
-                addr, _, plen = cidr.partition("/")
-                req = addresses.encode_delete(
-                    AddressEntry(ifindex, addr, int(plen or 32)), exact=True
-                )
-            else:
-                req = addresses.encode_add(cidr, ifindex)
-            planned.append((i, c, [req]))
-        for i, (c, pairs) in self._send(planned).items():
-            bad = _first_failure(pairs)
+        planned, out = self._plan(batch, self._address_request)
+        for i, (c, bad) in self._send(planned).items():
             out[i] = ChangeResult(c, True) if bad is None else failure(c, bad.errno, bad.text)
             if bad is None:
                 _, dev, cidr = c.key
@@ -254,8 +256,7 @@ class Applier:
                     LOG.info(
                         "removing OS address %s from %s", a.cidr, self.host.links.name(a.ifindex)
                     )
-        for i, (c, pairs) in self._send(planned).items():
-            bad = _first_failure(pairs)
+        for i, (c, bad) in self._send(planned).items():
             out[i] = ChangeResult(c, True) if bad is None else failure(c, bad.errno, bad.text)
         return out
 
@@ -283,13 +284,11 @@ class Applier:
             self.host.nft.apply(c.new)
 
 
-def _first_failure(pairs: list[tuple[Request, Reply]]) -> Reply | None:
+def _first_failure(reqs: list[Request], replies: list[Reply]) -> Reply | None:
     """The first reply that is a real failure (a delete of something gone is success)."""
-    for req, reply in pairs:
-        deleting = req.type in (nl.RTM_DELROUTE, nl.RTM_DELNEIGH, nl.RTM_DELADDR)
-        if reply.ok or (deleting and reply.errno in GONE):
-            continue
-        return reply
+    for req, reply in zip(reqs, replies, strict=True):
+        if reply.errno and not (req.type in DELETES and reply.errno in GONE):
+            return reply
     return None
 
 

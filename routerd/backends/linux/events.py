@@ -47,6 +47,7 @@ NFNL_SUBSYS_NFTABLES = 10
 NFT_MSG_NEWGEN = 15
 NFTA_GEN_PROC_PID = 2
 NFGENMSG_SIZE = 4
+HDR = nl.NLMSGHDR.size
 RTN_BROADCAST = 3
 
 
@@ -138,6 +139,7 @@ class EventWatcher:
         self.tick_interval = tick_interval
         self.interest = Interest()
         self._nft = NftTransactionFilter()
+        self._buf = bytearray(1 << 20)
         self.stats = {"own": 0, "relevant": 0, "notified": 0, "overruns": 0}
         """Counters: own echoes dropped, relevant events, on_change calls, buffer overruns."""
         self._wake_r, self._wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
@@ -194,29 +196,41 @@ class EventWatcher:
         return changed
 
     def _rtnl_matters(self, msg: nl.Message) -> bool:
-        if msg.pid == self.own_portid:
-            self.stats["own"] += 1
-            return False
         relevant = rtnl_event_matters(msg, self.interest)
         self.stats["relevant"] += relevant
         return relevant
 
     def _read(self, sock: socket.socket, matters: Callable[[nl.Message], bool]) -> bool:
+        """Drain a socket; our own echoes are dropped on the header, before any decoding.
+
+        A cold apply of 10,000 claims echoes 10,000 route notifications, so this loop
+        reads into one reusable buffer instead of allocating per datagram.
+        """
         changed = False
+        buf, view = self._buf, memoryview(self._buf)
         while True:
             try:
-                data = sock.recv(1 << 20, socket.MSG_DONTWAIT)
+                n = sock.recv_into(buf, 0, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 return changed
             except OSError as exc:
-                if exc.errno == errno.ENOBUFS:
-                    LOG.debug("netlink event overrun; asking for a full pass")
-                    self.stats["overruns"] += 1
-                    changed = True
-                    continue
-                raise
-            for msg in nl.iter_messages(data):
-                changed = matters(msg) or changed
+                if exc.errno != errno.ENOBUFS:
+                    raise
+                LOG.debug("netlink event overrun; asking for a full pass")
+                self.stats["overruns"] += 1
+                changed = True
+                continue
+            off = 0
+            while off + HDR <= n:
+                size, kind, flags, seq, pid = nl.NLMSGHDR.unpack_from(buf, off)
+                if size < HDR or off + size > n:
+                    break
+                if pid and pid == self.own_portid and sock is self._rt:
+                    self.stats["own"] += 1
+                else:
+                    body = bytes(view[off + HDR : off + size])
+                    changed = matters(nl.Message(kind, flags, seq, pid, body)) or changed
+                off += (size + 3) & ~3
 
     def _run_tick(self) -> bool:
         if self.tick is None:

@@ -113,8 +113,10 @@ class NetlinkSocket:
     def transact(self, requests: Sequence[Request]) -> list[Reply]:
         """Send requests pipelined; one Reply per request, in order.
 
-        ACK-style requests resolve on their NLMSG_ERROR (errno 0 = success); lookups (no
-        ``NLM_F_ACK``) resolve on their reply message or error.
+        Change requests (``NLM_F_ACK`` asked) go out *without* the ACK flag: the kernel then
+        answers only failures, and a trailing ``NLMSG_NOOP`` with ``NLM_F_ACK`` acts as a
+        barrier (its ACK comes after every earlier answer), so a batch of 256 successes costs
+        one receive instead of 256. Lookups (no ``NLM_F_ACK``) resolve on their reply.
         """
         replies: list[Reply] = []
         self.sent_requests += len(requests)
@@ -123,34 +125,53 @@ class NetlinkSocket:
         return replies
 
     def _transact_chunk(self, chunk: Sequence[Request]) -> list[Reply]:
-        first = self._next_seqs(len(chunk))
-        payload = b"".join(
-            nl.pack_message(r.type, r.flags | nl.NLM_F_REQUEST, first + i, r.body)
+        n = len(chunk)
+        first = self._next_seqs(n + 1)
+        quiet = nl.NLM_F_REQUEST
+        parts = [
+            nl.pack_message(r.type, (r.flags & ~nl.NLM_F_ACK) | quiet, first + i, r.body)
             for i, r in enumerate(chunk)
-        )
-        out: list[Reply | None] = [None] * len(chunk)
-        pending = len(chunk)
-        self.sock.sendto(payload, (0, 0))
-        while pending:
+        ]
+        parts.append(nl.pack_message(nl.NLMSG_NOOP, quiet | nl.NLM_F_ACK, first + n, b""))
+        out: list[Reply | None] = [None] * n
+        lookups = sum(1 for r in chunk if not r.flags & nl.NLM_F_ACK)
+        self.sock.sendto(b"".join(parts), (0, 0))
+        barrier = False
+        while not barrier or lookups:
             try:
                 msgs = self._recv()
             except TimeoutError:
-                return [r or Reply(errno.ETIMEDOUT, "no answer from the kernel") for r in out]
+                return self._fill(out, chunk, barrier, Reply(errno.ETIMEDOUT, "no answer"))
             except OSError as exc:
                 if exc.errno != errno.ENOBUFS:
                     raise
-                return [r or Reply(errno.ENOBUFS, "netlink answers lost (overrun)") for r in out]
+                return self._fill(out, chunk, barrier, Reply(errno.ENOBUFS, "answers lost"))
             for msg in msgs:
                 i = msg.seq - first
-                if not 0 <= i < len(chunk) or out[i] is not None:
-                    continue  # a late answer to an earlier, abandoned batch
-                if msg.type == nl.NLMSG_ERROR:
-                    err, text = nl.parse_error(msg)
-                    out[i] = Reply(err, text)
-                else:
-                    out[i] = Reply(0, "", msg.body)
-                pending -= 1
-        return [r if r is not None else Reply(errno.EIO) for r in out]
+                if i == n:
+                    barrier = True
+                elif 0 <= i < n and out[i] is None:  # else: late answer to an abandoned batch
+                    out[i] = self._reply(msg)
+                    lookups -= not chunk[i].flags & nl.NLM_F_ACK
+        return self._fill(out, chunk, True, Reply(errno.EIO, "no answer"))
+
+    @staticmethod
+    def _reply(msg: nl.Message) -> Reply:
+        if msg.type == nl.NLMSG_ERROR:
+            err, text = nl.parse_error(msg)
+            return Reply(err, text)
+        return Reply(0, "", msg.body)
+
+    @staticmethod
+    def _fill(
+        out: list[Reply | None], chunk: Sequence[Request], barrier: bool, missing: Reply
+    ) -> list[Reply]:
+        """Unanswered changes succeeded once the barrier was seen; anything else is ``missing``."""
+        ok = Reply(0)
+        return [
+            r if r is not None else (ok if barrier and req.flags & nl.NLM_F_ACK else missing)
+            for r, req in zip(out, chunk, strict=True)
+        ]
 
     def dump(self, kind: int, body: bytes, *, attempts: int = 3) -> list[nl.Message]:
         """All messages of a dump; retried when the kernel flags it as interrupted.
