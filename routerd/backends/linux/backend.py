@@ -135,9 +135,14 @@ class LinuxBackend:
             results = self.applier.apply(changes)
         failed = [r for r in results if not r.ok]
         if failed:
-            LOG.debug(
-                "%d of %d changes failed; first: %s", len(failed), len(results), failed[0].error
+            LOG.info(
+                "applied %d changes, %d failed; first: %s",
+                len(results),
+                len(failed),
+                failed[0].error,
             )
+        elif results:
+            LOG.info("applied %d changes", len(results))
         return results
 
     def verify(self, checks: Sequence[PathCheck]) -> dict[str, PathEvidence]:

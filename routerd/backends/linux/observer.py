@@ -45,8 +45,11 @@ def observe_host(host: Host, scope: ObserveScope) -> Observed:
     _proxy_neighbours(host, obs, desired)
     addrs = addresses.dump(host.sock)
     _addresses(host, obs, desired, addrs)
-    _absent(host, obs, scope.absent_addresses, addrs)
-    _sysctls(host, obs, scope.sysctls)
+    # The desired state alone is enough to know what to read; the scope may add more.
+    absent = {o.address for o in desired.values() if isinstance(o, AbsentAddress)}
+    sysctls = {o.name for o in desired.values() if isinstance(o, Sysctl)}
+    _absent(host, obs, scope.absent_addresses | absent, addrs)
+    _sysctls(host, obs, scope.sysctls | sysctls)
     _links(host, obs, scope.links, addrs)
     _wireguard(host, obs, scope.wireguard, desired)
     _nft(host, obs)
