@@ -30,6 +30,7 @@ DEFAULT_PREFIX = "/usr/local"
 UNIT_PATH = "etc/systemd/system/routerd.service"
 CONFIG_DIR = "etc/routerd"
 CONFIG_NAME = "router.yaml"
+RT_PROTOS_DIR = "etc/iproute2/rt_protos.d"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,29 @@ def install_unit(root: Path, prefix: str) -> Step:
     return Step(path, "written" if old is None else "updated")
 
 
+def install_protocol_name(root: Path) -> Step | None:
+    """Name routerd's route protocol for ``ip route`` (``proto routerd``).
+
+    The daemon does this itself on start, but under ``ProtectSystem=strict`` /etc is
+    read-only to it, so the installer writes the file; the daemon then finds it in place.
+    Like the daemon, it only writes into an existing ``rt_protos.d`` directory.
+    """
+    from routerd.backends.linux.routes import PROTO_NAME_LINE
+
+    directory = root / RT_PROTOS_DIR
+    if not directory.is_dir():
+        return None
+    path = directory / "routerd.conf"
+    try:
+        old: str | None = path.read_text()
+    except FileNotFoundError:
+        old = None
+    if old == PROTO_NAME_LINE:
+        return Step(path, "unchanged")
+    _write_atomic(path, PROTO_NAME_LINE, 0o644)
+    return Step(path, "written" if old is None else "updated")
+
+
 def ensure_dir(path: Path, mode: int) -> Step:
     """Create ``path`` with ``mode``; an existing directory is kept as it is."""
     if path.is_dir():
@@ -112,12 +136,14 @@ def install_systemd(root: Path, prefix: str) -> list[Step]:
         OSError: when a path cannot be written (typically: not root).
     """
     conf = root / CONFIG_DIR
-    return [
+    steps = [
         install_unit(root, prefix),
         ensure_dir(conf, 0o750),
         ensure_dir(conf / "keys", 0o700),
         install_sample_config(conf / CONFIG_NAME),
     ]
+    proto = install_protocol_name(root)
+    return steps if proto is None else [*steps, proto]
 
 
 def next_steps(config: str) -> str:

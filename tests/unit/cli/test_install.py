@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from routerd.backends.linux.routes import ROUTERD_PROTO
 from routerd.cli import install_cmd
 from routerd.cli.routerd_main import main
 from routerd.core.loader import load_text
@@ -85,6 +86,16 @@ def test_rerun_refreshes_the_unit_and_keeps_the_edited_config(tmp_path, capsys):
     assert "updated" in out
     assert run_install(tmp_path, "--prefix", "/opt/routerd") == 0
     assert "unchanged" in capsys.readouterr().out
+
+
+def test_install_names_the_route_protocol_where_iproute2_looks(tmp_path):
+    protos = tmp_path / "etc/iproute2/rt_protos.d"
+    assert run_install(tmp_path) == 0
+    assert not protos.exists(), "no directory is created for iproute2"
+    protos.mkdir(parents=True)
+    assert run_install(tmp_path) == 0
+    number, name = (protos / "routerd.conf").read_text().split()
+    assert name == "routerd" and int(number) == ROUTERD_PROTO
 
 
 def test_install_without_a_target_kind_is_a_usage_error(tmp_path):
