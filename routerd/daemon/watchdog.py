@@ -128,7 +128,10 @@ class Watchdog:
 
     def _run(self) -> None:
         while True:
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # keep the thread; a missed ping is what systemd should see
+                LOG.exception("watchdog tick failed")
             if self._stop.wait(self.period):
                 return
 
