@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -36,8 +37,38 @@ def tidy(value: Any) -> Any:
 
 
 def to_data(msg: Message) -> Any:
-    """The proto JSON mapping of ``msg`` as Python data, every field present."""
-    return tidy(json_format.MessageToDict(msg, always_print_fields_with_no_presence=True))
+    """The proto JSON mapping of ``msg`` as Python data, every field present, maps sorted."""
+    data = json_format.MessageToDict(msg, always_print_fields_with_no_presence=True)
+    return tidy(_sort_maps(msg.DESCRIPTOR, data))
+
+
+def _sort_maps(desc: Descriptor, data: Any) -> Any:
+    """Map fields and Struct documents in key order (protobuf map order is unspecified)."""
+    if desc.full_name in ("google.protobuf.Struct", "google.protobuf.Value"):
+        return _sorted_keys(data)
+    if not isinstance(data, dict) or desc.full_name.startswith("google.protobuf."):
+        return data
+    for f in desc.fields:
+        name = f.json_name
+        if name not in data or f.message_type is None:
+            continue
+        if f.message_type.GetOptions().map_entry:
+            value_type = f.message_type.fields_by_name["value"].message_type
+            items = sorted(data[name].items())
+            data[name] = {k: _sort_maps(value_type, v) if value_type else v for k, v in items}
+        elif isinstance(data[name], list):
+            data[name] = [_sort_maps(f.message_type, v) for v in data[name]]
+        else:
+            data[name] = _sort_maps(f.message_type, data[name])
+    return data
+
+
+def _sorted_keys(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _sorted_keys(data[k]) for k in sorted(data)}
+    if isinstance(data, list):
+        return [_sorted_keys(v) for v in data]
+    return data
 
 
 def dump(data: Any, fmt: str) -> str:
@@ -55,13 +86,18 @@ def epoch(ts: Timestamp) -> float:
     return ts.seconds + ts.nanos / 1e9
 
 
+def stamp(ts: Timestamp) -> str:
+    """``2026-05-29 14:10:02Z``, or ``-`` when unset."""
+    if ts.seconds == 0 and ts.nanos == 0:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(epoch(ts)))
+
+
 def when(ts: Timestamp, now: float | None = None) -> str:
     """``2026-05-29 14:10:02Z (3m ago)``, or ``-`` when unset."""
     if ts.seconds == 0 and ts.nanos == 0:
         return "-"
-    t = epoch(ts)
-    stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(t))
-    return f"{stamp} ({ago(ts, now)})"
+    return f"{stamp(ts)} ({ago(ts, now)})"
 
 
 def ago(ts: Timestamp, now: float | None = None) -> str:

@@ -11,7 +11,7 @@ import argparse
 
 from routerd.cli.common import EXIT_OK, add_output
 from routerd.cli.ctl_client import Client
-from routerd.cli.ctl_output import DATA_FORMATS, emit, fields, span, when
+from routerd.cli.ctl_output import DATA_FORMATS, ago, emit, fields, span, stamp
 from routerd.core.lifecycle import ClaimState
 from routerd.v1 import status_pb2, status_pb2_grpc
 
@@ -33,8 +33,8 @@ def claim_summary(st: status_pb2.Status) -> str:
 
 def render(st: status_pb2.Status, now: float | None = None) -> str:
     last = (
-        f"{st.pass_count} passes, last {when(st.last_pass_at, now)}, "
-        f"took {span(st.last_pass_duration)}, {st.last_pass_changes} changes"
+        f"{st.pass_count} passes, last {ago(st.last_pass_at, now)} "
+        f"(took {span(st.last_pass_duration)}, {st.last_pass_changes} changes)"
         if st.pass_count
         else "no pass finished yet"
     )
@@ -42,7 +42,7 @@ def render(st: status_pb2.Status, now: float | None = None) -> str:
         [
             ("Router", f"{st.router} (routerd {st.version}, backend {st.backend})"),
             ("Config", f"generation {st.config_generation} from {st.config_path}"),
-            ("Uptime", f"{span(st.uptime)} (since {when(st.started_at, now)})"),
+            ("Uptime", f"{span(st.uptime)} (since {stamp(st.started_at)})"),
             ("Reconcile", last),
             ("Claims", claim_summary(st)),
             (

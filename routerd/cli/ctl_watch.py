@@ -17,14 +17,14 @@ import grpc
 from routerd.api.errors import RESUME_SEQ_KEY
 from routerd.cli.common import EXIT_OK, add_output, table
 from routerd.cli.ctl_client import Client, CtlError, rpc_failure
-from routerd.cli.ctl_output import DATA_FORMATS, ago, dump, emit, to_data, when
+from routerd.cli.ctl_output import DATA_FORMATS, ago, dump, emit, stamp, to_data
 from routerd.v1 import claims_pb2, claims_pb2_grpc
 
 LINE = "{seq:>8}  {at:<20}  {claim:<24} {change:<25} {trigger:<8} {reason}"
 
 
 def _line(e: claims_pb2.ClaimEvent) -> str:
-    at = when(e.at).split(" (")[0]
+    at = stamp(e.at)
     return LINE.format(
         seq=e.seq,
         at=at,
