@@ -22,6 +22,9 @@ from routerd.core.validation import ExtraCheck, validate_config
 
 LineMap = dict[tuple[Any, ...], int]
 
+# libyaml's parser is ~10x faster; node marks (line numbers) work the same way.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass
 class LoadResult:
@@ -65,7 +68,7 @@ def parse_yaml(text: str, file: str | None = None) -> tuple[Any, LineMap, list[C
     lines: LineMap = {}
     issues: list[ConfigIssue] = []
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
@@ -224,6 +227,10 @@ def load_text(
     errors = issues + env_issues
     resources: list[Resource] = []
     undecoded: set[tuple[str, str]] = set()
+    by_resource: dict[int, list[tuple[tuple[Any, ...], int]]] = {}
+    for key, line in lines.items():  # one pass: grouping per resource keeps loading linear
+        if len(key) >= 3 and key[:2] == ("spec", "resources") and isinstance(key[2], int):
+            by_resource.setdefault(key[2], []).append((key, line))
     res_lines: dict[tuple[int, str], int] = {}
     for i, doc in enumerate(docs):
         base = ("spec", "resources", i)
@@ -247,9 +254,8 @@ def load_text(
             errors.append(ConfigIssue(label, path, msg, line, file))
         if res is not None:
             idx = len(resources)
-            for key, line in lines.items():
-                if key[:3] == base:
-                    res_lines[(idx, ".".join(str(x) for x in key[3:]))] = line
+            for key, line in by_resource.get(i, ()):
+                res_lines[(idx, ".".join(str(x) for x in key[3:]))] = line
             resources.append(res)
     config = RouterConfig(name, resources, file=file, lines=res_lines)
     sem_errors, warnings = validate_config(config, extra_checks, undecoded=frozenset(undecoded))

@@ -3,7 +3,7 @@
 Removals are limited to objects the backend reports as owned, so routerd never deletes what
 it did not create. Changes are ordered so that a packet never finds a half-built path:
 removals of stale objects first (a moved proxy neighbour must leave its old interface),
-then sysctls, devices and addresses, then routes and neighbours, then the clamp table.
+then devices, sysctls and addresses, then routes and neighbours, then the clamp table.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from collections.abc import Callable
 from routerd.core.desired import DesiredState, Key, Observed, satisfies
 from routerd.core.port import Change
 
-_ORDER = {"sysctl": 0, "wg": 1, "addr": 2, "absent": 3, "route": 4, "pneigh": 5, "nft": 6}
+# Devices first: a per-interface sysctl (rp_filter on the tunnel) needs its interface.
+_ORDER = {"wg": 0, "sysctl": 1, "addr": 2, "absent": 3, "route": 4, "pneigh": 5, "nft": 6}
 
 
 def diff(
