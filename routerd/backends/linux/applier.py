@@ -267,7 +267,7 @@ class Applier:
             self.host.sysctls.restore(c.key[1])
         else:
             assert isinstance(c.new, Sysctl)
-            self.host.sysctls.set(c.new.name, c.new.value)
+            self.host.sysctls.set(c.new.name, c.new.value, c.new.accept)
 
     def _wireguard(self, c: Change) -> None:
         if c.op == "remove":

@@ -79,12 +79,18 @@ class SysctlKeeper:
     def read(self, name: str) -> str | None:
         return read_sysctl(name, self.root)
 
-    def set(self, name: str, value: str) -> None:
+    def set(self, name: str, value: str, accept: frozenset[str] = frozenset()) -> None:
+        """Write ``value`` unless the current value is it or one of ``accept``.
+
+        ``accept`` matters for a key that only appeared during this apply (the tunnel's
+        ``rp_filter`` right after the device was created): a value that already satisfies
+        the intent is left alone, so routerd never changes (or later restores) it.
+        """
         current = read_sysctl(name, self.root)
         if current is None:
             write_sysctl(name, value, self.root)  # raises the missing-key error
             return
-        if current == value:
+        if current == value or current in accept:
             return
         if name not in self.owned():
             self.store.set_owned(STORE_KIND, name, current)

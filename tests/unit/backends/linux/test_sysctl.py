@@ -54,3 +54,8 @@ def test_missing_interface_is_a_retryable_error(keeper: SysctlKeeper):
     with pytest.raises(DataplaneError) as err:
         keeper.set("net.ipv4.conf.wg-sam.rp_filter", "2")
     assert err.value.errno == 2 and err.value.retryable
+
+
+def test_accepted_value_is_left_alone(keeper: SysctlKeeper):
+    keeper.set("net.ipv4.ip_forward", "2", frozenset({"0", "2"}))
+    assert keeper.read("net.ipv4.ip_forward") == "0" and keeper.owned() == {}
