@@ -373,6 +373,7 @@ class Engine:
                 self.lifecycle.add(name, intent.address)
                 self._fresh_claims.add(name)
             elif old.get(name) != intent:
+                model.address = intent.address
                 model.high_water = 0  # a changed intent starts over
                 self._verified_at.pop(name, None)
                 self._fresh_claims.add(name)

@@ -250,8 +250,7 @@ def load_text(
             undecoded.add((kind, rname))
         for path, msg in problems:
             key = base + tuple(int(p) if p.isdigit() else p for p in path.split(".") if p)
-            line = _line_for(lines, key, base)
-            errors.append(ConfigIssue(label, path, msg, line, file))
+            errors.append(ConfigIssue(label, path, msg, _line_for(lines, key, base), file))
         if res is not None:
             idx = len(resources)
             for key, line in by_resource.get(i, ()):
