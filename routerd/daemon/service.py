@@ -22,6 +22,7 @@ from types import FrameType
 from routerd.backends import registry
 from routerd.core.config import RouterConfig
 from routerd.core.engine import Engine, EngineSettings, PassResult
+from routerd.core.errors import RouterdError
 from routerd.core.loader import LoadResult
 from routerd.core.store import Store
 
@@ -30,6 +31,7 @@ LOG = logging.getLogger(__name__)
 COMPONENTS: tuple[str, ...] = (
     "routerd.daemon.metrics",
     "routerd.daemon.watchdog",
+    "routerd.api.server",
     "routerd.daemon.sdnotify",
     "routerd.daemon.plugins",
 )
@@ -130,7 +132,15 @@ class Daemon:
     def run(self) -> int:
         """Serve until stopped; returns the process exit code."""
         self.install_signals()
-        self.start_components()
+        try:
+            self.start_components()
+        except RouterdError as e:  # e.g. the API socket is held by a live daemon
+            LOG.error("routerd cannot start: %s", e)
+            for hook in reversed(self.stop_hooks):
+                hook()
+            self.engine.close(cleanup=False)
+            self.store.close()
+            return 1
         LOG.info(
             "routerd serving backend=%s config=%s state_dir=%s",
             self.opts.backend,
