@@ -99,7 +99,7 @@ class Served:
     """
 
     daemon: service.Daemon
-    host: FakeHost
+    host: FakeHost  # a placeholder FakeHost (unused) when the daemon runs another backend
     socket: str
     tmp: Path
     stop_api: Callable[[], None]
@@ -160,19 +160,22 @@ def make_daemon(
     monkeypatch: pytest.MonkeyPatch,
     *,
     text: str | None = None,
+    backend: str = "fake",
     **options: Any,
-) -> tuple[service.Daemon, FakeHost]:
-    """A Daemon over a FakeHost, not yet serving."""
+) -> tuple[service.Daemon, FakeHost | None]:
+    """A Daemon, not yet serving: over a FakeHost, or over a registry backend (``sim``)."""
     tmp.mkdir(parents=True, exist_ok=True)
     cfg_file = tmp / "router.yaml"
     cfg_file.write_text(text if text is not None else router_text(tmp / "keys"))
     result = load_config(str(cfg_file))
     assert result.config is not None, [e.render() for e in result.errors]
-    host = FakeHost()
-    monkeypatch.setattr(service.registry, "create", lambda name, **kw: host)
+    host = None
+    if backend == "fake":
+        fake = host = FakeHost()
+        monkeypatch.setattr(service.registry, "create", lambda name, **kw: fake)
     opts = service.DaemonOptions(
         config_path=str(cfg_file),
-        backend="fake",
+        backend=backend,
         state_dir=tmp / "state",
         socket=socket_path,
         **options,
@@ -180,14 +183,14 @@ def make_daemon(
     return service.Daemon(opts, result.config, load_config), host
 
 
-def serve(daemon: service.Daemon, host: FakeHost, tmp: Path) -> Served:
+def serve(daemon: service.Daemon, host: FakeHost | None, tmp: Path) -> Served:
     """Start the API, then the engine loop on a thread; wait for the first pass."""
     stop_api = server.start(daemon)
     thread = threading.Thread(
         target=daemon.engine.run_forever, args=(daemon.stop,), name="engine", daemon=True
     )
     thread.start()
-    served = Served(daemon, host, daemon.opts.socket, tmp, stop_api, thread)
+    served = Served(daemon, host or FakeHost(), daemon.opts.socket, tmp, stop_api, thread)
     wait_until(
         lambda: None if daemon.engine.snapshot.pass_count > 0 else "no pass yet",
         what="first reconcile pass",
