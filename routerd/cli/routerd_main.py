@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from routerd import __version__
-from routerd.cli import install_cmd, run_cmd, validate_cmd
+from routerd.cli import demo_cmd, install_cmd, run_cmd, validate_cmd
 from routerd.cli.logs import setup_logging
 
 
@@ -28,12 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate_cmd.register(sub)
     run_cmd.register(sub)
     install_cmd.register(sub)
-    try:
-        from routerd.cli import demo_cmd
-    except ImportError:  # the demo needs the sim backend
-        pass
-    else:
-        demo_cmd.register(sub)
+    demo_cmd.register(sub)
     return p
 
 
