@@ -82,6 +82,12 @@ def apply(changes: list[Change]) -> list[tuple[bool, str, int | None]]:
     return [(r.ok, r.error, r.errno) for r in backend().apply(changes)]
 
 
+def conforms_to_port() -> bool:
+    from routerd.core.port import DataplaneBackend
+
+    return isinstance(backend(), DataplaneBackend) and backend().name == "linux"
+
+
 def stats() -> dict[str, int]:
     out = backend().stats()
     out["on_change"] = STATE["changes"]

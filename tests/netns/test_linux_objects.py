@@ -40,6 +40,11 @@ def all_ok(results: list[tuple[str, bool, str]]) -> None:
     assert not bad, bad
 
 
+def test_backend_implements_the_port(lab):
+    r = router(lab)
+    assert lab.backend(r.ns).conforms_to_port()
+
+
 def test_routes_applied_changed_removed_and_foreign_untouched(lab):
     r = router(lab)
     r.ns.ip("route", "add", "10.60.0.1/32", "dev", r.ov, "proto", "static")

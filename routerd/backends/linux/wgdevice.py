@@ -94,11 +94,8 @@ class WireGuardDevices:
             DataplaneError: the device cannot be created or configured.
         """
         self._ensure(want.ifname)
-        # Up first: wireguard-go sends the first keepalive (and so the handshake) when a
-        # persistent keepalive is configured on a running device, not when a configured
-        # device is brought up later (that waited for the 5 s rekey timer).
-        self.links.set_state(want.ifname, up=True, mtu=want.mtu)
         self.configure(want)
+        self.links.set_state(want.ifname, up=True, mtu=want.mtu)
         self.wanted.add(want.ifname)
         self.last[want.ifname] = want
 
@@ -201,9 +198,9 @@ class WireGuardDevices:
             self.links.refresh()
             want = self.last.get(ifname)
             try:
-                self.links.set_state(ifname, up=True, mtu=want.mtu if want else 0)
                 if want is not None:
                     self.configure(want)
+                self.links.set_state(ifname, up=True, mtu=want.mtu if want else 0)
             except DataplaneError as exc:
                 LOG.warning("reconfiguring restarted %s failed: %s", ifname, exc)
         return restarted
