@@ -10,6 +10,7 @@ with every reason and nothing is stored (exit 2).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_output, table
@@ -109,7 +110,7 @@ def cmd_diff(args: argparse.Namespace, client: Client) -> int:
 
 def cmd_put(args: argparse.Namespace, client: Client) -> int:
     try:
-        text = Path(args.file).read_text() if args.file != "-" else _stdin()
+        text = Path(args.file).read_text() if args.file != "-" else sys.stdin.read()
     except OSError as e:
         raise CtlError(f"cannot read {args.file}: {e.strerror}", EXIT_USAGE) from None
     stub = _stub(client)
@@ -123,12 +124,6 @@ def cmd_put(args: argparse.Namespace, client: Client) -> int:
     else:
         emit(resp, args.output)
     return EXIT_OK
-
-
-def _stdin() -> str:
-    import sys
-
-    return sys.stdin.read()
 
 
 def cmd_delete(args: argparse.Namespace, client: Client) -> int:

@@ -118,7 +118,9 @@ def register(
         description="Print claim transitions as they happen, each with its journal sequence "
         "number. --since SEQ first replays every transition after SEQ (0: the whole "
         "journal), so a watch restarted with the last SEQ it printed misses nothing and "
-        "repeats nothing. Stop with Ctrl-C.",
+        "repeats nothing. routerd disconnects a watcher that falls behind rather than slow "
+        "down; the watch then resumes by itself from the last SEQ it was sent. -o json "
+        "prints one JSON object per line. Stop with Ctrl-C.",
     )
     p.add_argument("kind", choices=("claims",), help="what to watch")
     p.add_argument("--since", type=int, metavar="SEQ", help="resume after this sequence number")
