@@ -120,8 +120,13 @@ class WireGuardDevices:
             raise DataplaneError(
                 f"wireguard {ifname}", "no WireGuard kernel module and no wireguard-go"
             )
-        self.go.start(ifname)
+        # Recorded first: a crash right after the start must not leave a daemon nobody owns.
         self._record(ifname, "userspace")
+        try:
+            self.go.start(ifname)
+        except DataplaneError:
+            self.store.drop_owned(STORE_KIND, ifname)
+            raise
         self.links.refresh()
 
     def _create_kernel(self, ifname: str) -> bool:

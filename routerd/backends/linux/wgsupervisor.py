@@ -132,8 +132,10 @@ class WireGuardGo:
         return True
 
     def stop(self, ifname: str) -> None:
-        """Terminate the recorded daemon (by PID) and forget it."""
+        """Terminate the daemon serving ``ifname`` (by PID) and forget it."""
         pid = self.pid(ifname)
+        if pid is None and self.adopt(ifname):  # started, but the PID was never recorded
+            pid = self.pid(ifname)
         if pid is not None:
             self._terminate(pid)
             LOG.info("wireguard-go for %s stopped (pid %d)", ifname, pid)
@@ -156,9 +158,13 @@ class WireGuardGo:
         os.kill(pid, signal.SIGKILL)
 
     def check(self, wanted: set[str]) -> list[str]:
-        """Restart every wanted daemon that died; returns the interfaces restarted."""
+        """Restart every wanted daemon that died; returns the interfaces restarted.
+
+        Args:
+            wanted: interfaces whose daemon routerd started and still needs.
+        """
         restarted = []
-        for ifname in sorted(wanted & set(self.records())):
+        for ifname in sorted(wanted):
             if self.alive(ifname) or self.adopt(ifname):
                 continue
             LOG.warning("wireguard-go for %s is not running; restarting it", ifname)
