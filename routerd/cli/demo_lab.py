@@ -9,6 +9,8 @@ key step is done for the operator: fresh WireGuard keys and each side's peer pub
 from __future__ import annotations
 
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +74,12 @@ class DemoLab:
 
 
 def build(
-    provider: str, *, firewall: str | None = None, clamp: bool = True, provision: bool = True
+    provider: str,
+    *,
+    firewall: str | None = None,
+    clamp: bool = True,
+    provision: bool = True,
+    clock: Callable[[], float] | None = None,
 ) -> DemoLab:
     """Build the lab for ``provider`` and one engine per router on the example configs."""
     lab = build_lab(
@@ -80,6 +87,7 @@ def build(
         firewall=firewall,
         clamp_supported=clamp,  # type: ignore[arg-type]
         provision=provision,
+        clock=clock,
     )
     tmp = tempfile.TemporaryDirectory(prefix="routerd-demo-")
     keys = Path(tmp.name)
@@ -89,7 +97,10 @@ def build(
         result = load_text(text, f"examples/{provider}/{side}.yaml", extra_checks=[config_checks])
         config = result.raise_for_errors()
         engine = Engine(
-            SimBackend(lab.world, ROUTERS[side]), config, settings=EngineSettings(key_dir=str(keys))
+            SimBackend(lab.world, ROUTERS[side]),
+            config,
+            settings=EngineSettings(key_dir=str(keys)),
+            clock=clock or time.time,
         )
         engine.listeners.append(
             lambda _snap, records, router=ROUTERS[side]: demo.journal.extend(

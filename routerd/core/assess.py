@@ -31,6 +31,7 @@ REASONS = {
     "proxy-neighbour-missing": "the proxy-ARP entry for the address is not installed",
     "os-address-present": "the captured address is assigned to a local interface",
     "tunnel-missing": "the delivery tunnel interface does not exist",
+    "tunnel-down": "the delivery tunnel interface is down",
     "route-not-installed": "the /32 delivery route is not installed via the tunnel",
     "peer-not-covered": "the WireGuard peer's allowed IPs do not cover the address",
     "mss-clamp-missing": "the MSS clamp for a stepped-down path is not installed",
@@ -108,6 +109,12 @@ def _capture(c: ClaimIntent, o: Observed) -> Fail | None:
 def _deliver(c: ClaimIntent, o: Observed) -> Fail | None:
     if not o.link_exists(c.tunnel):
         return ("tunnel-missing", f"{c.tunnel} not found", ("wg", c.tunnel))
+    if not o.links[c.tunnel].up:
+        return (
+            "tunnel-down",
+            f"{c.tunnel} is administratively or operationally down",
+            ("wg", c.tunnel),
+        )
     rkey: Key = ("route", "254", c.address)
     route = o.objects.get(rkey)
     if not isinstance(route, Route) or route.dev != c.tunnel:
