@@ -74,3 +74,12 @@ def create_backend(
     if register_names:
         register_protocol_name()
     return LinuxBackend(store, state_dir=Path(state_dir), wireguard_go=wireguard_go)
+
+
+def __getattr__(name: str) -> object:
+    """``from routerd.backends.linux import LinuxBackend`` without importing pyroute2 early."""
+    if name == "LinuxBackend":
+        from routerd.backends.linux.backend import LinuxBackend
+
+        return LinuxBackend
+    raise AttributeError(name)
