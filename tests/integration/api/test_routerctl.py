@@ -133,6 +133,8 @@ def test_prose_commands_match_their_goldens(served):
     check_golden("dynamic-put.txt", normalise(put, served))
     check_golden("dynamic-diff.txt", normalise(ctl_ok(served, "dynamic", "diff"), served))
     check_golden("dynamic-render.yaml", normalise(ctl_ok(served, "dynamic", "render"), served))
+    describe = ctl_ok(served, "dynamic", "describe", "Operator/alice")
+    check_golden("dynamic-describe.txt", normalise(describe, served))
     check_golden("plan.txt", normalise(ctl_ok(served, "plan"), served))
     out = ctl_ok(served, "watch", "claims", "--since", "0", "--count", "3")
     check_golden("watch-claims.table", normalise(out, served))
@@ -230,3 +232,56 @@ def test_reload_reports_the_file_and_refuses_an_invalid_one(served):
     path.write_text(path.read_text().replace("10.40.8.21/32", "10.40.8.21/40"))
     r = served.ctl("reload")
     assert r.code == 2 and "running config is kept" in r.err
+
+
+def test_dynamic_put_from_stdin_and_delete(served, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PART))
+    assert ctl_ok(served, "dynamic", "put", "-").startswith("stored Operator/alice@1")
+    assert ctl_ok(served, "dynamic", "delete", "Operator/alice") == (
+        "deleted 1 generation(s) of Operator/alice\n"
+    )
+    assert served.daemon.store.list_parts() == []
+    r = served.ctl("dynamic", "delete", "Operator/alice")
+    assert r.code == 2 and "Operator/alice" in r.err
+    r = served.ctl("dynamic", "describe", "Operator/alice")
+    assert r.code == 2
+
+
+def test_permission_denied_on_the_socket_exits_1_and_says_what_to_do(served, monkeypatch):
+    import socket as socket_mod
+
+    class Denied(socket_mod.socket):
+        def connect(self, address):
+            raise PermissionError(13, "Permission denied")
+
+    # root bypasses file modes, so the kernel's EACCES is simulated at connect()
+    monkeypatch.setattr("routerd.cli.ctl_client.socket.socket", Denied)
+    r = served.ctl("status")
+    assert r.code == 1
+    assert f"permission denied on {served.socket}" in r.err and "--socket-group" in r.err
+
+
+def test_watch_resumes_by_itself_after_being_told_it_fell_behind(served, monkeypatch):
+    from routerd.api import claims as claims_api
+
+    calls = []
+    original = claims_api.ClaimServicer._pump
+
+    def pump_once_lagging(self, sub, last, claim, context):
+        calls.append(last)
+        if len(calls) == 1:  # the first stream: deliver one event, then report lag
+            for e in original(self, sub, last, claim, context):
+                yield e
+                raise claims_api._resume_error(
+                    claims_api.grpc.StatusCode.RESOURCE_EXHAUSTED, "fell behind", e.seq
+                )
+        yield from original(self, sub, last, claim, context)
+
+    monkeypatch.setattr(claims_api.ClaimServicer, "_pump", pump_once_lagging)
+    r = served.ctl("watch", "claims", "--since", "0", "--count", "3", "-o", "json")
+    assert r.code == 0, r.err
+    assert [json.loads(line)["seq"] for line in r.out.splitlines()] == ["1", "2", "3"]
+    assert calls == [0, 1]
+    assert "resuming after seq 1" in r.err
