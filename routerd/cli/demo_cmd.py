@@ -204,27 +204,33 @@ def render_text(provider: str, scenario: str, demo: DemoLab, checks: list[Check]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    logger = logging.getLogger("routerd")
+    saved = logger.level
     if args.log_level == "info":  # the journey is printed; engine INFO lines would repeat it
-        logging.getLogger("routerd").setLevel(logging.WARNING)
+        logger.setLevel(logging.WARNING)
+    try:
+        return _run_demo(args)
+    finally:
+        logger.setLevel(saved)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
     run = SCENARIOS[args.scenario]
     provider = "oci" if args.scenario.startswith("oci-") else args.provider
     demo, checks = run(provider)
     try:
         if args.output == "json":
-            print(
-                json.dumps(
-                    {
-                        "provider": provider,
-                        "scenario": args.scenario,
-                        "claims": [
-                            {k: c[k] for k in ("router", "name", "address", "state", "reason")}
-                            for c in demo.claims()
-                        ],
-                        "checks": [asdict(c) for c in checks],
-                    },
-                    indent=2,
-                )
-            )
+            claims = [
+                {k: c[k] for k in ("router", "name", "address", "state", "reason")}
+                for c in demo.claims()
+            ]
+            doc = {
+                "provider": provider,
+                "scenario": args.scenario,
+                "claims": claims,
+                "checks": [asdict(c) for c in checks],
+            }
+            print(json.dumps(doc, indent=2))
         else:
             print(render_text(provider, args.scenario, demo, checks))
     finally:
