@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from google.protobuf.message import Message
+
 from routerd.cli.common import EXIT_OK, add_output, table
 from routerd.cli.ctl_client import Client
 from routerd.cli.ctl_dynamic import parts_table
@@ -28,7 +30,7 @@ DESCRIBE_KINDS = ("claim", "peer", "wireguardinterface")
 RECENT = 10
 
 
-def _claims(client: Client) -> tuple[object, str]:
+def _claims(client: Client) -> tuple[Message, str]:
     stub = client.stub(claims_pb2_grpc.ClaimServiceStub)
     resp = client.call(stub.ListClaims, claims_pb2.ListClaimsRequest())
     rows = [
@@ -39,7 +41,7 @@ def _claims(client: Client) -> tuple[object, str]:
     return resp, table(rows, headers) if rows else "no claims in the effective config"
 
 
-def _domains(client: Client) -> tuple[object, str]:
+def _domains(client: Client) -> tuple[Message, str]:
     stub = client.stub(topology_pb2_grpc.TopologyServiceStub)
     resp = client.call(stub.ListDomains, topology_pb2.ListDomainsRequest())
     rows = [
@@ -50,7 +52,7 @@ def _domains(client: Client) -> tuple[object, str]:
     return resp, table(rows, headers) if rows else "no AddressMobilityDomains configured"
 
 
-def _peers(client: Client) -> tuple[object, str]:
+def _peers(client: Client) -> tuple[Message, str]:
     stub = client.stub(topology_pb2_grpc.TopologyServiceStub)
     resp = client.call(stub.ListPeers, topology_pb2.ListPeersRequest())
     rows = [
@@ -69,7 +71,7 @@ def _peers(client: Client) -> tuple[object, str]:
     return resp, table(rows, headers) if rows else "no OverlayPeers configured"
 
 
-def _routes(client: Client) -> tuple[object, str]:
+def _routes(client: Client) -> tuple[Message, str]:
     stub = client.stub(topology_pb2_grpc.TopologyServiceStub)
     resp = client.call(stub.ListRoutes, topology_pb2.ListRoutesRequest())
     rows = [
@@ -87,7 +89,7 @@ def _routes(client: Client) -> tuple[object, str]:
     return resp, table(rows, headers) if rows else "routerd installs no routes"
 
 
-def _dynamic(client: Client) -> tuple[object, str]:
+def _dynamic(client: Client) -> tuple[Message, str]:
     stub = client.stub(config_pb2_grpc.ConfigServiceStub)
     resp = client.call(stub.ListDynamicParts, config_pb2.ListDynamicPartsRequest())
     return resp, parts_table(list(resp.parts))
@@ -107,11 +109,11 @@ def cmd_get(args: argparse.Namespace, client: Client) -> int:
     if args.output == "table":
         print(text)
     else:
-        emit(resp, args.output)  # type: ignore[arg-type]
+        emit(resp, args.output)
     return EXIT_OK
 
 
-def describe_claim(client: Client, name: str) -> tuple[object, str]:
+def describe_claim(client: Client, name: str) -> tuple[Message, str]:
     stub = client.stub(claims_pb2_grpc.ClaimServiceStub)
     c = client.call(stub.GetClaim, claims_pb2.GetClaimRequest(name=name))
     history = client.call(stub.ListClaimHistory, claims_pb2.ListClaimHistoryRequest(name=name))
@@ -141,7 +143,7 @@ def describe_claim(client: Client, name: str) -> tuple[object, str]:
     return c, f"{text}\n\nRecent transitions:\n{recent}"
 
 
-def describe_peer(client: Client, name: str) -> tuple[object, str]:
+def describe_peer(client: Client, name: str) -> tuple[Message, str]:
     stub = client.stub(topology_pb2_grpc.TopologyServiceStub)
     p = client.call(stub.GetPeer, topology_pb2.GetPeerRequest(name=name))
     text = fields(
@@ -161,7 +163,7 @@ def describe_peer(client: Client, name: str) -> tuple[object, str]:
     return p, text
 
 
-def describe_wireguardinterface(client: Client, name: str) -> tuple[object, str]:
+def describe_wireguardinterface(client: Client, name: str) -> tuple[Message, str]:
     stub = client.stub(topology_pb2_grpc.TopologyServiceStub)
     w = client.call(
         stub.GetWireGuardInterface, topology_pb2.GetWireGuardInterfaceRequest(name=name)
@@ -199,7 +201,7 @@ def cmd_describe(args: argparse.Namespace, client: Client) -> int:
     if args.output == "table":
         print(text)
     else:
-        emit(resp, args.output)  # type: ignore[arg-type]
+        emit(resp, args.output)
     return EXIT_OK
 
 
