@@ -82,6 +82,17 @@ def apply(changes: list[Change]) -> list[tuple[bool, str, int | None]]:
     return [(r.ok, r.error, r.errno) for r in backend().apply(changes)]
 
 
+def build_through_registry(state_dir: str) -> tuple[str, bool]:
+    """``registry.create("linux")`` as ``routerd serve`` does it; closed again at once."""
+    from routerd.backends import registry
+    from routerd.backends.linux import factory
+
+    b = registry.create("linux", config=None, store=None, state_dir=Path(state_dir))  # type: ignore[arg-type]
+    name = type(b).__name__
+    b.close()
+    return name, factory.in_own_netns_of_init()
+
+
 def conforms_to_port() -> bool:
     from routerd.core.port import DataplaneBackend
 

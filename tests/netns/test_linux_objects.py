@@ -8,6 +8,7 @@ checked to survive apply, change and removal untouched.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ from routerd.core.desired import (
     Sysctl,
 )
 from routerd.core.port import Change
+from tests.netns import backend_host as bh
 from tests.netns.topology import addresses, proxies, router, routes
 from tests.support.wait import wait_until
 
@@ -43,6 +45,15 @@ def all_ok(results: list[tuple[str, bool, str]]) -> None:
 def test_backend_implements_the_port(lab):
     r = router(lab)
     assert lab.backend(r.ns).conforms_to_port()
+
+
+def test_registry_builds_it_without_touching_the_hosts_etc(lab):
+    r = router(lab)
+    conf = Path("/etc/iproute2/rt_protos.d/routerd.conf")
+    before = conf.stat().st_mtime_ns if conf.exists() else None
+    w = lab.worker(r.ns)
+    assert w.call(bh.build_through_registry, str(lab.tmp / "state-reg")) == ("LinuxBackend", False)
+    assert (conf.stat().st_mtime_ns if conf.exists() else None) == before
 
 
 def test_routes_applied_changed_removed_and_foreign_untouched(lab):
