@@ -15,12 +15,11 @@ from pathlib import Path
 
 from routerd.api.convert import doctor_report
 from routerd.cli.common import (
+    DEFAULT_STATE_DIR,
     EXIT_DOCTOR_FAIL,
     EXIT_OK,
     EXIT_USAGE,
-    add_backend,
     add_output,
-    add_state_dir,
     table,
 )
 from routerd.cli.ctl_client import Client, CtlError
@@ -149,7 +148,18 @@ def register(
         help="run the checks here without a daemon (needs -c FILE; reads --state-dir)",
     )
     p.add_argument("-c", "--config", metavar="FILE", help="with --local: the Router config")
-    add_state_dir(p)
-    add_backend(p)
+    p.add_argument(
+        "--state-dir",
+        default=DEFAULT_STATE_DIR,
+        metavar="DIR",
+        help=f"with --local: the state directory, opened read-only (default: {DEFAULT_STATE_DIR})",
+    )
+    p.add_argument(
+        "--backend",
+        choices=("linux", "sim"),
+        default="linux",
+        help="with --local: the dataplane the checks assume; sim skips host probes "
+        "(default: linux)",
+    )
     add_output(p, DATA_FORMATS, "table")
     p.set_defaults(func=cmd_doctor)
