@@ -10,9 +10,12 @@ on-prem example, written to a file (``reload`` reads it back) with its key in ``
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,14 +56,20 @@ def build(
     assert result.config is not None, [e.render() for e in result.errors]
     fake = host if host is not None else FakeHost()
     monkeypatch.setattr(registry, "create", lambda name, **kw: fake)
+    # A short private socket path: Unix socket paths are limited to 108 bytes, and the
+    # daemon's API must never touch the host's /run/routerd from a test.
+    sock_dir = Path(tempfile.mkdtemp(prefix="rd-", dir="/tmp"))
     opts = DaemonOptions(
         config_path=str(config_path),
         backend="fake",
         state_dir=tmp_path / "state",
+        socket=str(sock_dir / "s.sock"),
         metrics_listen=metrics_listen,
         resync_interval=resync_interval,
     )
-    return Rig(Daemon(opts, result.config, load_config), fake, config_path, key_dir / "wg-sam.key")
+    rig = Rig(Daemon(opts, result.config, load_config), fake, config_path, key_dir / "wg-sam.key")
+    weakref.finalize(rig, shutil.rmtree, sock_dir, True)  # at the latest at interpreter exit
+    return rig
 
 
 def serve(
