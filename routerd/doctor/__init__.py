@@ -1,0 +1,21 @@
+"""``routerctl doctor`` / DoctorService: named checks over config, engine state and host.
+
+The public entry point is ``run_doctor(area, ctx)``; the daemon's gRPC DoctorService and
+``routerctl doctor --local -c FILE`` both call it. Areas are ``hybrid`` (config-level and
+live per-claim checks, reference §6.1/§6.2 plus what the Go MVP lacked), ``dynamic``,
+``plugin`` and ``firewall``. Every host probe goes through ``Host`` (one stubbable command
+runner plus ``/proc/sys`` reads), so each check can be replayed from recorded outputs.
+
+Module map: ``inputs`` (what a run looks at, D7), ``host`` (the door to the host),
+``hybrid_config`` / ``hybrid_live`` / ``claim_state`` (the hybrid area), ``mss``,
+``host_firewall`` (with ``iptables``, ``nft_rules``, ``packet_filter``), ``forward_policy``,
+``wireguard``, ``responder``, ``provider``, ``mtu_probe``, ``stale_tables`` (firewall area),
+``dynamic``, ``plugin``, ``runner`` (area assembly).
+"""
+
+from __future__ import annotations
+
+from routerd.doctor.host import CommandResult, CommandRunner, Host, run_command
+from routerd.doctor.runner import run_doctor
+
+__all__ = ["CommandResult", "CommandRunner", "Host", "run_command", "run_doctor"]

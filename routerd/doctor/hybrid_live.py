@@ -1,0 +1,217 @@
+"""Live per-claim checks of ``doctor hybrid`` (reference §6.2), against the resolved intent.
+
+The order follows the reference so operators' muscle memory and evidence logs still line
+up: ip_forward, delivery route, route get, MSS clamp, host firewall, then the capture-type
+specific checks, then what the MVP lacked (WireGuard coverage, duplicate responders, the
+provider's view, the ``--probe`` MTU measurement). The tunnel is always the one lowering
+resolved from the peer (D7), never a placeholder.
+
+The small kernel checks live here; the bigger ones have their own modules. Everything reads
+through ``Host`` (commands with ``-j`` JSON output, ``/proc/sys`` files), so every line is
+replayable from recorded fixtures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from routerd.core.doctor import Finding, Status
+from routerd.core.lowering import ClaimIntent
+from routerd.doctor import forward_policy, host_firewall, mss, provider, responder, wireguard
+from routerd.doctor.inputs import Inputs, claim_name
+
+AREA = "hybrid"
+ClaimCheck = Callable[[Inputs, ClaimIntent], Finding | None]
+
+
+def ip_json(inputs: Inputs, *argv: str) -> list[dict[str, Any]] | None:
+    """``ip -j ...`` parsed; None when the command failed (the caller says why)."""
+    res = inputs.host.cached("ip", "-j", *argv)
+    if not res.ok:
+        return None
+    try:
+        doc = json.loads(res.stdout) if res.stdout.strip() else []
+    except ValueError:
+        return None
+    return [d for d in doc if isinstance(d, dict)] if isinstance(doc, list) else None
+
+
+def _f(c: ClaimIntent, check: str, status: Status, detail: str, remedy: str = "") -> Finding:
+    return Finding(AREA, claim_name(c.name, check), status, detail, remedy, claim=c.name)
+
+
+def ip_forward(inputs: Inputs, c: ClaimIntent) -> Finding:
+    value = inputs.host.sysctl("net/ipv4/ip_forward")
+    if value == "1":
+        return _f(c, "ip_forward", Status.PASS, "net.ipv4.ip_forward=1")
+    return _f(
+        c,
+        "ip_forward",
+        Status.WARN,
+        f"net.ipv4.ip_forward={value if value is not None else 'unreadable'}",
+        "routerd sets it on reconcile; if it flips back, another tool (a sysctl.d file, "
+        "Docker, a cloud agent) owns it: sysctl -w net.ipv4.ip_forward=1",
+    )
+
+
+def delivery_route(inputs: Inputs, c: ClaimIntent) -> Finding:
+    routes = ip_json(inputs, "-4", "route", "show", c.address)
+    fix = f"routerd installs `{c.address} dev {c.tunnel} metric 120`; check the daemon log"
+    if routes is None:
+        res = inputs.host.cached("ip", "-j", "-4", "route", "show", c.address)
+        return _f(c, "delivery route", Status.WARN, res.describe(), fix)
+    if not routes:
+        return _f(c, "delivery route", Status.WARN, f"no route for {c.address}", fix)
+    best = min(routes, key=lambda r: int(r.get("metric", 0)))
+    devs = ", ".join(f"dev {r.get('dev', '?')} metric {r.get('metric', 0)}" for r in routes)
+    if best.get("dev") == c.tunnel:
+        return _f(c, "delivery route", Status.PASS, f"{c.address} {devs}")
+    return _f(c, "delivery route", Status.WARN, f"{c.address} {devs}; expected dev {c.tunnel}", fix)
+
+
+def route_get(inputs: Inputs, c: ClaimIntent) -> Finding:
+    got = ip_json(inputs, "-4", "route", "get", c.ip)
+    if not got:
+        res = inputs.host.cached("ip", "-j", "-4", "route", "get", c.ip)
+        return _f(c, "route get", Status.WARN, f"route lookup failed: {res.describe()}")
+    dev = got[0].get("dev", "")
+    detail = f"{c.ip} via dev {dev or '?'}" + (
+        f" src {got[0]['prefsrc']}" if got[0].get("prefsrc") else ""
+    )
+    if dev == c.tunnel:
+        return _f(c, "route get", Status.PASS, detail)
+    fix = (
+        "a more specific or lower-metric route, or a policy rule, wins: `ip route get " + c.ip + "`"
+    )
+    return _f(c, "route get", Status.WARN, f"{detail}; expected dev {c.tunnel}", fix)
+
+
+def capture_interface(inputs: Inputs, c: ClaimIntent) -> Finding:
+    check = "proxy-arp interface"
+    if not c.capture_interface:
+        return _f(c, check, Status.SKIP, "capture.interface is empty")
+    if ip_json(inputs, "link", "show", "dev", c.capture_interface):
+        return _f(c, check, Status.PASS, f"{c.capture_interface} exists")
+    return _f(
+        c,
+        check,
+        Status.FAIL,
+        f"{c.capture_interface} is missing: routerd cannot set proxy_arp on a missing interface",
+        "fix spec.capture.interface (or the Interface ifname it names)",
+    )
+
+
+def proxy_arp(inputs: Inputs, c: ClaimIntent) -> Finding:
+    check = f"proxy_arp {c.capture_interface}"
+    if not c.capture_interface:
+        return _f(c, check, Status.SKIP, "capture.interface is empty")
+    value = inputs.host.sysctl("net/ipv4/conf", c.capture_interface, "proxy_arp")
+    detail = f"net.ipv4.conf.{c.capture_interface}.proxy_arp={value}"
+    if value == "1":
+        return _f(c, check, Status.PASS, detail)
+    return _f(c, check, Status.WARN, detail, "routerd sets it on reconcile; check the daemon log")
+
+
+def proxy_neighbour(inputs: Inputs, c: ClaimIntent) -> Finding:
+    if responder.proxy_present(inputs, c):
+        return _f(c, "proxy neighbor", Status.PASS, f"proxy {c.ip} dev {c.capture_interface}")
+    return _f(
+        c,
+        "proxy neighbor",
+        Status.WARN,
+        f"no proxy entry {c.ip} dev {c.capture_interface}",
+        "routerd re-adds it on the next reconcile; if it stays missing see the daemon log "
+        "(docs/troubleshooting.md#proxy-neighbour-missing)",
+    )
+
+
+def rp_filter(inputs: Inputs, c: ClaimIntent, ifname: str) -> Finding:
+    check = f"rp_filter {ifname}"
+    if not ifname:
+        return _f(c, check, Status.SKIP, "no interface")
+    own = inputs.host.sysctl("net/ipv4/conf", ifname, "rp_filter")
+    every = inputs.host.sysctl("net/ipv4/conf/all/rp_filter")
+    if own is None:
+        return _f(c, check, Status.SKIP, f"net.ipv4.conf.{ifname}.rp_filter unreadable")
+    effective = max(int(own), int(every or 0))
+    detail = f"{ifname}={own}, all={every}: effective {effective} (the kernel uses the maximum)"
+    if effective == 1:
+        return _f(
+            c,
+            check,
+            Status.WARN,
+            detail + " strict",
+            f"consider net.ipv4.conf.{ifname}.rp_filter=2 and net.ipv4.conf.all.rp_filter<=2 "
+            "(loose): strict reverse-path filtering drops asymmetric SAM traffic",
+        )
+    return _f(c, check, Status.PASS, detail)
+
+
+def local_os_address(inputs: Inputs, c: ClaimIntent) -> Finding:
+    check = "local OS address"
+    links = ip_json(inputs, "-4", "addr", "show", "to", c.address)
+    if links is None:
+        res = inputs.host.cached("ip", "-j", "-4", "addr", "show", "to", c.address)
+        return _f(c, check, Status.WARN, res.describe())
+    where = [
+        f"{a.get('local')}/{a.get('prefixlen')} on {link.get('ifname')}"
+        for link in links
+        for a in link.get("addr_info", [])
+        if a.get("local") == c.ip
+    ]
+    if not where:
+        return _f(c, check, Status.PASS, f"{c.ip} absent from local interfaces")
+    return _f(
+        c,
+        check,
+        Status.WARN,
+        f"{c.ip} is assigned locally ({', '.join(where)}): the kernel consumes it instead of "
+        "forwarding (#41)",
+        "routerd enforces OS-absence and removes this address during reconcile when present; "
+        "if it keeps reappearing, disable the guest cloud-init/netplan config for that IP",
+    )
+
+
+def claim_findings(inputs: Inputs, c: ClaimIntent) -> list[Finding]:
+    """Every live finding for one claim, in the reference's order plus the new checks."""
+    steps: list[ClaimCheck] = [
+        ip_forward,
+        delivery_route,
+        route_get,
+        mss.check,
+        host_firewall.check,
+    ]
+    if c.capture_type == "proxy-arp":
+        steps += [
+            capture_interface,
+            proxy_arp,
+            proxy_neighbour,
+            lambda i, cl: rp_filter(i, cl, cl.capture_interface),
+            forward_policy.check,
+        ]
+    steps.append(lambda i, cl: rp_filter(i, cl, cl.tunnel))
+    if c.capture_type == "provider-secondary-ip":
+        steps += [local_os_address, forward_policy.check, provider.check]
+    steps += [wireguard.coverage, responder.check]
+    out = []
+    for step in steps:
+        f = step(inputs, c)
+        if f is not None:
+            out.append(f)
+    return out
+
+
+def hybrid_route_installed(inputs: Inputs, name: str, cidr: str, device: str) -> Finding:
+    """``HybridRoute/<n> route <cidr>``: the destination is routed via the peer's tunnel."""
+    check = f"HybridRoute/{name} route {cidr}"
+    routes = ip_json(inputs, "-4", "route", "show", cidr)
+    if not routes:
+        return Finding(
+            AREA, check, Status.WARN, f"no route for {cidr}", "wait for the route install"
+        )
+    devs = ", ".join(str(r.get("dev", "?")) for r in routes)
+    if device and all(r.get("dev") != device for r in routes):
+        return Finding(AREA, check, Status.WARN, f"{cidr} dev {devs}; expected dev {device}")
+    return Finding(AREA, check, Status.PASS, f"{cidr} dev {devs}")
