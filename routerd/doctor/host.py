@@ -13,6 +13,7 @@ installed, we lack the privilege, it timed out, or it ran and said something els
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import threading
@@ -143,6 +144,10 @@ class Host:
     dmi_root: str = "/"
     _memo: dict[object, object] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def fresh(self) -> Host:
+        """A copy with an empty once-per-run cache (each doctor run starts from this)."""
+        return dataclasses.replace(self, _memo={}, _lock=threading.Lock())
 
     def command(self, *argv: str, timeout: float | None = None) -> CommandResult:
         return self.run(list(argv), timeout=self.timeout if timeout is None else timeout)

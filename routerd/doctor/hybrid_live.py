@@ -103,6 +103,26 @@ def capture_interface(inputs: Inputs, c: ClaimIntent) -> Finding:
     )
 
 
+def tunnel_link(inputs: Inputs, c: ClaimIntent) -> Finding:
+    """``… tunnel``: the delivery device exists and is up (``tunnel-missing``/``tunnel-down``)."""
+    links = ip_json(inputs, "link", "show", "dev", c.tunnel) if c.tunnel else None
+    if not links:
+        return _f(
+            c,
+            "tunnel",
+            Status.FAIL,
+            f"{c.tunnel or 'the tunnel'} does not exist",
+            "see docs/troubleshooting.md#tunnel-missing",
+        )
+    link = links[0]
+    state = str(link.get("operstate", "UNKNOWN"))
+    detail = f"{c.tunnel} mtu {link.get('mtu')} state {state}"
+    if "UP" not in link.get("flags", []) or state in ("DOWN", "LOWERLAYERDOWN"):
+        fix = f"ip link set {c.tunnel} up; see docs/troubleshooting.md#tunnel-down"
+        return _f(c, "tunnel", Status.FAIL, detail + ": down", fix)
+    return _f(c, "tunnel", Status.PASS, detail)
+
+
 def proxy_arp(inputs: Inputs, c: ClaimIntent) -> Finding:
     check = f"proxy_arp {c.capture_interface}"
     if not c.capture_interface:
@@ -191,7 +211,7 @@ def claim_findings(inputs: Inputs, c: ClaimIntent) -> list[Finding]:
             lambda i, cl: rp_filter(i, cl, cl.capture_interface),
             forward_policy.check,
         ]
-    steps.append(lambda i, cl: rp_filter(i, cl, cl.tunnel))
+    steps += [tunnel_link, lambda i, cl: rp_filter(i, cl, cl.tunnel)]
     if c.capture_type == "provider-secondary-ip":
         steps += [local_os_address, forward_policy.check, provider.check]
     steps += [wireguard.coverage, responder.check]

@@ -103,5 +103,5 @@ def run_doctor(area: str, ctx: DoctorContext, *, host: Host | None = None) -> Re
     """
     if area not in AREAS:
         raise ValueError(f"unknown doctor area {area!r}; use one of: {', '.join(AREAS)}")
-    inputs = resolve(ctx, host or Host())
+    inputs = resolve(ctx, (host or Host()).fresh())
     return run_checks(area, AREA_CHECKS[area](inputs))
