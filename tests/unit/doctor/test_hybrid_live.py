@@ -16,12 +16,13 @@ def test_reference_order_for_a_proxy_arp_claim(recorded: Recorded) -> None:
     names = [f.name.split(" ", 1)[1] for f in s.doctor().findings if f.claim == "vm31"]
     live = names[names.index("state") + 1 :]
     assert live[:5] == ["ip_forward", "delivery route", "route get", "MSS clamp", "host firewall"]
-    assert live[5:11] == [
+    assert live[5:12] == [
         "proxy-arp interface",
         f"proxy_arp {br}",
         "proxy neighbor",
         f"rp_filter {br}",
         "FORWARD policy",
+        "tunnel",
         f"rp_filter {wg}",
     ]
 
@@ -65,6 +66,22 @@ def test_missing_capture_interface_fails(recorded: Recorded) -> None:
     )
     f = one(s.doctor(), "vm31 proxy-arp interface")
     assert f.status is Status.FAIL and "missing" in f.detail
+
+
+def test_tunnel_up_passes_down_or_missing_fails(recorded: Recorded) -> None:
+    s = recorded("healthy")
+    wg = s.names["wg1"]
+    f = one(s.doctor(), "vm31 tunnel")
+    assert f.status is Status.PASS and f"{wg} mtu 1420" in f.detail
+    argv = ["ip", "-j", "link", "show", "dev", wg]
+    up = s.recorded(*argv).stdout
+    down = up.replace('"UP",', "").replace('"UNKNOWN"', '"DOWN"')
+    s.host.with_command({"argv": argv, "rc": 0, "stdout": down, "stderr": ""})
+    assert one(s.doctor(), "vm31 tunnel").status is Status.FAIL
+    gone = {"argv": argv, "rc": 1, "stdout": "", "stderr": f'Device "{wg}" does not exist.\n'}
+    s.host.with_command(gone)
+    f = one(s.doctor(), "vm31 tunnel")
+    assert f.status is Status.FAIL and "does not exist" in f.detail
 
 
 def test_delivery_route_absent_warns(recorded: Recorded) -> None:

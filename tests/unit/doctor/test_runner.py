@@ -106,10 +106,10 @@ def test_effective_config_is_rebuilt_from_the_store_when_not_given(
 def test_a_crashing_check_is_a_fail_finding_not_an_exception(recorded: Recorded) -> None:
     s = recorded("healthy")
 
-    def broken(*parts: str) -> str | None:
-        raise OSError("proc vanished")
+    def broken(argv: object, *, timeout: float = 5.0) -> object:
+        raise OSError("runner vanished")
 
-    s.host.sysctl = broken  # type: ignore[method-assign]
+    s.host.run = broken  # type: ignore[assignment]
     report = s.doctor("hybrid")
     crashed = [f for f in report.findings if "check raised OSError" in f.detail]
     assert crashed and report.overall is Status.FAIL
