@@ -1,0 +1,64 @@
+"""doctor hybrid run inside a real SAM router namespace (root only).
+
+The pair of ``tests/fixtures/doctor/topology.py`` (proxy-ARP on a bridge, a /32 route into a
+wireguard-go tunnel, the clamp table, a live handshake) is built in namespaces of the
+``lab`` fixture; ``run_doctor("hybrid")`` then runs in a forked child that ``setns()``s into
+the router's namespace, with the real command runner and the real ``/proc/sys``. Each test
+breaks one thing the way it breaks in the field and checks the finding that must say so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.fixtures.doctor.record import OCI_RULES
+from tests.fixtures.doctor.topology import CLAIM_IP, Topology
+
+pytestmark = [pytest.mark.netns, pytest.mark.timeout(120)]
+
+
+@pytest.fixture
+def pair(lab: Any) -> Topology:
+    """Name: pair / Scope: function / Depends: lab (tests/netns/conftest.py)."""
+    return Topology(lab.tmp, lab.cleanup, lab.netns, lab.prefix).up()
+
+
+def finding(findings: list[dict[str, Any]], suffix: str) -> dict[str, Any]:
+    hits = [f for f in findings if f["name"].endswith(suffix)]
+    assert len(hits) == 1, (suffix, [f["name"] for f in findings])
+    return hits[0]
+
+
+def test_healthy_router_has_no_failure(pair: Topology) -> None:
+    findings = pair.run_doctor("hybrid", probe=True)
+    failed = [(f["name"], f["detail"]) for f in findings if f["status"] == "fail"]
+    assert failed == []
+    for check in ("proxy neighbor", "delivery route", "MSS clamp", "peer allowed IPs"):
+        assert finding(findings, f"vm31 {check}")["status"] == "pass", check
+    assert finding(findings, "WireGuard handshake")["status"] == "pass"
+
+
+def test_deleted_proxy_neighbour_warns(pair: Topology) -> None:
+    pair.ip("r1", "neigh", "del", "proxy", CLAIM_IP, "dev", pair.br)
+    f = finding(pair.run_doctor("hybrid"), "vm31 proxy neighbor")
+    assert f["status"] == "warn"
+    assert f"no proxy entry {CLAIM_IP} dev {pair.br}" in f["detail"]
+
+
+def test_oci_reject_all_forward_warns_with_the_rules_to_add(pair: Topology) -> None:
+    pair.sh("r1", "iptables-restore", stdin=OCI_RULES.format(input_accept="", forward_accept=""))
+    f = finding(pair.run_doctor("hybrid"), "vm31 host firewall")
+    assert f["status"] == "warn"
+    assert "blocked" in f["detail"] and "REJECT" in f["detail"]
+    assert f"-I FORWARD 1 -i {pair.br} -o {pair.wg1} -j ACCEPT" in f["remedy"]
+    assert "nft insert rule" in f["remedy"]
+
+
+def test_two_hosts_answering_arp_for_the_address_fail(pair: Topology) -> None:
+    for host in ("h1", "h2"):
+        pair.ip(host, "addr", "add", f"{CLAIM_IP}/24", "dev", f"{pair.prefix}{host}b")
+    f = finding(pair.run_doctor("hybrid"), "vm31 duplicate responders")
+    assert f["status"] == "fail"
+    assert f["detail"].startswith("3 responder(s)")  # h1, h2 and this router's proxy-ARP
