@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from routerd.core.doctor import Finding, Status
 from routerd.core.lowering import ClaimIntent
-from routerd.core.resources import WireGuardInterface, WireGuardPeer
+from routerd.core.overlay import wireguard_peer_for
+from routerd.core.resources import OverlayPeer, WireGuardInterface
 from routerd.doctor.inputs import Inputs, claim_name
 from routerd.doctor.iptables import Ruleset, read_rulesets
 from routerd.doctor.nft_rules import BaseChain, base_chains
@@ -49,7 +50,9 @@ class Sources:
 
 
 @dataclass
-class Block:
+class Judged:
+    """One probe pushed through one filter: where, with what outcome, how to fix it there."""
+
     probe: Probe
     where: str  # "iptables-nft-save FORWARD" / "nft inet filter forward"
     outcome: Outcome
@@ -95,7 +98,7 @@ def probes(inputs: Inputs, c: ClaimIntent) -> tuple[list[Probe], list[str]]:
     wgi = inputs.config.get(WireGuardInterface, c.tunnel)
     port = wgi.spec.listen_port if wgi else 0
     if port:
-        endpoint = _peer_endpoint(inputs, c.tunnel)
+        endpoint = _peer_endpoint(inputs, c)
         underlay = _underlay_if(inputs, endpoint)
         pkt = Packet(iif=underlay, proto="udp", dport=port, src=endpoint)
         out.append(Probe("input", pkt, f"udp dport {port}"))
@@ -104,12 +107,14 @@ def probes(inputs: Inputs, c: ClaimIntent) -> tuple[list[Probe], list[str]]:
     return out, notes
 
 
-def _peer_endpoint(inputs: Inputs, tunnel: str) -> str | None:
-    for p in inputs.config.of(WireGuardPeer):
-        if p.spec.interface == tunnel and p.spec.endpoint:
-            host = p.spec.endpoint.rpartition(":")[0].strip("[]")
-            return host if host.count(".") == 3 else None
-    return None
+def _peer_endpoint(inputs: Inputs, c: ClaimIntent) -> str | None:
+    """The IPv4 endpoint of the WireGuard peer that carries the claim, when configured."""
+    peer = inputs.config.get(OverlayPeer, c.peer) if c.peer else None
+    wgp = wireguard_peer_for(inputs.config, peer, c.tunnel) if peer else None
+    if wgp is None or not wgp.spec.endpoint:
+        return None
+    host = wgp.spec.endpoint.rpartition(":")[0].strip("[]")
+    return host if host.count(".") == 3 else None
 
 
 def _underlay_if(inputs: Inputs, endpoint: str | None) -> str | None:
@@ -124,18 +129,18 @@ def _underlay_if(inputs: Inputs, endpoint: str | None) -> str | None:
     return str(devs[0]) if devs else None
 
 
-def _outcomes(src: Sources, probe_list: list[Probe]) -> list[Block]:
-    out: list[Block] = []
+def _outcomes(src: Sources, probe_list: list[Probe]) -> list[Judged]:
+    out: list[Judged] = []
     for probe in probe_list:
         base = "FORWARD" if probe.hook == "forward" else "INPUT"
         for rs in src.iptables:
             if base in rs.chains:
                 oc = evaluate(rs.chains, base, probe.packet)
-                out.append(Block(probe, f"{rs.tool} {base}", oc, rs.command))
+                out.append(Judged(probe, f"{rs.tool} {base}", oc, rs.command))
         for bc in src.nft:
             if bc.hook == probe.hook:
                 oc = evaluate(bc.chains, bc.name, probe.packet)
-                out.append(Block(probe, bc.label, oc, nft_chain=(bc.family, bc.table, bc.name)))
+                out.append(Judged(probe, bc.label, oc, nft_chain=(bc.family, bc.table, bc.name)))
     return out
 
 
@@ -169,7 +174,7 @@ def check(inputs: Inputs, c: ClaimIntent) -> Finding:
     return Finding(AREA, name, Status.PASS, "; ".join([head, *tail]), claim=c.name)
 
 
-def remedy(c: ClaimIntent, blocks: list[Block]) -> str:
+def remedy(c: ClaimIntent, blocks: list[Judged]) -> str:
     """The exact host rules to add, iptables form then nft form, for the blocked probes."""
     cap = c.capture_interface or "<capture-if>"
     ipt: list[str] = []

@@ -153,7 +153,7 @@ def rp_filter(inputs: Inputs, c: ClaimIntent, ifname: str) -> Finding:
         return _f(c, check, Status.SKIP, "no interface")
     own = inputs.host.sysctl("net/ipv4/conf", ifname, "rp_filter")
     every = inputs.host.sysctl("net/ipv4/conf/all/rp_filter")
-    if own is None:
+    if own is None or not own.isdigit() or not (every or "0").isdigit():
         return _f(c, check, Status.SKIP, f"net.ipv4.conf.{ifname}.rp_filter unreadable")
     effective = max(int(own), int(every or 0))
     detail = f"{ifname}={own}, all={every}: effective {effective} (the kernel uses the maximum)"

@@ -16,6 +16,7 @@ from routerd.core.doctor import Finding, Status
 from routerd.core.lowering import ClaimIntent
 from routerd.core.mtu import DEFAULT_ETHERNET_MTU, IPV4_TCP_HEADERS, OVERHEAD
 from routerd.core.overlay import declared_mtu
+from routerd.doctor.host import NOT_FOUND, PERMISSION
 from routerd.doctor.hybrid_live import ip_json
 from routerd.doctor.inputs import Inputs, claim_name
 from routerd.doctor.mss import TABLE, clamp_rules
@@ -43,7 +44,9 @@ def measure(inputs: Inputs, local: str, peer: str, ceiling: int) -> tuple[int | 
 
 def _search(inputs: Inputs, local: str, peer: str, ceiling: int) -> tuple[int | None, str]:
     probe = inputs.host.command("ping", "-c", "1", "-W", "1", "-I", local, peer)
-    if not probe.ok and probe.failure in ("not-found", "permission-denied"):
+    if probe.failure in (NOT_FOUND, PERMISSION):
+        return None, probe.describe()
+    if probe.rc not in (0, 1):  # 1 is "no reply"; anything else is ping refusing to run
         return None, probe.describe()
     if not df_ping(inputs, FLOOR, local, peer):
         return None, f"no reply from {peer} to a {FLOOR}-byte DF ping from {local}"
@@ -83,7 +86,9 @@ def check(inputs: Inputs, c: ClaimIntent) -> Finding:
     ceiling = _link_mtu(inputs, c.tunnel) or DEFAULT_ETHERNET_MTU
     measured, why = measure(inputs, c.local_overlay, c.peer_overlay, ceiling)
     if measured is None:
-        status = Status.SKIP if "not installed" in why or "permission" in why else Status.WARN
+        status = (
+            Status.SKIP if "not installed" in why or "permission denied" in why else Status.WARN
+        )
         return Finding(AREA, name, status, why, claim=c.name)
     implied = measured - IPV4_TCP_HEADERS
     underlay = measured + OVERHEAD[("wireguard", 4)]
