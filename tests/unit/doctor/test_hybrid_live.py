@@ -102,3 +102,17 @@ def test_address_present_on_the_cloud_nic_warns_with_the_41_remedy(recorded: Rec
     # the kernel answers locally instead of via the tunnel: route get says so
     assert one(report, "onprem-vm-10 route get").status is Status.WARN
     assert "proxy neighbor" not in {f.name.split(" ", 1)[1] for f in report.findings if f.claim}
+
+
+def test_address_absent_from_the_cloud_nic_passes(recorded: Recorded) -> None:
+    s = recorded("cloud-os-address")
+    argv = ["ip", "-j", "-4", "addr", "show", "to", "10.40.8.10/32"]
+    s.host.with_command({"argv": argv, "rc": 0, "stdout": "[]\n", "stderr": ""})
+    f = one(s.doctor(), "onprem-vm-10 local OS address")
+    assert f.status is Status.PASS and "absent" in f.detail
+
+
+def test_unreadable_rp_filter_skips(recorded: Recorded) -> None:
+    s = recorded("healthy")
+    (s.host.sys_root / "net" / "ipv4" / "conf" / s.names["br"] / "rp_filter").unlink()
+    assert one(s.doctor(), f"rp_filter {s.names['br']}").status is Status.SKIP

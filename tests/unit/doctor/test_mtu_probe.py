@@ -54,3 +54,26 @@ def test_ping_not_installed_skips(recorded: Recorded) -> None:
     s.host.with_command(not_found("ping", "-c", "1", "-W", "1", "-I", "10.255.40.1", "10.255.40.0"))
     f = one(s.doctor(probe=True), CHECK)
     assert f.status is Status.SKIP and "not installed" in f.detail
+
+
+def test_peer_silent_at_the_floor_warns(recorded: Recorded) -> None:
+    s = recorded("healthy")
+    df_floor = [
+        "ping",
+        "-M",
+        "do",
+        "-s",
+        "1172",
+        "-c",
+        "1",
+        "-W",
+        "1",
+        "-I",
+        "10.255.40.1",
+        "10.255.40.0",
+    ]
+    s.host.with_command(
+        {"argv": df_floor, "rc": 1, "stdout": "1 packets transmitted, 0 received\n", "stderr": ""}
+    )
+    f = one(s.doctor(probe=True), CHECK)
+    assert f.status is Status.WARN and "no reply" in f.detail
