@@ -1,0 +1,21 @@
+"""The network-namespace lab of ``docs/spec/lab.md``: the seed's smoke reproduced for real.
+
+``tools/lab`` (``cli``) builds one set of namespaces per run, starts a real ``routerd serve
+--backend linux`` per router, runs the smoke and the faults, and tears everything down. The
+pytest suite ``tests/lab`` drives the same steps. Module map:
+
+* ``registry``: the persisted LIFO undo log (a kept run is torn down by a later process).
+* ``topology``: namespaces, veths, bridge, addresses and default routes, as data.
+* ``fabric``: the cloud fabric namespace (ARP for every address, per-NIC delivery and the
+  forwarding/source-dest check) and the provider provisioning step.
+* ``internet``: the namespace between the routers' public addresses; OCI's black hole.
+* ``vms``: the two VMs' sshd, ssh/scp and ping.
+* ``config``: the example pair rewritten for one run (keys, tunnel names).
+* ``firewall``: the OCI image's default iptables and the documented host rule.
+* ``routers``: one routerd process per router and ``routerctl`` against its socket.
+* ``lab``: all of the above for one run (``Lab.up``, ``Lab.down``).
+* ``steps``: the step runner and its failure type; ``plans``: which steps each command runs.
+* ``smoke``, ``nat``, ``clamp``, ``faults``: the steps themselves.
+* ``evidence``: what a failed run leaves behind for a human.
+* ``cli``: ``tools/lab up|smoke|faults|down``.
+"""
