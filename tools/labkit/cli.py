@@ -1,0 +1,156 @@
+"""``tools/lab up|smoke|faults|down``: the namespace lab from a shell.
+
+* ``up --provider P``: build the lab, start both routerd and leave it running (a kept run)
+  with a short guide to poking at it by hand; ``down`` removes it.
+* ``smoke --provider P`` / ``faults --provider P``: build, run the steps (``plans``), print a
+  report, and tear everything down (``--keep`` leaves it up). ``--provider all`` runs the
+  three providers one after the other, each in its own lab.
+* ``down [--run ID] [--provider P]``: tear down kept runs (all of them by default).
+
+Exit status 0 only when every step passed and teardown released everything; 1 otherwise
+(the evidence folder is printed); 2 on usage errors. SIGTERM and Ctrl-C still tear down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from . import evidence, plans
+from .lab import RUNS_DIR, Lab, kept_runs
+from .steps import StepResult, run_steps
+from .topology import PROVIDERS, ROLE_MEANING, ROLES
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+PLANS: dict[str, Callable[[str], list[tuple[str, plans.Step]]]] = {
+    "smoke": plans.smoke_steps,
+    "faults": plans.fault_steps,
+}
+
+
+def echo(line: str) -> None:
+    print(line, flush=True)
+
+
+def guide(lab: Lab) -> str:
+    """What a kept run is made of and how to drive it by hand."""
+    lines = [f"run {lab.run_id} ({lab.provider}) is up; namespaces:"]
+    lines += [f"  {lab.topo.ns_name(r):<16} {ROLE_MEANING[r]}" for r in ROLES]
+    for side, r in lab.routers.items():
+        lines.append(f"  {side} routerd: pid {r.pid}, log {r.log}, tunnel {r.tunnel}")
+        lines.append(f"    routerctl --socket {r.socket} get claims")
+    lines += [
+        f"  ssh: ip netns exec {lab.topo.ns_name('cvm')} ssh -F {lab.vms.config} 10.40.8.31",
+        f"  tear down: tools/lab down --run {lab.run_id}",
+    ]
+    return "\n".join(lines)
+
+
+def report(provider: str, run_id: str, results: list[StepResult], planned: int, took: float):
+    passed = sum(r.ok for r in results)
+    ok = passed == planned
+    verdict = "PASS" if ok else "FAIL"
+    echo(f"== {provider} run {run_id}: {verdict} ({passed}/{planned} steps, {took:.1f}s)")
+    return ok
+
+
+def run_plan(command: str, provider: str, keep: bool) -> bool:
+    started = time.monotonic()
+    echo(f"== {command} {provider}")
+    lab = Lab.up(provider, log=lambda s: echo(f"   {s}"))
+    ok = False
+    results: list[StepResult] = []
+    steps = PLANS[command](provider)
+    try:
+        results = run_steps(lab, steps, echo=echo)
+        ok = len(results) == len(steps) and all(r.ok for r in results)
+        if not ok:
+            echo(f"evidence written to {evidence.collect(lab, results)}")
+    finally:
+        if keep:
+            echo(guide(lab))
+        else:
+            errors = lab.down()
+            if errors:
+                ok = False
+                echo("teardown left things behind: " + "; ".join(errors))
+    took = time.monotonic() - started
+    return report(provider, lab.run_id, results, len(steps), took) and ok
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    lab = Lab.up(args.provider, log=lambda s: echo(f"   {s}"))
+    echo(guide(lab))
+    return EXIT_OK
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    code = EXIT_OK
+    found = 0
+    for reg in kept_runs():
+        if args.run and reg.meta.get("run") != args.run:
+            continue
+        if args.provider and reg.meta.get("provider") != args.provider:
+            continue
+        found += 1
+        errors = reg.close()
+        echo(f"run {reg.meta.get('run')} ({reg.meta.get('provider')}): torn down")
+        for e in errors:
+            echo(f"  could not release {e}")
+            code = EXIT_FAIL
+    if not found:
+        echo(f"no kept runs under {RUNS_DIR}")
+    return code
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    providers = PROVIDERS if args.provider == "all" else (args.provider,)
+    outcome = {p: run_plan(args.command, p, args.keep) for p in providers}
+    if len(providers) > 1:
+        echo("== " + ", ".join(f"{p} {'PASS' if ok else 'FAIL'}" for p, ok in outcome.items()))
+    return EXIT_OK if all(outcome.values()) else EXIT_FAIL
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tools/lab",
+        description="The network-namespace lab (docs/lab.md): real routerd, real kernels "
+        "objects, the seed's smoke per provider.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = sub.add_parser("up", help="build a lab and leave it running")
+    up.add_argument("--provider", required=True, choices=PROVIDERS)
+    up.set_defaults(func=cmd_up)
+    for name, what in (("smoke", "the smoke (lab.md 1-6)"), ("faults", "the faults (lab.md 7)")):
+        sp = sub.add_parser(name, help=f"build a lab, run {what}, tear down")
+        sp.add_argument("--provider", required=True, choices=(*PROVIDERS, "all"))
+        sp.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
+        sp.set_defaults(func=cmd_plan)
+    down = sub.add_parser("down", help="tear down kept runs")
+    down.add_argument("--run", metavar="ID", help="only this run")
+    down.add_argument("--provider", choices=PROVIDERS, help="only runs of this provider")
+    down.set_defaults(func=cmd_down)
+    return p
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        echo("interrupted; the lab was torn down")
+        return EXIT_FAIL
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
