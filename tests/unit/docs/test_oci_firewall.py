@@ -18,6 +18,7 @@ from tests.unit.docs.conftest import DOCS, ROOT
 from tests.unit.doctor.kit import answering
 
 FIREWALL_TOOLS = ("iptables-nft-save", "iptables-legacy-save", "nft")
+CLAIM = "onprem-vm-31"  # the claim of examples/oci/cloud.yaml
 
 
 def doctor_remedy(sys_root: Path) -> str:
@@ -25,7 +26,9 @@ def doctor_remedy(sys_root: Path) -> str:
     answers = [c for c in recording["commands"] if c["argv"][0] in FIREWALL_TOOLS]
     config = load_file(ROOT / "examples" / "oci" / "cloud.yaml").raise_for_errors()
     report = run_doctor("hybrid", DoctorContext(startup=config), host=answering(sys_root, *answers))
-    (finding,) = [f for f in report.findings if f.name.endswith(" host firewall")]
+    (finding,) = [
+        f for f in report.findings if f.claim == CLAIM and f.name.endswith(" host firewall")
+    ]
     assert finding.status.value == "warn", finding.detail
     return finding.remedy
 
