@@ -7,9 +7,12 @@ example value changed without running tools/gendocs fails here.
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+from routerd.cli import routerctl_main, routerd_main
 from tests.unit.docs.conftest import ROOT
 
 
@@ -21,11 +24,26 @@ def test_committed_docs_match_the_generator(gendocs: ModuleType, tmp_path: Path)
     assert not stale, f"stale generated docs {stale}: run tools/gendocs and commit them"
 
 
-def test_the_cli_reference_covers_every_command(gendocs: ModuleType) -> None:
+def walk(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                yield from walk(child)
+
+
+def test_the_cli_reference_covers_every_command_and_flag(gendocs: ModuleType) -> None:
     text = (ROOT / gendocs.CLI_DOC).read_text()
-    for heading in ("### routerd serve", "### routerctl doctor", "#### routerctl dynamic put"):
-        assert f"\n{heading}\n" in text
-    assert "`--cleanup-on-exit`" in text and "`--probe`" in text
+    for build in (routerd_main.build_parser, routerctl_main.build_parser):
+        for parser in walk(build()):
+            section = text.split(f"# {parser.prog}\n", 1)[1].split("\n#", 1)[0]
+            for action in parser._actions:
+                if isinstance(action, argparse._HelpAction):
+                    continue
+                for flag in action.option_strings:
+                    assert f"`{flag}" in section or f", {flag}" in section, (parser.prog, flag)
+                if action.help and action.help != argparse.SUPPRESS and "%" not in action.help:
+                    assert " ".join(action.help.split()) in section, (parser.prog, action.help)
 
 
 def test_the_grpc_reference_covers_every_service(gendocs: ModuleType) -> None:
