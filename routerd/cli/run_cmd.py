@@ -41,11 +41,13 @@ def _startup(args: argparse.Namespace) -> RouterConfig | None:
     return result.config if result.valid else None
 
 
-def _existing_keys(config: RouterConfig, key_dir: str) -> dict[str, str]:
+def _existing_keys(config: RouterConfig, key_dir: str, *, sim: bool) -> dict[str, str]:
     """Public keys of key files that exist (plan is read-only: it never creates keys)."""
     out = {}
     for wgi in config.of(WireGuardInterface):
         path = wgi.spec.private_key_file or default_key_file(key_dir, wgi.name)
+        if sim:
+            path = default_key_file(key_dir, wgi.name)
         try:
             out[wgi.name] = public_key(read_private_key(path))
         except (OSError, ValueError):
@@ -77,7 +79,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
             return die(str(e))
     eff = build_effective(config, parts, time.time())
     key_dir = str(state_dir / "keys")
-    lowered = lower(eff.config, key_dir=key_dir, public_keys=_existing_keys(eff.config, key_dir))
+    lowered = lower(
+        eff.config,
+        key_dir=key_dir,
+        public_keys=_existing_keys(eff.config, key_dir, sim=args.backend == "sim"),
+    )
     try:
         backend = registry.create(args.backend, config=eff.config, store=None, state_dir=state_dir)
     except registry.BackendUnavailable as e:
@@ -140,7 +146,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
         config,
         store=store,
         extra_checks=[config_checks],
-        settings=EngineSettings(key_dir=str(state_dir / "keys")),
+        settings=EngineSettings(
+            key_dir=str(state_dir / "keys"), keys_in_key_dir=args.backend == "sim"
+        ),
     )
     ok = engine.settle(timeout=args.timeout, until=ClaimState.DELIVERING)
     engine.close(cleanup=False)

@@ -59,6 +59,9 @@ class EngineSettings:
     """A WireGuard handshake older than this makes a claim ``handshake-stale``."""
     key_dir: str = "/var/lib/routerd/keys"
     """Where WireGuard private keys live when a WireGuardInterface names no file."""
+    keys_in_key_dir: bool = False
+    """Keep every WireGuard key under ``key_dir`` whatever ``privateKeyFile`` says (the sim
+    backend: a simulated router must not create key files in the host's /etc)."""
 
 
 @dataclass(frozen=True)
@@ -327,6 +330,8 @@ class Engine:
         out: dict[str, str] = {}
         for wgi in config.of(WireGuardInterface):
             path = wgi.spec.private_key_file or default_key_file(self.settings.key_dir, wgi.name)
+            if self.settings.keys_in_key_dir:
+                path = default_key_file(self.settings.key_dir, wgi.name)
             try:
                 mtime = Path(path).stat().st_mtime
             except OSError:

@@ -74,7 +74,9 @@ class Daemon:
             opts.backend, config=startup, store=self.store, state_dir=opts.state_dir
         )
         settings = EngineSettings(
-            resync_interval=opts.resync_interval, key_dir=str(opts.state_dir / "keys")
+            resync_interval=opts.resync_interval,
+            key_dir=str(opts.state_dir / "keys"),
+            keys_in_key_dir=opts.backend == "sim",
         )
         from routerd.providers import config_checks
 
