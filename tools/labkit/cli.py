@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = sub.add_parser("up", help="build a lab and leave it running")
     up.add_argument("--provider", required=True, choices=PROVIDERS)
+    up.add_argument("--keep", action="store_true", help="accepted for symmetry: up always keeps")
     up.set_defaults(func=cmd_up)
     for name, what in (("smoke", "the smoke (lab.md 1-6)"), ("faults", "the faults (lab.md 7)")):
         sp = sub.add_parser(name, help=f"build a lab, run {what}, tear down")
