@@ -96,8 +96,11 @@ def _capture(c: ClaimIntent, o: Observed) -> Fail | None:
         return None
     akey: Key = ("absent", c.ip)
     seen = o.objects.get(akey)
-    if isinstance(seen, AbsentAddress) and seen.present_on:
-        where = ", ".join(f"{cidr} on {dev}" for dev, cidr in seen.present_on)
+    if isinstance(seen, AbsentAddress) and (seen.present_on or seen.local_routes):
+        where = ", ".join(
+            [f"{cidr} on {dev}" for dev, cidr in seen.present_on]
+            + [f"a local route on {dev} (proto {p})" for dev, p in seen.local_routes]
+        )
         return (
             "os-address-present",
             f"{c.ip} is assigned locally ({where}); routerd removes it on every pass",

@@ -84,15 +84,18 @@ class Address:
 
 @dataclass(frozen=True, slots=True)
 class AbsentAddress:
-    """An address that must NOT be on any local interface (#41).
+    """An address that must NOT be local to this host (#41).
 
-    Desired form has ``present_on == ()``. The observed form lists every
-    ``(dev, cidr)`` where the address currently is; applying removes them all. Releasing a
-    claim never re-adds anything: routerd did not own the guest's assignment.
+    Desired form has nothing present. The observed form lists every ``(dev, cidr)`` where
+    the address is assigned, and every foreign ``local``-table route for it as
+    ``(dev, proto)`` (Google's guest agent installs ``local <alias>/32`` routes instead of
+    addresses: the same trap in route form); applying removes them all. Releasing a claim
+    never re-adds anything: routerd did not own the guest's assignment.
     """
 
     address: str  # bare IPv4
     present_on: tuple[tuple[str, str], ...] = ()
+    local_routes: tuple[tuple[str, int], ...] = ()
 
     @property
     def key(self) -> Key:
@@ -189,7 +192,7 @@ def satisfies(desired: DataplaneObject, observed: DataplaneObject) -> bool:
     if isinstance(desired, Sysctl) and isinstance(observed, Sysctl):
         return desired.ok(observed.value)
     if isinstance(desired, AbsentAddress) and isinstance(observed, AbsentAddress):
-        return not observed.present_on
+        return not observed.present_on and not observed.local_routes
     if isinstance(desired, WireGuardDevice) and isinstance(observed, WireGuardDevice):
         return _wg_satisfies(desired, observed)
     return desired == observed

@@ -137,8 +137,10 @@ def describe_object(obj: DataplaneObject) -> str:
     if isinstance(obj, d.Address):
         return f"address {obj.cidr} dev {obj.dev}"
     if isinstance(obj, d.AbsentAddress):
-        where = ", ".join(f"{c} dev {dev}" for dev, c in obj.present_on)
-        return f"absence of {obj.address}" + (f" (present: {where})" if where else "")
+        where = [f"{c} dev {dev}" for dev, c in obj.present_on]
+        where += [f"local route dev {dev} proto {p}" for dev, p in obj.local_routes]
+        present = ", ".join(where)
+        return f"absence of {obj.address}" + (f" (present: {present})" if present else "")
     if isinstance(obj, d.WireGuardDevice):
         return f"wireguard {obj.ifname} ({len(obj.peers)} peers)"
     if isinstance(obj, d.MssClampTable):

@@ -171,6 +171,23 @@ def test_addresses_added_removed_and_os_address_kept_absent(lab):
     assert not {a for a in have if a[1].startswith("10.40.8.31/")}  # never re-added
 
 
+def test_guest_agent_local_route_is_removed_like_an_os_address(lab):
+    # Google's guest agent makes an alias IP local with a route, not an address (#41 in
+    # route form): `ip route add local ADDR/32 dev NIC proto 66 table local`.
+    r = router(lab)
+    r.ns.ip("route", "add", "local", "10.40.8.31/32", "dev", r.cap, "proto", "66", "table", "local")
+    b = lab.backend(r.ns)
+    want = desired(AbsentAddress("10.40.8.31"))
+    seen = b.observe(want).objects[("absent", "10.40.8.31")]
+    assert seen.local_routes == ((r.cap, 66),) and seen.present_on == ()
+    all_ok(b.reconcile(want))
+    local = r.ns.ipj("route", "show", "table", "local")
+    assert not [x for x in local if x.get("dst") == "10.40.8.31"]
+    # the kernel's own local routes (for the router's real addresses) are untouched
+    assert [x for x in local if x.get("dst") == "10.40.8.1"]
+    assert b.plan(want) == []
+
+
 def test_sysctls_set_and_restored(lab):
     r = router(lab)
     r.ns.exec("sysctl", "-qw", f"net.ipv4.conf.{r.ov}.rp_filter=1")

@@ -22,6 +22,7 @@ from routerd.backends.linux.host import Host
 from routerd.backends.linux.netlink_socket import Reply, Request
 from routerd.backends.linux.observer import ADDR_KIND
 from routerd.core.desired import (
+    AbsentAddress,
     MssClampTable,
     ProxyNeighbour,
     Route,
@@ -250,6 +251,10 @@ class Applier:
                 continue
             target = c.key[1]
             reqs = [addresses.encode_delete(a, exact=False) for a in current if a.address == target]
+            seen = c.old if isinstance(c.old, AbsentAddress) else None
+            for dev, proto in seen.local_routes if seen else ():
+                LOG.info("removing foreign local route %s/32 dev %s proto %d", target, dev, proto)
+                reqs.append(routes.encode_delete_local(target, self.host.links.index(dev), proto))
             planned.append((i, c, reqs))
             for a in current:
                 if a.address == target:

@@ -105,9 +105,15 @@ def _addresses(
 
 
 def _absent(host: Host, obs: Observed, wanted: set[str], addrs: list[AddressEntry]) -> None:
+    if not wanted:
+        return
+    local: dict[str, list[tuple[str, int]]] = {}
+    for ip, dev, proto in routes.dump_foreign_local(host.sock, host.links.name):
+        if ip in wanted:
+            local.setdefault(ip, []).append((dev, proto))
     for address in wanted:
         where = sorted((host.links.name(a.ifindex), a.cidr) for a in addrs if a.address == address)
-        obj = AbsentAddress(address, tuple(where))
+        obj = AbsentAddress(address, tuple(where), tuple(sorted(local.get(address, ()))))
         obs.objects[obj.key] = obj
 
 

@@ -111,6 +111,50 @@ def dump_owned(sock: NetlinkSocket, names: Callable[[int], str]) -> list[Route]:
     return out
 
 
+RT_TABLE_LOCAL = 255
+RTPROT_KERNEL = 2
+
+
+def dump_foreign_local(
+    sock: NetlinkSocket, names: Callable[[int], str]
+) -> list[tuple[str, str, int]]:
+    """``local``-table /32 routes not made by the kernel for an address: (ip, dev, proto).
+
+    The kernel adds a ``proto kernel`` local route for every local address (removing the
+    address removes it); anything else (Google's guest agent uses proto 66 for alias IPs)
+    makes an address local without assigning it, which #41 absence must also remove.
+    """
+    body = nl.RTMSG.pack(nl.AF_INET, 0, 0, 0, RT_TABLE_LOCAL, 0, 0, 0, 0)
+    body += nl.attr_u32(nl.RTA_TABLE, RT_TABLE_LOCAL)
+    with sock.lock:
+        msgs = sock.dump(nl.RTM_GETROUTE, body)
+    out = []
+    for msg in msgs:
+        if msg.type != nl.RTM_NEWROUTE:
+            continue
+        family, plen, _, _, tbl, proto, _, rtype, _ = nl.RTMSG.unpack_from(msg.body, 0)
+        attrs = nl.parse_attrs(msg.body, nl.RTMSG.size)
+        table = nl.u32(attrs[nl.RTA_TABLE]) if nl.RTA_TABLE in attrs else tbl
+        if family != nl.AF_INET or rtype != nl.RTN_LOCAL or plen != 32 or table != RT_TABLE_LOCAL:
+            continue
+        if proto == RTPROT_KERNEL or nl.RTA_DST not in attrs:
+            continue
+        oif = attrs.get(nl.RTA_OIF)
+        out.append((nl.ip4(attrs[nl.RTA_DST]), names(nl.u32(oif)) if oif else "", proto))
+    return out
+
+
+def encode_delete_local(address: str, ifindex: int | None, proto: int) -> Request:
+    """RTM_DELROUTE for one foreign ``local`` /32 route found by ``dump_foreign_local``."""
+    body = nl.RTMSG.pack(
+        nl.AF_INET, 32, 0, 0, RT_TABLE_LOCAL, proto, nl.RT_SCOPE_NOWHERE, nl.RTN_LOCAL, 0
+    )
+    body += nl.attr_u32(nl.RTA_TABLE, RT_TABLE_LOCAL) + nl.attr_ip4(nl.RTA_DST, address)
+    if ifindex is not None:
+        body += nl.attr_u32(nl.RTA_OIF, ifindex)
+    return Request(nl.RTM_DELROUTE, nl.NLM_F_ACK, body)
+
+
 def encode_lookup(address: str) -> Request:
     """RTM_GETROUTE for one destination (``ip route get ADDR``), answered with a route."""
     body = nl.RTMSG.pack(nl.AF_INET, 32, 0, 0, 0, 0, 0, 0, 0) + nl.attr_ip4(nl.RTA_DST, address)
