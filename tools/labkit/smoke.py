@@ -27,6 +27,11 @@ TRANSFER_TIMEOUT = 180.0
 PAIRS = ((CLOUD_VM, ONPREM_VM), (ONPREM_VM, CLOUD_VM))
 ADDRESS = {CLOUD_VM: CLOUD_VM_IP, ONPREM_VM: ONPREM_VM_IP}
 FIREWALL_CHECK = "host firewall"
+TIMED_OUT = 124
+STALL_HINT = (
+    " (TCP stalled although the ping step passed: a path-MTU black hole? "
+    "check inet routerd_mss on both routers)"
+)
 
 
 def findings(report: dict[str, Any], status: str) -> list[dict[str, Any]]:
@@ -120,8 +125,9 @@ def ssh(lab: Lab) -> str:
     for src, dst in PAIRS:
         proc = lab.vms.ssh(src, dst, "echo $SSH_CONNECTION")
         if proc.returncode != 0:
+            hint = STALL_HINT if proc.returncode == TIMED_OUT else ""
             raise AssertionError(
-                f"ssh {src} -> {ADDRESS[dst]} exited {proc.returncode}: {proc.stderr.strip()}"
+                f"ssh {src} -> {ADDRESS[dst]} exited {proc.returncode}: {proc.stderr.strip()}{hint}"
             )
         fields = proc.stdout.split()
         if len(fields) != 4 or fields[0] != ADDRESS[src] or fields[2] != ADDRESS[dst]:
@@ -143,7 +149,9 @@ def copy(lab: Lab, src: str, dst: str, *, timeout: float = TRANSFER_TIMEOUT) -> 
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise AssertionError(f"scp {src} -> {dst} did not finish within {timeout:.0f}s") from None
+        raise AssertionError(
+            f"scp {src} -> {dst} did not finish within {timeout:.0f}s{STALL_HINT}"
+        ) from None
     took = time.monotonic() - started
     if proc.returncode != 0:
         raise AssertionError(f"scp {src} -> {dst} exited {proc.returncode}: {proc.stderr.strip()}")
