@@ -1,0 +1,129 @@
+"""``python -m bench [--quick] [-o table|json] [--only ITEMS]``: run the bench, print the table.
+
+Items (issue numbering): ``kernel`` (1 cold apply, 2 one claim, 3 no-op pass; root),
+``fsm`` (4), ``sim`` (5), ``api`` (6), ``dataplane`` (7; root and the namespace lab).
+Sizes come from a preset: the full run (10,000 claims in the kernel, 100,000 in the state
+machine), ``--quick`` (1,000 claims in the kernel, the dataplane ratio; under 3 minutes) or
+``--toy`` (tiny sizes for the smoke test; its figures mean nothing).
+
+Exit status: 0 when no figure missed its target (skipped and informational figures do not
+count), 1 when one did or an item failed, 2 on usage errors. Progress goes to stderr so
+``-o json`` output stays machine-readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench import machine
+from bench.result import Result, render_json, render_table
+
+ITEMS = ("kernel", "fsm", "sim", "api", "dataplane")
+
+
+@dataclass(frozen=True)
+class Preset:
+    kernel_sizes: tuple[int, ...]
+    kernel_reps: int
+    fsm_claims: int
+    sim_claims: int
+    api_claims: int
+    iperf_seconds: int
+    iperf_reps: int
+
+
+FULL = Preset((1_000, 10_000), 3, 100_000, 10_000, 10_000, 10, 3)
+QUICK = Preset((1_000,), 3, 10_000, 1_000, 1_000, 5, 1)
+TOY = Preset((100,), 1, 200, 20, 20, 1, 1)
+
+
+def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
+    def kernel() -> list[Result]:
+        from bench import kernel
+
+        return kernel.run(list(p.kernel_sizes), p.kernel_reps)
+
+    def fsm() -> list[Result]:
+        from bench import fsm
+
+        return fsm.run(p.fsm_claims)
+
+    def sim() -> list[Result]:
+        from bench import sim
+
+        return sim.run(p.sim_claims)
+
+    def api() -> list[Result]:
+        from bench import api
+
+        return api.run(p.api_claims)
+
+    def dataplane() -> list[Result]:
+        from bench import dataplane
+
+        return dataplane.run(p.iperf_seconds, p.iperf_reps)
+
+    return {"kernel": kernel, "fsm": fsm, "sim": sim, "api": api, "dataplane": dataplane}
+
+
+def run_items(items: list[str], preset: Preset) -> list[Result]:
+    """Run the items in order; an item that raises becomes one ERROR row, the rest go on."""
+    runners = _runners(preset)
+    results: list[Result] = []
+    for item in items:
+        t0 = time.monotonic()
+        print(f"# {item} ...", file=sys.stderr, flush=True)
+        try:
+            results += runners[item]()
+        except Exception as e:
+            traceback.print_exc(file=sys.stderr)
+            results.append(Result(item, None, "", error=f"{type(e).__name__}: {e}"))
+        gc.collect()
+        print(f"# {item} done in {time.monotonic() - t0:.1f}s", file=sys.stderr, flush=True)
+    return results
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    size = ap.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="1,000-claim sizes, < 3 minutes")
+    size.add_argument("--toy", action="store_true", help="tiny sizes (smoke test only)")
+    ap.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    ap.add_argument(
+        "--only",
+        metavar="ITEMS",
+        help=f"comma-separated subset of {','.join(ITEMS)} (default: all)",
+    )
+    args = ap.parse_args(argv)
+    args.items = args.only.split(",") if args.only else list(ITEMS)
+    unknown = [i for i in args.items if i not in ITEMS]
+    if unknown:
+        ap.error(f"unknown item(s) {', '.join(unknown)}; choose from {', '.join(ITEMS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    preset = TOY if args.toy else QUICK if args.quick else FULL
+    info = machine.describe()
+    t0 = time.monotonic()
+    results = run_items(args.items, preset)
+    info["bench_seconds"] = f"{time.monotonic() - t0:.0f}"
+    info["preset"] = "toy" if args.toy else "quick" if args.quick else "full"
+    if args.output == "json":
+        sys.stdout.write(render_json(results, info))
+    else:
+        sys.stdout.write(render_table(results) + "\n" + machine.render(info))
+    return 1 if any(r.ok is False for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

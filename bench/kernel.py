@@ -1,0 +1,294 @@
+"""Items 1-3: cold apply, one claim added/removed, and a no-op pass through the Linux backend.
+
+Each repetition gets fresh namespaces created here and removed at the end, pass or fail
+(``tests.support.netns.Cleanup``): one for the floor and one for routerd. A namespace holds
+two veth pairs, ``<p>cap`` (capture interface) and ``<p>ov`` (the delivery device, MTU 1420
+so the path steps down and the clamp table exists); see ``bench.claims`` for why the
+delivery device is not WireGuard here.
+
+Floors (baselines), all process wall time as in perf-limits.md:
+
+* cold apply: one ``ip -batch`` with the same routes and proxy entries plus one ``nft -f``
+  with the same clamp table (the table routerd renders);
+* one claim: one ``ip -batch`` adding (removing) that claim's route and proxy entry with N
+  present;
+* no-op pass: reading the same state back, ``ip route show proto 196`` + ``ip neigh show
+  proxy`` + ``nft list table``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import kernel_worker as kw
+from bench.claims import SIDES, Names, claim_address, floor_batch, load_config
+from bench.result import Result, Target, skipped
+from routerd.backends.linux.nftables import render
+from routerd.core.desired import MSS_TABLE, MssClampTable
+from routerd.core.lowering import lower
+from tests.support.netns import Cleanup, IpMonitor, Netns, NetnsWorker, uid
+
+COLD_TARGET = Target("ratio", "<=", 3)
+OBJECTS_TARGET = Target("value", "<=", 5, "objects")
+ONE_CLAIM_TARGET = Target("value", "<", 0.05, "s")
+NOOP_TARGET = Target("value", "<", 0.2, "s")
+MIN_OBJECTS = {"proxy-arp": 2, "provider": 1}
+"""What one claim needs in the kernel at least: its route (and its proxy entry)."""
+NOOP_PASSES = 10
+
+
+def unavailable() -> str:
+    """Why items 1-3 cannot run here ("" when they can)."""
+    if os.geteuid() != 0:
+        return "needs root (network namespaces, netlink, nftables)"
+    missing = [t for t in ("ip", "nft") if shutil.which(t) is None]
+    return f"missing tools: {', '.join(missing)}" if missing else ""
+
+
+def topology(cleanup: Cleanup) -> tuple[Netns, Names]:
+    p = uid()
+    ns = Netns.create(f"rdbench-{p}", cleanup)
+    names = Names(f"{p}cap", f"{p}ov")
+    for dev, mtu in ((names.cap, 1500), (names.tunnel, 1420)):
+        ns.ip("link", "add", dev, "mtu", str(mtu), "type", "veth", "peer", "name", f"{dev}p")
+        ns.ip("link", "set", dev, "up")
+        ns.ip("link", "set", f"{dev}p", "up")
+    return ns, names
+
+
+def _wall(args: list[str], stdin: str | None = None) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(args, input=stdin, text=True, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def _clamp_ruleset(side: str, names: Names) -> str:
+    table = lower(load_config(side, 1, names), generation=1).desired.objects[
+        ("nft", "inet", MSS_TABLE)
+    ]
+    assert isinstance(table, MssClampTable)
+    return render(table)
+
+
+def _one_claim_lines(side: str, n: int, names: Names, op: str) -> str:
+    a = claim_address(n)
+    lines = [f"route {op} {a}/32 dev {names.tunnel} metric 120 proto 196"]
+    if side == "proxy-arp":
+        lines.append(f"neigh {op} proxy {a} dev {names.cap}")
+    return "\n".join(lines) + "\n"
+
+
+def floor_run(side: str, n: int, *, steady: bool) -> dict[str, float]:
+    """The floor for one (side, N) in a fresh namespace; ``steady`` adds the item 2/3 floors."""
+    cleanup = Cleanup()
+    try:
+        ns, names = topology(cleanup)
+        with tempfile.TemporaryDirectory(prefix="rdbench-") as tmp:
+            batch, ruleset = Path(tmp, "batch"), Path(tmp, "clamp.nft")
+            batch.write_text(floor_batch(side, n, names))
+            ruleset.write_text(_clamp_ruleset(side, names))
+            ip_s = _wall(["ip", "-n", ns.name, "-batch", str(batch)])
+            nft_s = _wall(["ip", "netns", "exec", ns.name, "nft", "-f", str(ruleset)])
+        out = {"cold": ip_s + nft_s, "ip_batch": ip_s, "nft_f": nft_s}
+        if steady:
+            out["read"] = (
+                _wall(["ip", "-n", ns.name, "route", "show", "proto", "196"])
+                + _wall(["ip", "-n", ns.name, "neigh", "show", "proxy"])
+                + _wall(["ip", "netns", "exec", ns.name, "nft", "list", "table", "inet", MSS_TABLE])
+            )
+            for op in ("add", "del"):
+                lines = _one_claim_lines(side, n, names, op)
+                out[f"one_{op}"] = _wall(["ip", "-n", ns.name, "-batch", "-"], stdin=lines)
+        return out
+    finally:
+        cleanup.close()
+
+
+def routerd_run(side: str, n: int, *, steady: bool, profile: bool) -> dict[str, Any]:
+    """Backend cold apply, and with ``steady`` the engine's items 2 and 3, in a fresh namespace."""
+    cleanup = Cleanup()
+    try:
+        ns, names = topology(cleanup)
+        worker = NetnsWorker(ns.name)
+        cleanup.push("worker", worker.kill)
+        tmp = tempfile.mkdtemp(prefix="rdbench-")
+        cleanup.push("state dir", lambda: shutil.rmtree(tmp, ignore_errors=True))
+        worker.call(kw.open_engine, side, n, names.cap, names.tunnel, tmp, timeout=600)
+        out: dict[str, Any] = {"cold": worker.call(kw.cold_apply, timeout=600), "profiled": profile}
+        if steady:
+            out.update(_steady(worker, ns, cleanup, profile=profile))
+        worker.call(kw.close)
+        worker.close()
+        return out
+    finally:
+        cleanup.close()
+
+
+def _steady(worker: NetnsWorker, ns: Netns, cleanup: Cleanup, *, profile: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"engine_cold": worker.call(kw.engine_cold_pass, timeout=600)}
+    out["states"] = worker.call(kw.settle, timeout=600)
+    out["noop"] = worker.call(kw.noop_passes, NOOP_PASSES, profile=profile, timeout=600)
+    monitor = IpMonitor(ns, cleanup)
+    for op in ("add", "remove"):
+        box: dict[str, Any] = {}
+        lines = monitor.window(lambda op=op, box=box: box.update(worker.call(kw.one_claim, op)))
+        box["notifications"] = len(lines)
+        out[op] = box
+    if profile:
+        for op in ("add", "remove"):
+            out[op]["profile"] = worker.call(kw.one_claim, op, profile=True)["profile"]
+    return out
+
+
+def _median(runs: list[dict[str, Any]], get: Callable[[dict[str, Any]], float]) -> float:
+    return statistics.median(get(r) for r in runs)
+
+
+def run(sizes: list[int], reps: int) -> list[Result]:
+    """Items 1-3 for both sides; items 2 and 3 at the largest size."""
+    reason = unavailable()
+    if reason:
+        return _all_skipped(sizes, reason)
+    results: list[Result] = []
+    for side in SIDES:
+        for n in sizes:
+            steady = n == max(sizes)
+            floors = [floor_run(side, n, steady=steady) for _ in range(reps)]
+            mine = [routerd_run(side, n, steady=steady, profile=False) for _ in range(reps)]
+            results.append(_cold_result(side, n, floors, mine))
+            if steady:
+                profile = _missed(floors, mine)
+                if profile:
+                    mine.append(routerd_run(side, n, steady=True, profile=True))
+                results += _steady_results(side, n, floors, mine)
+    return results
+
+
+def _missed(floors: list[dict[str, Any]], mine: list[dict[str, Any]]) -> bool:
+    noop = _median(mine, lambda r: statistics.median(r["noop"]["seconds"]))
+    one = max(_median(mine, lambda r, op=op: r[op]["seconds"]) for op in ("add", "remove"))
+    return not (NOOP_TARGET.check(noop, None) and ONE_CLAIM_TARGET.check(one, None))
+
+
+def _cold_result(
+    side: str, n: int, floors: list[dict[str, Any]], mine: list[dict[str, Any]]
+) -> Result:
+    changes = int(mine[0]["cold"]["changes"])
+    note = (
+        f"LinuxBackend observe+diff+apply of the lowered {n:,}-claim state ({changes:,} "
+        f"changes) on an empty namespace vs one `ip -batch` (median "
+        f"{_median(floors, lambda r: r['ip_batch']):.3f}s) + one `nft -f` "
+        f"({_median(floors, lambda r: r['nft_f']):.3f}s); removing it all again took "
+        f"{_median(mine, lambda r: r['cold']['remove_seconds']):.3f}s; median of {len(mine)} "
+        "fresh namespaces"
+    )
+    return Result(
+        f"cold_apply.{side}.{n}",
+        _median(mine, lambda r: r["cold"]["seconds"]),
+        "s",
+        _median(floors, lambda r: r["cold"]),
+        COLD_TARGET,
+        note,
+    )
+
+
+def _steady_results(
+    side: str, n: int, floors: list[dict[str, Any]], mine: list[dict[str, Any]]
+) -> list[Result]:
+    measured = [r for r in mine if not r["profiled"]]
+    profiled_run = next((r for r in mine if r["profiled"]), None)
+    out = [
+        Result(
+            f"engine_cold_pass.{side}.{n}",
+            _median(measured, lambda r: r["engine_cold"]["seconds"]),
+            "s",
+            _median(floors, lambda r: r["cold"]),
+            note="the engine's first pass on an empty namespace (effective config, lowering, "
+            "observe, apply, verify lookups, state machine walk, journal) vs the item 1 floor; "
+            f"claim states after settling: {measured[0]['states']}",
+        )
+    ]
+    out += _one_claim_results(side, n, floors, measured, profiled_run)
+    noop_note = (
+        f"Engine.run_pass with nothing to do, median of {NOOP_PASSES} passes x "
+        f"{len(measured)} namespaces, vs reading the same state with `ip route show proto "
+        "196` + `ip neigh show proxy` + `nft list table`"
+    )
+    if profiled_run is not None and not NOOP_TARGET.check(
+        _median(measured, lambda r: statistics.median(r["noop"]["seconds"])), None
+    ):
+        noop_note += "; " + profiled_run["noop"]["profile"]
+    out.append(
+        Result(
+            f"noop_pass.{side}.{n}",
+            _median(measured, lambda r: statistics.median(r["noop"]["seconds"])),
+            "s",
+            _median(floors, lambda r: r["read"]),
+            NOOP_TARGET,
+            noop_note,
+        )
+    )
+    return out
+
+
+def _one_claim_results(
+    side: str,
+    n: int,
+    floors: list[dict[str, Any]],
+    measured: list[dict[str, Any]],
+    profiled_run: dict[str, Any] | None,
+) -> list[Result]:
+    out = []
+    for op, floor_key in (("add", "one_add"), ("remove", "one_del")):
+        first = measured[0][op]
+        seconds = _median(measured, lambda r, op=op: r[op]["seconds"])
+        note = (
+            f"one engine pass carrying the change at N={n:,}: backend apply "
+            f"{_median(measured, lambda r, op=op: r[op]['apply_seconds']) * 1000:.1f} ms of it; "
+            f"objects by kind {first['by_kind']}, {first['lookups']} route lookup(s); "
+            f"`ip monitor` saw {first['notifications']} notification(s) (the kernel sends none "
+            "for proxy entries); floor: one `ip -batch` with the claim's lines"
+        )
+        if profiled_run is not None and not ONE_CLAIM_TARGET.check(seconds, None):
+            note += "; " + profiled_run[op]["profile"]
+        out.append(
+            Result(
+                f"one_claim.{op}.{side}.objects",
+                _median(measured, lambda r, op=op: r[op]["objects"]),
+                "objects",
+                MIN_OBJECTS[side],
+                OBJECTS_TARGET,
+                f"kernel objects changed by one claim {op} at N={n:,} vs the minimum the "
+                f"claim needs; by kind {first['by_kind']}",
+            )
+        )
+        out.append(
+            Result(
+                f"one_claim.{op}.{side}.time",
+                seconds,
+                "s",
+                _median(floors, lambda r, k=floor_key: r[k]),
+                ONE_CLAIM_TARGET,
+                note,
+            )
+        )
+    return out
+
+
+def _all_skipped(sizes: list[int], reason: str) -> list[Result]:
+    out = []
+    for side in SIDES:
+        out += [skipped(f"cold_apply.{side}.{n}", "s", reason, COLD_TARGET) for n in sizes]
+        for op in ("add", "remove"):
+            out.append(skipped(f"one_claim.{op}.{side}.objects", "objects", reason))
+            out.append(skipped(f"one_claim.{op}.{side}.time", "s", reason, ONE_CLAIM_TARGET))
+        out.append(skipped(f"noop_pass.{side}.{max(sizes)}", "s", reason, NOOP_TARGET))
+    return out

@@ -1,0 +1,183 @@
+"""The half of items 1-3 that runs *inside* the bench namespace (in a ``NetnsWorker`` child).
+
+The Linux backend and the engine live in the forked child so their netlink sockets, sysctl
+writes and nft context belong to the bench namespace, never the host's. The parent sends
+these functions by reference and gets plain numbers back; ``STATE`` keeps the engine
+between calls.
+
+"Kernel objects touched" is counted from what the backend asks of the kernel: each
+route/neighbour/address change message in a netlink batch, each nft transaction and each
+sysctl write is one object (lookups are counted apart). The counters wrap the backend's own
+handles, so nothing the backend does escapes them and nothing else is counted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.claims import Names, load_config
+from bench.profile import profiled
+from routerd.backends.linux import netlink_codec as nl
+from routerd.backends.linux.backend import LinuxBackend
+from routerd.core.desired import DesiredState
+from routerd.core.engine import Engine, EngineSettings
+from routerd.core.lowering import lower, observe_scope
+from routerd.core.plan import diff
+from routerd.core.store import Store
+from tests.support.netns import STATE
+
+CHANGE_TYPES = {
+    nl.RTM_NEWROUTE: "route",
+    nl.RTM_DELROUTE: "route",
+    nl.RTM_NEWNEIGH: "neigh",
+    nl.RTM_DELNEIGH: "neigh",
+    nl.RTM_NEWADDR: "addr",
+    nl.RTM_DELADDR: "addr",
+}
+
+
+def _count(counts: Counter[str], key: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        counts[key] += 1
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _instrument(backend: LinuxBackend) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    host = backend.host
+    transact = host.sock.transact
+
+    def counted_transact(requests: Any) -> Any:
+        for r in requests:
+            counts[CHANGE_TYPES.get(r.type, "lookup")] += 1
+        return transact(requests)
+
+    host.sock.transact = counted_transact  # type: ignore[method-assign]
+    host.nft.apply = _count(counts, "nft", host.nft.apply)  # type: ignore[method-assign]
+    host.nft.delete = _count(counts, "nft", host.nft.delete)  # type: ignore[method-assign]
+    host.sysctls.set = _count(counts, "sysctl", host.sysctls.set)  # type: ignore[method-assign]
+    host.sysctls.restore = _count(  # type: ignore[method-assign]
+        counts, "sysctl", host.sysctls.restore
+    )
+    return counts
+
+
+def open_engine(side: str, n: int, cap: str, tunnel: str, state_dir: str) -> None:
+    """Load the N- and (N+1)-claim configs and build store, backend and engine (no I/O yet)."""
+    full = load_config(side, n + 1, Names(cap, tunnel))
+    base = full.replace(full.resources[:-1])
+    store = Store.open(state_dir)
+    backend = LinuxBackend(store, state_dir=Path(state_dir), wireguard_go=None)
+    counts = _instrument(backend)
+    settings = EngineSettings(key_dir=str(Path(state_dir) / "keys"))
+    engine = Engine(backend, base, store=store, settings=settings)
+    STATE.update(full=full, base=base, store=store, backend=backend, engine=engine, counts=counts)
+
+
+def _apply_timed(want: DesiredState, scope: Any) -> dict[str, float]:
+    backend: LinuxBackend = STATE["backend"]
+    t0 = time.perf_counter()
+    observed = backend.observe(scope)
+    changes = diff(want, observed)
+    results = backend.apply(changes)
+    seconds = time.perf_counter() - t0
+    failed = [r.error for r in results if not r.ok]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(changes)} changes failed; first: {failed[0]}")
+    return {"seconds": seconds, "changes": len(changes)}
+
+
+def cold_apply() -> dict[str, float]:
+    """Item 1: observe + diff + apply of the lowered N-claim state on an empty namespace."""
+    lowered = lower(STATE["base"], generation=1)
+    cold = _apply_timed(lowered.desired, observe_scope(lowered))
+    removal = _apply_timed(DesiredState(), observe_scope(lowered))
+    return {**cold, "remove_seconds": removal["seconds"]}
+
+
+def engine_cold_pass() -> dict[str, float]:
+    """The engine's first pass on an empty namespace (lowering, FSM, journal, verify too)."""
+    engine: Engine = STATE["engine"]
+    result = engine.run_pass()
+    return {"seconds": result.seconds, "changes": result.changes, "failures": len(result.failures)}
+
+
+def settle(passes: int = 5) -> dict[str, Any]:
+    """Run passes until one changes nothing and no claim moves; report the claim states."""
+    engine: Engine = STATE["engine"]
+    for _ in range(passes):
+        r = engine.run_pass()
+        if r.changes == 0 and r.transitions == 0:
+            break
+    return engine.snapshot.counts()
+
+
+def noop_passes(k: int, *, profile: bool = False) -> dict[str, Any]:
+    """Item 3: ``k`` steady-state passes; every one must change nothing."""
+    engine: Engine = STATE["engine"]
+    seconds = []
+    for _ in range(k):
+        r = engine.run_pass()
+        if r.changes or r.transitions:
+            raise RuntimeError(f"not steady: {r.changes} changes, {r.transitions} transitions")
+        seconds.append(r.seconds)
+    out: dict[str, Any] = {"seconds": seconds}
+    if profile:
+        _, out["profile"] = profiled(engine.run_pass)
+    return out
+
+
+def one_claim(op: str, *, profile: bool = False) -> dict[str, Any]:
+    """Item 2: add the (N+1)th claim or remove it again, in one engine pass.
+
+    The config object is prepared outside the timing (the daemon loads it on its reload
+    thread); the pass then rebuilds the effective config, lowers, observes, applies and
+    judges, which is what a reload or a dynamic part costs the engine thread.
+    """
+    engine: Engine = STATE["engine"]
+    backend: LinuxBackend = STATE["backend"]
+    counts: Counter[str] = STATE["counts"]
+    engine.set_startup(STATE["full"] if op == "add" else STATE["base"])
+    apply_seconds: list[float] = []
+    apply = backend.apply
+
+    def timed_apply(changes: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return apply(changes)
+        finally:
+            apply_seconds.append(time.perf_counter() - t0)
+
+    backend.apply = timed_apply  # type: ignore[method-assign]
+    counts.clear()
+    try:
+        if profile:
+            result, summary = profiled(engine.run_pass)
+        else:
+            result, summary = engine.run_pass(), ""
+    finally:
+        backend.apply = apply  # type: ignore[method-assign]
+    objects = {k: v for k, v in counts.items() if k != "lookup"}
+    return {
+        "seconds": result.seconds,
+        "apply_seconds": sum(apply_seconds),
+        "changes": result.changes,
+        "failures": len(result.failures),
+        "objects": sum(objects.values()),
+        "by_kind": objects,
+        "lookups": counts.get("lookup", 0),
+        "profile": summary,
+    }
+
+
+def close() -> None:
+    engine: Engine | None = STATE.get("engine")
+    if engine is not None:
+        engine.close(cleanup=False)
+        STATE["store"].close()
