@@ -4,18 +4,38 @@ The public entry point is ``run_doctor(area, ctx)``; the daemon's gRPC DoctorSer
 ``routerctl doctor --local -c FILE`` both call it. Areas are ``hybrid`` (config-level and
 live per-claim checks, reference §6.1/§6.2 plus what the Go MVP lacked), ``dynamic``,
 ``plugin`` and ``firewall``. Every host probe goes through ``Host`` (one stubbable command
-runner plus ``/proc/sys`` reads), so each check can be replayed from recorded outputs.
+runner, an ARP sweeper and ``/proc/sys`` reads), so each check can be replayed from recorded
+outputs.
 
 Module map: ``inputs`` (what a run looks at, D7), ``host`` (the door to the host),
-``hybrid_config`` / ``hybrid_live`` / ``claim_state`` (the hybrid area), ``mss``,
-``host_firewall`` (with ``iptables``, ``nft_rules``, ``packet_filter``), ``forward_policy``,
-``wireguard``, ``responder``, ``provider``, ``mtu_probe``, ``stale_tables`` (firewall area),
-``dynamic``, ``plugin``, ``runner`` (area assembly).
+``kernel_tables`` / ``route_lookup`` / ``arp`` (each host table read once per run),
+``prefetch`` (those reads side by side), ``hybrid_config`` / ``hybrid_live`` /
+``claim_state`` (the hybrid area), ``mss``, ``host_firewall`` (with ``iptables``, ``nft_rules``, ``packet_filter``),
+``forward_policy``, ``wireguard``, ``responder``, ``provider``, ``mtu_probe``,
+``stale_tables`` (firewall area), ``dynamic``, ``plugin``, ``runner`` (area assembly).
+
+The names below are loaded on first use (PEP 562), so ``python -m routerd.doctor.arp``
+runs its module without importing it twice.
 """
 
 from __future__ import annotations
 
-from routerd.doctor.host import CommandResult, CommandRunner, Host, run_command
-from routerd.doctor.runner import run_doctor
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from routerd.doctor.host import CommandResult, CommandRunner, Host, run_command
+    from routerd.doctor.runner import run_doctor
 
 __all__ = ["CommandResult", "CommandRunner", "Host", "run_command", "run_doctor"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "run_doctor":
+        from routerd.doctor.runner import run_doctor
+
+        return run_doctor
+    if name in __all__:
+        from routerd.doctor import host
+
+        return getattr(host, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,8 +14,8 @@ from __future__ import annotations
 from routerd.core.doctor import Finding, Status
 from routerd.core.lowering import ClaimIntent
 from routerd.doctor.inputs import Inputs, claim_name
-from routerd.doctor.nft_rules import base_chains
-from routerd.doctor.nftables import ABSENT, list_nft
+from routerd.doctor.nft_rules import BaseChain, base_chains
+from routerd.doctor.nftables import ABSENT, NftRead, list_nft
 from routerd.doctor.packet_filter import ACCEPT, Packet, evaluate
 
 AREA = "hybrid"
@@ -23,16 +23,28 @@ CHECK = "FORWARD policy"
 TABLE = ("table", "inet", "routerd_filter")
 
 
+def forward_chains(inputs: Inputs) -> tuple[NftRead, list[BaseChain]]:
+    """The ``routerd_filter`` listing and its forward base chains, parsed once per run."""
+
+    def read() -> tuple[NftRead, list[BaseChain]]:
+        listing = list_nft(inputs.host, *TABLE, as_json=True)
+        if not listing.ok:
+            return listing, []
+        chains = base_chains(listing.json(), skip_tables=set())
+        return listing, [bc for bc in chains if bc.hook == "forward"]
+
+    return inputs.host.once(("forward-chains",), read)  # type: ignore[return-value]
+
+
 def check(inputs: Inputs, c: ClaimIntent) -> Finding:
     """The ``… FORWARD policy`` finding for one claim."""
     name = claim_name(c.name, CHECK)
-    read = list_nft(inputs.host, *TABLE, as_json=True)
+    read, chains = forward_chains(inputs)
     if not read.ok:
         detail = read.detail
         if read.failure == ABSENT:
             detail = "routerd_filter table absent; no routerd firewall policy observed"
         return Finding(AREA, name, Status.SKIP, detail, claim=c.name)
-    chains = [bc for bc in base_chains(read.json(), skip_tables=set()) if bc.hook == "forward"]
     if not chains:
         return Finding(AREA, name, Status.PASS, "routerd_filter has no forward chain", claim=c.name)
     cap = c.capture_interface or None

@@ -2,9 +2,11 @@
 
 Every live check asks the host through ``Host``: commands go through ``Host.run`` (an argv
 list, never a shell, a timeout, and a classified failure), kernel parameters through
-``Host.sysctl`` under an overridable root, the time through ``Host.clock``. Tests replace
-the runner with recorded outputs (``tests/fixtures/doctor``) and the root with a temp tree,
-so every check is exercised without root and without touching this machine.
+``Host.sysctl`` under an overridable root, ARP sweeps through ``Host.arp``, the time through
+``Host.clock``. ``Host.once`` makes every read happen at most once per run, which is what
+lets one run cover 10,000 claims with a handful of processes. Tests replace the runner and
+the ARP sweeper with recorded outputs (``tests/fixtures/doctor``) and the root with a temp
+tree, so every check is exercised without root and without touching this machine.
 
 Failures are classified once, here, because the doctor's detail lines must say *why* a probe
 told us nothing (#48: an unreadable ``exit status 1`` helped nobody): the tool is not
@@ -22,6 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from routerd.doctor.arp import ArpProber, sweep
 
 DEFAULT_TIMEOUT = 5.0
 SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -95,14 +99,23 @@ def classify(argv: Sequence[str], rc: int, stdout: str, stderr: str) -> CommandR
 
 
 class CommandRunner(Protocol):
-    def __call__(self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
-        """Run ``argv`` (no shell) and return its classified result; never raises."""
+    def __call__(
+        self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+    ) -> CommandResult:
+        """Run ``argv`` (no shell, ``input`` on stdin) and return its classified result."""
         ...
 
 
-def run_command(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
-    """The real runner: ``subprocess.run`` with a clean C locale and a fixed PATH."""
+def run_command(
+    argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+) -> CommandResult:
+    """The real runner: ``subprocess.run`` with a clean C locale and a fixed PATH.
+
+    ``input`` feeds stdin (``ip -batch -`` reads one command per line); without it stdin is
+    ``/dev/null``, so no probe can ever wait on the terminal.
+    """
     env = {"PATH": SEARCH_PATH, "LC_ALL": "C"}
+    stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
     try:
         done = subprocess.run(
             list(argv),
@@ -111,8 +124,8 @@ def run_command(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> Com
             errors="replace",
             timeout=timeout,
             env=env,
-            stdin=subprocess.DEVNULL,
             check=False,
+            **stdin,
         )
     except FileNotFoundError:
         return CommandResult(tuple(argv), 127, failure=NOT_FOUND)
@@ -134,6 +147,7 @@ class Host:
         clock: epoch seconds now.
         timeout: per-command timeout.
         dmi_root: filesystem root for provider detection (``sys/class/dmi/id``).
+        arp: the ARP sweeper (``routerd.doctor.arp.sweep``; tests replay recorded replies).
     """
 
     run: CommandRunner = run_command
@@ -142,6 +156,7 @@ class Host:
     clock: Callable[[], float] = time.time
     timeout: float = DEFAULT_TIMEOUT
     dmi_root: str = "/"
+    arp: ArpProber = sweep
     _memo: dict[object, object] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -149,15 +164,30 @@ class Host:
         """A copy with an empty once-per-run cache (each doctor run starts from this)."""
         return dataclasses.replace(self, _memo={}, _lock=threading.Lock())
 
-    def command(self, *argv: str, timeout: float | None = None) -> CommandResult:
-        return self.run(list(argv), timeout=self.timeout if timeout is None else timeout)
+    def command(
+        self, *argv: str, timeout: float | None = None, input: str | None = None
+    ) -> CommandResult:
+        t = self.timeout if timeout is None else timeout
+        if input is None:  # runners written before stdin existed take no ``input``
+            return self.run(list(argv), timeout=t)
+        return self.run(list(argv), timeout=t, input=input)
 
-    def cached(self, *argv: str) -> CommandResult:
+    def cached(self, *argv: str, input: str | None = None) -> CommandResult:
         """A read-only probe run at most once per doctor run (shared by parallel checks)."""
-        return self.once(("cmd", *argv), lambda: self.command(*argv))  # type: ignore[return-value]
+        return self.once(  # type: ignore[return-value]
+            ("cmd", input, *argv), lambda: self.command(*argv, input=input)
+        )
+
+    def cached_sysctl(self, *parts: str) -> str | None:
+        """``sysctl`` read at most once per run (10,000 claims share one ``ip_forward``)."""
+        return self.once(("sysctl", *parts), lambda: self.sysctl(*parts))  # type: ignore[return-value]
 
     def once(self, key: object, compute: Callable[[], object]) -> object:
-        """Compute ``key`` once per run; parallel callers wait for the first."""
+        """Compute ``key`` once per run; parallel callers wait for the first.
+
+        An exception is remembered like a value and raised to every caller: a probe that
+        crashed once must not be retried by each of 10,000 claim checks.
+        """
         with self._lock:
             slot = self._memo.get(key)
             if slot is None:
@@ -183,10 +213,16 @@ class _Slot:
         self._lock = threading.Lock()
         self._done = False
         self._value: object = None
+        self._error: Exception | None = None
 
     def get(self, compute: Callable[[], object]) -> object:
         with self._lock:
             if not self._done:
-                self._value = compute()
+                try:
+                    self._value = compute()
+                except Exception as e:
+                    self._error = e
                 self._done = True
+            if self._error is not None:
+                raise self._error
             return self._value

@@ -12,18 +12,27 @@ operator's call (the MVP's stance, kept).
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from routerd.core.doctor import Finding, Status
 from routerd.core.lowering import ClaimIntent
 from routerd.core.overlay import wireguard_peer_for
 from routerd.core.resources import OverlayPeer, WireGuardInterface
+from routerd.doctor import kernel_tables, route_lookup
 from routerd.doctor.inputs import Inputs, claim_name
 from routerd.doctor.iptables import Ruleset, read_rulesets
 from routerd.doctor.nft_rules import BaseChain, base_chains
 from routerd.doctor.nftables import list_nft
-from routerd.doctor.packet_filter import ACCEPT, Outcome, Packet, evaluate
+from routerd.doctor.packet_filter import (
+    ACCEPT,
+    Addr,
+    All,
+    Chain,
+    Condition,
+    Outcome,
+    Packet,
+    evaluate,
+)
 
 AREA = "hybrid"
 CHECK = "host firewall"
@@ -119,29 +128,57 @@ def _peer_endpoint(inputs: Inputs, c: ClaimIntent) -> str | None:
 
 def _underlay_if(inputs: Inputs, endpoint: str | None) -> str | None:
     """The interface WireGuard's UDP arrives on: the route to the peer, else the default."""
-    argv = ("ip", "-j", "-4", "route", "get", endpoint) if endpoint else None
-    res = inputs.host.cached(*(argv or ("ip", "-j", "-4", "route", "show", "default")))
-    try:
-        routes = json.loads(res.stdout) if res.ok else []
-    except ValueError:
-        return None
-    devs = [r.get("dev") for r in routes if isinstance(r, dict) and r.get("dev")]
+    if endpoint:
+        got = route_lookup.lookup(inputs, endpoint).route
+        routes = [got] if got else []
+    else:
+        routes = kernel_tables.routes_to(inputs, "default") or []
+    devs = [r.get("dev") for r in routes if r.get("dev")]
     return str(devs[0]) if devs else None
 
 
-def _outcomes(src: Sources, probe_list: list[Probe]) -> list[Judged]:
+def _outcomes(inputs: Inputs, src: Sources, probe_list: list[Probe]) -> list[Judged]:
     out: list[Judged] = []
     for probe in probe_list:
         base = "FORWARD" if probe.hook == "forward" else "INPUT"
         for rs in src.iptables:
             if base in rs.chains:
-                oc = evaluate(rs.chains, base, probe.packet)
+                oc = _evaluate(inputs, rs.chains, base, probe.packet)
                 out.append(Judged(probe, f"{rs.tool} {base}", oc, rs.command))
         for bc in src.nft:
             if bc.hook == probe.hook:
-                oc = evaluate(bc.chains, bc.name, probe.packet)
+                oc = _evaluate(inputs, bc.chains, bc.name, probe.packet)
                 out.append(Judged(probe, bc.label, oc, nft_chain=(bc.family, bc.table, bc.name)))
     return out
+
+
+def _evaluate(inputs: Inputs, chains: dict[str, Chain], base: str, packet: Packet) -> Outcome:
+    """``evaluate``, shared by every claim when no rule of the ruleset looks at addresses.
+
+    The probes of two claims on the same interfaces differ only in the claimed address, and
+    only an address match can tell them apart, so without one the first claim's outcome is
+    every claim's (10,000 walks of the same chains become one).
+    """
+    if _matches_addresses(inputs, chains):
+        return evaluate(chains, base, packet)
+    key = ("fw-outcome", id(chains), base, replace(packet, src=None, dst=None))
+    return inputs.host.once(key, lambda: evaluate(chains, base, packet))  # type: ignore[return-value]
+
+
+def _matches_addresses(inputs: Inputs, chains: dict[str, Chain]) -> bool:
+    def scan() -> bool:
+        todo: list[Condition] = [
+            c for chain in chains.values() for r in chain.rules for c in r.conditions
+        ]
+        while todo:
+            c = todo.pop()
+            if isinstance(c, Addr):
+                return True
+            if isinstance(c, All):
+                todo.extend(c.parts)
+        return False
+
+    return inputs.host.once(("fw-addr", id(chains)), scan)  # type: ignore[return-value]
 
 
 def check(inputs: Inputs, c: ClaimIntent) -> Finding:
@@ -152,7 +189,7 @@ def check(inputs: Inputs, c: ClaimIntent) -> Finding:
         detail = "no firewall source readable: " + "; ".join(src.errors)
         return Finding(AREA, name, Status.SKIP, detail, claim=c.name)
     probe_list, notes = probes(inputs, c)
-    results = _outcomes(src, probe_list)
+    results = _outcomes(inputs, src, probe_list)
     blocked = [b for b in results if b.outcome.verdict != ACCEPT]
     doubtful = [b for b in results if b.outcome.maybe_dropped]
     partial = [

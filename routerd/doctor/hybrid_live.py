@@ -6,36 +6,32 @@ specific checks, then what the MVP lacked (WireGuard coverage, duplicate respond
 provider's view, the ``--probe`` MTU measurement). The tunnel is always the one lowering
 resolved from the peer (D7), never a placeholder.
 
-The small kernel checks live here; the bigger ones have their own modules. Everything reads
-through ``Host`` (commands with ``-j`` JSON output, ``/proc/sys`` files), so every line is
-replayable from recorded fixtures.
+The small kernel checks live here; the bigger ones have their own modules. None of them
+starts a process of its own: they answer from the run's table dumps (``kernel_tables``),
+the batched route lookups (``route_lookup``) and ``/proc/sys`` values read once per run, so
+a check costs dictionary look-ups and 10,000 claims cost about what one did.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any
 
 from routerd.core.doctor import Finding, Status
 from routerd.core.lowering import ClaimIntent
-from routerd.doctor import forward_policy, host_firewall, mss, provider, responder, wireguard
+from routerd.doctor import (
+    forward_policy,
+    host_firewall,
+    kernel_tables,
+    mss,
+    provider,
+    responder,
+    route_lookup,
+    wireguard,
+)
 from routerd.doctor.inputs import Inputs, claim_name
 
 AREA = "hybrid"
 ClaimCheck = Callable[[Inputs, ClaimIntent], Finding | None]
-
-
-def ip_json(inputs: Inputs, *argv: str) -> list[dict[str, Any]] | None:
-    """``ip -j ...`` parsed; None when the command failed (the caller says why)."""
-    res = inputs.host.cached("ip", "-j", *argv)
-    if not res.ok:
-        return None
-    try:
-        doc = json.loads(res.stdout) if res.stdout.strip() else []
-    except ValueError:
-        return None
-    return [d for d in doc if isinstance(d, dict)] if isinstance(doc, list) else None
 
 
 def _f(c: ClaimIntent, check: str, status: Status, detail: str, remedy: str = "") -> Finding:
@@ -43,7 +39,7 @@ def _f(c: ClaimIntent, check: str, status: Status, detail: str, remedy: str = ""
 
 
 def ip_forward(inputs: Inputs, c: ClaimIntent) -> Finding:
-    value = inputs.host.sysctl("net/ipv4/ip_forward")
+    value = inputs.host.cached_sysctl("net/ipv4/ip_forward")
     if value == "1":
         return _f(c, "ip_forward", Status.PASS, "net.ipv4.ip_forward=1")
     return _f(
@@ -57,11 +53,11 @@ def ip_forward(inputs: Inputs, c: ClaimIntent) -> Finding:
 
 
 def delivery_route(inputs: Inputs, c: ClaimIntent) -> Finding:
-    routes = ip_json(inputs, "-4", "route", "show", c.address)
+    routes = kernel_tables.routes_to(inputs, c.address)
     fix = f"routerd installs `{c.address} dev {c.tunnel} metric 120`; check the daemon log"
     if routes is None:
-        res = inputs.host.cached("ip", "-j", "-4", "route", "show", c.address)
-        return _f(c, "delivery route", Status.WARN, res.describe(), fix)
+        why = kernel_tables.dump(inputs, *kernel_tables.ROUTES).describe()
+        return _f(c, "delivery route", Status.WARN, why, fix)
     if not routes:
         return _f(c, "delivery route", Status.WARN, f"no route for {c.address}", fix)
     best = min(routes, key=lambda r: int(r.get("metric", 0)))
@@ -72,13 +68,12 @@ def delivery_route(inputs: Inputs, c: ClaimIntent) -> Finding:
 
 
 def route_get(inputs: Inputs, c: ClaimIntent) -> Finding:
-    got = ip_json(inputs, "-4", "route", "get", c.ip)
-    if not got:
-        res = inputs.host.cached("ip", "-j", "-4", "route", "get", c.ip)
-        return _f(c, "route get", Status.WARN, f"route lookup failed: {res.describe()}")
-    dev = got[0].get("dev", "")
+    got = route_lookup.lookup(inputs, c.ip)
+    if got.route is None:
+        return _f(c, "route get", Status.WARN, f"route lookup failed: {got.error}")
+    dev = got.route.get("dev", "")
     detail = f"{c.ip} via dev {dev or '?'}" + (
-        f" src {got[0]['prefsrc']}" if got[0].get("prefsrc") else ""
+        f" src {got.route['prefsrc']}" if got.route.get("prefsrc") else ""
     )
     if dev == c.tunnel:
         return _f(c, "route get", Status.PASS, detail)
@@ -92,7 +87,7 @@ def capture_interface(inputs: Inputs, c: ClaimIntent) -> Finding:
     check = "proxy-arp interface"
     if not c.capture_interface:
         return _f(c, check, Status.SKIP, "capture.interface is empty")
-    if ip_json(inputs, "link", "show", "dev", c.capture_interface):
+    if kernel_tables.link(inputs, c.capture_interface):
         return _f(c, check, Status.PASS, f"{c.capture_interface} exists")
     return _f(
         c,
@@ -105,8 +100,8 @@ def capture_interface(inputs: Inputs, c: ClaimIntent) -> Finding:
 
 def tunnel_link(inputs: Inputs, c: ClaimIntent) -> Finding:
     """``… tunnel``: the delivery device exists and is up (``tunnel-missing``/``tunnel-down``)."""
-    links = ip_json(inputs, "link", "show", "dev", c.tunnel) if c.tunnel else None
-    if not links:
+    link = kernel_tables.link(inputs, c.tunnel)
+    if not link:
         return _f(
             c,
             "tunnel",
@@ -114,7 +109,6 @@ def tunnel_link(inputs: Inputs, c: ClaimIntent) -> Finding:
             f"{c.tunnel or 'the tunnel'} does not exist",
             "see docs/troubleshooting.md#tunnel-missing",
         )
-    link = links[0]
     state = str(link.get("operstate", "UNKNOWN"))
     detail = f"{c.tunnel} mtu {link.get('mtu')} state {state}"
     if "UP" not in link.get("flags", []) or state in ("DOWN", "LOWERLAYERDOWN"):
@@ -127,7 +121,7 @@ def proxy_arp(inputs: Inputs, c: ClaimIntent) -> Finding:
     check = f"proxy_arp {c.capture_interface}"
     if not c.capture_interface:
         return _f(c, check, Status.SKIP, "capture.interface is empty")
-    value = inputs.host.sysctl("net/ipv4/conf", c.capture_interface, "proxy_arp")
+    value = inputs.host.cached_sysctl("net/ipv4/conf", c.capture_interface, "proxy_arp")
     detail = f"net.ipv4.conf.{c.capture_interface}.proxy_arp={value}"
     if value == "1":
         return _f(c, check, Status.PASS, detail)
@@ -151,8 +145,8 @@ def rp_filter(inputs: Inputs, c: ClaimIntent, ifname: str) -> Finding:
     check = f"rp_filter {ifname}"
     if not ifname:
         return _f(c, check, Status.SKIP, "no interface")
-    own = inputs.host.sysctl("net/ipv4/conf", ifname, "rp_filter")
-    every = inputs.host.sysctl("net/ipv4/conf/all/rp_filter")
+    own = inputs.host.cached_sysctl("net/ipv4/conf", ifname, "rp_filter")
+    every = inputs.host.cached_sysctl("net/ipv4/conf/all/rp_filter")
     if own is None or not own.isdigit() or not (every or "0").isdigit():
         return _f(c, check, Status.SKIP, f"net.ipv4.conf.{ifname}.rp_filter unreadable")
     effective = max(int(own), int(every or 0))
@@ -171,16 +165,10 @@ def rp_filter(inputs: Inputs, c: ClaimIntent, ifname: str) -> Finding:
 
 def local_os_address(inputs: Inputs, c: ClaimIntent) -> Finding:
     check = "local OS address"
-    links = ip_json(inputs, "-4", "addr", "show", "to", c.address)
-    if links is None:
-        res = inputs.host.cached("ip", "-j", "-4", "addr", "show", "to", c.address)
-        return _f(c, check, Status.WARN, res.describe())
-    where = [
-        f"{a.get('local')}/{a.get('prefixlen')} on {link.get('ifname')}"
-        for link in links
-        for a in link.get("addr_info", [])
-        if a.get("local") == c.ip
-    ]
+    where = kernel_tables.addresses_of(inputs, c.ip)
+    if where is None:
+        why = kernel_tables.dump(inputs, *kernel_tables.ADDRESSES).describe()
+        return _f(c, check, Status.WARN, why)
     if not where:
         return _f(c, check, Status.PASS, f"{c.ip} absent from local interfaces")
     return _f(
@@ -226,7 +214,7 @@ def claim_findings(inputs: Inputs, c: ClaimIntent) -> list[Finding]:
 def hybrid_route_installed(inputs: Inputs, name: str, cidr: str, device: str) -> Finding:
     """``HybridRoute/<n> route <cidr>``: the destination is routed via the peer's tunnel."""
     check = f"HybridRoute/{name} route {cidr}"
-    routes = ip_json(inputs, "-4", "route", "show", cidr)
+    routes = kernel_tables.routes_to(inputs, cidr)
     if not routes:
         return Finding(
             AREA, check, Status.WARN, f"no route for {cidr}", "wait for the route install"

@@ -15,15 +15,15 @@ MSS -> WARN; all present at or below -> PASS.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from routerd.core.doctor import Finding, Status
 from routerd.core.lowering import ClaimIntent
 from routerd.core.mtu import path_mtu
 from routerd.core.resources import OverlayPeer
+from routerd.doctor import kernel_tables
 from routerd.doctor.inputs import Inputs, claim_name
-from routerd.doctor.nftables import ABSENT, items, list_nft, values
+from routerd.doctor.nftables import ABSENT, NftRead, items, list_nft, values
 
 AREA = "hybrid"
 CHECK = "MSS clamp"
@@ -100,12 +100,22 @@ def check(inputs: Inputs, c: ClaimIntent) -> Finding:
                 claim=c.name,
             )
         return Finding(AREA, name, Status.PASS, f"no clamp needed: {basis}", claim=c.name)
-    read = list_nft(inputs.host, *TABLE, as_json=True)
+    read, clamps = installed_clamps(inputs)
     if not read.ok:
         status = Status.FAIL if read.failure == ABSENT else Status.WARN
         detail = f"{read.detail}; expected clamps {_paths(c)} at MSS {c.mss} ({basis})"
         return Finding(AREA, name, status, detail, REMEDY, claim=c.name)
-    return judge(c, clamp_rules(read.json()), basis + _link_note(inputs, c.tunnel))
+    return judge(c, clamps, basis + _link_note(inputs, c.tunnel))
+
+
+def installed_clamps(inputs: Inputs) -> tuple[NftRead, list[Clamp]]:
+    """The ``routerd_mss`` listing and its clamp rules, read and parsed once per run."""
+
+    def read() -> tuple[NftRead, list[Clamp]]:
+        listing = list_nft(inputs.host, *TABLE, as_json=True)
+        return listing, clamp_rules(listing.json()) if listing.ok else []
+
+    return inputs.host.once(("mss-clamps",), read)  # type: ignore[return-value]
 
 
 def judge(c: ClaimIntent, clamps: list[Clamp], basis: str) -> Finding:
@@ -149,10 +159,5 @@ def _basis(inputs: Inputs, c: ClaimIntent) -> str:
 
 
 def _link_note(inputs: Inputs, ifname: str) -> str:
-    res = inputs.host.cached("ip", "-j", "link", "show", "dev", ifname)
-    try:
-        links = json.loads(res.stdout) if res.ok else []
-    except ValueError:
-        links = []
-    mtus = [link.get("mtu") for link in links if isinstance(link, dict)]
-    return f"; {ifname} link MTU {mtus[0]}" if mtus else f"; {ifname} link not found"
+    row = kernel_tables.link(inputs, ifname)
+    return f"; {ifname} link MTU {row.get('mtu')}" if row else f"; {ifname} link not found"

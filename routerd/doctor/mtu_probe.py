@@ -16,11 +16,10 @@ from routerd.core.doctor import Finding, Status
 from routerd.core.lowering import ClaimIntent
 from routerd.core.mtu import DEFAULT_ETHERNET_MTU, IPV4_TCP_HEADERS, OVERHEAD
 from routerd.core.overlay import declared_mtu
+from routerd.doctor import kernel_tables
 from routerd.doctor.host import NOT_FOUND, PERMISSION
-from routerd.doctor.hybrid_live import ip_json
 from routerd.doctor.inputs import Inputs, claim_name
-from routerd.doctor.mss import TABLE, clamp_rules
-from routerd.doctor.nftables import list_nft
+from routerd.doctor.mss import installed_clamps
 
 AREA = "hybrid"
 CHECK = "path MTU probe"
@@ -62,17 +61,26 @@ def _search(inputs: Inputs, local: str, peer: str, ceiling: int) -> tuple[int | 
     return lo, ""
 
 
+def paths(inputs: Inputs) -> list[tuple[str, str, int]]:
+    """Every distinct ``(local, peer, ceiling)`` the run's claims will measure."""
+    out: dict[tuple[str, str, int], None] = {}
+    for c in inputs.intents.values():
+        if c.local_overlay and c.peer_overlay:
+            ceiling = _link_mtu(inputs, c.tunnel) or DEFAULT_ETHERNET_MTU
+            out.setdefault((c.local_overlay, c.peer_overlay, ceiling), None)
+    return list(out)
+
+
 def _link_mtu(inputs: Inputs, ifname: str) -> int:
-    links = ip_json(inputs, "link", "show", "dev", ifname) or []
-    mtu = links[0].get("mtu") if links else None
+    row = kernel_tables.link(inputs, ifname)
+    mtu = row.get("mtu") if row else None
     return int(mtu) if isinstance(mtu, int) else declared_mtu(inputs.config, ifname)
 
 
 def _installed(inputs: Inputs, c: ClaimIntent) -> tuple[int | None, str]:
-    read = list_nft(inputs.host, *TABLE, as_json=True)
+    read, rules = installed_clamps(inputs)
     if not read.ok:
         return None, read.detail
-    rules = clamp_rules(read.json())
     values = [r.mss for iif, oif in c.mss_paths for r in rules if r.covers(iif, oif) and r.mss]
     return (max(values), "") if values else (None, "no clamp rule for this claim")
 

@@ -54,6 +54,21 @@ def _read(inputs: Inputs, provider: Provider) -> tuple[InstanceMetadata | None, 
     return md, ""
 
 
+def in_use(inputs: Inputs) -> list[Provider]:
+    """Every metadata reader some claim's check will ask (so a run can read them up front)."""
+    out: dict[str, Provider] = {}
+    for c in inputs.intents.values():
+        if c.capture_type != "provider-secondary-ip":
+            continue
+        claim = inputs.config.get(RemoteAddressClaim, c.name)
+        cap = claim.spec.capture if claim else None
+        profile = inputs.config.get(CloudProviderProfile, cap.provider_ref) if cap else None
+        provider = NAME_TO_PROVIDER.get(profile.spec.provider) if profile else None
+        if provider is not None and cap is not None and cap.nic_ref:
+            out.setdefault(provider.name, provider)
+    return list(out.values())
+
+
 def check(inputs: Inputs, c: ClaimIntent) -> Finding | None:
     """The ``… provider assignment`` finding (None for proxy-arp claims)."""
     if c.capture_type != "provider-secondary-ip":

@@ -6,6 +6,10 @@ claim: one check per claim (its engine state, then its live findings in referenc
 one per overlay peer, one per HybridRoute destination. Host gating is decided once: with
 ``--no-host`` or the sim backend every claim gets exactly one SKIP saying why, while the
 config-level findings and the engine's claim state still run.
+
+A live hybrid run first starts every host read at once (``prefetch``: table dumps, one
+batched route lookup, one ARP sweep per capture interface), so the per-claim checks only
+look things up.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from routerd.doctor import (
     hybrid_live,
     mtu_probe,
     plugin,
+    prefetch,
     stale_tables,
     wireguard,
 )
@@ -29,6 +34,8 @@ from routerd.doctor.host import Host
 from routerd.doctor.inputs import Inputs, gated, resolve
 
 Checks = list[tuple[str, Check]]
+CHECK_WORKERS = 8
+"""``run_checks``' pool for areas whose checks wait on the host themselves."""
 
 
 def hybrid(inputs: Inputs) -> Checks:
@@ -104,4 +111,8 @@ def run_doctor(area: str, ctx: DoctorContext, *, host: Host | None = None) -> Re
     if area not in AREAS:
         raise ValueError(f"unknown doctor area {area!r}; use one of: {', '.join(AREAS)}")
     inputs = resolve(ctx, (host or Host()).fresh())
-    return run_checks(area, AREA_CHECKS[area](inputs))
+    workers = CHECK_WORKERS
+    if area == "hybrid" and not inputs.host_gate:
+        prefetch.warm(inputs)
+        workers = 1  # every read is done: the checks are CPU work, threads only add GIL churn
+    return run_checks(area, AREA_CHECKS[area](inputs), workers=workers)

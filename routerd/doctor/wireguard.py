@@ -120,13 +120,11 @@ def coverage(inputs: Inputs, c: ClaimIntent) -> Finding:
         return Finding(
             AREA, name, Status.SKIP, f"{c.tunnel or 'tunnel'} is not WireGuard", claim=c.name
         )
-    read = show(inputs, c.tunnel, "allowed-ips")
+    read, index = allowed_index(inputs, c.tunnel)
     if read.error:
         status = Status.FAIL if read.missing_device else Status.SKIP
         return Finding(AREA, name, status, read.error, claim=c.name)
-    ip = ipaddress.IPv4Address(c.ip)
-    holders = {k: _covering(v, ip) for k, v in read.rows.items()}
-    holders = {k: v for k, v in holders.items() if v}
+    holders = index.holders(c.ip)
     want = c.wg_public_key
     if want and want in holders:
         detail = f"{c.address} within {holders[want]} of peer {short(want)} on {c.tunnel}"
@@ -146,12 +144,48 @@ def coverage(inputs: Inputs, c: ClaimIntent) -> Finding:
     return Finding(AREA, name, Status.FAIL, detail, remedy, claim=c.name)
 
 
-def _covering(allowed: str, ip: ipaddress.IPv4Address) -> str:
-    for cidr in allowed.split():
-        try:
-            net = ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            continue
-        if net.version == 4 and ip in net:
-            return cidr
-    return ""
+class AllowedIndex:
+    """Every peer's IPv4 allowed IPs of one tunnel, for covering look-ups in O(prefix lengths).
+
+    A peer may list 10,000 ``/32``s (D10 adds one per delivered claim), so scanning them for
+    each claim would cost 10,000 x 10,000 parses; this index is built once per tunnel and
+    answers with the same result: per peer, the *first* listed CIDR that covers the address.
+    """
+
+    def __init__(self, rows: dict[str, str]) -> None:
+        self._peers: list[tuple[str, dict[int, dict[int, tuple[int, str]]]]] = []
+        for key, allowed in rows.items():
+            by_len: dict[int, dict[int, tuple[int, str]]] = {}
+            for pos, cidr in enumerate(allowed.split()):
+                try:
+                    net = ipaddress.ip_network(cidr, strict=False)
+                except ValueError:
+                    continue
+                if net.version == 4:
+                    nets = by_len.setdefault(net.prefixlen, {})
+                    nets.setdefault(int(net.network_address), (pos, cidr))
+            self._peers.append((key, by_len))
+
+    def holders(self, address: str) -> dict[str, str]:
+        """``public key -> first covering CIDR`` of every peer whose allowed IPs hold it."""
+        ip = int(ipaddress.IPv4Address(address))
+        out = {}
+        for key, by_len in self._peers:
+            hits = []
+            for length, nets in by_len.items():
+                hit = nets.get(ip >> (32 - length) << (32 - length))
+                if hit is not None:
+                    hits.append(hit)
+            if hits:
+                out[key] = min(hits)[1]
+        return out
+
+
+def allowed_index(inputs: Inputs, tunnel: str) -> tuple[WgRead, AllowedIndex]:
+    """``wg show <tunnel> allowed-ips`` read and indexed once per run."""
+
+    def build() -> tuple[WgRead, AllowedIndex]:
+        read = show(inputs, tunnel, "allowed-ips")
+        return read, AllowedIndex(read.rows)
+
+    return inputs.host.once(("wg-allowed", tunnel), build)  # type: ignore[return-value]

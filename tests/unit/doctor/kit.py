@@ -7,6 +7,8 @@ replays it through ``run_doctor``.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from routerd.core.doctor import DoctorContext, Finding, Report, Status
 from routerd.core.loader import load_text
 from routerd.doctor import run_doctor
 from routerd.doctor.host import CommandResult
-from tests.fixtures.doctor.replay import ReplayHost, load
+from tests.fixtures.doctor.replay import ReplayHost, key, load
 
 
 def config_of(text: str) -> RouterConfig:
@@ -47,15 +49,16 @@ class Scene:
         return self
 
     def recorded(self, *argv: str) -> CommandResult:
-        found = self.host.answers.get(_key(argv))
+        found = self.host.answers.get(key(argv))
         assert found is not None, f"not recorded: {argv}"
         return found
 
-
-def _key(argv: tuple[str, ...]) -> str:
-    import json
-
-    return json.dumps(list(argv))
+    def edit_json(self, argv: tuple[str, ...], edit: Callable[[list[Any]], list[Any]]) -> Scene:
+        """Serve a recorded ``ip -j`` dump changed by ``edit`` (rows in, rows out)."""
+        rows = json.loads(self.recorded(*argv).stdout)
+        doc = {"argv": list(argv), "rc": 0, "stdout": json.dumps(edit(rows)), "stderr": ""}
+        self.host.with_command(doc)
+        return self
 
 
 def scene(name: str, sys_root: Path) -> Scene:

@@ -101,4 +101,48 @@ def test_cached_runs_each_argv_once_across_threads() -> None:
     assert calls == [("nft", "list", "tables")]
     assert results == ["out"] * 4
     host.command("nft", "list", "tables")
-    assert len(calls) == 2  # command() is never cached (pings, arping)
+    assert len(calls) == 2  # command() is never cached (pings)
+
+
+def test_a_failing_read_is_remembered_not_retried() -> None:
+    attempts: list[int] = []
+
+    def broken() -> object:
+        attempts.append(1)
+        raise OSError("netlink went away")
+
+    host = Host()
+    for _ in range(3):
+        with pytest.raises(OSError, match="netlink went away"):
+            host.once("routes", broken)
+    assert len(attempts) == 1
+    assert host.fresh().once("routes", lambda: "ok") == "ok"  # a new run asks again
+
+
+def test_stdin_reaches_the_runner_only_when_given() -> None:
+    seen: list[tuple[tuple[str, ...], str | None]] = []
+
+    def runner(
+        argv: Sequence[str], *, timeout: float = 5.0, input: str | None = None
+    ) -> CommandResult:
+        seen.append((tuple(argv), input))
+        return CommandResult(tuple(argv), 0, "out")
+
+    host = Host(run=runner)
+    host.cached("ip", "-batch", "-", input="route get 10.0.0.1\n")
+    host.cached("ip", "-batch", "-", input="route get 10.0.0.1\n")
+    host.cached("ip", "-batch", "-", input="route get 10.0.0.2\n")
+    host.command("ip", "link")
+    assert seen == [
+        (("ip", "-batch", "-"), "route get 10.0.0.1\n"),
+        (("ip", "-batch", "-"), "route get 10.0.0.2\n"),
+        (("ip", "link"), None),
+    ]
+
+
+@pytest.mark.usefixtures("real_subprocess")
+def test_the_real_runner_feeds_stdin() -> None:
+    res = run_command(
+        [sys.executable, "-c", "import sys; print(sys.stdin.read().upper())"], input="hi"
+    )
+    assert res.ok and res.stdout == "HI\n"

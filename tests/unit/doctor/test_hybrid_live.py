@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from routerd.core.doctor import Status
 from tests.unit.doctor.kit import Scene, one
 
 Recorded = Callable[[str], Scene]
+LINKS = ("ip", "-j", "link", "show")
+ROUTES = ("ip", "-j", "-4", "route", "show", "table", "main")
+ADDRESSES = ("ip", "-j", "-4", "addr", "show")
 
 
 def test_reference_order_for_a_proxy_arp_claim(recorded: Recorded) -> None:
@@ -55,15 +59,8 @@ def test_strict_rp_filter_from_conf_all_warns(recorded: Recorded) -> None:
 
 def test_missing_capture_interface_fails(recorded: Recorded) -> None:
     s = recorded("healthy")
-    argv = ["ip", "-j", "link", "show", "dev", s.names["br"]]
-    s.host.with_command(
-        {
-            "argv": argv,
-            "rc": 1,
-            "stdout": "",
-            "stderr": f'Device "{s.names["br"]}" does not exist.\n',
-        }
-    )
+    br = s.names["br"]
+    s.edit_json(LINKS, lambda rows: [r for r in rows if r["ifname"] != br])
     f = one(s.doctor(), "vm31 proxy-arp interface")
     assert f.status is Status.FAIL and "missing" in f.detail
 
@@ -73,21 +70,24 @@ def test_tunnel_up_passes_down_or_missing_fails(recorded: Recorded) -> None:
     wg = s.names["wg1"]
     f = one(s.doctor(), "vm31 tunnel")
     assert f.status is Status.PASS and f"{wg} mtu 1420" in f.detail
-    argv = ["ip", "-j", "link", "show", "dev", wg]
-    up = s.recorded(*argv).stdout
-    down = up.replace('"UP",', "").replace('"UNKNOWN"', '"DOWN"')
-    s.host.with_command({"argv": argv, "rc": 0, "stdout": down, "stderr": ""})
+
+    def down(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for r in rows:
+            if r["ifname"] == wg:
+                r["flags"] = [x for x in r["flags"] if x != "UP"]
+                r["operstate"] = "DOWN"
+        return rows
+
+    s.edit_json(LINKS, down)
     assert one(s.doctor(), "vm31 tunnel").status is Status.FAIL
-    gone = {"argv": argv, "rc": 1, "stdout": "", "stderr": f'Device "{wg}" does not exist.\n'}
-    s.host.with_command(gone)
+    s.edit_json(LINKS, lambda rows: [r for r in rows if r["ifname"] != wg])
     f = one(s.doctor(), "vm31 tunnel")
     assert f.status is Status.FAIL and "does not exist" in f.detail
 
 
 def test_delivery_route_absent_warns(recorded: Recorded) -> None:
     s = recorded("healthy")
-    argv = ["ip", "-j", "-4", "route", "show", "10.40.8.31/32"]
-    s.host.with_command({"argv": argv, "rc": 0, "stdout": "[]\n", "stderr": ""})
+    s.edit_json(ROUTES, lambda rows: [r for r in rows if r["dst"] != "10.40.8.31"])
     f = one(s.doctor(), "vm31 delivery route")
     assert f.status is Status.WARN and "no route" in f.detail
 
@@ -106,8 +106,13 @@ def test_address_present_on_the_cloud_nic_warns_with_the_41_remedy(recorded: Rec
 
 def test_address_absent_from_the_cloud_nic_passes(recorded: Recorded) -> None:
     s = recorded("cloud-os-address")
-    argv = ["ip", "-j", "-4", "addr", "show", "to", "10.40.8.10/32"]
-    s.host.with_command({"argv": argv, "rc": 0, "stdout": "[]\n", "stderr": ""})
+
+    def drop(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for link in rows:
+            link["addr_info"] = [a for a in link["addr_info"] if a["local"] != "10.40.8.10"]
+        return rows
+
+    s.edit_json(ADDRESSES, drop)
     f = one(s.doctor(), "onprem-vm-10 local OS address")
     assert f.status is Status.PASS and "absent" in f.detail
 

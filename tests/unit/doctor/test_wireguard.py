@@ -9,6 +9,7 @@ from routerd.core.doctor import DoctorContext, Status
 from routerd.core.resources import OverlayPeer
 from routerd.doctor import wireguard
 from routerd.doctor.inputs import resolve
+from routerd.doctor.wireguard import AllowedIndex
 from tests.unit.doctor.kit import Scene, config_of, one, sample
 
 Recorded = Callable[[str], Scene]
@@ -97,3 +98,19 @@ def test_the_private_key_dump_is_never_requested(recorded: Recorded) -> None:
     s = recorded("healthy")
     s.doctor("hybrid", probe=True)
     assert s.host.calls and not [c for c in s.host.calls if c[:2] == ("wg", "show") and "dump" in c]
+
+
+def test_coverage_index_gives_each_peers_first_covering_cidr() -> None:
+    index = AllowedIndex(
+        {
+            "A": "10.40.8.0/24 10.40.8.31/32 fd00::/64",
+            "B": "(none)",
+            "C": "0.0.0.0/0",
+            "D": "10.40.9.0/24",
+        }
+    )
+    assert index.holders("10.40.8.31") == {"A": "10.40.8.0/24", "C": "0.0.0.0/0"}
+    assert index.holders("192.0.2.9") == {"C": "0.0.0.0/0"}
+    many = AllowedIndex({"P": " ".join(f"10.16.{i // 256}.{i % 256}/32" for i in range(10_000))})
+    assert many.holders("10.16.39.15") == {"P": "10.16.39.15/32"}
+    assert many.holders("10.16.39.16") == {}
