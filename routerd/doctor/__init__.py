@@ -10,7 +10,8 @@ outputs.
 Module map: ``inputs`` (what a run looks at, D7), ``host`` (the door to the host),
 ``kernel_tables`` / ``route_lookup`` / ``arp`` (each host table read once per run),
 ``prefetch`` (those reads side by side), ``hybrid_config`` / ``hybrid_live`` /
-``claim_state`` (the hybrid area), ``mss``, ``host_firewall`` (with ``iptables``, ``nft_rules``, ``packet_filter``),
+``claim_state`` (the hybrid area), ``summary`` (one line per check over all claims),
+``mss``, ``host_firewall`` (with ``iptables``, ``nft_rules``, ``packet_filter``),
 ``forward_policy``, ``wireguard``, ``responder``, ``provider``, ``mtu_probe``,
 ``stale_tables`` (firewall area), ``dynamic``, ``plugin``, ``runner`` (area assembly).
 

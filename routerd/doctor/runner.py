@@ -9,7 +9,8 @@ config-level findings and the engine's claim state still run.
 
 A live hybrid run first starts every host read at once (``prefetch``: table dumps, one
 batched route lookup, one ARP sweep per capture interface), so the per-claim checks only
-look things up.
+look things up; the report then ends with one summary finding per per-claim check
+(``summary``), which is what a person reads first at 10,000 claims.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from routerd.doctor import (
     plugin,
     prefetch,
     stale_tables,
+    summary,
     wireguard,
 )
 from routerd.doctor.host import Host
@@ -115,4 +117,7 @@ def run_doctor(area: str, ctx: DoctorContext, *, host: Host | None = None) -> Re
     if area == "hybrid" and not inputs.host_gate:
         prefetch.warm(inputs)
         workers = 1  # every read is done: the checks are CPU work, threads only add GIL churn
-    return run_checks(area, AREA_CHECKS[area](inputs), workers=workers)
+    report = run_checks(area, AREA_CHECKS[area](inputs), workers=workers)
+    if area == "hybrid":
+        report.findings += summary.summaries(area, report.findings)
+    return report

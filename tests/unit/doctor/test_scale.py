@@ -1,0 +1,69 @@
+"""A hybrid run asks the host the same questions for one claim as for fifty.
+
+The fifty-claim config is the healthy recording's plus 49 more proxy-ARP claims on the same
+bridge. Every table dump and sweep comes from the recording; only the batched route lookup
+differs (its input lists every claim), so its answer is built from the recorded one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from routerd.core.doctor import Status
+from routerd.doctor.route_lookup import BATCH
+from tests.unit.doctor.kit import Scene, config_of
+
+Recorded = Callable[[str], Scene]
+EXTRA = [f"10.40.8.{100 + i}" for i in range(49)]
+CLAIM = """    - apiVersion: hybrid.routerd.net/v1alpha1
+      kind: RemoteAddressClaim
+      metadata:
+        name: vm{n}
+      spec:
+        domainRef: edge-lan
+        address: {ip}/32
+        ownerSide: cloud
+        capture:
+          type: proxy-arp
+          interface: lan
+        delivery:
+          peerRef: cloud
+"""
+
+
+def fifty(s: Scene) -> None:
+    """Answer the 50-address lookup batch from the recorded one-address answer."""
+    recorded = s.host.answers[next(k for k in s.host.answers if "-batch" in k)]
+    first, endpoint = recorded.stdout.splitlines()
+    lines = [first] + [first.replace("10.40.8.31", ip) for ip in EXTRA] + [endpoint]
+    order = ["10.40.8.31", *EXTRA, "192.0.2.2"]
+    s.host.with_command(
+        {
+            "argv": list(BATCH),
+            "input": "".join(f"route get {ip}\n" for ip in order),
+            "rc": 0,
+            "stdout": "\n".join(lines) + "\n",
+            "stderr": "",
+        }
+    )
+
+
+def test_fifty_claims_cost_the_same_host_questions_as_one(recorded: Recorded) -> None:
+    s = recorded("healthy")
+    s.doctor()
+    one_claim = sorted(s.host.calls)
+    s.host.calls.clear()
+
+    text = s.rec["topology"]["config"]
+    text += "".join(CLAIM.format(n=ip.rsplit(".", 1)[1], ip=ip) for ip in EXTRA)
+    fifty(s)
+    report = s.doctor(startup=config_of(text))
+
+    assert sorted(s.host.calls) == one_claim
+    assert len(set(s.host.calls)) == len(s.host.calls)  # nothing asked twice
+    extra = [f for f in report.findings if f.claim in {f"vm{ip.rsplit('.', 1)[1]}" for ip in EXTRA}]
+    delivery = [f for f in extra if f.name.endswith("route get")]
+    assert len(delivery) == 49 and all(f.status is Status.PASS for f in delivery)
+    # no proxy entry is installed for the extra claims: the summary names them
+    neighbor = next(f for f in report.findings if f.name == "proxy neighbor (all claims)")
+    assert neighbor.status is Status.WARN and neighbor.detail.startswith("1 pass, 49 warn (vm100,")
