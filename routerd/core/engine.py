@@ -423,18 +423,20 @@ class Engine:
             for name, intent in lowered.claims.items()
             if name not in skip
         }
-        if verify:
-            self._verify(lowered, first, now)
+        # Only claims whose evidence this pass refreshed can judge differently the second
+        # time (assess is pure): re-judging all of them doubled the cost of a no-op pass.
+        refreshed = self._verify(lowered, first, now) if verify else set()
         for name, verdict in first.items():
             intent = lowered.claims[name]
-            if verify and verdict.level >= 2:
+            if name in refreshed:
                 verdict = assess(
                     intent, observed, self._evidence.get(name), max_handshake_age=max_age
                 )
             verdict = self._with_apply_error(verdict)
             self._advance(self.lifecycle.claims[name], intent, verdict)
 
-    def _verify(self, lowered: Lowered, first: dict[str, Verdict], now: float) -> None:
+    def _verify(self, lowered: Lowered, first: dict[str, Verdict], now: float) -> set[str]:
+        """Path checks for claims that are due; returns the claims given new evidence."""
         checks: list[PathCheck] = []
         for name, verdict in first.items():
             if verdict.level < 2:
@@ -461,13 +463,16 @@ class Engine:
                 )
             )
         if not checks:
-            return
+            return set()
         evidence = self.backend.verify(checks)
+        refreshed = set()
         for chk in checks:
             ev = evidence.get(chk.claim)
             if ev is not None:
                 self._evidence[chk.claim] = ev
                 self._verified_at[chk.claim] = now
+                refreshed.add(chk.claim)
+        return refreshed
 
     def _with_apply_error(self, v: Verdict) -> Verdict:
         if v.key is None:
