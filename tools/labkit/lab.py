@@ -16,6 +16,7 @@ through ``up`` tears down whatever already exists before the error propagates.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from .topology import (
 from .vms import Vms
 
 RUNS_DIR = Path("/run/routerd-lab")
+XFER_DIR = "/var/tmp"
 PAYLOAD_BYTES = 100 * 1024 * 1024
 SIDE_ROLE = {"cloud": CLOUD_ROUTER, "onprem": ONPREM_ROUTER}
 
@@ -163,10 +165,14 @@ class Lab:
         return self.firewall_opened
 
     def payload(self) -> Payload:
-        """The 100 MiB random file (made once per run)."""
+        """The 100 MiB random file (made once per run).
+
+        It lives on disk under ``XFER_DIR``, not in the run directory: ``/run`` is a small
+        tmpfs on many machines, and the copies need room for a second 100 MiB file.
+        """
         if self._payload is None:
-            xfer = self.dir / "xfer"
-            xfer.mkdir(mode=0o755, exist_ok=True)
+            xfer = Path(tempfile.mkdtemp(prefix=f"routerd-lab-{self.run_id}-", dir=XFER_DIR))
+            self.registry.push("path", path=str(xfer))
             path = xfer / "payload.bin"
             digest = hashlib.sha256()
             with path.open("wb") as out, open("/dev/urandom", "rb") as rnd:

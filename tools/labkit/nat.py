@@ -55,7 +55,8 @@ class Flow:
         return {self.original[0], self.original[1]} == {a, b}
 
     def __str__(self) -> str:
-        return f"{self.proto} {' '.join(self.original)} / reply {' '.join(self.reply)}"
+        orig = " ".join(v for v in self.original if v)
+        return f"{self.proto} {orig} / reply {' '.join(v for v in self.reply if v)}"
 
 
 def parse_conntrack(text: str) -> list[Flow]:
