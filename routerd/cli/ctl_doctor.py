@@ -5,6 +5,10 @@ claims and claim states included, D7). ``--local -c FILE`` runs the same checks 
 process without a daemon: the context is built from the file and, when it exists, the state
 directory opened read-only (``routerctl`` never writes state). Both paths print the same
 report; the exit code is 3 exactly when some check failed (reference §6 output contract).
+
+At thousands of claims the table leads with the per-check summaries (``<check> (all
+claims)``), then lists per claim only what warns or fails; ``--all`` or ``-o json|yaml``
+gives every finding, as scripts need.
 """
 
 from __future__ import annotations
@@ -32,10 +36,12 @@ from routerd.core.lowering import default_key_file, lower
 from routerd.core.resources import WireGuardInterface
 from routerd.core.store import DB_NAME, Store, StoreError
 from routerd.core.wgkey import public_key, read_private_key
+from routerd.doctor.summary import SUMMARY_SUFFIX
 from routerd.providers import config_checks
 from routerd.v1 import doctor_pb2, doctor_pb2_grpc
 
 DETAIL_WIDTH = 48
+SUMMARY_WIDTH = 96
 
 
 def _public_keys(config: RouterConfig, key_dir: str) -> dict[str, str]:
@@ -80,17 +86,57 @@ def local_context(args: argparse.Namespace) -> DoctorContext:
     )
 
 
-def render(report: doctor_pb2.DoctorReport) -> str:
-    rows = [[f.status, f.name, clip(f.detail, DETAIL_WIDTH)] for f in report.findings]
+def is_summary(f: doctor_pb2.Finding) -> bool:
+    """A per-check summary over all claims (``routerd.doctor.summary``)."""
+    return not f.claim and f.name.endswith(SUMMARY_SUFFIX)
+
+
+def shown(
+    report: doctor_pb2.DoctorReport, *, show_all: bool = False
+) -> tuple[list[doctor_pb2.Finding], int]:
+    """The table's findings and how many per-claim ones it leaves to the summaries.
+
+    With summaries (``doctor hybrid`` with claims) and without ``--all``: the summaries
+    first, then the findings about no single claim, then per-claim warnings and failures.
+    Otherwise every finding in report order.
+    """
+    findings = list(report.findings)
+    if show_all or not any(is_summary(f) for f in findings):
+        return findings, 0
+    per_claim = [f for f in findings if f.claim]
+    listed = [f for f in per_claim if f.status in ("warn", "fail")]
+    rest = [f for f in findings if not f.claim and not is_summary(f)]
+    return [f for f in findings if is_summary(f)] + rest + listed, len(per_claim) - len(listed)
+
+
+def render(report: doctor_pb2.DoctorReport, *, show_all: bool = False) -> str:
+    findings, hidden = shown(report, show_all=show_all)
+    rows = [
+        [f.status, f.name, clip(f.detail, SUMMARY_WIDTH if is_summary(f) else DETAIL_WIDTH)]
+        for f in findings
+    ]
     out = [table(rows, ["STATUS", "CHECK", "DETAIL"]) if rows else "no checks ran"]
-    for f in report.findings:
+    for f in findings:
         if f.status in ("warn", "fail"):
             out.append(f"\n{f.status} {f.name}\n  detail: {f.detail or '-'}")
             if f.remedy:
                 out.append(f"  remedy: {f.remedy}")
-    counts = ", ".join(f"{s} {report.counts.get(s, 0)}" for s in ("pass", "warn", "fail", "skip"))
-    out.append(f"\n{report.area}: {report.overall} ({counts})")
+    if hidden:
+        out.append(
+            f"\n{hidden:,} per-claim pass/skip findings are counted in the summaries above "
+            "(--all or -o json|yaml lists them)"
+        )
+    out.append(f"\n{report.area}: {report.overall} ({_counts(report)})")
     return "\n".join(out)
+
+
+def _counts(report: doctor_pb2.DoctorReport) -> str:
+    summaries = sum(1 for f in report.findings if is_summary(f))
+    if not summaries:
+        return ", ".join(f"{s} {report.counts.get(s, 0)}" for s in ("pass", "warn", "fail", "skip"))
+    checks = [f.status for f in report.findings if not is_summary(f)]
+    text = ", ".join(f"{s} {checks.count(s):,}" for s in ("pass", "warn", "fail", "skip"))
+    return f"{text}; {summaries} summaries"
 
 
 def _run(args: argparse.Namespace, client: Client) -> doctor_pb2.DoctorReport:
@@ -112,7 +158,7 @@ def _run(args: argparse.Namespace, client: Client) -> doctor_pb2.DoctorReport:
 def cmd_doctor(args: argparse.Namespace, client: Client) -> int:
     report = _run(args, client)
     if args.output == "table":
-        print(render(report))
+        print(render(report, show_all=args.all))
     else:
         emit(report, args.output)
     return EXIT_DOCTOR_FAIL if report.overall == "fail" else EXIT_OK
@@ -146,6 +192,12 @@ def register(
         "--local",
         action="store_true",
         help="run the checks here without a daemon (needs -c FILE; reads --state-dir)",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="table: list every per-claim finding (by default per-claim passes and skips are "
+        "only counted in the per-check summaries)",
     )
     p.add_argument("-c", "--config", metavar="FILE", help="with --local: the Router config")
     p.add_argument(
