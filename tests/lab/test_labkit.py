@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from routerd.backends.linux.wgsupervisor import process_start_time
 from routerd.core.wgkey import public_key, read_private_key
 from tools.labkit.config import rename, render_pair, tunnel_names
 from tools.labkit.evidence import strip_wg_dump
@@ -120,7 +121,8 @@ def test_registry_undoes_newest_first_and_survives_reload(tmp_path: Path) -> Non
     inner.write_text("x")
     reg.push("path", path=str(inner))
     loaded = Registry.load(run)
-    assert loaded.meta == {"run": "t1"}
+    assert loaded.meta["run"] == "t1"
+    assert not loaded.owner_alive()  # this process created it: not "someone else's"
     assert [r["path"] for r in loaded.records] == [str(run), str(inner)]
     assert loaded.close() == []
     assert not run.exists()
@@ -131,3 +133,12 @@ def test_registry_reports_unknown_kinds(tmp_path: Path) -> None:
     reg.push("martian", what="?")
     errors = reg.close()
     assert len(errors) == 1 and "martian" in errors[0]
+
+
+def test_registry_owner_alive_only_for_the_live_creator(tmp_path: Path) -> None:
+    reg = Registry.create(tmp_path, run="t3")
+    reg.meta["owner_pid"] = 1  # another, long-running process
+    reg.meta["owner_start"] = process_start_time(1)
+    assert reg.owner_alive()
+    reg.meta["owner_start"] = -1  # the PID was reused since
+    assert not reg.owner_alive()

@@ -5,7 +5,8 @@
 * ``smoke --provider P`` / ``faults --provider P``: build, run the steps (``plans``), print a
   report, and tear everything down (``--keep`` leaves it up). ``--provider all`` runs the
   three providers one after the other, each in its own lab.
-* ``down [--run ID] [--provider P]``: tear down kept runs (all of them by default).
+* ``down [--run ID] [--provider P]``: tear down kept runs (all of them by default; a run
+  whose creating process still runs, such as a test session's, only when named by --run).
 
 Exit status 0 only when every step passed and teardown released everything; 1 otherwise
 (the evidence folder is printed); 2 on usage errors. SIGTERM and Ctrl-C still tear down.
@@ -97,6 +98,12 @@ def cmd_down(args: argparse.Namespace) -> int:
         if args.provider and reg.meta.get("provider") != args.provider:
             continue
         found += 1
+        if reg.owner_alive() and not args.run:
+            echo(
+                f"run {reg.meta.get('run')}: in use by pid {reg.meta.get('owner_pid')} "
+                f"(a running smoke, test or bench); name it with --run to tear it down anyway"
+            )
+            continue
         errors = reg.close()
         echo(f"run {reg.meta.get('run')} ({reg.meta.get('provider')}): torn down")
         for e in errors:

@@ -93,7 +93,9 @@ class Registry:
 
     @classmethod
     def create(cls, run_dir: Path, **meta: Any) -> Registry:
-        reg = cls(run_dir / MANIFEST, meta=dict(meta))
+        """A new log; the creating process is recorded as the run's owner."""
+        owner = {"owner_pid": os.getpid(), "owner_start": process_start_time(os.getpid())}
+        reg = cls(run_dir / MANIFEST, meta={**meta, **owner})
         reg._save()
         return reg
 
@@ -101,6 +103,14 @@ class Registry:
     def load(cls, run_dir: Path) -> Registry:
         data = json.loads((run_dir / MANIFEST).read_text())
         return cls(run_dir / MANIFEST, list(data["records"]), dict(data["meta"]))
+
+    def owner_alive(self) -> bool:
+        """Whether the process that created the run still runs (the run is in use)."""
+        pid = self.meta.get("owner_pid")
+        if not isinstance(pid, int) or pid == os.getpid():
+            return False
+        start = process_start_time(pid)
+        return start is not None and start == self.meta.get("owner_start")
 
     def push(self, kind: str, **data: Any) -> None:
         self.records.append({"kind": kind, **data})
