@@ -129,7 +129,7 @@ class Router:
     def ctl(
         self, *args: str, check: bool = True, timeout: float = CTL_TIMEOUT
     ) -> subprocess.CompletedProcess[str]:
-        argv = [str(ROUTERCTL), "--socket", str(self.socket), *args]
+        argv = [str(ROUTERCTL), "--socket", str(self.socket), "--timeout", str(timeout), *args]
         proc = subprocess.run(
             argv, capture_output=True, text=True, timeout=timeout + 5, check=False
         )
