@@ -24,6 +24,13 @@ from routerd.core.resources.base import (
 PLUGIN_CAPABILITIES = ("observe.cloud", "propose.dynamicConfig")
 
 
+def check_source(v: str) -> str:
+    """A dynamic source identity is required (``Plugin/<name>`` for plugins)."""
+    if not v:
+        raise ValueError("source is required (for example Plugin/cloud-inventory)")
+    return v
+
+
 class TargetRef(Spec):
     api_version: str
     kind: str
@@ -49,12 +56,7 @@ class AllowRule(Spec):
     operations: tuple[str, ...] = ("mask",)
     targets: tuple[TargetRef, ...] = ()
 
-    @field_validator("source")
-    @classmethod
-    def _source(cls, v: str) -> str:
-        if not v:
-            raise ValueError("source is required (for example Plugin/cloud-inventory)")
-        return v
+    _source = field_validator("source")(check_source)
 
     @field_validator("operations")
     @classmethod
@@ -107,12 +109,7 @@ class DynamicConfigPartSpec(Spec):
     resources: tuple[dict[str, Any], ...] = ()
     directives: tuple[Directive, ...] = ()
 
-    @field_validator("source")
-    @classmethod
-    def _source(cls, v: str) -> str:
-        if not v:
-            raise ValueError("source is required (for example Plugin/cloud-inventory)")
-        return v
+    _source = field_validator("source")(check_source)
 
     @field_validator("ttl")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from typing import ClassVar
 
 from pydantic import AliasChoices, Field, field_validator
@@ -31,6 +32,17 @@ _INLINE_SECRET = (
     "diffs; write it to a file readable only by root and set {file_field} instead "
     "(routerd generates a missing private key file itself)"
 )
+
+
+def no_inline_secret(what: str, file_field: str) -> Callable[[str], str]:
+    """A validator refusing an inline key (D11): keys live only in their key files."""
+
+    def check(v: str) -> str:
+        if v:
+            raise ValueError(_INLINE_SECRET.format(what=what, file_field=file_field))
+        return v
+
+    return check
 
 
 def check_ifname(v: str) -> str:
@@ -79,12 +91,7 @@ class WireGuardInterfaceSpec(Spec):
     mtu: int = Field(0, ge=0, le=9216)
     fwmark: int = Field(0, ge=0, le=4294967295)
 
-    @field_validator("private_key")
-    @classmethod
-    def _no_inline(cls, v: str) -> str:
-        if v:
-            raise ValueError(_INLINE_SECRET.format(what="privateKey", file_field="privateKeyFile"))
-        return v
+    _no_inline = field_validator("private_key")(no_inline_secret("privateKey", "privateKeyFile"))
 
     @field_validator("private_key_file")
     @classmethod
@@ -133,14 +140,9 @@ class WireGuardPeerSpec(Spec):
             raise ValueError(f"endpoint {v!r} must be HOST:PORT (for example 203.0.113.10:51820)")
         return v
 
-    @field_validator("preshared_key")
-    @classmethod
-    def _no_inline(cls, v: str) -> str:
-        if v:
-            raise ValueError(
-                _INLINE_SECRET.format(what="presharedKey", file_field="presharedKeyFile")
-            )
-        return v
+    _no_inline = field_validator("preshared_key")(
+        no_inline_secret("presharedKey", "presharedKeyFile")
+    )
 
 
 class WireGuardPeer(Resource):
