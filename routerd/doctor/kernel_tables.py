@@ -10,7 +10,8 @@ answers from a dict. Every look-up gives the same rows the old per-claim command
 * routes: ``ip -j -4 route show table main``, keyed by destination prefix. ``ip route show
   PREFIX`` lists exactly the main-table routes whose destination *is* that prefix, which is
   what ``routes_to`` returns (the kernel's actual *decision* is ``route_lookup``'s job);
-* proxy neighbours: ``ip -j neigh show proxy`` as ``(address, device)`` pairs;
+* proxy neighbours: ``ip -j neigh show proxy`` as ``(address, device)`` pairs, a claimed
+  entry the dump lacks confirmed by an exact look-up (see ``proxy_entries``);
 * IPv4 addresses: ``ip -j -4 addr show`` as ``address -> ["a/len on ifname", ...]``;
 * links: ``ip -j link show`` by name (and altname).
 
@@ -24,6 +25,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from routerd.doctor import ip_batch
 from routerd.doctor.host import CommandResult
 from routerd.doctor.inputs import Inputs
 
@@ -108,14 +110,32 @@ def _route_index(rows: list[Row]) -> dict[str, list[Row]]:
 
 
 def proxy_entries(inputs: Inputs) -> set[tuple[str, str]] | None:
-    """Every installed proxy neighbour as ``(address, device)`` (None: the dump failed)."""
-    result: set[tuple[str, str]] | None = _indexed(
-        inputs,
-        "proxies",
-        PROXIES,
-        lambda rows: {(str(r.get("dst")), str(r.get("dev"))) for r in rows},
-    )
-    return result
+    """Every installed proxy neighbour as ``(address, device)`` (None: the dump failed).
+
+    Exact for every claim's own entry: the kernel keeps proxy entries of *all* namespaces
+    in one 16-bucket hash and resumes a dump by position in a bucket, so another namespace
+    adding or deleting proxy entries while we read (another router, a test, a bench) makes
+    the dump skip or repeat some of ours (measured: 9,974 of 10,000 under such churn).
+    Claimed entries the dump lacks are therefore asked again, exactly, with one ``neigh get
+    proxy`` per entry in a single ``ip_batch``; only a "not found" there counts as absent.
+    """
+    return inputs.host.once(("index", "proxies"), lambda: _proxies(inputs))  # type: ignore[return-value]
+
+
+def _proxies(inputs: Inputs) -> set[tuple[str, str]] | None:
+    d = dump(inputs, *PROXIES)
+    if not d.ok:
+        return None
+    found = {(str(r.get("dst")), str(r.get("dev"))) for r in d.rows}
+    claimed = {
+        (c.ip, c.capture_interface)
+        for c in inputs.intents.values()
+        if c.capture_type == "proxy-arp" and c.ip and c.capture_interface
+    }
+    unseen = sorted(claimed - found)
+    answers = ip_batch.ask(inputs.host, [f"neigh get proxy {ip} dev {dev}" for ip, dev in unseen])
+    found |= {pair for pair, a in zip(unseen, answers, strict=True) if a.line is not None}
+    return found
 
 
 def addresses_of(inputs: Inputs, ip: str) -> list[str] | None:

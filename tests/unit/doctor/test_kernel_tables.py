@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from routerd.core.doctor import Status
+from routerd.doctor.ip_batch import BATCH
 from routerd.doctor.kernel_tables import prefix_key
 from tests.unit.doctor.kit import Scene, not_found, one
 from tests.unit.doctor.test_hybrid_config import with_route
@@ -54,3 +55,22 @@ def test_each_table_is_read_once_per_run(recorded: Recorded) -> None:
     asked = [c for c in s.host.calls if c[:2] == ("ip", "-j")]
     assert len(asked) == len(set(asked))
     assert ROUTES in asked and ("ip", "-j", "link", "show") in asked
+
+
+def test_a_proxy_entry_the_dump_skipped_is_confirmed_exactly(recorded: Recorded) -> None:
+    """Another namespace's proxy churn can make our dump skip entries (shared kernel hash)."""
+    s = recorded("healthy")
+    br = s.names["br"]
+    s.edit_json(("ip", "-j", "neigh", "show", "proxy"), lambda rows: [])
+    s.host.with_command(
+        {
+            "argv": list(BATCH),
+            "input": f"neigh get proxy 10.40.8.31 dev {br}\n",
+            "rc": 0,
+            "stdout": f"10.40.8.31 dev {br} proxy \n",  # iproute2 6.1: text even with -j
+            "stderr": "",
+        }
+    )
+    f = one(s.doctor(), "vm31 proxy neighbor")
+    assert f.status is Status.PASS
+    assert one(s.doctor(), "vm31 duplicate responders").detail.endswith("own answer)")

@@ -1,4 +1,4 @@
-"""Route lookups: one ``ip -batch`` for every address, answers paired back by line (#48)."""
+"""One ``ip -batch`` for many questions: answers and failures paired back by line (#48)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from collections.abc import Callable
 
 from routerd.core.doctor import Status
 from routerd.doctor.host import CommandResult
-from routerd.doctor.route_lookup import BATCH, parse
+from routerd.doctor.ip_batch import BATCH, parse
 from tests.unit.doctor.kit import Scene, not_found, one, sample
 
 Recorded = Callable[[str], Scene]
 ORDER = ["10.40.8.31", "198.51.100.7", "192.0.2.2"]
+COMMANDS = [f"route get {ip}" for ip in ORDER]
 
 
 def recorded_batch() -> CommandResult:
@@ -20,27 +21,26 @@ def recorded_batch() -> CommandResult:
 
 
 def test_answers_and_failures_are_paired_with_their_lines() -> None:
-    got = parse(ORDER, recorded_batch())
-    assert got["10.40.8.31"].route is not None and got["10.40.8.31"].route["dev"].endswith("wg1")
-    assert got["192.0.2.2"].route is not None and got["192.0.2.2"].route["dev"].endswith("u1")
-    unreachable = got["198.51.100.7"]
-    assert unreachable.route is None
+    claim, unreachable, endpoint = parse(COMMANDS, recorded_batch())
+    assert claim.line is not None and '"dst":"10.40.8.31"' in claim.line
+    assert endpoint.line is not None and '"dst":"192.0.2.2"' in endpoint.line
+    assert unreachable.line is None
     assert unreachable.error == (
-        "ip -j -4 route get 198.51.100.7 failed: RTNETLINK answers: Network is unreachable"
+        "ip route get 198.51.100.7 failed: RTNETLINK answers: Network is unreachable"
     )
 
 
 def test_output_that_does_not_add_up_is_not_trusted() -> None:
     res = recorded_batch()
     short = CommandResult(res.argv, res.rc, res.stdout.splitlines()[0] + "\n", res.stderr, "error")
-    got = parse(ORDER, short)
-    assert all(x.route is None and "not trusted" in x.error for x in got.values())
+    got = parse(COMMANDS, short)
+    assert all(x.line is None and "not trusted" in x.error for x in got)
 
 
 def test_ip_missing_says_so_for_every_address() -> None:
     res = CommandResult(BATCH, 127, failure="not-found")
-    got = parse(ORDER, res)
-    assert all(x.route is None and "ip is not installed" in x.error for x in got.values())
+    got = parse(COMMANDS, res)
+    assert all(x.line is None and "ip is not installed" in x.error for x in got)
     assert not_found(*BATCH)["argv"] == list(BATCH)
 
 
