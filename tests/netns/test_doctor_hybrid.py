@@ -62,3 +62,15 @@ def test_two_hosts_answering_arp_for_the_address_fail(pair: Topology) -> None:
     f = finding(pair.run_doctor("hybrid"), "vm31 duplicate responders")
     assert f["status"] == "fail"
     assert f["detail"].startswith("3 responder(s)")  # h1, h2 and this router's proxy-ARP
+    for host in ("h1", "h2"):
+        mac = pair.ns[host].ipj("link", "show", f"{pair.prefix}{host}b")[0]["address"]
+        assert mac in f["detail"]
+
+
+def test_one_host_answering_arp_without_our_proxy_entry_passes(pair: Topology) -> None:
+    pair.ip("r1", "neigh", "del", "proxy", CLAIM_IP, "dev", pair.br)
+    pair.ip("h1", "addr", "add", f"{CLAIM_IP}/24", "dev", f"{pair.prefix}h1b")
+    h1_mac = pair.ns["h1"].ipj("link", "show", f"{pair.prefix}h1b")[0]["address"]
+    f = finding(pair.run_doctor("hybrid"), "vm31 duplicate responders")
+    assert f["status"] == "pass"
+    assert f["detail"] == f"1 responder(s) for {CLAIM_IP} on {pair.br}: {h1_mac}"
