@@ -179,8 +179,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from routerd.daemon import gcpolicy
     from routerd.daemon.service import Daemon, DaemonOptions
 
+    gcpolicy.apply()
     config = _startup(args)
     if config is None:
         return EXIT_USAGE
