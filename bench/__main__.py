@@ -1,10 +1,15 @@
 """``python -m bench [--quick] [-o table|json] [--only ITEMS]``: run the bench, print the table.
 
 Items (issue numbering): ``kernel`` (1 cold apply, 2 one claim, 3 no-op pass; root),
-``fsm`` (4), ``sim`` (5), ``api`` (6), ``dataplane`` (7; root and the namespace lab).
+``fsm`` (4), ``sim`` (5), ``api`` (6), ``dataplane`` (7; root and the namespace lab),
+``doctor`` (8, ``doctor hybrid`` at N claims; root).
 Sizes come from a preset: the full run (10,000 claims in the kernel, 100,000 in the state
 machine), ``--quick`` (1,000 claims in the kernel, the dataplane ratio; under 3 minutes) or
 ``--toy`` (tiny sizes for the smoke test; its figures mean nothing).
+
+The bench process runs under ``routerd serve``'s garbage-collector policy
+(``routerd.daemon.gcpolicy``; namespace workers inherit it), because the engine, backend and
+state machine it measures run under that policy in the daemon.
 
 Exit status: 0 when no figure missed its target (skipped and informational figures do not
 count), 1 when one did or an item failed, 2 on usage errors. Progress goes to stderr so
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from bench import machine
 from bench.result import Result, render_json, render_table
 
-ITEMS = ("kernel", "fsm", "sim", "api", "dataplane")
+ITEMS = ("kernel", "fsm", "sim", "api", "dataplane", "doctor")
 
 
 @dataclass(frozen=True)
@@ -36,11 +41,12 @@ class Preset:
     api_claims: int
     iperf_seconds: int
     iperf_reps: int
+    doctor_sizes: tuple[int, ...] = (1_000, 10_000)
 
 
 FULL = Preset((1_000, 10_000), 3, 100_000, 10_000, 10_000, 10, 3)
-QUICK = Preset((1_000,), 3, 10_000, 1_000, 1_000, 5, 1)
-TOY = Preset((100,), 1, 200, 20, 20, 1, 1)
+QUICK = Preset((1_000,), 3, 10_000, 1_000, 1_000, 5, 1, doctor_sizes=(1_000,))
+TOY = Preset((100,), 1, 200, 20, 20, 1, 1, doctor_sizes=(20,))
 
 
 def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
@@ -69,7 +75,19 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
 
         return dataplane.run(p.iperf_seconds, p.iperf_reps)
 
-    return {"kernel": kernel, "fsm": fsm, "sim": sim, "api": api, "dataplane": dataplane}
+    def doctor() -> list[Result]:
+        from bench import doctor
+
+        return doctor.run(list(p.doctor_sizes))
+
+    return {
+        "kernel": kernel,
+        "fsm": fsm,
+        "sim": sim,
+        "api": api,
+        "dataplane": dataplane,
+        "doctor": doctor,
+    }
 
 
 def run_items(items: list[str], preset: Preset) -> list[Result]:
@@ -126,4 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from routerd.daemon import gcpolicy
+
+    gcpolicy.apply()
     sys.exit(main())

@@ -184,7 +184,8 @@ def _cold_result(
     changes = int(mine[0]["cold"]["changes"])
     note = (
         f"LinuxBackend observe+diff+apply of the lowered {n:,}-claim state ({changes:,} "
-        f"changes) on an empty namespace vs one `ip -batch` (median "
+        f"changes; {_median(mine, lambda r: r['cold']['gc']):.3f}s of it in Python's cyclic "
+        f"GC) on an empty namespace vs one `ip -batch` (median "
         f"{_median(floors, lambda r: r['ip_batch']):.3f}s) + one `nft -f` "
         f"({_median(floors, lambda r: r['nft_f']):.3f}s); removing it all again took "
         f"{_median(mine, lambda r: r['cold']['remove_seconds']):.3f}s; median of {len(mine)} "
@@ -217,10 +218,12 @@ def _steady_results(
         )
     ]
     out += _one_claim_results(side, n, floors, measured, profiled_run)
+    gc_ms = 1000 * _median(measured, lambda r: statistics.median(r["noop"]["gc"]))
     noop_note = (
         f"Engine.run_pass with nothing to do, median of {NOOP_PASSES} passes x "
-        f"{len(measured)} namespaces, vs reading the same state with `ip route show proto "
-        "196` + `ip neigh show proxy` + `nft list table`"
+        f"{len(measured)} namespaces ({gc_ms:.0f} ms of it in Python's cyclic GC), vs "
+        "reading the same state with `ip route show proto 196` + `ip neigh show proxy` + "
+        "`nft list table`"
     )
     if profiled_run is not None and not NOOP_TARGET.check(
         _median(measured, lambda r: statistics.median(r["noop"]["seconds"])), None
@@ -252,7 +255,8 @@ def _one_claim_results(
         seconds = _median(measured, lambda r, op=op: r[op]["seconds"])
         note = (
             f"one engine pass carrying the change at N={n:,}: backend apply "
-            f"{_median(measured, lambda r, op=op: r[op]['apply_seconds']) * 1000:.1f} ms of it; "
+            f"{_median(measured, lambda r, op=op: r[op]['apply_seconds']) * 1000:.1f} ms of it, "
+            f"Python's cyclic GC {_median(measured, lambda r, op=op: r[op]['gc']) * 1000:.0f} ms; "
             f"objects by kind {first['by_kind']}, {first['lookups']} route lookup(s); "
             f"`ip monitor` saw {first['notifications']} notification(s) (the kernel sends none "
             "for proxy entries); floor: one `ip -batch` with the claim's lines"

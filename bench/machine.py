@@ -7,6 +7,7 @@ copied into ``docs/performance.md`` always carries its date, CPU, kernel and ver
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 import platform
 import sqlite3
@@ -78,6 +79,7 @@ def describe() -> dict[str, str]:
         "os": _os(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "gc_thresholds": str(gc.get_threshold()),
     }
     out.update({name: _first_line(argv) for name, argv in TOOLS.items()})
     for pkg in PACKAGES:
