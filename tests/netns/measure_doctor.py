@@ -145,8 +145,10 @@ def churn(ns: Netns, dev: str, cleanup: Cleanup) -> None:
     cleanup.push("proxy churn", lambda: (stop.set(), thread.join()))
 
 
-def build(n: int, tmp: Path, cleanup: Cleanup, churning: bool = False) -> tuple[Netns, str]:
-    """The router namespace with N claims programmed; returns it and the doctor config."""
+def build(
+    n: int, tmp: Path, cleanup: Cleanup, churning: bool = False
+) -> tuple[Netns, str, str]:
+    """The router namespace with N claims programmed: it, the doctor config, the capture if."""
     p = uid()
     r, lan, c = (Netns.create(f"rdm-{p}-{role}", cleanup) for role in ("r", "lan", "c"))
     cap, wg = f"{p}cap", f"{p}wg"
@@ -171,7 +173,7 @@ def build(n: int, tmp: Path, cleanup: Cleanup, churning: bool = False) -> tuple[
         churn(lan, f"{p}lan", cleanup)
     text = CONFIG_HEAD.format(cap=cap, wg=wg, key=key, peer=peer, peer_overlay=PEER_OVERLAY)
     text += "".join(CLAIM.format(i=i, addr=claim_address(i)) for i in range(n))
-    return r, text
+    return r, text, cap
 
 
 def timed_doctor(config_text: str, profile: bool = False) -> dict[str, Any]:
@@ -229,7 +231,7 @@ def measure(n: int, profile: bool = False, churning: bool = False) -> dict[str, 
     cleanup = Cleanup()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            r, text = build(n, Path(tmp), cleanup, churning)
+            r, text, _ = build(n, Path(tmp), cleanup, churning)
             worker = NetnsWorker(r.name)
             cleanup.push(f"worker {worker.pid}", worker.kill)
             result: dict[str, Any] = worker.call(timed_doctor, text, profile, timeout=7200)
