@@ -105,7 +105,8 @@ def run_doctor(area: str, ctx: DoctorContext, *, host: Host | None = None) -> Re
             real host (subprocess runner, ``/proc/sys``, the system clock).
 
     Returns:
-        The report; ``Report.overall`` is fail only when a check failed.
+        The report; ``Report.overall`` is fail only when a check failed. A hybrid report
+        ends with one ``<check> (all claims)`` summary per per-claim check (``summary``).
 
     Raises:
         ValueError: unknown area (the message lists the known ones).

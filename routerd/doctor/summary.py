@@ -9,10 +9,11 @@ So after the per-claim findings the report carries one more finding per check::
 The name *ends* with the marker, so a script that picks a check by the end of its name
 (``endswith("proxy neighbor")``) still gets only the per-claim findings. Its ``claim`` is
 empty (it is about no single claim) and its status is the check's worst, by the same rule
-as ``Report.overall``, so it agrees with the lines it summarises. Non-pass claims are named,
-at most ``NAMED`` per status; a detail or remedy shared by every claim in that status is
-given once. ``routerctl doctor`` prints these first and the per-claim lines only when they
-are not a pass (``--all`` or ``-o json|yaml`` for everything).
+as ``Report.overall``, so it agrees with the lines it summarises. Non-pass claims are
+named, at most ``NAMED`` per status, with the detail they share when they all share one;
+the remedy is the one every warning or failing claim shares, else a pointer to their own.
+``routerctl doctor`` prints these first and the per-claim lines only when they warn or
+fail (``--all`` or ``-o json|yaml`` for everything).
 """
 
 from __future__ import annotations
