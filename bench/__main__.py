@@ -120,6 +120,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="ITEMS",
         help=f"comma-separated subset of {','.join(ITEMS)} (default: all)",
     )
+    ap.add_argument(
+        "--json-file", metavar="PATH", help="also write the JSON document to PATH (for docs)"
+    )
     args = ap.parse_args(argv)
     args.items = args.only.split(",") if args.only else list(ITEMS)
     unknown = [i for i in args.items if i not in ITEMS]
@@ -135,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     results = run_items(args.items, preset)
     info["bench_seconds"] = f"{time.monotonic() - t0:.0f}"
+    info["loadavg_end"] = machine.loadavg()
     info["preset"] = "toy" if args.toy else "quick" if args.quick else "full"
+    if args.json_file:
+        with open(args.json_file, "w") as f:
+            f.write(render_json(results, info))
     if args.output == "json":
         sys.stdout.write(render_json(results, info))
     else:

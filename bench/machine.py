@@ -68,6 +68,14 @@ def _commit() -> str:
     return _first_line(["git", "-C", str(root), "rev-parse", "--short", "HEAD"])
 
 
+def loadavg() -> str:
+    """1/5/15-minute load averages: other work on a shared machine skews every figure."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def describe() -> dict[str, str]:
     """Date, CPU, memory, kernel, OS, Python and the versions of every tool the bench drives."""
     out = {
@@ -80,6 +88,7 @@ def describe() -> dict[str, str]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "gc_thresholds": str(gc.get_threshold()),
+        "loadavg_start": loadavg(),
     }
     out.update({name: _first_line(argv) for name, argv in TOOLS.items()})
     for pkg in PACKAGES:
