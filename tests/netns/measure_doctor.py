@@ -145,9 +145,7 @@ def churn(ns: Netns, dev: str, cleanup: Cleanup) -> None:
     cleanup.push("proxy churn", lambda: (stop.set(), thread.join()))
 
 
-def build(
-    n: int, tmp: Path, cleanup: Cleanup, churning: bool = False
-) -> tuple[Netns, str, str]:
+def build(n: int, tmp: Path, cleanup: Cleanup, churning: bool = False) -> tuple[Netns, str, str]:
     """The router namespace with N claims programmed: it, the doctor config, the capture if."""
     p = uid()
     r, lan, c = (Netns.create(f"rdm-{p}-{role}", cleanup) for role in ("r", "lan", "c"))
