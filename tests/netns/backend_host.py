@@ -66,6 +66,22 @@ def observe(want: d.DesiredState) -> d.Observed:
     return backend().observe(scope_for(want))
 
 
+def observe_with_lossy_dump(want: d.DesiredState, drop: str) -> d.Observed:
+    """Observe while the proxy dump skips ``drop`` (as a dump racing other namespaces can)."""
+    from routerd.backends.linux import neighbours
+
+    real = neighbours.dump
+
+    def lossy(sock: Any) -> list[Any]:
+        return [e for e in real(sock) if e.address != drop]
+
+    neighbours.dump = lossy
+    try:
+        return observe(want)
+    finally:
+        neighbours.dump = real
+
+
 def plan(want: d.DesiredState) -> list[str]:
     """What the engine would change now (nothing is applied)."""
     return [c.describe() for c in diff(want, observe(want))]

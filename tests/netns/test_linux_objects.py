@@ -140,6 +140,17 @@ def test_proxy_neighbours_labelled_and_foreign_entries_untouched(lab):
     assert proxies(r.ns) == {("10.50.0.9", r.cap): "", ("10.60.0.2", r.cap): ""}
 
 
+def test_proxy_entry_missed_by_a_racing_dump_is_confirmed_not_reported_missing(lab):
+    r = router(lab)
+    b = lab.backend(r.ns)
+    entry = ProxyNeighbour("10.40.8.21", r.cap)
+    want = desired(entry)
+    all_ok(b.reconcile(want))
+    obs = b.observe_with_lossy_dump(want, "10.40.8.21")
+    assert obs.objects.get(entry.key) == entry and entry.key in obs.owned
+    assert b.plan(want) == []
+
+
 def test_addresses_added_removed_and_os_address_kept_absent(lab):
     r = router(lab)
     r.ns.ip("addr", "add", "10.40.8.31/24", "dev", r.cap)

@@ -89,6 +89,36 @@ def _decode_generic(body: bytes) -> ProxyEntry | None:
     return ProxyEntry(nl.ip4(dst), ifindex, proto[0] if proto else 0)
 
 
+def confirm(sock: NetlinkSocket, wanted: list[tuple[str, int]]) -> list[ProxyEntry]:
+    """Exact lookups (``ip neigh get proxy``) for entries a dump did not show.
+
+    All namespaces' proxy entries live in one kernel hash, so a dump that races another
+    namespace adding or deleting its own entries can skip some of ours (measured: 9,974 of
+    10,000 under churn). An entry is reported missing only when the kernel says so here.
+    """
+    if not wanted:
+        return []
+    # A get header must carry no state or type (the kernel answers EINVAL otherwise).
+    reqs = [
+        Request(
+            nl.RTM_GETNEIGH,
+            0,
+            nl.NDMSG.pack(nl.AF_INET, ifindex, 0, nl.NTF_PROXY, 0)
+            + nl.attr_ip4(nl.NDA_DST, address),
+        )
+        for address, ifindex in wanted
+    ]
+    with sock.lock:
+        replies = sock.transact(reqs)
+    out = []
+    for reply in replies:
+        if reply.ok and reply.body is not None:
+            entry = decode(reply.body)
+            if entry is not None:
+                out.append(entry)
+    return out
+
+
 def dump(sock: NetlinkSocket) -> list[ProxyEntry]:
     """Every IPv4 proxy entry (the kernel dumps only proxies when asked with NTF_PROXY)."""
     body = nl.NDMSG.pack(nl.AF_INET, 0, 0, nl.NTF_PROXY, 0)

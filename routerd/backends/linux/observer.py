@@ -75,7 +75,16 @@ def _routes(host: Host, obs: Observed, desired: Mapping[Key, DataplaneObject]) -
 def _proxy_neighbours(host: Host, obs: Observed, desired: Mapping[Key, DataplaneObject]) -> None:
     records = host.pneigh_records()
     expected: set[tuple[str, str]] = set()
-    for entry in neighbours.dump(host.sock):
+    entries = neighbours.dump(host.sock)
+    seen = {(e.address, e.ifindex) for e in entries}
+    missing = []
+    for want in desired.values():
+        if isinstance(want, ProxyNeighbour):
+            ifindex = host.links.index(want.dev)
+            if ifindex is not None and (want.address, ifindex) not in seen:
+                missing.append((want.address, ifindex))
+    entries += neighbours.confirm(host.sock, missing)
+    for entry in entries:
         dev = host.links.name(entry.ifindex)
         obj = ProxyNeighbour(entry.address, dev)
         ours = host.pneigh_is_ours(entry, dev, records)
