@@ -212,26 +212,38 @@ def check(inputs: Inputs, c: ClaimIntent) -> Finding:
 
 
 def remedy(c: ClaimIntent, blocks: list[Judged]) -> str:
-    """The exact host rules to add, iptables form then nft form, for the blocked probes."""
+    """The exact host rules to add, in the tool that owns each blocking chain.
+
+    A block found in an iptables ruleset gets iptables commands (an iptables-nft host has
+    no ``inet filter`` table, so an nft command would fail there); a block found in a
+    native nftables chain gets an nft command for that very chain.
+    """
     cap = c.capture_interface or "<capture-if>"
     ipt: list[str] = []
     nft: list[str] = []
     for b in blocks:
-        cmd = b.iptables or "iptables"
-        fam, table, chain = b.nft_chain or ("inet", "filter", b.probe.hook)
         p = b.probe.packet
         if b.probe.hook == "forward":
             i, o = (cap, c.tunnel) if p.oif == c.tunnel else (c.tunnel, cap)
-            rule_ipt = f"{cmd} -I FORWARD 1 -i {i} -o {o} -j ACCEPT"
-            rule_nft = f'nft insert rule {fam} {table} {chain} iifname "{i}" oifname "{o}" accept'
+            match_ipt, match_nft = f"FORWARD 1 -i {i} -o {o}", f'iifname "{i}" oifname "{o}"'
         else:
-            rule_ipt = f"{cmd} -I INPUT 1 -p udp --dport {p.dport} -j ACCEPT"
-            rule_nft = f"nft insert rule {fam} {table} {chain} udp dport {p.dport} accept"
-        for lst, rule in ((ipt, rule_ipt), (nft, rule_nft)):
-            if rule not in lst:
-                lst.append(rule)
+            match_ipt, match_nft = f"INPUT 1 -p udp --dport {p.dport}", f"udp dport {p.dport}"
+        if b.nft_chain is not None:
+            fam, table, chain = b.nft_chain
+            rule = f"nft insert rule {fam} {table} {chain} {match_nft} accept"
+            if rule not in nft:
+                nft.append(rule)
+        else:
+            rule = f"{b.iptables or 'iptables'} -I {match_ipt} -j ACCEPT"
+            if rule not in ipt:
+                ipt.append(rule)
+    parts = []
+    if ipt:
+        parts.append(f"iptables: {'; '.join(ipt)}")
+    if nft:
+        parts.append(f"nftables: {'; '.join(nft)}")
     return (
         "permit WireGuard UDP ingress and forwarding between the SAM capture interface and "
-        f"the delivery tunnel. iptables: {'; '.join(ipt)}. nftables: {'; '.join(nft)}. "
-        "Make them persistent (iptables-save > /etc/iptables/rules.v4, or /etc/nftables.conf)"
+        f"the delivery tunnel. {'. '.join(parts)}. Make them persistent (iptables-save > "
+        "/etc/iptables/rules.v4, or /etc/nftables.conf)"
     )

@@ -34,12 +34,13 @@ def doctor_remedy(sys_root: Path) -> str:
 
 
 def rules(remedy: str) -> list[str]:
-    """The commands of a remedy: ``iptables: A; B; C. nftables: D; E; F. Make ...``."""
+    """The commands of a remedy: ``iptables: A; B; C. nftables: D. Make ...`` (either form)."""
     out = []
     for form in ("iptables", "nftables"):
         found = re.search(rf"\b{form}: (.+?)\. ", remedy)
-        assert found, f"no {form} form in: {remedy}"
-        out += [r.strip() for r in found.group(1).split(";")]
+        if found:
+            out += [r.strip() for r in found.group(1).split(";")]
+    assert out, f"no rules in: {remedy}"
     return out
 
 
@@ -47,6 +48,6 @@ def test_howto_oci_shows_the_doctors_host_rules(tmp_path: Path) -> None:
     page = (DOCS / "howto-oci.md").read_text()
     shown = {line.strip().removeprefix("sudo ") for line in page.splitlines()}
     expected = rules(doctor_remedy(tmp_path))
-    assert len(expected) == 6
+    assert len(expected) == 3  # the OCI image's rules live in iptables-nft
     missing = [rule for rule in expected if rule not in shown]
     assert not missing, f"howto-oci.md lacks the doctor's host rules: {missing}"

@@ -33,10 +33,10 @@ def test_oci_reject_all_without_accepts_warns_with_exact_rules(
         f"{tool} -I FORWARD 1 -i {br} -o {wg} -j ACCEPT",
         f"{tool} -I FORWARD 1 -i {wg} -o {br} -j ACCEPT",
         f"{tool} -I INPUT 1 -p udp --dport 51821 -j ACCEPT",
-        f'nft insert rule inet filter forward iifname "{br}" oifname "{wg}" accept',
-        "nft insert rule inet filter input udp dport 51821 accept",
     ):
         assert rule in f.remedy
+    # the block lives in iptables: no nft command for a table the host does not have
+    assert "nft insert rule inet filter" not in f.remedy
 
 
 @pytest.mark.parametrize("name", ["oci-iptables-nft-open", "oci-iptables-legacy-open"])
