@@ -61,11 +61,11 @@ def _overlay_address(config_path: Any) -> str:
     raise RuntimeError(f"no overlay address in {config_path}")
 
 
-def _machine_ticks() -> tuple[int, int]:
-    """(busy, total) jiffies of all CPUs from /proc/stat."""
+def _machine_ticks() -> tuple[int, int, int]:
+    """(busy, softirq, total) jiffies of all CPUs from /proc/stat."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + fields[4]
-    return sum(fields) - idle, sum(fields)
+    return sum(fields) - idle, fields[6], sum(fields)
 
 
 def _process_ticks(pids: list[int]) -> int:
@@ -80,7 +80,7 @@ def _process_ticks(pids: list[int]) -> int:
 
 
 class CpuMeter:
-    """Machine busy % (of 100 x CPUs) and wireguard-go % (100 = one core) over a run."""
+    """Machine busy and softirq % (of 100 x CPUs) and wireguard-go % (100 = one core)."""
 
     def __init__(self, wg_pids: list[int]) -> None:
         self.wg_pids = wg_pids
@@ -93,10 +93,11 @@ class CpuMeter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        busy, total = _machine_ticks()
+        busy, softirq, total = _machine_ticks()
         seconds = time.monotonic() - self.t0
-        self.machine = 100.0 * (busy - self.machine0[0]) / max(1, total - self.machine0[1])
-        self.machine *= os.cpu_count() or 1
+        share = (os.cpu_count() or 1) * 100.0 / max(1, total - self.machine0[2])
+        self.machine = share * (busy - self.machine0[0])
+        self.softirq = share * (softirq - self.machine0[1])
         self.wg = 100.0 * (_process_ticks(self.wg_pids) - self.wg0) / self.hz / seconds
 
 
@@ -161,6 +162,7 @@ def measure(seconds: int, reps: int) -> dict[str, list[float]]:
                     out.setdefault(path, []).append(iperf(server, client, dst, seconds, seg))
                 out.setdefault(f"{path}_busy", []).append(cpu.machine)
                 out.setdefault(f"{path}_wg", []).append(cpu.wg)
+                out.setdefault(f"{path}_softirq", []).append(cpu.softirq)
         return out
     finally:
         errors = lab.down()
@@ -187,7 +189,8 @@ def run(seconds: int, reps: int) -> list[Result]:
             f"wireguard-go tunnel); SAM runs {[round(x, 3) for x in m['sam']]}, tunnel runs "
             f"{[round(x, 3) for x in m['bare']]} Gbit/s; machine busy {med['sam_busy']:.0f}% "
             f"(SAM) vs {med['bare_busy']:.0f}% (tunnel) of {cores}%, both wireguard-go "
-            f"together {med['sam_wg']:.0f}% vs {med['bare_wg']:.0f}% (100% = one core); "
+            f"together {med['sam_wg']:.0f}% vs {med['bare_wg']:.0f}% (100% = one core), "
+            f"softirq {med['sam_softirq']:.0f}% vs {med['bare_softirq']:.0f}%; "
             f"routerd clamps the SAM path's MSS to {med['mss']:.0f}: the tunnel forced to that "
             f"MSS (iperf3 -M) gives {med['bare_mss']:.3f} Gbit/s "
             f"({med['sam'] / med['bare_mss']:.2f}x)",

@@ -17,6 +17,7 @@ Figures and their same-run baselines:
 from __future__ import annotations
 
 import gc
+import statistics
 import tempfile
 import time
 import tracemalloc
@@ -28,6 +29,7 @@ from routerd.core.lifecycle import ClaimFSM, ClaimState, Lifecycle
 from routerd.core.store import Store
 
 PASS_CLAIMS = 10_000
+REPS = 3
 FULL_N = 100_000
 MEMORY_TARGET = Target("value", "<=", 2048, "B")
 RATE_TARGET = Target("value", ">=", 20_000, "transitions/s")
@@ -92,14 +94,22 @@ def memory(n: int) -> Result:
     )
 
 
-def add_remove(n: int) -> list[Result]:
-    ids = _identities(n)
+def _add_remove_once(ids: list[tuple[str, str]]) -> tuple[float, float, float, float]:
     lc = Lifecycle(_clock)
     add = _timed(lambda: [lc.add(name, address) for name, address in ids])
     remove = _timed(lambda: [lc.remove(name) for name, _ in ids])
     plain: dict[str, ClaimFSM] = {}
     floor_add = _timed(lambda: [plain.__setitem__(nm, ClaimFSM(nm, a)) for nm, a in ids])
     floor_remove = _timed(lambda: [plain.pop(name) for name, _ in ids])
+    return add, remove, floor_add, floor_remove
+
+
+def add_remove(n: int) -> list[Result]:
+    ids = _identities(n)
+    runs = [_add_remove_once(ids) for _ in range(REPS)]
+    add, remove, floor_add, floor_remove = (
+        statistics.median(col) for col in zip(*runs, strict=True)
+    )
     limit = SECONDS_PER_100K * n / FULL_N
     target = Target("value", "<", limit, "s")
     scaled = "" if n == FULL_N else f" (the 5 s per 100,000 target scaled to {n:,})"
@@ -110,7 +120,8 @@ def add_remove(n: int) -> list[Result]:
             "s",
             floor_add,
             target,
-            f"Lifecycle.add of {n:,} claims vs dict inserts of the same models{scaled}",
+            f"Lifecycle.add of {n:,} claims vs dict inserts of the same models, median of "
+            f"{REPS}{scaled}",
         ),
         Result(
             f"fsm.remove_all.{n}",
@@ -137,13 +148,16 @@ def _walk_all(lc: Lifecycle, bus: EventBus | None) -> int:
     return total
 
 
-def journaled_rate(n: int) -> Result:
-    ids = _identities(n)
-    bare = _lifecycle_with(ids)
-    t_bare = time.perf_counter()
-    bare_count = _walk_all(bare, None)
-    t_bare = time.perf_counter() - t_bare
-    del bare
+def _bare_rate(ids: list[tuple[str, str]]) -> float:
+    lc = _lifecycle_with(ids)
+    gc.collect()
+    t0 = time.perf_counter()
+    count = _walk_all(lc, None)
+    return count / (time.perf_counter() - t0)
+
+
+def _journaled_rate(ids: list[tuple[str, str]]) -> float:
+    n = len(ids)
     with tempfile.TemporaryDirectory(prefix="rdbench-fsm-") as tmp:
         store = Store.open(tmp)
         bus = EventBus(store)
@@ -157,15 +171,25 @@ def journaled_rate(n: int) -> Result:
         store.close()
     if journaled != count or count != 3 * n:
         raise RuntimeError(f"journal holds {journaled} of {count} transitions (expected {3 * n})")
+    return count / seconds
+
+
+def journaled_rate(n: int) -> Result:
+    ids = _identities(n)
+    bare, journaled = [], []
+    for _ in range(REPS):  # interleaved, so drift on a shared machine hits both alike
+        bare.append(_bare_rate(ids))
+        journaled.append(_journaled_rate(ids))
+    count = 3 * n
     return Result(
         f"fsm.journaled_transitions_per_s.{n}",
-        count / seconds,
+        statistics.median(journaled),
         "transitions/s",
-        bare_count / t_bare,
+        statistics.median(bare),
         RATE_TARGET,
         f"{count:,} transitions (pending->captured->delivering->verified per claim) walked, "
         f"sequenced, journaled to SQLite (WAL) and published, one transaction per "
-        f"{PASS_CLAIMS:,} claims, vs the same walk without EventBus and Store",
+        f"{PASS_CLAIMS:,} claims, vs the same walk without EventBus and Store; median of {REPS}",
     )
 
 
