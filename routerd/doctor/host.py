@@ -103,7 +103,6 @@ class CommandRunner(Protocol):
         self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, input: str | None = None
     ) -> CommandResult:
         """Run ``argv`` (no shell, ``input`` on stdin) and return its classified result."""
-        ...
 
 
 def run_command(
