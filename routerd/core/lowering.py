@@ -18,6 +18,7 @@ claims produces no SAM objects at all.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from routerd.core.config import RouterConfig
@@ -26,6 +27,7 @@ from routerd.core.desired import (
     AbsentAddress,
     Address,
     DesiredState,
+    Key,
     MssClampTable,
     MssRule,
     ObserveScope,
@@ -236,9 +238,7 @@ class _Lowerer:
                 peers=tuple(sorted(peers, key=lambda x: x.public_key)),
             )
             self.out.add(dev, wgi.ref)
-            for claim, keys in self.out.claim_keys.items():
-                if ("wg", ifname) in keys:
-                    self.out.owners[dev.key].add(f"RemoteAddressClaim/{claim}")
+            self.out.owners[dev.key].update(self.claim_owners(dev.key))
 
     def supporting(self) -> None:
         for a in self.cfg.of(IPv4StaticAddress):
@@ -266,9 +266,15 @@ class _Lowerer:
         rules = frozenset(MssRule(i, o, m) for (i, o), m in self.mss_rules.items())
         table = MssClampTable(rules, generation=self.out.generation)
         self.out.add(table, "routerd/mss-clamp")
-        for claim, keys in self.out.claim_keys.items():
-            if table.key in keys:
-                self.out.owners[table.key].add(f"RemoteAddressClaim/{claim}")
+        self.out.owners[table.key].update(self.claim_owners(table.key))
+
+    def claim_owners(self, key: Key) -> Iterable[str]:
+        """Owner labels of the claims that list ``key`` among their keys."""
+        return [
+            f"RemoteAddressClaim/{claim}"
+            for claim, keys in self.out.claim_keys.items()
+            if key in keys
+        ]
 
 
 def lower(
@@ -303,19 +309,20 @@ def lower(
 def observe_scope(lowered: Lowered) -> ObserveScope:
     """What a backend must report beyond owned objects to judge these claims."""
     scope = ObserveScope(desired=lowered.desired)
-    for key, obj in lowered.desired.objects.items():
-        if key[0] == "sysctl":
-            scope.sysctls.add(key[1])
-        elif key[0] == "absent":
-            scope.absent_addresses.add(key[1])
-        elif isinstance(obj, WireGuardDevice):
-            scope.wireguard.add(obj.ifname)
-            scope.links.add(obj.ifname)
-    for c in lowered.claims.values():
-        scope.links.add(c.tunnel)
-        if c.capture_interface:
-            scope.links.add(c.capture_interface)
+    objects = lowered.desired.objects
+    scope.sysctls = {k[1] for k in objects if k[0] == "sysctl"}
+    scope.absent_addresses = {k[1] for k in objects if k[0] == "absent"}
+    devices = [
+        o.ifname for k, o in objects.items() if k[0] == "wg" and isinstance(o, WireGuardDevice)
+    ]
+    scope.wireguard = set(devices)
+    claims = lowered.claims.values()
+    scope.links = set(devices) | {c.tunnel for c in claims}
+    scope.links |= {c.capture_interface for c in claims if c.capture_interface}
+    if lowered.claims:
         scope.sysctls.add(IP_FORWARD)
-        if c.capture_type == "proxy-arp":
-            scope.sysctls.add(proxy_arp_key(c.capture_interface))
+    scope.sysctls |= {
+        proxy_arp_key(ifname)
+        for ifname in {c.capture_interface for c in claims if c.capture_type == "proxy-arp"}
+    }
     return scope
