@@ -5,7 +5,9 @@ state the observation supports; nothing depends on remembering what happened in 
 A pass:
 
 1. take requests from other threads (config reload, dynamic parts changed);
-2. rebuild the effective config and lower it when inputs changed or a part expired (D1);
+2. rebuild the effective config and lower it when inputs changed or a part expired (D1),
+   reusing what did not change (``effective.MergeMemo``, ``config.FragmentCache``,
+   ``lowering_cache.LoweringCache``: each gives exactly what recomputing would);
 3. observe the host through the backend port, diff against the desired state, apply
    (changes of keys in backoff are skipped until due: bounded backoff with jitter);
 4. observe again (only if something was applied), verify delivery paths of claims that
@@ -29,12 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from routerd.core.assess import Verdict, assess
-from routerd.core.config import RouterConfig
-from routerd.core.desired import Key, Observed
-from routerd.core.effective import EffectiveResult, build_effective
+from routerd.core.config import FragmentCache, RouterConfig
+from routerd.core.desired import Key, Observed, ObserveScope
+from routerd.core.effective import EffectiveResult, MergeMemo, build_effective
 from routerd.core.events import EventBus
 from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle, TransitionRecord
-from routerd.core.lowering import ClaimIntent, Lowered, default_key_file, lower, observe_scope
+from routerd.core.lowering import ClaimIntent, Lowered, default_key_file, observe_scope
+from routerd.core.lowering_cache import LoweringCache
 from routerd.core.plan import diff
 from routerd.core.port import ChangeResult, DataplaneBackend, PathCheck, PathEvidence
 from routerd.core.resources import WireGuardInterface
@@ -158,7 +161,12 @@ class Engine:
         self._parts_version: tuple[int, float] | None = None
         self._effective: EffectiveResult | None = None
         self._lowered: Lowered | None = None
+        self._scope = ObserveScope()
         self._digest = ""
+        # Incremental pieces of a pass; each gives the same result as recomputing.
+        self._merge_memo = MergeMemo()
+        self._fragments = FragmentCache()
+        self._lowering = LoweringCache()
         self._backoff: dict[Key, _Backoff] = {}
         self._verified_at: dict[str, float] = {}
         self._evidence: dict[str, PathEvidence] = {}
@@ -232,10 +240,10 @@ class Engine:
         self._drain_inbox()
         now = self.clock()
         lowered = self._refresh(now)
-        desired = lowered.desired
-        scope = observe_scope(lowered)
+        scope = self._scope
         observed = self.backend.observe(scope)
-        changes = diff(desired, observed, skip=lambda k: self._in_backoff(k, now))
+        skip = (lambda k: self._in_backoff(k, now)) if self._backoff else None
+        changes = diff(lowered.desired, observed, skip=skip)
         results: list[ChangeResult] = []
         if changes:
             # Judge what we found before repairing it, so drift is visible as `degraded`
@@ -303,7 +311,9 @@ class Engine:
         ):
             return self._lowered
         parts = self.store.list_parts() if self.store else []
-        eff = build_effective(self._startup, parts, now, extra_checks=self.extra_checks)
+        eff = build_effective(
+            self._startup, parts, now, extra_checks=self.extra_checks, memo=self._merge_memo
+        )
         for rej in eff.rejected:
             LOG.warning(
                 "dynamic part rejected source=%s generation=%d reasons=%s",
@@ -311,18 +321,19 @@ class Engine:
                 rej.generation,
                 "; ".join(rej.reasons),
             )
-        digest = eff.config.digest()
+        digest = self._fragments.digest(eff.config, self._startup)
         if digest != self._digest:
             self.generation += 1
             if self.store is not None:
                 self.store.set_meta("generation", str(self.generation))
             self._digest = digest
         keys = self._public_keys(eff.config)
-        lowered = lower(
+        lowered = self._lowering.lower(
             eff.config, generation=self.generation, key_dir=self.settings.key_dir, public_keys=keys
         )
         self._sync_claims(lowered, eff, now)
         self._effective, self._lowered = eff, lowered
+        self._scope = observe_scope(lowered)
         self._dirty, self._parts_version = False, parts_version
         return lowered
 
@@ -377,7 +388,9 @@ class Engine:
             if model is None:
                 self.lifecycle.add(name, intent.address)
                 self._fresh_claims.add(name)
-            elif old.get(name) != intent:
+                continue
+            before = old.get(name)
+            if before is not intent and before != intent:
                 model.address = intent.address
                 model.high_water = 0  # a changed intent starts over
                 self._verified_at.pop(name, None)
