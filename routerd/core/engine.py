@@ -8,12 +8,17 @@ A pass:
 2. rebuild the effective config and lower it when inputs changed or a part expired (D1),
    reusing what did not change (``effective.MergeMemo``, ``config.FragmentCache``,
    ``lowering_cache.LoweringCache``: each gives exactly what recomputing would);
-3. observe the host through the backend port, diff against the desired state, apply
-   (changes of keys in backoff are skipped until due: bounded backoff with jitter);
+3. observe the host through the backend port, diff against the desired state; before
+   applying, judge the claims that need a changed object (so drift shows as `degraded`
+   even when this pass heals it), then apply (changes of keys in backoff are skipped
+   until due: bounded backoff with jitter);
 4. observe again (only if something was applied), verify delivery paths of claims that
-   are ready (re-verified at most every ``verify_interval`` once verified), judge each
-   claim (``routerd.core.assess``) and walk its state machine;
-5. journal and publish the transitions; send gratuitous ARP for new proxy-ARP captures.
+   are ready (re-verified at most every ``verify_interval`` once verified), judge the
+   claims (``routerd.core.assess``) and walk their state machines; a claim verified
+   against an observation that has not moved for it is not judged again
+   (``routerd.core.triage``: it would be judged ``verified`` and walk nowhere);
+5. journal and publish the transitions and the snapshot; send gratuitous ARP for new
+   proxy-ARP captures.
 
 One failing claim never blocks the others: every change has its own result, and a failure
 only puts that object's key into backoff.
@@ -41,7 +46,9 @@ from routerd.core.lowering_cache import LoweringCache
 from routerd.core.plan import diff
 from routerd.core.port import ChangeResult, DataplaneBackend, PathCheck, PathEvidence
 from routerd.core.resources import WireGuardInterface
+from routerd.core.snapshot import ClaimView, Snapshot, claim_views
 from routerd.core.store import Store
+from routerd.core.triage import Triage, touching
 from routerd.core.validation import ExtraCheck
 from routerd.core.wgkey import ensure_private_key
 
@@ -67,42 +74,9 @@ class EngineSettings:
     backend: a simulated router must not create key files in the host's /etc)."""
 
 
-@dataclass(frozen=True)
-class ClaimView:
-    """A claim as the API shows it (immutable snapshot)."""
-
-    name: str
-    address: str
-    state: str
-    reason: str
-    message: str
-    since: float
-    origin: str
-    intent: ClaimIntent
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the engine knows after a pass; replaced atomically, read by API threads."""
-
-    generation: int
-    claims: dict[str, ClaimView]
-    effective: EffectiveResult | None
-    lowered: Lowered | None
-    pass_count: int
-    last_pass_at: float
-    last_pass_seconds: float
-    last_changes: int
-    apply_errors: dict[str, str]
-    startup: RouterConfig
-    handshakes: dict[tuple[str, str], float] = field(default_factory=dict)
-    """(wg ifname, peer public key) -> seconds since the latest handshake, as last observed."""
-
-    def counts(self) -> dict[str, int]:
-        out = {s.value: 0 for s in ClaimState}
-        for c in self.claims.values():
-            out[c.state] += 1
-        return out
+def _ordered(lowered: Lowered, names: set[str]) -> list[str]:
+    """``names`` in config order."""
+    return [n for n in lowered.claims if n in names] if names else []
 
 
 @dataclass
@@ -167,6 +141,12 @@ class Engine:
         self._merge_memo = MergeMemo()
         self._fragments = FragmentCache()
         self._lowering = LoweringCache()
+        self._triage = Triage(
+            handshake_max_age=self.settings.handshake_max_age,
+            verify_interval=self.settings.verify_interval,
+        )
+        self._judged: set[str] = set()
+        self._viewed: Lowered | None = None
         self._backoff: dict[Key, _Backoff] = {}
         self._verified_at: dict[str, float] = {}
         self._evidence: dict[str, PathEvidence] = {}
@@ -245,14 +225,20 @@ class Engine:
         skip = (lambda k: self._in_backoff(k, now)) if self._backoff else None
         changes = diff(lowered.desired, observed, skip=skip)
         results: list[ChangeResult] = []
+        self._judged = set()
         if changes:
             # Judge what we found before repairing it, so drift is visible as `degraded`
-            # (with its reason) even when this very pass heals it.
-            self._judge(lowered, observed, now, verify=False, skip=self._fresh_claims)
+            # (with its reason) even when this very pass heals it. The drift this shows
+            # is in the objects being changed, so the claims that need one of them.
+            drifted = touching(changes, lowered) - self._fresh_claims
+            self._judge(lowered, observed, now, verify=False, names=_ordered(lowered, drifted))
+            self._triage.forget(drifted)  # judged again after the apply, like the rest
             results = self.backend.apply(changes)
             self._note_results(results, now)
             observed = self.backend.observe(scope)
-        self._judge(lowered, observed, now, verify=True)
+        names = self._triage.to_judge(lowered, observed, self._verified_at, now)
+        self._judge(lowered, observed, now, verify=True, names=names)
+        self._settle(names, observed)
         self._fresh_claims = set()
         records = self.lifecycle.drain()
         self.bus.publish(records, self.generation)
@@ -382,6 +368,7 @@ class Engine:
                     )
                 self._verified_at.pop(name, None)
                 self._evidence.pop(name, None)
+                self._triage.forget((name,))
         old = self._lowered.claims if self._lowered is not None else {}
         for name, intent in wanted.items():
             model = self.lifecycle.claims.get(name)
@@ -395,6 +382,7 @@ class Engine:
                 model.high_water = 0  # a changed intent starts over
                 self._verified_at.pop(name, None)
                 self._fresh_claims.add(name)
+        self._triage.forget(self._fresh_claims)
 
     def _in_backoff(self, key: Key, now: float) -> bool:
         b = self._backoff.get(key)
@@ -422,19 +410,19 @@ class Engine:
             b.last_error = r.error
 
     def _judge(
-        self,
-        lowered: Lowered,
-        observed: Observed,
-        now: float,
-        *,
-        verify: bool,
-        skip: set[str] | frozenset[str] = frozenset(),
+        self, lowered: Lowered, observed: Observed, now: float, *, verify: bool, names: list[str]
     ) -> None:
+        """Judge ``names`` (in config order: the journal follows it) and walk their machines."""
+        if not names:
+            return
+        self._judged.update(names)
         max_age = self.settings.handshake_max_age
+        claims = lowered.claims
         first = {
-            name: assess(intent, observed, self._evidence.get(name), max_handshake_age=max_age)
-            for name, intent in lowered.claims.items()
-            if name not in skip
+            name: assess(
+                claims[name], observed, self._evidence.get(name), max_handshake_age=max_age
+            )
+            for name in names
         }
         # Only claims whose evidence this pass refreshed can judge differently the second
         # time (assess is pure): re-judging all of them doubled the cost of a no-op pass.
@@ -486,6 +474,13 @@ class Engine:
                 self._verified_at[chk.claim] = now
                 refreshed.add(chk.claim)
         return refreshed
+
+    def _settle(self, names: list[str], observed: Observed) -> None:
+        """Tell the triage how the claims judged after the apply ended up."""
+        models = self.lifecycle.claims
+        verified = [n for n in names if models[n].state == "verified"]
+        others = [n for n in names if models[n].state != "verified"]
+        self._triage.record(observed, verified, others, self._verified_at)
 
     def _with_apply_error(self, v: Verdict) -> Verdict:
         if v.key is None:
@@ -547,14 +542,15 @@ class Engine:
         eff, lowered = self._effective, self._lowered
         claims: dict[str, ClaimView] = {}
         if lowered is not None and eff is not None:
-            for name, intent in lowered.claims.items():
-                m = self.lifecycle.claims[name]
-                origin = eff.dynamic_origin.get(
-                    ("hybrid.routerd.net/v1alpha1", "RemoteAddressClaim", name), "startup"
-                )
-                claims[name] = ClaimView(
-                    name, m.address, m.state, m.reason, m.message, m.since, origin, intent
-                )
+            claims = claim_views(
+                self.snapshot.claims,
+                same_lowering=lowered is self._viewed,
+                eff=eff,
+                lowered=lowered,
+                models=self.lifecycle.claims,
+                judged=self._judged,
+            )
+            self._viewed = lowered
         errors = {"/".join(k): b.last_error for k, b in self._backoff.items() if b.last_error}
         self.snapshot = Snapshot(
             self.generation,
