@@ -85,9 +85,22 @@ class Daemon:
         )
         self.pass_hooks: list[Callable[[PassResult], None]] = []
         self.stop_hooks: list[Callable[[], None]] = []
+        self._reload_lock = threading.Lock()
+        self._submitted = startup  # the startup config last handed to the engine
 
     def reload(self) -> bool:
-        """Re-read the startup config; keep the running one when the file is invalid."""
+        """Re-read the startup config; keep the running one when the file is invalid.
+
+        Runs on a reload thread (SIGHUP, the API), one reload at a time. The file's digest is
+        computed here, off the engine thread (~0.1 s at 10,000 claims); a file equal to the
+        config last handed to the engine is not handed over again ("reload: no changes"):
+        the engine keeps its config, its caches and its generation, and only takes a fresh
+        look (WireGuard key files are read again) on its next pass.
+        """
+        with self._reload_lock:
+            return self._reload()
+
+    def _reload(self) -> bool:
         result = self.loader(self.opts.config_path)
         if not result.valid or result.config is None:
             for e in result.errors:
@@ -101,6 +114,11 @@ class Daemon:
         for w in result.warnings:
             LOG.warning("config warning: %s", w.render())
         config = result.config
+        if config.digest() == self._submitted.digest():
+            self.engine.submit(self.engine.mark_dirty)
+            LOG.info("reload: no changes config=%s", self.opts.config_path)
+            return True
+        self._submitted = config
         self.engine.submit(lambda: self.engine.set_startup(config))
         LOG.info("reload accepted config=%s resources=%d", self.opts.config_path, len(config))
         return True

@@ -1,0 +1,59 @@
+"""Reload of an unchanged file: "reload: no changes", same generation, same running config.
+
+The reload thread digests the new file; when it equals the config last handed to the
+engine, the engine keeps its config (and what it derived from it) and only takes a fresh
+look on its next pass, which re-reads WireGuard key files as a reload always did.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from tests.unit.daemon import harness
+from tests.unit.daemon.test_service import NEW_ADDRESS, _address, _move_claim
+
+
+def test_reloading_an_unchanged_file_changes_nothing(tmp_path, monkeypatch, caplog):
+    rig = harness.build(tmp_path, monkeypatch)
+    engine = rig.daemon.engine
+    engine.run_pass()
+    running, generation, applied = engine.startup, engine.generation, len(rig.host.applied)
+    with caplog.at_level(logging.INFO):
+        assert rig.daemon.reload() is True
+    result = engine.run_pass()
+    assert engine.startup is running and engine.generation == generation
+    assert result.changes == 0 and len(rig.host.applied) == applied
+    logged = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("reload: no changes") for m in logged), logged
+    assert not any(m.startswith("reload accepted") for m in logged), logged
+
+
+def test_a_changed_file_then_the_old_one_again_both_reach_the_engine(tmp_path, monkeypatch):
+    # Compared with what was last handed over, not with what the engine runs: the second
+    # reload happens before the engine took the first.
+    rig = harness.build(tmp_path, monkeypatch)
+    engine = rig.daemon.engine
+    engine.run_pass()
+    original, generation = _address(rig), engine.generation
+    good = rig.config_path.read_text()
+    _move_claim(rig, good)
+    assert rig.daemon.reload() is True
+    rig.config_path.write_text(good)
+    assert rig.daemon.reload() is True
+    engine.run_pass()
+    assert _address(rig) == original != NEW_ADDRESS
+    assert engine.generation == generation  # the effective config ended where it was
+    _move_claim(rig, good)
+    assert rig.daemon.reload() is True
+    engine.run_pass()
+    assert _address(rig) == NEW_ADDRESS and engine.generation == generation + 1
+
+
+def test_an_unchanged_reload_still_reads_the_key_file_again(tmp_path, monkeypatch):
+    rig = harness.build(tmp_path, monkeypatch)
+    engine = rig.daemon.engine
+    engine.run_pass()
+    rig.key_file.unlink()  # an operator removed the key: a reload generates a new one (D11)
+    assert rig.daemon.reload() is True
+    engine.run_pass()
+    assert rig.key_file.exists()
