@@ -163,6 +163,7 @@ class FragmentCache:
     def __init__(self) -> None:
         self._known: dict[int, tuple[Resource, str]] = {}
         self._current: RouterConfig | None = None
+        self._hinted: RouterConfig | None = None
 
     def digest(self, config: RouterConfig, *hints: RouterConfig) -> str:
         """``config.digest()``, serialising only resources not seen before.
@@ -174,11 +175,12 @@ class FragmentCache:
         """
         if config._digest is None:
             for hint in hints:
-                if hint._fragments is not None and hint is not self._current:
+                if hint._fragments is not None and hint is not self._hinted:
                     self._remember(hint.resources, hint._fragments)
+                    self._hinted = hint
             config._fragments = self._fragments_of(config.resources)
             config._digest = _digest_of(config.name, config._fragments)
-        elif self._current is not config:
+        elif self._current is None or self._current.resources is not config.resources:
             self._remember(config.resources, config.fragments())
         self._current = config
         if len(self._known) > 2 * len(config.resources) + 64:  # drop older configs' entries
