@@ -155,14 +155,13 @@ class FragmentCache:
 
     The engine digests every effective config it builds; consecutive ones share almost all
     resource objects (a reload loads new objects, but its digest was already computed on
-    the reload thread). Entries are keyed by object identity and hold the object, so an id
-    is never reused while its entry lives; entries of resources no longer in use are dropped
-    once they outnumber the ones in use.
+    the reload thread, and a config without parts shares it). Entries are keyed by object
+    identity and hold the object, so an id is never reused while its entry lives; entries of
+    resources no longer in use are dropped once they outnumber the ones in use.
     """
 
     def __init__(self) -> None:
         self._known: dict[int, tuple[Resource, str]] = {}
-        self._current: RouterConfig | None = None
         self._hinted: RouterConfig | None = None
 
     def digest(self, config: RouterConfig, *hints: RouterConfig) -> str:
@@ -180,9 +179,9 @@ class FragmentCache:
                     self._hinted = hint
             config._fragments = self._fragments_of(config.resources)
             config._digest = _digest_of(config.name, config._fragments)
-        elif self._current is None or self._current.resources is not config.resources:
-            self._remember(config.resources, config.fragments())
-        self._current = config
+            for hint in hints:  # the same document: it has the same digest from now on
+                if hint.resources is config.resources and hint.name == config.name:
+                    hint._fragments, hint._digest = config._fragments, config._digest
         if len(self._known) > 2 * len(config.resources) + 64:  # drop older configs' entries
             self._known = {}
             self._remember(config.resources, config.fragments())
