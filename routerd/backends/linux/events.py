@@ -7,10 +7,18 @@ periodic resync. What counts (``Interest``): routes carrying routerd's protocol 
 destination routerd manages, addresses routerd adds or must keep absent, links by name,
 proxy-neighbour events, and any nft transaction touching ``routerd_mss``.
 
-Events caused by routerd itself are dropped without guessing: rtnetlink stamps each
-notification with the port id of the socket whose request caused it (our command socket's
-is known), and every nf_tables transaction ends with ``NEWGEN`` carrying the committing
-PID. Correctness comes first: a receive-buffer overrun (lost events) always triggers a pass.
+Events caused by routerd itself are not drift, and are told apart without guessing:
+rtnetlink stamps each notification with the port id of the socket whose request caused it
+(our command socket's is known), and every nf_tables transaction ends with ``NEWGEN``
+carrying the committing PID. Correctness comes first: a receive-buffer overrun (lost events)
+always triggers a pass.
+
+Every rtnetlink notification, routerd's own echoes included, is also handed to ``feed`` in
+the order the kernel sent it, and every nf_tables transaction touching the table to
+``nft_touched``: that is what keeps the observation cache (``cache.py``) exact. ``sync``
+drains both sockets from the caller's thread, so an observation made right after it has
+seen every change the kernel reported before; ``lost`` is called when notifications were
+dropped (overrun) or the sockets failed, after which the cache must not be trusted.
 
 The kernel sends no notification for proxy-neighbour changes, so ``tick`` (called every
 ``tick_interval`` from this thread) lets the backend poll for those and supervise
@@ -19,6 +27,7 @@ wireguard-go; it returns True when a pass is needed.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -26,7 +35,7 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container, Set
 from dataclasses import dataclass, field
 
 from routerd.backends.linux import netlink_codec as nl
@@ -56,9 +65,27 @@ class Interest:
     """What the watcher reports on (replaced wholesale by the backend after each observe)."""
 
     proto: int = 0
-    route_dsts: frozenset[str] = frozenset()
-    addresses: frozenset[str] = frozenset()
-    links: frozenset[str] = field(default_factory=frozenset)
+    route_dsts: Container[str] = frozenset()
+    addresses: Container[str] = frozenset()
+    links: Container[str] = field(default_factory=frozenset)
+
+
+class LazySet:
+    """A set built on its first membership test, from a snapshot taken by the caller.
+
+    Interest sets span the whole desired state (10,000 route destinations); building them on
+    every observe cost ~10 ms per pass, while only a foreign route, address or link event
+    ever asks. Built in whichever thread asks first, under the watcher's read lock.
+    """
+
+    def __init__(self, build: Callable[[], Set[str]]) -> None:
+        self._build: Callable[[], Set[str]] | None = build
+        self._items: Set[str] = frozenset()
+
+    def __contains__(self, item: object) -> bool:
+        if self._build is not None:
+            self._items, self._build = self._build(), None
+        return item in self._items
 
 
 def route_event_matters(body: bytes, interest: Interest) -> bool:
@@ -93,11 +120,20 @@ def rtnl_event_matters(msg: nl.Message, interest: Interest) -> bool:
 
 
 class NftTransactionFilter:
-    """Groups nf_tables notifications by transaction and keeps foreign ones touching ours."""
+    """Groups nf_tables notifications by transaction and keeps foreign ones touching ours.
 
-    def __init__(self, table: str = MSS_TABLE, pid: int | None = None) -> None:
+    ``on_touched`` is called for every transaction that touched the table, ours included.
+    """
+
+    def __init__(
+        self,
+        table: str = MSS_TABLE,
+        pid: int | None = None,
+        on_touched: Callable[[], None] | None = None,
+    ) -> None:
         self.table = table.encode()
         self.pid = os.getpid() if pid is None else pid
+        self.on_touched = on_touched
         self._touched = False
         self.own = 0
         """Transactions committed by this process (dropped as echoes)."""
@@ -113,6 +149,8 @@ class NftTransactionFilter:
             by_us = raw is not None and int.from_bytes(raw[:4], "big") == self.pid
             touched, self._touched = self._touched, False
             self.own += by_us
+            if touched and self.on_touched is not None:
+                self.on_touched()
             return touched and not by_us
         # The table name is attribute 1 for tables, chains, rules, sets and elements.
         if attrs.get(1, b"").rstrip(b"\0") == self.table:
@@ -131,17 +169,26 @@ class EventWatcher:
         tick: Callable[[], bool] | None = None,
         debounce: float = 0.1,
         tick_interval: float = 0.5,
+        feed: Callable[[nl.Message], None] | None = None,
+        nft_touched: Callable[[], None] | None = None,
+        lost: Callable[[], None] | None = None,
     ) -> None:
         self.on_change = on_change
         self.own_portid = own_portid
         self.tick = tick
         self.debounce = debounce
         self.tick_interval = tick_interval
+        self.feed = feed
+        self.lost = lost
         self.interest = Interest()
-        self._nft = NftTransactionFilter()
+        self._nft = NftTransactionFilter(on_touched=nft_touched)
         self._buf = bytearray(1 << 20)
         self.stats = {"own": 0, "relevant": 0, "notified": 0, "overruns": 0}
-        """Counters: own echoes dropped, relevant events, on_change calls, buffer overruns."""
+        """Counters: own echoes (not drift), relevant events, on_change calls, overruns."""
+        self.failed = False
+        """The sockets failed: no event will arrive any more (the cache must not be used)."""
+        self._read_lock = threading.Lock()
+        self._pending = False
         self._wake_r, self._wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         self._stop = threading.Event()
         groups = RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE
@@ -154,6 +201,25 @@ class EventWatcher:
     @property
     def nft_own(self) -> int:
         return self._nft.own
+
+    @property
+    def healthy(self) -> bool:
+        """Whether every notification so far was seen and more will be (thread running)."""
+        return self._thread.is_alive() and not self.failed and not self._stop.is_set()
+
+    def sync(self) -> None:
+        """Process every notification already queued, from the calling thread.
+
+        The kernel queues a notification before it answers the request that caused it, so
+        after ``sync`` the fed cache reflects every change made before the call. Drift found
+        here still reaches ``on_change`` through the thread's debounce.
+
+        Raises:
+            OSError: a socket failed (``lost`` has been called).
+        """
+        if self._drain([self._rt.fileno(), self._nf.fileno()]):
+            self._pending = True
+            os.write(self._wake_w, b"x")
 
     def start(self) -> None:
         self._thread.start()
@@ -169,6 +235,13 @@ class EventWatcher:
         os.close(self._wake_w)
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except OSError:
+            LOG.exception("netlink event sockets failed; observing without the cache")
+            self._notify()
+
+    def _loop(self) -> None:
         due: float | None = None
         next_tick = time.monotonic() + self.tick_interval
         while not self._stop.is_set():
@@ -176,7 +249,12 @@ class EventWatcher:
             timeout = next_tick - now if due is None else min(due, next_tick) - now
             fds = [self._rt.fileno(), self._nf.fileno(), self._wake_r]
             ready, _, _ = select.select(fds, [], [], max(0.0, timeout))
+            if self._wake_r in ready:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(self._wake_r, 4096)
             changed = self._drain(ready)
+            if self._pending:
+                self._pending, changed = False, True
             now = time.monotonic()
             if now >= next_tick:
                 next_tick = now + self.tick_interval
@@ -189,11 +267,21 @@ class EventWatcher:
 
     def _drain(self, ready: list[int]) -> bool:
         changed = False
-        if self._rt.fileno() in ready:
-            changed = self._read(self._rt, self._rtnl_matters)
-        if self._nf.fileno() in ready:
-            changed = self._read(self._nf, self._nft.feed) or changed
+        with self._read_lock:
+            try:
+                if self._rt.fileno() in ready:
+                    changed = self._read(self._rt, self._rtnl_matters)
+                if self._nf.fileno() in ready:
+                    changed = self._read(self._nf, self._nft.feed) or changed
+            except OSError:
+                self.failed = True
+                self._lost()
+                raise
         return changed
+
+    def _lost(self) -> None:
+        if self.lost is not None:
+            self.lost()
 
     def _rtnl_matters(self, msg: nl.Message) -> bool:
         relevant = rtnl_event_matters(msg, self.interest)
@@ -201,7 +289,7 @@ class EventWatcher:
         return relevant
 
     def _read(self, sock: socket.socket, matters: Callable[[nl.Message], bool]) -> bool:
-        """Drain a socket; our own echoes are dropped on the header, before any decoding.
+        """Drain a socket: every message to ``feed``, the foreign ones to ``matters``.
 
         A cold apply of 10,000 claims echoes 10,000 route notifications, so this loop
         reads into one reusable buffer instead of allocating per datagram.
@@ -216,20 +304,24 @@ class EventWatcher:
             except OSError as exc:
                 if exc.errno != errno.ENOBUFS:
                     raise
-                LOG.debug("netlink event overrun; asking for a full pass")
+                LOG.debug("netlink event overrun; asking for a full pass and a full read")
                 self.stats["overruns"] += 1
+                self._lost()
                 changed = True
                 continue
             off = 0
+            feed = self.feed if sock is self._rt else None
             while off + HDR <= n:
                 size, kind, flags, seq, pid = nl.NLMSGHDR.unpack_from(buf, off)
                 if size < HDR or off + size > n:
                     break
+                msg = nl.Message(kind, flags, seq, pid, bytes(view[off + HDR : off + size]))
+                if feed is not None:
+                    feed(msg)
                 if pid and pid == self.own_portid and sock is self._rt:
                     self.stats["own"] += 1
                 else:
-                    body = bytes(view[off + HDR : off + size])
-                    changed = matters(nl.Message(kind, flags, seq, pid, body)) or changed
+                    changed = matters(msg) or changed
                 off += (size + 3) & ~3
 
     def _run_tick(self) -> bool:
