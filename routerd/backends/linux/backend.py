@@ -6,6 +6,11 @@ one command netlink socket (pipelined batches), one libnftables context, one pyr
 for links, and one background thread (``events.EventWatcher``) that reports drift, polls
 proxy entries (the kernel sends no events for them) and keeps wireguard-go running.
 
+Observation goes through ``cache.ObservationCache``: the event thread feeds it every
+notification, ``observe`` first drains what is queued and then re-reads only the kinds an
+event (or an apply) made dirty, so a steady-state pass costs a few milliseconds instead of
+a full dump. ``observe_uncached`` is the full read the cache must always equal.
+
 A lock serializes observe, apply, close and the background tick, so the supervisor never
 restarts wireguard-go in the middle of an apply. ``close()`` leaves the dataplane in place
 (traffic keeps flowing across a restart); ``close(cleanup=True)`` removes everything routerd
@@ -23,7 +28,8 @@ from pathlib import Path
 
 from routerd.backends.linux import garp, neighbours, routes
 from routerd.backends.linux.applier import Applier
-from routerd.backends.linux.events import EventWatcher, Interest
+from routerd.backends.linux.cache import ObservationCache
+from routerd.backends.linux.events import EventWatcher, Interest, LazySet
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.links import LinkTable
 from routerd.backends.linux.netlink_socket import DEFAULT_CHUNK, NetlinkSocket
@@ -35,6 +41,7 @@ from routerd.backends.linux.wgdevice import WireGuardDevices
 from routerd.backends.linux.wguapi import RUN_DIR
 from routerd.core.desired import (
     Address,
+    DataplaneObject,
     DesiredState,
     Observed,
     ObserveScope,
@@ -69,6 +76,7 @@ class LinuxBackend:
         probe_ttl: float = 5.0,
         tick_interval: float = 0.5,
         debounce: float = 0.1,
+        full_read_interval: float = 60.0,
     ) -> None:
         """Open the netlink socket and load bookkeeping; nothing on the host changes yet.
 
@@ -84,6 +92,8 @@ class LinuxBackend:
             probe_ttl: how long an overlay probe result is reused.
             tick_interval: proxy-entry polling and wireguard-go supervision period.
             debounce: delay that folds a burst of events into one ``on_change``.
+            full_read_interval: seconds after which ``observe`` reads every kind again
+                even when no event said anything changed (the cache's safety net).
         """
         binary = shutil.which("wireguard-go") if wireguard_go == AUTO else wireguard_go
         links = LinkTable()
@@ -99,12 +109,12 @@ class LinuxBackend:
             pneigh_labels=neighbours.kernel_supports_protocol(),
         )
         self.applier = Applier(self.host)
+        self.cache = ObservationCache(self.host, full_interval=full_read_interval)
         self.probes = ProbeCache(ttl=probe_ttl)
         self._lock = threading.RLock()
         self._tick_interval = tick_interval
         self._debounce = debounce
         self._watcher: EventWatcher | None = None
-        self._pneigh_alarm: set[tuple[str, str]] | None = None
         self._next_proxy_poll = 0.0
 
     # -- DataplaneBackend ----------------------------------------------------------------------
@@ -120,19 +130,30 @@ class LinuxBackend:
                 tick=self._tick,
                 debounce=self._debounce,
                 tick_interval=self._tick_interval,
+                feed=self.cache.feed,
+                nft_touched=self.cache.nft_touched,
+                lost=self.cache.invalidate,
             )
             self._watcher.interest = Interest(proto=routes.ROUTERD_PROTO)
+            # Whatever was read before the subscription cannot be patched from events.
+            self.cache.invalidate()
             self._watcher.start()
 
     def observe(self, scope: ObserveScope) -> Observed:
         with self._lock:
-            obs = observe_host(self.host, scope)
+            obs = self.cache.observe(scope, trusted=self._synced())
             self._update_interest(scope, obs)
             return obs
+
+    def observe_uncached(self, scope: ObserveScope) -> Observed:
+        """A full read that neither uses nor updates the cache (what it must always equal)."""
+        with self._lock:
+            return observe_host(self.host, scope)
 
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
         with self._lock:
             results = self.applier.apply(changes)
+            self.cache.applied(results)
         failed = [r for r in results if not r.ok]
         if failed:
             LOG.info(
@@ -186,8 +207,12 @@ class LinuxBackend:
             self.host.links.close()
 
     def stats(self) -> dict[str, int]:
-        """Counters for metrics and tests: netlink requests sent, event handling."""
-        out = {"netlink_requests": self.host.sock.sent_requests}
+        """Counters for metrics and tests: netlink requests, observation cache, events.
+
+        ``observe_full`` / ``observe_partial`` count observes that read every kind or only
+        the dirty ones; ``reread_<kind>`` counts kinds re-read by partial observes.
+        """
+        out = {"netlink_requests": self.host.sock.sent_requests, **self.cache.stats}
         if self._watcher is not None:
             out.update({f"events_{k}": v for k, v in self._watcher.stats.items()})
             out["events_nft_own"] = self._watcher.nft_own
@@ -202,24 +227,44 @@ class LinuxBackend:
             if not r.ok:
                 LOG.warning("cleanup: %s", r.error)
 
+    def _synced(self) -> bool:
+        """Drain queued events into the cache; False when the event stream is incomplete."""
+        watcher = self._watcher
+        if watcher is None or not watcher.healthy:
+            return False
+        try:
+            watcher.sync()
+        except (OSError, ValueError):
+            return False
+        return watcher.healthy
+
     def _update_interest(self, scope: ObserveScope, obs: Observed) -> None:
+        """What drift matters, built lazily: only foreign events ever ask (see LazySet)."""
         if self._watcher is None:
             return
-        objs = list(obs.objects.values())
+        objs: tuple[DataplaneObject, ...] = tuple(obs.objects.values())
         if scope.desired is not None:
-            objs += scope.desired.objects.values()
-        dsts = {o.dst for o in objs if isinstance(o, Route)}
-        addrs = {o.cidr.split("/")[0] for o in objs if isinstance(o, Address)}
-        devs = {o.dev for o in objs if isinstance(o, Route | ProxyNeighbour) and o.dev}
+            objs += tuple(scope.desired.objects.values())
+        extra_links = scope.links | scope.wireguard | set(self.host.wg.owned())
         self._watcher.interest = Interest(
             proto=routes.ROUTERD_PROTO,
-            route_dsts=frozenset(dsts),
-            addresses=frozenset(addrs | scope.absent_addresses),
-            links=frozenset(devs | scope.links | scope.wireguard | set(self.host.wg.owned())),
+            route_dsts=LazySet(lambda: {o.dst for o in objs if isinstance(o, Route)}),
+            addresses=LazySet(
+                lambda: (
+                    {o.cidr.split("/")[0] for o in objs if isinstance(o, Address)}
+                    | scope.absent_addresses
+                )
+            ),
+            links=LazySet(
+                lambda: (
+                    {o.dev for o in objs if isinstance(o, Route | ProxyNeighbour) and o.dev}
+                    | extra_links
+                )
+            ),
         )
 
     def _tick(self) -> bool:
-        """Background check: wireguard-go alive, proxy entries as routerd left them."""
+        """Background check: wireguard-go alive, proxy entries as routerd last saw them."""
         if not self._lock.acquire(blocking=False):
             return False  # an apply is running; the next tick will look
         try:
@@ -229,32 +274,16 @@ class LinuxBackend:
             self._lock.release()
 
     def _proxy_drift(self) -> bool:
-        """Compare the kernel's routerd-owned proxy entries with what routerd left there.
+        """Re-read proxy entries into the cache; True when they changed since it last knew.
 
-        The poll costs ~2 µs per entry (20 ms at 10,000), so its period stretches to keep it
-        under ~5% of a core on large tables.
+        The poll costs ~2-4 µs per entry (20-40 ms at 10,000), so its period stretches to
+        keep it under ~5% of a core on large tables.
         """
-        expected = self.host.pneigh_expected
         started = time.monotonic()
-        if not expected or started < self._next_proxy_poll:
+        if started < self._next_proxy_poll or not self.cache.owns_proxies():
             return False
         try:
-            return self._proxy_compare(expected)
+            return self.cache.poll_proxies()
         finally:
             spent = time.monotonic() - started
             self._next_proxy_poll = started + max(0.0, PROXY_POLL_COST_FACTOR * spent)
-
-    def _proxy_compare(self, expected: set[tuple[str, str]]) -> bool:
-        records = self.host.pneigh_records()
-        now = set()
-        for entry in neighbours.dump(self.host.sock):
-            dev = self.host.links.name(entry.ifindex)
-            if self.host.pneigh_is_ours(entry, dev, records):
-                now.add((entry.address, dev))
-        if now == expected:
-            self._pneigh_alarm = None
-            return False
-        if now == self._pneigh_alarm:
-            return False  # already reported this state; the engine's resync takes over
-        self._pneigh_alarm = now
-        return True

@@ -2,7 +2,7 @@
 
 ``Host`` is deliberately a plain bag: the command netlink socket, the link table, the
 sysctl keeper, the nft table, the WireGuard devices, plus what observation learned that
-apply needs (duplicate routes to clean up, the proxy entries routerd expects to exist).
+apply needs (duplicate routes to clean up).
 Ownership of proxy entries is their protocol number; on kernels that cannot label them it
 falls back to records in the state store (kind ``pneigh``).
 """
@@ -34,7 +34,6 @@ class Host:
     wg: WireGuardDevices
     pneigh_labels: bool = True
     route_duplicates: dict[Key, list[Route]] = field(default_factory=dict)
-    pneigh_expected: set[tuple[str, str]] = field(default_factory=set)
 
     def pneigh_records(self) -> set[tuple[str, str]]:
         if self.pneigh_labels:
@@ -47,11 +46,9 @@ class Host:
         return (entry.address, dev) in records
 
     def pneigh_added(self, address: str, dev: str) -> None:
-        self.pneigh_expected.add((address, dev))
         if not self.pneigh_labels:
             self.store.set_owned(PNEIGH_KIND, f"{address} {dev}", "")
 
     def pneigh_removed(self, address: str, dev: str) -> None:
-        self.pneigh_expected.discard((address, dev))
         if not self.pneigh_labels:
             self.store.drop_owned(PNEIGH_KIND, f"{address} {dev}")

@@ -21,6 +21,7 @@ from routerd.core.errors import DataplaneError
 LOG = logging.getLogger(__name__)
 
 IFF_UP = 0x1
+IFF_LOWER_UP = 0x10000
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class LinkInfo:
     mtu: int
     kind: str
     mac: str
+    flags: int = 0
 
 
 class LinkTable:
@@ -65,6 +67,7 @@ class LinkTable:
                 mtu=int(m.get("mtu") or 0),
                 kind=str(m.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND") or ""),
                 mac=str(m.get("address") or ""),
+                flags=int(m["flags"]),
             )
             by_name[info.name] = info
         self.by_name = by_name

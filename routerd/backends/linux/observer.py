@@ -1,28 +1,39 @@
-"""Observation: read the host into an ``Observed`` the engine can diff against desired state.
+"""Observation: read the host kind by kind, and assemble an ``Observed`` from the kinds.
+
+Two halves, so that the observation cache (``cache.py``) can keep the expensive kinds
+between passes and re-read only what changed:
+
+* Readers fetch one kind each: routerd's routes (a dump filtered by protocol in the kernel),
+  proxy entries, addresses, foreign ``local`` routes (#41), the nft table. ``read_all``
+  reads every kind into a ``Kinds``; never one request per route.
+* ``assemble`` builds the ``Observed`` the engine diffs from a ``Kinds`` plus what is always
+  read fresh because it is cheap and no event reports it: sysctls (``/proc/sys``) and
+  WireGuard devices (config and handshakes over UAPI), and link states from the link table.
 
 Every owned object is reported (so the diff removes what is no longer desired), plus
 whatever the scope asks about. Objects that exist but belong to someone else are reported
 *without* being owned when they already satisfy a desired key (a foreign proxy entry or a
 pre-existing address): the diff then leaves them alone, which is how routerd avoids ever
-adding over, relabelling or later deleting them. Reads are a few kernel-filtered netlink
-dumps (routes by protocol, proxy entries, addresses) plus per-object reads for sysctls,
-WireGuard devices and the nft table; never one request per route.
+adding over, relabelling or later deleting them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from routerd.backends.linux import addresses, neighbours, routes
 from routerd.backends.linux.addresses import AddressEntry
 from routerd.backends.linux.host import Host
+from routerd.backends.linux.neighbours import ProxyEntry
 from routerd.core.desired import (
     AbsentAddress,
     Address,
     DataplaneObject,
     Key,
     LinkState,
+    MssClampTable,
     Observed,
     ObserveScope,
     ProxyNeighbour,
@@ -34,95 +45,296 @@ from routerd.core.errors import DataplaneError
 LOG = logging.getLogger(__name__)
 
 ADDR_KIND = "addr"
+LocalRoute = tuple[str, str, int]  # (address, dev, protocol) of a foreign local-table /32
+
+
+@dataclass
+class RouteKind:
+    """routerd's routes by key; a key holding several (a metric changed under us) is in ``dups``."""
+
+    single: dict[Key, Route] = field(default_factory=dict)
+    dups: dict[Key, list[Route]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, found: Iterable[Route]) -> RouteKind:
+        out = cls()
+        for r in found:
+            key = r.key
+            if key in out.dups:
+                out.dups[key].append(r)
+            elif key in out.single:
+                out.dups[key] = [out.single.pop(key), r]
+            else:
+                out.single[key] = r
+        return out
+
+    def patch(self, route: Route, *, new: bool, replace: bool) -> bool:
+        """Apply one route notification; False when only a re-read can say what is there.
+
+        A route's identity in the kernel is (table, destination, metric); a key with a
+        second route, or an add that matches an existing identity without replacing it (an
+        append), is left to the dump, which reports duplicates in the kernel's own order.
+        """
+        key = route.key
+        if key in self.dups:
+            return False
+        have = self.single.get(key)
+        if new:
+            if have is not None and not (replace and have.metric == route.metric):
+                return False
+            self.single[key] = route
+        elif have is not None and have.metric == route.metric:
+            del self.single[key]
+        return True
+
+
+@dataclass
+class ProxyKind:
+    """Proxy entries as observed objects: routerd's, and other owners' (reported when desired)."""
+
+    owned: dict[Key, ProxyNeighbour] = field(default_factory=dict)
+    foreign: dict[Key, ProxyNeighbour] = field(default_factory=dict)
+
+    def put(self, obj: ProxyNeighbour, *, ours: bool) -> None:
+        key = obj.key
+        (self.foreign if ours else self.owned).pop(key, None)
+        (self.owned if ours else self.foreign)[key] = obj
+
+    def discard(self, key: Key) -> None:
+        self.owned.pop(key, None)
+        self.foreign.pop(key, None)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.owned or key in self.foreign
+
+    def keys(self) -> set[Key]:
+        return self.owned.keys() | self.foreign.keys()
+
+
+@dataclass
+class Kinds:
+    """One reading of every cached kind (links live in ``host.links``)."""
+
+    routes: RouteKind
+    pneigh: ProxyKind
+    addrs: list[AddressEntry]
+    local: list[LocalRoute]
+    nft: MssClampTable | None
+    absent_memo: dict[str, AbsentAddress] = field(default_factory=dict)
+    """Reused observed forms of addresses present nowhere (10,000 on a provider-side router)."""
+    wants_proxies: bool = False
+    """The last scope assembled from these kinds wanted proxy entries."""
+
+
+# -- readers -------------------------------------------------------------------------------------
+
+
+def read_routes(host: Host) -> RouteKind:
+    return RouteKind.of(routes.dump_owned(host.sock, host.links.name))
+
+
+def read_proxies(host: Host, previous: ProxyKind | None = None) -> ProxyKind:
+    """Every proxy entry; objects of ``previous`` are reused (the poll reads 10,000 often)."""
+    old = previous or ProxyKind()
+    return proxies_of(host, neighbours.dump(host.sock), old)
+
+
+def proxies_of(host: Host, entries: Iterable[ProxyEntry], old: ProxyKind) -> ProxyKind:
+    records = host.pneigh_records()
+    name = host.links.name
+    out = ProxyKind()
+    for entry in entries:
+        dev = name(entry.ifindex)
+        key = ("pneigh", entry.address, dev)
+        obj = old.owned.get(key) or old.foreign.get(key) or ProxyNeighbour(entry.address, dev)
+        if host.pneigh_is_ours(entry, dev, records):
+            out.owned[key] = obj
+        else:
+            out.foreign[key] = obj
+    return out
+
+
+def confirm_proxies(host: Host, kind: ProxyKind, keys: Iterable[Key]) -> int:
+    """Exact look-ups for entries a dump did not show; found ones are added to ``kind``.
+
+    All namespaces' proxy entries share one kernel hash, so a dump racing another
+    namespace's churn can skip entries (``neighbours.confirm``).
+    """
+    wanted = []
+    for _, address, dev in keys:
+        ifindex = host.links.index(dev)
+        if ifindex is not None:
+            wanted.append((address, ifindex))
+    found = proxies_of(host, neighbours.confirm(host.sock, wanted), ProxyKind())
+    for obj in found.owned.values():
+        kind.put(obj, ours=True)
+    for obj in found.foreign.values():
+        kind.put(obj, ours=False)
+    return len(found.owned) + len(found.foreign)
+
+
+def read_addresses(host: Host) -> list[AddressEntry]:
+    return addresses.dump(host.sock)
+
+
+def read_local(host: Host) -> list[LocalRoute]:
+    return routes.dump_foreign_local(host.sock, host.links.name)
+
+
+def read_nft(host: Host) -> MssClampTable | None:
+    table, _ = host.nft.observe()
+    return table
+
+
+def read_all(host: Host) -> Kinds:
+    """Every kind, links first (the other kinds name devices through the link table)."""
+    host.links.refresh()
+    return Kinds(
+        read_routes(host),
+        read_proxies(host),
+        read_addresses(host),
+        read_local(host),
+        read_nft(host),
+    )
 
 
 def observe_host(host: Host, scope: ObserveScope) -> Observed:
-    """One consistent-enough snapshot of everything routerd owns or was asked about."""
-    host.links.refresh()
+    """A full read, assembled (cleanup and forced full reads; the cache is not involved)."""
+    return assemble(host, read_all(host), scope)
+
+
+# -- assembly ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Wanted:
+    """What the desired state alone says must be read (one pass over its keys)."""
+
+    pneigh: list[Key] = field(default_factory=list)
+    addr: list[Key] = field(default_factory=list)
+    absent: set[str] = field(default_factory=set)
+    sysctls: set[str] = field(default_factory=set)
+    wg: set[str] = field(default_factory=set)
+
+
+def _wanted(desired: Mapping[Key, DataplaneObject]) -> _Wanted:
+    w = _Wanted()
+    for key in desired:
+        kind = key[0]
+        if kind == "route":
+            continue
+        if kind == "pneigh":
+            w.pneigh.append(key)
+        elif kind == "addr":
+            w.addr.append(key)
+        elif kind == "absent":
+            w.absent.add(key[1])
+        elif kind == "sysctl":
+            w.sysctls.add(key[1])
+        elif kind == "wg":
+            w.wg.add(key[1])
+    return w
+
+
+def assemble(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
+    """The ``Observed`` for ``scope`` from ``kinds`` plus fresh sysctls and WireGuard reads.
+
+    Proxy entries the scope wants but ``kinds`` lacks are confirmed with exact look-ups
+    and added to ``kinds`` when found.
+    """
     desired: Mapping[Key, DataplaneObject] = scope.desired.objects if scope.desired else {}
+    wanted = _wanted(desired)
+    kinds.wants_proxies = bool(wanted.pneigh)
     obs = Observed()
-    _routes(host, obs, desired)
-    _proxy_neighbours(host, obs, desired)
-    addrs = addresses.dump(host.sock)
-    _addresses(host, obs, desired, addrs)
-    # The desired state alone is enough to know what to read; the scope may add more.
-    absent = {o.address for o in desired.values() if isinstance(o, AbsentAddress)}
-    sysctls = {o.name for o in desired.values() if isinstance(o, Sysctl)}
-    _absent(host, obs, scope.absent_addresses | absent, addrs)
-    _sysctls(host, obs, scope.sysctls | sysctls)
-    _links(host, obs, scope.links, addrs)
-    _wireguard(host, obs, scope.wireguard, desired)
-    _nft(host, obs)
+    _routes(host, obs, kinds.routes, desired)
+    _proxy_neighbours(host, obs, kinds.pneigh, desired, wanted.pneigh)
+    _addresses(host, obs, desired, kinds.addrs, wanted.addr)
+    _absent(host, obs, scope.absent_addresses | wanted.absent, kinds)
+    _sysctls(host, obs, scope.sysctls | wanted.sysctls)
+    _links(host, obs, scope.links, kinds.addrs)
+    _wireguard(host, obs, scope.wireguard | wanted.wg, desired)
+    if kinds.nft is not None:
+        obs.objects[kinds.nft.key] = kinds.nft
+        obs.owned.add(kinds.nft.key)
     return obs
 
 
-def _routes(host: Host, obs: Observed, desired: Mapping[Key, DataplaneObject]) -> None:
-    by_key: dict[Key, list[Route]] = {}
-    for r in routes.dump_owned(host.sock, host.links.name):
-        by_key.setdefault(r.key, []).append(r)
+def _routes(
+    host: Host, obs: Observed, kind: RouteKind, desired: Mapping[Key, DataplaneObject]
+) -> None:
+    obs.objects.update(kind.single)
+    obs.owned.update(kind.single)
     host.route_duplicates = {}
-    for key, found in by_key.items():
+    for key, found in kind.dups.items():
+        # Two of our routes for one key (a metric changed under us): report one that
+        # differs from the desired route so the diff replaces, and the applier removes all.
         want = desired.get(key)
-        if len(found) > 1:
-            # Two of our routes for one key (a metric changed under us): report one that
-            # differs from the desired route so the diff replaces, and the applier removes all.
-            host.route_duplicates[key] = found
-            found = sorted(found, key=lambda r: r == want)
-        obs.objects[key] = found[0]
+        host.route_duplicates[key] = list(found)
+        obs.objects[key] = sorted(found, key=lambda r: r == want)[0]
         obs.owned.add(key)
 
 
-def _proxy_neighbours(host: Host, obs: Observed, desired: Mapping[Key, DataplaneObject]) -> None:
-    records = host.pneigh_records()
-    expected: set[tuple[str, str]] = set()
-    entries = neighbours.dump(host.sock)
-    seen = {(e.address, e.ifindex) for e in entries}
-    missing = []
-    for want in desired.values():
-        if isinstance(want, ProxyNeighbour):
-            ifindex = host.links.index(want.dev)
-            if ifindex is not None and (want.address, ifindex) not in seen:
-                missing.append((want.address, ifindex))
-    entries += neighbours.confirm(host.sock, missing)
-    for entry in entries:
-        dev = host.links.name(entry.ifindex)
-        obj = ProxyNeighbour(entry.address, dev)
-        ours = host.pneigh_is_ours(entry, dev, records)
-        if ours:
-            expected.add((entry.address, dev))
-            obs.owned.add(obj.key)
-        if ours or obj.key in desired:
-            obs.objects[obj.key] = obj
-    host.pneigh_expected = expected
+def _proxy_neighbours(
+    host: Host,
+    obs: Observed,
+    kind: ProxyKind,
+    desired: Mapping[Key, DataplaneObject],
+    wanted: list[Key],
+) -> None:
+    missing = [k for k in wanted if k not in kind.owned and k not in kind.foreign]
+    if missing:
+        confirm_proxies(host, kind, missing)
+    obs.objects.update(kind.owned)
+    obs.owned.update(kind.owned)
+    for key, obj in kind.foreign.items():
+        if key in desired:
+            obs.objects[key] = obj
 
 
 def _addresses(
-    host: Host, obs: Observed, desired: Mapping[Key, DataplaneObject], addrs: list[AddressEntry]
+    host: Host,
+    obs: Observed,
+    desired: Mapping[Key, DataplaneObject],
+    addrs: list[AddressEntry],
+    wanted: list[Key],
 ) -> None:
     present = {(host.links.name(a.ifindex), a.cidr) for a in addrs}
     for record in host.store.owned(ADDR_KIND):
         dev, _, cidr = record.partition(" ")
-        obj = Address(dev, cidr)
+        key = (ADDR_KIND, dev, cidr)
         if (dev, cidr) in present:
-            obs.objects[obj.key] = obj
-            obs.owned.add(obj.key)
-        elif obj.key not in desired:
+            obs.objects[key] = Address(dev, cidr)
+            obs.owned.add(key)
+        elif key not in desired:
             host.store.drop_owned(ADDR_KIND, record)  # gone with its interface
-    for key, want in desired.items():
-        if isinstance(want, Address) and (want.dev, want.cidr) in present:
-            obs.objects.setdefault(key, want)
+    for want in wanted:
+        if (want[1], want[2]) in present:
+            obs.objects.setdefault(want, desired[want])
 
 
-def _absent(host: Host, obs: Observed, wanted: set[str], addrs: list[AddressEntry]) -> None:
+def _absent(host: Host, obs: Observed, wanted: set[str], kinds: Kinds) -> None:
     if not wanted:
         return
+    where: dict[str, list[tuple[str, str]]] = {}
+    for a in kinds.addrs:
+        if a.address in wanted:
+            where.setdefault(a.address, []).append((host.links.name(a.ifindex), a.cidr))
     local: dict[str, list[tuple[str, int]]] = {}
-    for ip, dev, proto in routes.dump_foreign_local(host.sock, host.links.name):
+    for ip, dev, proto in kinds.local:
         if ip in wanted:
             local.setdefault(ip, []).append((dev, proto))
+    memo = kinds.absent_memo
     for address in wanted:
-        where = sorted((host.links.name(a.ifindex), a.cidr) for a in addrs if a.address == address)
-        obj = AbsentAddress(address, tuple(where), tuple(sorted(local.get(address, ()))))
+        if address in where or address in local:
+            obj = AbsentAddress(
+                address,
+                tuple(sorted(where.get(address, ()))),
+                tuple(sorted(local.get(address, ()))),
+            )
+        elif address in memo:
+            obj = memo[address]
+        else:
+            obj = memo[address] = AbsentAddress(address)
         obs.objects[obj.key] = obj
 
 
@@ -150,12 +362,11 @@ def _wireguard(
     host: Host, obs: Observed, names: set[str], desired: Mapping[Key, DataplaneObject]
 ) -> None:
     owned = host.wg.owned()
-    wanted_names = {k[1] for k in desired if k[0] == "wg"}
-    for name in names | set(owned) | wanted_names:
+    for name in names | set(owned):
         key = ("wg", name)
         if name in owned:
             obs.owned.add(key)
-            if name in wanted_names:
+            if key in desired:
                 host.wg.wanted.add(name)  # adopted after a restart: supervise it again
                 host.wg.last.setdefault(name, desired[key])  # type: ignore[arg-type]
         try:
@@ -168,10 +379,3 @@ def _wireguard(
         obs.objects[key] = state.device
         for peer, age in state.handshakes.items():
             obs.handshakes[(name, peer)] = age
-
-
-def _nft(host: Host, obs: Observed) -> None:
-    table, _ = host.nft.observe()
-    if table is not None:
-        obs.objects[table.key] = table
-        obs.owned.add(table.key)
