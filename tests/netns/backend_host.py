@@ -67,7 +67,10 @@ def observe(want: d.DesiredState) -> d.Observed:
 
 
 def observe_with_lossy_dump(want: d.DesiredState, drop: str) -> d.Observed:
-    """Observe while the proxy dump skips ``drop`` (as a dump racing other namespaces can)."""
+    """Observe while the proxy dump skips ``drop`` (as a dump racing other namespaces can).
+
+    The cache is invalidated first, so this observe really dumps (a cached one would not).
+    """
     from routerd.backends.linux import neighbours
 
     real = neighbours.dump
@@ -77,9 +80,31 @@ def observe_with_lossy_dump(want: d.DesiredState, drop: str) -> d.Observed:
 
     neighbours.dump = lossy
     try:
+        backend().cache.invalidate()
         return observe(want)
     finally:
         neighbours.dump = real
+
+
+def observe_uncached(want: d.DesiredState) -> d.Observed:
+    return backend().observe_uncached(scope_for(want))
+
+
+def cache_mismatch(want: d.DesiredState) -> str | None:
+    """None when the cached observe equals a full read; else what differs (a few keys)."""
+    scope = scope_for(want)
+    cached = backend().observe(scope)
+    full = backend().observe_uncached(scope)
+    problems = [
+        f"{key}: cached {cached.objects.get(key)} vs full {full.objects.get(key)}"
+        for key in sorted(cached.objects.keys() | full.objects.keys())
+        if cached.objects.get(key) != full.objects.get(key)
+    ]
+    problems += [f"owned only in cached: {k}" for k in sorted(cached.owned - full.owned)]
+    problems += [f"owned only in full: {k}" for k in sorted(full.owned - cached.owned)]
+    if cached.links != full.links:
+        problems.append(f"links: cached {cached.links} vs full {full.links}")
+    return "; ".join(problems[:6]) if problems else None
 
 
 def plan(want: d.DesiredState) -> list[str]:
