@@ -41,7 +41,7 @@ from routerd.core.desired import Key, Observed, ObserveScope
 from routerd.core.effective import EffectiveResult, MergeMemo, build_effective
 from routerd.core.events import EventBus
 from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle, TransitionRecord
-from routerd.core.lowering import ClaimIntent, Lowered, default_key_file, observe_scope
+from routerd.core.lowering import ClaimIntent, Lowered, default_key_file
 from routerd.core.lowering_cache import LoweringCache
 from routerd.core.plan import diff
 from routerd.core.port import ChangeResult, DataplaneBackend, PathCheck, PathEvidence
@@ -319,7 +319,7 @@ class Engine:
         )
         self._sync_claims(lowered, eff, now)
         self._effective, self._lowered = eff, lowered
-        self._scope = observe_scope(lowered)
+        self._scope = self._lowering.scope
         self._dirty, self._parts_version = False, parts_version
         return lowered
 

@@ -19,14 +19,22 @@ reference; ``tests/unit/core/test_lowering_cache.py`` checks equality on random 
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from routerd.core.config import RouterConfig
-from routerd.core.desired import DataplaneObject, DesiredState, Key
-from routerd.core.lowering import ClaimIntent, Lowered, _Lowerer
+from routerd.core.desired import DataplaneObject, DesiredState, Key, ObserveScope, WireGuardDevice
+from routerd.core.lowering import (
+    IP_FORWARD,
+    ClaimIntent,
+    Lowered,
+    _Lowerer,
+    observe_scope,
+    proxy_arp_key,
+)
 from routerd.core.resources import (
     Interface,
     OverlayPeer,
@@ -99,6 +107,14 @@ class _Section:
     """Owner labels of the claims listing a device or table key (``claim_owners``)."""
     allowed: dict[WgPeerKey, Counter[str]] = field(default_factory=dict)
     mss: dict[Path, Counter[int]] = field(default_factory=dict)
+    sysctls: set[str] = field(default_factory=set)
+    """Names of the sysctl objects claims add (for the observe scope)."""
+    absent: set[str] = field(default_factory=set)
+    """Addresses claims keep absent (for the observe scope)."""
+    links: Counter[str] = field(default_factory=Counter)
+    """Tunnels and capture interfaces of the claims (for the observe scope)."""
+    proxy_arp: Counter[str] = field(default_factory=Counter)
+    """Capture interfaces of proxy-ARP claims (for the observe scope)."""
     unique_names: bool = True
     inherited: bool = False
     copied: set[tuple[str, Key]] = field(default_factory=set)
@@ -115,6 +131,10 @@ class _Section:
             dict(self.needs),
             {k: Counter(v) for k, v in self.allowed.items()},
             {k: Counter(v) for k, v in self.mss.items()},
+            set(self.sysctls),
+            set(self.absent),
+            Counter(self.links),
+            Counter(self.proxy_arp),
             self.unique_names,
             inherited=True,
         )
@@ -144,6 +164,9 @@ class _Section:
                 self._new("owners", self.owners, k, p.ref)
                 if k[0] == "sysctl":
                     self.first[k] = p
+                    self.sysctls.add(k[1])
+                elif k[0] == "absent":
+                    self.absent.add(k[1])
         if p.name in self.claims:
             self.unique_names = False
         if p.keys:
@@ -159,6 +182,7 @@ class _Section:
             self.allowed.setdefault(wgp, Counter())[cidr] += 1
         for path, mss in p.mss:
             self.mss.setdefault(path, Counter())[mss] += 1
+        self._track(p.intent, 1)
 
     def remove(self, p: ClaimPiece) -> bool:
         """Take one claim out (names are unique); False when the result would not be
@@ -169,6 +193,10 @@ class _Section:
             if n == 0:
                 del users[k], objects[k], self.owners[k]
                 self.first.pop(k, None)
+                if k[0] == "sysctl":
+                    self.sysctls.discard(k[1])
+                elif k[0] == "absent":
+                    self.absent.discard(k[1])
                 continue
             # Still wanted by another claim: exact only for a sysctl (every claim adds the
             # same value) whose position does not depend on this claim.
@@ -187,7 +215,33 @@ class _Section:
             _decrement(self.allowed, wgp, cidr)
         for path, mss in p.mss:
             _decrement(self.mss, path, mss)
+        self._track(p.intent, -1)
         return True
+
+    def _track(self, intent: ClaimIntent, n: int) -> None:
+        """Count the interfaces a claim makes the observe scope include."""
+        names = [intent.tunnel]
+        if intent.capture_interface:
+            names.append(intent.capture_interface)
+        for name in names:
+            _count(self.links, name, n)
+        if intent.capture_type == "proxy-arp":
+            _count(self.proxy_arp, intent.capture_interface, n)
+
+    def scope(self, lowered: Lowered, tail: DesiredState) -> ObserveScope:
+        """``observe_scope(lowered)``, from what is tracked here plus the ``tail`` objects."""
+        devices = {o.ifname for o in tail.objects.values() if isinstance(o, WireGuardDevice)}
+        sysctls = self.sysctls | {k[1] for k in tail.objects if k[0] == "sysctl"}
+        sysctls |= {proxy_arp_key(ifname) for ifname in self.proxy_arp}
+        if lowered.claims:
+            sysctls.add(IP_FORWARD)
+        return ObserveScope(
+            sysctls=sysctls,
+            absent_addresses=set(self.absent),
+            links=set(self.links) | devices,
+            wireguard=devices,
+            desired=lowered.desired,
+        )
 
 
 class _TailLowerer(_Lowerer):
@@ -199,6 +253,12 @@ class _TailLowerer(_Lowerer):
         if key[0] in NEEDED_KINDS:
             return self.section.needs.get(key, ())
         return super().claim_owners(key)
+
+
+def _count(counts: Counter[str], name: str, n: int) -> None:
+    counts[name] += n
+    if counts[name] <= 0:
+        del counts[name]
 
 
 def _decrement(counts: dict[_K, Counter[_V]], key: _K, value: _V) -> None:
@@ -218,7 +278,8 @@ class LoweringCache:
         self._pieces: dict[str, ClaimPiece] = {}
         self._section = _Section()
         self._claims: list[RemoteAddressClaim] = []
-        self._claim_ids: list[int] = []
+        self.scope = ObserveScope()
+        """``observe_scope`` of the last result."""
 
     def lower(
         self,
@@ -235,27 +296,26 @@ class LoweringCache:
         )
         if context != self._context:
             self._context, self._pieces, self._section = context, {}, _Section()
-            self._claims, self._claim_ids = [], []
+            self._claims = []
         pieces = self._pieces_of(config, _Lowerer(config, generation, key_dir, keys))
         self._section = self._next_section(pieces)
         self._claims = config.of(RemoteAddressClaim)  # keeps the objects (and ids) alive
-        self._claim_ids = list(map(id, self._claims))
         return self._with_tail(config, generation, key_dir, keys)
 
     def _pieces_of(self, config: RouterConfig, recorder: _Lowerer) -> list[ClaimPiece]:
-        """The piece of every claim, in order; a claim object seen last time is reused
-        without looking at it (reading a pydantic attribute costs ~0.5 us)."""
+        """The piece of every claim, in order. Claim objects seen last time keep their piece
+        without being looked at (a pydantic attribute read costs ~0.5 us): only the stretch
+        between the unchanged head and tail of the claim list is looked up."""
         claims = config.of(RemoteAddressClaim)
-        ids = list(map(id, claims))
-        old_ids, old = self._claim_ids, self._section.pieces
-        if ids == old_ids:
+        old_claims, old = self._claims, self._section.pieces
+        head, old_end, new_end = splice(old_claims, claims)
+        if head == len(claims) == len(old_claims):
             return old
-        n = len(old_ids)
-        if len(ids) > n and ids[:n] == old_ids:
-            return old + [self._piece(recorder, c) for c in claims[n:]]
-        seen = dict(zip(old_ids, old, strict=True))
-        pieces = [seen.get(i) or self._piece(recorder, c) for i, c in zip(ids, claims, strict=True)]
-        self._pieces = {p.name: p for p in pieces}
+        known = {id(c): p for c, p in zip(old_claims[head:old_end], old[head:old_end], strict=True)}
+        middle = [known.get(id(c)) or self._piece(recorder, c) for c in claims[head:new_end]]
+        pieces = old[:head] + middle + old[old_end:]
+        if len(self._pieces) > 2 * len(pieces) + 64:  # forget claims long gone
+            self._pieces = {p.name: p for p in pieces}
         return pieces
 
     def _piece(self, recorder: _Lowerer, c: RemoteAddressClaim) -> ClaimPiece:
@@ -266,19 +326,18 @@ class LoweringCache:
 
     def _next_section(self, pieces: list[ClaimPiece]) -> _Section:
         old = self._section
-        n = len(old.pieces)
-        if pieces == old.pieces:
+        head, old_end, new_end = splice(old.pieces, pieces)
+        if head == len(pieces) == len(old.pieces):
             return old
-        if old.unique_names and len(pieces) > n and pieces[:n] == old.pieces:
+        if old.unique_names and head == len(old.pieces):  # claims appended
             section = old.copy(pieces)
-            for p in pieces[n:]:
+            for p in pieces[head:]:
                 section.add(p)
             if section.unique_names:
                 return section
-        removed = _removed(old.pieces, pieces) if old.unique_names else None
-        if removed is not None:
+        if old.unique_names and head == new_end:  # claims removed
             section = old.copy(pieces)
-            if all(section.remove(p) for p in removed):
+            if all(section.remove(p) for p in old.pieces[head:old_end]):
                 return section
         section = _Section(pieces)
         for p in pieces:
@@ -305,7 +364,12 @@ class LoweringCache:
             mine = owners.get(k)
             owners[k] = tail.owners[k] if mine is None else mine | tail.owners[k]
         out = DesiredState(objects, owners, dict(section.claim_keys), generation)
-        return Lowered(out, dict(section.claims))
+        lowered = Lowered(out, dict(section.claims))
+        if section.unique_names:
+            self.scope = section.scope(lowered, tail)
+        else:
+            self.scope = observe_scope(lowered)
+        return lowered
 
 
 def record_piece(recorder: _Lowerer, c: RemoteAddressClaim) -> ClaimPiece:
@@ -326,16 +390,29 @@ def record_piece(recorder: _Lowerer, c: RemoteAddressClaim) -> ClaimPiece:
     )
 
 
-def _removed(old: list[ClaimPiece], new: Iterable[ClaimPiece]) -> list[ClaimPiece] | None:
-    """The pieces of ``old`` missing from ``new`` when ``new`` keeps the rest in order."""
-    removed: list[ClaimPiece] = []
-    it = iter(old)
-    for p in new:
-        for q in it:
-            if q is p:
-                break
-            removed.append(q)
+def splice(old: Sequence[object], new: Sequence[object]) -> tuple[int, int, int]:
+    """Where ``new`` differs from ``old``, by identity: ``(head, old_end, new_end)`` with
+    ``new == old[:head] + new[head:new_end] + old[old_end:]``, head and tail maximal."""
+    a, b = _ids(old), _ids(new)
+    head = _common_prefix(a, b)
+    a, b = a[head:], b[head:]
+    a.reverse()
+    b.reverse()
+    tail = _common_prefix(a, b)
+    return head, len(old) - tail, len(new) - tail
+
+
+def _ids(items: Sequence[object]) -> array[int]:
+    return array("Q", map(id, items))
+
+
+def _common_prefix(a: array[int], b: array[int]) -> int:
+    """Length of the common prefix; array slices compare at C speed (binary search)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
         else:
-            return None
-    removed.extend(it)
-    return removed
+            hi = mid - 1
+    return lo

@@ -16,8 +16,9 @@ import pytest
 
 from routerd.core import lowering_cache
 from routerd.core.config import RouterConfig
+from routerd.core.desired import ObserveScope
 from routerd.core.loader import decode_resource
-from routerd.core.lowering import Lowered, lower
+from routerd.core.lowering import Lowered, lower, observe_scope
 from routerd.core.lowering_cache import LoweringCache
 from routerd.core.resources import Resource
 
@@ -109,6 +110,14 @@ CONTEXT = {
     "sysctls": [
         [],
         [res(SYSTEM, "Sysctl", "fwd", {"key": "net.ipv4.ip_forward", "value": "1"})],
+        [  # owned by the user and not applied by routerd: still observed for the claims
+            res(
+                SYSTEM,
+                "Sysctl",
+                "parp",
+                {"key": "net.ipv4.conf.ens19.proxy_arp", "value": "1", "runtime": False},
+            )
+        ],
     ],
 }
 TAIL = [
@@ -155,6 +164,10 @@ def shape(lw: Lowered) -> tuple[Any, ...]:
         d.generation,
         list(lw.claims.items()),
     )
+
+
+def scope(s: ObserveScope) -> tuple[set[str], ...]:
+    return (s.sysctls, s.absent_addresses, s.links, s.wireguard)
 
 
 def step(rng: random.Random, claims: list[Resource], spare: list[Resource]) -> list[Resource]:
@@ -216,6 +229,8 @@ def test_cached_lowering_equals_lower_over_random_changes(seed, monkeypatch):
         got = cache.lower(config, generation=generation, key_dir="/k", public_keys=keys)
         want = lower(config, generation=generation, key_dir="/k", public_keys=keys)
         assert shape(got) == shape(want), (seed, n)
+        assert scope(cache.scope) == scope(observe_scope(want)), (seed, n)
+        assert cache.scope.desired is got.desired
     assert copies  # the appends and removals were carried over, not only recomposed
 
 
@@ -227,6 +242,7 @@ def test_a_shared_object_keeps_its_place_when_its_first_claim_goes():
     for cs in (claims, claims[1:], claims):
         config = RouterConfig("r", [*base, *cs])
         assert shape(cache.lower(config)) == shape(lower(config))
+        assert scope(cache.scope) == scope(observe_scope(lower(config)))
 
 
 def test_an_object_two_claims_add_takes_the_remaining_claims_value():
