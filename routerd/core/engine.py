@@ -146,7 +146,6 @@ class Engine:
             verify_interval=self.settings.verify_interval,
         )
         self._judged: set[str] = set()
-        self._viewed: Lowered | None = None
         self._backoff: dict[Key, _Backoff] = {}
         self._verified_at: dict[str, float] = {}
         self._evidence: dict[str, PathEvidence] = {}
@@ -543,14 +542,12 @@ class Engine:
         claims: dict[str, ClaimView] = {}
         if lowered is not None and eff is not None:
             claims = claim_views(
-                self.snapshot.claims,
-                same_lowering=lowered is self._viewed,
+                self.snapshot,
                 eff=eff,
                 lowered=lowered,
                 models=self.lifecycle.claims,
                 judged=self._judged,
             )
-            self._viewed = lowered
         errors = {"/".join(k): b.last_error for k, b in self._backoff.items() if b.last_error}
         self.snapshot = Snapshot(
             self.generation,

@@ -2,8 +2,9 @@
 
 A snapshot is replaced as a whole, never changed, so readers need no lock. At 10,000 claims
 building every claim's view on every pass cost ~12 ms; a view only changes when its claim
-was judged, its intent changed or its origin did, so ``claim_views`` reuses the others
-(views are immutable, so sharing one between snapshots is safe).
+was judged (which every added or re-specified claim is) or its origin changed, so
+``claim_views`` reuses the others (views are immutable: sharing one between snapshots is
+safe).
 """
 
 from __future__ import annotations
@@ -57,52 +58,40 @@ class Snapshot:
 
 
 def claim_views(
-    previous: Mapping[str, ClaimView],
+    previous: Snapshot,
     *,
-    same_lowering: bool,
     eff: EffectiveResult,
     lowered: Lowered,
     models: Mapping[str, ClaimFSM],
     judged: Set[str],
 ) -> dict[str, ClaimView]:
-    """Every claim's view, in config order, reusing ``previous`` where nothing changed.
+    """Every claim's view, in config order, reusing ``previous`` ones where nothing changed.
 
     Args:
-        previous: the views of the last snapshot.
-        same_lowering: ``lowered`` is the one ``previous`` was built from (same claims and
-            intents, same effective config).
+        previous: the last snapshot.
         eff: the effective config result (claim origins).
         lowered: the claims and their intents.
         models: the claims' state machines.
-        judged: claims judged since ``previous`` was built (their state may have moved).
+        judged: claims judged since ``previous`` (their state may have moved). A claim
+            added or given another intent is always judged in the pass that does it.
     """
     origins = eff.dynamic_origin
 
-    def origin(name: str) -> str:
-        if not origins:
-            return "startup"
-        return origins.get((HYBRID_API, "RemoteAddressClaim", name), "startup")
+    def view(name: str) -> ClaimView:
+        m, intent = models[name], lowered.claims[name]
+        origin = "startup"
+        if origins:
+            origin = origins.get((HYBRID_API, "RemoteAddressClaim", name), "startup")
+        return ClaimView(name, m.address, m.state, m.reason, m.message, m.since, origin, intent)
 
-    def view(name: str, intent: ClaimIntent) -> ClaimView:
-        m = models[name]
-        return ClaimView(
-            name, m.address, m.state, m.reason, m.message, m.since, origin(name), intent
-        )
-
-    if same_lowering:
-        out = dict(previous)
-        for name in judged:
-            out[name] = view(name, lowered.claims[name])
-        return out
-    out = {}
-    for name, intent in lowered.claims.items():
-        v = previous.get(name)
-        if (
-            v is None
-            or v.intent is not intent
-            or name in judged
-            or v.origin != (origin(name) if origins else "startup")
-        ):
-            v = view(name, intent)
-        out[name] = v
+    views = previous.claims
+    if previous.lowered is lowered:
+        out = dict(views)
+    elif previous.effective is not None and previous.effective.dynamic_origin == origins:
+        get = views.get
+        out = {name: get(name) for name in lowered.claims}  # type: ignore[misc]
+    else:
+        return {name: view(name) for name in lowered.claims}
+    for name in judged:
+        out[name] = view(name)
     return out

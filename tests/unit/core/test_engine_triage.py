@@ -19,11 +19,12 @@ import pytest
 from routerd.core import engine as engine_module
 from routerd.core.config import RouterConfig
 from routerd.core.desired import LinkState, Observed, ObserveScope
-from routerd.core.engine import Engine, EngineSettings
+from routerd.core.effective import EffectiveResult
+from routerd.core.engine import ClaimView, Engine, EngineSettings
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.loader import decode_resource
 from routerd.core.port import PathCheck, PathEvidence
-from routerd.core.resources import RemoteAddressClaim
+from routerd.core.resources import HYBRID_API, RemoteAddressClaim
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
 
@@ -90,6 +91,19 @@ class Rig:
         if oracle:  # judge every claim after every apply
             self.engine._triage.to_judge = lambda lowered, *_: list(lowered.claims)  # type: ignore[method-assign]
 
+    def views_from_scratch(self) -> dict[str, ClaimView]:
+        """The snapshot's claim views as building each one anew gives them."""
+        eng, snap = self.engine, self.engine.snapshot
+        assert snap.lowered is not None and snap.effective is not None
+        out = {}
+        for name, intent in snap.lowered.claims.items():
+            m = eng.lifecycle.claims[name]
+            origin = resource_origin_of(snap.effective, name)
+            out[name] = ClaimView(
+                name, m.address, m.state, m.reason, m.message, m.since, origin, intent
+            )
+        return out
+
     def seen(self) -> tuple[object, ...]:
         views = {
             n: (v.state, v.reason, v.message, v.since, v.intent)
@@ -97,6 +111,10 @@ class Rig:
         }
         applied = [(c.op, c.key) for c in self.host.applied]
         return (self.records, views, applied, self.host.checks, self.host.garps)
+
+
+def resource_origin_of(eff: EffectiveResult, name: str) -> str:
+    return eff.dynamic_origin.get((HYBRID_API, "RemoteAddressClaim", name), "startup")
 
 
 def respec(cfg: RouterConfig, c: RemoteAddressClaim) -> RouterConfig:
@@ -160,6 +178,10 @@ def test_judging_only_unsettled_claims_matches_judging_all(side, seed, tmp_path,
             fault(rng, rigs, cfg, clock, side)
         for rig in rigs:
             rig.engine.run_pass()
+            views = rig.engine.snapshot.claims
+            assert views == rig.views_from_scratch() and list(views) == list(
+                rig.views_from_scratch()
+            )
         assert rigs[0].seen() == rigs[1].seen(), (side, seed, step)
     states = {v.state for v in rigs[0].engine.snapshot.claims.values()}
     assert len(rigs[0].records) > 20 and states  # the faults did move claims
