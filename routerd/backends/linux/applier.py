@@ -69,8 +69,10 @@ def from_error(change: Change, exc: Exception, *, retryable: bool = True) -> Cha
 class Applier:
     """Turns a list of changes into kernel operations against one ``Host``."""
 
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Host, *, refresh_links: Callable[[], None] | None = None) -> None:
+        """``refresh_links`` brings the link table up to date before a plan is sent."""
         self.host = host
+        self._refresh_links = refresh_links or host.links.refresh
         self._handlers: dict[str, Callable[[Batch], dict[int, ChangeResult]]] = {
             "route": self._routes,
             "pneigh": self._proxy_neighbours,
@@ -87,7 +89,7 @@ class Applier:
             groups.setdefault((c.op == "remove", c.key[0]), []).append((i, c))
         results: dict[int, ChangeResult] = {}
         if groups:
-            self.host.links.refresh()
+            self._refresh_links()
         phases = [(True, k) for k in REMOVE_ORDER] + [(False, k) for k in SET_ORDER]
         for phase in phases:
             batch = groups.pop(phase, [])

@@ -108,8 +108,8 @@ class LinuxBackend:
             ),
             pneigh_labels=neighbours.kernel_supports_protocol(),
         )
-        self.applier = Applier(self.host)
         self.cache = ObservationCache(self.host, full_interval=full_read_interval)
+        self.applier = Applier(self.host, refresh_links=self._fresh_links)
         self.probes = ProbeCache(ttl=probe_ttl)
         self._lock = threading.RLock()
         self._tick_interval = tick_interval
@@ -169,7 +169,7 @@ class LinuxBackend:
     def verify(self, checks: Sequence[PathCheck]) -> dict[str, PathEvidence]:
         """Route lookups (one pipelined batch) and cached overlay probes."""
         with self._lock:
-            self.host.links.refresh()
+            self._fresh_links()
             devs = routes.lookup_devices(
                 self.host.sock, sorted({c.address for c in checks}), self.host.links.name
             )
@@ -237,6 +237,10 @@ class LinuxBackend:
         except (OSError, ValueError):
             return False
         return watcher.healthy
+
+    def _fresh_links(self) -> None:
+        """The link table as of now: refreshed only when an event (or doubt) says so."""
+        self.cache.fresh_links(trusted=self._synced())
 
     def _update_interest(self, scope: ObserveScope, obs: Observed) -> None:
         """What drift matters, built lazily: only foreign events ever ask (see LazySet)."""

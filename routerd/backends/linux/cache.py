@@ -191,6 +191,15 @@ class ObservationCache:
             ob.confirm_proxies(self.host, fresh, gone)
         return fresh
 
+    def fresh_links(self, *, trusted: bool) -> None:
+        """Bring ``host.links`` up to date, unless the event stream says it already is."""
+        with self.lock:
+            if trusted and self.kinds is not None and "links" not in self.dirty:
+                return
+            self.host.links.refresh()
+            if trusted and self.kinds is not None:
+                self.dirty.discard("links")
+
     def owns_proxies(self) -> bool:
         """Whether routerd has (or is asked for) proxy entries: the poll is worth running."""
         kinds = self.kinds

@@ -120,8 +120,10 @@ class Kinds:
     addrs: list[AddressEntry]
     local: list[LocalRoute]
     nft: MssClampTable | None
-    absent_memo: dict[str, AbsentAddress] = field(default_factory=dict)
-    """Reused observed forms of addresses present nowhere (10,000 on a provider-side router)."""
+    absent_for: frozenset[str] = frozenset()
+    absent_nowhere: dict[Key, AbsentAddress] = field(default_factory=dict)
+    """Observed forms of ``absent_for`` present nowhere, reused: a provider-side router has
+    10,000 of them and nearly all are absent on every pass."""
     wants_proxies: bool = False
     """The last scope assembled from these kinds wanted proxy entries."""
 
@@ -315,6 +317,10 @@ def _addresses(
 def _absent(host: Host, obs: Observed, wanted: set[str], kinds: Kinds) -> None:
     if not wanted:
         return
+    if wanted != kinds.absent_for:
+        kinds.absent_for = frozenset(wanted)
+        kinds.absent_nowhere = {("absent", a): AbsentAddress(a) for a in wanted}
+    obs.objects.update(kinds.absent_nowhere)
     where: dict[str, list[tuple[str, str]]] = {}
     for a in kinds.addrs:
         if a.address in wanted:
@@ -323,18 +329,10 @@ def _absent(host: Host, obs: Observed, wanted: set[str], kinds: Kinds) -> None:
     for ip, dev, proto in kinds.local:
         if ip in wanted:
             local.setdefault(ip, []).append((dev, proto))
-    memo = kinds.absent_memo
-    for address in wanted:
-        if address in where or address in local:
-            obj = AbsentAddress(
-                address,
-                tuple(sorted(where.get(address, ()))),
-                tuple(sorted(local.get(address, ()))),
-            )
-        elif address in memo:
-            obj = memo[address]
-        else:
-            obj = memo[address] = AbsentAddress(address)
+    for address in where.keys() | local.keys():
+        obj = AbsentAddress(
+            address, tuple(sorted(where.get(address, ()))), tuple(sorted(local.get(address, ())))
+        )
         obs.objects[obj.key] = obj
 
 
