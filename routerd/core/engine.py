@@ -235,7 +235,8 @@ class Engine:
             results = self.backend.apply(changes)
             self._note_results(results, now)
             observed = self.backend.observe(scope)
-        names = self._triage.to_judge(lowered, observed, self._verified_at, now)
+        applied = [r.change.key for r in results]
+        names = self._triage.to_judge(lowered, observed, self._verified_at, now, applied=applied)
         self._judge(lowered, observed, now, verify=True, names=names)
         self._settle(names, observed)
         self._fresh_claims = set()

@@ -25,7 +25,7 @@ that need an object the pass is about to change (their drift is what it exists t
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from routerd.core.desired import DataplaneObject, Key, Observed
 from routerd.core.lowering import Lowered
@@ -86,11 +86,26 @@ class Triage:
         self.settled.difference_update(names)
 
     def to_judge(
-        self, lowered: Lowered, observed: Observed, verified_at: Mapping[str, float], now: float
+        self,
+        lowered: Lowered,
+        observed: Observed,
+        verified_at: Mapping[str, float],
+        now: float,
+        *,
+        applied: Collection[Key] = (),
     ) -> list[str]:
-        """Claims to judge against ``observed``, in ``lowered`` order."""
+        """Claims to judge against ``observed``, in ``lowered`` order.
+
+        Args:
+            lowered: the claims.
+            observed: the observation to judge them against.
+            verified_at: when each claim's path was last checked.
+            now: epoch seconds.
+            applied: keys this pass changed (likely to differ from the reference; a hint
+                only: the result is the same without it).
+        """
         if self.settled:
-            self._unsettle_changed(lowered, observed)
+            self._unsettle_changed(lowered, observed, applied)
         limit = self.verify_interval
         if self.settled and now - self._oldest_check >= limit:  # the engine's own test
             due = [n for n in self.settled if now - verified_at.get(n, -math.inf) >= limit]
@@ -127,13 +142,15 @@ class Triage:
         self._handshakes = self._handshake_ok(observed)
         self._oldest_check = min(verified_at.values(), default=math.inf)
 
-    def _unsettle_changed(self, lowered: Lowered, observed: Observed) -> None:
+    def _unsettle_changed(
+        self, lowered: Lowered, observed: Observed, applied: Collection[Key]
+    ) -> None:
         if _links(observed) != self._links or self._handshake_ok(observed) != self._handshakes:
             self.settled.clear()
             return
         owners = lowered.desired.owners
         moved: set[str] = set()
-        for key in _changed_keys(observed.objects, self._objects):
+        for key in _changed_keys(observed.objects, self._objects, applied):
             if key[0] not in OWN_KINDS:
                 self.settled.clear()
                 return
@@ -149,11 +166,21 @@ def _links(observed: Observed) -> dict[str, tuple[bool, bool]]:
 
 
 def _changed_keys(
-    now: Mapping[Key, DataplaneObject], before: Mapping[Key, DataplaneObject]
+    now: dict[Key, DataplaneObject], before: dict[Key, DataplaneObject], likely: Collection[Key]
 ) -> list[Key]:
-    """Keys whose object appeared, disappeared or differs between two observations."""
-    if len(now) == len(before) and now == before:  # the common case, at C speed
+    """Keys whose object appeared, disappeared or differs between two observations.
+
+    The common cases run at C speed: nothing changed, or only ``likely`` keys did.
+    """
+    if len(now) == len(before) and now == before:
         return []
+    if likely:
+        rest_now, rest_before = dict(now), dict(before)
+        for key in likely:
+            rest_now.pop(key, None)
+            rest_before.pop(key, None)
+        if rest_now == rest_before:
+            return [k for k in likely if _differs(now.get(k, _MISSING), before.get(k, _MISSING))]
     changed = []
     common = 0
     get = before.get
@@ -168,3 +195,7 @@ def _changed_keys(
     if common != len(before):
         changed.extend(before.keys() - now.keys())
     return changed
+
+
+def _differs(a: object, b: object) -> bool:
+    return a is not b and a != b

@@ -18,12 +18,12 @@ import pytest
 
 from routerd.core import engine as engine_module
 from routerd.core.config import RouterConfig
-from routerd.core.desired import LinkState, Observed, ObserveScope
+from routerd.core.desired import Key, LinkState, Observed, ObserveScope
 from routerd.core.effective import EffectiveResult
 from routerd.core.engine import ClaimView, Engine, EngineSettings
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.loader import decode_resource
-from routerd.core.port import PathCheck, PathEvidence
+from routerd.core.port import Change, ChangeResult, PathCheck, PathEvidence
 from routerd.core.resources import HYBRID_API, RemoteAddressClaim
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
@@ -39,6 +39,14 @@ class Host(FakeHost):
         self.down: set[str] = set()
         self.lookup: dict[str, str] = {}  # address -> device the route lookup gives
         self.checks: list[list[str]] = []
+        self.race: Key | None = None  # removed while the next apply runs (another actor)
+
+    def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
+        out = super().apply(changes)
+        if self.race is not None:
+            self.objects.pop(self.race, None)
+            self.race = None
+        return out
 
     def observe(self, scope: ObserveScope) -> Observed:
         o = super().observe(scope)
@@ -89,7 +97,7 @@ class Rig:
         self.records: list[TransitionRecord] = []
         self.engine.listeners.append(lambda _snap, recs: self.records.extend(recs))
         if oracle:  # judge every claim after every apply
-            self.engine._triage.to_judge = lambda lowered, *_: list(lowered.claims)  # type: ignore[method-assign]
+            self.engine._triage.to_judge = lambda lowered, *_, **__: list(lowered.claims)  # type: ignore[method-assign]
 
     def views_from_scratch(self) -> dict[str, ClaimView]:
         """The snapshot's claim views as building each one anew gives them."""
@@ -155,6 +163,7 @@ def fault(rng: random.Random, rigs: list[Rig], cfg: RouterConfig, clock: Clock, 
         "release": lambda rig: rig.engine.set_startup(without_c),
         "restore": lambda rig: rig.engine.set_startup(cfg),
         "respec": lambda rig: rig.engine.set_startup(respec(rig.engine.startup, c)),
+        "race": lambda rig: setattr(rig.host, "race", route),
         "clock": lambda rig: None,
         "nothing": lambda rig: None,
     }
