@@ -52,6 +52,24 @@ class _Checker:
         self.errors: list[ConfigIssue] = []
         self.warnings: list[ConfigIssue] = []
         self._pos = {id(r): i for i, r in enumerate(config.resources)}
+        self._networks: dict[str, ipaddress.IPv4Network] = {}
+        self._interface_names: set[str] | None = None
+
+    def in_prefix(self, address: str, prefix: str) -> bool:
+        """``IPv4Network(address).subnet_of(IPv4Network(prefix))``, parsing each domain
+        prefix once and a claim's ``/32`` as an address (validating 10,000 claims spent
+        two thirds of its time in ipaddress)."""
+        net = self._networks.get(prefix)
+        if net is None:
+            net = self._networks[prefix] = ipaddress.IPv4Network(prefix)
+        if address.endswith("/32"):
+            return ipaddress.IPv4Address(address[:-3]) in net
+        return ipaddress.IPv4Network(address).subnet_of(net)
+
+    def interface_names(self) -> set[str]:
+        if self._interface_names is None:
+            self._interface_names = interface_names(self.config)
+        return self._interface_names
 
     def _issue(self, res: Resource, path: str, msg: str) -> ConfigIssue:
         idx = self._pos.get(id(res))
@@ -101,9 +119,9 @@ def _claims(c: _Checker) -> None:
     for claim in cfg.of(RemoteAddressClaim):
         s = claim.spec
         domain = c.ref(claim, "spec.domainRef", s.domain_ref, AddressMobilityDomain)
-        if isinstance(domain, AddressMobilityDomain) and not ipaddress.IPv4Network(
-            s.address
-        ).subnet_of(ipaddress.IPv4Network(domain.spec.prefix)):
+        if isinstance(domain, AddressMobilityDomain) and not c.in_prefix(
+            s.address, domain.spec.prefix
+        ):
             c.error(
                 claim,
                 "spec.address",
@@ -191,7 +209,7 @@ def _capture(c: _Checker, claim: RemoteAddressClaim) -> None:
                 "required for proxy-arp: the LAN interface that answers ARP for the "
                 "address (for example ens19)",
             )
-        elif cap.interface not in interface_names(c.config):
+        elif cap.interface not in c.interface_names():
             c.warn(
                 claim,
                 "spec.capture.interface",
