@@ -9,9 +9,9 @@ unchanged, and rebuilds only what depends on all claims: the WireGuard devices, 
 table, their owners, supporting objects (the *tail*, cheap: it is proportional to the
 non-claim resources).
 
-The claim section (objects, owners and ``claim_keys`` of all claims) is carried from one
-config to the next when claims were only appended or only removed, and composed again from
-the pieces otherwise. Either way the result equals ``lower()``, including the order of
+The claim section (objects, owners and ``claim_keys`` of all claims, and what they add to
+the observe scope) is carried from one config to the next when claims were only appended or
+only removed, and composed again from the pieces otherwise. Either way the result equals ``lower()``, including the order of
 every dict (a shared object, such as ``ip_forward``, sits where its first claim put it):
 a delta that would move such an object composes again instead. ``lower()`` stays the
 reference; ``tests/unit/core/test_lowering_cache.py`` checks equality on random sequences.
