@@ -4,8 +4,8 @@ Entry points: ``LinuxBackend`` (the ``DataplaneBackend`` port, ``backend.py``) a
 registry hooks ``factory.available`` / ``factory.create``. Module map: ``netlink_codec`` and
 ``netlink_socket`` (raw, pipelined rtnetlink), ``routes``, ``neighbours``, ``addresses``,
 ``links`` (pyroute2), ``sysctl``, ``nftables``, ``wireguard``/``wguapi``/``wgtool``/
-``wgsupervisor``/``wgdevice``, ``events``, ``garp``, ``probe``, ``observer``, ``applier``,
-``host``.
+``wgsupervisor``/``wgdevice``, ``events``, ``garp``, ``probe``, ``observer``, ``cache``
+(the observation kept between passes), ``applier``, ``host``.
 """
 
 from __future__ import annotations
