@@ -11,9 +11,10 @@ non-claim resources).
 
 The claim section (objects, owners and ``claim_keys`` of all claims, and what they add to
 the observe scope) is carried from one config to the next when claims were only appended or
-only removed, and composed again from the pieces otherwise. Either way the result equals ``lower()``, including the order of
-every dict (a shared object, such as ``ip_forward``, sits where its first claim put it):
-a delta that would move such an object composes again instead. ``lower()`` stays the
+only removed, and composed again from the pieces otherwise. Either way the result equals
+``lower()``, including the order of every dict (a shared object, such as ``ip_forward``,
+sits where its first claim put it): a delta that would move such an object composes again
+instead. ``lower()`` stays the
 reference; ``tests/unit/core/test_lowering_cache.py`` checks equality on random sequences.
 """
 
