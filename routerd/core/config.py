@@ -76,6 +76,23 @@ class RouterConfig:
         out._digest, out._fragments = other._digest, other._fragments
         return out
 
+    @classmethod
+    def extending(cls, other: RouterConfig, more: Iterable[Resource]) -> RouterConfig:
+        """``RouterConfig(other.name, [*other, *more], file=other.file)``, built from
+        ``other``'s indexes instead of indexing every resource again."""
+        out = cls.sharing(other)
+        extra = tuple(more)
+        if not extra:
+            return out
+        out.resources = other.resources + extra
+        out._digest = out._fragments = None
+        out._by_kind = {kind: list(rs) for kind, rs in other._by_kind.items()}
+        out._index = dict(other._index)
+        for r in extra:
+            out._by_kind.setdefault(r.kind, []).append(r)
+            out._index.setdefault((r.kind, r.name), r)
+        return out
+
     def of(self, kind: type[R]) -> list[R]:
         """All resources of one kind, in order."""
         return list(self._by_kind.get(kind.KIND, ()))  # type: ignore[arg-type]

@@ -163,6 +163,7 @@ class MergeMemo:
         accepted: indexes into ``candidates`` of the parts accepted.
         rejected: the parts refused, with their reasons.
         config: the effective config composed from them.
+        startup_ids: identities of the startup resources.
     """
 
     startup: RouterConfig | None = None
@@ -172,13 +173,19 @@ class MergeMemo:
     accepted: tuple[int, ...] = ()
     rejected: list[Rejected] = field(default_factory=list)
     config: RouterConfig | None = None
+    startup_ids: set[Identity] | None = None
 
     def use(self, startup: RouterConfig, checks: tuple[ExtraCheck, ...]) -> None:
         """Forget everything computed for another startup config or other checks."""
         if self.startup is not startup or self.checks != checks:
             self.startup, self.checks, self.baseline = startup, checks, None
             self.candidates, self.accepted, self.rejected = [], (), []
-            self.config = None
+            self.config, self.startup_ids = None, None
+
+    def identities_of(self, startup: RouterConfig) -> set[Identity]:
+        if self.startup_ids is None:
+            self.startup_ids = startup.identities()
+        return self.startup_ids
 
     def baseline_for(self, startup: RouterConfig) -> set[str]:
         if self.baseline is None:
@@ -187,11 +194,11 @@ class MergeMemo:
 
 
 def _compose(startup: RouterConfig, parts: list[DynamicPart]) -> RouterConfig:
-    if not parts:
-        return RouterConfig.sharing(startup)
     masked = {d.target.identity for p in parts for d in p.directives}
-    kept = [r for r in startup.resources if r.identity not in masked]
     dynamic = [r for p in parts for r in p.resources]
+    if not masked:  # the startup config's indexes extended, not rebuilt (10,000 resources)
+        return RouterConfig.extending(startup, dynamic)
+    kept = [r for r in startup.resources if r.identity not in masked]
     return RouterConfig(startup.name, kept + dynamic, file=startup.file)
 
 
@@ -221,9 +228,9 @@ def build_effective(
     memo = memo if memo is not None else MergeMemo()
     memo.use(startup, tuple(extra_checks))
     if memo.config is None or memo.candidates != candidates:
-        memo.accepted, memo.rejected = _judge_parts(startup, candidates, memo)
+        memo.accepted, memo.rejected, trial = _judge_parts(startup, candidates, memo)
         memo.candidates = candidates
-        memo.config = _compose(startup, [candidates[i] for i in memo.accepted])
+        memo.config = trial if trial is not None else _compose(startup, [])
     accepted = [candidates[i] for i in memo.accepted]
     result.rejected = list(memo.rejected)
     result.config = memo.config
@@ -233,22 +240,25 @@ def build_effective(
 
 def _judge_parts(
     startup: RouterConfig, candidates: list[DynamicPart], memo: MergeMemo
-) -> tuple[tuple[int, ...], list[Rejected]]:
+) -> tuple[tuple[int, ...], list[Rejected], RouterConfig | None]:
     """Accept or reject each candidate in turn (D3), against what was accepted before it.
 
     Returns:
-        The indexes of the accepted candidates and the rejections.
+        The indexes of the accepted candidates, the rejections, and the trial config of
+        the last accepted part: the effective config (None when none was accepted).
     """
     if not candidates:
-        return (), []
+        return (), [], None
+    last_trial: RouterConfig | None = None
     policies = startup.of(DynamicOverridePolicy)
-    startup_ids = startup.identities()
+    startup_ids = memo.identities_of(startup)
     accepted: list[DynamicPart] = []
     indexes: list[int] = []
     rejected: list[Rejected] = []
     taken: dict[Identity, str] = {}
     for index, part in enumerate(candidates):
         problems = _structural_problems(part, startup_ids, policies, taken)
+        trial = None
         if not problems:
             baseline = memo.baseline_for(startup)
             trial = _compose(startup, [*accepted, part])
@@ -261,9 +271,10 @@ def _judge_parts(
             continue
         accepted.append(part)
         indexes.append(index)
+        last_trial = trial
         for r in part.resources:
             taken[r.identity] = part.label
-    return tuple(indexes), rejected
+    return tuple(indexes), rejected, last_trial
 
 
 def _bookkeeping(result: EffectiveResult, accepted: list[DynamicPart]) -> None:
