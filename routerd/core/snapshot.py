@@ -13,7 +13,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 
 from routerd.core.config import RouterConfig
-from routerd.core.effective import EffectiveResult
+from routerd.core.effective import EffectiveResult, Identity
 from routerd.core.lifecycle import ClaimFSM, ClaimState
 from routerd.core.lowering import ClaimIntent, Lowered
 from routerd.core.resources import HYBRID_API
@@ -87,11 +87,24 @@ def claim_views(
     views = previous.claims
     if previous.lowered is lowered:
         out = dict(views)
-    elif previous.effective is not None and previous.effective.dynamic_origin == origins:
+    elif previous.effective is not None:
         get = views.get
         out = {name: get(name) for name in lowered.claims}  # type: ignore[misc]
+        moved = _origin_changes(previous.effective.dynamic_origin, origins)
+        judged = judged | {n for n in moved if n in out}
     else:
         return {name: view(name) for name in lowered.claims}
     for name in judged:
         out[name] = view(name)
     return out
+
+
+def _origin_changes(before: Mapping[Identity, str], now: Mapping[Identity, str]) -> set[str]:
+    """Claims whose origin (startup or a part) differs between two effective configs."""
+    if before == now:
+        return set()
+    return {
+        i[2]
+        for i in before.keys() | now.keys()
+        if i[1] == "RemoteAddressClaim" and i[0] == HYBRID_API and before.get(i) != now.get(i)
+    }

@@ -19,12 +19,14 @@ import pytest
 from routerd.core import engine as engine_module
 from routerd.core.config import RouterConfig
 from routerd.core.desired import Key, LinkState, Observed, ObserveScope
+from routerd.core.dynamic import make_part
 from routerd.core.effective import EffectiveResult
 from routerd.core.engine import ClaimView, Engine, EngineSettings
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.loader import decode_resource
 from routerd.core.port import Change, ChangeResult, PathCheck, PathEvidence
 from routerd.core.resources import HYBRID_API, RemoteAddressClaim
+from routerd.core.store import Store
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
 
@@ -244,3 +246,32 @@ def test_a_settled_claims_path_is_checked_again_when_due(tmp_path):
     view = rig.engine.snapshot.claims["claim-0"]
     assert (view.state, view.reason) == ("degraded", "route-lookup-mismatch")
     assert rig.engine.snapshot.claims["claim-1"].state == "verified"
+
+
+def test_views_follow_a_claims_origin_from_part_to_part(tmp_path):
+    # the same claim from generation 1, then 2 of a source: the same intent, another origin
+    store = Store.open(tmp_path / "state")
+    clock = Clock()
+    cfg = config_for("onprem", tmp_path, 2)
+    rig = Rig(cfg, "onprem", tmp_path, clock, oracle=False)
+    rig.engine.store = store
+    rig.engine.run_pass()
+    template = cfg.of(RemoteAddressClaim)[0]
+    dynamic = template.model_copy(
+        update={
+            "metadata": template.metadata.model_copy(update={"name": "from-a-part"}),
+            "spec": template.spec.model_copy(update={"address": "10.40.8.200/32"}),
+        }
+    )
+    origins = []
+    for generation in (1, 2):
+        store.put_part(make_part("Plugin/inv", generation, clock.now, 600, [dynamic], []))
+        rig.engine.run_pass()
+        rig.engine.run_pass()
+        assert rig.engine.snapshot.claims == rig.views_from_scratch()
+        origins.append(rig.engine.snapshot.claims["from-a-part"].origin)
+    assert origins == ["Plugin/inv@1", "Plugin/inv@2"]
+    clock.now += 601  # expired: the claim leaves, the others keep their views
+    rig.engine.run_pass()
+    assert "from-a-part" not in rig.engine.snapshot.claims
+    assert rig.engine.snapshot.claims == rig.views_from_scratch()
