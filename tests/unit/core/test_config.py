@@ -60,3 +60,16 @@ def test_sharing_keeps_resources_and_drops_lines():
     shared = RouterConfig.sharing(cfg)
     assert shared.resources is cfg.resources and shared.lines == {}
     assert shared.digest() == cfg.digest() == reference_digest(cfg)
+
+
+def test_extending_indexes_like_building_anew():
+    cfg = startup()
+    more = [claim("x1", "10.40.8.201/32"), claim("cloud-vm-21", "10.40.8.202/32")]  # a dup
+    ext = RouterConfig.extending(cfg, more)
+    new = RouterConfig(cfg.name, [*cfg, *more], file=cfg.file)
+    assert ext.resources == new.resources and ext.lines == {} and ext.file == new.file
+    kinds = {type(r) for r in new}
+    assert all(ext.of(k) == new.of(k) for k in kinds)
+    assert all(ext.find(r.kind, r.name) is new.find(r.kind, r.name) for r in new)
+    assert ext.digest() == new.digest() == reference_digest(new)
+    assert [r.name for r in cfg.of(type(more[0]))] == ["cloud-vm-21"]  # the base is untouched
