@@ -34,14 +34,19 @@ def diff(
     for key in observed.owned:
         if key not in desired.objects and (skip is None or not skip(key)):
             changes.append(Change("remove", key, old=observed.objects.get(key)))
+    seen = observed.objects
     for key, want in desired.objects.items():
+        have = seen.get(key)
+        # Equal objects first: at 10,000 claims almost every key matches, and owners (three
+        # sysctls are owned by every claim) are only sorted for real changes.
+        if have is not None and (have == want or satisfies(want, have)):
+            continue
         if skip is not None and skip(key):
             continue
-        have = observed.objects.get(key)
         owners = tuple(sorted(desired.owners.get(key, ())))
         if have is None:
             changes.append(Change("add", key, new=want, owners=owners))
-        elif not satisfies(want, have):
+        else:
             changes.append(Change("replace", key, new=want, old=have, owners=owners))
     changes.sort(key=lambda c: (c.op != "remove", _ORDER.get(c.key[0], 9)))
     return changes
