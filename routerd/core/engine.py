@@ -43,7 +43,7 @@ from routerd.core.events import EventBus
 from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle, TransitionRecord
 from routerd.core.lowering import ClaimIntent, Lowered, default_key_file
 from routerd.core.lowering_cache import LoweringCache
-from routerd.core.plan import diff
+from routerd.core.plan import SatisfiedMemo, diff
 from routerd.core.port import ChangeResult, DataplaneBackend, PathCheck, PathEvidence
 from routerd.core.resources import WireGuardInterface
 from routerd.core.snapshot import ClaimView, Snapshot, claim_views
@@ -153,6 +153,7 @@ class Engine:
         self._pass_count = 0
         self._started = False
         self._fresh_claims: set[str] = set()
+        self._satisfied: SatisfiedMemo = {}
         self.generation = int(store.get_meta("generation", "0")) if store else 0
         self.snapshot = Snapshot(self.generation, {}, None, None, 0, 0.0, 0.0, 0, {}, startup)
         self.listeners: list[Callable[[Snapshot, list[TransitionRecord]], None]] = []
@@ -222,7 +223,7 @@ class Engine:
         scope = self._scope
         observed = self.backend.observe(scope)
         skip = (lambda k: self._in_backoff(k, now)) if self._backoff else None
-        changes = diff(lowered.desired, observed, skip=skip)
+        changes = diff(lowered.desired, observed, skip=skip, memo=self._satisfied)
         results: list[ChangeResult] = []
         self._judged = set()
         if changes:
