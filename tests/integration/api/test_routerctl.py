@@ -61,8 +61,12 @@ SUBS = [
 ]
 
 
+REPO = str(Path(__file__).resolve().parents[3])
+
+
 def normalise(text: str, served: Served) -> str:
     text = text.replace(str(served.tmp), "<TMP>").replace(served.socket, "<SOCKET>")
+    text = text.replace(REPO, "<REPO>")  # the checkout may live anywhere (CI, a fresh clone)
     for pattern, repl in SUBS:
         text = pattern.sub(repl, text)
     return text
