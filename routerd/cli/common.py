@@ -15,6 +15,11 @@ from typing import Any
 
 import yaml
 
+from routerd.core.config import RouterConfig
+from routerd.core.lowering import key_file
+from routerd.core.resources import WireGuardInterface
+from routerd.core.wgkey import public_key, read_private_key
+
 DEFAULT_STATE_DIR = "/var/lib/routerd"
 DEFAULT_SOCKET = "/run/routerd/routerd.sock"
 
@@ -22,6 +27,21 @@ EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_USAGE = 2
 EXIT_DOCTOR_FAIL = 3
+
+
+def existing_public_keys(
+    config: RouterConfig, key_dir: str, *, in_key_dir: bool = False
+) -> dict[str, str]:
+    """Public keys of the key files that exist (read-only commands never create keys)."""
+    out = {}
+    for wgi in config.of(WireGuardInterface):
+        try:
+            out[wgi.name] = public_key(
+                read_private_key(key_file(wgi, key_dir, in_key_dir=in_key_dir))
+            )
+        except (OSError, ValueError):
+            continue
+    return out
 
 
 def default_socket() -> str:

@@ -24,36 +24,22 @@ from routerd.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     add_output,
+    existing_public_keys,
     table,
 )
 from routerd.cli.ctl_client import Client, CtlError
 from routerd.cli.ctl_output import DATA_FORMATS, clip, emit
 from routerd.cli.validate_cmd import load_config, print_issues
-from routerd.core.config import RouterConfig
 from routerd.core.doctor import AREAS, DoctorContext
 from routerd.core.effective import build_effective
-from routerd.core.lowering import default_key_file, lower
-from routerd.core.resources import WireGuardInterface
+from routerd.core.lowering import lower
 from routerd.core.store import DB_NAME, Store, StoreError
-from routerd.core.wgkey import public_key, read_private_key
 from routerd.doctor.summary import SUMMARY_SUFFIX
 from routerd.providers import config_checks
 from routerd.v1 import doctor_pb2, doctor_pb2_grpc
 
 DETAIL_WIDTH = 48
 SUMMARY_WIDTH = 96
-
-
-def _public_keys(config: RouterConfig, key_dir: str) -> dict[str, str]:
-    """Public keys of key files that exist (doctor never creates keys)."""
-    out = {}
-    for wgi in config.of(WireGuardInterface):
-        path = wgi.spec.private_key_file or default_key_file(key_dir, wgi.name)
-        try:
-            out[wgi.name] = public_key(read_private_key(path))
-        except (OSError, ValueError):
-            continue
-    return out
 
 
 def local_context(args: argparse.Namespace) -> DoctorContext:
@@ -74,7 +60,8 @@ def local_context(args: argparse.Namespace) -> DoctorContext:
         startup, store.list_parts() if store else [], time.time(), extra_checks=[config_checks]
     )
     key_dir = str(state_dir / "keys")
-    lowered = lower(eff.config, key_dir=key_dir, public_keys=_public_keys(eff.config, key_dir))
+    keys = existing_public_keys(eff.config, key_dir, in_key_dir=args.backend == "sim")
+    lowered = lower(eff.config, key_dir=key_dir, public_keys=keys)
     return DoctorContext(
         startup=startup,
         effective=eff,

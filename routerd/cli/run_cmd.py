@@ -19,6 +19,7 @@ from routerd.cli.common import (
     add_socket,
     add_state_dir,
     die,
+    existing_public_keys,
     table,
 )
 from routerd.cli.validate_cmd import load_config, print_issues
@@ -27,32 +28,16 @@ from routerd.core.desired import DataplaneObject
 from routerd.core.effective import build_effective
 from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lifecycle import ClaimState
-from routerd.core.lowering import default_key_file, lower, observe_scope
+from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.port import Change, describe_object
-from routerd.core.resources import WireGuardInterface
 from routerd.core.store import Store, StoreError
-from routerd.core.wgkey import public_key, read_private_key
 
 
 def _startup(args: argparse.Namespace) -> RouterConfig | None:
     result = load_config(args.config)
     print_issues(result)
     return result.config if result.valid else None
-
-
-def _existing_keys(config: RouterConfig, key_dir: str, *, sim: bool) -> dict[str, str]:
-    """Public keys of key files that exist (plan is read-only: it never creates keys)."""
-    out = {}
-    for wgi in config.of(WireGuardInterface):
-        path = wgi.spec.private_key_file or default_key_file(key_dir, wgi.name)
-        if sim:
-            path = default_key_file(key_dir, wgi.name)
-        try:
-            out[wgi.name] = public_key(read_private_key(path))
-        except (OSError, ValueError):
-            continue
-    return out
 
 
 def _change_json(c: Change) -> dict[str, Any]:
@@ -82,7 +67,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     lowered = lower(
         eff.config,
         key_dir=key_dir,
-        public_keys=_existing_keys(eff.config, key_dir, sim=args.backend == "sim"),
+        public_keys=existing_public_keys(eff.config, key_dir, in_key_dir=args.backend == "sim"),
     )
     try:
         backend = registry.create(args.backend, config=eff.config, store=None, state_dir=state_dir)

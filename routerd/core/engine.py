@@ -41,7 +41,7 @@ from routerd.core.desired import Key, Observed, ObserveScope
 from routerd.core.effective import EffectiveResult, MergeMemo, build_effective
 from routerd.core.events import EventBus
 from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle, TransitionRecord
-from routerd.core.lowering import ClaimIntent, Lowered, default_key_file
+from routerd.core.lowering import ClaimIntent, Lowered, key_file
 from routerd.core.lowering_cache import LoweringCache
 from routerd.core.plan import SatisfiedMemo, diff
 from routerd.core.port import ChangeResult, DataplaneBackend, PathCheck, PathEvidence
@@ -208,8 +208,8 @@ class Engine:
         times += [b.next_at for b in self._backoff.values() if b.next_at > now]
         if self._effective is not None and self._effective.next_change_at is not None:
             times.append(self._effective.next_change_at)
-        pending = [c for c in self.lifecycle.claims.values() if c.state != "verified"]
-        if pending:  # handshakes and probes settle quickly; look again soon
+        if any(c.state != "verified" for c in self.lifecycle.claims.values()):
+            # handshakes and probes settle quickly; look again soon
             times.append(now + min(2.0, self.settings.resync_interval))
         return min(times)
 
@@ -327,9 +327,7 @@ class Engine:
     def _public_keys(self, config: RouterConfig) -> dict[str, str]:
         out: dict[str, str] = {}
         for wgi in config.of(WireGuardInterface):
-            path = wgi.spec.private_key_file or default_key_file(self.settings.key_dir, wgi.name)
-            if self.settings.keys_in_key_dir:
-                path = default_key_file(self.settings.key_dir, wgi.name)
+            path = key_file(wgi, self.settings.key_dir, in_key_dir=self.settings.keys_in_key_dir)
             try:
                 mtime = Path(path).stat().st_mtime
             except OSError:

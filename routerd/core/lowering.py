@@ -96,6 +96,17 @@ def default_key_file(key_dir: str, ifname: str) -> str:
     return f"{key_dir.rstrip('/')}/{ifname}.key"
 
 
+def key_file(wgi: WireGuardInterface, key_dir: str, *, in_key_dir: bool = False) -> str:
+    """Where an interface's private key lives: ``privateKeyFile``, else ``key_dir``.
+
+    ``in_key_dir`` forces ``key_dir`` (the sim backend: a simulated router must not create
+    key files in the host's /etc).
+    """
+    if in_key_dir or not wgi.spec.private_key_file:
+        return default_key_file(key_dir, wgi.name)
+    return wgi.spec.private_key_file
+
+
 class _Lowerer:
     def __init__(
         self, config: RouterConfig, generation: int, key_dir: str, public_keys: dict[str, str]
@@ -229,8 +240,7 @@ class _Lowerer:
                 )
             dev = WireGuardDevice(
                 ifname=ifname,
-                private_key_file=wgi.spec.private_key_file
-                or default_key_file(self.key_dir, ifname),
+                private_key_file=key_file(wgi, self.key_dir),
                 public_key=self.public_keys.get(ifname, ""),
                 listen_port=wgi.spec.listen_port,
                 mtu=wgi.spec.mtu,
