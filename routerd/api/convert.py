@@ -51,7 +51,7 @@ def claim(v: ClaimView, generation: int) -> claims_pb2.Claim:
     domain = getattr(spec, "domain_ref", "")
     return claims_pb2.Claim(
         name=v.name,
-        address=intent.address,  # the model keeps the address it was added with
+        address=intent.address,
         state=v.state,
         reason=v.reason,
         message=v.message,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, cast
 
 from routerd.core.config import RouterConfig
 from routerd.core.port import DataplaneBackend
@@ -21,6 +21,8 @@ NAME_TO_BACKEND = {
 
 
 class BackendModule(Protocol):
+    """What each module named in NAME_TO_BACKEND provides."""
+
     def available(self) -> tuple[bool, str]: ...
 
     def create(
@@ -32,14 +34,14 @@ class BackendUnavailable(RuntimeError):
     pass
 
 
-def module(name: str) -> Any:
+def module(name: str) -> BackendModule:
     try:
         path = NAME_TO_BACKEND[name]
     except KeyError:
         raise BackendUnavailable(
             f"unknown backend {name!r}; choose one of {', '.join(NAME_TO_BACKEND)}"
         ) from None
-    return importlib.import_module(path)
+    return cast(BackendModule, importlib.import_module(path))
 
 
 def create(

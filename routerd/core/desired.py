@@ -176,16 +176,6 @@ DataplaneObject: TypeAlias = (
     Sysctl | Route | ProxyNeighbour | Address | AbsentAddress | WireGuardDevice | MssClampTable
 )
 
-KIND_NAMES = {
-    "sysctl": "sysctl",
-    "route": "route",
-    "pneigh": "proxy neighbour",
-    "addr": "address",
-    "absent": "OS address absence",
-    "wg": "WireGuard device",
-    "nft": "nftables table",
-}
-
 
 def satisfies(desired: DataplaneObject, observed: DataplaneObject) -> bool:
     """Whether the observed object already fulfils the desired one (no change needed)."""

@@ -100,10 +100,6 @@ class Firewall:
         policy = self.input_policy if chain == "INPUT" else self.forward_policy
         return policy == "accept"
 
-    @property
-    def restrictive(self) -> bool:
-        return self.input_policy != "accept" or self.forward_policy != "accept"
-
 
 def image_default_firewall() -> Firewall:
     """OCI's Ubuntu image: reject all FORWARD; INPUT rejects all but SSH and ICMP (#52)."""

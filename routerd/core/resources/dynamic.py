@@ -141,10 +141,6 @@ class Trigger(Spec):
             raise ValueError("an interval trigger needs every: (for example every: 240s)")
         return self
 
-    @property
-    def every_seconds(self) -> float:
-        return parse_duration(self.every) if self.every else 0.0
-
 
 class PluginSpec(Spec):
     executable: str
