@@ -11,8 +11,12 @@ Objects are frozen, slotted dataclasses: at 10,000 claims there are ~30,000 of t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TypeAlias
+
+from routerd.core.persistent import EMPTY_MAP, Map
 
 Key: TypeAlias = tuple[str, ...]
 
@@ -172,11 +176,6 @@ class MssClampTable:
         return None
 
 
-DataplaneObject: TypeAlias = (
-    Sysctl | Route | ProxyNeighbour | Address | AbsentAddress | WireGuardDevice | MssClampTable
-)
-
-
 def satisfies(desired: DataplaneObject, observed: DataplaneObject) -> bool:
     """Whether the observed object already fulfils the desired one (no change needed)."""
     if isinstance(desired, Sysctl) and isinstance(observed, Sysctl):
@@ -208,9 +207,41 @@ def _wg_satisfies(d: WireGuardDevice, o: WireGuardDevice) -> bool:
     return True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Garp:
+    """A gratuitous ARP to send: an action, not an object (never observed or removed).
+
+    The engine asks for one when a proxy-ARP claim with ``gratuitousARP`` becomes captured
+    (D9), as a ``Change`` with op ``announce`` that the backend applies like any other.
+    """
+
+    address: str  # bare IPv4
+    dev: str
+
+    @property
+    def key(self) -> Key:
+        return ("garp", self.address, self.dev)
+
+
+DataplaneObject: TypeAlias = (
+    Sysctl
+    | Route
+    | ProxyNeighbour
+    | Address
+    | AbsentAddress
+    | WireGuardDevice
+    | MssClampTable
+    | Garp
+)
+
+
+@dataclass(frozen=True, slots=True)
 class DesiredState:
-    """Everything this router should have, with who wants each object.
+    """Everything this router should have, with who wants each object (immutable).
+
+    The engine publishes one after every pass that changed it, for API threads and
+    backends to read without locks; the mappings are persistent (``routerd.core.persistent``)
+    so a new state shares everything but what changed with the previous one.
 
     Attributes:
         objects: key -> object.
@@ -219,17 +250,40 @@ class DesiredState:
         generation: the config generation this state was lowered from.
     """
 
-    objects: dict[Key, DataplaneObject] = field(default_factory=dict)
-    owners: dict[Key, set[str]] = field(default_factory=dict)
-    claim_keys: dict[str, list[Key]] = field(default_factory=dict)
+    objects: Mapping[Key, DataplaneObject] = EMPTY_MAP
+    owners: Mapping[Key, AbstractSet[str]] = EMPTY_MAP
+    claim_keys: Mapping[str, tuple[Key, ...]] = EMPTY_MAP
     generation: int = 0
 
+
+class DesiredBuilder:
+    """Builds a ``DesiredState`` object by object (tests, tools, backends' cleanup).
+
+    Args:
+        generation: the generation the built state records.
+    """
+
+    def __init__(self, generation: int = 0) -> None:
+        self.generation = generation
+        self.objects: dict[Key, DataplaneObject] = {}
+        self.owners: dict[Key, set[str]] = {}
+        self.claim_keys: dict[str, list[Key]] = {}
+
     def add(self, obj: DataplaneObject, owner: str, *, claim: str | None = None) -> None:
+        """Want ``obj`` for ``owner`` (and list its key among ``claim``'s keys)."""
         k = obj.key
         self.objects[k] = obj
         self.owners.setdefault(k, set()).add(owner)
         if claim is not None:
             self.claim_keys.setdefault(claim, []).append(k)
+
+    def build(self) -> DesiredState:
+        return DesiredState(
+            Map(self.objects),
+            Map((k, frozenset(v)) for k, v in self.owners.items()),
+            Map((c, tuple(keys)) for c, keys in self.claim_keys.items()),
+            self.generation,
+        )
 
 
 @dataclass
@@ -254,6 +308,9 @@ class ObserveScope:
         links: interface names whose state is needed.
         wireguard: WireGuard interface names to read (config and runtime).
         desired: the desired state, so a backend can adopt matching owned objects.
+        keys: when set, observe only these keys (plus the sysctls, links and WireGuard
+            devices named above): a scoped pass reads what it handles, not the whole host.
+            ``None`` asks for everything routerd owns (a full observation).
     """
 
     sysctls: set[str] = field(default_factory=set)
@@ -261,6 +318,7 @@ class ObserveScope:
     links: set[str] = field(default_factory=set)
     wireguard: set[str] = field(default_factory=set)
     desired: DesiredState | None = None
+    keys: frozenset[Key] | None = None
 
 
 @dataclass

@@ -3,7 +3,9 @@
 The engine never knows which backend it drives. It asks the backend to *observe* the host,
 *apply* a list of changes, and *verify* delivery paths; the backend calls ``on_change``
 when it notices drift (a netlink event, a fault injected into the simulation) so the
-engine can react within a second instead of waiting for the periodic resync.
+engine can react within a second instead of waiting for the periodic resync, and
+``drain`` then says *what* drifted, so the engine's next pass handles those keys and not
+the whole host.
 
 Contract (tested for both backends):
 
@@ -14,6 +16,10 @@ Contract (tested for both backends):
   foreign objects are never touched.
 * ``close(cleanup=False)`` leaves the dataplane in place (traffic keeps flowing across a
   daemon restart); ``close(cleanup=True)`` removes everything routerd owns.
+* ``drain`` names every key whose object changed behind routerd's back since the last
+  drain, except the ``POLLED_KINDS`` (no host reports those changes: the engine reads them
+  on every pass); when a backend cannot tell (lost events, a restart), it says
+  ``everything`` and the engine runs a full pass.
 """
 
 from __future__ import annotations
@@ -25,7 +31,12 @@ from typing import Literal, Protocol, runtime_checkable
 from routerd.core import desired as d
 from routerd.core.desired import DataplaneObject, Key, Observed, ObserveScope
 
-ChangeOp = Literal["add", "replace", "remove"]
+POLLED_KINDS = frozenset({"sysctl", "wg"})
+"""Kinds whose changes no backend reports: nothing notifies a sysctl write, and WireGuard
+handshake ages are runtime state. The engine reads every desired key of these kinds (a
+handful of sysctls and devices) on every pass instead."""
+
+ChangeOp = Literal["add", "replace", "remove", "announce"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +44,8 @@ class Change:
     """One step of a plan.
 
     Attributes:
-        op: add (absent), replace (present but different), remove (owned, undesired).
+        op: add (absent), replace (present but different), remove (owned, undesired),
+            announce (an action such as a gratuitous ARP: sent, never observed).
         key: the object's identity.
         new: the desired object (add/replace).
         old: the observed object (replace/remove).
@@ -96,6 +108,23 @@ class PathEvidence:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """What changed on the host behind routerd's back since the last ``drain``.
+
+    Attributes:
+        keys: keys whose object appeared, disappeared or changed (owned or not).
+        everything: the backend cannot say what changed (events were lost, it restarted):
+            the engine must look at the whole host.
+    """
+
+    keys: frozenset[Key] = frozenset()
+    everything: bool = False
+
+
+NO_DRIFT = Drift()
+
+
 @runtime_checkable
 class DataplaneBackend(Protocol):
     """What the reconcile engine needs from a dataplane."""
@@ -105,17 +134,18 @@ class DataplaneBackend(Protocol):
     def start(self, on_change: Callable[[], None]) -> None:
         """Begin watching the host; call ``on_change`` (from any thread) on drift."""
 
+    def drain(self) -> Drift:
+        """What drifted since the last call (see ``Drift``); called at the start of a pass."""
+
     def observe(self, scope: ObserveScope) -> Observed:
-        """Report owned objects plus everything the scope asks for."""
+        """Report owned objects plus everything the scope asks for (only ``scope.keys``,
+        when set, among the objects)."""
 
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
         """Apply changes (batched where possible), one result per change, in order."""
 
     def verify(self, checks: Sequence[PathCheck]) -> dict[str, PathEvidence]:
         """Route lookups and probes for claims that are delivering; keyed by claim."""
-
-    def send_garp(self, address: str, dev: str) -> None:
-        """Announce a freshly captured address on ``dev`` (gratuitous ARP, D9)."""
 
     def close(self, *, cleanup: bool = False) -> None:
         """Stop watching; with ``cleanup`` remove everything routerd owns."""
@@ -143,6 +173,8 @@ def describe_object(obj: DataplaneObject) -> str:
         return f"absence of {obj.address}" + (f" (present: {present})" if present else "")
     if isinstance(obj, d.WireGuardDevice):
         return f"wireguard {obj.ifname} ({len(obj.peers)} peers)"
+    if isinstance(obj, d.Garp):
+        return f"gratuitous ARP for {obj.address} on {obj.dev}"
     if isinstance(obj, d.MssClampTable):
         rules = ", ".join(
             f"{r.iif}->{r.oif} mss {r.mss}" for r in sorted(obj.rules, key=lambda r: (r.iif, r.oif))

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import random
 
-from routerd.core.desired import DesiredState, Observed, Route, Sysctl
-from routerd.core.plan import SatisfiedMemo, diff
+from routerd.core.desired import DesiredBuilder, DesiredState, Observed, Route, Sysctl
+from routerd.core.plan import diff
 
 
 def state(*objs) -> DesiredState:
-    d = DesiredState()
+    d = DesiredBuilder()
     for o in objs:
         d.add(o, "test")
-    return d
+    return d.build()
 
 
 def observed(*objs, owned=True) -> Observed:
@@ -36,34 +36,28 @@ def test_removals_only_of_owned_objects_and_devices_before_routes():
     ]
 
 
-def test_memo_gives_the_same_changes_as_no_memo_over_random_passes():
-    rng = random.Random(7)
-    memo: SatisfiedMemo = {}
-    routes = [Route(f"10.0.{i // 256}.{i % 256}/32", "wg0", 120) for i in range(300)]
-    have_objs = dict(enumerate(routes))
-    want = state(*routes)
-    for _ in range(40):
-        for _ in range(5):  # the host drifts: a route moved, removed, or re-read (new object)
-            i = rng.randrange(300)
-            roll = rng.random()
-            if roll < 0.3:
-                have_objs[i] = Route(routes[i].dst, "eth9", 120)
-            elif roll < 0.6:
-                have_objs.pop(i, None)
-            else:
-                have_objs[i] = Route(routes[i].dst, "wg0", 120)
-        have = observed(*have_objs.values())
-        with_memo = diff(want, have, memo=memo)
-        assert with_memo == diff(want, have)
-        for c in with_memo:  # applied, as a backend would
-            have_objs[routes.index(c.new)] = c.new
+def test_changes_come_out_in_one_canonical_order_whatever_the_input_order():
+    objs = [Route(f"10.0.0.{i}/32", "wg0", 120) for i in range(20)]
+    objs += [Sysctl(f"net.ipv4.conf.if{i}.rp_filter", "2") for i in range(5)]
+    stale = [Route(f"10.9.0.{i}/32", "wg0", 120) for i in range(5)]
+    rng = random.Random(3)
+    plans = set()
+    for _ in range(10):
+        rng.shuffle(objs)
+        rng.shuffle(stale)
+        plan = diff(state(*objs), observed(*stale))
+        plans.add(tuple((c.op, c.key) for c in plan))
+    (plan,) = plans
+    assert [op for op, _ in plan[:5]] == ["remove"] * 5
+    assert [k for _, k in plan[5:10]] == sorted(k for _, k in plan[5:10])  # sysctls by key
+    assert plan[5][1][0] == "sysctl" and plan[-1][1][0] == "route"
 
 
-def test_memo_drops_keys_no_longer_desired():
-    memo: SatisfiedMemo = {}
-    objs = [Route(f"10.1.0.{i}/32", "wg0") for i in range(100)]
-    diff(state(*objs), observed(*objs), memo=memo)
-    assert len(memo) == 100
-    few = objs[:10]
-    diff(state(*few), observed(*few), memo=memo)  # 100 > 2*10+64: stale keys dropped
-    assert set(memo) == {o.key for o in few}
+def test_a_scoped_diff_looks_only_at_its_keys():
+    want = state(Route("10.0.0.1/32", "wg0", 120), Route("10.0.0.2/32", "wg0", 120))
+    have = observed(Route("10.0.0.9/32", "wg0", 120), Route("10.0.0.8/32", "wg0", 120))
+    keys = [("route", "254", "10.0.0.1/32"), ("route", "254", "10.0.0.9/32")]
+    assert [(c.op, c.key) for c in diff(want, have, keys=keys)] == [
+        ("remove", ("route", "254", "10.0.0.9/32")),
+        ("add", ("route", "254", "10.0.0.1/32")),
+    ]
