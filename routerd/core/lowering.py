@@ -1,6 +1,6 @@
 """Lowering: effective config -> desired dataplane objects for this router (pure).
 
-Per claim (reference §5.7/§5.8, decisions D8–D10):
+Per claim (reference §5.7/§5.8, decisions D8–D10), ``lower_claim`` gives a ``ClaimPiece``:
 
 * ``net.ipv4.ip_forward=1``;
 * proxy-arp capture: ``proxy_arp=1`` on the capture interface and a permanent proxy
@@ -8,24 +8,32 @@ Per claim (reference §5.7/§5.8, decisions D8–D10):
 * provider-secondary-ip capture: the address absent from every local interface (#41);
 * a ``/32 dev <tunnel> metric 120`` delivery route in the main table;
 * ``rp_filter`` on the tunnel loosened (never made strict);
-* the claim's /32 added to the WireGuard peer's allowed IPs (D10);
-* MSS clamp rules capture->tunnel and tunnel->capture where the path steps down (D8).
+* the claim's /32 for the WireGuard peer's allowed IPs (D10);
+* the MSS clamps it needs where the path steps down (D8).
 
-Plus the supporting resources: WireGuard devices and peers, static addresses, user routes,
-HybridRoute-lowered routes and user sysctls (which win over derived ones). A config with no
-claims produces no SAM objects at all.
+A claim's piece depends on the claim and on the *context*: every resource of the config
+that is not a claim (``claim_context``). ``lower_claim`` is handed only the context, so by
+construction no claim's piece reads another claim, and a piece stays valid while the
+context is unchanged. What depends on all claims together is the *tail* (``lower_tail``):
+the WireGuard devices (their peers' allowed IPs), the clamp table, plus the supporting
+resources (static addresses, user routes, HybridRoute routes, user sysctls, which win over
+derived ones). ``lower()`` folds every piece and the tail through one ``Composition``
+(``routerd.core.composition``), the same one the engine keeps and updates claim by claim:
+the reference and the incremental path share their composition. A config with no claims
+produces no SAM objects at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from routerd.core.config import RouterConfig
 from routerd.core.desired import (
     DELIVERY_METRIC,
     AbsentAddress,
     Address,
+    DataplaneObject,
     DesiredState,
     Key,
     MssClampTable,
@@ -38,7 +46,8 @@ from routerd.core.desired import (
     WireGuardDevice,
 )
 from routerd.core.mtu import path_mtu
-from routerd.core.overlay import claim_tunnel, os_ifname, wireguard_peer_for
+from routerd.core.overlay import delivery_tunnel, os_ifname, wireguard_peer_for
+from routerd.core.persistent import Map
 from routerd.core.resources import (
     HybridRoute,
     Interface,
@@ -56,6 +65,54 @@ from routerd.core.validation import route_slug
 
 IP_FORWARD = "net.ipv4.ip_forward"
 LOOSE_RP_FILTER = "2"
+CLAIM_KIND = RemoteAddressClaim.KIND
+MSS_KEY: Key = ("nft", "inet", "routerd_mss")
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimShape:
+    """The fields of a claim that its lowering reads besides its name and address.
+
+    Thousands of claims share one shape (same capture interface, same peer); what a shape
+    lowers to (``ShapeFacts``) is computed once per context and shape (``ClaimLowerer``).
+    """
+
+    capture_type: str
+    capture_interface: str
+    peer_ref: str
+    tunnel_interface: str
+
+    @classmethod
+    def of(cls, claim: RemoteAddressClaim) -> ClaimShape:
+        cap, delivery = claim.spec.capture, claim.spec.delivery
+        return cls(cap.type, cap.interface, delivery.peer_ref, delivery.tunnel_interface)
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeFacts:
+    """What a claim shape lowers to in one context (shared by every claim of the shape).
+
+    Attributes:
+        capture_type / capture_interface / tunnel / peer: as in ``ClaimIntent``.
+        wg_public_key / local_overlay / peer_overlay: the WireGuard peer and overlay ends.
+        mss / mss_paths / clamps: the clamp the claim's path needs, per path.
+        sysctls: the shared sysctl objects the claim wants (user-managed ones left out).
+        shared_keys: every key of a shared object the claim needs (sysctls, including those
+            a user Sysctl manages, the WireGuard device, the clamp table).
+    """
+
+    capture_type: str
+    capture_interface: str
+    tunnel: str
+    peer: str
+    wg_public_key: str
+    local_overlay: str
+    peer_overlay: str
+    mss: int | None
+    mss_paths: tuple[tuple[str, str], ...]
+    clamps: tuple[tuple[str, str, int], ...]
+    sysctls: tuple[Sysctl, ...]
+    shared_keys: tuple[Key, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,23 +122,79 @@ class ClaimIntent:
     name: str
     address: str  # "10.40.8.31/32"
     ip: str  # "10.40.8.31"
-    capture_type: str
-    capture_interface: str  # OS name, "" when unset
-    tunnel: str
-    peer: str  # OverlayPeer name
-    wg_public_key: str = ""  # the peer's key when the tunnel is a managed WireGuard device
-    local_overlay: str = ""
-    peer_overlay: str = ""
-    mss: int | None = None
-    mss_paths: tuple[tuple[str, str], ...] = ()
+    facts: ShapeFacts
     gratuitous_arp: bool = False
-    spec: object = field(default=None, compare=False)
+    domain: str = ""  # AddressMobilityDomain name
+
+    @property
+    def capture_type(self) -> str:
+        return self.facts.capture_type
+
+    @property
+    def capture_interface(self) -> str:
+        """OS name, "" when unset."""
+        return self.facts.capture_interface
+
+    @property
+    def tunnel(self) -> str:
+        return self.facts.tunnel
+
+    @property
+    def peer(self) -> str:
+        """OverlayPeer name."""
+        return self.facts.peer
+
+    @property
+    def wg_public_key(self) -> str:
+        """The peer's key when the tunnel is a managed WireGuard device."""
+        return self.facts.wg_public_key
+
+    @property
+    def local_overlay(self) -> str:
+        return self.facts.local_overlay
+
+    @property
+    def peer_overlay(self) -> str:
+        return self.facts.peer_overlay
+
+    @property
+    def mss(self) -> int | None:
+        return self.facts.mss
+
+    @property
+    def mss_paths(self) -> tuple[tuple[str, str], ...]:
+        return self.facts.mss_paths
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class ClaimPiece:
+    """What one claim adds to the desired state, lowered on its own.
+
+    Attributes:
+        name / owner: the claim and its owner label (``RemoteAddressClaim/<name>``).
+        intent: what the engine judges the claim by.
+        objects: the objects the claim wants (it is among their owners).
+        keys: every key the claim needs, in lowering order: its objects' keys, a sysctl a
+            user Sysctl manages instead, the WireGuard device and the clamp table it relies on.
+        allowed: ``(wg interface, peer public key, CIDR)`` it adds to a peer's allowed IPs.
+        mss: ``(iif, oif, mss)`` clamps it needs.
+    """
+
+    name: str
+    owner: str
+    intent: ClaimIntent
+    objects: tuple[DataplaneObject, ...]
+    keys: tuple[Key, ...]
+    allowed: tuple[tuple[str, str, str], ...] = ()
+    mss: tuple[tuple[str, str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Lowered:
+    """The desired state of this router and the intent of each claim (immutable)."""
+
     desired: DesiredState
-    claims: dict[str, ClaimIntent]
+    claims: Mapping[str, ClaimIntent]
 
 
 def rp_filter_key(ifname: str) -> str:
@@ -107,184 +220,252 @@ def key_file(wgi: WireGuardInterface, key_dir: str, *, in_key_dir: bool = False)
     return wgi.spec.private_key_file
 
 
-class _Lowerer:
-    def __init__(
-        self, config: RouterConfig, generation: int, key_dir: str, public_keys: dict[str, str]
-    ) -> None:
-        self.cfg = config
-        self.key_dir = key_dir
-        self.public_keys = public_keys
-        self.out = DesiredState(generation=generation)
-        self.claims: dict[str, ClaimIntent] = {}
-        self.allowed: dict[tuple[str, str], set[str]] = {}  # (wg if, peer key) -> CIDRs
-        self.mss_rules: dict[tuple[str, str], int] = {}
-        self.user_sysctls = {s.spec.key for s in config.of(SysctlResource)}
+def claim_context(config: RouterConfig) -> RouterConfig:
+    """Everything a claim's lowering may read: the config without its claims."""
+    return config.replace(r for r in config.resources if r.kind != CLAIM_KIND)
 
-    def sysctl(self, obj: Sysctl, owner: str, claim: str | None = None) -> None:
-        if obj.name in self.user_sysctls:  # an explicit user Sysctl wins
-            if claim is not None:
-                self.out.claim_keys.setdefault(claim, []).append(obj.key)
-            return
-        self.out.add(obj, owner, claim=claim)
 
-    def claim(self, c: RemoteAddressClaim) -> None:
-        owner = c.ref
-        cap = c.spec.capture
-        tunnel = claim_tunnel(self.cfg, c)
-        capif = os_ifname(self.cfg, cap.interface) if cap.interface else ""
-        self.sysctl(Sysctl(IP_FORWARD, "1"), owner, c.name)
-        if cap.type == "proxy-arp":
-            self.sysctl(Sysctl(proxy_arp_key(capif), "1"), owner, c.name)
-            self.out.add(ProxyNeighbour(c.ip, capif), owner, claim=c.name)
-        else:
-            self.out.add(AbsentAddress(c.ip), owner, claim=c.name)
-        self.out.add(Route(c.spec.address, tunnel, DELIVERY_METRIC), owner, claim=c.name)
-        self.sysctl(
-            Sysctl(rp_filter_key(tunnel), LOOSE_RP_FILTER, frozenset({"0", "2"})), owner, c.name
-        )
-        peer = self.cfg.get(OverlayPeer, c.spec.delivery.peer_ref)
-        wg_key = self._cover(c, peer, tunnel)
-        mss, paths = self._mss(c, peer, capif, tunnel)
-        self.claims[c.name] = ClaimIntent(
-            name=c.name,
-            address=c.spec.address,
-            ip=c.ip,
-            capture_type=cap.type,
-            capture_interface=capif,
-            tunnel=tunnel,
-            peer=peer.name if peer else "",
-            wg_public_key=wg_key,
-            local_overlay=peer.spec.underlay.address if peer else "",
-            peer_overlay=peer.spec.remote.address if peer else "",
-            mss=mss,
-            mss_paths=paths,
-            gratuitous_arp=cap.gratuitous_arp,
-            spec=c.spec,
-        )
+def lower_claim(claim: RemoteAddressClaim, context: RouterConfig) -> ClaimPiece:
+    """Lower one claim against ``context`` (``claim_context`` of its config).
 
-    def _cover(self, c: RemoteAddressClaim, peer: OverlayPeer | None, tunnel: str) -> str:
-        if peer is None or self.cfg.get(WireGuardInterface, tunnel) is None:
-            return ""
-        wgp = wireguard_peer_for(self.cfg, peer, tunnel)
-        if wgp is None:
-            return ""
-        self.allowed.setdefault((tunnel, wgp.spec.public_key), set()).add(c.spec.address)
-        self.out.claim_keys.setdefault(c.name, []).append(("wg", tunnel))
-        return wgp.spec.public_key
+    Args:
+        claim: the claim.
+        context: the non-claim resources of the effective config.
 
-    def _mss(
-        self, c: RemoteAddressClaim, peer: OverlayPeer | None, capif: str, tunnel: str
-    ) -> tuple[int | None, tuple[tuple[str, str], ...]]:
-        if capif:
-            sources = [capif]
-        elif c.spec.capture.type == "provider-secondary-ip":
-            sources = [i.os_name for i in self.cfg.of(Interface)]
-        else:
-            sources = []
-        mss: int | None = None
-        paths: list[tuple[str, str]] = []
-        for src in sources:
-            if src == tunnel:
-                continue
-            pm = path_mtu(self.cfg, peer, src, tunnel)
-            if pm.mss is None:
-                continue
-            mss = pm.mss if mss is None else min(mss, pm.mss)
-            for path in ((src, tunnel), (tunnel, src)):
-                prev = self.mss_rules.get(path)
-                self.mss_rules[path] = pm.mss if prev is None else min(prev, pm.mss)
-                paths.append(path)
-        if paths:
-            self.out.claim_keys.setdefault(c.name, []).append(("nft", "inet", "routerd_mss"))
-        return mss, tuple(paths)
+    Returns:
+        The claim's piece of the desired state.
+    """
+    return piece_of(claim, shape_facts(context, ClaimShape.of(claim)))
 
-    def overlay_coverage(self) -> None:
-        for peer in self.cfg.of(OverlayPeer):
-            tunnel = peer.spec.underlay.interface
-            if not peer.spec.remote.address or self.cfg.get(WireGuardInterface, tunnel) is None:
-                continue
-            wgp = wireguard_peer_for(self.cfg, peer, tunnel)
-            if wgp is not None:
-                self.allowed.setdefault((tunnel, wgp.spec.public_key), set()).add(
-                    f"{peer.spec.remote.address}/32"
-                )
-        for hr in self.cfg.of(HybridRoute):
-            hpeer = self.cfg.get(OverlayPeer, hr.spec.peer_ref)
-            if hpeer is None:
-                continue
-            tunnel = hpeer.spec.underlay.interface
-            wgp = wireguard_peer_for(self.cfg, hpeer, tunnel)
-            if wgp is not None and self.cfg.get(WireGuardInterface, tunnel) is not None:
-                self.allowed.setdefault((tunnel, wgp.spec.public_key), set()).update(
-                    hr.spec.destination_cidrs
-                )
 
-    def wireguard(self) -> None:
-        for wgi in self.cfg.of(WireGuardInterface):
-            ifname = wgi.name
-            peers = []
-            for p in self.cfg.of(WireGuardPeer):
-                if p.spec.interface != ifname:
-                    continue
-                allowed = set(p.spec.allowed_ips) | self.allowed.get(
-                    (ifname, p.spec.public_key), set()
-                )
-                peers.append(
-                    WgPeer(
-                        public_key=p.spec.public_key,
-                        allowed_ips=frozenset(allowed),
-                        endpoint=p.spec.endpoint,
-                        persistent_keepalive=p.spec.persistent_keepalive,
-                        preshared_key_file=p.spec.preshared_key_file,
-                    )
-                )
-            dev = WireGuardDevice(
-                ifname=ifname,
-                private_key_file=key_file(wgi, self.key_dir),
-                public_key=self.public_keys.get(ifname, ""),
-                listen_port=wgi.spec.listen_port,
-                mtu=wgi.spec.mtu,
-                fwmark=wgi.spec.fwmark,
-                peers=tuple(sorted(peers, key=lambda x: x.public_key)),
+class ClaimLowerer:
+    """``lower_claim`` for one context, computing each claim shape's facts once.
+
+    Invariant: the facts kept here are ``shape_facts(self.context, shape)``; the object is
+    bound to one context and never outlives it (the engine makes a new one when the context
+    changes), and ``shape_facts`` reads nothing but the context and the shape.
+    """
+
+    def __init__(self, context: RouterConfig) -> None:
+        self.context = context
+        self._facts: dict[ClaimShape, ShapeFacts] = {}
+
+    def lower(self, claim: RemoteAddressClaim) -> ClaimPiece:
+        """Exactly ``lower_claim(claim, self.context)``."""
+        shape = ClaimShape.of(claim)
+        facts = self._facts.get(shape)
+        if facts is None:
+            facts = self._facts[shape] = shape_facts(self.context, shape)
+        return piece_of(claim, facts)
+
+
+def shape_facts(context: RouterConfig, shape: ClaimShape) -> ShapeFacts:
+    """What claims of ``shape`` lower to in ``context`` (see ``ShapeFacts``)."""
+    tunnel = delivery_tunnel(context, shape.peer_ref, shape.tunnel_interface)
+    peer = context.get(OverlayPeer, shape.peer_ref)
+    capif = os_ifname(context, shape.capture_interface) if shape.capture_interface else ""
+    user_sysctls = {s.spec.key for s in context.of(SysctlResource)}
+    wanted = [Sysctl(IP_FORWARD, "1")]
+    if shape.capture_type == "proxy-arp":
+        wanted.append(Sysctl(proxy_arp_key(capif), "1"))
+    wanted.append(Sysctl(rp_filter_key(tunnel), LOOSE_RP_FILTER, frozenset({"0", "2"})))
+    shared: list[Key] = [s.key for s in wanted]
+    wg_key = _wireguard_peer_key(context, peer, tunnel)
+    if wg_key:
+        shared.append(("wg", tunnel))
+    mss, clamps = _mss(context, shape.capture_type, peer, capif, tunnel)
+    if clamps:
+        shared.append(MSS_KEY)
+    return ShapeFacts(
+        capture_type=shape.capture_type,
+        capture_interface=capif,
+        tunnel=tunnel,
+        peer=peer.name if peer else "",
+        wg_public_key=wg_key,
+        local_overlay=peer.spec.underlay.address if peer else "",
+        peer_overlay=peer.spec.remote.address if peer else "",
+        mss=mss,
+        mss_paths=tuple((iif, oif) for iif, oif, _ in clamps),
+        clamps=clamps,
+        sysctls=tuple(s for s in wanted if s.name not in user_sysctls),  # the user's wins
+        shared_keys=tuple(shared),
+    )
+
+
+def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
+    """The piece of ``claim``, given the facts of its shape."""
+    ip = claim.ip
+    address = claim.spec.address
+    if facts.capture_type == "proxy-arp":
+        capture: DataplaneObject = ProxyNeighbour(ip, facts.capture_interface)
+    else:
+        capture = AbsentAddress(ip)
+    route = Route(address, facts.tunnel, DELIVERY_METRIC)
+    intent = ClaimIntent(
+        claim.name, address, ip, facts, claim.spec.capture.gratuitous_arp, claim.spec.domain_ref
+    )
+    allowed: tuple[tuple[str, str, str], ...] = ()
+    if facts.wg_public_key:
+        allowed = ((facts.tunnel, facts.wg_public_key, address),)
+    return ClaimPiece(
+        claim.name,
+        claim.ref,
+        intent,
+        (capture, route, *facts.sysctls),
+        (capture.key, route.key, *facts.shared_keys),
+        allowed,
+        facts.clamps,
+    )
+
+
+def _wireguard_peer_key(context: RouterConfig, peer: OverlayPeer | None, tunnel: str) -> str:
+    """The public key of the WireGuard peer carrying ``peer`` on a managed ``tunnel``."""
+    if peer is None or context.get(WireGuardInterface, tunnel) is None:
+        return ""
+    wgp = wireguard_peer_for(context, peer, tunnel)
+    return wgp.spec.public_key if wgp is not None else ""
+
+
+def _mss(
+    context: RouterConfig,
+    capture_type: str,
+    peer: OverlayPeer | None,
+    capif: str,
+    tunnel: str,
+) -> tuple[int | None, tuple[tuple[str, str, int], ...]]:
+    if capif:
+        sources = [capif]
+    elif capture_type == "provider-secondary-ip":
+        sources = [i.os_name for i in context.of(Interface)]
+    else:
+        sources = []
+    mss: int | None = None
+    clamps: list[tuple[str, str, int]] = []
+    for src in sources:
+        if src == tunnel:
+            continue
+        pm = path_mtu(context, peer, src, tunnel)
+        if pm.mss is None:
+            continue
+        mss = pm.mss if mss is None else min(mss, pm.mss)
+        clamps += [(src, tunnel, pm.mss), (tunnel, src, pm.mss)]
+    return mss, tuple(clamps)
+
+
+@dataclass(frozen=True, slots=True)
+class TailInputs:
+    """What the tail reads besides the context: the claims' contributions and key files.
+
+    Attributes:
+        allowed: ``(wg interface, peer public key) -> CIDRs`` the claims add.
+        mss: ``(iif, oif) -> clamp`` (the smallest any claim needs).
+        generation: the config generation (recorded in the clamp table's comment).
+        key_dir: where WireGuard keys live when ``privateKeyFile`` is not set.
+        public_keys: WireGuard interface -> public key of its private key file.
+    """
+
+    allowed: Mapping[tuple[str, str], frozenset[str]]
+    mss: Mapping[tuple[str, str], int]
+    generation: int = 0
+    key_dir: str = "/var/lib/routerd/keys"
+    public_keys: Mapping[str, str] = Map()
+
+
+def lower_tail(context: RouterConfig, inputs: TailInputs) -> dict[Key, tuple[DataplaneObject, str]]:
+    """The objects that depend on all claims together or on no claim at all.
+
+    Args:
+        context: the non-claim resources of the effective config.
+        inputs: the claims' contributions and the key files (see ``TailInputs``).
+
+    Returns:
+        key -> (object, owner label of the resource it comes from). Claims that need one of
+        these objects are added to its owners by the composition.
+    """
+    out: dict[Key, tuple[DataplaneObject, str]] = {}
+    allowed = {k: set(v) for k, v in inputs.allowed.items()}
+    for (tunnel, public_key), cidrs in _overlay_coverage(context):
+        allowed.setdefault((tunnel, public_key), set()).update(cidrs)
+    for wgi in context.of(WireGuardInterface):
+        dev = _device(context, wgi, allowed, inputs)
+        out[dev.key] = (dev, wgi.ref)
+    for a in context.of(IPv4StaticAddress):
+        obj: DataplaneObject = Address(os_ifname(context, a.spec.interface), a.spec.address)
+        out[obj.key] = (obj, a.ref)
+    for r in context.of(IPv4Route):
+        s = r.spec
+        dev = os_ifname(context, s.device) if s.device else ""
+        obj = Route(s.destination, dev, s.metric, s.gateway, type=s.type)
+        out[obj.key] = (obj, r.ref)
+    for hr in context.of(HybridRoute):
+        peer = context.get(OverlayPeer, hr.spec.peer_ref)
+        if peer is None:
+            continue
+        u = peer.spec.underlay
+        gw = peer.spec.remote.address if u.type == "ipsec" else ""
+        for dest in hr.spec.destination_cidrs:
+            obj = Route(dest, u.interface, hr.spec.install.metric, gw)
+            out[obj.key] = (obj, f"{hr.ref}-{route_slug(dest)}")
+    for sc in context.of(SysctlResource):
+        if sc.spec.runtime:
+            obj = Sysctl(sc.spec.key, sc.spec.value)
+            out[obj.key] = (obj, sc.ref)
+    if inputs.mss:
+        rules = frozenset(MssRule(i, o, m) for (i, o), m in inputs.mss.items())
+        table = MssClampTable(rules, generation=inputs.generation)
+        out[table.key] = (table, "routerd/mss-clamp")
+    return out
+
+
+def _overlay_coverage(context: RouterConfig) -> Iterable[tuple[tuple[str, str], set[str]]]:
+    """Allowed IPs the overlay itself needs: peers' overlay addresses, HybridRoute CIDRs."""
+    for peer in context.of(OverlayPeer):
+        tunnel = peer.spec.underlay.interface
+        if not peer.spec.remote.address or context.get(WireGuardInterface, tunnel) is None:
+            continue
+        wgp = wireguard_peer_for(context, peer, tunnel)
+        if wgp is not None:
+            yield (tunnel, wgp.spec.public_key), {f"{peer.spec.remote.address}/32"}
+    for hr in context.of(HybridRoute):
+        hpeer = context.get(OverlayPeer, hr.spec.peer_ref)
+        if hpeer is None:
+            continue
+        tunnel = hpeer.spec.underlay.interface
+        wgp = wireguard_peer_for(context, hpeer, tunnel)
+        if wgp is not None and context.get(WireGuardInterface, tunnel) is not None:
+            yield (tunnel, wgp.spec.public_key), set(hr.spec.destination_cidrs)
+
+
+def _device(
+    context: RouterConfig,
+    wgi: WireGuardInterface,
+    allowed: Mapping[tuple[str, str], set[str]],
+    inputs: TailInputs,
+) -> WireGuardDevice:
+    ifname = wgi.name
+    peers = []
+    for p in context.of(WireGuardPeer):
+        if p.spec.interface != ifname:
+            continue
+        ips = set(p.spec.allowed_ips) | allowed.get((ifname, p.spec.public_key), set())
+        peers.append(
+            WgPeer(
+                public_key=p.spec.public_key,
+                allowed_ips=frozenset(ips),
+                endpoint=p.spec.endpoint,
+                persistent_keepalive=p.spec.persistent_keepalive,
+                preshared_key_file=p.spec.preshared_key_file,
             )
-            self.out.add(dev, wgi.ref)
-            self.out.owners[dev.key].update(self.claim_owners(dev.key))
-
-    def supporting(self) -> None:
-        for a in self.cfg.of(IPv4StaticAddress):
-            self.out.add(Address(os_ifname(self.cfg, a.spec.interface), a.spec.address), a.ref)
-        for r in self.cfg.of(IPv4Route):
-            s = r.spec
-            dev = os_ifname(self.cfg, s.device) if s.device else ""
-            self.out.add(Route(s.destination, dev, s.metric, s.gateway, type=s.type), r.ref)
-        for hr in self.cfg.of(HybridRoute):
-            peer = self.cfg.get(OverlayPeer, hr.spec.peer_ref)
-            if peer is None:
-                continue
-            u = peer.spec.underlay
-            gw = peer.spec.remote.address if u.type == "ipsec" else ""
-            for dest in hr.spec.destination_cidrs:
-                route = Route(dest, u.interface, hr.spec.install.metric, gw)
-                self.out.add(route, f"{hr.ref}-{route_slug(dest)}")
-        for sc in self.cfg.of(SysctlResource):
-            if sc.spec.runtime:
-                self.out.add(Sysctl(sc.spec.key, sc.spec.value), sc.ref)
-
-    def mss_table(self) -> None:
-        if not self.mss_rules:
-            return
-        rules = frozenset(MssRule(i, o, m) for (i, o), m in self.mss_rules.items())
-        table = MssClampTable(rules, generation=self.out.generation)
-        self.out.add(table, "routerd/mss-clamp")
-        self.out.owners[table.key].update(self.claim_owners(table.key))
-
-    def claim_owners(self, key: Key) -> Iterable[str]:
-        """Owner labels of the claims that list ``key`` among their keys."""
-        return [
-            f"RemoteAddressClaim/{claim}"
-            for claim, keys in self.out.claim_keys.items()
-            if key in keys
-        ]
+        )
+    return WireGuardDevice(
+        ifname=ifname,
+        private_key_file=key_file(wgi, inputs.key_dir),
+        public_key=inputs.public_keys.get(ifname, ""),
+        listen_port=wgi.spec.listen_port,
+        mtu=wgi.spec.mtu,
+        fwmark=wgi.spec.fwmark,
+        peers=tuple(sorted(peers, key=lambda x: x.public_key)),
+    )
 
 
 def lower(
@@ -292,7 +473,7 @@ def lower(
     *,
     generation: int = 0,
     key_dir: str = "/var/lib/routerd/keys",
-    public_keys: dict[str, str] | None = None,
+    public_keys: Mapping[str, str] | None = None,
 ) -> Lowered:
     """Lower an effective config to the desired dataplane of this router.
 
@@ -306,14 +487,13 @@ def lower(
     Returns:
         The desired state and one ClaimIntent per claim.
     """
-    lw = _Lowerer(config, generation, key_dir, public_keys or {})
+    from routerd.core.composition import Composition
+
+    context = claim_context(config)
+    comp = Composition(context, generation=generation, key_dir=key_dir, public_keys=public_keys)
     for c in config.of(RemoteAddressClaim):
-        lw.claim(c)
-    lw.overlay_coverage()
-    lw.wireguard()
-    lw.supporting()
-    lw.mss_table()
-    return Lowered(lw.out, lw.claims)
+        comp.put(lower_claim(c, context))
+    return comp.publish()
 
 
 def observe_scope(lowered: Lowered) -> ObserveScope:

@@ -34,9 +34,15 @@ def reserved_overlay_net(address: str) -> ipaddress.IPv4Network | None:
 
 def claim_tunnel(config: RouterConfig, claim: RemoteAddressClaim) -> str:
     """The device a claim is delivered through: ``tunnelInterface`` or the peer's underlay."""
-    if claim.spec.delivery.tunnel_interface:
-        return claim.spec.delivery.tunnel_interface
-    peer = config.get(OverlayPeer, claim.spec.delivery.peer_ref)
+    delivery = claim.spec.delivery
+    return delivery_tunnel(config, delivery.peer_ref, delivery.tunnel_interface)
+
+
+def delivery_tunnel(config: RouterConfig, peer_ref: str, tunnel_interface: str) -> str:
+    """``claim_tunnel`` from a claim's delivery fields."""
+    if tunnel_interface:
+        return tunnel_interface
+    peer = config.get(OverlayPeer, peer_ref)
     return peer.spec.underlay.interface if peer else ""
 
 

@@ -109,7 +109,10 @@ def test_user_sysctl_wins_over_derived():
         """)
     ).config
     lw = lower(cfg)
-    assert lw.desired.owners[("sysctl", "net.ipv4.ip_forward")] == {"Sysctl/fwd"}
+    key = ("sysctl", "net.ipv4.ip_forward")
+    # the user's Sysctl provides the object; the claim still needs it (and is named as such)
+    assert lw.desired.owners[key] == {"Sysctl/fwd", "RemoteAddressClaim/cloud-vm-21"}
+    assert key in lw.desired.claim_keys["cloud-vm-21"]
 
 
 def test_hybrid_route_lowering():

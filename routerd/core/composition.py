@@ -1,0 +1,309 @@
+"""The desired state as a fold of claim pieces plus the tail, updated claim by claim.
+
+``lower()`` builds one ``Composition`` and puts every claim's piece in; the engine keeps
+one and puts or removes the pieces of the claims that changed. Either way the published
+``Lowered`` is the same function of (context, set of pieces, tail inputs): nothing depends
+on the order pieces arrived in, so there is no dict order to reproduce.
+
+How the fold is defined (the invariants every operation keeps):
+
+* *objects*: a key one claim wants holds that claim's object; a key several claims want
+  holds the object of the claim with the smallest name (they normally all want the same
+  sysctl value; a disagreement is rare and resolved by scanning only that key's claims);
+  a key of the tail (``lowering.lower_tail``) holds the tail's object, which wins.
+* *owners*: for every key a claim needs (``ClaimPiece.keys``), the owner labels of those
+  claims, plus the label of the resource a tail object comes from.
+* the tail is computed again only when its inputs change: the context, the generation, the
+  key files, or the claims' contributions (a CIDR entering or leaving a peer's allowed IPs,
+  a path's smallest clamp changing); appending a claim on a route underlay leaves it alone.
+
+The published mappings are persistent (``routerd.core.persistent``): publishing after a
+one-claim change costs O(changes · log n), and a published ``Lowered`` never changes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable, Mapping
+from typing import Generic, TypeVar
+
+from routerd.core.config import RouterConfig
+from routerd.core.desired import DataplaneObject, DesiredState, Key
+from routerd.core.lowering import ClaimIntent, ClaimPiece, Lowered, TailInputs, lower_tail
+from routerd.core.persistent import Map, PSet
+
+V = TypeVar("V")
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+CLAIM_LABEL = "RemoteAddressClaim/"
+_NO_OWNERS: PSet[str] = PSet()
+
+
+class _Overlay(Generic[V, T]):
+    """A persistent map of base values with some keys overlaid by tail values.
+
+    ``published[k]`` is ``combine(base[k] or None, tail[k])`` for tail keys, else
+    ``base[k]``. Writes go to one mutation of the published map until ``finish``.
+    """
+
+    def __init__(self, combine: Callable[[V | None, T], V]) -> None:
+        self._combine = combine
+        self._map: Map[Key, V] = Map()
+        self._mut = self._map.mutate()
+        self._hidden: dict[Key, V] = {}  # base values of tail keys
+        self._tail: dict[Key, T] = {}
+        self._pending = False
+        self.written: set[Key] = set()
+        """Keys written since the caller last cleared this set."""
+
+    def base(self, key: Key) -> V | None:
+        if key in self._tail:
+            return self._hidden.get(key)
+        return self._mut.get(key)
+
+    def set_base(self, key: Key, value: V | None) -> None:
+        if key in self._tail:
+            if value is None:
+                self._hidden.pop(key, None)
+            else:
+                self._hidden[key] = value
+            self._write(key, self._combine(value, self._tail[key]))
+        else:
+            self._write(key, value)
+
+    def set_tail(self, key: Key, value: T | None) -> None:
+        if value is None:
+            if key in self._tail:
+                del self._tail[key]
+                self._write(key, self._hidden.pop(key, None))
+            return
+        if key not in self._tail:
+            base = self._mut.get(key)
+            if base is not None:
+                self._hidden[key] = base
+        self._tail[key] = value
+        self._write(key, self._combine(self._hidden.get(key), value))
+
+    def _write(self, key: Key, value: V | None) -> None:
+        mut = self._mut
+        if value is None:
+            if key in mut:
+                del mut[key]
+                self.written.add(key)
+                self._pending = True
+        elif mut.get(key) is not value:
+            mut[key] = value
+            self.written.add(key)
+            self._pending = True
+
+    def finish(self) -> Map[Key, V]:
+        """The published map with every write so far (the same object when none)."""
+        if self._pending:
+            self._map = self._mut.finish()
+            self._mut = self._map.mutate()
+            self._pending = False
+        return self._map
+
+
+def _tail_wins(_base: DataplaneObject | None, tail: DataplaneObject) -> DataplaneObject:
+    return tail
+
+
+def _all_owners(base: PSet[str] | None, tail: str) -> PSet[str]:
+    return (base or _NO_OWNERS).add(tail)
+
+
+class Composition:
+    """The desired state of a context and a set of claim pieces (one thread).
+
+    Args:
+        context: the non-claim resources of the effective config.
+        generation / key_dir / public_keys: the rest of the tail's inputs.
+    """
+
+    def __init__(
+        self,
+        context: RouterConfig,
+        *,
+        generation: int = 0,
+        key_dir: str = "/var/lib/routerd/keys",
+        public_keys: Mapping[str, str] | None = None,
+    ) -> None:
+        self.context = context
+        self.generation = generation
+        self.key_dir = key_dir
+        self.public_keys: Mapping[str, str] = Map(public_keys or {})
+        self.pieces: dict[str, ClaimPiece] = {}
+        self._objects: _Overlay[DataplaneObject, DataplaneObject] = _Overlay(_tail_wins)
+        self._owners: _Overlay[PSet[str], str] = _Overlay(_all_owners)
+        self._keys: Map[str, tuple[Key, ...]] = Map()
+        self._intents: Map[str, ClaimIntent] = Map()
+        self._providers: dict[Key, int] = {}  # claims wanting a key, where more than one
+        self._conflicts: set[Key] = set()  # keys whose claims want different objects
+        self._allowed: dict[tuple[str, str], Counter[str]] = {}
+        self._mss: dict[tuple[str, str], Counter[int]] = {}
+        self._tail: dict[Key, tuple[DataplaneObject, str]] = {}
+        self._tail_dirty = True
+        self._published: Lowered | None = None
+
+    # -- changes -------------------------------------------------------------------------
+
+    def put(self, piece: ClaimPiece) -> bool:
+        """Add a claim's piece, or replace the piece of the claim with that name.
+
+        Returns:
+            False when the claim already had an equal piece (nothing changed).
+        """
+        old = self.pieces.get(piece.name)
+        if old is not None:
+            if old == piece:
+                return False
+            self.remove(piece.name)
+        self.pieces[piece.name] = piece
+        label = piece.owner
+        owners = self._owners
+        for k in piece.keys:
+            owners.set_base(k, (owners.base(k) or _NO_OWNERS).add(label))
+        for obj in piece.objects:
+            self._provide(obj)
+        self._keys = self._keys.set(piece.name, piece.keys)
+        self._intents = self._intents.set(piece.name, piece.intent)
+        self._contribute(piece, 1)
+        self._published = None
+        return True
+
+    def remove(self, name: str) -> ClaimPiece | None:
+        """Take a claim's piece out; returns it (None when there was none)."""
+        piece = self.pieces.pop(name, None)
+        if piece is None:
+            return None
+        label = piece.owner
+        owners = self._owners
+        for k in piece.keys:
+            left = (owners.base(k) or _NO_OWNERS).discard(label)
+            owners.set_base(k, left or None)
+        for obj in piece.objects:
+            self._unprovide(obj.key)
+        self._keys = self._keys.delete(name)
+        self._intents = self._intents.delete(name)
+        self._contribute(piece, -1)
+        self._published = None
+        return piece
+
+    def set_context(self, context: RouterConfig) -> None:
+        """Another context; the caller puts every claim's piece lowered against it."""
+        self.context = context
+        self._tail_dirty = True
+        self._published = None
+
+    def set_tail_inputs(
+        self, *, generation: int, key_dir: str, public_keys: Mapping[str, str]
+    ) -> None:
+        keys = Map(public_keys)
+        if (generation, key_dir, keys) != (self.generation, self.key_dir, self.public_keys):
+            self.generation, self.key_dir, self.public_keys = generation, key_dir, keys
+            self._tail_dirty = True
+            self._published = None
+
+    def _provide(self, obj: DataplaneObject) -> None:
+        k = obj.key
+        objects = self._objects
+        current = objects.base(k)
+        if current is None:
+            objects.set_base(k, obj)
+            return
+        self._providers[k] = self._providers.get(k, 1) + 1
+        if current != obj or k in self._conflicts:
+            self._conflicts.add(k)
+            self._resolve(k)
+
+    def _unprovide(self, k: Key) -> None:
+        left = self._providers.pop(k, 1) - 1
+        if left == 0:
+            self._objects.set_base(k, None)
+            self._conflicts.discard(k)
+            return
+        if left > 1:
+            self._providers[k] = left
+        if k in self._conflicts:
+            self._resolve(k)
+
+    def _resolve(self, k: Key) -> None:
+        """The object of the smallest-named claim wanting ``k`` (claims disagree on it)."""
+        found: dict[str, DataplaneObject] = {}
+        for label in self._owners.base(k) or ():
+            piece = self.pieces.get(label[len(CLAIM_LABEL) :])
+            if piece is not None:
+                for obj in piece.objects:
+                    if obj.key == k:
+                        found[piece.name] = obj
+        self._objects.set_base(k, found[min(found)])
+        if len(set(found.values())) == 1:
+            self._conflicts.discard(k)
+
+    def _contribute(self, piece: ClaimPiece, n: int) -> None:
+        for tunnel, peer_key, cidr in piece.allowed:
+            if _count(self._allowed, (tunnel, peer_key), cidr, n):
+                self._tail_dirty = True
+        for iif, oif, mss in piece.mss:
+            counts = self._mss.get((iif, oif))
+            before = min(counts) if counts else None
+            _count(self._mss, (iif, oif), mss, n)
+            counts = self._mss.get((iif, oif))
+            if before != (min(counts) if counts else None):
+                self._tail_dirty = True
+
+    # -- results -------------------------------------------------------------------------
+
+    def publish(self) -> Lowered:
+        """The desired state as of now (the same object until something changes)."""
+        if self._tail_dirty:
+            self._refresh_tail()
+        if self._published is None:
+            desired = DesiredState(
+                self._objects.finish(), self._owners.finish(), self._keys, self.generation
+            )
+            self._published = Lowered(desired, self._intents)
+        return self._published
+
+    def take_changed_keys(self) -> set[Key]:
+        """Keys whose desired object appeared, changed or went since the last call."""
+        out = self._objects.written
+        self._objects.written = set()
+        self._owners.written = set()
+        return out
+
+    def _refresh_tail(self) -> None:
+        inputs = TailInputs(
+            allowed={k: frozenset(c) for k, c in self._allowed.items()},
+            mss={path: min(c) for path, c in self._mss.items()},
+            generation=self.generation,
+            key_dir=self.key_dir,
+            public_keys=self.public_keys,
+        )
+        tail = lower_tail(self.context, inputs)
+        for k in self._tail.keys() - tail.keys():
+            self._objects.set_tail(k, None)
+            self._owners.set_tail(k, None)
+        for k, entry in tail.items():
+            old = self._tail.get(k)
+            if old is None or old[0] is not entry[0]:
+                self._objects.set_tail(k, entry[0])
+            if old is None or old[1] != entry[1]:
+                self._owners.set_tail(k, entry[1])
+        self._tail = tail
+        self._tail_dirty = False
+        self._published = None
+
+
+def _count(table: dict[K, Counter[T]], key: K, value: T, n: int) -> bool:
+    """Count ``value`` under ``key`` up or down; True when it appeared or went."""
+    counts = table.setdefault(key, Counter())
+    before = counts[value]
+    counts[value] = before + n
+    if counts[value] <= 0:
+        del counts[value]
+        if not counts:
+            del table[key]
+    return (before > 0) != (before + n > 0)
