@@ -6,7 +6,7 @@ Figures and their same-run baselines:
   the allocator's arenas as an RSS delta would be): ``Lifecycle.add`` for N claims vs the
   same ``ClaimFSM`` objects kept in a plain dict (the model alone, no machine). The name and
   address strings exist before the measurement starts: they belong to the config.
-* time to add and to remove all N: ``Lifecycle.add`` / ``Lifecycle.remove`` vs inserting
+* time to add and to remove all N: ``Lifecycle.add`` / ``Lifecycle.release`` vs inserting
   into / popping from a plain dict (the O(1) floor the registry must stay near).
 * journaled transitions per second: every claim walked pending -> verified (3 transitions)
   with the records drained, sequenced, written to a real SQLite ``Store`` in a temp dir and
@@ -89,7 +89,7 @@ def memory(n: int) -> Result:
         "B",
         floor,
         MEMORY_TARGET,
-        "tracemalloc bytes per claim after Lifecycle.add (model, registry and index entries) "
+        "tracemalloc bytes per claim after Lifecycle.add (model and index entries) "
         "vs the same ClaimFSM objects in a plain dict",
     )
 
@@ -97,7 +97,7 @@ def memory(n: int) -> Result:
 def _add_remove_once(ids: list[tuple[str, str]]) -> tuple[float, float, float, float]:
     lc = Lifecycle(_clock)
     add = _timed(lambda: [lc.add(name, address) for name, address in ids])
-    remove = _timed(lambda: [lc.remove(name) for name, _ in ids])
+    remove = _timed(lambda: [lc.release(name, "", "") for name, _ in ids])
     plain: dict[str, ClaimFSM] = {}
     floor_add = _timed(lambda: [plain.__setitem__(nm, ClaimFSM(nm, a)) for nm, a in ids])
     floor_remove = _timed(lambda: [plain.pop(name) for name, _ in ids])
@@ -129,7 +129,7 @@ def add_remove(n: int) -> list[Result]:
             "s",
             floor_remove,
             target,
-            f"Lifecycle.remove of {n:,} claims vs dict pops, median of {REPS}{scaled}",
+            f"Lifecycle.release of {n:,} claims vs dict pops, median of {REPS}{scaled}",
         ),
     ]
 

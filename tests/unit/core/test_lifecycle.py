@@ -1,10 +1,10 @@
-"""The claim state machine: every state and transition, O(1) registry, slim models."""
+"""The claim state machine: every state and transition, its policy, slim models."""
 
 from __future__ import annotations
 
 import pytest
 
-from routerd.core.lifecycle import ClaimFSM, ClaimState, Lifecycle
+from routerd.core.lifecycle import TRANSITIONS, ClaimFSM, ClaimState, Lifecycle
 
 
 @pytest.fixture
@@ -87,18 +87,87 @@ def test_illegal_trigger_is_an_engine_bug(lc):
         lc.fire(m, "verify")
 
 
-def test_registry_is_id_indexed_and_removal_is_exact(lc):
-    a, b = lc.add("a", "10.0.0.1/32"), lc.add("b", "10.0.0.2/32")
-    assert a in lc.machine.models and len(lc.machine.models) == 2
-    lc.remove("a")
-    assert a not in lc.machine.models and b in lc.machine.models
-    assert lc.remove("a") is None
+@pytest.mark.parametrize("start", [s for s in ClaimState if s is not ClaimState.RELEASED])
+def test_release_is_a_transition_from_every_state(lc, start):
+    m = lc.add("a", "10.0.0.1/32")
+    if start is ClaimState.DEGRADED:
+        lc.walk(m, ClaimState.VERIFIED)
+    lc.walk(m, start)
+    lc.drain()
+    rec = lc.release("a", "claim-removed", "gone")
+    assert rec is not None and (rec.from_state, rec.to_state, rec.trigger) == (
+        start.value,
+        "released",
+        "release",
+    )
+    assert edges(lc) == [(start.value, "released", "release")]
+    assert "a" not in lc.claims and lc.release("a", "", "") is None
+
+
+def test_the_table_is_the_machines_and_allows_nothing_else(lc):
+    allowed = {(src, trig) for src, trig in lc.table}
+    for t in TRANSITIONS:
+        sources = t["source"] if isinstance(t["source"], list) else [t["source"]]
+        for src in sources:
+            assert lc.table[(src, t["trigger"])] == t["dest"]
+    assert len(allowed) == sum(
+        len(t["source"]) if isinstance(t["source"], list) else 1 for t in TRANSITIONS
+    )
+    m = lc.add("a", "10.0.0.1/32")
+    lc.release("a", "", "")
+    with pytest.raises(RuntimeError, match="claim a"):
+        lc.fire(m, "retry")  # nothing follows released
 
 
 def test_models_carry_no_bound_methods(lc):
     m = lc.add("a", "10.0.0.1/32")
     assert not hasattr(m, "__dict__")  # slots only: nothing bound per instance
     assert isinstance(m, ClaimFSM) and not hasattr(m, "capture")
+
+
+VERDICTS = [
+    (level, reason, failed)
+    for level in range(4)
+    for reason in ("", "route-not-installed")
+    for failed in (False, True)
+    if not (failed and level > 1)
+]
+
+
+@pytest.mark.parametrize("first", VERDICTS)
+@pytest.mark.parametrize("start", [ClaimState.PENDING, ClaimState.DELIVERING, ClaimState.VERIFIED])
+def test_judging_a_verdict_again_moves_nothing(lc, start, first):
+    # the engine judges only claims whose inputs moved: that is sound because a second
+    # judgement of the same verdict never moves a claim, from any state it can be in
+    m = lc.add("a", "10.0.0.1/32")
+    lc.walk(m, start)
+    level, reason, failed = first
+    lc.judge(m, level, reason, "m", apply_failed=failed)
+    lc.drain()
+    state = m.state
+    assert lc.judge(m, level, reason, "m", apply_failed=failed) is False
+    assert lc.drain() == [] and m.state == state
+
+
+def test_a_degraded_claim_waits_for_its_high_water_then_retries(lc):
+    m = lc.add("a", "10.0.0.1/32")
+    lc.judge(m, 3)
+    lc.judge(m, 1, "route-not-installed")
+    assert (m.state, m.high_water) == ("degraded", 3)
+    lc.drain()
+    lc.judge(m, 2, "handshake-stale")  # better, but not back where it was
+    assert m.state == "degraded" and m.reason == "handshake-stale" and edges(lc) == []
+    lc.judge(m, 3)
+    assert m.state == "verified" and edges(lc)[0] == ("degraded", "pending", "retry")
+
+
+def test_a_failed_step_degrades_and_capture_is_reported_once(lc):
+    m = lc.add("a", "10.0.0.1/32")
+    assert lc.judge(m, 1, "route-not-installed", "EPERM", apply_failed=True) is True
+    assert m.state == "degraded" and [t for _, t, _ in edges(lc)] == ["captured", "degraded"]
+    assert lc.judge(m, 1, "route-not-installed", "EPERM", apply_failed=True) is False
+    assert lc.judge(m, 3) is True  # back from degraded: captured again, announce again
+    assert m.state == "verified" and lc.judge(m, 3) is False
 
 
 def test_transition_records_carry_reason_and_time(lc):
