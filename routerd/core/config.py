@@ -3,11 +3,9 @@
 Both the startup config and the effective config are ``RouterConfig`` objects; lowering,
 validation and doctor read them through the same small index API.
 
-The digest (SHA-256 of the canonical JSON) decides whether a reload or a dynamic part
-changed anything. Serialising 10,000 resources takes ~0.1 s, so a config computes it once
-and keeps it, and the JSON is assembled from per-resource fragments: a config derived from
-another (the effective config from the startup one) re-serialises only the resources it
-does not share (``FragmentCache``).
+The digest (SHA-256 of the canonical JSON) tells whether a reloaded file changed anything
+(``routerd serve`` computes it on its reload thread). Serialising 10,000 resources takes
+~0.1 s, so a config computes it once and keeps it.
 """
 
 from __future__ import annotations
@@ -165,53 +163,3 @@ def _digest_of(name: str, fragments: Iterable[str]) -> str:
     )
     blob = head + ",".join(fragments) + "]}}"
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-class FragmentCache:
-    """Per-resource JSON fragments kept across configs that share resource objects.
-
-    The engine digests every effective config it builds; consecutive ones share almost all
-    resource objects (a reload loads new objects, but its digest was already computed on
-    the reload thread, and a config without parts shares it). Entries are keyed by object
-    identity and hold the object, so an id is never reused while its entry lives; entries of
-    resources no longer in use are dropped once they outnumber the ones in use.
-    """
-
-    def __init__(self) -> None:
-        self._known: dict[int, tuple[Resource, str]] = {}
-        self._hinted: RouterConfig | None = None
-
-    def digest(self, config: RouterConfig, *hints: RouterConfig) -> str:
-        """``config.digest()``, serialising only resources not seen before.
-
-        Args:
-            config: the config to digest (its digest is cached on it).
-            hints: configs whose already computed fragments may be reused (the startup
-                config the effective one was composed from).
-        """
-        if config._digest is None:
-            for hint in hints:
-                if hint._fragments is not None and hint is not self._hinted:
-                    self._remember(hint.resources, hint._fragments)
-                    self._hinted = hint
-            config._fragments = self._fragments_of(config.resources)
-            config._digest = _digest_of(config.name, config._fragments)
-            for hint in hints:  # the same document: it has the same digest from now on
-                if hint.resources is config.resources and hint.name == config.name:
-                    hint._fragments, hint._digest = config._fragments, config._digest
-        if len(self._known) > 2 * len(config.resources) + 64:  # drop older configs' entries
-            self._known = {}
-            self._remember(config.resources, config.fragments())
-        return config._digest
-
-    def _fragments_of(self, resources: tuple[Resource, ...]) -> tuple[str, ...]:
-        entries = list(map(self._known.get, map(id, resources)))  # C speed for the hits
-        frags = [e[1] if e is not None else "" for e in entries]
-        fresh = [i for i, e in enumerate(entries) if e is None]
-        for i in fresh:
-            frags[i] = resource_json(resources[i])
-        self._remember([resources[i] for i in fresh], [frags[i] for i in fresh])
-        return tuple(frags)
-
-    def _remember(self, resources: Iterable[Resource], fragments: Iterable[str]) -> None:
-        self._known.update((id(r), (r, f)) for r, f in zip(resources, fragments, strict=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from routerd.core.config import FragmentCache, RouterConfig
+from routerd.core.config import RouterConfig
 from tests.unit.core.test_effective import claim
 from tests.unit.core.test_validation import ONPREM, load
 
@@ -30,28 +30,6 @@ def test_digest_is_the_canonical_documents_hash():
     odd = RouterConfig('na"me é', [*cfg, c.model_copy(update={"metadata": meta})])
     assert odd.digest() == reference_digest(odd)
     assert RouterConfig("empty", []).digest() == reference_digest(RouterConfig("empty", []))
-
-
-def test_fragment_cache_digests_a_sequence_of_configs_sharing_resources():
-    base = startup()
-    extra = [claim(f"c{i}", f"10.40.8.{100 + i}/32") for i in range(5)]
-    moved = claim("c2", "10.40.8.200/32")  # same name, another address
-    cache = FragmentCache()
-    configs = [
-        base,
-        base.replace([*base, *extra]),
-        base.replace([*base, *extra[:3]]),
-        base.replace([*base, *extra[:2], moved, *extra[3:]]),
-        base.replace([*extra, *base]),
-        base.replace(base),
-    ]
-    digests = []
-    for i, cfg in enumerate(configs):
-        hint = configs[i - 1] if i else base
-        digests.append(cache.digest(cfg, hint))
-        assert digests[-1] == reference_digest(cfg), i
-    assert digests[0] == digests[-1]
-    assert len(set(digests)) == len(digests) - 1
 
 
 def test_sharing_keeps_resources_and_drops_lines():

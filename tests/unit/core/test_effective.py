@@ -8,7 +8,7 @@ import pytest
 
 from routerd.core import effective
 from routerd.core.dynamic import DynamicPart, make_part, parse_rfc3339
-from routerd.core.effective import MergeMemo, build_effective
+from routerd.core.effective import build_effective
 from routerd.core.loader import decode_resource
 from routerd.core.resources import Directive, Resource
 from tests.unit.core.test_validation import ONPREM, load, with_resource
@@ -256,30 +256,6 @@ def _results(r) -> tuple:
     )
 
 
-def test_a_memo_gives_the_same_merges_as_none(startup):
-    # what the engine does: merge again on every store change, expiry and reload
-    other_startup = load(STARTUP).config
-    inv = part("Plugin/inv", received=NOW - 20, resources=(claim("a", "10.40.8.52/32"),))
-    dup = part("Plugin/other", received=NOW - 5, resources=(claim("b", "10.40.8.52/32"),))
-    masked = part(
-        "Plugin/inv", 2, received=NOW - 2, ttl=30, resources=(claim("c", "10.40.8.44/32"),)
-    )
-    steps = [
-        (startup, [], NOW),
-        (startup, [inv], NOW),
-        (startup, [inv, dup], NOW),
-        (startup, [inv, dup], NOW + 30),  # nothing new: the memo answers
-        (startup, [inv, dup, masked], NOW + 31),  # inv@2 supersedes inv@1, then expires
-        (startup, [inv, dup, masked], NOW + 100),
-        (other_startup, [inv, dup], NOW),  # a reload: judged again against it
-    ]
-    memo = MergeMemo()
-    for config, parts, now in steps:
-        assert _results(build_effective(config, parts, now, memo=memo)) == _results(
-            build_effective(config, parts, now)
-        )
-
-
 def test_validation_runs_only_when_a_part_needs_judging(startup, monkeypatch):
     calls = []
     real = effective.validate_config
@@ -289,19 +265,19 @@ def test_validation_runs_only_when_a_part_needs_judging(startup, monkeypatch):
         return real(config, checks)
 
     monkeypatch.setattr(effective, "validate_config", counting)
-    memo = MergeMemo()
     expired = part(received=NOW - 100, ttl=60, resources=(claim("x", "10.40.8.44/32"),))
-    build_effective(startup, [], NOW, memo=memo)
-    build_effective(startup, [expired], NOW, memo=memo)
+    build_effective(startup, [], NOW)
+    build_effective(startup, [expired], NOW)
     assert calls == []  # no candidate part: nothing to judge, no baseline either
     live = part(resources=(claim("y", "10.40.8.45/32"),))
-    build_effective(startup, [live], NOW, memo=memo)
+    build_effective(startup, [live], NOW)
     assert len(calls) == 2  # the startup baseline once, the trial once
-    build_effective(startup, [live], NOW + 1, memo=memo)
-    assert len(calls) == 2  # same startup, same candidate: the decision stands
+    known = effective.startup_findings(startup, ())
     second = part("Plugin/other", resources=(claim("z", "10.40.8.46/32"),))
-    build_effective(startup, [live, second], NOW + 2, memo=memo)
-    assert len(calls) == 4  # baseline kept; both candidates judged again, in order
+    calls.clear()
+    with_baseline = build_effective(startup, [live, second], NOW + 2, baseline=lambda: known)
+    assert len(calls) == 2  # a baseline kept by the caller: both candidates judged, in order
+    assert _results(with_baseline) == _results(build_effective(startup, [live, second], NOW + 2))
 
 
 def test_no_parts_shares_the_startup_indexes_and_digest(startup):
