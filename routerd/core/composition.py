@@ -29,7 +29,14 @@ from typing import Generic, TypeVar
 
 from routerd.core.config import RouterConfig
 from routerd.core.desired import DataplaneObject, DesiredState, Key
-from routerd.core.lowering import ClaimIntent, ClaimPiece, Lowered, TailInputs, lower_tail
+from routerd.core.lowering import (
+    ClaimIntent,
+    ClaimPiece,
+    Lowered,
+    ShapeFacts,
+    TailInputs,
+    lower_tail,
+)
 from routerd.core.persistent import Map, PSet
 
 V = TypeVar("V")
@@ -146,6 +153,7 @@ class Composition:
         self._tail: dict[Key, tuple[DataplaneObject, str]] = {}
         self._tail_dirty = True
         self._published: Lowered | None = None
+        self._facts: Counter[ShapeFacts] = Counter()
 
     # -- changes -------------------------------------------------------------------------
 
@@ -169,6 +177,7 @@ class Composition:
             self._provide(obj)
         self._keys = self._keys.set(piece.name, piece.keys)
         self._intents = self._intents.set(piece.name, piece.intent)
+        self._facts[piece.intent.facts] += 1
         self._contribute(piece, 1)
         self._published = None
         return True
@@ -187,6 +196,10 @@ class Composition:
             self._unprovide(obj.key)
         self._keys = self._keys.delete(name)
         self._intents = self._intents.delete(name)
+        facts = piece.intent.facts
+        self._facts[facts] -= 1
+        if not self._facts[facts]:
+            del self._facts[facts]
         self._contribute(piece, -1)
         self._published = None
         return piece
@@ -272,6 +285,25 @@ class Composition:
         out = self._objects.written
         self._objects.written = set()
         self._owners.written = set()
+        return out
+
+    def shared_keys(self) -> set[Key]:
+        """Keys no single claim has to itself: what claims share (sysctls, the WireGuard
+        device, the clamp table, including keys a user manages) and every tail key."""
+        self.publish()
+        out = set(self._tail)
+        for facts in self._facts:
+            out.update(facts.shared_keys)
+        return out
+
+    def links(self) -> set[str]:
+        """Interfaces the claims rely on: tunnels, capture interfaces, WireGuard devices."""
+        self.publish()
+        out = {k[1] for k in self._tail if k[0] == "wg"}
+        for facts in self._facts:
+            out.add(facts.tunnel)
+            if facts.capture_interface:
+                out.add(facts.capture_interface)
         return out
 
     def _refresh_tail(self) -> None:

@@ -1,58 +1,66 @@
-"""The reconcile engine: observe -> diff -> apply -> observe -> advance the claim machines.
+"""The reconcile engine: a pass handles what changed; a periodic full pass handles the rest.
 
-Level-triggered: each pass looks at the whole host and walks every claim to the furthest
-state the observation supports; nothing depends on remembering what happened in between.
 A pass:
 
-1. take requests from other threads (config reload, dynamic parts changed);
-2. rebuild the effective config and lower it when inputs changed or a part expired (D1),
-   reusing what did not change (``effective.MergeMemo``, ``config.FragmentCache``,
-   ``lowering_cache.LoweringCache``: each gives exactly what recomputing would);
-3. observe the host through the backend port, diff against the desired state; before
-   applying, judge the claims that need a changed object (so drift shows as `degraded`
-   even when this pass heals it), then apply (changes of keys in backoff are skipped
-   until due: bounded backoff with jitter);
-4. observe again (only if something was applied), verify delivery paths of claims that
-   are ready (re-verified at most every ``verify_interval`` once verified), judge the
-   claims (``routerd.core.assess``) and walk their state machines; a claim verified
-   against an observation that has not moved for it is not judged again
-   (``routerd.core.triage``: it would be judged ``verified`` and walk nowhere);
-5. journal and publish the transitions and the snapshot; send gratuitous ARP for new
-   proxy-ARP captures.
+1. takes requests from other threads (config reload, dynamic parts changed), runs the
+   claim sources' hooks, and syncs the claims with their inputs (``ClaimTable``): only
+   claims whose inputs changed are lowered again;
+2. asks the backend what drifted (``drain``: the keys it saw change behind routerd's back);
+3. decides its *scope*. A full pass looks at the whole host and judges every claim: the
+   first pass, every ``full_pass_interval``, whenever the backend cannot say what changed,
+   and whenever something claims share moved (a sysctl, a link, the WireGuard device, a
+   handshake going stale: ``PassScope``). Any other pass observes and diffs only the keys
+   named by config deltas, drift and backoff, plus what claims share, and judges only the
+   claims those touch, the claims not yet verified and those whose path check is due;
+4. diffs, judges the claims needing a changed object before the apply (so drift shows as
+   ``degraded`` even when this pass heals it), applies (keys in backoff wait), observes
+   again and judges; new proxy-ARP captures ask for a gratuitous ARP, applied as one
+   more change;
+5. journals and publishes the transitions and an immutable snapshot.
 
-One failing claim never blocks the others: every change has its own result, and a failure
-only puts that object's key into backoff.
+Why this equals judging everything every pass (what ``EngineSettings.reference`` does, and
+what ``tests/unit/core/test_engine_equivalence.py`` checks side by side): ``assess`` reads a
+claim's intent, its own objects, what claims share, links, handshakes, its evidence and
+the apply error of its objects. Intents and own objects move only by config deltas and
+drift, which scope the claims they touch; anything shared moving makes the pass full;
+evidence moves only for judged claims; and judging an unchanged verdict again moves nothing
+(``Lifecycle.judge``), so every claim left alone would have stayed where it is.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from routerd.core.assess import Verdict, assess
-from routerd.core.config import FragmentCache, RouterConfig
-from routerd.core.desired import Key, Observed, ObserveScope
-from routerd.core.effective import EffectiveResult, MergeMemo, build_effective
+from routerd.core.backoff import Backoff
+from routerd.core.claim_source import ClaimSource
+from routerd.core.claim_table import ClaimTable, Sync
+from routerd.core.config import RouterConfig
+from routerd.core.desired import Garp, Key, Observed, ObserveScope
 from routerd.core.events import EventBus
-from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle, TransitionRecord
-from routerd.core.lowering import ClaimIntent, Lowered, key_file
-from routerd.core.lowering_cache import LoweringCache
-from routerd.core.plan import SatisfiedMemo, diff
-from routerd.core.port import ChangeResult, DataplaneBackend, PathCheck, PathEvidence
+from routerd.core.evidence import Evidence
+from routerd.core.inputs import ConfigInputs
+from routerd.core.lifecycle import LEVEL, ClaimState, Lifecycle, TransitionRecord
+from routerd.core.lowering import Lowered, key_file
+from routerd.core.pass_scope import PassScope
+from routerd.core.persistent import Map
+from routerd.core.plan import diff
+from routerd.core.port import Change, ChangeResult, DataplaneBackend, PathCheck
 from routerd.core.resources import WireGuardInterface
-from routerd.core.snapshot import ClaimView, Snapshot, claim_views
+from routerd.core.snapshot import ClaimView, Snapshot
 from routerd.core.store import Store
-from routerd.core.triage import Triage, touching
 from routerd.core.validation import ExtraCheck
 from routerd.core.wgkey import ensure_private_key
 
 LOG = logging.getLogger(__name__)
+
+__all__ = ["ClaimView", "Engine", "EngineSettings", "PassResult"]
 
 
 @dataclass
@@ -60,7 +68,12 @@ class EngineSettings:
     """Tunables of the reconcile loop."""
 
     resync_interval: float = 15.0
-    """Seconds between full passes when nothing wakes the engine."""
+    """Longest sleep between passes when nothing wakes the engine."""
+    full_pass_interval: float = 60.0
+    """Seconds between passes that look at the whole host and judge every claim."""
+    reference: bool = False
+    """Run every pass as a full pass over a desired state lowered from scratch: the plain
+    whole-state engine, for when the incremental one is in doubt (same results, slower)."""
     verify_interval: float = 60.0
     """Seconds before a verified claim's path is looked up again (drift wakes it sooner)."""
     error_delays: tuple[float, ...] = (1, 2, 3, 5, 8, 13, 21, 34, 60)
@@ -74,24 +87,16 @@ class EngineSettings:
     backend: a simulated router must not create key files in the host's /etc)."""
 
 
-def _ordered(lowered: Lowered, names: set[str]) -> list[str]:
-    """``names`` in config order."""
-    return [n for n in lowered.claims if n in names] if names else []
-
-
 @dataclass
 class PassResult:
     changes: int
     failures: list[ChangeResult]
     transitions: int
     seconds: float
-
-
-@dataclass
-class _Backoff:
-    count: int = 0
-    next_at: float = 0.0
-    last_error: str = ""
+    full: bool = False
+    judged: int = 0
+    observed_keys: int | None = None
+    """Keys the pass asked the backend for (None: the whole host)."""
 
 
 @dataclass
@@ -124,38 +129,26 @@ class Engine:
     ) -> None:
         self.backend = backend
         self.store = store
-        self.settings = settings or EngineSettings()
+        self.settings = s = settings or EngineSettings()
         self.clock = clock
-        self.extra_checks = tuple(extra_checks)
         self.lifecycle = Lifecycle(clock)
         self.bus = EventBus(store)
-        self._startup = startup
+        self.inputs = ConfigInputs(startup, store=store, extra_checks=extra_checks)
+        self.evidence = Evidence(s.verify_interval)
+        self.backoff = Backoff(s.error_delays)
+        self.claims = ClaimTable(self.inputs, self.lifecycle, self.evidence, reference=s.reference)
+        self.scope = PassScope(s.handshake_max_age)
         self._inbox = _Inbox()
-        self._dirty = True
-        self._parts_version: tuple[int, float] | None = None
-        self._effective: EffectiveResult | None = None
-        self._lowered: Lowered | None = None
-        self._scope = ObserveScope()
-        self._digest = ""
-        # Incremental pieces of a pass; each gives the same result as recomputing.
-        self._merge_memo = MergeMemo()
-        self._fragments = FragmentCache()
-        self._lowering = LoweringCache()
-        self._triage = Triage(
-            handshake_max_age=self.settings.handshake_max_age,
-            verify_interval=self.settings.verify_interval,
-        )
-        self._judged: set[str] = set()
-        self._backoff: dict[Key, _Backoff] = {}
-        self._verified_at: dict[str, float] = {}
-        self._evidence: dict[str, PathEvidence] = {}
+        self._unverified: set[str] = set()
+        self._next_full = 0.0
+        self._full_asked = False
+        self._public_keys: dict[str, str] = {}
+        self._keys_read = False
         self._key_cache: dict[str, tuple[float, str]] = {}
         self._pass_count = 0
         self._started = False
-        self._fresh_claims: set[str] = set()
-        self._satisfied: SatisfiedMemo = {}
         self.generation = int(store.get_meta("generation", "0")) if store else 0
-        self.snapshot = Snapshot(self.generation, {}, None, None, 0, 0.0, 0.0, 0, {}, startup)
+        self.snapshot = Snapshot(self.generation, Map(), None, None, 0, 0.0, 0.0, 0, Map(), startup)
         self.listeners: list[Callable[[Snapshot, list[TransitionRecord]], None]] = []
 
     # -- requests from other threads ---------------------------------------------------------
@@ -169,18 +162,36 @@ class Engine:
         self._inbox.wake.set()
 
     def set_startup(self, config: RouterConfig) -> None:
-        """Replace the startup config (engine thread only; use ``submit`` elsewhere)."""
-        self._startup = config
-        self._dirty = True
+        """Hand over a new startup config (any thread; compared with the last one here)."""
+        self.inputs.set_startup(config)
+        self.wake()
 
     def mark_dirty(self) -> None:
-        """Dynamic parts changed: rebuild the effective config on the next pass."""
-        self._dirty = True
+        """Dynamic parts changed (or a reload found nothing new): merge them again and read
+        the WireGuard key files again on the next pass."""
+        self.inputs.mark_dirty()
+        self._keys_read = False
         self.wake()
+
+    def request_full_pass(self) -> None:
+        """Look at the whole host on the next pass (and read WireGuard key files again)."""
+        self._full_asked = True
+        self.wake()
+
+    def add_claim_source(self, source: ClaimSource) -> None:
+        """Reconcile ``source``'s claims too (engine thread, or before the loop starts)."""
+        source.attach(self.wake)
+        self.inputs.sources.append(source)
+        self.inputs.mark_dirty()
 
     @property
     def startup(self) -> RouterConfig:
-        return self._startup
+        return self.inputs.startup.config
+
+    @property
+    def extra_checks(self) -> tuple[ExtraCheck, ...]:
+        """The provider rules dynamic parts are merged with."""
+        return self.inputs.extra_checks
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -204,53 +215,51 @@ class Engine:
 
     def next_wake(self) -> float:
         now = self.clock()
-        times = [now + self.settings.resync_interval]
-        times += [b.next_at for b in self._backoff.values() if b.next_at > now]
-        if self._effective is not None and self._effective.next_change_at is not None:
-            times.append(self._effective.next_change_at)
-        if any(c.state != "verified" for c in self.lifecycle.claims.values()):
-            # handshakes and probes settle quickly; look again soon
+        times = [now + self.settings.resync_interval, self._next_full]
+        times += [t for t in (self.backoff.next_at(now), self.evidence.next_due()) if t]
+        times += [t for t in (src.next_wake(now) for src in self.inputs.sources) if t]
+        expiry = self.inputs.effective.next_change_at
+        if expiry is not None:
+            times.append(expiry)
+        stale = self.scope.next_handshake_change()
+        if stale is not None:
+            times.append(stale)
+        if self._unverified:  # handshakes and probes settle quickly; look again soon
             times.append(now + min(2.0, self.settings.resync_interval))
         return min(times)
 
     def run_pass(self) -> PassResult:
-        """One full observe/diff/apply/judge cycle."""
+        """One pass (see the module docstring)."""
         t0 = time.perf_counter()
         self.start()
         self._drain_inbox()
         now = self.clock()
-        lowered = self._refresh(now)
-        scope = self._scope
-        observed = self.backend.observe(scope)
-        skip = (lambda k: self._in_backoff(k, now)) if self._backoff else None
-        changes = diff(lowered.desired, observed, skip=skip, memo=self._satisfied)
-        results: list[ChangeResult] = []
-        self._judged = set()
-        if changes:
-            # Judge what we found before repairing it, so drift is visible as `degraded`
-            # (with its reason) even when this very pass heals it. The drift this shows
-            # is in the objects being changed, so the claims that need one of them.
-            drifted = touching(changes, lowered) - self._fresh_claims
-            self._judge(lowered, observed, now, verify=False, names=_ordered(lowered, drifted))
-            self._triage.forget(drifted)  # judged again after the apply, like the rest
-            results = self.backend.apply(changes)
-            self._note_results(results, now)
-            observed = self.backend.observe(scope)
-        applied = [r.change.key for r in results]
-        names = self._triage.to_judge(lowered, observed, self._verified_at, now, applied=applied)
-        self._judge(lowered, observed, now, verify=True, names=names)
-        self._settle(names, observed)
-        self._fresh_claims = set()
+        for source in self.inputs.sources:
+            if source.on_pass is not None:
+                source.on_pass(now)
+        full = self._full_due(now)
+        sync = self._sync(now, full)
+        lowered = self.claims.published()
+        work = _PassWork(self, lowered, sync, now, full)
+        work.run()
         records = self.lifecycle.drain()
         self.bus.publish(records, self.generation)
         self._log_transitions(records)
         self._pass_count += 1
         seconds = time.perf_counter() - t0
-        self._publish_snapshot(now, seconds, len(changes), observed.handshakes)
+        self._publish(work, now, seconds)
         for listener in self.listeners:
             listener(self.snapshot, records)
-        failures = [r for r in results if not r.ok]
-        return PassResult(len(changes), failures, len(records), seconds)
+        failures = [r for r in work.results if not r.ok]
+        return PassResult(
+            len(work.changes),
+            failures,
+            len(records),
+            seconds,
+            work.full,
+            len(work.judged),
+            None if work.full else len(work.keys),
+        )
 
     def settle(
         self,
@@ -286,47 +295,31 @@ class Engine:
                 return
             fn()
 
-    def _refresh(self, now: float) -> Lowered:
-        parts_version = self.store.parts_version() if self.store else (0, 0.0)
-        eff = self._effective
-        expired = eff is not None and eff.next_change_at is not None and now >= eff.next_change_at
-        if (
-            not self._dirty
-            and not expired
-            and parts_version == self._parts_version
-            and self._lowered is not None
-        ):
-            return self._lowered
-        parts = self.store.list_parts() if self.store else []
-        eff = build_effective(
-            self._startup, parts, now, extra_checks=self.extra_checks, memo=self._merge_memo
-        )
-        for rej in eff.rejected:
-            LOG.warning(
-                "dynamic part rejected source=%s generation=%d reasons=%s",
-                rej.source,
-                rej.generation,
-                "; ".join(rej.reasons),
-            )
-        digest = self._fragments.digest(eff.config, self._startup)
-        if digest != self._digest:
+    def _full_due(self, now: float) -> bool:
+        full = self.settings.reference or self._full_asked or now >= self._next_full
+        if full:
+            self._full_asked = False
+            self._next_full = now + self.settings.full_pass_interval
+        return full
+
+    def _sync(self, now: float, full: bool) -> Sync:
+        sync = self.claims.sync(now)
+        if sync.config:
             self.generation += 1
             if self.store is not None:
                 self.store.set_meta("generation", str(self.generation))
-            self._digest = digest
-        keys = self._public_keys(eff.config)
-        lowered = self._lowering.lower(
-            eff.config, generation=self.generation, key_dir=self.settings.key_dir, public_keys=keys
+        if full or sync.config or sync.context or not self._keys_read:
+            self._read_public_keys(self.inputs.current.context)
+        self.claims.comp.set_tail_inputs(
+            generation=self.generation, key_dir=self.settings.key_dir, public_keys=self._public_keys
         )
-        self._sync_claims(lowered, eff, now)
-        self._effective, self._lowered = eff, lowered
-        self._scope = self._lowering.scope
-        self._dirty, self._parts_version = False, parts_version
-        return lowered
+        sync.keys = self.claims.changed_keys()
+        self._unverified.difference_update(p.name for p in sync.released)
+        return sync
 
-    def _public_keys(self, config: RouterConfig) -> dict[str, str]:
+    def _read_public_keys(self, context: RouterConfig) -> dict[str, str]:
         out: dict[str, str] = {}
-        for wgi in config.of(WireGuardInterface):
+        for wgi in context.of(WireGuardInterface):
             path = key_file(wgi, self.settings.key_dir, in_key_dir=self.settings.keys_in_key_dir)
             try:
                 mtime = Path(path).stat().st_mtime
@@ -345,169 +338,8 @@ class Engine:
                 LOG.info("generated WireGuard private key interface=%s path=%s", wgi.name, path)
             self._key_cache[path] = (Path(path).stat().st_mtime, pub)
             out[wgi.name] = pub
+        self._public_keys, self._keys_read = out, True
         return out
-
-    def _sync_claims(self, lowered: Lowered, eff: EffectiveResult, now: float) -> None:
-        wanted = lowered.claims
-        for name in list(self.lifecycle.claims):
-            if name not in wanted:
-                model = self.lifecycle.remove(name)
-                if model is not None:
-                    self.lifecycle.records.append(
-                        TransitionRecord(
-                            name,
-                            model.address,
-                            model.state,
-                            "released",
-                            "release",
-                            "claim-removed",
-                            "no longer in the effective config",
-                            now,
-                        )
-                    )
-                self._verified_at.pop(name, None)
-                self._evidence.pop(name, None)
-                self._triage.forget((name,))
-        old = self._lowered.claims if self._lowered is not None else {}
-        for name, intent in wanted.items():
-            model = self.lifecycle.claims.get(name)
-            if model is None:
-                self.lifecycle.add(name, intent.address)
-                self._fresh_claims.add(name)
-                continue
-            before = old.get(name)
-            if before is not intent and before != intent:
-                model.address = intent.address
-                model.high_water = 0  # a changed intent starts over
-                self._verified_at.pop(name, None)
-                self._fresh_claims.add(name)
-        self._triage.forget(self._fresh_claims)
-
-    def _in_backoff(self, key: Key, now: float) -> bool:
-        b = self._backoff.get(key)
-        return b is not None and now < b.next_at
-
-    def _note_results(self, results: list[ChangeResult], now: float) -> None:
-        delays = self.settings.error_delays
-        for r in results:
-            key = r.change.key
-            if r.ok:
-                self._backoff.pop(key, None)
-                continue
-            b = self._backoff.setdefault(key, _Backoff())
-            delay = delays[min(b.count, len(delays) - 1)] * random.uniform(0.8, 1.2)
-            if b.count == 0 or r.error != b.last_error:
-                LOG.warning(
-                    "apply failed change=%r error=%s retry_in=%.1fs owners=%s",
-                    r.change.describe(),
-                    r.error,
-                    delay,
-                    ",".join(r.change.owners),
-                )
-            b.count += 1
-            b.next_at = now + (delay if r.retryable else delays[-1])
-            b.last_error = r.error
-
-    def _judge(
-        self, lowered: Lowered, observed: Observed, now: float, *, verify: bool, names: list[str]
-    ) -> None:
-        """Judge ``names`` (in config order: the journal follows it) and walk their machines."""
-        if not names:
-            return
-        self._judged.update(names)
-        max_age = self.settings.handshake_max_age
-        claims = lowered.claims
-        first = {
-            name: assess(
-                claims[name], observed, self._evidence.get(name), max_handshake_age=max_age
-            )
-            for name in names
-        }
-        # Only claims whose evidence this pass refreshed can judge differently the second
-        # time (assess is pure): re-judging all of them doubled the cost of a no-op pass.
-        refreshed = self._verify(lowered, first, now) if verify else set()
-        for name, verdict in first.items():
-            intent = lowered.claims[name]
-            if name in refreshed:
-                verdict = assess(
-                    intent, observed, self._evidence.get(name), max_handshake_age=max_age
-                )
-            verdict = self._with_apply_error(verdict)
-            self._advance(self.lifecycle.claims[name], intent, verdict)
-
-    def _verify(self, lowered: Lowered, first: dict[str, Verdict], now: float) -> set[str]:
-        """Path checks for claims that are due; returns the claims given new evidence."""
-        checks: list[PathCheck] = []
-        for name, verdict in first.items():
-            if verdict.level < 2:
-                self._verified_at.pop(name, None)
-                continue
-            model = self.lifecycle.claims[name]
-            last = self._verified_at.get(name)
-            if (
-                model.state == "verified"
-                and last is not None
-                and now - last < self.settings.verify_interval
-            ):
-                continue
-            c = lowered.claims[name]
-            checks.append(
-                PathCheck(
-                    name,
-                    c.ip,
-                    c.tunnel,
-                    c.wg_public_key,
-                    c.local_overlay,
-                    c.peer_overlay,
-                    c.capture_interface,
-                )
-            )
-        if not checks:
-            return set()
-        evidence = self.backend.verify(checks)
-        refreshed = set()
-        for chk in checks:
-            ev = evidence.get(chk.claim)
-            if ev is not None:
-                self._evidence[chk.claim] = ev
-                self._verified_at[chk.claim] = now
-                refreshed.add(chk.claim)
-        return refreshed
-
-    def _settle(self, names: list[str], observed: Observed) -> None:
-        """Tell the triage how the claims judged after the apply ended up."""
-        models = self.lifecycle.claims
-        verified = [n for n in names if models[n].state == "verified"]
-        others = [n for n in names if models[n].state != "verified"]
-        self._triage.record(observed, verified, others, self._verified_at)
-
-    def _with_apply_error(self, v: Verdict) -> Verdict:
-        if v.key is None:
-            return v
-        b = self._backoff.get(v.key)
-        if b is None or not b.last_error:
-            return v
-        return Verdict(v.level, v.reason, f"{v.message}; apply failed: {b.last_error}", v.key, True)
-
-    def _advance(self, model: ClaimFSM, intent: ClaimIntent, v: Verdict) -> None:
-        state = ClaimState(model.state)
-        before = state
-        if state is ClaimState.DEGRADED and (v.level < model.high_water or v.apply_failed):
-            model.reason, model.message = v.reason, v.message
-            return
-        if state is not ClaimState.DEGRADED and v.level < LEVEL[state]:
-            self.lifecycle.walk(model, ClaimState.DEGRADED, v.reason, v.message)
-            return
-        self.lifecycle.walk(model, v.state, v.reason, v.message)
-        if v.apply_failed and model.state in ("captured", "delivering"):
-            # D6: a failed capture or delivery step is a degradation, not a quiet wait.
-            self.lifecycle.walk(model, ClaimState.DEGRADED, v.reason, v.message)
-        captured_now = LEVEL.get(before, 0) < 1 <= v.level
-        if captured_now and intent.gratuitous_arp and intent.capture_type == "proxy-arp":
-            try:
-                self.backend.send_garp(intent.ip, intent.capture_interface)
-            except Exception as e:  # GARP is best effort; the capture works without it
-                LOG.warning("gratuitous ARP failed claim=%s error=%s", model.name, e)
 
     def _log_transitions(self, records: list[TransitionRecord]) -> None:
         for r in records:
@@ -531,34 +363,207 @@ class Engine:
                 },
             )
 
-    def _publish_snapshot(
-        self,
-        now: float,
-        seconds: float,
-        changes: int,
-        handshakes: dict[tuple[str, str], float] | None = None,
-    ) -> None:
-        eff, lowered = self._effective, self._lowered
-        claims: dict[str, ClaimView] = {}
-        if lowered is not None and eff is not None:
-            claims = claim_views(
-                self.snapshot,
-                eff=eff,
-                lowered=lowered,
-                models=self.lifecycle.claims,
-                judged=self._judged,
-            )
-        errors = {"/".join(k): b.last_error for k, b in self._backoff.items() if b.last_error}
+    def _publish(self, work: _PassWork, now: float, seconds: float) -> None:
+        if self.settings.reference:
+            self.claims.rebuild_views()
+        else:
+            self.claims.update_views(work.touched(), work.sync.released)
         self.snapshot = Snapshot(
             self.generation,
-            claims,
-            eff,
-            lowered,
+            self.claims.views,
+            self.inputs.effective,
+            work.lowered,
             self._pass_count,
             now,
             seconds,
-            changes,
-            errors,
-            self._startup,
-            dict(handshakes or {}),
+            len(work.changes),
+            Map(self.backoff.errors()),
+            self.startup,
+            Map(work.observed.handshakes),
+            work.full,
         )
+
+
+class _PassWork:
+    """One pass after the sync: scope, diff, apply, judge (see the module docstring)."""
+
+    def __init__(self, engine: Engine, lowered: Lowered, sync: Sync, now: float, full: bool):
+        self.e = engine
+        self.lowered = lowered
+        self.sync = sync
+        self.now = now
+        self.full = full
+        self.keys: set[Key] = set()
+        self.judged: set[str] = set()
+        self.changes: list[Change] = []
+        self.results: list[ChangeResult] = []
+        self.observed = Observed()
+        self._captured: list[str] = []
+
+    def run(self) -> None:
+        e, sync = self.e, self.sync
+        drift = e.backend.drain()
+        shared = e.claims.comp.shared_keys()
+        self.full = self.full or drift.everything or not shared.isdisjoint(drift.keys)
+        judge: set[str] = set()
+        if not self.full:
+            judge = sync.dirty | e._unverified | set(e.evidence.due(self.now))
+            judge |= e.claims.claims_needing((drift.keys | e.backoff.keys()) - shared)
+            self.keys = self._keys_for(judge, shared, drift.keys)
+            self.observed = e.backend.observe(self._scoped())
+            if e.scope.moved(self.observed):
+                self.full = True
+        if self.full:
+            self.observed = e.backend.observe(e.scope.whole(self.lowered))
+            judge = set(self.lowered.claims)
+        self._reconcile(judge, shared)
+
+    def _keys_for(self, judge: Iterable[str], shared: set[Key], drift: Iterable[Key]) -> set[Key]:
+        keys = shared | self.sync.keys | self.e.backoff.keys()
+        keys.update(drift)
+        pieces = self.e.claims.comp.pieces
+        for name in judge:
+            piece = pieces.get(name)
+            if piece is not None:
+                keys.update(piece.keys)
+        for piece in self.sync.released:
+            keys.update(piece.keys)
+        return keys
+
+    def _reconcile(self, judge: set[str], shared: set[Key]) -> None:
+        e, now = self.e, self.now
+        backoff = e.backoff
+        skip = (lambda k: backoff.waiting(k, now)) if backoff else None
+        keys = None if self.full else self.keys
+        self.changes = diff(self.lowered.desired, self.observed, keys=keys, skip=skip)
+        if self.changes:
+            touched = {c.key for c in self.changes}
+            if not self.full:
+                touched -= shared
+            before = e.claims.claims_needing(touched) - self.sync.fresh
+            self._judge(self._known(before), verify=False)
+            self.results = e.backend.apply(self.changes)
+            backoff.note(self.results, now)
+            drift = e.backend.drain()
+            if not self.full and (drift.everything or not shared.isdisjoint(drift.keys)):
+                self.full = True
+            if self.full:
+                self.observed = e.backend.observe(e.scope.whole(self.lowered))
+                judge = set(self.lowered.claims)
+            else:
+                later = e.claims.claims_needing(drift.keys | (touched - shared))
+                extra = later - judge
+                judge |= later
+                self.keys |= self._keys_for(extra, shared, drift.keys)
+                self.observed = e.backend.observe(self._scoped())
+        self._judge(self._known(judge), verify=True)
+        e.scope.record(self.observed, shared, now)
+        self._announce()
+
+    def _scoped(self) -> ObserveScope:
+        return self.e.scope.scoped(self.lowered, self.keys, self.e.claims.comp.links())
+
+    def _known(self, names: Iterable[str]) -> list[str]:
+        """``names`` that are claims of this pass, sorted (the journal follows this order)."""
+        intents = self.lowered.claims
+        return sorted(n for n in names if n in intents)
+
+    def _judge(self, names: list[str], *, verify: bool) -> None:
+        """Judge ``names`` (sorted: the journal follows this order) and walk their machines."""
+        if not names:
+            return
+        e = self.e
+        self.judged.update(names)
+        max_age = e.settings.handshake_max_age
+        intents = self.lowered.claims
+        evidence = e.evidence.of
+        first = {
+            n: assess(intents[n], self.observed, evidence.get(n), max_handshake_age=max_age)
+            for n in names
+        }
+        refreshed = self._verify(first) if verify else set()
+        models = e.lifecycle.claims
+        for name in names:
+            verdict = first[name]
+            if name in refreshed:
+                verdict = assess(
+                    intents[name], self.observed, evidence.get(name), max_handshake_age=max_age
+                )
+            failed = e.backoff.error(verdict.key) if verdict.key is not None else ""
+            if failed:
+                verdict = Verdict(
+                    verdict.level,
+                    verdict.reason,
+                    f"{verdict.message}; apply failed: {failed}",
+                    verdict.key,
+                    True,
+                )
+            model = models[name]
+            if e.lifecycle.judge(
+                model,
+                verdict.level,
+                verdict.reason,
+                verdict.message,
+                apply_failed=verdict.apply_failed,
+            ):
+                self._captured.append(name)
+            if model.state == ClaimState.VERIFIED:
+                e._unverified.discard(name)
+            else:
+                e._unverified.add(name)
+
+    def _verify(self, first: dict[str, Verdict]) -> set[str]:
+        """Path checks for claims that are due; returns the claims given new evidence."""
+        e, now = self.e, self.now
+        checks: list[PathCheck] = []
+        intents = self.lowered.claims
+        models = e.lifecycle.claims
+        for name, verdict in first.items():
+            if verdict.level < 2:
+                e.evidence.stale(name)
+                continue
+            if not e.evidence.wanted(name, models[name].state == ClaimState.VERIFIED, now):
+                continue
+            c = intents[name]
+            checks.append(
+                PathCheck(
+                    name,
+                    c.ip,
+                    c.tunnel,
+                    c.wg_public_key,
+                    c.local_overlay,
+                    c.peer_overlay,
+                    c.capture_interface,
+                )
+            )
+        if not checks:
+            return set()
+        found = e.backend.verify(checks)
+        refreshed = set()
+        for chk in checks:
+            ev = found.get(chk.claim)
+            if ev is not None:
+                e.evidence.record(chk.claim, ev, now)
+                refreshed.add(chk.claim)
+        return refreshed
+
+    def _announce(self) -> None:
+        """Gratuitous ARP for new proxy-ARP captures that ask for it (D9), as changes."""
+        intents = self.lowered.claims
+        actions = []
+        for name in sorted(set(self._captured)):
+            c = intents.get(name)
+            if c is not None and c.gratuitous_arp and c.capture_type == "proxy-arp":
+                garp = Garp(c.ip, c.capture_interface)
+                actions.append(
+                    Change("announce", garp.key, new=garp, owners=(f"RemoteAddressClaim/{name}",))
+                )
+        if not actions:
+            return
+        for r in self.e.backend.apply(actions):
+            if not r.ok:  # best effort: the capture works without it
+                LOG.warning("gratuitous ARP failed claim=%s error=%s", r.change.owners[0], r.error)
+
+    def touched(self) -> set[str]:
+        """Claims whose view may have changed this pass."""
+        return self.judged | self.sync.dirty | self.sync.origins

@@ -1,8 +1,10 @@
 """A minimal in-memory host behind the backend port, for engine unit tests.
 
 It stores objects by key exactly as applied, reports handshakes and route lookups from
-simple rules, and supports fault injection. It is not an oracle (that is the sim backend);
-it exists so the engine's state walking can be tested without the sim.
+simple rules, and supports fault injection. Like a real backend it names what its fault
+injections change (``drain``): sysctls, links and WireGuard devices need not be named (the
+engine reads them on every pass). It is not an oracle (that is the sim backend); it
+exists so the engine's state walking can be tested without the sim.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import replace
 from routerd.core.desired import (
     AbsentAddress,
     DataplaneObject,
+    Garp,
     Key,
     LinkState,
     Observed,
@@ -21,7 +24,7 @@ from routerd.core.desired import (
     Sysctl,
     WireGuardDevice,
 )
-from routerd.core.port import Change, ChangeResult, PathCheck, PathEvidence
+from routerd.core.port import Change, ChangeResult, Drift, PathCheck, PathEvidence
 
 
 class FakeHost:
@@ -39,15 +42,24 @@ class FakeHost:
         self.garps: list[tuple[str, str]] = []
         self.on_change: Callable[[], None] | None = None
         self.closed_with: bool | None = None
+        self.drifted: set[Key] = set()
+        self.observed_keys: list[int | None] = []  # per observe: keys asked for (None: all)
 
     def start(self, on_change: Callable[[], None]) -> None:
         self.on_change = on_change
 
+    def drain(self) -> Drift:
+        out, self.drifted = Drift(frozenset(self.drifted)), set()
+        return out
+
     def observe(self, scope: ObserveScope) -> Observed:
         o = Observed()
+        keys = scope.keys
+        self.observed_keys.append(None if keys is None else len(keys))
         for k, v in self.objects.items():
-            o.objects[k] = v
-        o.owned = set(self.owned)
+            if keys is None or k in keys:
+                o.objects[k] = v
+        o.owned = set(self.owned) if keys is None else self.owned & keys
         for name in scope.sysctls:
             o.objects[("sysctl", name)] = Sysctl(name, self.sysctls.get(name, "0"))
         for addr in scope.absent_addresses:
@@ -65,6 +77,11 @@ class FakeHost:
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
         out = []
         for c in changes:
+            if c.op == "announce":  # an action, recorded apart from the object changes
+                assert isinstance(c.new, Garp)
+                self.garps.append((c.new.address, c.new.dev))
+                out.append(ChangeResult(c, True))
+                continue
             self.applied.append(c)
             if c.key in self.fail:
                 out.append(ChangeResult(c, False, self.fail[c.key]))
@@ -101,20 +118,19 @@ class FakeHost:
             out[chk.claim] = PathEvidence(dev, None)
         return out
 
-    def send_garp(self, address: str, dev: str) -> None:
-        self.garps.append((address, dev))
-
     def close(self, *, cleanup: bool = False) -> None:
         self.closed_with = cleanup
 
     # fault injection --------------------------------------------------------------------
     def delete(self, key: Key) -> None:
         self.objects.pop(key, None)
+        self.drifted.add(key)
         if self.on_change:
             self.on_change()
 
     def agent_adds(self, address: str, dev: str, cidr: str) -> None:
         self.local_addresses.setdefault(address, []).append((dev, cidr))
+        self.drifted.add(("absent", address))
 
     def strip_peer(self, ifname: str, cidr: str) -> None:
         dev = self.objects[("wg", ifname)]

@@ -1,0 +1,211 @@
+"""The claims the engine reconciles: their pieces, state machines and published views.
+
+``ClaimTable.sync`` brings the composition (``routerd.core.composition``) and the state
+machines (``routerd.core.lifecycle``) in line with the inputs (``routerd.core.inputs``)
+and says what moved, for the pass to handle exactly that:
+
+* incrementally: only the claim names the inputs report changed are lowered again (all of
+  them when the context changed), each put into or removed from the one composition;
+* as the reference (``EngineSettings.reference``): a new composition of every effective
+  claim, lowered from scratch with ``lower_claim``, on every pass. Same results, slower:
+  what to run when the incremental path is in doubt.
+
+A claim whose piece changed is *dirty* (judged this pass, its keys looked at); one that is
+new or whose intent changed is also *fresh* (it starts its history over, and is not judged
+before the apply: there is no drift to show for it yet). A claim that left the effective
+config is released: its state machine takes the ``release`` transition and its objects'
+keys are handed to the pass for removal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from routerd.core.composition import CLAIM_LABEL, Composition
+from routerd.core.desired import Key
+from routerd.core.evidence import Evidence
+from routerd.core.inputs import ConfigInputs
+from routerd.core.lifecycle import Lifecycle
+from routerd.core.lowering import ClaimLowerer, ClaimPiece, Lowered, lower_claim
+from routerd.core.persistent import Map
+from routerd.core.snapshot import ClaimView, view_of
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class Sync:
+    """What one ``ClaimTable.sync`` changed.
+
+    Attributes:
+        dirty: claims whose piece changed (added ones included).
+        fresh: claims added or given another intent.
+        released: the pieces of the claims that went.
+        keys: desired keys whose object appeared, changed or went.
+        config: the effective config changed (a new generation).
+        context: the context changed (every claim was lowered again).
+        origins: claims whose origin changed.
+    """
+
+    dirty: set[str] = field(default_factory=set)
+    fresh: set[str] = field(default_factory=set)
+    released: list[ClaimPiece] = field(default_factory=list)
+    keys: set[Key] = field(default_factory=set)
+    config: bool = False
+    context: bool = False
+    origins: set[str] = field(default_factory=set)
+
+
+class ClaimTable:
+    """Pieces, machines, origins and views of every effective claim (engine thread).
+
+    Args:
+        inputs: where the effective claims come from.
+        lifecycle: the claims' state machines.
+        evidence: path evidence (forgotten for released claims, stale for respecified ones).
+        reference: rebuild everything on every pass (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        inputs: ConfigInputs,
+        lifecycle: Lifecycle,
+        evidence: Evidence,
+        *,
+        reference: bool = False,
+    ) -> None:
+        self.inputs = inputs
+        self.lifecycle = lifecycle
+        self.evidence = evidence
+        self.reference = reference
+        context = inputs.current.context
+        self.comp = Composition(context)
+        self._lowerer = ClaimLowerer(context)
+        self._started = False
+        self.origins: dict[str, str] = {}
+        self.views: Map[str, ClaimView] = Map()
+
+    def sync(self, now: float) -> Sync:
+        """Take the inputs' changes (see the module docstring); the caller then sets the
+        tail's inputs, publishes, and takes the changed keys (``changed_keys``)."""
+        r = self.inputs.refresh(now)
+        first = not self._started  # the first pass starts a generation, as a reload does
+        out = Sync(config=r.config or first, context=r.context or first, origins=r.origins)
+        if self.reference:
+            self._rebuild(out)
+        else:
+            if out.context:
+                context = self.inputs.current.context
+                self._lowerer = ClaimLowerer(context)
+                self.comp.set_context(context)
+                names: Iterable[str] = set(self.comp.pieces) | set(self.inputs.names())
+            else:
+                names = r.claims
+            for name in sorted(names):
+                self._sync_one(name, out)
+        self._started = True
+        for name in out.origins:
+            got = self.inputs.claim(name)
+            if got is not None:
+                self.origins[name] = got[1]
+        return out
+
+    def _sync_one(self, name: str, out: Sync) -> None:
+        got = self.inputs.claim(name)
+        if got is None:
+            piece = self.comp.remove(name)
+            if piece is not None:
+                self._release(piece, out)
+            return
+        claim, origin = got
+        shadowed = self.inputs.shadowed(name)
+        if shadowed is not None:
+            LOG.warning(
+                "claim %s from %s ignored: the config has a claim of that name", name, shadowed
+            )
+        before = self.comp.pieces.get(name)
+        piece = self._lowerer.lower(claim)
+        if self.origins.get(name) != origin:
+            self.origins[name] = origin
+            out.origins.add(name)
+        if self.comp.put(piece):
+            self._changed(piece, before, out)
+
+    def _rebuild(self, out: Sync) -> None:
+        """The reference: every effective claim lowered from scratch into a new composition."""
+        context = self.inputs.current.context
+        old = self.comp
+        self.comp = Composition(context)
+        for name in sorted(self.inputs.names()):
+            got = self.inputs.claim(name)
+            assert got is not None
+            claim, origin = got
+            if self.origins.get(name) != origin:
+                self.origins[name] = origin
+                out.origins.add(name)
+            piece = lower_claim(claim, context)
+            self.comp.put(piece)
+            before = old.pieces.get(name)
+            if before != piece:
+                self._changed(piece, before, out)
+        for name in sorted(old.pieces.keys() - self.comp.pieces.keys()):
+            self._release(old.pieces[name], out)
+
+    def _changed(self, piece: ClaimPiece, before: ClaimPiece | None, out: Sync) -> None:
+        name = piece.name
+        out.dirty.add(name)
+        model = self.lifecycle.claims.get(name)
+        if model is None:
+            self.lifecycle.add(name, piece.intent.address)
+            out.fresh.add(name)
+        elif before is None or before.intent != piece.intent:
+            self.lifecycle.respecified(name, piece.intent.address)
+            self.evidence.stale(name)
+            out.fresh.add(name)
+
+    def _release(self, piece: ClaimPiece, out: Sync) -> None:
+        name = piece.name
+        out.released.append(piece)
+        self.lifecycle.release(name, "claim-removed", "no longer in the effective config")
+        self.evidence.forget(name)
+        self.origins.pop(name, None)
+
+    # -- what the pass reads -----------------------------------------------------------------
+
+    def published(self) -> Lowered:
+        return self.comp.publish()
+
+    def changed_keys(self) -> set[Key]:
+        """Desired keys whose object appeared, changed or went since the last call."""
+        self.comp.publish()
+        return self.comp.take_changed_keys()
+
+    def claims_needing(self, keys: Iterable[Key]) -> set[str]:
+        """Claims among the owners of ``keys``."""
+        owners = self.comp.publish().desired.owners
+        n = len(CLAIM_LABEL)
+        out: set[str] = set()
+        for k in keys:
+            out.update(o[n:] for o in owners.get(k, ()) if o.startswith(CLAIM_LABEL))
+        return out
+
+    def update_views(self, names: Iterable[str], released: Iterable[ClaimPiece]) -> None:
+        """Views of ``names`` made again from their machines; released claims' views go."""
+        intents = self.comp.publish().claims
+        models = self.lifecycle.claims
+        with self.views.mutate() as views:
+            for piece in released:
+                if piece.name not in intents:
+                    views.pop(piece.name, None)
+            for name in names:
+                if name in intents:
+                    views[name] = view_of(models[name], intents[name], self.origins[name])
+            self.views = views.finish()
+
+    def rebuild_views(self) -> None:
+        """Every view made again (the reference path)."""
+        intents = self.comp.publish().claims
+        models = self.lifecycle.claims
+        self.views = Map((n, view_of(models[n], intents[n], self.origins[n])) for n in intents)
