@@ -175,7 +175,9 @@ def verify(checks: list[PathCheck]) -> dict[str, Any]:
 
 
 def send_garp(address: str, dev: str) -> None:
-    backend().send_garp(address, dev)
+    garp = d.Garp(address, dev)
+    (result,) = backend().apply([Change("announce", garp.key, new=garp)])
+    assert result.ok, result.error
 
 
 def wg_records() -> dict[str, str]:

@@ -291,7 +291,7 @@ def test_gratuitous_arp_updates_lan_neighbours(lab):
     r.lan.exec("sysctl", "-qw", f"net.ipv4.conf.{r.lan_if}.arp_accept=1")
     mac = r.ns.ipj("link", "show", r.cap)[0]["address"]
     b = lab.backend(r.ns)
-    b.send_garp("10.40.8.77", r.cap)
+    b.send_garp("10.40.8.77", r.cap)  # an announce change, applied by the backend
 
     def learned() -> str | None:
         entries = {e["dst"]: e.get("lladdr") for e in r.lan.ipj("neigh", "show", "dev", r.lan_if)}

@@ -3,7 +3,8 @@
 Groups run in a fixed order, whatever order the plan lists them in, so each step finds its
 prerequisites: removals first (clamp, proxy entries, routes, addresses, sysctl restores,
 then devices), then WireGuard devices (routes and per-device sysctls need the interface),
-addresses, sysctls, OS-address absence, routes, proxy entries and last the clamp table.
+addresses, sysctls, OS-address absence, routes, proxy entries, the clamp table, and last
+the announcements (gratuitous ARP) of captures the rest made.
 Routes, proxy entries and addresses each go out as one pipelined netlink batch; every
 message carries its own sequence number, so a failure lands on its own change and never
 blocks the others. Results come back in the plan's order, one per change.
@@ -15,7 +16,7 @@ import errno
 import logging
 from collections.abc import Callable, Sequence
 
-from routerd.backends.linux import addresses, neighbours, routes
+from routerd.backends.linux import addresses, garp, neighbours, routes
 from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux.addresses import AddressEntry
 from routerd.backends.linux.host import Host
@@ -23,6 +24,7 @@ from routerd.backends.linux.netlink_socket import Reply, Request
 from routerd.backends.linux.observer import ADDR_KIND
 from routerd.core.desired import (
     AbsentAddress,
+    Garp,
     MssClampTable,
     ProxyNeighbour,
     Route,
@@ -47,7 +49,7 @@ PERMANENT = {
 GONE = {errno.ENOENT, errno.ESRCH, errno.EADDRNOTAVAIL, errno.ENODEV}
 """Answers to a delete that mean "already gone": success (idempotent apply)."""
 REMOVE_ORDER = ("nft", "pneigh", "route", "addr", "absent", "sysctl", "wg")
-SET_ORDER = ("wg", "addr", "sysctl", "absent", "route", "pneigh", "nft")
+SET_ORDER = ("wg", "addr", "sysctl", "absent", "route", "pneigh", "nft", "garp")
 
 
 def failure(
@@ -81,6 +83,7 @@ class Applier:
             "sysctl": self._each(self._sysctl),
             "wg": self._each(self._wireguard),
             "nft": self._each(self._nft),
+            "garp": self._each(self._garp),
         }
 
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
@@ -289,6 +292,11 @@ class Applier:
         else:
             assert isinstance(c.new, MssClampTable)
             self.host.nft.apply(c.new)
+
+    def _garp(self, c: Change) -> None:
+        """Announce a freshly captured address (D9); never observed, never removed."""
+        assert isinstance(c.new, Garp)
+        garp.send_garp(c.new.address, c.new.dev)
 
 
 def _first_failure(reqs: list[Request], replies: list[Reply]) -> Reply | None:

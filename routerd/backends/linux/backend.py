@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from routerd.backends.linux import garp, neighbours, routes
+from routerd.backends.linux import neighbours, routes
 from routerd.backends.linux.applier import Applier
 from routerd.backends.linux.cache import ObservationCache
 from routerd.backends.linux.events import EventWatcher, Interest, LazySet
@@ -49,7 +49,7 @@ from routerd.core.desired import (
     Route,
 )
 from routerd.core.plan import diff
-from routerd.core.port import Change, ChangeResult, PathCheck, PathEvidence
+from routerd.core.port import Change, ChangeResult, Drift, PathCheck, PathEvidence
 from routerd.core.store import Store
 
 LOG = logging.getLogger(__name__)
@@ -139,10 +139,16 @@ class LinuxBackend:
             self.cache.invalidate()
             self._watcher.start()
 
+    def drain(self) -> Drift:
+        """Keys that drifted since the last call (see ``cache.ObservationCache.drain``)."""
+        with self._lock:
+            return self.cache.drain(trusted=self._synced())
+
     def observe(self, scope: ObserveScope) -> Observed:
         with self._lock:
             obs = self.cache.observe(scope, trusted=self._synced())
-            self._update_interest(scope, obs)
+            if scope.keys is None:  # a full observation: the whole desired state is known
+                self._update_interest(scope, obs)
             return obs
 
     def observe_uncached(self, scope: ObserveScope) -> Observed:
@@ -186,14 +192,6 @@ class LinuxBackend:
             )
             out[c.claim] = PathEvidence(route_dev=devs.get(c.address), probe_ok=ok, detail=detail)
         return out
-
-    def send_garp(self, address: str, dev: str) -> None:
-        """Gratuitous ARP for ``address`` on ``dev``.
-
-        Raises:
-            DataplaneError: the frame could not be sent.
-        """
-        garp.send_garp(address, dev)
 
     def close(self, *, cleanup: bool = False) -> None:
         """Stop watching; with ``cleanup`` remove every object routerd owns first."""

@@ -26,6 +26,12 @@ Sysctls and WireGuard devices are read fresh on every observe (``observer.assemb
 Safety nets: every kind is read at the first observe, after an event overrun or a socket
 failure (``invalidate``), on every observe while no event thread runs (``trusted=False``)
 and every ``full_interval`` seconds whatever happened.
+
+Drift (``drain``): the keys whose objects changed behind routerd's back, for the engine's
+scoped passes. Foreign notifications name their key (routerd's own echoes, told apart by
+the netlink port id, do not); a re-read, a proxy poll or a periodic full read names every
+key whose object differs from the reading it replaces; when events were lost or no event
+thread runs, the drift is "everything".
 """
 
 from __future__ import annotations
@@ -38,10 +44,11 @@ from collections.abc import Callable, Iterable, Sequence
 from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux import observer as ob
 from routerd.backends.linux import routes
+from routerd.backends.linux.addresses import AddressEntry
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.links import IFF_LOWER_UP, IFF_UP
-from routerd.core.desired import Observed, ObserveScope, ProxyNeighbour
-from routerd.core.port import Change, ChangeResult
+from routerd.core.desired import Key, Observed, ObserveScope, ProxyNeighbour
+from routerd.core.port import Change, ChangeResult, Drift
 
 KINDS = ("links", "routes", "pneigh", "addr", "local", "nft")
 """Cached kinds in re-read order: the link table first, the others name devices through it."""
@@ -74,6 +81,8 @@ class ObservationCache:
         """observe_full / observe_partial, reread_<kind>, route_patches, proxy_polls."""
         self._links_seen: dict[int, tuple[str, int]] = {}
         self._next_full = 0.0
+        self._drift: set[Key] = set()
+        self._drift_all = True  # nothing was read yet
         self._handlers: dict[int, Callable[[nl.Message], None]] = {
             nl.RTM_NEWROUTE: self._route_event,
             nl.RTM_DELROUTE: self._route_event,
@@ -91,19 +100,37 @@ class ObservationCache:
         """The observation for ``scope``; ``trusted`` says the event stream is complete."""
         with self.lock:
             kinds = self._refresh(trusted)
+            if scope.keys is not None:
+                return ob.assemble_keys(self.host, kinds, scope)
             return ob.assemble(self.host, kinds, scope)
+
+    def drain(self, *, trusted: bool) -> Drift:
+        """What drifted since the last call; re-reads what events made dirty first."""
+        with self.lock:
+            self._refresh(trusted)
+            everything = self._drift_all or not trusted
+            out = Drift(everything=True) if everything else Drift(frozenset(self._drift))
+            self._drift, self._drift_all = set(), False
+            return out
 
     def invalidate(self, kinds: Iterable[str] = KINDS) -> None:
         """Re-read these kinds at the next observe (all of them: a full read)."""
         with self.lock:
             self.dirty.update(kinds)
+            if self.dirty.issuperset(KINDS):
+                self._drift_all = True  # events were lost: nobody can say what changed
 
     def _refresh(self, trusted: bool) -> ob.Kinds:
         now = self.clock()
         if not trusted or self.kinds is None or now >= self._next_full:
             self.dirty.update(KINDS)
         if self.kinds is None or self.dirty.issuperset(KINDS):
+            old = self.kinds
             self.kinds = self._read_all(trusted, now)
+            if old is None:
+                self._drift_all = True
+            else:
+                self._drift.update(_differences(old, self.kinds))
             return self.kinds
         self.stats["observe_partial"] += 1
         for kind in KINDS:
@@ -126,16 +153,21 @@ class ObservationCache:
     def _reread(self, kinds: ob.Kinds, kind: str) -> None:
         self.stats[f"reread_{kind}"] += 1
         host = self.host
+        drift = self._drift
         if kind == "links":
             host.links.refresh()
         elif kind == "routes":
-            kinds.routes = ob.read_routes(host)
+            old_routes, kinds.routes = kinds.routes, ob.read_routes(host)
+            drift.update(_route_differences(old_routes, kinds.routes))
         elif kind == "pneigh":
-            kinds.pneigh = self._fresh_proxies(kinds.pneigh)
+            old_proxies, kinds.pneigh = kinds.pneigh, self._fresh_proxies(kinds.pneigh)
+            drift.update(_proxy_differences(old_proxies, kinds.pneigh))
         elif kind == "addr":
-            kinds.addrs = ob.read_addresses(host)
+            old_addrs, kinds.addrs = kinds.addrs, ob.read_addresses(host)
+            drift.update(_address_differences(host, old_addrs, kinds.addrs))
         elif kind == "local":
-            kinds.local = ob.read_local(host)
+            old_local, kinds.local = kinds.local, ob.read_local(host)
+            drift.update(("absent", a) for a, _, _ in set(old_local) ^ set(kinds.local))
         else:
             kinds.nft = ob.read_nft(host)
 
@@ -179,9 +211,9 @@ class ObservationCache:
             old = self.kinds.pneigh
             fresh = self.kinds.pneigh = self._fresh_proxies(old)
             self.dirty.discard("pneigh")
-            return old.owned.keys() != fresh.owned.keys() or (
-                old.foreign.keys() != fresh.foreign.keys()
-            )
+            moved = _proxy_differences(old, fresh)
+            self._drift.update(moved)
+            return bool(moved)
 
     def _fresh_proxies(self, old: ob.ProxyKind) -> ob.ProxyKind:
         """A dump, with entries it did not show confirmed before they count as gone."""
@@ -217,12 +249,20 @@ class ObservationCache:
     def nft_touched(self) -> None:
         self.invalidate(("nft",))
 
+    def _foreign(self, msg: nl.Message) -> bool:
+        """Whether a notification was caused by someone else than routerd's command socket."""
+        return msg.pid != self.host.sock.portid
+
     def _route_event(self, msg: nl.Message) -> None:
         family, _, _, tos, _, proto, _, rtype, rflags = nl.RTMSG.unpack_from(msg.body, 0)
         if family != nl.AF_INET or rflags & routes.RTM_F_CLONED:
             return
         if rtype == nl.RTN_LOCAL and proto != routes.RTPROT_KERNEL:
             self.dirty.add("local")
+        if self._foreign(msg) and (proto == routes.ROUTERD_PROTO or msg.flags & nl.NLM_F_REPLACE):
+            key = routes.key_of(msg.body)
+            if key is not None:
+                self._drift.add(key)
         if self.kinds is None or "routes" in self.dirty:
             return
         if proto == routes.ROUTERD_PROTO:
@@ -251,7 +291,7 @@ class ObservationCache:
     def _address_event(self, msg: nl.Message) -> None:
         if msg.body[0] != nl.AF_INET:
             return
-        self.dirty.add("addr")
+        self.dirty.add("addr")  # the re-read names the keys that changed
         if msg.type == nl.RTM_DELADDR:
             # Losing its last IPv4 address disables IP on the device: its routes and proxy
             # entries go with it, and the kernel says nothing about them.
@@ -273,3 +313,32 @@ class ObservationCache:
         family, _, _, flags, _ = nl.NDMSG.unpack_from(msg.body, 0)
         if family == nl.AF_INET and flags & nl.NTF_PROXY:
             self.dirty.add("pneigh")  # kernels that do report proxy entries
+
+
+def _differences(old: ob.Kinds, new: ob.Kinds) -> set[Key]:
+    """Keys whose object differs between two full readings."""
+    out = _route_differences(old.routes, new.routes) | _proxy_differences(old.pneigh, new.pneigh)
+    out |= {("absent", a) for a, _, _ in set(old.local) ^ set(new.local)}
+    if old.nft != new.nft:
+        out.add(("nft", "inet", "routerd_mss"))
+    return out
+
+
+def _route_differences(old: ob.RouteKind, new: ob.RouteKind) -> set[Key]:
+    out = {k for k in old.single.keys() ^ new.single.keys()}
+    out |= {k for k, r in new.single.items() if k in old.single and old.single[k] != r}
+    out |= old.dups.keys() | new.dups.keys()
+    return out
+
+
+def _proxy_differences(old: ob.ProxyKind, new: ob.ProxyKind) -> set[Key]:
+    return (old.owned.keys() ^ new.owned.keys()) | (old.foreign.keys() ^ new.foreign.keys())
+
+
+def _address_differences(host: Host, old: list[AddressEntry], new: list[AddressEntry]) -> set[Key]:
+    out: set[Key] = set()
+    name = host.links.name
+    for entry in set(old) ^ set(new):
+        out.add(("absent", entry.address))
+        out.add(("addr", name(entry.ifindex), entry.cidr))
+    return out

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux.netlink_socket import NetlinkSocket, Request
-from routerd.core.desired import Route
+from routerd.core.desired import Key, Route
 
 ROUTERD_PROTO = 196
 """The route (and proxy-neighbour) protocol number that marks routerd's objects."""
@@ -93,6 +93,17 @@ def decode(body: bytes, names: Callable[[int], str]) -> Route | None:
         table=table,
         type=kind,
     )
+
+
+def key_of(body: bytes) -> Key | None:
+    """The key of the IPv4 route an RTM_NEWROUTE/DELROUTE body names (None: not IPv4)."""
+    family, plen, _, _, tbl, _, _, _, _ = nl.RTMSG.unpack_from(body, 0)
+    if family != nl.AF_INET:
+        return None
+    attrs = nl.parse_attrs(body, nl.RTMSG.size)
+    table = nl.u32(attrs[nl.RTA_TABLE]) if nl.RTA_TABLE in attrs else tbl
+    dst = nl.ip4(attrs[nl.RTA_DST]) if nl.RTA_DST in attrs else "0.0.0.0"
+    return ("route", str(table), f"{dst}/{plen}")
 
 
 def dump_owned(sock: NetlinkSocket, names: Callable[[int], str]) -> list[Route]:

@@ -17,9 +17,8 @@ import errno
 import logging
 from collections.abc import Callable, Sequence
 
-from routerd.core.desired import Observed, ObserveScope
-from routerd.core.errors import DataplaneError
-from routerd.core.port import Change, ChangeResult, PathCheck, PathEvidence
+from routerd.core.desired import Garp, Observed, ObserveScope
+from routerd.core.port import Change, ChangeResult, Drift, PathCheck, PathEvidence
 
 from . import handshake
 from .changes import apply_change
@@ -58,6 +57,10 @@ class SimBackend:
         self._on_change = on_change
         self.world.watch(self.host_name, on_change)
 
+    def drain(self) -> Drift:
+        """What the world's fault injections changed on this host since the last call."""
+        return self.world.drain_drift(self.host_name)
+
     def observe(self, scope: ObserveScope) -> Observed:
         """Owned objects plus the scope's sysctls, absences, links, devices and handshakes."""
         with self.world.lock:
@@ -76,6 +79,9 @@ class SimBackend:
                     results.append(
                         ChangeResult(change, False, armed.error, armed.errno, armed.retryable)
                     )
+                    continue
+                if change.op == "announce":
+                    results.append(self._announce(change))
                     continue
                 result = apply_change(host, change)
                 if not result.ok:
@@ -143,11 +149,21 @@ class SimBackend:
                 )
         return False, first_failure
 
-    def send_garp(self, address: str, dev: str) -> None:
-        """Announce ``address`` on ``dev``: neighbours on that link update their caches."""
-        if dev not in self.host.interfaces:
-            raise DataplaneError(f"garp {address} dev {dev}", "no such device", errno=errno.ENODEV)
-        self.world.record_garp(self.host_name, dev, address)
+    def _announce(self, change: Change) -> ChangeResult:
+        """A gratuitous ARP: neighbours on the capture link update their caches."""
+        garp = change.new
+        if not isinstance(garp, Garp):
+            return ChangeResult(change, False, "announce without a Garp", errno.EINVAL, False)
+        if garp.dev not in self.host.interfaces:
+            return ChangeResult(
+                change,
+                False,
+                f"garp {garp.address} dev {garp.dev}: no such device",
+                errno.ENODEV,
+                True,
+            )
+        self.world.record_garp(self.host_name, garp.dev, garp.address)
+        return ChangeResult(change, True)
 
     def close(self, *, cleanup: bool = False) -> None:
         """Stop watching; with ``cleanup`` remove everything routerd owns on the host."""

@@ -2,9 +2,12 @@
 
 Each method here changes a host the way something other than routerd would — an operator
 deleting a route, a guest agent re-adding the captured address (#41), a script flushing the
-clamp table — and then calls that host's watchers, as a netlink or nft monitor event would
-reach the Linux backend. ``fail_next_apply`` arms a one-shot failure for the next applied
-change whose key matches, so tests can prove one failing claim never blocks the others.
+clamp table — records the keys of the objects it touched (what a netlink or nft event
+would name; ``drain_drift`` hands them to the backend) and then calls that host's
+watchers, as such an event would reach the Linux backend. ``notify`` without keys (a test
+or the lab changing a host by hand) records that anything may have changed.
+``fail_next_apply`` arms a one-shot failure for the next applied change whose key matches,
+so tests can prove one failing claim never blocks the others.
 
 ``FaultInjection`` is a mixin of ``World``: the methods live here so the world module stays
 about topology and the oracle.
@@ -18,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from routerd.core.desired import MAIN_TABLE, MSS_TABLE, Key, MssRule
+from routerd.core.port import Drift
 
 from .fib import RouteEntry
 from .host import Host
@@ -60,6 +64,7 @@ class FaultInjection:
     def __init__(self) -> None:
         self._watchers: dict[str, list[Callable[[], None]]] = {}
         self._failures: dict[str, list[PendingFailure]] = {}
+        self._drift: dict[str, set[Key] | None] = {}  # None: anything may have changed
 
     # -- watchers ----------------------------------------------------------------------
 
@@ -72,15 +77,31 @@ class FaultInjection:
         if callback in callbacks:
             callbacks.remove(callback)
 
-    def notify(self, host: str) -> None:
+    def notify(self, host: str, keys: Iterable[Key] | None = None) -> None:
+        """``host`` changed behind its backend's back: the objects of ``keys`` (None: any)."""
+        with self.lock:
+            if keys is None:
+                self._drift[host] = None
+            else:
+                known = self._drift.setdefault(host, set())
+                if known is not None:
+                    known.update(keys)
         for callback in list(self._watchers.get(host, ())):
             callback()
 
-    def _out_of_band(self, host: str, change: Callable[[Host], bool]) -> bool:
+    def drain_drift(self, host: str) -> Drift:
+        """What ``notify`` recorded for ``host`` since the last call."""
+        with self.lock:
+            keys = self._drift.pop(host, set())
+        return Drift(everything=True) if keys is None else Drift(frozenset(keys))
+
+    def _out_of_band(
+        self, host: str, change: Callable[[Host], bool], keys: Iterable[Key] = ()
+    ) -> bool:
         with self.lock:
             changed = change(self.hosts[host])
         if changed:
-            self.notify(host)
+            self.notify(host, keys)
         return changed
 
     # -- out-of-band changes -----------------------------------------------------------
@@ -94,7 +115,7 @@ class FaultInjection:
                 h.fib.remove(r)
             return bool(routes)
 
-        return self._out_of_band(host, change)
+        return self._out_of_band(host, change, [("route", str(table), dst)])
 
     def add_route(
         self,
@@ -108,11 +129,14 @@ class FaultInjection:
     ) -> None:
         """Install a route someone else owns (``proto`` is its mark)."""
         route = RouteEntry(dst, dev, gateway, metric, proto=proto)
-        self._out_of_band(host, _always(lambda h: h.fib.add(route)))
+        key = ("route", str(route.table), dst)
+        self._out_of_band(host, _always(lambda h: h.fib.add(route)), [key])
 
     def delete_proxy_neighbour(self, host: str, address: str, dev: str) -> bool:
         return self._out_of_band(
-            host, lambda h: h.proxy_neighbours.pop((address, dev), None) is not None
+            host,
+            lambda h: h.proxy_neighbours.pop((address, dev), None) is not None,
+            [("pneigh", address, dev)],
         )
 
     def add_proxy_neighbour(self, host: str, address: str, dev: str, *, proto: str = "") -> None:
@@ -123,7 +147,7 @@ class FaultInjection:
             h.proxy_neighbours[(address, dev)] = proto
             return True
 
-        self._out_of_band(host, change)
+        self._out_of_band(host, change, [("pneigh", address, dev)])
 
     def flush_nft_table(self, host: str, family: str = "inet", name: str = MSS_TABLE) -> bool:
         """``nft flush table``: the rules go, the table and its comment stay."""
@@ -135,7 +159,7 @@ class FaultInjection:
             h.set_nft(NftTable(family, name, table.comment), family, name)
             return True
 
-        return self._out_of_band(host, change)
+        return self._out_of_band(host, change, [("nft", family, name)])
 
     def add_nft_table(
         self,
@@ -148,21 +172,24 @@ class FaultInjection:
     ) -> None:
         """A table someone else created (no owner comment unless given)."""
         table = NftTable(family, name, comment, frozenset(rules))
-        self._out_of_band(host, _always(lambda h: h.set_nft(table, family, name)))
+        key = ("nft", family, name)
+        self._out_of_band(host, _always(lambda h: h.set_nft(table, family, name)), [key])
 
     def agent_add_address(self, host: str, dev: str, cidr: str) -> None:
         """A guest agent (cloud-init, netplan, WALinuxAgent) assigns ``cidr`` to ``dev`` (#41)."""
-        self._out_of_band(host, _always(lambda h: h.add_address(dev, cidr)))
+        keys = [("addr", dev, cidr), ("absent", cidr.split("/")[0])]
+        self._out_of_band(host, _always(lambda h: h.add_address(dev, cidr)), keys)
 
     def set_sysctl(self, host: str, name: str, value: str) -> None:
-        self._out_of_band(host, _always(lambda h: h.set_sysctl(name, value)))
+        key = ("sysctl", name)
+        self._out_of_band(host, _always(lambda h: h.set_sysctl(name, value)), [key])
 
     def set_link_up(self, host: str, ifname: str, up: bool) -> None:
         def change(h: Host) -> bool:
             h.iface(ifname).up = up
             return True
 
-        self._out_of_band(host, change)
+        self._out_of_band(host, change, [])  # links are read on every pass
 
     # -- armed failures ----------------------------------------------------------------
 

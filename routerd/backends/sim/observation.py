@@ -11,6 +11,8 @@ left behind. Beyond the owned objects the report holds:
   links and WireGuard devices, and handshake ages keyed ``(ifname, peer public key)``.
 
 Every step is a dict walk over owned objects or scope items: O(objects), no per-object scans.
+A scope naming its keys (a scoped pass) is answered key by key (``observe_keys``), with the
+same rules: owned objects are reported owned, foreign ones only where a key is desired.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ MSS_FAMILY = "inet"
 
 def observe_host(host: Host, scope: ObserveScope, now: float) -> Observed:
     """Build the observation of ``host`` for ``scope`` at clock time ``now``."""
+    if scope.keys is not None:
+        return observe_keys(host, scope, now)
     obs = Observed()
     _routes(host, obs)
     _proxy_neighbours(host, obs)
@@ -163,3 +167,53 @@ def _links(host: Host, obs: Observed, scope: ObserveScope) -> None:
         obs.links[name] = LinkState(
             name, up=iface.up, mtu=iface.mtu, kind=iface.kind, addresses=tuple(iface.addresses)
         )
+
+
+def observe_keys(host: Host, scope: ObserveScope, now: float) -> Observed:
+    """The observation of exactly ``scope.keys`` (plus links, WireGuard devices, sysctls)."""
+    obs = Observed()
+    keys = scope.keys or frozenset()
+    desired = scope.desired.objects if scope.desired is not None else {}
+    for key in keys:
+        if key[0] in ("sysctl", "wg", "absent"):
+            continue  # below, as in a full observation
+        owned = _owned(host, key)
+        if owned is not None:
+            obs.objects[key] = owned
+            obs.owned.add(key)
+        elif key in desired:
+            foreign = _foreign(host, key)
+            if foreign is not None:
+                obs.objects[key] = foreign
+    for name in scope.sysctls:
+        value = host.get_sysctl(name)
+        if value is not None:
+            obs.objects[("sysctl", name)] = Sysctl(name, value)
+        if name in host.saved_sysctls:
+            obs.owned.add(("sysctl", name))
+    _absent(host, obs, scope)
+    _wireguard(host, obs, scope, now)
+    obs.owned.intersection_update(keys)
+    _links(host, obs, scope)
+    return obs
+
+
+def _owned(host: Host, key: Key) -> DataplaneObject | None:
+    """The object routerd owns under ``key``, if any (the marks ``changes`` writes)."""
+    kind = key[0]
+    if kind == "route":
+        mine = [r for r in host.fib.routes_for(key[2], int(key[1])) if r.proto == OWNER]
+        return route_object(mine[-1]) if mine else None
+    if kind == "pneigh":
+        proto = host.proxy_neighbours.get((key[1], key[2]))
+        return ProxyNeighbour(key[1], key[2]) if proto == OWNER else None
+    if kind == "addr":
+        iface = host.interfaces.get(key[1])
+        owner = iface.addresses.get(key[2]) if iface is not None else None
+        return Address(key[1], key[2]) if owner == OWNER else None
+    if kind == "nft":
+        table = host.nft.get((key[1], key[2]))
+        generation = comment_generation(table.comment) if table is not None else None
+        if table is not None and generation is not None:
+            return MssClampTable(table.rules, generation=generation)
+    return None

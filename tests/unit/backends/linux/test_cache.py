@@ -23,6 +23,9 @@ from routerd.core.desired import ObserveScope, ProxyNeighbour, Route
 from routerd.core.port import Change, ChangeResult
 
 UP = IFF_UP | IFF_LOWER_UP
+OWN = 4242
+"""The port id of routerd's command socket in these tests (notifications with pid 0 are
+someone else's)."""
 
 
 class FakeLinks:
@@ -53,7 +56,9 @@ def cache(monkeypatch: pytest.MonkeyPatch) -> ObservationCache:
     A cache over a fake host with links ``ov`` (3) and ``cap`` (4), already filled by a
     full read of one route, nothing dirty.
     """
-    host: Any = SimpleNamespace(links=FakeLinks(link(3, "ov"), link(4, "cap")))
+    host: Any = SimpleNamespace(
+        links=FakeLinks(link(3, "ov"), link(4, "cap")), sock=SimpleNamespace(portid=OWN)
+    )
     monkeypatch.setattr(ob, "read_all", lambda h: kinds(Route("10.50.0.1/32", "ov", 120)))
     monkeypatch.setattr(ob, "assemble", lambda h, k, scope: k)
     c = ObservationCache(host, full_interval=60.0, clock=lambda: 0.0)
@@ -183,9 +188,9 @@ def test_apply_patches_proxy_entries_and_marks_what_it_touched(cache):
 
 
 def reader(reads: list[str], kind: str) -> Callable[..., Any]:
-    def read(host: object, *_: object) -> list[object]:
+    def read(host: object, *_: object) -> object:
         reads.append(kind)
-        return []
+        return ob.RouteKind() if kind == "routes" else []
 
     return read
 
@@ -219,3 +224,26 @@ def test_lazy_interest_sets_are_built_once_on_first_use():
     assert not builds
     assert "10.50.0.1/32" in lazy and "10.50.0.2/32" not in lazy
     assert builds == [1]
+
+
+def test_drift_names_foreign_route_changes_and_not_routerds_own_echoes(cache):
+    assert cache.drain(trusted=True).everything  # nothing drained since the first read
+    mine = Route("10.50.0.2/32", "ov", 120)
+    echo = route_msg(nl.RTM_NEWROUTE, mine, proto=routes.ROUTERD_PROTO)
+    cache.feed(echo._replace(pid=OWN))
+    assert cache.drain(trusted=True).keys == frozenset()
+    cache.feed(route_msg(nl.RTM_DELROUTE, mine, proto=routes.ROUTERD_PROTO))
+    drift = cache.drain(trusted=True)
+    assert drift.keys == {mine.key} and not drift.everything
+    assert cache.drain(trusted=True).keys == frozenset()  # taken once
+
+
+def test_drift_names_what_a_reread_found_different(cache, monkeypatch):
+    cache.drain(trusted=True)
+    moved = Route("10.50.0.1/32", "cap", 120)
+    monkeypatch.setattr(ob, "read_routes", lambda h: ob.RouteKind.of([moved]))
+    cache.invalidate(("routes",))
+    assert cache.drain(trusted=True).keys == {moved.key}
+    cache.invalidate()  # events were lost: nobody can say what changed
+    assert cache.drain(trusted=True).everything
+    assert cache.drain(trusted=False).everything  # no event thread: the same

@@ -14,9 +14,9 @@ import pytest
 
 from routerd.backends.sim import Drop, ManualClock, SimBackend, build_lab
 from routerd.backends.sim import lab as L
-from routerd.core.desired import ObserveScope
+from routerd.core.desired import Garp, ObserveScope
 from routerd.core.lowering import Lowered
-from routerd.core.port import ChangeResult
+from routerd.core.port import Change, ChangeResult
 
 from .kit import checks, example_pair, lowered, reconcile_once
 
@@ -129,7 +129,9 @@ def test_proxy_neighbour_deleted_behind_routerds_back_breaks_and_heals(run: LabR
 
 
 def test_gratuitous_arp_reaches_the_onprem_lan(run: LabRun) -> None:
-    run.onprem.send_garp(L.CLOUD_VM_IP, L.ONPREM_LAN_IF)
+    garp = Garp(L.CLOUD_VM_IP, L.ONPREM_LAN_IF)
+    (result,) = run.onprem.apply([Change("announce", garp.key, new=garp)])
+    assert result.ok, result.error
     mac = run.world.host(L.ONPREM_ROUTER).iface(L.ONPREM_LAN_IF).mac
     assert [(g.host, g.dev, g.address) for g in run.world.garps] == [
         (L.ONPREM_ROUTER, L.ONPREM_LAN_IF, L.CLOUD_VM_IP)
