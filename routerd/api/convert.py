@@ -47,8 +47,6 @@ def struct(doc: Any) -> struct_pb2.Struct:
 
 def claim(v: ClaimView, generation: int) -> claims_pb2.Claim:
     intent = v.intent
-    spec = intent.spec
-    domain = getattr(spec, "domain_ref", "")
     return claims_pb2.Claim(
         name=v.name,
         address=intent.address,
@@ -62,7 +60,7 @@ def claim(v: ClaimView, generation: int) -> claims_pb2.Claim:
         tunnel=intent.tunnel,
         peer=intent.peer,
         mss=intent.mss or 0,
-        domain=domain if isinstance(domain, str) else "",
+        domain=intent.domain,
         gratuitous_arp=intent.gratuitous_arp,
         config_generation=generation,
     )

@@ -84,7 +84,7 @@ def resolve(ctx: DoctorContext, host: Host) -> Inputs:
         host=host,
         config=config,
         effective=effective,
-        intents=dict(lowered.claims),
+        intents=dict(sorted(lowered.claims.items())),  # reports follow claim names
         desired=lowered.desired,
         now=now,
         build_error=build_error,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from routerd.core.doctor import DoctorContext, Status
 from routerd.doctor import mtu_probe
 from routerd.doctor.inputs import resolve
+from tests.unit.doctor.intents import with_facts
 from tests.unit.doctor.kit import Scene, not_found, one
 
 Recorded = Callable[[str], Scene]
@@ -45,7 +45,7 @@ def test_missing_clamp_on_a_stepped_down_path_fails(recorded: Recorded) -> None:
 def test_no_overlay_addresses_skip(recorded: Recorded) -> None:
     s = recorded("healthy")
     inputs = resolve(DoctorContext(startup=s.config), s.host)
-    f = mtu_probe.check(inputs, replace(inputs.intents["vm31"], peer_overlay=""))
+    f = mtu_probe.check(inputs, with_facts(inputs.intents["vm31"], peer_overlay=""))
     assert f.status is Status.SKIP and "overlay addresses" in f.detail
 
 

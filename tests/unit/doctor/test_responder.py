@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
 
 from routerd.core.doctor import DoctorContext, Status
 from routerd.doctor import responder
 from routerd.doctor.inputs import resolve
+from tests.unit.doctor.intents import with_facts
 from tests.unit.doctor.kit import Scene, one, sample
 
 Recorded = Callable[[str], Scene]
@@ -61,7 +61,7 @@ def test_without_our_proxy_neighbour_one_answer_passes(recorded: Recorded) -> No
 def test_provider_capture_does_not_count_itself(recorded: Recorded) -> None:
     s = recorded("healthy")
     inputs = resolve(DoctorContext(startup=s.config), s.host)
-    cloudish = replace(inputs.intents["vm31"], capture_type="provider-secondary-ip")
+    cloudish = with_facts(inputs.intents["vm31"], capture_type="provider-secondary-ip")
     f = responder.check(inputs, cloudish)
     assert f.status is Status.PASS and f.detail.startswith("0 responder(s)")
 

@@ -36,8 +36,9 @@ def fifty(s: Scene) -> None:
     """Answer the 50-address lookup batch from the recorded one-address answer."""
     recorded = s.host.answers[next(k for k in s.host.answers if "-batch" in k)]
     first, endpoint = recorded.stdout.splitlines()
-    lines = [first] + [first.replace("10.40.8.31", ip) for ip in EXTRA] + [endpoint]
-    order = ["10.40.8.31", *EXTRA, "192.0.2.2"]
+    # claims in name order: vm100 .. vm148, then vm31
+    lines = [first.replace("10.40.8.31", ip) for ip in EXTRA] + [first, endpoint]
+    order = [*EXTRA, "10.40.8.31", "192.0.2.2"]
     s.host.with_command(
         {
             "argv": list(BATCH),

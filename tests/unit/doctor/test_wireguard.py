@@ -10,6 +10,7 @@ from routerd.core.resources import OverlayPeer
 from routerd.doctor import wireguard
 from routerd.doctor.inputs import resolve
 from routerd.doctor.wireguard import AllowedIndex
+from tests.unit.doctor.intents import with_facts
 from tests.unit.doctor.kit import Scene, config_of, one, sample
 
 Recorded = Callable[[str], Scene]
@@ -89,7 +90,7 @@ def test_missing_wireguard_device_fails_coverage(recorded: Recorded) -> None:
     missing = sample("no such WireGuard device")
     s.host.with_command(missing)
     inputs = resolve(DoctorContext(startup=s.config), s.host)
-    intent = replace(inputs.intents["vm31"], tunnel=missing["argv"][2])
+    intent = with_facts(inputs.intents["vm31"], tunnel=missing["argv"][2])
     f = wireguard.coverage(inputs, intent)
     assert f.status is Status.FAIL and "not a WireGuard interface" in f.detail
 
