@@ -118,7 +118,7 @@ def compile_table(machine: Machine) -> dict[tuple[str, str], str]:
     for trigger, event in machine.events.items():
         for source, transitions in event.transitions.items():
             for t in transitions:
-                table[(source, trigger)] = t.dest
+                table[(source, trigger)] = str(t.dest)
     return table
 
 

@@ -387,8 +387,8 @@ def lower_tail(context: RouterConfig, inputs: TailInputs) -> dict[Key, tuple[Dat
     for (tunnel, public_key), cidrs in _overlay_coverage(context):
         allowed.setdefault((tunnel, public_key), set()).update(cidrs)
     for wgi in context.of(WireGuardInterface):
-        dev = _device(context, wgi, allowed, inputs)
-        out[dev.key] = (dev, wgi.ref)
+        device = _device(context, wgi, allowed, inputs)
+        out[device.key] = (device, wgi.ref)
     for a in context.of(IPv4StaticAddress):
         obj: DataplaneObject = Address(os_ifname(context, a.spec.interface), a.spec.address)
         out[obj.key] = (obj, a.ref)
