@@ -411,7 +411,7 @@ class _PassWork:
             judge |= e.claims.claims_needing((drift.keys | e.backoff.keys()) - shared)
             self.keys = self._keys_for(judge, shared, drift.keys)
             self.observed = e.backend.observe(self._scoped())
-            if e.scope.moved(self.observed):
+            if e.scope.moved(self.observed, shared):
                 self.full = True
         if self.full:
             self.observed = e.backend.observe(e.scope.whole(self.lowered))

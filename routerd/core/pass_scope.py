@@ -7,8 +7,9 @@ objects however many claims there are, and it is what no per-claim drift names: 
 reports a sysctl write, a handshake ageing past its limit flips a verdict without any
 event, and a link going down changes every claim on it. So the shared part is compared
 with what the previous pass ended with (``record``); when it moved (``moved``), the pass
-becomes a full one. Only what the previous pass recorded is compared: a key or link that
-appears with a new claim is judged with that claim.
+becomes a full one. Only what the previous pass recorded and claims still share is
+compared: a key or link that appears with a new claim is judged with that claim, and one
+that left with the last claim needing it concerns no claim any more.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from routerd.core.desired import DataplaneObject, Key, Observed, ObserveScope
 from routerd.core.lowering import Lowered, observe_scope
 
 _MISSING: object = object()
+_UNRECORDED: object = object()
 
 
 class PassScope:
@@ -52,21 +54,26 @@ class PassScope:
         """Observe everything routerd owns and everything the claims read."""
         return observe_scope(lowered)
 
-    def moved(self, observed: Observed) -> bool:
-        """Whether anything recorded at the end of the last pass differs in ``observed``."""
+    def moved(self, observed: Observed, shared: Iterable[Key]) -> bool:
+        """Whether anything the last pass recorded, and claims still share, differs now."""
         get = observed.objects.get
-        for key, before in self._objects.items():
+        recorded = self._objects
+        for key in shared:
+            before = recorded.get(key, _UNRECORDED)
+            if before is _UNRECORDED:
+                continue
             now = get(key, _MISSING)
             if now is not before and now != before:
                 return True
+        links = observed.links
         for name, before_link in self._links.items():
-            st = observed.links.get(name)
-            if st is None or (st.exists, st.up) != before_link:
+            st = links.get(name)
+            if st is not None and (st.exists, st.up) != before_link:
                 return True
         ages = observed.handshakes
         for pair, fresh in self._fresh.items():
             age = ages.get(pair)
-            if age is None or (age <= self.max_age) != fresh:
+            if pair[0] in links and (age is None or (age <= self.max_age) != fresh):
                 return True
         return False
 

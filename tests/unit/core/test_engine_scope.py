@@ -1,0 +1,299 @@
+"""What a pass looks at: what changed, what claims share, and nothing else.
+
+The cost of a pass is asserted structurally (how many keys it asked the backend for, how
+many claims it judged, which objects it changed), never by timing: a one-claim change, a
+handover through a claim source and a no-op pass at hundreds of claims each stay scoped,
+while what no drift names (a sysctl an operator turns off, a tunnel going down, a path
+check falling due) still reaches every claim it concerns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from routerd.core.claim_source import ClaimSource
+from routerd.core.config import RouterConfig
+from routerd.core.desired import LinkState, Observed, ObserveScope
+from routerd.core.dynamic import make_part
+from routerd.core.engine import Engine, EngineSettings
+from routerd.core.lifecycle import TransitionRecord
+from routerd.core.loader import decode_resource
+from routerd.core.port import PathCheck, PathEvidence
+from routerd.core.resources import RemoteAddressClaim
+from routerd.core.store import Store
+from tests.support import configs
+from tests.unit.core.fakehost import FakeHost
+
+N = 300
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Host(FakeHost):
+    """FakeHost with link state and route lookups a test can change."""
+
+    def __init__(self, links: Sequence[str]) -> None:
+        super().__init__(links)
+        self.down: set[str] = set()
+        self.lookup: dict[str, str] = {}
+
+    def observe(self, scope: ObserveScope) -> Observed:
+        o = super().observe(scope)
+        for name in self.down & set(o.links):
+            o.links[name] = LinkState(name, exists=True, up=False)
+        return o
+
+    def verify(self, checks: Sequence[PathCheck]) -> dict[str, PathEvidence]:
+        out = super().verify(checks)
+        for c in checks:
+            if c.address in self.lookup:
+                out[c.claim] = PathEvidence(self.lookup[c.address])
+        return out
+
+
+def address(i: int) -> str:
+    return f"10.40.{8 + i // 250}.{1 + i % 250}"
+
+
+def config(tmp_path: Path, n: int) -> RouterConfig:
+    """The Azure on-prem example with ``n`` claims (copies of its one claim) on a /16."""
+    text = configs.with_keys(configs.example_text("azure", "onprem"), tmp_path / "keys")
+    text = text.replace("prefix: 10.40.8.0/24", "prefix: 10.40.0.0/16")
+    head, sep, claim = text.partition(
+        "    - apiVersion: hybrid.routerd.net/v1alpha1\n      kind: RemoteAddressClaim"
+    )
+    name = re.search(r"name: (\S+)", claim)
+    assert sep and name
+    copies = [
+        claim.replace(name.group(1), f"c{i}").replace("10.40.8.21/32", f"{address(i)}/32")
+        for i in range(n)
+    ]
+    return configs.load(head + "".join(sep + c for c in copies))
+
+
+class Rig:
+    def __init__(
+        self, tmp_path: Path, n: int = N, *, store: Store | None = None, full_every: float = 60.0
+    ) -> None:
+        self.clock = Clock()
+        self.host = Host(("ens19", "wg-sam"))
+        self.config = config(tmp_path, n)
+        settings = EngineSettings(key_dir=str(tmp_path / "keys"), full_pass_interval=full_every)
+        self.engine = Engine(
+            self.host, self.config, settings=settings, clock=self.clock, store=store
+        )
+        self.records: list[TransitionRecord] = []
+        self.engine.listeners.append(lambda _s, recs: self.records.extend(recs))
+
+    def settle(self) -> None:
+        for _ in range(3):
+            self.engine.run_pass()
+        assert {v.state for v in self.engine.snapshot.claims.values()} == {"verified"}
+        self.records.clear()
+        self.host.applied.clear()
+
+    def claims(self) -> list[RemoteAddressClaim]:
+        return self.config.of(RemoteAddressClaim)
+
+
+def test_the_first_pass_is_full_and_a_noop_pass_observes_only_what_claims_share(tmp_path):
+    rig = Rig(tmp_path)
+    first = rig.engine.run_pass()
+    assert first.full and first.observed_keys is None and first.judged == N
+    rig.settle()
+    result = rig.engine.run_pass()
+    assert not result.full and result.judged == 0 and result.changes == 0
+    assert result.observed_keys is not None and result.observed_keys < 10
+    assert rig.records == [] and rig.host.applied == []
+
+
+@pytest.mark.parametrize("op", ["add", "remove", "modify"])
+def test_a_one_claim_change_is_one_scoped_pass_over_that_claim(tmp_path, op):
+    rig = Rig(tmp_path)
+    rig.settle()
+    claims = rig.claims()
+    moved = claims[7].model_copy(
+        update={"spec": claims[7].spec.model_copy(update={"address": f"{address(N + 5)}/32"})}
+    )
+    extra = config(tmp_path, N + 1).of(RemoteAddressClaim)[-1]
+    new = {
+        "add": [*rig.config, extra],
+        "remove": [r for r in rig.config if r is not claims[7]],
+        "modify": [moved if r is claims[7] else r for r in rig.config],
+    }[op]
+    rig.engine.set_startup(rig.config.replace(new))
+    result = rig.engine.run_pass()
+    assert not result.full and result.judged == (0 if op == "remove" else 1)
+    assert result.observed_keys is not None and result.observed_keys < 15
+    changed = {c.key for c in rig.host.applied}
+    assert {c.claim for c in rig.records} <= {"c7", f"c{N}"}  # a moved claim stays verified
+    if op == "add":
+        assert changed == {
+            ("route", "254", f"{address(N)}/32"),
+            ("pneigh", address(N), "ens19"),
+            ("wg", "wg-sam"),
+        }
+        assert rig.engine.snapshot.claims[f"c{N}"].state == "verified"
+    elif op == "remove":
+        assert [r.to_state for r in rig.records] == ["released"]
+        assert {c.op for c in rig.host.applied if c.key[0] != "wg"} == {"remove"}
+    else:
+        assert ("route", "254", f"{address(7)}/32") in changed
+        assert ("route", "254", f"{address(N + 5)}/32") in changed
+        assert rig.engine.snapshot.claims["c7"].state == "verified"
+
+
+def test_a_handover_through_a_claim_source_costs_one_scoped_pass(tmp_path):
+    rig = Rig(tmp_path)
+    source = ClaimSource("mobility")
+    rig.engine.add_claim_source(source)
+    rig.settle()
+    template = rig.claims()[0]
+
+    def derived(name: str, ip: str, capture_interface: str = "ens19") -> RemoteAddressClaim:
+        cap = template.spec.capture.model_copy(update={"interface": capture_interface})
+        spec = template.spec.model_copy(update={"address": f"{ip}/32", "capture": cap})
+        meta = template.metadata.model_copy(update={"name": name})
+        return template.model_copy(update={"metadata": meta, "spec": spec})
+
+    # thousands at once: one pass, scoped to the claims that arrived
+    source.replace_all(derived(f"m{i}", f"10.40.200.{i}") for i in range(1, 201))
+    result = rig.engine.run_pass()
+    assert not result.full and result.judged == 200
+    assert {v.origin for n, v in rig.engine.snapshot.claims.items() if n.startswith("m")} == {
+        "mobility"
+    }
+    rig.settle()
+    # a handover: one address moves to another capture interface, in one scoped pass
+    rig.host.links.add("ens20")
+    source.put(derived("m7", "10.40.200.7", "ens20"))
+    result = rig.engine.run_pass()
+    assert not result.full and result.judged == 1
+    assert result.observed_keys is not None and result.observed_keys < 20
+    assert rig.engine.snapshot.claims["m7"].state == "verified"
+    keys = {c.key for c in rig.host.applied}
+    assert ("pneigh", "10.40.200.7", "ens19") in keys and ("pneigh", "10.40.200.7", "ens20") in keys
+    assert {r.claim for r in rig.records} <= {"m7"}
+    # withdrawn: released in one scoped pass
+    rig.records.clear()
+    source.remove("m7")
+    result = rig.engine.run_pass()
+    assert not result.full and [(r.claim, r.to_state) for r in rig.records] == [("m7", "released")]
+
+
+def test_a_full_pass_agrees_with_the_scoped_ones(tmp_path):
+    rig = Rig(tmp_path)
+    rig.settle()
+    claims = rig.claims()
+    rig.engine.set_startup(rig.config.replace(r for r in rig.config if r is not claims[3]))
+    rig.host.delete(("route", "254", f"{address(9)}/32"))
+    rig.host.agent_adds(address(11), "ens19", f"{address(11)}/24")
+    for _ in range(3):
+        assert not rig.engine.run_pass().full
+    rig.records.clear()
+    rig.host.applied.clear()
+    rig.engine.request_full_pass()
+    result = rig.engine.run_pass()
+    assert result.full and result.judged == N - 1
+    assert rig.records == [] and rig.host.applied == []
+
+
+def test_an_unmanaged_sysctl_turning_off_reaches_every_claim(tmp_path):
+    # a user Sysctl with runtime: false owns ip_forward: routerd never writes it and no
+    # drift names it; the pass sees it moved among what claims share, and goes full.
+    user, problems = decode_resource(
+        {
+            "apiVersion": "system.routerd.net/v1alpha1",
+            "kind": "Sysctl",
+            "metadata": {"name": "fwd"},
+            "spec": {"key": "net.ipv4.ip_forward", "value": "1", "runtime": False},
+        }
+    )
+    assert user is not None, problems
+    rig = Rig(tmp_path, 5)
+    rig.engine.set_startup(rig.config.replace([*rig.config, user]))
+    rig.host.sysctls["net.ipv4.ip_forward"] = "1"
+    rig.settle()
+    rig.host.sysctls["net.ipv4.ip_forward"] = "0"
+    result = rig.engine.run_pass()
+    assert result.full and result.changes == 0
+    views = rig.engine.snapshot.claims.values()
+    assert {(v.state, v.reason) for v in views} == {("degraded", "ip-forward-disabled")}
+
+
+def test_a_tunnel_going_down_reaches_every_claim(tmp_path):
+    rig = Rig(tmp_path, 5)
+    rig.settle()
+    rig.host.down.add("wg-sam")  # no desired object changes: only the link state does
+    result = rig.engine.run_pass()
+    assert result.full and result.changes == 0
+    views = rig.engine.snapshot.claims.values()
+    assert {(v.state, v.reason) for v in views} == {("degraded", "tunnel-down")}
+
+
+def test_a_verified_claims_path_is_checked_again_when_due(tmp_path):
+    rig = Rig(tmp_path, 5, full_every=3600.0)
+    rig.settle()
+    rig.host.lookup[address(0)] = "eth9"  # the kernel's answer changes, silently
+    rig.clock.now += 30
+    assert rig.engine.run_pass().judged == 0  # not due yet
+    assert rig.engine.snapshot.claims["c0"].state == "verified"
+    rig.clock.now += 31
+    result = rig.engine.run_pass()
+    assert not result.full and result.judged == 5  # all five were checked at once
+    view = rig.engine.snapshot.claims["c0"]
+    assert (view.state, view.reason) == ("degraded", "route-lookup-mismatch")
+    assert rig.engine.snapshot.claims["c1"].state == "verified"
+
+
+def test_views_follow_a_claims_origin_from_part_to_part(tmp_path):
+    store = Store.open(tmp_path / "state")
+    rig = Rig(tmp_path, 3, store=store)
+    rig.settle()
+    template = rig.claims()[0]
+    dynamic = template.model_copy(
+        update={
+            "metadata": template.metadata.model_copy(update={"name": "from-a-part"}),
+            "spec": template.spec.model_copy(update={"address": "10.40.99.1/32"}),
+        }
+    )
+    origins = []
+    for generation in (1, 2):
+        store.put_part(make_part("Plugin/inv", generation, rig.clock.now, 600, [dynamic], []))
+        rig.engine.mark_dirty()
+        rig.engine.run_pass()
+        rig.engine.run_pass()
+        origins.append(rig.engine.snapshot.claims["from-a-part"].origin)
+    assert origins == ["Plugin/inv@1", "Plugin/inv@2"]
+    rig.clock.now += 601  # expired: the claim leaves, the others keep their views
+    rig.engine.run_pass()
+    assert "from-a-part" not in rig.engine.snapshot.claims
+    assert {v.origin for v in rig.engine.snapshot.claims.values()} == {"startup"}
+
+
+def test_a_published_snapshot_never_changes(tmp_path):
+    rig = Rig(tmp_path, 3)
+    rig.engine.run_pass()
+    snap = rig.engine.snapshot
+    before = (dict(snap.claims), snap.lowered, dict(snap.lowered.desired.objects))  # type: ignore[union-attr]
+    with pytest.raises(AttributeError):
+        snap.generation = 9  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        snap.claims["x"] = snap.claims["c0"]  # type: ignore[index]
+    rig.host.delete(("route", "254", f"{address(1)}/32"))
+    rig.engine.set_startup(rig.config.replace(r for r in rig.config if r.name != "c2"))
+    for _ in range(3):
+        rig.engine.run_pass()
+    assert rig.engine.snapshot is not snap
+    assert (dict(snap.claims), snap.lowered, dict(snap.lowered.desired.objects)) == before  # type: ignore[union-attr]
+    assert "c2" in snap.claims and "c2" not in rig.engine.snapshot.claims
