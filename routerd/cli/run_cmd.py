@@ -184,6 +184,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         metrics_listen=args.metrics_listen,
         cleanup_on_exit=args.cleanup_on_exit,
         resync_interval=args.resync_interval,
+        full_pass_interval=args.full_pass_interval,
+        reference_engine=args.reference_engine,
     )
     try:
         daemon = Daemon(opts, config, load_config)
@@ -251,6 +253,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=float,
         default=15.0,
         metavar="SECONDS",
-        help="full reconcile pass interval (default 15)",
+        help="longest wait between passes when nothing wakes the daemon (default 15)",
+    )
+    p.add_argument(
+        "--full-pass-interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how often a pass looks at the whole host and every claim; other passes "
+        "handle only what changed (default 60)",
+    )
+    p.add_argument(
+        "--reference-engine",
+        action="store_true",
+        help="run the plain whole-state engine: every pass lowers, observes and judges "
+        "everything (same results, slower); the first step when the incremental engine "
+        "is in doubt (docs/troubleshooting.md)",
     )
     p.set_defaults(func=cmd_serve)

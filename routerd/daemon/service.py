@@ -55,6 +55,8 @@ class DaemonOptions:
     metrics_listen: str | None = None
     cleanup_on_exit: bool = False
     resync_interval: float = 15.0
+    full_pass_interval: float = 60.0
+    reference_engine: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -75,6 +77,8 @@ class Daemon:
         )
         settings = EngineSettings(
             resync_interval=opts.resync_interval,
+            full_pass_interval=opts.full_pass_interval,
+            reference=opts.reference_engine,
             key_dir=str(opts.state_dir / "keys"),
             keys_in_key_dir=opts.backend == "sim",
         )
