@@ -46,12 +46,21 @@ def _on_change() -> None:
     STATE["kick"].set()
 
 
+Wanted = d.DesiredState | d.DesiredBuilder
+
+
+def desired_of(want: Wanted) -> d.DesiredState:
+    """Tests build their desired states object by object; the backend reads them built."""
+    return want.build() if isinstance(want, d.DesiredBuilder) else want
+
+
 def backend() -> LinuxBackend:
     b: LinuxBackend = STATE["backend"]
     return b
 
 
-def scope_for(want: d.DesiredState) -> d.ObserveScope:
+def scope_for(want: Wanted) -> d.ObserveScope:
+    want = desired_of(want)
     objs = list(want.objects.values())
     return d.ObserveScope(
         sysctls={o.name for o in objs if isinstance(o, d.Sysctl)},
@@ -62,15 +71,17 @@ def scope_for(want: d.DesiredState) -> d.ObserveScope:
     )
 
 
-def observe(want: d.DesiredState) -> d.Observed:
+def observe(want: Wanted) -> d.Observed:
+    want = desired_of(want)
     return backend().observe(scope_for(want))
 
 
-def observe_with_lossy_dump(want: d.DesiredState, drop: str) -> d.Observed:
+def observe_with_lossy_dump(want: Wanted, drop: str) -> d.Observed:
     """Observe while the proxy dump skips ``drop`` (as a dump racing other namespaces can).
 
     The cache is invalidated first, so this observe really dumps (a cached one would not).
     """
+    want = desired_of(want)
     from routerd.backends.linux import neighbours
 
     real = neighbours.dump
@@ -86,12 +97,14 @@ def observe_with_lossy_dump(want: d.DesiredState, drop: str) -> d.Observed:
         neighbours.dump = real
 
 
-def observe_uncached(want: d.DesiredState) -> d.Observed:
+def observe_uncached(want: Wanted) -> d.Observed:
+    want = desired_of(want)
     return backend().observe_uncached(scope_for(want))
 
 
-def cache_mismatch(want: d.DesiredState) -> str | None:
+def cache_mismatch(want: Wanted) -> str | None:
     """None when the cached observe equals a full read; else what differs (a few keys)."""
+    want = desired_of(want)
     scope = scope_for(want)
     cached = backend().observe(scope)
     full = backend().observe_uncached(scope)
@@ -107,13 +120,15 @@ def cache_mismatch(want: d.DesiredState) -> str | None:
     return "; ".join(problems[:6]) if problems else None
 
 
-def plan(want: d.DesiredState) -> list[str]:
+def plan(want: Wanted) -> list[str]:
     """What the engine would change now (nothing is applied)."""
+    want = desired_of(want)
     return [c.describe() for c in diff(want, observe(want))]
 
 
-def reconcile(want: d.DesiredState) -> list[tuple[str, bool, str]]:
+def reconcile(want: Wanted) -> list[tuple[str, bool, str]]:
     """One pass: observe, diff, apply; returns (change, ok, error) per change."""
+    want = desired_of(want)
     changes = diff(want, observe(want))
     results = backend().apply(changes)
     return [(c.describe(), r.ok, r.error) for c, r in zip(changes, results, strict=True)]
@@ -146,8 +161,9 @@ def stats() -> dict[str, int]:
     return out
 
 
-def start_loop(want: d.DesiredState) -> None:
+def start_loop(want: Wanted) -> None:
     """Reconcile ``want`` every time on_change fires (never periodically)."""
+    want = desired_of(want)
     STATE["want"] = want
 
     def run() -> None:
@@ -162,7 +178,8 @@ def start_loop(want: d.DesiredState) -> None:
     STATE["loop"].start()
 
 
-def set_loop_desired(want: d.DesiredState) -> None:
+def set_loop_desired(want: Wanted) -> None:
+    want = desired_of(want)
     STATE["want"] = want
 
 
@@ -259,3 +276,16 @@ def tcp_connect_ok(address: str, port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def drain() -> dict[str, Any]:
+    """What the backend says drifted since the last call."""
+    drift = backend().drain()
+    return {"keys": sorted(drift.keys), "everything": drift.everything}
+
+
+def observe_keys(want: Wanted, keys: list[d.Key]) -> d.Observed:
+    """An observation of only ``keys`` (a scoped pass's)."""
+    scope = scope_for(want)
+    scope.keys = frozenset(keys)
+    return backend().observe(scope)

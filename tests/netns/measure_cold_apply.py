@@ -31,8 +31,8 @@ def claim_address(i: int) -> str:
     return f"10.{16 + i // 65536}.{(i // 256) % 256}.{i % 256}"
 
 
-def build(n: int, cap: str, ov: str) -> d.DesiredState:
-    want = d.DesiredState(generation=1)
+def build(n: int, cap: str, ov: str) -> d.DesiredBuilder:
+    want = d.DesiredBuilder(generation=1)
     for i in range(n):
         a = claim_address(i)
         want.add(d.Route(f"{a}/32", ov, d.DELIVERY_METRIC), f"claim-{i}")
@@ -66,12 +66,12 @@ def _timed_pass(want: d.DesiredState) -> dict[str, float]:
 
 
 def _run_backend(n: int, cap: str, ov: str) -> dict[str, float]:
-    want = build(n, cap, ov)
+    want = build(n, cap, ov).build()
     cold = _timed_pass(want)
     t = time.perf_counter()
     left = diff(want, STATE["b"].observe(d.ObserveScope(desired=want)))
     noop = time.perf_counter() - t
-    removal = _timed_pass(d.DesiredState())
+    removal = _timed_pass(d.DesiredBuilder().build())
     return {
         **{f"cold_{k}": v for k, v in cold.items()},
         "cold_total": cold["observe"] + cold["diff"] + cold["apply"],

@@ -26,7 +26,7 @@ import pytest
 from routerd.core.desired import (
     AbsentAddress,
     Address,
-    DesiredState,
+    DesiredBuilder,
     MssClampTable,
     MssRule,
     ProxyNeighbour,
@@ -47,8 +47,8 @@ EVENTUAL = ("proxy", "carrier")
 SEEDS = [int(os.environ["ROUTERD_CACHE_SEED"])] if "ROUTERD_CACHE_SEED" in os.environ else [1, 2, 3]
 
 
-def state(r: Router, claims: set[int]) -> DesiredState:
-    want = DesiredState(generation=3)
+def state(r: Router, claims: set[int]) -> DesiredBuilder:
+    want = DesiredBuilder(generation=3)
     for o in (
         Sysctl("net.ipv4.ip_forward", "1"),
         Sysctl(f"net.ipv4.conf.{r.cap}.proxy_arp", "1"),

@@ -15,7 +15,7 @@ import pytest
 from routerd.core.desired import (
     AbsentAddress,
     Address,
-    DesiredState,
+    DesiredBuilder,
     MssClampTable,
     MssRule,
     ProxyNeighbour,
@@ -34,8 +34,8 @@ pytestmark = pytest.mark.netns
 PEER_KEY = public_key(generate_private_key())
 
 
-def full_state(r: Router, wg: str, key_dir: Path, n: int = 3) -> DesiredState:
-    want = DesiredState(generation=4)
+def full_state(r: Router, wg: str, key_dir: Path, n: int = 3) -> DesiredBuilder:
+    want = DesiredBuilder(generation=4)
     for o in (
         Sysctl("net.ipv4.ip_forward", "1"),
         Sysctl(f"net.ipv4.conf.{r.cap}.proxy_arp", "1"),
@@ -86,7 +86,7 @@ def test_second_pass_sends_no_change(lab):
 def test_own_changes_are_not_reported_as_drift(lab):
     r = router(lab)
     b = lab.backend(r.ns)
-    want = DesiredState()
+    want = DesiredBuilder()
     for i in range(50):
         want.add(Route(f"10.50.1.{i}/32", r.ov, 120), "test")
     want.add(Address(r.ov, "10.255.40.1/31"), "test")
@@ -116,7 +116,7 @@ def _present(check, what: str):
 def test_drift_is_healed_from_events(lab):
     r = router(lab)
     b = lab.backend(r.ns)
-    want = DesiredState(generation=2)
+    want = DesiredBuilder(generation=2)
     for o in (
         Sysctl(f"net.ipv4.conf.{r.cap}.proxy_arp", "1"),
         Route("10.50.0.1/32", r.ov, 120),
@@ -158,3 +158,47 @@ def test_drift_is_healed_from_events(lab):
     )
     print("heal latency (s):", {k: round(v, 3) for k, v in healed.items()})
     assert b.plan(want) == []
+
+
+def test_drain_names_what_changed_behind_routerds_back(lab):
+    r = router(lab)
+    b = lab.backend(r.ns)
+    want = DesiredBuilder(generation=2)
+    for o in (
+        Sysctl(f"net.ipv4.conf.{r.cap}.proxy_arp", "1"),
+        Route("10.50.0.1/32", r.ov, 120),
+        Route("10.50.0.2/32", r.ov, 120),
+        ProxyNeighbour("10.50.0.1", r.cap),
+        AbsentAddress("10.40.8.31"),
+    ):
+        want.add(o, "test")  # type: ignore[arg-type]
+    ok(b.reconcile(want))
+    b.observe(want)
+    b.drain()
+    route = ("route", "254", "10.50.0.1/32")
+    pneigh = ("pneigh", "10.50.0.1", r.cap)
+    absent = ("absent", "10.40.8.31")
+    ok(b.reconcile(want))  # nothing to do, and routerd's own changes are not drift
+    assert b.drain() == {"keys": [], "everything": False}
+
+    r.ns.ip("route", "del", "10.50.0.1/32", "dev", r.ov, "metric", "120")
+    r.ns.ip("addr", "add", "10.40.8.31/24", "dev", r.cap)
+    r.ns.ip("neigh", "del", "proxy", "10.50.0.1", "dev", r.cap)
+    seen: set[tuple[str, ...]] = set()
+
+    def named() -> str | None:
+        d = b.drain()
+        assert not d["everything"], d
+        seen.update(tuple(k) for k in d["keys"])
+        wanted = {route, absent, pneigh}
+        return None if wanted <= seen else f"drift so far {sorted(seen)}"
+
+    wait_until(named, what="the route, the address and the proxy entry named as drift")
+    assert ("route", "254", "10.50.0.2/32") not in seen  # untouched, not named
+
+    scoped = b.observe_keys(want, [route, pneigh, absent])
+    full = b.observe(want)
+    for key in (route, pneigh, absent):
+        assert scoped.objects.get(key) == full.objects.get(key), key
+    assert scoped.owned <= {route, pneigh, absent}
+    assert ("route", "254", "10.50.0.2/32") not in scoped.objects

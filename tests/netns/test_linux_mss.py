@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from routerd.core.desired import DesiredState, MssClampTable, MssRule, Sysctl
+from routerd.core.desired import DesiredBuilder, MssClampTable, MssRule, Sysctl
 from tests.netns import backend_host as bh
 from tests.support.netns import veth
 
@@ -43,7 +43,7 @@ def test_clamp_rewrites_syn_and_syn_ack(lab):
     b.ip("addr", "add", "203.0.113.2/24", "dev", b_if)
     b.ip("route", "add", "default", "via", "203.0.113.1")
     backend = lab.backend(r)
-    want = DesiredState(generation=1)
+    want = DesiredBuilder(generation=1)
     want.add(Sysctl("net.ipv4.ip_forward", "1"), "test")
     assert all(x[1] for x in backend.reconcile(want))
     assert handshake_mss(lab, a, b, a_if, b_if, 5400) == (1460, 1460)

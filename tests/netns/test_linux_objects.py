@@ -15,7 +15,7 @@ import pytest
 from routerd.core.desired import (
     AbsentAddress,
     Address,
-    DesiredState,
+    DesiredBuilder,
     MssClampTable,
     MssRule,
     ProxyNeighbour,
@@ -30,8 +30,8 @@ from tests.support.wait import wait_until
 pytestmark = pytest.mark.netns
 
 
-def desired(*objs: object) -> DesiredState:
-    want = DesiredState(generation=7)
+def desired(*objs: object) -> DesiredBuilder:
+    want = DesiredBuilder(generation=7)
     for o in objs:
         want.add(o, "test")  # type: ignore[arg-type]
     return want

@@ -15,7 +15,7 @@ import json
 import pytest
 
 from routerd.backends.linux.wgsupervisor import process_start_time
-from routerd.core.desired import DesiredState
+from routerd.core.desired import DesiredBuilder
 from tests.netns.test_linux_events import full_state
 from tests.netns.topology import Router, addresses, proxies, router, routes
 
@@ -36,8 +36,8 @@ def wg_pid(b, ifname: str) -> int:
     return int(json.loads(b.wg_records()[ifname])["pid"])
 
 
-def without_claim(want: DesiredState, claim: str) -> DesiredState:
-    out = DesiredState(generation=want.generation + 1)
+def without_claim(want: DesiredBuilder, claim: str) -> DesiredBuilder:
+    out = DesiredBuilder(generation=want.generation + 1)
     for key, obj in want.objects.items():
         owners = want.owners[key] - {claim}
         if owners:

@@ -20,7 +20,13 @@ import pytest
 from routerd.backends.linux import wgtool
 from routerd.backends.linux.wgsupervisor import process_start_time
 from routerd.backends.linux.wireguard import b64_to_hex, parse_wg_dump, render_wg_config
-from routerd.core.desired import Address, DesiredState, Route, WgPeer, WireGuardDevice
+from routerd.core.desired import (
+    Address,
+    DesiredBuilder,
+    Route,
+    WgPeer,
+    WireGuardDevice,
+)
 from routerd.core.port import PathCheck
 from routerd.core.wgkey import generate_private_key, public_key
 from tests.netns.conftest import Lab
@@ -88,8 +94,8 @@ def pair(lab: Lab) -> Pair:
     return Pair(local, p, wgl, wgp, key_file, private, public_key(peer_private))
 
 
-def tunnel_state(pr: Pair, *, extra_allowed: frozenset[str] = frozenset()) -> DesiredState:
-    want = DesiredState(generation=1)
+def tunnel_state(pr: Pair, *, extra_allowed: frozenset[str] = frozenset()) -> DesiredBuilder:
+    want = DesiredBuilder(generation=1)
     dev = WireGuardDevice(
         pr.wgl,
         private_key_file=str(pr.key_file),
@@ -155,7 +161,7 @@ def test_allowed_ips_grow_and_shrink_per_peer(lab):
     b = lab.backend(pr.local)
     base = tunnel_state(pr)
 
-    def with_peers(extra: frozenset[str]) -> DesiredState:
+    def with_peers(extra: frozenset[str]) -> DesiredBuilder:
         want = tunnel_state(pr, extra_allowed=extra)
         dev = want.objects[("wg", pr.wgl)]
         peers = (*dev.peers, WgPeer(other, frozenset({"10.77.0.1/32"})))
