@@ -20,14 +20,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.claims import Names, load_config
+from bench.claims import Names, claim_address, load_config
 from bench.profile import profiled
 from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux.backend import LinuxBackend
+from routerd.core.config import RouterConfig
 from routerd.core.desired import DesiredState
 from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
+from routerd.core.resources import RemoteAddressClaim
 from routerd.core.store import Store
 from tests.support.netns import STATE
 
@@ -96,13 +98,23 @@ def open_engine(side: str, n: int, cap: str, tunnel: str, state_dir: str) -> Non
     """Load the N- and (N+1)-claim configs and build store, backend and engine (no I/O yet)."""
     full = load_config(side, n + 1, Names(cap, tunnel))
     base = full.replace(full.resources[:-1])
+    moved = _moved(base, claim_address(n + 1))
     store = Store.open(state_dir)
     backend = LinuxBackend(store, state_dir=Path(state_dir), wireguard_go=None)
     counts = _instrument(backend)
     settings = EngineSettings(key_dir=str(Path(state_dir) / "keys"))
     engine = Engine(backend, base, store=store, settings=settings)
-    STATE.update(full=full, base=base, store=store, backend=backend, engine=engine, counts=counts)
+    STATE.update(full=full, base=base, moved=moved, store=store, backend=backend, engine=engine)
+    STATE["counts"] = counts
     STATE["gc"] = GcClock()
+
+
+def _moved(config: RouterConfig, address: str) -> RouterConfig:
+    """``config`` with its first claim moved to ``address`` (one claim re-specified)."""
+    first = config.of(RemoteAddressClaim)[0]
+    spec = first.spec.model_copy(update={"address": f"{address}/32"})
+    moved = first.model_copy(update={"spec": spec})
+    return config.replace(moved if r is first else r for r in config)
 
 
 def _apply_timed(want: DesiredState, scope: Any) -> dict[str, float]:
@@ -162,7 +174,8 @@ def noop_passes(k: int, *, profile: bool = False) -> dict[str, Any]:
 
 
 def one_claim(op: str, *, profile: bool = False) -> dict[str, Any]:
-    """Item 2: add the (N+1)th claim or remove it again, in one engine pass.
+    """Item 2: add the (N+1)th claim, remove it again, or move the first claim to another
+    address (``modify``; ``unmodify`` moves it back), in one engine pass.
 
     The config object is prepared outside the timing (the daemon loads it on its reload
     thread); the pass then rebuilds the effective config, lowers, observes, applies and
@@ -171,7 +184,8 @@ def one_claim(op: str, *, profile: bool = False) -> dict[str, Any]:
     engine: Engine = STATE["engine"]
     backend: LinuxBackend = STATE["backend"]
     counts: Counter[str] = STATE["counts"]
-    engine.set_startup(STATE["full"] if op == "add" else STATE["base"])
+    configs = {"add": "full", "remove": "base", "modify": "moved", "unmodify": "base"}
+    engine.set_startup(STATE[configs[op]])
     apply_seconds: list[float] = []
     apply = backend.apply
 
@@ -199,6 +213,9 @@ def one_claim(op: str, *, profile: bool = False) -> dict[str, Any]:
         "apply_seconds": sum(apply_seconds),
         "changes": result.changes,
         "failures": len(result.failures),
+        "full": result.full,
+        "judged": result.judged,
+        "observed_keys": result.observed_keys,
         "objects": sum(objects.values()),
         "by_kind": objects,
         "lookups": counts.get("lookup", 0),

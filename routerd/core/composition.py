@@ -146,6 +146,8 @@ class Composition:
         self._owners: _Overlay[PSet[str], str] = _Overlay(_all_owners)
         self._keys: Map[str, tuple[Key, ...]] = Map()
         self._intents: Map[str, ClaimIntent] = Map()
+        self._keys_edit = self._keys.mutate()
+        self._intents_edit = self._intents.mutate()
         self._providers: dict[Key, int] = {}  # claims wanting a key, where more than one
         self._conflicts: set[Key] = set()  # keys whose claims want different objects
         self._allowed: dict[tuple[str, str], Counter[str]] = {}
@@ -175,8 +177,8 @@ class Composition:
             owners.set_base(k, (owners.base(k) or _NO_OWNERS).add(label))
         for obj in piece.objects:
             self._provide(obj)
-        self._keys = self._keys.set(piece.name, piece.keys)
-        self._intents = self._intents.set(piece.name, piece.intent)
+        self._keys_edit[piece.name] = piece.keys
+        self._intents_edit[piece.name] = piece.intent
         self._facts[piece.intent.facts] += 1
         self._contribute(piece, 1)
         self._published = None
@@ -194,8 +196,8 @@ class Composition:
             owners.set_base(k, left or None)
         for obj in piece.objects:
             self._unprovide(obj.key)
-        self._keys = self._keys.delete(name)
-        self._intents = self._intents.delete(name)
+        del self._keys_edit[name]
+        del self._intents_edit[name]
         facts = piece.intent.facts
         self._facts[facts] -= 1
         if not self._facts[facts]:
@@ -274,6 +276,8 @@ class Composition:
         if self._tail_dirty:
             self._refresh_tail()
         if self._published is None:
+            self._keys, self._intents = self._keys_edit.finish(), self._intents_edit.finish()
+            self._keys_edit, self._intents_edit = self._keys.mutate(), self._intents.mutate()
             desired = DesiredState(
                 self._objects.finish(), self._owners.finish(), self._keys, self.generation
             )

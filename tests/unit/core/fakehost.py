@@ -56,10 +56,12 @@ class FakeHost:
         o = Observed()
         keys = scope.keys
         self.observed_keys.append(None if keys is None else len(keys))
-        for k, v in self.objects.items():
-            if keys is None or k in keys:
-                o.objects[k] = v
-        o.owned = set(self.owned) if keys is None else self.owned & keys
+        if keys is None:
+            o.objects.update(self.objects)
+            o.owned = set(self.owned)
+        else:
+            o.objects.update((k, self.objects[k]) for k in keys if k in self.objects)
+            o.owned = {k for k in keys if k in self.owned}
         for name in scope.sysctls:
             o.objects[("sysctl", name)] = Sysctl(name, self.sysctls.get(name, "0"))
         for addr in scope.absent_addresses:
@@ -68,7 +70,8 @@ class FakeHost:
             )
         for name in scope.links:
             o.links[name] = LinkState(name, exists=name in self.links)
-        for v in self.objects.values():
+        devices = [("wg", n) for n in scope.wireguard]
+        for v in (self.objects[k] for k in devices if k in self.objects):
             if isinstance(v, WireGuardDevice) and self.handshake_age is not None:
                 for p in v.peers:
                     o.handshakes[(v.ifname, p.public_key)] = self.handshake_age
