@@ -16,6 +16,11 @@ on-prem gateway is left out: it plays no part in SAM and would only add a failin
 
 Baseline: the same two engines and configs over ``FakeHost``, the in-memory port double
 whose claims verify in one pass, i.e. the engine's own cost without a dataplane.
+
+Then, at steady state, one claim is added, removed, and moved to another address on each
+router (``one_claim.<op>.sim.<side>``): the one pass that carries the change, on the sim
+(route lookup, overlay ping and a traced packet for the changed claim included), against
+the same pass over ``FakeHost``. Target: < 10 ms at 10,000 claims.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.result import Result
+from bench.result import Result, Target
 from routerd.backends.sim import SimBackend, World, pair_configs
 from routerd.backends.sim import lab as L
 from routerd.cli.examples import example_text
@@ -36,12 +41,15 @@ from routerd.core.config import RouterConfig
 from routerd.core.engine import Engine, EngineSettings
 from routerd.core.loader import load_text
 from routerd.core.port import DataplaneBackend
+from routerd.core.resources import RemoteAddressClaim
 from routerd.core.store import Store
 from routerd.providers import config_checks
 
 PREFIX = "10.40.0.0/16"
 GATEWAY = "10.40.0.1"
 MAX_ROUNDS = 60
+ONE_CLAIM_TARGET = Target("value", "<", 0.01, "s")
+SIDES = {"cloud": "provider", "onprem": "proxy-arp"}
 
 
 def cloud_address(i: int) -> str:
@@ -144,13 +152,45 @@ def _close(engines: list[Engine]) -> None:
             e.store.close()
 
 
+def _respecified(claim: RemoteAddressClaim, name: str, address: str) -> RemoteAddressClaim:
+    meta = claim.metadata.model_copy(update={"name": name})
+    spec = claim.spec.model_copy(update={"address": f"{address}/32"})
+    return claim.model_copy(update={"metadata": meta, "spec": spec})
+
+
+def _one_claim(engines: list[Engine], n: int) -> dict[tuple[str, str], float]:
+    """One claim added, removed, and moved on each router: the seconds of that one pass."""
+    out = {}
+    addresses = (onprem_address, cloud_address)  # what each router captures
+    for side, engine, address in zip(("cloud", "onprem"), engines, addresses, strict=True):
+        base = engine.startup
+        last = base.of(RemoteAddressClaim)[-1]
+        first = base.of(RemoteAddressClaim)[0]
+        added = base.replace([*base, _respecified(last, f"c{n}", address(n))])
+        moved = _respecified(first, first.name, address(n + 1))
+        steps = {
+            "add": added,
+            "remove": base,
+            "modify": base.replace(moved if r is first else r for r in base),
+        }
+        for op, config in steps.items():
+            engine.set_startup(config)  # compared on the caller's thread, as a reload is
+            result = engine.run_pass()
+            if result.full:
+                raise RuntimeError(f"{side} {op}: the one-claim pass was a full pass")
+            out[(op, side)] = result.seconds
+        engine.set_startup(base)
+        engine.run_pass()
+    return out
+
+
 def run(n: int) -> list[Result]:
     from tests.unit.core.fakehost import FakeHost
 
     with tempfile.TemporaryDirectory(prefix="rdbench-sim-") as tmp:
         base = Path(tmp)
         cfgs = configs(n, base / "keys")
-        world = wide_lab(n)
+        world = wide_lab(n + 2)
         sim = _engines(
             [SimBackend(world, L.CLOUD_ROUTER), SimBackend(world, L.ONPREM_ROUTER)],
             cfgs,
@@ -158,6 +198,7 @@ def run(n: int) -> list[Result]:
         )
         try:
             seconds, rounds = _settle(sim)
+            one = _one_claim(sim, n)
         finally:
             _close(sim)
         fake = _engines(
@@ -165,9 +206,23 @@ def run(n: int) -> list[Result]:
         )
         try:
             floor, _ = _settle(fake)
+            one_floor = _one_claim(fake, n)
         finally:
             _close(fake)
     return [
+        *(
+            Result(
+                f"one_claim.{op}.sim.{SIDES[side]}",
+                value,
+                "s",
+                one_floor[(op, side)],
+                ONE_CLAIM_TARGET,
+                f"one engine pass carrying a one-claim {op} on the {side} router at {n:,} claims "
+                "(SimBackend: observe, apply, the claim's route lookup, ping and traced packet); "
+                "baseline: the same pass over FakeHost",
+            )
+            for (op, side), value in one.items()
+        ),
         Result(
             f"sim.claims_per_s.{n}",
             2 * n / seconds,
@@ -177,5 +232,5 @@ def run(n: int) -> list[Result]:
             f"claims each, from the first pass until all {2 * n:,} are verified ({rounds} "
             f"rounds of passes, {seconds:.2f}s); baseline: the same engines over FakeHost "
             "(no dataplane); no target in the issue",
-        )
+        ),
     ]

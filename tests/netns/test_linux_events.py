@@ -202,3 +202,17 @@ def test_drain_names_what_changed_behind_routerds_back(lab):
         assert scoped.objects.get(key) == full.objects.get(key), key
     assert scoped.owned <= {route, pneigh, absent}
     assert ("route", "254", "10.50.0.2/32") not in scoped.objects
+
+
+def test_a_scoped_observation_of_keys_nobody_wants_reports_only_what_is_owned(lab):
+    # drift names whatever changed, including addresses routerd has nothing to do with
+    r = router(lab)
+    b = lab.backend(r.ns)
+    want = DesiredBuilder(generation=1)
+    want.add(Address(r.ov, "10.255.40.1/31"), "test")
+    ok(b.reconcile(want))
+    r.ns.ip("addr", "add", "127.77.0.2/32", "dev", "lo")
+    stray = [("addr", "lo", "127.77.0.2/32"), ("route", "254", "10.99.0.0/24")]
+    scoped = b.observe_keys(want, [*stray, ("addr", r.ov, "10.255.40.1/31")])
+    assert set(scoped.objects) == {("addr", r.ov, "10.255.40.1/31")}
+    assert scoped.owned == {("addr", r.ov, "10.255.40.1/31")}

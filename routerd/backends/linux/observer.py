@@ -400,8 +400,8 @@ def assemble_keys(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
         confirm_proxies(host, kinds.pneigh, missing.pneigh)
         for key in missing.pneigh:
             _proxy_key(obs, kinds.pneigh, key, desired, _Wanted())
-    if wanted.addr:
-        _addresses(host, obs, desired, kinds.addrs, wanted.addr)
+    if wanted.addr:  # drift may name addresses nobody wants: only owned ones are reported
+        _addresses(host, obs, desired, kinds.addrs, [k for k in wanted.addr if k in desired])
     _absent(host, obs, (scope.absent_addresses | wanted.absent), kinds)
     _sysctls(host, obs, scope.sysctls | wanted.sysctls)
     _links(host, obs, scope.links, kinds.addrs)

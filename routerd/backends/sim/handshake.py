@@ -109,9 +109,17 @@ def handshake(world: World, host: Host, dev: WgDevice, peer: WgPeerState) -> str
 
 
 def keepalive(world: World, host: Host) -> None:
-    """Refresh the handshakes of every pair on ``host`` that has a keepalive side."""
+    """Refresh the handshakes of every pair on ``host`` that has a keepalive side.
+
+    A pair whose last handshake is younger than its keepalive interval is left alone, as
+    WireGuard would leave it (a session is re-keyed by its keepalive, not by being looked at).
+    """
+    now = world.clock()
     for dev in list(host.wireguard.values()):
         for peer in list(dev.peers.values()):
+            fresh = peer.last_handshake is not None and peer.persistent_keepalive
+            if fresh and now - peer.last_handshake < peer.persistent_keepalive:  # type: ignore[operator]
+                continue
             mine = peer.persistent_keepalive and peer.endpoint
             if mine and handshake(world, host, dev, peer) is None:
                 continue
