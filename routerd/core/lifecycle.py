@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from transitions import Machine
 
@@ -98,9 +97,9 @@ class ClaimFSM:
         return f"ClaimFSM({self.name!r}, {self.state})"
 
 
-@dataclass(frozen=True, slots=True)
-class TransitionRecord:
-    """One transition (journaled and published by the engine)."""
+class TransitionRecord(NamedTuple):
+    """One transition (journaled and published by the engine; a tuple: 30,000 of them are
+    made in the first pass at 10,000 claims)."""
 
     claim: str
     address: str

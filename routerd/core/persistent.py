@@ -27,47 +27,76 @@ class PSet(Set[T]):
     """An immutable set with O(log n) ``add``/``discard`` returning a new set.
 
     Compares equal to any ``collections.abc.Set`` with the same members (``frozenset``
-    included); set operators return plain ``frozenset`` objects.
+    included); set operators return plain ``frozenset`` objects. Most objects have one
+    owner, so a one-member set holds its member directly (no map).
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_one")
 
     def __init__(self, items: Iterable[T] = ()) -> None:
-        self._items: Map[T, None] = Map((i, None) for i in items)
+        members = list(dict.fromkeys(items))
+        self._one: Any = members[0] if len(members) == 1 else _NONE
+        self._items: Map[T, None] | None = None
+        if len(members) > 1:
+            self._items = Map((i, None) for i in members)
 
     @classmethod
     def _of(cls, items: Map[T, None]) -> PSet[T]:
         out: PSet[T] = cls.__new__(cls)
-        out._items = items
+        if len(items) == 1:
+            out._one, out._items = next(iter(items)), None
+        else:
+            out._one, out._items = _NONE, items or None
         return out
 
     @classmethod
     def _from_iterable(cls, it: Iterable[Any]) -> frozenset[Any]:
         return frozenset(it)
 
+    def _map(self) -> Map[T, None]:
+        if self._items is not None:
+            return self._items
+        return Map() if self._one is _NONE else Map({self._one: None})
+
     def add(self, item: T) -> PSet[T]:
         """This set with ``item`` (the same object when already a member)."""
-        if item in self._items:
+        if item in self:
             return self
-        return PSet._of(self._items.set(item, None))
+        if self._one is _NONE and self._items is None:
+            out: PSet[T] = PSet.__new__(PSet)
+            out._one, out._items = item, None
+            return out
+        return PSet._of(self._map().set(item, None))
 
     def discard(self, item: T) -> PSet[T]:
         """This set without ``item`` (the same object when not a member)."""
-        if item not in self._items:
+        if item not in self:
             return self
-        return PSet._of(self._items.delete(item))
+        return PSet._of(self._map().delete(item))
 
     def __contains__(self, item: object) -> bool:
-        return item in self._items
+        if self._items is not None:
+            return item in self._items
+        return self._one is not _NONE and self._one == item
 
     def __iter__(self) -> Iterator[T]:
-        return iter(self._items)
+        if self._items is not None:
+            return iter(self._items)
+        return iter(() if self._one is _NONE else (self._one,))
 
     def __len__(self) -> int:
-        return len(self._items)
+        if self._items is not None:
+            return len(self._items)
+        return 0 if self._one is _NONE else 1
 
     def __hash__(self) -> int:
         return self._hash()
 
+    def __reduce__(self) -> tuple[type[PSet[T]], tuple[list[T]]]:
+        return (PSet, (list(self),))
+
     def __repr__(self) -> str:
-        return f"PSet({sorted(map(repr, self._items))})"
+        return f"PSet({sorted(map(repr, self))})"
+
+
+_NONE: Any = object()
