@@ -47,6 +47,7 @@ def build(
     host: FakeHost | None = None,
     metrics_listen: str | None = None,
     resync_interval: float = 0.1,
+    reference_engine: bool = False,
 ) -> Rig:
     """A daemon over ``host`` with the Azure on-prem example config on disk."""
     key_dir = tmp_path / "keys"
@@ -66,6 +67,7 @@ def build(
         socket=str(sock_dir / "s.sock"),
         metrics_listen=metrics_listen,
         resync_interval=resync_interval,
+        reference_engine=reference_engine,
     )
     rig = Rig(Daemon(opts, result.config, load_config), fake, config_path, key_dir / "wg-sam.key")
     weakref.finalize(rig, shutil.rmtree, sock_dir, True)  # at the latest at interpreter exit

@@ -57,3 +57,21 @@ def test_an_unchanged_reload_still_reads_the_key_file_again(tmp_path, monkeypatc
     assert rig.daemon.reload() is True
     engine.run_pass()
     assert rig.key_file.exists()
+
+
+def test_the_reference_engine_reconciles_the_same_and_looks_at_everything(tmp_path, monkeypatch):
+    from routerd.cli.routerd_main import build_parser
+
+    args = build_parser().parse_args(["serve", "-c", "x.yaml", "--reference-engine"])
+    assert args.reference_engine and args.full_pass_interval == 60.0
+    states = []
+    for reference in (False, True):
+        root = tmp_path / str(reference)
+        root.mkdir()
+        rig = harness.build(root, monkeypatch, reference_engine=reference)
+        engine = rig.daemon.engine
+        assert engine.settings.reference is reference
+        results = [engine.run_pass() for _ in range(3)]
+        assert all(r.full for r in results) is reference  # incremental: only the first is
+        states.append({n: (v.state, v.reason) for n, v in engine.snapshot.claims.items()})
+    assert states[0] == states[1] == {harness.CLAIM: ("verified", "")}
