@@ -10,7 +10,7 @@ How the fold is defined (the invariants every operation keeps):
 * *objects*: a key one claim wants holds that claim's object; a key several claims want
   holds the object of the claim with the smallest name (they normally all want the same
   sysctl value; a disagreement is rare and resolved by scanning only that key's claims);
-  a key of the tail (``lowering.lower_tail``) holds the tail's object, which wins.
+  a key of the tail (``tail.lower_tail``) holds the tail's object, which wins.
 * *owners*: for every key a claim needs (``ClaimPiece.keys``), the owner labels of those
   claims, plus the label of the resource a tail object comes from.
 * the tail is computed again only when its inputs change: the context, the generation, the
@@ -29,15 +29,9 @@ from typing import Generic, TypeVar
 
 from routerd.core.config import RouterConfig
 from routerd.core.desired import DataplaneObject, DesiredState, Key
-from routerd.core.lowering import (
-    ClaimIntent,
-    ClaimPiece,
-    Lowered,
-    ShapeFacts,
-    TailInputs,
-    lower_tail,
-)
+from routerd.core.lowering import ClaimIntent, ClaimPiece, Lowered, ShapeFacts
 from routerd.core.persistent import Map, PSet
+from routerd.core.tail import TailInputs, lower_tail
 
 V = TypeVar("V")
 T = TypeVar("T")

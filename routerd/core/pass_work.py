@@ -1,0 +1,234 @@
+"""One reconcile pass after the claims were synced: scope, observe, diff, apply, judge.
+
+Scope (see ``routerd.core.engine`` for why it is enough): a scoped pass observes and diffs
+the keys config deltas, drift and backoff name, the keys of the claims it judges, and what
+claims share; it judges the claims those touch, the claims not yet verified and those whose
+path check is due. It turns into a full pass (everything observed, every claim judged) when
+the backend cannot say what drifted, when drift names something claims share, or when
+what claims share moved since the last pass (``PassScope.moved``). Before the apply it
+judges the claims needing a changed object (their drift shows as ``degraded`` even when
+this pass heals it); after it, it drains drift again (what changed while applying), observes
+and judges; new proxy-ARP captures that ask for it get a gratuitous ARP as an ``announce``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from routerd.core.assess import Verdict, assess
+from routerd.core.backoff import Backoff
+from routerd.core.claim_table import ClaimTable, Sync
+from routerd.core.desired import Garp, Key, Observed, ObserveScope
+from routerd.core.evidence import Evidence
+from routerd.core.lifecycle import ClaimState, Lifecycle
+from routerd.core.lowering import Lowered
+from routerd.core.pass_scope import PassScope
+from routerd.core.plan import diff
+from routerd.core.port import Change, ChangeResult, DataplaneBackend, PathCheck
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class PassParts:
+    """What every pass works with (owned by the engine, one thread).
+
+    Attributes:
+        unverified: claims not ``verified`` after their last judgement: judged every pass.
+    """
+
+    backend: DataplaneBackend
+    claims: ClaimTable
+    scope: PassScope
+    lifecycle: Lifecycle
+    evidence: Evidence
+    backoff: Backoff
+    handshake_max_age: float
+    unverified: set[str] = field(default_factory=set)
+
+
+class PassWork:
+    """One pass after the sync (see the module docstring)."""
+
+    def __init__(self, parts: PassParts, lowered: Lowered, sync: Sync, now: float, full: bool):
+        self.e = parts
+        self.lowered = lowered
+        self.sync = sync
+        self.now = now
+        self.full = full
+        self.keys: set[Key] = set()
+        self.judged: set[str] = set()
+        self.changes: list[Change] = []
+        self.results: list[ChangeResult] = []
+        self.observed = Observed()
+        self._captured: list[str] = []
+
+    def run(self) -> None:
+        e, sync = self.e, self.sync
+        drift = e.backend.drain()
+        shared = e.claims.comp.shared_keys()
+        self.full = self.full or drift.everything or not shared.isdisjoint(drift.keys)
+        judge: set[str] = set()
+        if not self.full:
+            judge = sync.dirty | e.unverified | set(e.evidence.due(self.now))
+            judge |= e.claims.claims_needing((drift.keys | e.backoff.keys()) - shared)
+            self.keys = self._keys_for(judge, shared, drift.keys)
+            self.observed = e.backend.observe(self._scoped())
+            if e.scope.moved(self.observed, shared):
+                self.full = True
+        if self.full:
+            self.observed = e.backend.observe(e.scope.whole(self.lowered))
+            judge = set(self.lowered.claims)
+        self._reconcile(judge, shared)
+
+    def _keys_for(self, judge: Iterable[str], shared: set[Key], drift: Iterable[Key]) -> set[Key]:
+        keys = shared | self.sync.keys | self.e.backoff.keys()
+        keys.update(drift)
+        pieces = self.e.claims.comp.pieces
+        for name in judge:
+            piece = pieces.get(name)
+            if piece is not None:
+                keys.update(piece.keys)
+        for piece in self.sync.released:
+            keys.update(piece.keys)
+        return keys
+
+    def _reconcile(self, judge: set[str], shared: set[Key]) -> None:
+        e, now = self.e, self.now
+        backoff = e.backoff
+        skip = (lambda k: backoff.waiting(k, now)) if backoff else None
+        keys = None if self.full else self.keys
+        self.changes = diff(self.lowered.desired, self.observed, keys=keys, skip=skip)
+        if self.changes:
+            touched = {c.key for c in self.changes}
+            if not self.full:
+                touched -= shared
+            before = e.claims.claims_needing(touched) - self.sync.fresh
+            self._judge(self._known(before), verify=False)
+            self.results = e.backend.apply(self.changes)
+            backoff.note(self.results, now)
+            drift = e.backend.drain()
+            if not self.full and (drift.everything or not shared.isdisjoint(drift.keys)):
+                self.full = True
+            if self.full:
+                self.observed = e.backend.observe(e.scope.whole(self.lowered))
+                judge = set(self.lowered.claims)
+            else:
+                later = e.claims.claims_needing(drift.keys | (touched - shared))
+                extra = later - judge
+                judge |= later
+                self.keys |= self._keys_for(extra, shared, drift.keys)
+                self.observed = e.backend.observe(self._scoped())
+        self._judge(self._known(judge), verify=True)
+        e.scope.record(self.observed, shared, now)
+        self._announce()
+
+    def _scoped(self) -> ObserveScope:
+        return self.e.scope.scoped(self.lowered, self.keys, self.e.claims.comp.links())
+
+    def _known(self, names: Iterable[str]) -> list[str]:
+        """``names`` that are claims of this pass, sorted (the journal follows this order)."""
+        intents = self.lowered.claims
+        return sorted(n for n in names if n in intents)
+
+    def _judge(self, names: list[str], *, verify: bool) -> None:
+        """Judge ``names`` (sorted: the journal follows this order) and walk their machines."""
+        if not names:
+            return
+        e = self.e
+        self.judged.update(names)
+        max_age = e.handshake_max_age
+        intents = self.lowered.claims
+        evidence = e.evidence.of
+        first = {
+            n: assess(intents[n], self.observed, evidence.get(n), max_handshake_age=max_age)
+            for n in names
+        }
+        refreshed = self._verify(first) if verify else set()
+        models = e.lifecycle.claims
+        for name in names:
+            verdict = first[name]
+            if name in refreshed:
+                verdict = assess(
+                    intents[name], self.observed, evidence.get(name), max_handshake_age=max_age
+                )
+            failed = e.backoff.error(verdict.key) if verdict.key is not None else ""
+            if failed:
+                verdict = Verdict(
+                    verdict.level,
+                    verdict.reason,
+                    f"{verdict.message}; apply failed: {failed}",
+                    verdict.key,
+                    True,
+                )
+            model = models[name]
+            if e.lifecycle.judge(
+                model,
+                verdict.level,
+                verdict.reason,
+                verdict.message,
+                apply_failed=verdict.apply_failed,
+            ):
+                self._captured.append(name)
+            if model.state == ClaimState.VERIFIED:
+                e.unverified.discard(name)
+            else:
+                e.unverified.add(name)
+
+    def _verify(self, first: dict[str, Verdict]) -> set[str]:
+        """Path checks for claims that are due; returns the claims given new evidence."""
+        e, now = self.e, self.now
+        checks: list[PathCheck] = []
+        intents = self.lowered.claims
+        models = e.lifecycle.claims
+        for name, verdict in first.items():
+            if verdict.level < 2:
+                e.evidence.stale(name)
+                continue
+            if not e.evidence.wanted(name, models[name].state == ClaimState.VERIFIED, now):
+                continue
+            c = intents[name]
+            checks.append(
+                PathCheck(
+                    name,
+                    c.ip,
+                    c.tunnel,
+                    c.wg_public_key,
+                    c.local_overlay,
+                    c.peer_overlay,
+                    c.capture_interface,
+                )
+            )
+        if not checks:
+            return set()
+        found = e.backend.verify(checks)
+        refreshed = set()
+        for chk in checks:
+            ev = found.get(chk.claim)
+            if ev is not None:
+                e.evidence.record(chk.claim, ev, now)
+                refreshed.add(chk.claim)
+        return refreshed
+
+    def _announce(self) -> None:
+        """Gratuitous ARP for new proxy-ARP captures that ask for it (D9), as changes."""
+        intents = self.lowered.claims
+        actions = []
+        for name in sorted(set(self._captured)):
+            c = intents.get(name)
+            if c is not None and c.gratuitous_arp and c.capture_type == "proxy-arp":
+                garp = Garp(c.ip, c.capture_interface)
+                actions.append(
+                    Change("announce", garp.key, new=garp, owners=(f"RemoteAddressClaim/{name}",))
+                )
+        if not actions:
+            return
+        for r in self.e.backend.apply(actions):
+            if not r.ok:  # best effort: the capture works without it
+                LOG.warning("gratuitous ARP failed claim=%s error=%s", r.change.owners[0], r.error)
+
+    def touched(self) -> set[str]:
+        """Claims whose view may have changed this pass."""
+        return self.judged | self.sync.dirty | self.sync.origins
