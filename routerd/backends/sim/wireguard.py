@@ -68,6 +68,7 @@ class WgDevice:
         self.created_by = created_by
         self.configured_by = ""
         self._allowed: PrefixTable[str] = PrefixTable()
+        self._routing: dict[str, str] = {}  # CIDR -> peer key, as ``_allowed`` holds it
 
     def configure(self, spec: WireGuardDevice, public_key: str, owner: str) -> None:
         """Set keys, port and the full peer list; keep runtime state of surviving peers."""
@@ -95,11 +96,18 @@ class WgDevice:
         self._rebuild()
 
     def _rebuild(self) -> None:
-        table: PrefixTable[str] = PrefixTable()
-        for peer in self.peers.values():
-            for cidr in peer.allowed_ips:
-                table.set(cidr, peer.public_key)
-        self._allowed = table
+        """Bring the crypto-routing table in line with the peers' allowed IPs, changing only
+        the entries that differ (a peer holding 10,000 claims' CIDRs gains or loses one)."""
+        routing = {
+            cidr: peer.public_key for peer in self.peers.values() for cidr in peer.allowed_ips
+        }
+        table, before = self._allowed, self._routing
+        for cidr in before.keys() - routing.keys():
+            table.pop(cidr)
+        for cidr, key in routing.items():
+            if before.get(cidr) != key:
+                table.set(cidr, key)
+        self._routing = routing
 
     def peer_for(self, dst: str) -> WgPeerState | None:
         """Egress crypto-routing: the peer whose allowed IPs contain ``dst``."""
