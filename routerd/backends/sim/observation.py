@@ -103,7 +103,7 @@ def _absent(host: Host, obs: Observed, scope: ObserveScope) -> None:
 
 def _wireguard(host: Host, obs: Observed, scope: ObserveScope, now: float) -> None:
     wanted = set(scope.wireguard)
-    if scope.desired is not None:
+    if scope.desired is not None and scope.keys is None:  # a scoped one names its devices
         wanted.update(k[1] for k in scope.desired.objects if k[0] == "wg")
     for ifname, dev in host.wireguard.items():
         owned = OWNER in (dev.created_by, dev.configured_by)
