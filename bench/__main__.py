@@ -47,7 +47,7 @@ class Preset:
 
 
 FULL = Preset((1_000, 10_000), 3, 100_000, 10_000, 10_000, 10, 3)
-QUICK = Preset((1_000,), 3, 10_000, 1_000, 1_000, 5, 1, doctor_sizes=(1_000,), rss_claims=2_000)
+QUICK = Preset((1_000,), 3, 10_000, 1_000, 1_000, 5, 1, doctor_sizes=(1_000,), rss_claims=1_000)
 TOY = Preset((100,), 1, 200, 20, 20, 1, 1, doctor_sizes=(20,), rss_claims=300)
 
 
