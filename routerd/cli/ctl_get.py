@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from routerd.cli import provider_actions
 from routerd.cli.common import EXIT_OK, add_output, table
 from routerd.cli.ctl_client import Client
 from routerd.cli.ctl_dynamic import parts_table
@@ -140,7 +142,19 @@ def describe_claim(client: Client, name: str) -> tuple[Message, str]:
         for e in events
     ]
     recent = table(rows, ["SEQ", "AT", "FROM", "TO", "TRIGGER", "REASON"]) if rows else "none"
-    return c, f"{text}\n\nRecent transitions:\n{recent}"
+    text = f"{text}\n\nRecent transitions:\n{recent}"
+    actions = _provider_actions(client, c)
+    return c, f"{text}\n\n{actions}" if actions else text
+
+
+def _provider_actions(client: Client, c: claims_pb2.Claim) -> str:
+    """The claim's provider commands with their undo, from the daemon's effective config."""
+    if c.capture_type != "provider-secondary-ip":
+        return ""
+    stub = client.stub(config_pb2_grpc.ConfigServiceStub)
+    eff = client.call(stub.GetEffectiveConfig, config_pb2.GetEffectiveConfigRequest())
+    entry = provider_actions.for_document(json_format.MessageToDict(eff.config), c.name)
+    return "\n".join(provider_actions.render([entry] if entry else []))
 
 
 def describe_peer(client: Client, name: str) -> tuple[Message, str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from routerd.backends import registry
+from routerd.cli import provider_actions
 from routerd.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -79,6 +80,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     counts = {"add": 0, "replace": 0, "remove": 0}
     for c in changes:
         counts[c.op] += 1
+    actions = provider_actions.for_config(eff.config)
     if args.output == "json":
         print(
             json.dumps(
@@ -87,6 +89,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                     "backend": args.backend,
                     "changes": [_change_json(c) for c in changes],
                     "summary": counts,
+                    "providerActions": [a.as_dict() for a in actions],
                 },
                 indent=2,
             )
@@ -102,6 +105,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if not changes:
         print("  no changes: the host matches the config")
     print(f"{counts['add']} to add, {counts['replace']} to change, {counts['remove']} to remove.")
+    for line in provider_actions.render(actions):
+        print(line)
     return EXIT_OK
 
 
