@@ -167,7 +167,11 @@ class LinuxBackend:
         return results
 
     def verify(self, checks: Sequence[PathCheck]) -> dict[str, PathEvidence]:
-        """Route lookups (one pipelined batch) and cached overlay probes."""
+        """Route lookups (one pipelined batch) and cached overlay probes.
+
+        A pair whose first probe is still running is reported ``probe_pending``, never as
+        a success; its answer is there on a later pass (the engine looks again soon).
+        """
         with self._lock:
             self._fresh_links()
             devs = routes.lookup_devices(
@@ -181,10 +185,14 @@ class LinuxBackend:
         for c in checks:
             pair = (c.local_overlay, c.peer_overlay)
             ok = probes.get(pair) if pair in pairs else None
-            detail = (
-                "" if ok is not False else f"no answer from {c.peer_overlay} via {c.local_overlay}"
-            )
-            out[c.claim] = PathEvidence(route_dev=devs.get(c.address), probe_ok=ok, detail=detail)
+            pending = pair in pairs and ok is None
+            if ok is False:
+                detail = f"no answer from {c.peer_overlay} via {c.local_overlay}"
+            elif pending:
+                detail = f"the first probe of {c.peer_overlay} from {c.local_overlay} is running"
+            else:
+                detail = ""
+            out[c.claim] = PathEvidence(devs.get(c.address), ok, detail, probe_pending=pending)
         return out
 
     def send_garp(self, address: str, dev: str) -> None:
