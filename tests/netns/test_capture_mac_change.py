@@ -12,8 +12,10 @@ is announced for every captured address at once and the train goes on.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -131,3 +133,67 @@ def test_routerd_reannounces_captures_when_the_bridge_mac_changes(lab: Any) -> N
     assert seen == [LOWER_MAC, LOWER_MAC, PORT_MAC]  # each change reached the host at once
     assert sent - received <= 1, (sent, received)  # nothing measurable lost
     assert b.reannounced() == [(lan.br, LOWER_MAC, 1), (lan.br, PORT_MAC, 1)]
+
+
+DOCTOR = """
+import json, sys
+from routerd.core.doctor import DoctorContext
+from routerd.core.loader import load_text
+from routerd.doctor import run_doctor
+loaded = load_text(sys.stdin.read())
+report = run_doctor("hybrid", DoctorContext(startup=loaded.config))
+found = [f for f in report.findings if f.name.startswith("capture interface")]
+print(json.dumps([[f.name, f.status.value, f.detail, f.remedy] for f in found]))
+"""
+CONFIG = """\
+apiVersion: routerd.net/v1alpha1
+kind: Router
+metadata: {{name: onprem-rt}}
+spec:
+  resources:
+    - apiVersion: net.routerd.net/v1alpha1
+      kind: Interface
+      metadata: {{name: lan}}
+      spec: {{ifname: {br}, managed: false}}
+    - apiVersion: hybrid.routerd.net/v1alpha1
+      kind: OverlayPeer
+      metadata: {{name: far}}
+      spec: {{role: cloud, nodeID: far, underlay: {{type: route, interface: {dl}}}}}
+    - apiVersion: hybrid.routerd.net/v1alpha1
+      kind: AddressMobilityDomain
+      metadata: {{name: edge-lan}}
+      spec: {{prefix: 10.40.8.0/24, peerRef: far}}
+    - apiVersion: hybrid.routerd.net/v1alpha1
+      kind: RemoteAddressClaim
+      metadata: {{name: moved-vm}}
+      spec:
+        domainRef: edge-lan
+        address: {captured}/32
+        ownerSide: cloud
+        capture: {{type: proxy-arp, interface: lan}}
+        delivery: {{peerRef: far, mode: route, tunnelInterface: {dl}}}
+"""
+
+
+def doctor_capture_mac(lan: Lan, lab: Any) -> list[list[str]]:
+    """The doctor's capture-MAC findings, run under ``ip netns exec`` (the namespace's /sys)."""
+    text = CONFIG.format(br=lan.br, dl=lab.name("dl"), captured=CAPTURED)
+    out = lan.r.exec(sys.executable, "-c", DOCTOR, input=text, timeout=60)
+    found: list[list[str]] = json.loads(out.strip().splitlines()[-1])
+    return found
+
+
+def test_doctor_warns_for_the_unpinned_capture_bridge_until_its_mac_is_set(lab: Any) -> None:
+    lan = build(lab)
+    [(name, status, detail, remedy)] = doctor_capture_mac(lan, lab)
+    assert (name, status) == (f"capture interface {lan.br} MAC", "warn")
+    assert f"bridge {lan.br} has no fixed MAC ({PORT_MAC}, random)" in detail
+    pin = f"ip link set dev {lan.br} address {PORT_MAC}"
+    assert pin in remedy
+    lan.r.ip(*pin.split()[1:])  # the remedy, as printed
+    [(_, status, detail, _)] = doctor_capture_mac(lan, lab)
+    assert (status, detail) == ("pass", f"bridge {lan.br} has a fixed MAC {PORT_MAC} (set)")
+    lan.r.ip("link", "add", lan.extra, "type", "veth", "peer", "name", lan.extra + "p")
+    lan.r.ip("link", "set", lan.extra, "address", LOWER_MAC)
+    lan.r.ip("link", "set", lan.extra, "master", lan.br)
+    assert lan.bridge_mac() == PORT_MAC  # pinned: a lower-MAC port no longer moves it
