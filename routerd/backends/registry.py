@@ -10,6 +10,7 @@ import importlib
 from pathlib import Path
 from typing import Protocol, cast
 
+from routerd.core.assignment import ProviderEvidence
 from routerd.core.config import RouterConfig
 from routerd.core.port import DataplaneBackend
 from routerd.core.store import Store
@@ -28,6 +29,8 @@ class BackendModule(Protocol):
     def create(
         self, *, config: RouterConfig, store: Store | None, state_dir: Path
     ) -> DataplaneBackend: ...
+
+    def provider_evidence(self, backend: DataplaneBackend) -> ProviderEvidence | None: ...
 
 
 class BackendUnavailable(RuntimeError):
@@ -54,3 +57,11 @@ def create(
         raise BackendUnavailable(f"backend {name} is not available: {why}")
     backend: DataplaneBackend = mod.create(config=config, store=store, state_dir=state_dir)
     return backend
+
+
+def provider_evidence(name: str, backend: DataplaneBackend) -> ProviderEvidence | None:
+    """Where the engine confirms provider-secondary-ip captures for a backend ``create`` made.
+
+    Linux: the cloud's instance-metadata service; sim: the simulated provider fabric.
+    """
+    return module(name).provider_evidence(backend)

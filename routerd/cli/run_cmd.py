@@ -136,6 +136,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         config,
         store=store,
         extra_checks=[config_checks],
+        provider=registry.provider_evidence(args.backend, backend),
         settings=EngineSettings(
             key_dir=str(state_dir / "keys"), keys_in_key_dir=args.backend == "sim"
         ),

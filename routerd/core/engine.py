@@ -8,7 +8,8 @@ A pass:
 2. rebuild the effective config and lower it when inputs changed or a part expired (D1),
    reusing what did not change (``effective.MergeMemo``, ``config.FragmentCache``,
    ``lowering_cache.LoweringCache``: each gives exactly what recomputing would);
-3. observe the host through the backend port, diff against the desired state; before
+3. observe the host through the backend port (and the provider's assignments through the
+   provider port), diff against the desired state; before
    applying, judge the claims that need a changed object (so drift shows as `degraded`
    even when this pass heals it), then apply (changes of keys in backoff are skipped
    until due: bounded backoff with jitter);
@@ -35,7 +36,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from routerd.core.assess import Verdict, assess
+from routerd.core.assess import Verdict, assess, path_check
+from routerd.core.assignment import ProviderEvidence, Queries
 from routerd.core.config import FragmentCache, RouterConfig
 from routerd.core.desired import Key, Observed, ObserveScope
 from routerd.core.effective import EffectiveResult, MergeMemo, build_effective
@@ -110,6 +112,8 @@ class Engine:
         settings: loop tunables.
         clock: epoch-seconds clock (injected for tests).
         extra_checks: provider rules used when merging dynamic parts.
+        provider: where provider-secondary-ip captures are confirmed (instance metadata on
+            a cloud VM, the fabric in the sim); None: such captures are only declared.
     """
 
     def __init__(
@@ -121,8 +125,11 @@ class Engine:
         settings: EngineSettings | None = None,
         clock: Callable[[], float] = time.time,
         extra_checks: Sequence[ExtraCheck] = (),
+        provider: ProviderEvidence | None = None,
     ) -> None:
         self.backend = backend
+        self.provider = provider
+        self._queries = Queries()
         self.store = store
         self.settings = settings or EngineSettings()
         self.clock = clock
@@ -187,6 +194,8 @@ class Engine:
     def start(self) -> None:
         if not self._started:
             self.backend.start(self.wake)
+            if self.provider is not None:
+                self.provider.start(self.wake)
             self._started = True
 
     def run_forever(
@@ -221,7 +230,7 @@ class Engine:
         now = self.clock()
         lowered = self._refresh(now)
         scope = self._scope
-        observed = self.backend.observe(scope)
+        observed = self._observe(scope, lowered)
         skip = (lambda k: self._in_backoff(k, now)) if self._backoff else None
         changes = diff(lowered.desired, observed, skip=skip, memo=self._satisfied)
         results: list[ChangeResult] = []
@@ -235,7 +244,7 @@ class Engine:
             self._triage.forget(drifted)  # judged again after the apply, like the rest
             results = self.backend.apply(changes)
             self._note_results(results, now)
-            observed = self.backend.observe(scope)
+            observed = self._observe(scope, lowered)
         applied = [r.change.key for r in results]
         names = self._triage.to_judge(lowered, observed, self._verified_at, now, applied=applied)
         self._judge(lowered, observed, now, verify=True, names=names)
@@ -274,6 +283,8 @@ class Engine:
 
     def close(self, *, cleanup: bool = False) -> None:
         self.bus.close()
+        if self.provider is not None:
+            self.provider.close()
         self.backend.close(cleanup=cleanup)
 
     # -- steps -----------------------------------------------------------------------------
@@ -383,6 +394,13 @@ class Engine:
                 self._fresh_claims.add(name)
         self._triage.forget(self._fresh_claims)
 
+    def _observe(self, scope: ObserveScope, lowered: Lowered) -> Observed:
+        """The backend's observation plus the provider's answers for provider-side claims."""
+        observed = self.backend.observe(scope)
+        if self.provider is not None:
+            observed.assignments = self.provider.assignments(self._queries.of(lowered))
+        return observed
+
     def _in_backoff(self, key: Key, now: float) -> bool:
         b = self._backoff.get(key)
         return b is not None and now < b.next_at
@@ -425,7 +443,7 @@ class Engine:
         }
         # Only claims whose evidence this pass refreshed can judge differently the second
         # time (assess is pure): re-judging all of them doubled the cost of a no-op pass.
-        refreshed = self._verify(lowered, first, now) if verify else set()
+        refreshed = self._verify(lowered, observed, first, now) if verify else set()
         for name, verdict in first.items():
             intent = lowered.claims[name]
             if name in refreshed:
@@ -435,7 +453,9 @@ class Engine:
             verdict = self._with_apply_error(verdict)
             self._advance(self.lifecycle.claims[name], intent, verdict)
 
-    def _verify(self, lowered: Lowered, first: dict[str, Verdict], now: float) -> set[str]:
+    def _verify(
+        self, lowered: Lowered, observed: Observed, first: dict[str, Verdict], now: float
+    ) -> set[str]:
         """Path checks for claims that are due; returns the claims given new evidence."""
         checks: list[PathCheck] = []
         for name, verdict in first.items():
@@ -450,18 +470,7 @@ class Engine:
                 and now - last < self.settings.verify_interval
             ):
                 continue
-            c = lowered.claims[name]
-            checks.append(
-                PathCheck(
-                    name,
-                    c.ip,
-                    c.tunnel,
-                    c.wg_public_key,
-                    c.local_overlay,
-                    c.peer_overlay,
-                    c.capture_interface,
-                )
-            )
+            checks.append(path_check(lowered.claims[name], observed))
         if not checks:
             return set()
         evidence = self.backend.verify(checks)

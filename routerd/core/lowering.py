@@ -40,6 +40,7 @@ from routerd.core.desired import (
 from routerd.core.mtu import path_mtu
 from routerd.core.overlay import claim_tunnel, os_ifname, wireguard_peer_for
 from routerd.core.resources import (
+    CloudProviderProfile,
     HybridRoute,
     Interface,
     IPv4Route,
@@ -75,6 +76,8 @@ class ClaimIntent:
     mss: int | None = None
     mss_paths: tuple[tuple[str, str], ...] = ()
     gratuitous_arp: bool = False
+    provider: str = ""  # provider-secondary-ip: the CloudProviderProfile's provider
+    nic_ref: str = ""  # provider-secondary-ip: spec.capture.nicRef
     spec: object = field(default=None, compare=False)
 
 
@@ -145,6 +148,7 @@ class _Lowerer:
         peer = self.cfg.get(OverlayPeer, c.spec.delivery.peer_ref)
         wg_key = self._cover(c, peer, tunnel)
         mss, paths = self._mss(c, peer, capif, tunnel)
+        profile = self.cfg.get(CloudProviderProfile, cap.provider_ref) if cap.provider_ref else None
         self.claims[c.name] = ClaimIntent(
             name=c.name,
             address=c.spec.address,
@@ -159,6 +163,8 @@ class _Lowerer:
             mss=mss,
             mss_paths=paths,
             gratuitous_arp=cap.gratuitous_arp,
+            provider=profile.spec.provider if profile and cap.type != "proxy-arp" else "",
+            nic_ref=cap.nic_ref if cap.type != "proxy-arp" else "",
             spec=c.spec,
         )
 

@@ -37,6 +37,7 @@ from routerd.core.lowering import (
     proxy_arp_key,
 )
 from routerd.core.resources import (
+    CloudProviderProfile,
     Interface,
     OverlayPeer,
     RemoteAddressClaim,
@@ -48,6 +49,7 @@ from routerd.core.resources import (
 from routerd.core.resources.hybrid import RemoteAddressClaimSpec
 
 CONTEXT_KINDS: tuple[type[Resource], ...] = (
+    CloudProviderProfile,
     OverlayPeer,
     Interface,
     WireGuardInterface,

@@ -6,14 +6,15 @@ them costs ~50 ms a pass although, at steady state, every claim is ``verified`` 
 part of the host did not move. Reconcile stays level-triggered: every pass still observes
 the whole host; what is skipped is re-deriving a verdict whose inputs are unchanged.
 
-A claim is *settled* when the last pass judged it ``verified`` (its verdict is then the
-plain ``Verdict(3)``: no reason, no message, no key) against the observation kept here as
-the *reference*. A settled claim is judged again as soon as:
+A claim is *settled* when the last pass judged it ``verified`` (its verdict is then
+``Verdict(3)``: no reason, no key, and a message that depends only on the provider's
+answers) against the observation kept here as the *reference*. A settled claim is judged
+again as soon as:
 
 * something it reads differs from the reference: its own route, proxy-neighbour or
   address-absence object (found through the desired owners), or anything shared (any
   other changed object, a link's existence or state, a handshake crossing its age
-  limit): ``assess`` reads nothing else;
+  limit, any provider answer): ``assess`` reads nothing else;
 * its path is due for another check (``verify_interval``);
 * its intent changed or it was judged into another state (the engine calls ``forget``).
 
@@ -79,6 +80,7 @@ class Triage:
         self._objects: dict[Key, DataplaneObject] = {}
         self._links: dict[str, tuple[bool, bool]] = {}
         self._handshakes: dict[tuple[str, str], bool] = {}
+        self._assignments: object = None
         self._oldest_check = math.inf
 
     def forget(self, names: Iterable[str]) -> None:
@@ -140,12 +142,17 @@ class Triage:
         self._objects = dict(observed.objects)  # the backend may reuse its dict
         self._links = _links(observed)
         self._handshakes = self._handshake_ok(observed)
+        self._assignments = observed.assignments
         self._oldest_check = min(verified_at.values(), default=math.inf)
 
     def _unsettle_changed(
         self, lowered: Lowered, observed: Observed, applied: Collection[Key]
     ) -> None:
-        if _links(observed) != self._links or self._handshake_ok(observed) != self._handshakes:
+        if (
+            _links(observed) != self._links
+            or self._handshake_ok(observed) != self._handshakes
+            or _differs(observed.assignments, self._assignments)
+        ):
             self.settled.clear()
             return
         owners = lowered.desired.owners

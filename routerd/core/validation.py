@@ -18,6 +18,7 @@ from routerd.core.errors import ConfigIssue
 from routerd.core.overlay import (
     claim_tunnel,
     interface_names,
+    os_ifname,
     reserved_overlay_net,
     wireguard_peer_for,
 )
@@ -276,8 +277,40 @@ def _overlay_peers(c: _Checker) -> None:
                 f"{u.interface!r} is not a declared WireGuardInterface; assuming the "
                 "interface is managed externally",
             )
+        _overlay_probe(c, peer)
     for dom in c.config.of(AddressMobilityDomain):
         c.ref(dom, "spec.peerRef", dom.spec.peer_ref, OverlayPeer, required=False)
+
+
+UNPROBED = (
+    "routerd then cannot probe the peer's overlay address, so `verified` rests on the "
+    "WireGuard handshake and the route lookup alone and does not prove that packets cross "
+    "the tunnel"
+)
+
+
+def _overlay_probe(c: _Checker, peer: OverlayPeer) -> None:
+    """Warn when the overlay probe cannot run: an address missing or only descriptive."""
+    local, remote = peer.spec.underlay.address, peer.spec.remote.address
+    tunnel = peer.spec.underlay.interface
+    if not local and not remote:
+        return  # no overlay addresses at all: optional, documented, nothing half-done
+    if not local or not remote:
+        path = "spec.underlay.address" if not local else "spec.remote.address"
+        c.warn(peer, path, f"not set while the other overlay address is: {UNPROBED}")
+        return
+    dev = os_ifname(c.config, tunnel) if tunnel else ""
+    for a in c.config.of(IPv4StaticAddress):
+        if a.spec.address.split("/")[0] == local and os_ifname(c.config, a.spec.interface) == dev:
+            return
+    c.warn(
+        peer,
+        "spec.underlay.address",
+        f"no IPv4StaticAddress assigns {local} on {dev or 'the tunnel'} (the address is only "
+        f"descriptive): unless something outside routerd assigns it there, {UNPROBED}. "
+        f"To get the probe, add an IPv4StaticAddress with {local} on {dev or 'the tunnel'} "
+        f"here and {remote} on the peer's tunnel",
+    )
 
 
 def _hybrid_routes(c: _Checker) -> None:

@@ -81,7 +81,12 @@ class Daemon:
         from routerd.providers import config_checks
 
         self.engine = Engine(
-            self.backend, startup, store=self.store, settings=settings, extra_checks=[config_checks]
+            self.backend,
+            startup,
+            store=self.store,
+            settings=settings,
+            extra_checks=[config_checks],
+            provider=registry.provider_evidence(opts.backend, self.backend),
         )
         self.pass_hooks: list[Callable[[PassResult], None]] = []
         self.stop_hooks: list[Callable[[], None]] = []

@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from routerd.core.config import RouterConfig
+from routerd.core.port import DataplaneBackend
 from routerd.core.store import Store
 
 from .backend import SimBackend
+from .metadata import FabricEvidence
 from .standalone import DEFAULT_HOST, single_host_world
 
 
@@ -31,3 +33,9 @@ def create(*, config: RouterConfig, store: Store | None, state_dir: Path) -> Sim
     """
     del store, state_dir
     return SimBackend(single_host_world(config), DEFAULT_HOST)
+
+
+def provider_evidence(backend: DataplaneBackend) -> FabricEvidence:
+    """The simulated provider: the fabric of the backend's world (none on a single host)."""
+    assert isinstance(backend, SimBackend)
+    return FabricEvidence(backend.world, backend.host_name)
