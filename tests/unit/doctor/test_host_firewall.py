@@ -12,7 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
-from routerd.core.doctor import Finding, Status
+from routerd.core.doctor import DoctorContext, Finding, Status
+from routerd.doctor import host_firewall
+from routerd.doctor.inputs import resolve
 from routerd.doctor.ip_batch import BATCH
 from tests.fixtures.doctor import firewall_shapes as fs
 from tests.fixtures.doctor.topology import CLAIM_IP
@@ -223,3 +225,27 @@ def test_an_ipv6_peer_is_judged_through_ip6tables(recorded: Recorded) -> None:
     assert "udp dport 51821 blocked by ip6tables-legacy -t filter INPUT" in f.detail
     assert "ip6tables-legacy -I INPUT 1 -p udp --dport 51821 -j ACCEPT" in f.remedy
     assert "ip6tables-legacy-save > /etc/iptables/rules.v6" in f.remedy
+
+
+def test_the_mixed_ruleset_walks_every_tools_chains_and_skips_what_never_sees_ipv4(
+    recorded: Recorded,
+) -> None:
+    s = recorded("fw-mixed-open")
+    inputs = resolve(DoctorContext(startup=s.config), s.host)
+    (claim,) = inputs.intents.values()
+    probe_list, _ = host_firewall.probes(inputs, claim)
+    judged, _ = host_firewall.judge_all(inputs, probe_list)
+    met = {(j.probe.label, j.chain.label) for j in judged}
+    out = probe_list[0].label
+    for label in (
+        "nft netdev capture ing",  # ingress on the capture bridge
+        "nft bridge lan in",  # the capture interface is a bridge
+        "iptables-legacy -t filter FORWARD",
+        "nft ip filter FORWARD (iptables-nft's chain)",
+        "nft inet filter forward",
+        "nft inet routerd_mss forward",
+    ):
+        assert (out, label) in met, label
+    assert not [j for j in judged if j.chain.family == "ip6"]  # the IPv4 probes never meet them
+    assert not [j for j in judged if j.chain.table == "elsewhere"]  # bound to another device
+    assert all(j.status == "accept" for j in judged)
