@@ -11,8 +11,9 @@ Module map: ``inputs`` (what a run looks at, D7), ``host`` (the door to the host
 ``kernel_tables`` / ``route_lookup`` / ``arp`` (each host table read once per run),
 ``prefetch`` (those reads side by side), ``hybrid_config`` / ``hybrid_live`` /
 ``claim_state`` (the hybrid area), ``summary`` (one line per check over all claims),
-``mss``, ``host_firewall`` (with ``iptables``, ``nft_rules``, ``packet_filter``),
-``forward_policy``, ``wireguard``, ``responder``, ``provider``, ``mtu_probe``,
+``mss``, ``host_firewall`` (with ``firewall_sources``, ``firewall_path``,
+``firewall_remedy``, ``iptables``, ``nft_rules``, ``nft_exprs``, ``packet_filter``,
+``packet_match``), ``forward_policy``, ``wireguard``, ``responder``, ``provider``, ``mtu_probe``,
 ``stale_tables`` (firewall area), ``dynamic``, ``plugin``, ``runner`` (area assembly).
 
 The names below are loaded on first use (PEP 562), so ``python -m routerd.doctor.arp``

@@ -16,7 +16,8 @@ from routerd.core.lowering import ClaimIntent
 from routerd.doctor.inputs import Inputs, claim_name
 from routerd.doctor.nft_rules import BaseChain, base_chains
 from routerd.doctor.nftables import ABSENT, NftRead, list_nft
-from routerd.doctor.packet_filter import ACCEPT, Packet, evaluate
+from routerd.doctor.packet_filter import ACCEPT, evaluate
+from routerd.doctor.packet_match import Packet
 
 AREA = "hybrid"
 CHECK = "FORWARD policy"
@@ -30,7 +31,7 @@ def forward_chains(inputs: Inputs) -> tuple[NftRead, list[BaseChain]]:
         listing = list_nft(inputs.host, *TABLE, as_json=True)
         if not listing.ok:
             return listing, []
-        chains = base_chains(listing.json(), skip_tables=set())
+        chains = base_chains(listing.json())
         return listing, [bc for bc in chains if bc.hook == "forward"]
 
     return inputs.host.once(("forward-chains",), read)  # type: ignore[return-value]

@@ -85,6 +85,8 @@ def values(right: Any) -> list[Any]:
     """Flatten an nft JSON right-hand side: a scalar, a list or ``{"set": [...]}``."""
     if isinstance(right, dict) and "set" in right:
         return [v for item in right["set"] for v in values(item)]
+    if isinstance(right, dict) and "elem" in right:  # a set element with options
+        return values(right["elem"].get("val"))
     if isinstance(right, list):
         return [v for item in right for v in values(item)]
     return [right]
