@@ -1,9 +1,14 @@
 """Translation between the route-exchange types and GoBGP API paths (IPv4 unicast only).
 
-Announcements are built in BGP wire format (``nlri_binary``, ``pattrs_binary``), which
-gobgpd decodes itself: building one path is a handful of ``bytes`` joins instead of five
-nested ``Any`` messages, which is what makes 10,000 originations cheap on the Python side.
-The attribute bytes depend only on (ASN, site, sequence, next hop) and are cached.
+Announcements carry their NLRI and attributes in BGP wire format (``nlri_binary``,
+``pattrs_binary``), which gobgpd decodes itself, instead of five nested ``Any`` messages.
+Everything but the address depends only on (ASN, site, sequence, next hop), so that part of
+the serialized ``Path`` is cached and an announcement is one ``bytes`` concatenation (a
+serialized protobuf message followed by more fields is that message with those fields);
+``stream_requests`` frames them into ``AddPathStreamRequest`` messages the same way. The
+protobuf tags come from the generated classes, and a unit test checks that the bytes parse
+back to the messages built the ordinary way. At 10,000 addresses this is the difference
+between ~100 ms and ~10 ms of Python before gobgpd sees the first path.
 
 Received paths come from ``WatchEvent`` and ``ListPath`` as structured ``Any`` attributes
 (the watch API has no binary mode); only the attributes the import rule reads are decoded.
@@ -33,37 +38,95 @@ NIL = "<nil>"
 
 _ORIGIN_IGP = b"\x40\x01\x01\x00"
 _TYPE = "type.googleapis.com/apipb."
+_NEXT_HOP = _TYPE + "NextHopAttribute"
+_ORIGINATOR = _TYPE + "OriginatorIdAttribute"
+_LARGE_COMMUNITIES = _TYPE + "LargeCommunitiesAttribute"
+_MP_REACH = _TYPE + "MpReachNLRIAttribute"
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _field(tag: bytes, value: bytes) -> bytes:
+    return tag + _varint(len(value)) + value
+
+
+# Protobuf tags taken from the generated classes, not written by hand.
+_NLRI_TAG = api.Path(nlri_binary=b"\0").SerializeToString()[:-2]
+_PATTR_TAG = api.Path(pattrs_binary=[b"\0"]).SerializeToString()[:-2]
+_PATH_TAG = api.AddPathStreamRequest(paths=[api.Path(is_withdraw=True)]).SerializeToString()[:1]
+_WITHDRAW = api.Path(family=FAMILY, is_withdraw=True).SerializeToString()
 
 
 @lru_cache(maxsize=8192)
-def _attributes(asn: int, site_id: int, sequence: int, next_hop: str) -> tuple[bytes, ...]:
-    local_pref, communities = encode(Origination("0.0.0.0", site_id, sequence, next_hop), asn)
+def _attributes(asn: int, site_id: int, sequence: int, next_hop: bytes) -> tuple[bytes, ...]:
+    """ORIGIN, NEXT_HOP, LOCAL_PREF and LARGE_COMMUNITY in BGP wire format."""
+    local_pref, communities = encode(Origination("0.0.0.0", site_id, sequence, ""), asn)
     lc = b"".join(struct.pack(">III", *c) for c in communities)
     return (
         _ORIGIN_IGP,
-        b"\x40\x03\x04" + ipaddress.IPv4Address(next_hop).packed,
+        b"\x40\x03\x04" + next_hop,
         b"\x40\x05\x04" + struct.pack(">I", local_pref),
         bytes((0xC0, 32, len(lc))) + lc,
     )
 
 
-def _nlri(address: str) -> bytes:
-    return b"\x20" + ipaddress.IPv4Address(address).packed
+@lru_cache(maxsize=8192)
+def _shared(asn: int, site_id: int, sequence: int, next_hop: bytes) -> bytes:
+    """The serialized part of an announcement that does not depend on the address."""
+    attrs = _attributes(asn, site_id, sequence, next_hop)
+    return api.Path(family=FAMILY, pattrs_binary=attrs).SerializeToString()
+
+
+@lru_cache(maxsize=65536)
+def packed(address: str) -> bytes | None:
+    """The 4 bytes of a dotted-quad IPv4 address; None when it is not one."""
+    try:
+        return ipaddress.IPv4Address(address).packed
+    except ValueError:
+        return None
 
 
 def announcement(origination: Origination, asn: int) -> api.Path:
     """The path that announces an origination (call only when it has no ``problems``)."""
+    return api.Path.FromString(announcement_bytes(origination, asn))
+
+
+def announcement_bytes(origination: Origination, asn: int) -> bytes:
+    """``announcement`` serialized, built from cached pieces (module docstring)."""
     o = origination
-    return api.Path(
-        family=FAMILY,
-        nlri_binary=_nlri(o.address),
-        pattrs_binary=_attributes(asn, o.site_id, o.sequence, o.next_hop),
-    )
+    nh = packed(o.next_hop)
+    address = packed(o.address)
+    if nh is None or address is None:
+        raise ValueError(f"origination {o.address}: {'; '.join(o.problems())}")
+    return _shared(asn, o.site_id, o.sequence, nh) + _field(_NLRI_TAG, b"\x20" + address)
 
 
 def withdrawal(address: str) -> api.Path:
     """The path that withdraws this router's announcement of ``address``."""
-    return api.Path(family=FAMILY, nlri_binary=_nlri(address), is_withdraw=True)
+    return api.Path.FromString(withdrawal_bytes(address))
+
+
+def withdrawal_bytes(address: str) -> bytes:
+    """``withdrawal`` serialized."""
+    raw = packed(address)
+    if raw is None:
+        raise ValueError(f"withdrawal: {address!r} is not an IPv4 address")
+    return _WITHDRAW + _field(_NLRI_TAG, b"\x20" + raw)
+
+
+def stream_requests(paths: list[bytes], chunk: int) -> list[bytes]:
+    """Serialized ``AddPathStreamRequest`` messages (GLOBAL table) of ``chunk`` paths each."""
+    return [
+        b"".join(_field(_PATH_TAG, p) for p in paths[i : i + chunk])
+        for i in range(0, len(paths), chunk)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,21 +149,43 @@ def _prefix(path: api.Path) -> str:
     return f"{nlri.prefix}/{nlri.prefix_len}"
 
 
+@lru_cache(maxsize=4096)
+def _next_hop(value: bytes) -> str:
+    return str(attr.NextHopAttribute.FromString(value).next_hop)
+
+
+@lru_cache(maxsize=4096)
+def _originator(value: bytes) -> str:
+    return str(attr.OriginatorIdAttribute.FromString(value).id)
+
+
+@lru_cache(maxsize=4096)
+def _communities(value: bytes) -> tuple[LargeCommunity, ...]:
+    lcs = attr.LargeCommunitiesAttribute.FromString(value).communities
+    return tuple((c.global_admin, c.local_data1, c.local_data2) for c in lcs)
+
+
+@lru_cache(maxsize=4096)
+def _mp_next_hop(value: bytes) -> str:
+    hops = attr.MpReachNLRIAttribute.FromString(value).next_hops
+    return str(hops[0]) if hops else ""
+
+
 def _fields(path: api.Path) -> tuple[str, str, tuple[LargeCommunity, ...]]:
+    """(next hop, originator id, large communities). The attributes of the paths in one
+    UPDATE are the same bytes, so each is parsed once and then found in a cache."""
     next_hop = originator = ""
     communities: tuple[LargeCommunity, ...] = ()
     for a in path.pattrs:
-        name = a.type_url.removeprefix(_TYPE)
-        if name == "NextHopAttribute":
-            next_hop = attr.NextHopAttribute.FromString(a.value).next_hop
-        elif name == "OriginatorIdAttribute":
-            originator = attr.OriginatorIdAttribute.FromString(a.value).id
-        elif name == "LargeCommunitiesAttribute":
-            lcs = attr.LargeCommunitiesAttribute.FromString(a.value).communities
-            communities = tuple((c.global_admin, c.local_data1, c.local_data2) for c in lcs)
-        elif name == "MpReachNLRIAttribute" and not next_hop:
-            hops = attr.MpReachNLRIAttribute.FromString(a.value).next_hops
-            next_hop = hops[0] if hops else ""
+        name = a.type_url
+        if name == _NEXT_HOP:
+            next_hop = _next_hop(a.value)
+        elif name == _ORIGINATOR:
+            originator = _originator(a.value)
+        elif name == _LARGE_COMMUNITIES:
+            communities = _communities(a.value)
+        elif name == _MP_REACH and not next_hop:
+            next_hop = _mp_next_hop(a.value)
     return next_hop, originator, communities
 
 

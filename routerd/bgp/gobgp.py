@@ -24,11 +24,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 import grpc
+from google.protobuf import empty_pb2
 
 from routerd.bgp import codec, configure
 from routerd.bgp.gobgpapi import gobgp_pb2 as api
@@ -36,6 +37,7 @@ from routerd.bgp.gobgpapi import gobgp_pb2_grpc as rpc
 from routerd.bgp.learned import LearnedTable
 from routerd.bgp.supervisor import GobgpdSupervisor, SpeakerError
 from routerd.core.exchange import (
+    U32,
     ExchangeView,
     ImportPolicy,
     Origination,
@@ -96,6 +98,7 @@ class GobgpExchange:
         self._originated_view: Mapping[str, Origination] = MappingProxyType({})
         self._channel: grpc.Channel | None = None
         self._stub: rpc.GobgpApiStub | None = None
+        self._add_paths: Any = None
         self._call: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -141,52 +144,61 @@ class GobgpExchange:
         address unchanged. While gobgpd is unreachable, the wanted set is kept and applied
         as soon as the watcher has it back.
         """
-        errors: list[str] = []
-        valid: dict[str, Origination] = {}
-        for address, o in originations.items():
-            problems = o.problems()
-            if address != o.address:
-                problems.append(f"listed under {address!r} but its address is {o.address!r}")
-            if o.site_id != self.settings.site_id:
-                problems.append(
-                    f"site_id {o.site_id} is not this router's site ({self.settings.site_id}): "
-                    "a router originates only its own site's homes"
-                )
-            errors += [f"origination {address}: {p}" for p in problems]
-            if not problems:
-                valid[address] = o
+        valid, errors = self._validate(originations)
         with self._origin_lock:
             for address in originations.keys() - valid.keys():
                 if address in self._originated:
                     valid[address] = self._originated[address]
             self._desired = valid
-            stub = self._stub
-            if stub is None or not self.connected:
+            if self._add_paths is None or not self.connected:
                 return [*errors, f"gobgpd not ready ({self.error}); applied once it is"]
-            errors += self._push(stub, valid)
+            errors += self._push(valid)
         return errors
 
-    def _push(self, stub: rpc.GobgpApiStub, desired: Mapping[str, Origination]) -> list[str]:
+    def _validate(
+        self, originations: Mapping[str, Origination]
+    ) -> tuple[dict[str, Origination], list[str]]:
+        site = self.settings.site_id
+        valid: dict[str, Origination] = {}
+        errors: list[str] = []
+        for address, o in originations.items():
+            if (
+                address == o.address
+                and o.site_id == site
+                and 0 <= o.sequence <= U32
+                and codec.packed(address) is not None
+                and codec.packed(o.next_hop) is not None
+            ):
+                valid[address] = o  # the common case, without building messages
+                continue
+            problems = o.problems()
+            if address != o.address:
+                problems.append(f"listed under {address!r} but its address is {o.address!r}")
+            if o.site_id != site:
+                problems.append(
+                    f"site_id {o.site_id} is not this router's site ({site}): "
+                    "a router originates only its own site's homes"
+                )
+            errors += [f"origination {address}: {p}" for p in problems]
+        return valid, errors
+
+    def _push(self, desired: Mapping[str, Origination]) -> list[str]:
         """Send the difference (caller holds ``_origin_lock``)."""
         withdraw = [a for a in self._originated if a not in desired]
         announce = [o for a, o in desired.items() if self._originated.get(a) != o]
         if not withdraw and not announce:
             return []
         asn = self.settings.asn
-        paths = [codec.withdrawal(a) for a in withdraw]
-        paths += [codec.announcement(o, asn) for o in announce]
-
-        def requests() -> Iterator[api.AddPathStreamRequest]:
-            for i in range(0, len(paths), self.chunk):
-                yield api.AddPathStreamRequest(
-                    table_type=api.TableType.GLOBAL, paths=paths[i : i + self.chunk]
-                )
-
+        paths = [codec.withdrawal_bytes(a) for a in withdraw]
+        paths += [codec.announcement_bytes(o, asn) for o in announce]
+        assert self._add_paths is not None and self._stub is not None
         try:
-            stub.AddPathStream(requests(), timeout=self.rpc_timeout)
+            self._add_paths(
+                iter(codec.stream_requests(paths, self.chunk)), timeout=self.rpc_timeout
+            )
         except grpc.RpcError as exc:
             try:
-                self._set_originated(self._read_originated(stub))
+                self._set_originated(self._read_originated(self._stub))
             except grpc.RpcError:
                 LOG.warning("gobgpd local RIB unreadable after a failed update")
             return [f"gobgpd refused the update of {len(paths)} paths: {_detail(exc)}"]
@@ -225,6 +237,12 @@ class GobgpExchange:
         with self._origin_lock:
             self._set_originated({} if applied.fresh else self._read_originated(stub))
             old, self._channel, self._stub = self._channel, channel, stub
+            # AddPathStream with requests serialized by codec.stream_requests.
+            self._add_paths = channel.stream_unary(
+                "/apipb.GobgpApi/AddPathStream",
+                request_serializer=None,
+                response_deserializer=empty_pb2.Empty.FromString,
+            )
             with self._lock:
                 self._connected, self._error = True, ""
             how = "adopted" if daemon.adopted else "started"
@@ -236,7 +254,7 @@ class GobgpExchange:
                 ", BGP (re)started" if applied.fresh else "",
             )
             if self._desired is not None:
-                for error in self._push(stub, self._desired):
+                for error in self._push(self._desired):
                     LOG.error("re-originating after reconnect: %s", error)
         if old is not None:
             old.close()

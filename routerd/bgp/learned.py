@@ -5,6 +5,10 @@ An announcement replaces the entry under its key, a withdrawal removes it, and a
 leaving ``established`` removes everything learned over it (the speaker drops that
 neighbor's Adj-RIB-In without sending a withdrawal per path). Speaker-neutral: any adapter
 in ``routerd.bgp`` feeds it ``Decoded`` paths. Not thread-safe: the owner holds its lock.
+
+The address -> paths mapping is kept up to date per change and handed out copy-on-write, so
+a snapshot costs nothing and a change after one costs one C-level dict copy: a consumer
+that looks after every change stays linear in the number of changes.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ class LearnedTable:
         self._accepted: dict[PathKey, LearnedPath] = {}
         self._refused: dict[PathKey, Refusal] = {}
         self._by_address: dict[str, dict[PathKey, LearnedPath]] = {}
-        self._paths: MappingProxyType[str, tuple[LearnedPath, ...]] | None = None
+        self._paths: dict[str, tuple[LearnedPath, ...]] = {}
+        self._shared = False
 
     def __len__(self) -> int:
         return len(self._accepted)
@@ -48,8 +53,9 @@ class LearnedTable:
             self.refused_counts[verdict.reason] += 1
             return
         self._accepted[decoded.key] = verdict
-        self._by_address.setdefault(verdict.address, {})[decoded.key] = verdict
-        self._paths = None
+        per = self._by_address.setdefault(verdict.address, {})
+        per[decoded.key] = verdict
+        self._writable()[verdict.address] = tuple(per.values())
 
     def _remove(self, key: PathKey) -> None:
         self._refused.pop(key, None)
@@ -58,9 +64,18 @@ class LearnedTable:
             return
         per = self._by_address[old.address]
         del per[key]
-        if not per:
+        if per:
+            self._writable()[old.address] = tuple(per.values())
+        else:
             del self._by_address[old.address]
-        self._paths = None
+            del self._writable()[old.address]
+
+    def _writable(self) -> dict[str, tuple[LearnedPath, ...]]:
+        """The paths dict, copied first if a snapshot still shares it (copy on write)."""
+        if self._shared:
+            self._paths = dict(self._paths)
+            self._shared = False
+        return self._paths
 
     def drop_neighbor(self, neighbor: str) -> bool:
         """Forget everything learned over one session; True when something was dropped."""
@@ -74,15 +89,12 @@ class LearnedTable:
         self._accepted.clear()
         self._refused.clear()
         self._by_address.clear()
-        self._paths = None
+        self._paths, self._shared = {}, False
 
     def paths(self) -> MappingProxyType[str, tuple[LearnedPath, ...]]:
-        """address -> accepted paths, immutable, rebuilt only after a change."""
-        if self._paths is None:
-            self._paths = MappingProxyType(
-                {a: tuple(per.values()) for a, per in self._by_address.items()}
-            )
-        return self._paths
+        """address -> accepted paths, immutable: the next change copies the dict first."""
+        self._shared = True
+        return MappingProxyType(self._paths)
 
     def refused(self) -> tuple[Refusal, ...]:
         return tuple(self._refused.values())

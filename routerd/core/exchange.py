@@ -56,6 +56,23 @@ REFUSALS: dict[str, str] = {
 """Every refusal reason code, with what it means and what to do."""
 
 
+def ipv4_int(text: str) -> int | None:
+    """A dotted-quad IPv4 address as an integer, None when it is not one (strict: four
+    decimal parts 0-255 without leading zeros; cheaper than ``ipaddress`` per path)."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not part.isdigit() or not part.isascii() or (len(part) > 1 and part[0] == "0"):
+            return None
+        n = int(part)
+        if n > 255:
+            return None
+        value = value << 8 | n
+    return value
+
+
 def _ipv4(text: str, what: str) -> ipaddress.IPv4Address:
     try:
         return ipaddress.IPv4Address(text)
@@ -203,11 +220,8 @@ def judge(path: ReceivedPath, policy: ImportPolicy) -> LearnedPath | Refusal:
         return Refusal(path.prefix, path.neighbor, path.sender, reason)
 
     address, _, length = path.prefix.partition("/")
-    try:
-        as_int = int(ipaddress.IPv4Address(address))
-    except ValueError:
-        return refuse("not-ipv4-host")
-    if length != "32":
+    as_int = ipv4_int(address)
+    if as_int is None or length != "32":
         return refuse("not-ipv4-host")
     if not policy.in_domains(as_int):
         return refuse("outside-domains")
