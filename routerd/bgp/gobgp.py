@@ -359,7 +359,7 @@ class GobgpExchange:
     def _full_read(self, stub: rpc.GobgpApiStub) -> None:
         """Sessions and every established neighbor's Adj-RIB-In, read after registration."""
         sessions = {}
-        decoded = []
+        decoded: list[codec.Decoded] = []
         for r in stub.ListPeer(api.ListPeerRequest(), timeout=self.rpc_timeout):
             s, timers = r.peer.state, r.peer.timers.state
             stamp = timers.uptime if s.session_state == ESTABLISHED else timers.downtime

@@ -235,3 +235,22 @@ def test_a_killed_gobgpd_is_restarted_and_re_originates(bgp: BgpLab) -> None:
 
     wait_until(restarted, timeout=15, interval=0.1, what="gobgpd restarted")
     wait_paths(b, "10.77.0.7", [(1, 2)], "re-originated after the restart")
+
+
+def test_a_session_going_down_drops_its_paths_and_says_so(bgp: BgpLab) -> None:
+    bgp.build({"a": 1, "b": 2})
+    bgp.open("a")
+    bgp.open("b")
+    bgp.wait_established("a", "b")
+    a, b = bgp.routers["a"], bgp.routers["b"]
+    assert a.call(h.sync, {"10.77.0.8": a.originate("10.77.0.8", 1)}) == []
+    wait_paths(b, "10.77.0.8", [(1, 1)], "announcement at b")
+
+    assert bgp.rr is not None
+    bgp.rr.stop()
+    wait_paths(b, "10.77.0.8", [], "paths learned from the reflector dropped with the session")
+    session = b.call(h.snapshot)["sessions"][RR_ADDRESS]
+    assert session.state != "established"
+    assert session.last_error.startswith("session lost after"), session
+    assert "gobgpd.log" in session.last_error
+    assert a.call(h.snapshot)["originated"] == {"10.77.0.8": a.originate("10.77.0.8", 1)}

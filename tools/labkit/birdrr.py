@@ -3,7 +3,8 @@
 The routers' speakers peer with a standard reflector; BIRD2 adds no hold time of its own
 (no MRAI, no work queue), so a ``/32`` crosses it in about a millisecond. ``render`` writes
 the config; the same text, rendered with example values, ships to operators as
-``examples/mobility/bird-rr.conf`` (a unit test keeps the two equal):
+``examples/mobility/bird-rr.conf`` (``EXAMPLE``; a unit test keeps the two equal, and
+``python -m tools.labkit.birdrr`` rewrites it):
 
 * iBGP in the mobility domain's AS, every router a ``rr client``;
 * ``add paths tx``: each client receives every site's path for an address, not only the
@@ -75,8 +76,12 @@ def render(cfg: RRConfig) -> str:
     )
     domains = ", ".join(f"{d}+" for d in cfg.domains)
     lines = [
-        "# BIRD2 route reflector for routerd address mobility.",
-        "# Clients: every router of every site (gobgpd driven by routerd), iBGP.",
+        "# BIRD2 route reflector for routerd address mobility (BIRD 2.0).",
+        "# Clients: every router of every site (the gobgpd routerd drives), iBGP in",
+        "# MOBILITY_ASN over the overlay. One 'protocol bgp' per router, with its site identity",
+        "# in mobility_ok(SITE): a router may only announce its own site's homes.",
+        "# 'direct' expects the routers on a network the reflector is attached to (the overlay);",
+        "# use 'multihop' instead when they are further away.",
         f"router id {cfg.router_id};",
         log,
         "",
@@ -125,6 +130,22 @@ def render(cfg: RRConfig) -> str:
             "}",
         ]
     return "\n".join(lines) + "\n"
+
+
+EXAMPLE = RRConfig(
+    asn=65000,
+    router_id="10.255.0.1",
+    domains=("10.77.0.0/16",),
+    clients=(
+        RRClient("10.255.0.11", 1, "site 1, router a (VRRP pair)"),
+        RRClient("10.255.0.12", 1, "site 1, router b (VRRP pair)"),
+        RRClient("10.255.0.21", 2, "site 2"),
+        RRClient("10.255.0.31", 3, "site 3 (cloud)"),
+    ),
+    local_address="10.255.0.1",
+)
+"""The operators' example, shipped as ``examples/mobility/bird-rr.conf``."""
+EXAMPLE_PATH = Path(__file__).resolve().parents[2] / "examples" / "mobility" / "bird-rr.conf"
 
 
 class BirdRR:
@@ -199,3 +220,9 @@ class BirdRR:
         proc.wait(10)
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+if __name__ == "__main__":
+    EXAMPLE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    EXAMPLE_PATH.write_text(render(EXAMPLE))
+    print(EXAMPLE_PATH)
