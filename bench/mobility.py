@@ -140,6 +140,7 @@ def _routerd_run(lab: BgpLab, n: int, seq: int) -> float:
     lab.open("a")
     lab.open("b")
     lab.wait_established("a", "b")
+    b.call(h.wait_synced, 10.0)
     homes = {address(i): a.originate(address(i), seq) for i in range(n)}
     b.call(h.arm, n, seq)
     t0, errors = a.call(h.timed_sync, homes)
@@ -152,8 +153,8 @@ def _routerd_run(lab: BgpLab, n: int, seq: int) -> float:
     a.call(h.sync, {})
     if b.call(h.armed, 120.0) is None:
         raise RuntimeError(f"routerd: {n} withdrawals never all left b's view")
-    lab.close("a", cleanup=False)
-    lab.close("b", cleanup=False)
+    lab.close("a", cleanup=False, keep_worker=True)
+    lab.close("b", cleanup=False, keep_worker=True)
     return float(t1 - t0)
 
 

@@ -92,6 +92,7 @@ class GobgpExchange:
         self._origin_lock = threading.Lock()
         self._table = LearnedTable(policy)
         self._connected = False
+        self._complete = False
         self._error = "not started"
         self._desired: dict[str, Origination] | None = None
         self._originated: dict[str, Origination] = {}
@@ -263,7 +264,7 @@ class GobgpExchange:
         error = f"gobgpd unreachable: {_detail(exc)}"
         with self._lock:
             was = self._connected
-            self._connected, self._error = False, error
+            self._connected, self._complete, self._error = False, False, error
             self._table.clear()
             for n in self.settings.neighbors:
                 self._table.sessions[n.address] = SessionState(
@@ -275,6 +276,8 @@ class GobgpExchange:
 
     @property
     def connected(self) -> bool:
+        """gobgpd's API answers and is configured (``view().connected`` additionally
+        waits until its tables have been read)."""
         with self._lock:
             return self._connected
 
@@ -382,6 +385,7 @@ class GobgpExchange:
             self._table.sessions = {k: v for k, v in sessions.items() if k in self._neighbors}
             for d in decoded:
                 self._table.apply(d)
+            self._complete = True
         self._on_change()
 
     # --- view --------------------------------------------------------------------------
@@ -395,6 +399,6 @@ class GobgpExchange:
                 originated=self._originated_view,
                 refused=self._table.refused(),
                 refused_counts=MappingProxyType(dict(self._table.refused_counts)),
-                connected=self._connected,
-                error=self._error,
+                connected=self._connected and self._complete,
+                error=self._error or ("" if self._complete else "reading gobgpd's tables"),
             )

@@ -73,11 +73,13 @@ class GobgpdSupervisor:
         binary: str = "gobgpd",
         log_level: str = "info",
         ready_timeout: float = 10.0,
+        hung_timeout: float = 5.0,
     ) -> None:
         self.run_dir = run_dir
         self.binary = binary
         self.log_level = log_level
         self.ready_timeout = ready_timeout
+        self.hung_timeout = hung_timeout
         self.socket = run_dir / SOCKET_NAME
         self.pidfile = run_dir / PIDFILE_NAME
         self.log = run_dir / LOG_NAME
@@ -144,18 +146,24 @@ class GobgpdSupervisor:
     def adopt(self) -> Daemon | None:
         """Take over a running daemon (after a routerd restart); None when there is none.
 
-        A recorded daemon that is alive but does not answer within ``ready_timeout`` is
+        A recorded daemon that is alive but does not answer within ``hung_timeout`` is
         hung: it is stopped, and None returned so that ``ensure`` starts a fresh one.
         """
         pid = self.pid()
         if pid is not None:
-            if self._wait_answer(pid):
+            if self._wait_answer(pid, self.hung_timeout):
                 return Daemon(pid, process_start_time(pid) or 0, adopted=True)
             LOG.warning("gobgpd (pid %d) does not answer on %s; restarting it", pid, self.socket)
             self._terminate(pid)
             return None
         pid = self.socket_pid()
-        if pid is None or not self.answers():
+        if pid is None:
+            return None
+        if not self.answers(timeout=self.hung_timeout):
+            LOG.warning(
+                "gobgpd (pid %d) holds %s but does not answer; stopping it", pid, self.socket
+            )
+            self._terminate(pid)
             return None
         start = process_start_time(pid) or 0
         self._write_record(pid, start)
@@ -169,7 +177,9 @@ class GobgpdSupervisor:
             SpeakerError: it could not be launched, exited, or never answered.
         """
         self.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if self.socket.exists() and self.socket_pid() is None:
+        if self.socket.exists():
+            if self.answers():
+                raise SpeakerError(f"another gobgpd already serves {self.socket}; stop it first")
             self.socket.unlink()  # left by a daemon that was killed
         env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
         argv = ["/bin/sh", "-c", _LAUNCH, "sh", self.binary, self.log_level]
@@ -187,7 +197,7 @@ class GobgpdSupervisor:
         except (OSError, ValueError, subprocess.SubprocessError) as exc:
             raise SpeakerError(f"cannot launch {self.binary}: {exc}") from exc
         start = process_start_time(pid) or 0
-        if not self._wait_answer(pid):
+        if not self._wait_answer(pid, self.ready_timeout):
             self._terminate(pid)
             raise SpeakerError(
                 f"{self.binary} (pid {pid}) did not answer on {self.socket} within "
@@ -216,9 +226,9 @@ class GobgpdSupervisor:
         tmp.write_text(json.dumps({"pid": pid, "start": start}))
         tmp.replace(self.pidfile)
 
-    def _wait_answer(self, pid: int) -> bool:
+    def _wait_answer(self, pid: int, timeout: float) -> bool:
         start = process_start_time(pid)
-        deadline = time.monotonic() + self.ready_timeout
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.answers(timeout=0.5):
                 return True
@@ -229,15 +239,26 @@ class GobgpdSupervisor:
 
     @staticmethod
     def _terminate(pid: int, timeout: float = 5.0) -> None:
+        """SIGTERM, then SIGKILL after ``timeout``; returns once every thread is gone (a
+        Go daemon's main thread turns zombie before the others exit, and until they have,
+        its sockets stay open and a successor cannot bind them)."""
         start = process_start_time(pid)
         if start is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process_start_time(pid) != start:
-                return
-            time.sleep(0.02)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if process_start_time(pid) != start and _threads(pid) <= 1:
+                    return
+                time.sleep(0.02)
+        LOG.error("gobgpd (pid %d) survived SIGKILL for %.0fs", pid, timeout)
+
+
+def _threads(pid: int) -> int:
+    """Threads /proc still lists for a process (0 once it is reaped)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0

@@ -366,8 +366,9 @@ class ExchangeView:
         originated: address -> what this router announces for it now.
         refused: the received paths currently refused by the import rule.
         refused_counts: reason -> paths refused since the exchange started.
-        connected: the speaker answers; when False, ``paths`` is empty and sessions unknown.
-        error: why the speaker cannot be used ("" when it can).
+        connected: the view reflects the speaker: it answers and its tables have been read
+            in full. While False, ``paths`` is incomplete or empty: act on no absence.
+        error: why ``connected`` is False ("" when it is True).
     """
 
     paths: Mapping[str, tuple[LearnedPath, ...]]

@@ -66,6 +66,16 @@ def snapshot() -> dict[str, Any]:
     }
 
 
+def wait_synced(timeout: float) -> bool:
+    """Until the view reflects gobgpd (its tables read in full after a start)."""
+    deadline = time.monotonic() + timeout
+    while not exchange().view().connected:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def close(cleanup: bool) -> None:
     exchange().close(cleanup=cleanup)
 

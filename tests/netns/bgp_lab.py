@@ -109,23 +109,26 @@ class BgpLab:
         )
 
     def open(self, name: str) -> dict[str, Any]:
-        """Start (or adopt) the router's exchange in a fresh worker."""
+        """Start (or adopt) the router's exchange, in a fresh worker unless one was kept."""
         r = self.routers[name]
-        w = NetnsWorker(r.ns.name)
-        self.cleanup.push(f"worker {w.pid}", w.kill)
-        r.worker = w
-        result: dict[str, Any] = w.call(
+        if r.worker is None:
+            r.worker = NetnsWorker(r.ns.name)
+            self.cleanup.push(f"worker {r.worker.pid}", r.worker.kill)
+        result: dict[str, Any] = r.worker.call(
             bgp_host.open_exchange, self.settings(r), self.policy(), str(r.run_dir), str(r.log)
         )
         return result
 
-    def close(self, name: str, *, cleanup: bool) -> None:
-        """Close the router's exchange and end its worker (``cleanup`` stops gobgpd)."""
+    def close(self, name: str, *, cleanup: bool, keep_worker: bool = False) -> None:
+        """Close the router's exchange (``cleanup`` stops gobgpd) and end its worker, unless
+        ``keep_worker``: the next ``open`` then runs in the same (warm) process, as a
+        restarted exchange would in a long-running daemon."""
         r = self.routers[name]
         if r.worker is not None:
             r.call(bgp_host.close, cleanup)
-            r.worker.close()
-            r.worker = None
+            if not keep_worker:
+                r.worker.close()
+                r.worker = None
 
     def wait_established(self, *names: str, timeout: float = 30.0) -> None:
         """Until each router's session to the reflector is established, seen by both ends."""

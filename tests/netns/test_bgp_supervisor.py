@@ -26,6 +26,7 @@ from routerd.bgp.gobgpapi import gobgp_pb2_grpc as rpc
 from routerd.bgp.supervisor import GobgpdSupervisor, SpeakerError
 from routerd.core.exchange import Neighbor, SpeakerSettings
 from tests.support.netns import Cleanup, Netns, NetnsWorker, scan_processes, uid
+from tests.support.wait import wait_until
 
 pytestmark = [
     pytest.mark.netns,
@@ -33,8 +34,8 @@ pytestmark = [
 ]
 
 
-def ensure(run_dir: str, ready_timeout: float = 10.0) -> tuple[int, bool]:
-    d = GobgpdSupervisor(Path(run_dir), ready_timeout=ready_timeout).ensure()
+def ensure(run_dir: str, hung_timeout: float = 5.0) -> tuple[int, bool]:
+    d = GobgpdSupervisor(Path(run_dir), hung_timeout=hung_timeout).ensure()
     return d.pid, d.adopted
 
 
@@ -106,9 +107,17 @@ def test_a_killed_daemon_is_replaced_despite_its_stale_socket(speaker: Speaker) 
     assert new != pid and not adopted and process_start_time(new) is not None
 
 
+def stopped(pid: int) -> str | None:
+    """None once every thread of the process is stopped (SIGSTOP takes them one by one)."""
+    tasks = Path(f"/proc/{pid}/task")
+    states = [(t / "stat").read_text().rsplit(")", 1)[1].split()[0] for t in tasks.iterdir()]
+    return None if set(states) == {"T"} else f"thread states {sorted(states)}"
+
+
 def test_a_hung_daemon_is_replaced(speaker: Speaker) -> None:
     pid, _ = speaker.call(ensure, speaker.run_dir)
     os.kill(pid, signal.SIGSTOP)
+    wait_until(lambda: stopped(pid), timeout=5, interval=0.01, what="gobgpd stopped")
     new, adopted = speaker.call(ensure, speaker.run_dir, 1.0)
     assert new != pid and not adopted
     assert process_start_time(pid) is None, "the hung daemon was killed, by PID"
