@@ -39,3 +39,13 @@ def test_bird_accepts_the_example(tmp_path) -> None:
         ["bird", "-p", "-c", str(EXAMPLE_PATH)], capture_output=True, text=True, timeout=30
     )
     assert out.returncode == 0, out.stderr
+
+
+def test_the_docs_list_every_refusal_reason() -> None:
+    from pathlib import Path
+
+    from routerd.core.exchange import REFUSALS
+
+    page = (Path(__file__).resolve().parents[3] / "docs" / "route-exchange.md").read_text()
+    missing = [r for r in REFUSALS if f"`{r}`" not in page]
+    assert not missing, f"docs/route-exchange.md does not explain {missing}"
