@@ -324,9 +324,9 @@ class GobgpExchange:
         if not decoded:
             return
         with self._lock:
-            for d in decoded:
-                self._table.apply(d)
-        self._on_change()
+            changed = [self._table.apply(d) for d in decoded]
+        if any(changed):
+            self._on_change()
 
     def _on_peer(self, stub: rpc.GobgpApiStub, event: Any) -> None:
         kind = event.type

@@ -42,20 +42,28 @@ class LearnedTable:
         """How many addresses have at least one accepted path."""
         return len(self._by_address)
 
-    def apply(self, decoded: Decoded) -> None:
-        """Record one announcement or withdrawal."""
-        self._remove(decoded.key)
-        if decoded.withdrawn or decoded.path is None:
-            return
-        verdict = judge(decoded.path, self.policy)
+    def apply(self, decoded: Decoded) -> bool:
+        """Record one announcement or withdrawal; False when it changed nothing (the same
+        path again, say after a route refresh), so nobody is woken for it."""
+        key = decoded.key
+        verdict = None
+        if not decoded.withdrawn and decoded.path is not None:
+            verdict = judge(decoded.path, self.policy)
+        old = self._accepted.get(key) or self._refused.get(key)
+        if verdict == old:
+            return False
+        self._remove(key)
+        if verdict is None:
+            return True
         if isinstance(verdict, Refusal):
-            self._refused[decoded.key] = verdict
+            self._refused[key] = verdict
             self.refused_counts[verdict.reason] += 1
-            return
-        self._accepted[decoded.key] = verdict
+            return True
+        self._accepted[key] = verdict
         per = self._by_address.setdefault(verdict.address, {})
-        per[decoded.key] = verdict
+        per[key] = verdict
         self._writable()[verdict.address] = tuple(per.values())
+        return True
 
     def _remove(self, key: PathKey) -> None:
         self._refused.pop(key, None)

@@ -365,7 +365,8 @@ class ExchangeView:
         sessions: neighbor address -> session state.
         originated: address -> what this router announces for it now.
         refused: the received paths currently refused by the import rule.
-        refused_counts: reason -> paths refused since the exchange started.
+        refused_counts: reason -> paths refused since the exchange started (a refused path
+            read again after a reconnect counts again).
         connected: the view reflects the speaker: it answers and its tables have been read
             in full. While False, ``paths`` is incomplete or empty: act on no absence.
         error: why ``connected`` is False ("" when it is True).

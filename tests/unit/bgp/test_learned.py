@@ -30,7 +30,8 @@ def withdraw(address: str, *, via: str = RR, ident: int = 1) -> Decoded:
 
 def test_announce_replace_withdraw_by_adj_rib_in_key() -> None:
     t = LearnedTable(POLICY)
-    t.apply(announce("10.77.0.5", 1, 7))
+    assert t.apply(announce("10.77.0.5", 1, 7)) is True
+    assert t.apply(announce("10.77.0.5", 1, 7)) is False, "the same path again is no change"
     assert t.paths() == {"10.77.0.5": (LearnedPath("10.77.0.5", 1, 7, A, RR, A),)}
     t.apply(announce("10.77.0.5", 1, 8))  # same key: implicit replacement
     assert [p.sequence for p in t.paths()["10.77.0.5"]] == [8]
@@ -40,13 +41,14 @@ def test_announce_replace_withdraw_by_adj_rib_in_key() -> None:
     assert [p.site_id for p in t.paths()["10.77.0.5"]] == [2]
     t.apply(withdraw("10.77.0.5", ident=2))
     assert dict(t.paths()) == {} and len(t) == 0
-    t.apply(withdraw("10.77.0.99"))  # unknown key: nothing happens
+    assert t.apply(withdraw("10.77.0.99")) is False  # unknown key: nothing happens
 
 
 def test_refusals_are_current_and_counted() -> None:
     t = LearnedTable(POLICY)
     t.apply(announce("10.77.0.5", 2, 1))  # site 2's identity from site 1's router
     t.apply(announce("10.88.0.1", 1, 1))  # outside the domain
+    assert t.apply(announce("10.88.0.1", 1, 1)) is False  # repeated: not counted twice
     assert sorted(r.reason for r in t.refused()) == ["foreign-site-identity", "outside-domains"]
     assert dict(t.paths()) == {}
     # the sender corrects itself: the same key now carries an acceptable path
