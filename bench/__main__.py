@@ -2,7 +2,8 @@
 
 Items (issue numbering): ``kernel`` (1 cold apply, 2 one claim, 3 no-op pass; root),
 ``fsm`` (4), ``sim`` (5), ``api`` (6), ``dataplane`` (7; root and the namespace lab),
-``doctor`` (8, ``doctor hybrid`` at N claims; root).
+``doctor`` (8, ``doctor hybrid`` at N claims; root), ``mobility`` (9, announce -> received
+through a BIRD2 route reflector at 1, 100 and 10,000 addresses; root, gobgpd, bird2).
 Sizes come from a preset: the full run (10,000 claims in the kernel, 100,000 in the state
 machine), ``--quick`` (1,000 claims in the kernel, the dataplane ratio; under 3 minutes) or
 ``--toy`` (tiny sizes for the smoke test; its figures mean nothing).
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from bench import machine
 from bench.result import Result, render_json, render_table
 
-ITEMS = ("kernel", "fsm", "sim", "api", "dataplane", "doctor")
+ITEMS = ("kernel", "fsm", "sim", "api", "dataplane", "doctor", "mobility")
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,14 @@ class Preset:
     iperf_seconds: int
     iperf_reps: int
     doctor_sizes: tuple[int, ...] = (1_000, 10_000)
+    mobility_sizes: tuple[int, ...] = (1, 100, 10_000)
 
 
 FULL = Preset((1_000, 10_000), 3, 100_000, 10_000, 10_000, 10, 3)
-QUICK = Preset((1_000,), 3, 10_000, 1_000, 1_000, 5, 1, doctor_sizes=(1_000,))
-TOY = Preset((100,), 1, 200, 20, 20, 1, 1, doctor_sizes=(20,))
+QUICK = Preset(
+    (1_000,), 3, 10_000, 1_000, 1_000, 5, 1, doctor_sizes=(1_000,), mobility_sizes=(1, 1_000)
+)
+TOY = Preset((100,), 1, 200, 20, 20, 1, 1, doctor_sizes=(20,), mobility_sizes=(1, 10))
 
 
 def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
@@ -80,6 +84,11 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
 
         return doctor.run(list(p.doctor_sizes))
 
+    def mobility() -> list[Result]:
+        from bench import mobility
+
+        return mobility.run(p.mobility_sizes)
+
     return {
         "kernel": kernel,
         "fsm": fsm,
@@ -87,6 +96,7 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
         "api": api,
         "dataplane": dataplane,
         "doctor": doctor,
+        "mobility": mobility,
     }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from routerd.core.assess import REASONS
+from routerd.core.exchange import REFUSALS
 from routerd.core.lifecycle import ClaimState
 from routerd.core.resources.hybrid import CAPTURE_TYPES, RESERVED_CAPTURE
 from tests.unit.docs.conftest import DOCS, ROOT, pages
@@ -35,6 +36,7 @@ OTHER_CODES = {
     *RESERVED_CAPTURE,
     *(s.value for s in ClaimState),
     *health_codes(),
+    *REFUSALS,
     "lower-kebab-case",
 }
 
