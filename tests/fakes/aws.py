@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import ipaddress
+import logging
 import re
 import secrets
 import threading
@@ -78,6 +79,12 @@ class AwsFake:
         mhost, mport = self._moto.get_host_and_port()
         self.moto_url = f"http://{mhost}:{mport}"
         self._moto_addr = (mhost, mport)
+        # moto keeps its backends per process: start every double from an empty account
+        reset = http.client.HTTPConnection(mhost, mport, timeout=30)
+        reset.request("POST", "/moto-api/reset")
+        reset.getresponse().read()
+        reset.close()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.region = "us-east-1"
         self.access_key = "ASIA" + secrets.token_hex(8).upper()
         self.secret_key = secrets.token_urlsafe(30)
@@ -143,20 +150,32 @@ class AwsFake:
         form = {k: v[0] for k, v in parse_qs(req.body.decode(), keep_blank_values=True).items()}
         creds = _CRED.search(req.header("authorization"))
         if creds is None or creds.group(1) != self.access_key:
-            return _error(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+            return _error(
+                401, "AuthFailure", "AWS was not able to validate the provided access credentials"
+            )
         if req.header("x-amz-security-token") != self.session_token:
-            return _error(401, "AuthFailure", "The security token included in the request is invalid")
+            return _error(
+                401, "AuthFailure", "The security token included in the request is invalid"
+            )
         action = form.get("Action", "")
-        op = {"AssignPrivateIpAddresses": "assign", "UnassignPrivateIpAddresses": "unassign",
-              "DescribeNetworkInterfaces": "read"}.get(action, action)
+        op = {
+            "AssignPrivateIpAddresses": "assign",
+            "UnassignPrivateIpAddresses": "unassign",
+            "DescribeNetworkInterfaces": "read",
+        }.get(action, action)
         fault = self.server.faults.take(op)
         if fault == "deny":
-            return _error(403, "UnauthorizedOperation",
-                          f"You are not authorized to perform this operation. User: "
-                          f"arn:aws:sts::123456789012:assumed-role/{ROLE}/i-0 is not authorized "
-                          f"to perform: ec2:{action}")
+            return _error(
+                403,
+                "UnauthorizedOperation",
+                f"You are not authorized to perform this operation. User: "
+                f"arn:aws:sts::123456789012:assumed-role/{ROLE}/i-0 is not authorized "
+                f"to perform: ec2:{action}",
+            )
         if form.get("DryRun") == "true":
-            return _error(412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+            return _error(
+                412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."
+            )
         if fault == "throttle":
             return _error(503, "RequestLimitExceeded", "Request limit exceeded.")
         if fault == "error":
@@ -183,15 +202,18 @@ class AwsFake:
             return Reply(200, ROLE, content_type="text/plain")
         if req.path == base + ROLE:
             now = datetime.now(UTC)
-            return Reply(200, {
-                "Code": "Success",
-                "LastUpdated": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "Type": "AWS-HMAC",
-                "AccessKeyId": self.access_key,
-                "SecretAccessKey": self.secret_key,
-                "Token": self.session_token,
-                "Expiration": (now + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            })
+            return Reply(
+                200,
+                {
+                    "Code": "Success",
+                    "LastUpdated": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "Type": "AWS-HMAC",
+                    "AccessKeyId": self.access_key,
+                    "SecretAccessKey": self.secret_key,
+                    "Token": self.session_token,
+                    "Expiration": (now + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                },
+            )
         return Reply(404, "", content_type="text/plain")
 
     def _assign(self, req: Request, form: dict[str, str], *, drop: bool) -> Reply:
@@ -201,26 +223,38 @@ class AwsFake:
         with self._lock:
             cidr = self._subnet_cidr(eni)
             if cidr is None:
-                return _error(400, "InvalidNetworkInterfaceID.NotFound",
-                              f"The networkInterface ID '{eni}' does not exist")
+                return _error(
+                    400,
+                    "InvalidNetworkInterfaceID.NotFound",
+                    f"The networkInterface ID '{eni}' does not exist",
+                )
             for ip in wanted:
                 if ipaddress.IPv4Address(ip) not in cidr:
-                    return _error(400, "InvalidParameterValue",
-                                  f"Address {ip} does not fall within the subnet's address range")
+                    return _error(
+                        400,
+                        "InvalidParameterValue",
+                        f"Address {ip} does not fall within the subnet's address range",
+                    )
                 held = self._lookup(ip)
                 if held is None:
                     continue
                 if held[0] == eni:
-                    return _error(400, "InvalidParameterValue",
-                                  f"Address {ip} is already assigned to {eni}")
+                    return _error(
+                        400, "InvalidParameterValue", f"Address {ip} is already assigned to {eni}"
+                    )
                 if held[1]:
-                    return _error(400, "InvalidParameterValue",
-                                  f"Address {ip} is the primary address of {held[0]}")
+                    return _error(
+                        400,
+                        "InvalidParameterValue",
+                        f"Address {ip} is the primary address of {held[0]}",
+                    )
                 if not move:
-                    return _error(400, "PrivateIpAddressInUse",
-                                  f"Address {ip} is in use by {held[0]}")
+                    return _error(
+                        400, "PrivateIpAddressInUse", f"Address {ip} is in use by {held[0]}"
+                    )
                 self.direct.unassign_private_ip_addresses(
-                    NetworkInterfaceId=held[0], PrivateIpAddresses=[ip])
+                    NetworkInterfaceId=held[0], PrivateIpAddresses=[ip]
+                )
             reply = self._forward(req, req.body)
             if reply.status == 200:
                 self.server.mutated("assign")
@@ -233,11 +267,17 @@ class AwsFake:
             for ip in wanted:
                 held = self._lookup(ip)
                 if held is None or held[0] != eni:
-                    return _error(400, "InvalidParameterValue",
-                                  f"Some of the specified addresses are not assigned to interface {eni}")
+                    return _error(
+                        400,
+                        "InvalidParameterValue",
+                        f"Some of the specified addresses are not assigned to interface {eni}",
+                    )
                 if held[1]:
-                    return _error(400, "InvalidParameterValue",
-                                  f"Address {ip} is the primary address of {eni}")
+                    return _error(
+                        400,
+                        "InvalidParameterValue",
+                        f"Address {ip} is the primary address of {eni}",
+                    )
             reply = self._forward(req, req.body)
             if reply.status == 200:
                 self.server.mutated("unassign")
@@ -268,8 +308,9 @@ class AwsFake:
             if not ips & wanted and items is not None:
                 items.remove(item)
         ET.register_namespace("", NS)
-        return Reply(200, ET.tostring(root, xml_declaration=True, encoding="UTF-8"),
-                      content_type="text/xml")
+        return Reply(
+            200, ET.tostring(root, xml_declaration=True, encoding="UTF-8"), content_type="text/xml"
+        )
 
     def _forward(self, req: Request, body: bytes) -> Reply:
         conn = http.client.HTTPConnection(*self._moto_addr, timeout=30)
@@ -293,8 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     fake = AwsFake(host=args.host, port=args.port, latency=args.latency)
     world = fake.seed()
-    serve_forever("aws", fake.server, {"world": world, "region": fake.region,
-                                       "imds": fake.url, "moto": fake.moto_url})
+    serve_forever(
+        "aws",
+        fake.server,
+        {"world": world, "region": fake.region, "imds": fake.url, "moto": fake.moto_url},
+    )
     return 0
 
 

@@ -35,7 +35,9 @@ _NIC = re.compile(
     re.IGNORECASE,
 )
 _ALL = re.compile(r"/subscriptions/([^/]+)/providers/Microsoft\.Network/networkInterfaces", re.I)
-_OP = re.compile(r"/subscriptions/[^/]+/providers/Microsoft\.Network/locations/[^/]+/operations/(.+)", re.I)
+_OP = re.compile(
+    r"/subscriptions/[^/]+/providers/Microsoft\.Network/locations/[^/]+/operations/(.+)", re.I
+)
 
 
 def _arm_error(status: int, code: str, message: str, **headers: str) -> Reply:
@@ -80,12 +82,18 @@ class AzureFake:
                 "properties": {
                     "provisioningState": "Succeeded",
                     "enableIPForwarding": i < 2,
-                    "ipConfigurations": [self._ipconfig(nic_id, "ipconfig1", f"10.1.1.{10 + i}", subnet, True)],
+                    "ipConfigurations": [
+                        self._ipconfig(nic_id, "ipconfig1", f"10.1.1.{10 + i}", subnet, True)
+                    ],
                 },
             }
             nics.append(nic_id)
-        return {"subnet": subnet, "nics": nics, "vm_primary": "10.1.1.12",
-                "subscription": self.subscription}
+        return {
+            "subnet": subnet,
+            "nics": nics,
+            "vm_primary": "10.1.1.12",
+            "subscription": self.subscription,
+        }
 
     @staticmethod
     def _ipconfig(nic_id: str, name: str, ip: str, subnet: str, primary: bool) -> dict[str, Any]:
@@ -124,7 +132,9 @@ class AzureFake:
         if req.header("authorization") != f"Bearer {self.token}":
             return _arm_error(401, "InvalidAuthenticationToken", "The access token is invalid.")
         if not req.arg("api-version"):
-            return _arm_error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
+            return _arm_error(
+                400, "MissingApiVersionParameter", "The api-version query parameter is required."
+            )
         if m := _OP.fullmatch(req.path):
             return self._operation(m.group(1))
         if _ALL.fullmatch(req.path) and req.method == "GET":
@@ -144,7 +154,9 @@ class AzureFake:
             with self._lock:
                 nic = self._nics.get(nic_id)
                 if nic is None:
-                    return _arm_error(404, "ResourceNotFound", f"The Resource '{m['name']}' was not found.")
+                    return _arm_error(
+                        404, "ResourceNotFound", f"The Resource '{m['name']}' was not found."
+                    )
                 return Reply(200, self._view(nic))
         if req.method == "PUT":
             return self._put(nic_id, req)
@@ -152,26 +164,40 @@ class AzureFake:
 
     def _token(self, req: Request) -> Reply:
         if req.header("metadata") != "true":
-            return Reply(400, {"error": "invalid_request", "error_description": "Required metadata header not specified"})
+            return Reply(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "Required metadata header not specified",
+                },
+            )
         now = int(time.time())
-        return Reply(200, {
-            "access_token": self.token,
-            "client_id": self.client_id,
-            "expires_in": "86399",
-            "expires_on": str(now + 86399),
-            "ext_expires_in": "86399",
-            "not_before": str(now),
-            "resource": req.arg("resource"),
-            "token_type": "Bearer",
-        })
+        return Reply(
+            200,
+            {
+                "access_token": self.token,
+                "client_id": self.client_id,
+                "expires_in": "86399",
+                "expires_on": str(now + 86399),
+                "ext_expires_in": "86399",
+                "not_before": str(now),
+                "resource": req.arg("resource"),
+                "token_type": "Bearer",
+            },
+        )
 
     def _fault(self, kind: str, action: str) -> Reply:
         if kind == "deny":
-            return _arm_error(403, "AuthorizationFailed",
-                              f"The client '{self.client_id}' does not have authorization to "
-                              f"perform action '{action}' over scope '/subscriptions/{self.subscription}'.")
+            return _arm_error(
+                403,
+                "AuthorizationFailed",
+                f"The client '{self.client_id}' does not have authorization to "
+                f"perform action '{action}' over scope '/subscriptions/{self.subscription}'.",
+            )
         if kind == "throttle":
-            return _arm_error(429, "TooManyRequests", "The request is being throttled.", **{"Retry-After": "1"})
+            return _arm_error(
+                429, "TooManyRequests", "The request is being throttled.", **{"Retry-After": "1"}
+            )
         return _arm_error(500, "InternalServerError", "An error occurred.")
 
     def _put(self, nic_id: str, req: Request) -> Reply:
@@ -179,8 +205,12 @@ class AzureFake:
         with self._lock:
             old = self._nics.get(nic_id)
             if old is None:
-                return _arm_error(404, "ResourceNotFound", "NIC creation is not part of this double")
-            old_ips = {c["properties"]["privateIPAddress"] for c in old["properties"]["ipConfigurations"]}
+                return _arm_error(
+                    404, "ResourceNotFound", "NIC creation is not part of this double"
+                )
+            old_ips = {
+                c["properties"]["privateIPAddress"] for c in old["properties"]["ipConfigurations"]
+            }
             configs = body.get("properties", {}).get("ipConfigurations", [])
             new_ips = {c.get("properties", {}).get("privateIPAddress") for c in configs}
             op = "assign" if new_ips - old_ips else "unassign"
@@ -192,8 +222,13 @@ class AzureFake:
                 return problem
             stored = copy.deepcopy(old)
             stored["properties"]["ipConfigurations"] = [
-                self._ipconfig(old["id"], c["name"], c["properties"]["privateIPAddress"],
-                               c["properties"]["subnet"]["id"], bool(c["properties"].get("primary")))
+                self._ipconfig(
+                    old["id"],
+                    c["name"],
+                    c["properties"]["privateIPAddress"],
+                    c["properties"]["subnet"]["id"],
+                    bool(c["properties"].get("primary")),
+                )
                 for c in configs
             ]
             self._nics[nic_id] = stored
@@ -204,13 +239,19 @@ class AzureFake:
             return Reply(drop=True)
         view = self._view(stored)
         view["properties"]["provisioningState"] = "Updating"
-        status_url = (f"{self.url}/subscriptions/{self.subscription}/providers/Microsoft.Network/"
-                      f"locations/{self.location}/operations/{op_id}?api-version={req.arg('api-version')}")
+        status_url = (
+            f"{self.url}/subscriptions/{self.subscription}/providers/Microsoft.Network/"
+            f"locations/{self.location}/operations/{op_id}?api-version={req.arg('api-version')}"
+        )
         return Reply(200, view, headers={"Azure-AsyncOperation": status_url, "Retry-After": "0"})
 
-    def _validate(self, nic_id: str, old: dict[str, Any], configs: list[dict[str, Any]]) -> Reply | None:
+    def _validate(
+        self, nic_id: str, old: dict[str, Any], configs: list[dict[str, Any]]
+    ) -> Reply | None:
         if not configs:
-            return _arm_error(400, "NetworkInterfaceMustHaveAtLeastOneIpConfiguration", "at least one")
+            return _arm_error(
+                400, "NetworkInterfaceMustHaveAtLeastOneIpConfiguration", "at least one"
+            )
         for c in configs:
             props = c.get("properties", {})
             ip = props.get("privateIPAddress")
@@ -219,16 +260,23 @@ class AzureFake:
             if net is None:
                 return _arm_error(400, "InvalidResourceReference", f"subnet {subnet} not found")
             if ipaddress.IPv4Address(ip) not in net:
-                return _arm_error(400, "PrivateIPAddressNotInSubnet",
-                                  f"Private static IP address {ip} does not belong to the range of subnet prefix {net}.")
+                return _arm_error(
+                    400,
+                    "PrivateIPAddressNotInSubnet",
+                    f"Private static IP address {ip} does not belong to the range of "
+                    f"subnet prefix {net}.",
+                )
             for other_id, other in self._nics.items():
                 if other_id == nic_id:
                     continue
                 for oc in other["properties"]["ipConfigurations"]:
                     if oc["properties"]["privateIPAddress"] == ip:
-                        return _arm_error(400, "PrivateIPAddressInUse",
-                                          f"IP configuration {c.get('name')} is using the private IP "
-                                          f"address {ip} which is already allocated to resource {oc['id']}.")
+                        return _arm_error(
+                            400,
+                            "PrivateIPAddressInUse",
+                            f"IP configuration {c.get('name')} is using the private IP "
+                            f"address {ip} which is already allocated to resource {oc['id']}.",
+                        )
         return None
 
     def _operation(self, op_id: str) -> Reply:

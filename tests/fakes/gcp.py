@@ -39,8 +39,16 @@ _FLAVOR = {"Metadata-Flavor": "Google"}
 
 
 def _gerr(status: int, reason: str, message: str) -> Reply:
-    return Reply(status, {"error": {"code": status, "message": message,
-                                    "errors": [{"reason": reason, "domain": "global", "message": message}]}})
+    return Reply(
+        status,
+        {
+            "error": {
+                "code": status,
+                "message": message,
+                "errors": [{"reason": reason, "domain": "global", "message": message}],
+            }
+        },
+    )
 
 
 def _fp() -> str:
@@ -87,25 +95,32 @@ class GcpFake:
                 "canIpForward": i < 2,
                 "fingerprint": _fp(),
                 "selfLink": f"{BASE}projects/{self.project}/zones/{self.zone}/instances/{name}",
-                "networkInterfaces": [{
-                    "kind": "compute#networkInterface",
-                    "name": "nic0",
-                    "network": f"{BASE}projects/{self.project}/global/networks/sam",
-                    "subnetwork": f"{BASE}{subnet}",
-                    "networkIP": f"10.3.1.{10 + i}",
-                    "aliasIpRanges": [],
-                    "fingerprint": _fp(),
-                }],
+                "networkInterfaces": [
+                    {
+                        "kind": "compute#networkInterface",
+                        "name": "nic0",
+                        "network": f"{BASE}projects/{self.project}/global/networks/sam",
+                        "subnetwork": f"{BASE}{subnet}",
+                        "networkIP": f"10.3.1.{10 + i}",
+                        "aliasIpRanges": [],
+                        "fingerprint": _fp(),
+                    }
+                ],
             }
-            nics.append(f"projects/{self.project}/zones/{self.zone}/instances/{name}/networkInterfaces/nic0")
+            nics.append(
+                f"projects/{self.project}/zones/{self.zone}/instances/{name}/networkInterfaces/nic0"
+            )
         return {"subnet": subnet, "nics": nics, "vm_primary": "10.3.1.12", "project": self.project}
+
+    def _path(self, name: str) -> str:
+        return f"projects/{self.project}/zones/{self.zone}/instances/{name}"
 
     def holders(self) -> dict[str, str]:
         out: dict[str, str] = {}
         with self._lock:
             for name, inst in self._instances.items():
                 for ni in inst["networkInterfaces"]:
-                    path = f"projects/{self.project}/zones/{self.zone}/instances/{name}/networkInterfaces/{ni['name']}"
+                    path = f"{self._path(name)}/networkInterfaces/{ni['name']}"
                     out[ni["networkIP"]] = path
                     for r in ni["aliasIpRanges"]:
                         out[r["ipCidrRange"].split("/")[0]] = path
@@ -123,22 +138,32 @@ class GcpFake:
             if fault and fault != "drop":
                 return self._fault(fault, "compute.instances.list")
             with self._lock:
-                items = {f"zones/{self.zone}": {"instances": copy.deepcopy(list(self._instances.values()))}}
-            return Reply(200, {"kind": "compute#instanceAggregatedList", "id": "agg", "items": items})
+                items = {
+                    f"zones/{self.zone}": {
+                        "instances": copy.deepcopy(list(self._instances.values()))
+                    }
+                }
+            return Reply(
+                200, {"kind": "compute#instanceAggregatedList", "id": "agg", "items": items}
+            )
         if m := _OPERATION.fullmatch(req.path):
             with self._lock:
                 op = self._ops.get(m.group(3))
             if op is None:
-                return _gerr(404, "notFound", f"The resource operation '{m.group(3)}' was not found")
+                return _gerr(
+                    404, "notFound", f"The resource operation '{m.group(3)}' was not found"
+                )
             op["status"] = "DONE"
             op["progress"] = 100
             return Reply(200, op)
         m = _INSTANCE.fullmatch(req.path)
         if m is None or m.group(1) != self.project:
             return _gerr(404, "notFound", f"no route {req.path}")
-        name, verb = m.group(3), m.group(4)
+        return self._instance(req, m.group(3), m.group(4))
+
+    def _instance(self, req: Request, name: str, verb: str | None) -> Reply:
         if name not in self._instances:
-            return _gerr(404, "notFound", f"The resource 'projects/{self.project}/zones/{self.zone}/instances/{name}' was not found")
+            return _gerr(404, "notFound", f"The resource '{self._path(name)}' was not found")
         if verb is None and req.method == "GET":
             fault = self.server.faults.take("read")
             if fault and fault != "drop":
@@ -161,10 +186,15 @@ class GcpFake:
             md + "project/project-id": self.project,
             md + "universe/universe-domain": "googleapis.com",
             md + "instance/service-accounts/default/token": {
-                "access_token": self.token, "expires_in": 3599, "token_type": "Bearer"},
+                "access_token": self.token,
+                "expires_in": 3599,
+                "token_type": "Bearer",
+            },
             md + "instance/service-accounts/default/": {
-                "aliases": ["default"], "email": f"router@{self.project}.iam.gserviceaccount.com",
-                "scopes": ["https://www.googleapis.com/auth/cloud-platform"]},
+                "aliases": ["default"],
+                "email": f"router@{self.project}.iam.gserviceaccount.com",
+                "scopes": ["https://www.googleapis.com/auth/cloud-platform"],
+            },
         }
         body = paths.get(req.path)
         if body is None:
@@ -175,7 +205,11 @@ class GcpFake:
 
     def _fault(self, kind: str, permission: str) -> Reply:
         if kind == "deny":
-            return _gerr(403, "forbidden", f"Required '{permission}' permission for 'projects/{self.project}'")
+            return _gerr(
+                403,
+                "forbidden",
+                f"Required '{permission}' permission for 'projects/{self.project}'",
+            )
         if kind == "throttle":
             return _gerr(429, "rateLimitExceeded", "Rate Limit Exceeded")
         return _gerr(503, "backendError", "Backend Error")
@@ -187,9 +221,14 @@ class GcpFake:
             if request_id and request_id in self._requests:
                 return Reply(200, self._ops[self._requests[request_id]])
             inst = self._instances[name]
-            ni = next((n for n in inst["networkInterfaces"] if n["name"] == req.arg("networkInterface")), None)
+            ni = next(
+                (n for n in inst["networkInterfaces"] if n["name"] == req.arg("networkInterface")),
+                None,
+            )
             if ni is None:
-                return _gerr(400, "invalid", f"network interface {req.arg('networkInterface')} not found")
+                return _gerr(
+                    400, "invalid", f"network interface {req.arg('networkInterface')} not found"
+                )
             new = [r["ipCidrRange"] for r in body.get("aliasIpRanges", [])]
             old = [r["ipCidrRange"] for r in ni["aliasIpRanges"]]
             op_kind = "assign" if set(new) - set(old) else "unassign"
@@ -197,20 +236,33 @@ class GcpFake:
             if fault and fault != "drop":
                 return self._fault(fault, "compute.instances.updateNetworkInterface")
             if body.get("fingerprint") != ni["fingerprint"]:
-                return _gerr(412, "conditionNotMet", "Supplied fingerprint does not match current fingerprint.")
+                return _gerr(
+                    412,
+                    "conditionNotMet",
+                    "Supplied fingerprint does not match current fingerprint.",
+                )
             for rng in set(new) - set(old):
                 conflict = self._overlap(name, ipaddress.ip_network(rng, strict=False))
                 if conflict:
-                    return _gerr(400, "invalid", f"Invalid value for field 'resource.aliasIpRanges': "
-                                 f"'{rng}'. IP alias range conflicts with {conflict}.")
+                    return _gerr(
+                        400,
+                        "invalid",
+                        f"Invalid value for field 'resource.aliasIpRanges': "
+                        f"'{rng}'. IP alias range conflicts with {conflict}.",
+                    )
             ni["aliasIpRanges"] = [{"ipCidrRange": r} for r in new]
             ni["fingerprint"] = _fp()
             self.server.mutated(op_kind)
             op_name = f"operation-{secrets.token_hex(8)}"
             self._ops[op_name] = {
-                "kind": "compute#operation", "id": str(secrets.randbits(48)), "name": op_name,
-                "zone": inst["zone"], "operationType": "updateNetworkInterface",
-                "targetLink": inst["selfLink"], "status": "RUNNING", "progress": 0,
+                "kind": "compute#operation",
+                "id": str(secrets.randbits(48)),
+                "name": op_name,
+                "zone": inst["zone"],
+                "operationType": "updateNetworkInterface",
+                "targetLink": inst["selfLink"],
+                "status": "RUNNING",
+                "progress": 0,
                 "selfLink": f"{inst['zone']}/operations/{op_name}",
             }
             if request_id:

@@ -4,8 +4,10 @@ Calls: ``AssignPrivateIpAddresses`` (with ``AllowReassignment`` for a move: AWS 
 address from the other ENI itself, asynchronously, so the executor waits until a read shows
 it), ``UnassignPrivateIpAddresses`` and ``DescribeNetworkInterfaces`` filtered by
 ``addresses.private-ip-address`` (holder) or ``subnet-id`` (inventory). ``check_access``
-proves the write permissions with ``DryRun=True`` calls, which AWS answers with
-``DryRunOperation`` when allowed and ``UnauthorizedOperation`` when not.
+proves read permission with ``DescribeNetworkInterfaces(DryRun=True)`` (AWS answers
+``DryRunOperation`` when allowed, ``UnauthorizedOperation`` when not). The two write
+actions take no ``DryRun`` parameter, so their permission is reported as unproven, with
+what to grant.
 
 Credentials come from boto3's default chain only (on EC2: the instance profile through
 IMDSv2); nothing here accepts a key. botocore's own retries are off: the shared executor
@@ -56,7 +58,7 @@ class AwsExecutor(Executor):
             region_name=config.region or None,
             endpoint_url=endpoint,
             config=Config(
-                retries={"max_attempts": 1, "mode": "standard"},
+                retries={"total_max_attempts": 1, "mode": "standard"},
                 connect_timeout=config.timeout,
                 read_timeout=config.timeout,
             ),
@@ -93,7 +95,9 @@ class AwsExecutor(Executor):
         return f"AssignPrivateIpAddresses {nic} {address}" + (" AllowReassignment" if move else "")
 
     def _write_unassign(self, nic: str, address: str, holding: Holding, key: str) -> str:
-        self._ec2.unassign_private_ip_addresses(NetworkInterfaceId=nic, PrivateIpAddresses=[address])
+        self._ec2.unassign_private_ip_addresses(
+            NetworkInterfaceId=nic, PrivateIpAddresses=[address]
+        )
         return f"UnassignPrivateIpAddresses {nic} {address}"
 
     def _classify(self, exc: BaseException, operation: str) -> CallFailure:
@@ -114,7 +118,9 @@ class AwsExecutor(Executor):
                 False,
                 "attach an IAM instance profile to the router's instance",
             )
-        if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.HTTPClientError):
+        if isinstance(
+            exc, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.HTTPClientError
+        ):
             return CallFailure(type(exc).__name__, str(exc), True)
         if isinstance(exc, bx.ReadTimeoutError | bx.ConnectTimeoutError):
             return CallFailure("Timeout", str(exc), True)
@@ -134,33 +140,26 @@ class AwsExecutor(Executor):
                 )
             ]
         found = [AccessFinding("credentials", "pass", f"credentials from {creds.method}")]
-        found.append(self._probe("read", lambda: self._ec2.describe_network_interfaces(MaxResults=5)))
-        if nic is None:
-            found.append(AccessFinding("write", "skip", "no NIC given for the dry-run calls"))
-            return found
-        for op, call in (
-            ("assign", lambda: self._ec2.assign_private_ip_addresses(
-                NetworkInterfaceId=nic, SecondaryPrivateIpAddressCount=1, DryRun=True)),
-            ("unassign", lambda: self._ec2.unassign_private_ip_addresses(
-                NetworkInterfaceId=nic, PrivateIpAddresses=["0.0.0.0"], DryRun=True)),
-        ):
-            try:
-                call()
-            except bx.ClientError as e:
-                code = e.response.get("Error", {}).get("Code")
-                if code == "DryRunOperation":
-                    found.append(AccessFinding(op, "pass", f"DryRun {op} on {nic} allowed"))
-                    continue
-                f = self._classify(e, op)
-                found.append(AccessFinding(op, "fail", f"DryRun {op}: {f.code}: {f.message}", f.grant))
-                continue
-            found.append(AccessFinding(op, "warn", f"DryRun {op} was not refused as a dry run"))
-        return found
-
-    def _probe(self, check: str, call: Any) -> AccessFinding:
         try:
-            call()
+            self._ec2.describe_network_interfaces(MaxResults=5, DryRun=True)
+        except bx.ClientError as e:
+            if e.response.get("Error", {}).get("Code") == "DryRunOperation":
+                found.append(AccessFinding("read", "pass", "DryRun DescribeNetworkInterfaces allowed"))
+            else:
+                f = self._classify(e, "read")
+                found.append(AccessFinding("read", "fail", f"{f.code}: {f.message}", GRANTS["read"]))
         except Exception as e:
-            f = self._classify(e, check)
-            return AccessFinding(check, "fail", f"{f.code}: {f.message}", f.grant or GRANTS[check])
-        return AccessFinding(check, "pass", "DescribeNetworkInterfaces answered")
+            f = self._classify(e, "read")
+            found.append(AccessFinding("read", "fail", f"{f.code}: {f.message}", f.grant))
+        else:
+            found.append(AccessFinding("read", "warn", "DryRun DescribeNetworkInterfaces not refused"))
+        found.append(
+            AccessFinding(
+                "write",
+                "skip",
+                "AssignPrivateIpAddresses and UnassignPrivateIpAddresses take no DryRun; "
+                "the first action proves the permission",
+                f"{GRANTS['assign']} and {GRANTS['unassign']}",
+            )
+        )
+        return found

@@ -118,12 +118,17 @@ class GcpExecutor(Executor):
     def _update(self, nic: str, address: str, *, add: bool, key: str) -> str:
         p = self.provider.parse_nic_ref(nic)
         inst = self._instances.get(
-            project=p["project"], zone=p["zone"], instance=p["instance"],
-            retry=None, timeout=self.config.timeout,
+            project=p["project"],
+            zone=p["zone"],
+            instance=p["instance"],
+            retry=None,
+            timeout=self.config.timeout,
         )
         ni = next((n for n in inst.network_interfaces if n.name == p["nic"]), None)
         if ni is None:
-            raise OperationFailed("NOT_FOUND", f"{p['instance']} has no network interface {p['nic']}")
+            raise OperationFailed(
+                "NOT_FOUND", f"{p['instance']} has no network interface {p['nic']}"
+            )
         rng = f"{address}/32"
         ranges = [r for r in ni.alias_ip_ranges if r.ip_cidr_range != rng]
         if add:
@@ -153,7 +158,11 @@ class GcpExecutor(Executor):
             if op.status == done:
                 break
             op = self._operations.wait(
-                project=project, zone=zone, operation=op.name, retry=None, timeout=self.config.timeout
+                project=project,
+                zone=zone,
+                operation=op.name,
+                retry=None,
+                timeout=self.config.timeout,
             )
         errors = list(op.error.errors) if op.error else []
         if errors:
@@ -174,7 +183,9 @@ class GcpExecutor(Executor):
         from google.auth import exceptions as ax
 
         if isinstance(exc, OperationFailed):
-            return CallFailure(exc.code, exc.message, exc.code in ("RESOURCE_NOT_READY", "INTERNAL_ERROR"))
+            return CallFailure(
+                exc.code, exc.message, exc.code in ("RESOURCE_NOT_READY", "INTERNAL_ERROR")
+            )
         if isinstance(exc, gx.PermissionDenied | gx.Forbidden | gx.Unauthorized):
             return CallFailure(type(exc).__name__, exc.message, False, GRANT)
         if isinstance(exc, gx.PreconditionFailed):
@@ -212,11 +223,14 @@ class GcpExecutor(Executor):
         try:
             granted = set(
                 self._instances.test_iam_permissions(
-                    project=p["project"], zone=p["zone"], resource=p["instance"],
+                    project=p["project"],
+                    zone=p["zone"],
+                    resource=p["instance"],
                     test_permissions_request_resource=self._compute.TestPermissionsRequest(
                         permissions=list(PERMISSIONS)
                     ),
-                    retry=None, timeout=self.config.timeout,
+                    retry=None,
+                    timeout=self.config.timeout,
                 ).permissions
             )
         except Exception as e:

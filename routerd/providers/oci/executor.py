@@ -75,7 +75,9 @@ class OciExecutor(Executor):
     def _list(self, **filters: Any) -> list[Any]:
         import oci
 
-        return list(oci.pagination.list_call_get_all_results(self._client.list_private_ips, **filters).data)
+        return list(
+            oci.pagination.list_call_get_all_results(self._client.list_private_ips, **filters).data
+        )
 
     def _read_holder(self, address: str) -> Holding | None:
         for pip in self._list(subnet_id=self._subnet(), ip_address=address):
@@ -161,7 +163,9 @@ class OciExecutor(Executor):
             found.append(AccessFinding("read", "pass", "VNIC and private IPs readable"))
         found.append(
             AccessFinding(
-                "write", "skip", "OCI has no dry run for private-IP writes; the first action proves it",
+                "write",
+                "skip",
+                "OCI has no dry run for private-IP writes; the first action proves it",
                 POLICY,
             )
         )
