@@ -14,8 +14,9 @@ Calls (Core Services API 20160918, ``VirtualNetworkClient``):
 
 Credentials: instance principals only (``InstancePrincipalsSecurityTokenSigner``: the
 instance certificate from the metadata service, exchanged for a session token at the
-region's auth service). The SDK's own retries are off: the shared executor retries with
-its bounded policy. OCI answers ``404 NotAuthorizedOrNotFound`` both for a missing object
+region's auth service). The SDK's own retries and its circuit breaker are off: the shared
+executor retries with its bounded policy, and a breaker that refuses calls for a while
+after failures would hide the provider's real state from it. OCI answers ``404 NotAuthorizedOrNotFound`` both for a missing object
 and a missing permission, so that code is reported as "not found, or not allowed".
 """
 
@@ -55,6 +56,7 @@ class OciExecutor(Executor):
         self._signer = oci.auth.signers.InstancePrincipalsSecurityTokenSigner(
             federation_endpoint=config.auth_endpoint or None,
             federation_client_retry_strategy=oci.retry.NoneRetryStrategy(),
+            federation_client_circuit_breaker_strategy=oci.circuit_breaker.NoCircuitBreakerStrategy(),
         )
         self._models = oci.core.models
         self._client = oci.core.VirtualNetworkClient(
@@ -62,6 +64,7 @@ class OciExecutor(Executor):
             signer=self._signer,
             service_endpoint=endpoint,
             retry_strategy=oci.retry.NoneRetryStrategy(),
+            circuit_breaker_strategy=oci.circuit_breaker.NoCircuitBreakerStrategy(),
             timeout=(config.timeout, config.timeout),
         )
 
@@ -73,11 +76,15 @@ class OciExecutor(Executor):
         return self.config.subnet
 
     def _list(self, **filters: Any) -> list[Any]:
-        import oci
-
-        return list(
-            oci.pagination.list_call_get_all_results(self._client.list_private_ips, **filters).data
-        )
+        # paged by hand: oci.pagination's helpers retry with the SDK's default strategy
+        out: list[Any] = []
+        page = None
+        while True:
+            resp = self._client.list_private_ips(**filters, **({"page": page} if page else {}))
+            out.extend(resp.data)
+            page = resp.next_page
+            if not page:
+                return out
 
     def _read_holder(self, address: str) -> Holding | None:
         for pip in self._list(subnet_id=self._subnet(), ip_address=address):

@@ -12,6 +12,7 @@ through each SDK's documented overrides (``AWS_EC2_METADATA_SERVICE_ENDPOINT``,
 from __future__ import annotations
 
 import importlib
+import platform
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,11 @@ from routerd.providers.registry import build_executor
 from tests.fakes.common import FakeServer
 
 CLOUDS = ("aws", "azure", "oci", "gcp")
+
+# The Azure and OCI SDKs put platform.processor() in their user agent, which runs
+# ``uname -p`` once per process; this tree forbids subprocesses during tests, so ask now,
+# at collection (the answer is cached for the process).
+platform.processor()
 FAST_RETRY = RetryPolicy(attempts=4, base=0.001, cap=0.01, deadline=5.0)
 
 
