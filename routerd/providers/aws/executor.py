@@ -144,15 +144,21 @@ class AwsExecutor(Executor):
             self._ec2.describe_network_interfaces(MaxResults=5, DryRun=True)
         except bx.ClientError as e:
             if e.response.get("Error", {}).get("Code") == "DryRunOperation":
-                found.append(AccessFinding("read", "pass", "DryRun DescribeNetworkInterfaces allowed"))
+                found.append(
+                    AccessFinding("read", "pass", "DryRun DescribeNetworkInterfaces allowed")
+                )
             else:
                 f = self._classify(e, "read")
-                found.append(AccessFinding("read", "fail", f"{f.code}: {f.message}", GRANTS["read"]))
+                found.append(
+                    AccessFinding("read", "fail", f"{f.code}: {f.message}", GRANTS["read"])
+                )
         except Exception as e:
             f = self._classify(e, "read")
             found.append(AccessFinding("read", "fail", f"{f.code}: {f.message}", f.grant))
         else:
-            found.append(AccessFinding("read", "warn", "DryRun DescribeNetworkInterfaces not refused"))
+            found.append(
+                AccessFinding("read", "warn", "DryRun DescribeNetworkInterfaces not refused")
+            )
         found.append(
             AccessFinding(
                 "write",

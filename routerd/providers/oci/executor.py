@@ -16,8 +16,9 @@ Credentials: instance principals only (``InstancePrincipalsSecurityTokenSigner``
 instance certificate from the metadata service, exchanged for a session token at the
 region's auth service). The SDK's own retries and its circuit breaker are off: the shared
 executor retries with its bounded policy, and a breaker that refuses calls for a while
-after failures would hide the provider's real state from it. OCI answers ``404 NotAuthorizedOrNotFound`` both for a missing object
-and a missing permission, so that code is reported as "not found, or not allowed".
+after failures would hide the provider's real state from it. OCI answers ``404
+NotAuthorizedOrNotFound`` both for a missing object and a missing permission, so that
+code is reported as "not found, or not allowed".
 """
 
 from __future__ import annotations

@@ -83,9 +83,16 @@ def _aws(mp: pytest.MonkeyPatch) -> tuple[Any, dict[str, Any], list[str], dict[s
 
     fake = AwsFake()
     world = fake.seed()
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                "AWS_EC2_METADATA_DISABLED", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         mp.delenv(var, raising=False)
     mp.setenv("AWS_CONFIG_FILE", "/nonexistent/routerd-test")
     mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/routerd-test")
@@ -99,8 +106,17 @@ def _azure(mp: pytest.MonkeyPatch) -> tuple[Any, dict[str, Any], list[str], dict
 
     fake = AzureFake()
     world = fake.seed()
-    for var in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE",
-                "AZURE_USERNAME", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET"):
+    for var in (
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "AZURE_USERNAME",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+    ):
         mp.delenv(var, raising=False)
     mp.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", fake.url)
     world["scope"] = {"subscription": world["subscription"]}
@@ -153,17 +169,32 @@ def world_factory(
         if cloud == "gcp":
             fake, w, secrets, extra = _gcp(monkeypatch, str(tmp_path))
         else:
-            fake, w, secrets, extra = {"aws": _aws, "azure": _azure, "oci": _oci}[cloud](monkeypatch)
+            fake, w, secrets, extra = {"aws": _aws, "azure": _azure, "oci": _oci}[cloud](
+                monkeypatch
+            )
         made.append(fake)
         config = ExecutorConfig(
-            subnet=w["subnet"], endpoint=fake.url, allow_http=True, retry=FAST_RETRY,
-            timeout=5.0, settle_timeout=2.0, inventory_min_interval=30.0, **extra,
+            subnet=w["subnet"],
+            endpoint=fake.url,
+            allow_http=True,
+            retry=FAST_RETRY,
+            timeout=5.0,
+            settle_timeout=2.0,
+            inventory_min_interval=30.0,
+            **extra,
         )
         prefix = w["vm_primary"].rsplit(".", 1)[0]
         return World(
-            cloud=cloud, fake=fake, server=fake.server, nics=w["nics"], subnet=w["subnet"],
-            free=[f"{prefix}.{n}" for n in range(50, 60)], vm_primary=w["vm_primary"],
-            secrets=secrets, config=config, scope=w.get("scope", {}),
+            cloud=cloud,
+            fake=fake,
+            server=fake.server,
+            nics=w["nics"],
+            subnet=w["subnet"],
+            free=[f"{prefix}.{n}" for n in range(50, 60)],
+            vm_primary=w["vm_primary"],
+            secrets=secrets,
+            config=config,
+            scope=w.get("scope", {}),
         )
 
     yield make

@@ -134,7 +134,11 @@ def test_answer_lost_in_transit_converges(world: World, op: str) -> None:
         assert ex.assign(a, ip, reassign=False, key="t-0").ok
     world.server.faults.inject(op, "drop")
     applied = world.server.applied[op]
-    r = ex.assign(a, ip, reassign=False, key="t-1") if op == "assign" else ex.unassign(a, ip, key="t-1")
+    r = (
+        ex.assign(a, ip, reassign=False, key="t-1")
+        if op == "assign"
+        else ex.unassign(a, ip, key="t-1")
+    )
     assert r.ok and r.changed, r.error
     assert "converged: the write had taken effect" in r.response["calls"]
     assert world.server.applied[op] == applied + 1, "the write must not be repeated"
@@ -215,7 +219,9 @@ def test_check_access_reports_missing_permissions(world: World) -> None:
     assert failed and all(f.grant for f in failed), [f.as_dict() for f in found]
 
 
-def test_secrets_never_reach_logs_or_results(world: World, caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_never_reach_logs_or_results(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     ex = world.executor()
     a, b = world.nics[:2]
