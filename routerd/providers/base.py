@@ -146,7 +146,7 @@ class ActionPlan:
         undo_command: the argv that reverts it, or None when there is none.
         undo_action: the canonical verb of the undo.
         notes: caveats a person must read before running either command.
-        display_only: always True; there is no executor in routerd.
+        display_only: always True; plans are text for a person (``executor`` acts).
     """
 
     name: str
