@@ -58,6 +58,15 @@ def add_config(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     )
 
 
+def add_world(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--world",
+        metavar="FILE",
+        help="simulated World file (apiVersion sim.routerd.net/v1alpha1): its routers take "
+        "their configs from it; see docs/testing-automation.md",
+    )
+
+
 def add_backend(p: argparse.ArgumentParser, default: str = "linux") -> None:
     p.add_argument(
         "--backend",
