@@ -65,32 +65,28 @@ def _clamp_flushed(world: World, p: Params) -> Undo:
     return _nothing
 
 
+def _subnet_of(world: World, host: str, ip: str) -> tuple[str, int] | None:
+    """The interface of ``host`` whose subnet holds ``ip``, and that subnet's length."""
+    addr = ipaddress.IPv4Address(ip)
+    for iface in world.hosts[host].interfaces.values():
+        for cidr in iface.addresses:
+            net = ipaddress.IPv4Interface(cidr).network
+            if addr in net and net.prefixlen < 32:
+                return iface.name, net.prefixlen
+    return None
+
+
 def _agent_readds(world: World, p: Params) -> Undo:
     host, ip = _host(world, p), _ip(p)
     h = world.hosts[host]
-    dev = p.get("interface") or next(
-        (
-            i.name
-            for i in h.interfaces.values()
-            for cidr in i.addresses
-            if ip in ipaddress.IPv4Interface(cidr).network and cidr.split("/")[0] != ip
-        ),
-        "",
-    )
-    if dev not in h.interfaces:
-        raise FaultInputError(
-            "interface", f"{host} has no interface {dev or 'on the subnet of ' + ip}"
-        )
-    prefix = next(
-        (
-            c.split("/")[1]
-            for c in h.interfaces[dev].addresses
-            if ip in ipaddress.IPv4Interface(c).network
-        ),
-        "32",
-    )
     if ip in h.local_ips:
         raise FaultInputError("address", f"{ip} is already on an interface of {host}")
+    found = _subnet_of(world, host, ip)
+    dev = p.get("interface") or (found[0] if found else "")
+    if dev not in h.interfaces:
+        what = repr(dev) if dev else f"on the subnet of {ip}; name one"
+        raise FaultInputError("interface", f"{host} has no interface {what}")
+    prefix = found[1] if found and found[0] == dev else 32
     world.agent_add_address(host, dev, f"{ip}/{prefix}")
     return _nothing
 
@@ -179,14 +175,13 @@ def _provider_unassigned(world: World, p: Params) -> Undo:
 
 ROUTER = Param("router", "the router (host) to change")
 ADDRESS = Param("address", "a claimed address (10.40.8.31 or 10.40.8.31/32)")
-CLAIM_TRACE = "delivered again once routerd has repaired it"
 
 CATALOG: tuple[FaultKind, ...] = (
     FaultKind(
         "route-deleted",
         "someone deletes the claim's /32 delivery route",
         (ROUTER, ADDRESS),
-        Effect("route-not-installed", True, CLAIM_TRACE, "PASS once repaired"),
+        Effect("route-not-installed", heals=True),
         {"router": "cloud-router", "address": "10.40.8.31/32"},
         _route_deleted,
     ),
@@ -194,7 +189,7 @@ CATALOG: tuple[FaultKind, ...] = (
         "proxy-entry-deleted",
         "someone deletes the proxy-ARP entry of a claimed address",
         (ROUTER, ADDRESS, Param("interface", "only the entry on this interface", required=False)),
-        Effect("proxy-neighbour-missing", True, CLAIM_TRACE, "PASS once repaired"),
+        Effect("proxy-neighbour-missing", heals=True),
         {"router": "onprem-router", "address": "10.40.8.21/32"},
         _proxy_entry_deleted,
     ),
@@ -202,7 +197,7 @@ CATALOG: tuple[FaultKind, ...] = (
         "clamp-table-flushed",
         "someone flushes routerd's MSS clamp table (nft flush table inet routerd_mss)",
         (ROUTER,),
-        Effect("mss-clamp-missing", True, CLAIM_TRACE, "PASS once repaired"),
+        Effect("mss-clamp-missing", heals=True),
         {"router": "onprem-router"},
         _clamp_flushed,
     ),
@@ -214,7 +209,7 @@ CATALOG: tuple[FaultKind, ...] = (
             ADDRESS,
             Param("interface", "the NIC (default: the one on its subnet)", required=False),
         ),
-        Effect("os-address-present", True, CLAIM_TRACE, "PASS once repaired"),
+        Effect("os-address-present", heals=True),
         {"router": "cloud-router", "address": "10.40.8.31"},
         _agent_readds,
     ),
@@ -226,7 +221,7 @@ CATALOG: tuple[FaultKind, ...] = (
             Param("name", "the sysctl (net.ipv4.ip_forward)"),
             Param("value", "its new value"),
         ),
-        Effect("ip-forward-disabled", True, CLAIM_TRACE, "PASS once repaired"),
+        Effect("ip-forward-disabled", heals=True),
         {"router": "onprem-router", "name": "net.ipv4.ip_forward", "value": "0"},
         _sysctl_changed,
     ),
@@ -234,7 +229,7 @@ CATALOG: tuple[FaultKind, ...] = (
         "link-down",
         "an interface goes down (held until cleared)",
         (Param("host", "the host (router or VM)"), Param("interface", "its interface")),
-        Effect("tunnel-down", False, "drop: interface down", "FAIL: degraded, tunnel-down"),
+        Effect("tunnel-down", heals=False, drop="interface down"),
         {"host": "onprem-router", "interface": "wg-sam"},
         _link_down,
     ),
@@ -242,12 +237,7 @@ CATALOG: tuple[FaultKind, ...] = (
         "handshake-lost",
         "every WireGuard handshake of the router's device is lost (held until cleared)",
         (ROUTER, Param("interface", "only this WireGuard device", required=False)),
-        Effect(
-            "handshake-stale",
-            False,
-            "drop: WireGuard handshake failed",
-            "FAIL: degraded, handshake-stale",
-        ),
+        Effect("handshake-stale", heals=False, drop="WireGuard handshake failed"),
         {"router": "cloud-router"},
         _handshake_lost,
     ),
@@ -255,12 +245,7 @@ CATALOG: tuple[FaultKind, ...] = (
         "icmp-dropped",
         "a hop on a link drops ICMP 'fragmentation needed' (optionally narrowing it to mtu)",
         (Param("medium", "the segment or fabric"), Param("mtu", "its new hop MTU", required=False)),
-        Effect(
-            "",
-            False,
-            "a DF packet above the hop MTU: drop: path mtu black hole",
-            "PASS (unaffected)",
-        ),
+        Effect("", heals=False, drop="path mtu black hole", probe_size=1400),
         {"medium": "onprem-uplink", "mtu": "1400"},
         _icmp_dropped,
     ),
@@ -268,13 +253,7 @@ CATALOG: tuple[FaultKind, ...] = (
         "provider-address-unassigned",
         "the provider takes the secondary IP off the router's NIC (held until cleared)",
         (ROUTER, ADDRESS),
-        Effect(
-            "overlay-probe-failed",
-            False,
-            "drop: fabric: no NIC holds dst",
-            "FAIL: degraded, overlay-probe-failed",
-            after=61.0,
-        ),
+        Effect("overlay-probe-failed", heals=False, drop="fabric: no NIC holds dst", after=61.0),
         {"router": "cloud-router", "address": "10.40.8.31"},
         _provider_unassigned,
     ),

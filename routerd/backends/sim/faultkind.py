@@ -37,19 +37,39 @@ class Effect:
     """What routerd shows while (and after) the fault acts.
 
     Attributes:
-        reason: the reason code the affected claim goes ``degraded`` with ("" = none).
+        reason: the reason code an affected claim goes ``degraded`` with ("" = none).
         heals: routerd repairs it by itself (the claim returns to ``verified``).
-        after: virtual seconds that must pass before routerd can notice (a handshake
-            ages, a verified path is looked at again).
-        trace: what a packet trace along the claim's path shows while the fault holds.
-        doctor: the ``RemoteAddressClaim/<name> state`` finding while it holds.
+        drop: the drop reason of a packet between the VMs while the fault holds ("" =
+            packets arrive).
+        probe_size: the size of that packet (0: a default ping; larger to meet a hop MTU).
+        after: virtual seconds that must pass before routerd can notice (a verified path
+            is looked at again every 60 s).
     """
 
     reason: str
     heals: bool
-    trace: str
-    doctor: str
+    drop: str = ""
+    probe_size: int = 0
     after: float = 0.0
+
+    @property
+    def trace(self) -> str:
+        """What a packet trace between the VMs shows, in words."""
+        if self.heals:
+            return "delivered (routerd repaired it before any packet was sent)"
+        if not self.drop:
+            return "delivered"
+        size = f"{self.probe_size}-byte DF packet" if self.probe_size else "packet"
+        return f"a {size} is dropped: {self.drop}"
+
+    @property
+    def doctor(self) -> str:
+        """The ``RemoteAddressClaim/<name> state`` finding of the affected claim."""
+        if not self.reason:
+            return "PASS (verified: claims are unaffected)"
+        if self.heals:
+            return f"FAIL ({self.reason}) until repaired, then PASS"
+        return f"FAIL: degraded, {self.reason} (until cleared)"
 
 
 @dataclass(frozen=True)
