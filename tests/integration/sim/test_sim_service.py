@@ -61,7 +61,12 @@ def test_inject_returns_after_the_routers_reacted(routerd_example_world):
         ("route-deleted", {"router": "nope", "address": "10.40.8.31"}, "router", "cloud-router"),
         ("route-deleted", {"router": "cloud-router", "address": "10.9.9.9"}, "address", "no route"),
         ("link-down", {"host": "onprem-vm", "interface": "eth9"}, "interface", "eth0"),
-        ("link-down", {"host": "onprem-vm", "interface": "eth0", "colour": "red"}, "colour", "takes"),
+        (
+            "link-down",
+            {"host": "onprem-vm", "interface": "eth0", "colour": "red"},
+            "colour",
+            "takes",
+        ),
         ("icmp-dropped", {"medium": "onprem-lan", "mtu": "12"}, "mtu", "576"),
     ],
 )
@@ -76,8 +81,11 @@ def test_bad_fault_requests_name_the_parameter(routerd_example_world, kind, para
 
 def test_bad_moves_and_clock_requests_are_refused(routerd_example_world):
     world = routerd_example_world
-    for vm, segment, field in (("nope", "onprem-lan", "vm"), ("cloud-vm", "nowhere", "segment"),
-                               ("onprem-vm", "onprem-lan", "segment")):
+    for vm, segment, field in (
+        ("nope", "onprem-lan", "vm"),
+        ("cloud-vm", "nowhere", "segment"),
+        ("onprem-vm", "onprem-lan", "segment"),
+    ):
         with pytest.raises(grpc.RpcError) as err:
             world.move_vm(vm, segment)
         assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT

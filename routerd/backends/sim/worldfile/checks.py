@@ -50,11 +50,11 @@ def _unique_names(spec: WorldSpec, found: Findings) -> None:
     body = spec.spec
     for dup in _duplicates([s.name for s in body.sites]):
         i = next(i for i, s in enumerate(body.sites) if s.name == dup)
-        found.issue(f"Site/{dup}", ("spec", "sites", i, "name"), "site names must be unique")
+        found.issue(f"Site/{dup}", (*found.item("sites", i), "name"), "site names must be unique")
     segs = [(i, j, g.name) for i, s in enumerate(body.sites) for j, g in enumerate(s.segments)]
     for dup in _duplicates([n for _, _, n in segs]):
         i, j = next((i, j) for i, j, n in segs if n == dup)
-        at = ("spec", "sites", i, "segments", j, "name")
+        at = (*found.item("sites", i), "segments", j, "name")
         found.issue(f"Segment/{dup}", at, "segment names must be unique across sites")
     hosts = [("vms", i, v.name) for i, v in enumerate(body.vms)]
     hosts += [("routers", i, r.name) for i, r in enumerate(body.routers)]
@@ -64,12 +64,12 @@ def _unique_names(spec: WorldSpec, found: Findings) -> None:
         if name == INTERNET_HOST:
             found.issue(
                 label,
-                ("spec", kind, i, "name"),
+                (*found.item(kind, i), "name"),
                 "'internet' is the core joining the router uplinks; choose another name",
             )
         elif name in dups:
             found.issue(
-                label, ("spec", kind, i, "name"), "host names (VMs and routers) must be unique"
+                label, (*found.item(kind, i), "name"), "host names (VMs and routers) must be unique"
             )
             dups.discard(name)
 
@@ -77,7 +77,7 @@ def _unique_names(spec: WorldSpec, found: Findings) -> None:
 def _segments(spec: WorldSpec, found: Findings) -> None:
     for i, site in enumerate(spec.spec.sites):
         for j, seg in enumerate(site.segments):
-            at = ("spec", "sites", i, "segments", j)
+            at = (*found.item("sites", i), "segments", j)
             label = f"Segment/{seg.name}"
             if site.provider:
                 for key in ("subnet", "gateway"):
@@ -144,7 +144,7 @@ def _on_segment(
 
 def _vms(spec: WorldSpec, found: Findings, owners: Owners) -> None:
     for i, vm in enumerate(spec.spec.vms):
-        at = ("spec", "vms", i)
+        at = found.item("vms", i)
         label = f"VM/{vm.name}"
         _on_segment(spec, found, owners, label=label, at=at, segment=vm.segment, address=vm.address)
         seg = spec.segments().get(vm.segment)
@@ -164,7 +164,7 @@ def _network(cidr: str) -> str:
 
 def _routers(spec: WorldSpec, found: Findings, owners: Owners) -> None:
     for i, router in enumerate(spec.spec.routers):
-        at = ("spec", "routers", i)
+        at = found.item("routers", i)
         label = f"Router/{router.name}"
         if spec.site(router.site) is None and router.site not in found.undecoded:
             known = ", ".join(s.name for s in spec.spec.sites)
@@ -224,7 +224,7 @@ def _uplinks(spec: WorldSpec, found: Findings) -> None:
         up = router.uplink
         if up is None:
             continue
-        at = ("spec", "routers", i, "uplink")
+        at = (*found.item("routers", i), "uplink")
         label = f"Router/{router.name}"
         net = ipaddress.IPv4Interface(up.address).network
         if not _inside(up.gateway, str(net)):
@@ -263,7 +263,7 @@ def check_fit(spec: WorldSpec, configs: dict[str, RouterConfig], found: Findings
         for name in sorted(n for n in wanted - have if n):
             found.issue(
                 f"Router/{router.name}",
-                ("spec", "routers", i, "interfaces"),
+                (*found.item("routers", i), "interfaces"),
                 f"the router config uses interface {name!r}, which this router has "
                 "not got in the world (claims capturing on it stay pending: "
                 "capture-interface-missing); add it under interfaces",

@@ -81,9 +81,11 @@ def _items(data: Any, key: str, found: Findings) -> tuple[Any, ...]:
         found.issue(WORLD_KIND, ("spec", key), f"must be a list of {key}")
         return ()
     ok = []
+    found.decoded[key] = []
     for i, item in enumerate(raw):
         try:
             ok.append(ITEM_MODELS[key].model_validate(item))
+            found.decoded[key].append(i)
         except ValidationError as e:
             for err in e.errors():
                 at = ("spec", key, i, *err["loc"])

@@ -27,6 +27,13 @@ class Findings:
         self.warnings: list[ConfigIssue] = []
         self.undecoded: set[str] = set()
         """Names of items that did not decode (references to them are not reported)."""
+        self.decoded: dict[str, list[int]] = {}
+        """Per item list: the file positions of the items that decoded, in order."""
+
+    def item(self, key: str, i: int) -> tuple[Any, ...]:
+        """The World-file path of the ``i``-th decoded item of list ``key``."""
+        positions = self.decoded.get(key)
+        return ("spec", key, positions[i] if positions is not None else i)
 
     def line(self, at: tuple[Any, ...]) -> int | None:
         key = at

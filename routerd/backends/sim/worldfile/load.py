@@ -114,7 +114,7 @@ def load_router(source: RouterSource, found: Findings, doc: Any = None) -> LoadR
 def router_sources(spec: WorldSpec, base_dir: Path, found: Findings) -> Iterator[RouterSource]:
     """Each router's config document, read from its file or taken inline."""
     for i, router in enumerate(spec.spec.routers):
-        at = ("spec", "routers", i, "config")
+        at = (*found.item("routers", i), "config")
         if isinstance(router.config, dict):
             yield RouterSource(router.name, router.config, found.file, inline_at=at)
             continue

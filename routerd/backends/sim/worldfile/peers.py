@@ -78,7 +78,7 @@ def resolve_peers(spec: WorldSpec, configs: dict[str, RouterConfig], found: Find
     for i, router in enumerate(spec.spec.routers):
         cfg = configs.get(router.name)
         for peer in cfg.of(WireGuardPeer) if cfg else ():
-            at = ("spec", "routers", i, "peers")
+            at = (*found.item("routers", i), "peers")
             target = resolved.get((router.name, peer.name)) or _reverse(router.name, resolved)
             if target is not None:
                 resolved[(router.name, peer.name)] = target
