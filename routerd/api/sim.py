@@ -22,6 +22,7 @@ from routerd.backends.sim.faultbook import Fault
 from routerd.backends.sim.faultcatalog import CATALOG
 from routerd.backends.sim.faultkind import FaultInputError, FaultKind
 from routerd.backends.sim.packet import Trace
+from routerd.backends.sim.worldfile.build import uplink_segment
 from routerd.backends.sim.worldfile.spec import WorldSpec
 from routerd.daemon.scheduler import PassScheduler
 from routerd.v1 import sim_pb2, sim_pb2_grpc
@@ -154,6 +155,11 @@ class SimServicer(sim_pb2_grpc.SimServiceServicer):
             sim_pb2.SimSegment(name=g.name, site=s.name, provider=s.provider or "", subnet=g.subnet)
             for s in spec.spec.sites
             for g in s.segments
+        ]
+        segments += [
+            sim_pb2.SimSegment(name=uplink_segment(r), site=r.site, uplink_of=r.name)
+            for r in spec.spec.routers
+            if r.uplink is not None
         ]
         return sim_pb2.SimWorld(
             name=self.w.name,

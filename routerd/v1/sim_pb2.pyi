@@ -55,16 +55,18 @@ class SimVm(_message.Message):
     def __init__(self, name: _Optional[str] = ..., address: _Optional[str] = ..., segment: _Optional[str] = ..., site: _Optional[str] = ..., mac: _Optional[str] = ...) -> None: ...
 
 class SimSegment(_message.Message):
-    __slots__ = ("name", "site", "provider", "subnet")
+    __slots__ = ("name", "site", "provider", "subnet", "uplink_of")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SITE_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     SUBNET_FIELD_NUMBER: _ClassVar[int]
+    UPLINK_OF_FIELD_NUMBER: _ClassVar[int]
     name: str
     site: str
     provider: str
     subnet: str
-    def __init__(self, name: _Optional[str] = ..., site: _Optional[str] = ..., provider: _Optional[str] = ..., subnet: _Optional[str] = ...) -> None: ...
+    uplink_of: str
+    def __init__(self, name: _Optional[str] = ..., site: _Optional[str] = ..., provider: _Optional[str] = ..., subnet: _Optional[str] = ..., uplink_of: _Optional[str] = ...) -> None: ...
 
 class ListFaultKindsRequest(_message.Message):
     __slots__ = ()

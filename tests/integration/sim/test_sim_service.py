@@ -31,6 +31,11 @@ def test_world_describes_routers_sockets_vms_and_segments(routerd_example_world)
     }
     fabric = next(s for s in w.segments if s.name == "cloud-fabric")
     assert (fabric.provider, fabric.subnet) == ("azure", "10.40.8.0/24")
+    uplinks = {(s.name, s.site, s.uplink_of) for s in w.segments if s.uplink_of}
+    assert uplinks == {
+        ("cloud-uplink", "cloud", "cloud-router"),
+        ("onprem-uplink", "onprem", "onprem-router"),
+    }
 
 
 def test_every_router_socket_serves_the_same_world(routerd_example_world):
