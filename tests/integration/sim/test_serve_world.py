@@ -124,7 +124,9 @@ def test_validate_world_exit_codes_and_json(tmp_path, capsys):
         "valid world lab-oci (2 routers, 3 VMs, 2 segments, 0 warnings)" in capsys.readouterr().out
     )
     bad = tmp_path / "w.yaml"
-    bad.write_text(world_file("oci").read_text().replace("segment: onprem-lan", "segment: lan0"))
+    examples = world_file("oci").parent.parent
+    text = world_file("oci").read_text().replace("segment: onprem-lan", "segment: lan0")
+    bad.write_text(text.replace("config: ../", f"config: {examples}/"))
     assert main(["validate", "--world", str(bad), "-o", "json"]) == 2
     doc = json.loads(capsys.readouterr().out)
     assert doc["valid"] is False
