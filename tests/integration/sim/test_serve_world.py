@@ -133,6 +133,7 @@ def test_validate_world_exit_codes_and_json(tmp_path, capsys):
     assert {(e["resource"], e["path"]) for e in doc["errors"]} == {
         ("VM/onprem-vm", "segment"),
         ("VM/onprem-gw", "segment"),
+        ("Router/onprem-router", "interfaces.0.segment"),
     }
     assert all(e["line"] and e["file"] == str(bad) for e in doc["errors"])
     assert main(["validate", "--world", str(bad), "-c", str(bad)]) == 2
