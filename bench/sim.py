@@ -167,7 +167,10 @@ def run(n: int) -> list[Result]:
             floor, _ = _settle(fake)
         finally:
             _close(fake)
+    from bench import sim_world
+
     return [
+        sim_world.run(),
         Result(
             f"sim.claims_per_s.{n}",
             2 * n / seconds,
