@@ -48,7 +48,9 @@ def default_socket() -> str:
     return os.environ.get("ROUTERD_SOCKET") or DEFAULT_SOCKET
 
 
-def add_config(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+def add_config(
+    p: argparse.ArgumentParser | argparse._ActionsContainer, *, required: bool = True
+) -> None:
     p.add_argument(
         "-c",
         "--config",
@@ -58,7 +60,7 @@ def add_config(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     )
 
 
-def add_world(p: argparse.ArgumentParser) -> None:
+def add_world(p: argparse._ActionsContainer) -> None:
     p.add_argument(
         "--world",
         metavar="FILE",

@@ -173,11 +173,7 @@ def _serve_world(args: argparse.Namespace) -> int:
 
     refused = [
         f
-        for f, v in (
-            ("-c", args.config),
-            ("--listen-tcp", args.listen_tcp),
-            ("--metrics-listen", args.metrics_listen),
-        )
+        for f, v in (("--listen-tcp", args.listen_tcp), ("--metrics-listen", args.metrics_listen))
         if v
     ]
     if args.backend != "sim" or refused:
@@ -221,11 +217,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     gcpolicy.apply()
     if args.world:
         return _serve_world(args)
-    if not args.config:
-        return die(
-            "give a Router config (-c FILE), or a simulated world (--world FILE --backend sim)",
-            EXIT_USAGE,
-        )
     config = _startup(args)
     if config is None:
         return EXIT_USAGE
@@ -286,11 +277,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "<socket-dir>/<router>.sock and state dir <state-dir>/<router>, sharing a virtual "
         "clock, plus SimService (faults, VM moves, packet traces, time) on every socket.",
     )
-    add_config(p, required=False)
+    source = p.add_mutually_exclusive_group(required=True)
+    add_config(source, required=False)
+    add_world(source)
     add_backend(p)
     add_state_dir(p)
     add_socket(p)
-    add_world(p)
     p.add_argument(
         "--router",
         action="append",

@@ -59,9 +59,6 @@ def _validate_world(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    if (args.config is None) == (args.world is None):
-        print("error: give a Router config (-c FILE) or a simulated world (--world FILE)")
-        return EXIT_USAGE
     if args.world:
         return _validate_world(args)
     result = load_config(args.config)
@@ -136,8 +133,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "Kind/name, field path, what to do). Warnings are printed but do not fail. Exit 0 "
         "when valid, 2 when not.",
     )
-    add_config(p, required=False)
-    add_world(p)
+    source = p.add_mutually_exclusive_group(required=True)
+    add_config(source, required=False)
+    add_world(source)
     add_output(p, ("text", "json"), "text")
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser(

@@ -57,7 +57,13 @@ def _hex(text: str) -> bool:
     return all(c in "0123456789abcdef" for c in text)
 
 
-class Quirks(Spec):
+class Item(Spec):
+    """Base of the World file's parts: a router config's rules, field docs from docstrings."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+
+class Quirks(Item):
     """What a cloud does to the routers in it."""
 
     path_mtu: int = Field(0, ge=0, le=9216, alias="pathMTU")
@@ -78,10 +84,11 @@ class Quirks(Spec):
         return check_duration(v) if v else v
 
 
-class SegmentSpec(Spec):
+class SegmentSpec(Item):
     """A link: an L2 bridge on-prem, the provider's subnet in a cloud site."""
 
     name: str
+    """Unique across the world; VMs and router interfaces name it."""
     subnet: str = ""
     """Cloud segments: the provider subnet (required there)."""
     gateway: str = ""
@@ -89,6 +96,7 @@ class SegmentSpec(Spec):
     mtu: int = Field(0, ge=0, le=9216)
     """A narrower hop inside the segment (0 = none)."""
     icmp_blackhole: bool = False
+    """With ``mtu``: the hop sends no ICMP "fragmentation needed" back."""
 
     @field_validator("subnet")
     @classmethod
@@ -101,20 +109,27 @@ class SegmentSpec(Spec):
         return check_ipv4(v) if v else v
 
 
-class SiteSpec(Spec):
+class SiteSpec(Item):
     """A place addresses live: on-prem (no provider) or one cloud's network."""
 
     name: str
+    """Unique; routers name their site."""
     provider: Provider | None = None
+    """azure, aws, oci or gcp for a cloud site (its segments are provider fabrics); unset
+    for on-prem."""
     quirks: Quirks = Quirks()
+    """Cloud sites: what this cloud does to routers in it."""
     segments: tuple[SegmentSpec, ...] = ()
+    """The site's links."""
 
 
-class VmSpec(Spec):
+class VmSpec(Item):
     """A host with one interface (a VM, or a plain gateway with ``forwarding: true``)."""
 
     name: str
+    """Unique among hosts (VMs and routers); traces and moves name it."""
     segment: str
+    """Where it is plugged in at start (``MoveVm`` moves it)."""
     address: str
     """Interface form, ``10.40.8.21/24``."""
     gateway: str = ""
@@ -122,7 +137,9 @@ class VmSpec(Spec):
     mac: str = ""
     """The interface MAC ("" = one the simulator picks)."""
     interface: str = "eth0"
+    """The interface name."""
     mtu: int = Field(1500, ge=576, le=9216)
+    """The interface MTU."""
     forwarding: bool = False
     """``ip_forward=1`` (an on-prem gateway)."""
 
@@ -142,13 +159,18 @@ class VmSpec(Spec):
         return check_mac(v)
 
 
-class RouterInterfaceSpec(Spec):
+class RouterInterfaceSpec(Item):
     """One router NIC on a segment."""
 
     name: str
+    """The OS interface name (the router config's ``Interface.ifname`` and capture
+    interfaces name it)."""
     segment: str
+    """A segment of the router's site."""
     address: str
+    """Interface form; on a cloud segment also the NIC's primary private IP."""
     mtu: int = Field(1500, ge=576, le=9216)
+    """The interface MTU."""
     secondary_addresses: tuple[str, ...] = ()
     """Cloud segments: private IPs the provider assigned to this NIC besides its primary
     (the provider step of a provider-secondary-ip capture)."""
@@ -167,7 +189,7 @@ class RouterInterfaceSpec(Spec):
         return tuple(check_ipv4(a.removesuffix("/32")) for a in v)
 
 
-class UplinkSpec(Spec):
+class UplinkSpec(Item):
     """The router's link to the internet core."""
 
     address: str
@@ -175,7 +197,9 @@ class UplinkSpec(Spec):
     gateway: str
     """The internet's address on this link (the router's default gateway)."""
     interface: str = "public"
+    """The router's interface name."""
     mtu: int = Field(1500, ge=576, le=9216)
+    """The interface MTU (the path MTU is the site's ``quirks.pathMTU``)."""
     segment: str = ""
     """Name of the link ("" = ``<router>-uplink``)."""
     internet_interface: str = ""
@@ -192,15 +216,19 @@ class UplinkSpec(Spec):
         return check_ipv4(v)
 
 
-class RouterSpec(Spec):
+class RouterSpec(Item):
     """A host running routerd."""
 
     name: str
+    """Unique among hosts; names its socket (``<name>.sock``) and state directory."""
     site: str
+    """Its site; its interfaces' segments belong to it."""
     config: Any = None
     """The Router config: a path (relative to the World file) or the document inline."""
     interfaces: tuple[RouterInterfaceSpec, ...] = ()
+    """Its NICs on the site's segments."""
     uplink: UplinkSpec | None = None
+    """Its link to the internet (no uplink: it can reach no other router)."""
     firewall: FirewallProfile | None = None
     """Host firewall (default: the site's ``quirks.imageFirewall``)."""
     clamp_supported: bool = True
@@ -211,18 +239,24 @@ class RouterSpec(Spec):
     two routers, is paired by itself."""
 
 
-class ClockSpec(Spec):
+class ClockSpec(Item):
     """Virtual time."""
 
     start: float | None = Field(None, ge=0)
     """Epoch seconds at start (default: the wall clock when the world starts)."""
 
 
-class WorldBody(Spec):
+class WorldBody(Item):
+    """The ``spec`` of a World."""
+
     clock: ClockSpec = ClockSpec()
+    """Virtual time."""
     sites: tuple[SiteSpec, ...] = ()
+    """At least one."""
     vms: tuple[VmSpec, ...] = ()
+    """Hosts that are not routers."""
     routers: tuple[RouterSpec, ...] = ()
+    """Hosts that run routerd (one daemon each)."""
 
 
 class WorldSpec(BaseModel):
