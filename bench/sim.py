@@ -180,5 +180,5 @@ def run(n: int) -> list[Result]:
             f"claims each, from the first pass until all {2 * n:,} are verified ({rounds} "
             f"rounds of passes, {seconds:.2f}s); baseline: the same engines over FakeHost "
             "(no dataplane); no target in the issue",
-        )
+        ),
     ]

@@ -38,7 +38,8 @@ class Faults:
         Raises:
             grpc.RpcError: INVALID_ARGUMENT naming a missing or wrong parameter.
         """
-        request = sim_pb2.InjectFaultRequest(kind=kind, params={k: str(v) for k, v in params.items()})
+        values = {k: str(v) for k, v in params.items()}
+        request = sim_pb2.InjectFaultRequest(kind=kind, params=values)
         return self._stub.InjectFault(request)
 
     def clear(self, fault: sim_pb2.SimFault | str) -> sim_pb2.SimFault:
