@@ -29,6 +29,8 @@ from routerd.v1 import sim_pb2, sim_pb2_grpc
 
 SETTLE_TIMEOUT = 30.0
 """Real seconds a world-changing call waits for the routers to react."""
+MAX_ADVANCE = 86_400.0
+"""Virtual seconds one AdvanceClock may cover (each due time on the way runs its passes)."""
 
 
 class SimWorld(Protocol):
@@ -247,6 +249,12 @@ class SimServicer(sim_pb2_grpc.SimServiceServicer):
         self, request: sim_pb2.AdvanceClockRequest, context: grpc.ServicerContext
     ) -> sim_pb2.SimClock:
         seconds = request.by.ToNanoseconds() / 1e9
+        if seconds > MAX_ADVANCE:
+            raise ApiError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"by: at most {MAX_ADVANCE:.0f}s (one day) per call: every timer on the way "
+                "runs; call again to go further",
+            )
         if seconds < 0:
             raise ApiError(
                 grpc.StatusCode.INVALID_ARGUMENT,

@@ -220,6 +220,7 @@ class WorldHost:
             for daemon in reversed(started):
                 for hook in reversed(daemon.stop_hooks):
                     hook()
+                daemon.stop_hooks.clear()
             raise
         for name, daemon in self.daemons.items():
             self.scheduler.add(name, daemon.engine, daemon.after_pass)

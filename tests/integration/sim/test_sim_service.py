@@ -95,9 +95,11 @@ def test_bad_moves_and_clock_requests_are_refused(routerd_example_world):
             world.move_vm(vm, segment)
         assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
         assert err.value.details().startswith(f"{field}: ")
-    with pytest.raises(grpc.RpcError) as err:
-        world.advance(-5)
-    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    for seconds in (-5, 86_401):
+        with pytest.raises(grpc.RpcError) as err:
+            world.advance(seconds)
+        assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert err.value.details().startswith("by: ")
     with pytest.raises(grpc.RpcError) as err:
         world.trace("cloud-vm", "not-an-ip")
     assert err.value.details().startswith("to: ")
