@@ -16,6 +16,7 @@ first pass: each WireGuard peer gets the public key of the router it stands for.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 import threading
@@ -42,6 +43,14 @@ LOG = logging.getLogger(__name__)
 
 SOCKET_PATH_MAX = 107
 """Longest Unix socket path the kernel accepts (sun_path is 108 bytes with the NUL)."""
+
+
+def preload() -> None:
+    """Import now what starting a world would import on first use (the API server and its
+    servicers, SimService, the plugin worker, the provider rules), so a test session pays
+    it once up front instead of inside its first test."""
+    for name in (*RouterDaemon.components, "routerd.api.sim", "routerd.providers.check"):
+        importlib.import_module(name)
 
 
 class WorldEngine(Engine):

@@ -13,19 +13,32 @@ Fixtures:
   crashed inside routerd fails the test at teardown.
 * ``routerd_example_world`` — the shipped two-site example (examples/worlds/azure.yaml),
   already started.
+
+Loading the plugin imports nothing heavy (it is loaded in every pytest session of an
+environment with routerd installed); a session whose tests use the fixtures imports the
+daemon side once, after collection, rather than inside its first test.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .world import RunningWorld, start_world
+if TYPE_CHECKING:
+    from .world import RunningWorld
 
-WorldStarter = Callable[..., RunningWorld]
+WorldStarter = Callable[..., "RunningWorld"]
+FIXTURES = ("routerd_world", "routerd_example_world")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if any(name in getattr(item, "fixturenames", ()) for item in items for name in FIXTURES):
+        from routerd.daemon.world import preload
+
+        preload()
 
 
 @pytest.fixture
@@ -34,6 +47,8 @@ def routerd_world() -> Iterator[WorldStarter]:
 
     Name: routerd_world / Scope: function / Depends: nothing (sockets in a fresh /tmp dir).
     """
+    from .world import start_world
+
     started: list[RunningWorld] = []
 
     def start(yaml: str | None = None, **kwargs: Any) -> RunningWorld:

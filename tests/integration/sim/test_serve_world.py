@@ -7,11 +7,13 @@ misused flags exit 2 with every error; nothing is started.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,17 @@ from tests.integration.api.harness import ROOT, run_ctl
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _gc_thresholds() -> Iterator[None]:
+    """``routerd serve`` in-process sets the daemon's GC policy process-wide: undo it.
+
+    Name: _gc_thresholds / Scope: function / Depends: nothing.
+    """
+    before = gc.get_threshold()
+    yield
+    gc.set_threshold(*before)
 
 
 def routerd(*argv: str) -> list[str]:

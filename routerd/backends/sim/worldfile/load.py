@@ -29,6 +29,10 @@ from .findings import Findings
 from .peers import paired_document, resolve_peers
 from .spec import WORLD_KIND, WorldSpec
 
+# libyaml's loader when present (~10x faster), as the router config loader does.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 
 @dataclass
 class RouterSource:
@@ -95,7 +99,7 @@ def load_router(source: RouterSource, found: Findings, doc: Any = None) -> LoadR
 
     if doc is None and source.inline_at is None:
         return load_text(source.text, source.file, extra_checks=[config_checks])
-    text = yaml.safe_dump(source.doc if doc is None else doc, sort_keys=False)
+    text = yaml.dump(source.doc if doc is None else doc, Dumper=_Dumper, sort_keys=False)
     result = load_text(text, source.file, extra_checks=[config_checks])
     if source.inline_at is None:
         return result
@@ -134,7 +138,7 @@ def router_sources(spec: WorldSpec, base_dir: Path, found: Findings) -> Iterator
             )
             continue
         try:
-            doc = yaml.safe_load(text)
+            doc = yaml.load(text, Loader=_Loader)
         except yaml.YAMLError:
             doc = None  # load_router reports the syntax error with its line
         yield RouterSource(router.name, doc, str(path), text=text)
