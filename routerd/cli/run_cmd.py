@@ -206,7 +206,10 @@ def _serve_world(args: argparse.Namespace) -> int:
             print(f"error: {issue.render()}", file=sys.stderr)
         return EXIT_USAGE
     except (StoreError, OSError) as e:
-        return die(str(e))
+        return die(
+            f"{e}; give --state-dir and --socket-dir directories you can write to "
+            "(a simulated world needs no root)"
+        )
     return host.run()
 
 

@@ -262,8 +262,11 @@ class WorldHost:
             signal.signal(sig, self._on_signal)
         try:
             self.start()
-        except RouterdError as e:
-            LOG.error("routerd cannot start: %s", e)
+        except (RouterdError, OSError) as e:
+            hint = (
+                "; give --socket-dir a directory you can write to" if isinstance(e, OSError) else ""
+            )
+            LOG.error("routerd cannot start: %s%s", e, hint)
             self.stop()
             return 1
         try:
