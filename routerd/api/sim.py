@@ -10,7 +10,7 @@ DEADLINE_EXCEEDED with what is still busy.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import grpc
 
@@ -24,8 +24,10 @@ from routerd.backends.sim.faultkind import FaultInputError, FaultKind
 from routerd.backends.sim.packet import Trace
 from routerd.backends.sim.worldfile.build import uplink_segment
 from routerd.backends.sim.worldfile.spec import WorldSpec
-from routerd.daemon.scheduler import PassScheduler
 from routerd.v1 import sim_pb2, sim_pb2_grpc
+
+if TYPE_CHECKING:
+    from routerd.daemon.scheduler import PassScheduler
 
 SETTLE_TIMEOUT = 30.0
 """Real seconds a world-changing call waits for the routers to react."""
