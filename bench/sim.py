@@ -167,7 +167,10 @@ def run(n: int) -> list[Result]:
             floor, _ = _settle(fake)
         finally:
             _close(fake)
+    from bench import sim_world
+
     return [
+        sim_world.run(),
         Result(
             f"sim.claims_per_s.{n}",
             2 * n / seconds,
@@ -177,5 +180,5 @@ def run(n: int) -> list[Result]:
             f"claims each, from the first pass until all {2 * n:,} are verified ({rounds} "
             f"rounds of passes, {seconds:.2f}s); baseline: the same engines over FakeHost "
             "(no dataplane); no target in the issue",
-        )
+        ),
     ]

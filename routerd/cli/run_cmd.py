@@ -1,9 +1,10 @@
-"""``routerd plan``, ``routerd apply --once`` and ``routerd serve``."""
+"""``routerd plan``, ``routerd apply --once`` and ``routerd serve`` (one router, or a world)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from routerd.cli.common import (
     add_output,
     add_socket,
     add_state_dir,
+    add_world,
     die,
     existing_public_keys,
     table,
@@ -28,6 +30,7 @@ from routerd.core.config import RouterConfig
 from routerd.core.desired import DataplaneObject
 from routerd.core.effective import build_effective
 from routerd.core.engine import Engine, EngineSettings
+from routerd.core.errors import ConfigError
 from routerd.core.lifecycle import ClaimState
 from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
@@ -169,11 +172,60 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAIL
 
 
+def _serve_world(args: argparse.Namespace) -> int:
+    """``serve --world``: every router of a simulated world in this process."""
+    from routerd.backends.sim.worldfile.load import load_world_file
+    from routerd.daemon.world import WorldHost, WorldOptions
+
+    refused = [
+        f
+        for f, v in (("--listen-tcp", args.listen_tcp), ("--metrics-listen", args.metrics_listen))
+        if v
+    ]
+    if args.backend != "sim" or refused:
+        why = f"{refused[0]} does not apply" if refused else "--world needs --backend sim"
+        return die(
+            f"{why}: a simulated world's routers take their configs from the World "
+            "file and each serves its Unix socket in --socket-dir",
+            EXIT_USAGE,
+        )
+    world = load_world_file(args.world)
+    for issue in world.errors:
+        print(f"error: {issue.render()}", file=sys.stderr)
+    for issue in world.warnings:
+        print(f"warning: {issue.render()}", file=sys.stderr)
+    if not world.valid:
+        return EXIT_USAGE
+    opts = WorldOptions(
+        world_file=args.world,
+        state_dir=Path(args.state_dir),
+        socket_dir=Path(args.socket_dir or Path(args.socket).parent),
+        routers=tuple(args.router or ()),
+        socket_group=args.socket_group,
+        resync_interval=args.resync_interval,
+        cleanup_on_exit=args.cleanup_on_exit,
+    )
+    try:
+        host = WorldHost(opts, world)
+    except ConfigError as e:
+        for issue in e.issues:
+            print(f"error: {issue.render()}", file=sys.stderr)
+        return EXIT_USAGE
+    except (StoreError, OSError) as e:
+        return die(
+            f"{e}; give --state-dir and --socket-dir directories you can write to "
+            "(a simulated world needs no root)"
+        )
+    return host.run()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from routerd.daemon import gcpolicy
     from routerd.daemon.service import Daemon, DaemonOptions
 
     gcpolicy.apply()
+    if args.world:
+        return _serve_world(args)
     config = _startup(args)
     if config is None:
         return EXIT_USAGE
@@ -229,12 +281,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "serve",
         help="run the daemon",
         description="Reconcile continuously and serve the gRPC API. SIGTERM "
-        "leaves the dataplane in place; SIGHUP reloads the config.",
+        "leaves the dataplane in place; SIGHUP reloads the config. With --backend sim "
+        "--world FILE: one daemon per router of the simulated world, each with its socket "
+        "<socket-dir>/<router>.sock and state dir <state-dir>/<router>, sharing a virtual "
+        "clock, plus SimService (faults, VM moves, packet traces, time) on every socket.",
     )
-    add_config(p)
+    source = p.add_mutually_exclusive_group(required=True)
+    add_config(source, required=False)
+    add_world(source)
     add_backend(p)
     add_state_dir(p)
     add_socket(p)
+    p.add_argument(
+        "--router",
+        action="append",
+        metavar="NAME",
+        help="with --world: host only this router (repeatable; default: every router)",
+    )
+    p.add_argument(
+        "--socket-dir",
+        metavar="DIR",
+        help="with --world: directory of the routers' sockets (default: the --socket directory)",
+    )
     p.add_argument("--socket-group", metavar="GROUP", help="group owning the socket (mode 0660)")
     p.add_argument(
         "--listen-tcp",

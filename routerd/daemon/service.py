@@ -24,6 +24,7 @@ from routerd.core.config import RouterConfig
 from routerd.core.engine import Engine, EngineSettings, PassResult
 from routerd.core.errors import RouterdError
 from routerd.core.loader import LoadResult
+from routerd.core.port import DataplaneBackend
 from routerd.core.store import Store
 
 LOG = logging.getLogger(__name__)
@@ -62,7 +63,14 @@ Loader = Callable[[str], LoadResult]
 
 
 class Daemon:
-    """Owns the store, backend, engine and servers for one routerd process."""
+    """Owns the store, backend, engine and servers for one routerd process.
+
+    ``routerd.daemon.world`` hosts several of these in one process (one per router of a
+    simulated world): it overrides how the backend and the engine are made and which
+    components start, and drives the engines itself.
+    """
+
+    components: tuple[str, ...] = COMPONENTS
 
     def __init__(self, opts: DaemonOptions, startup: RouterConfig, loader: Loader) -> None:
         self.opts = opts
@@ -70,28 +78,34 @@ class Daemon:
         self.stop = threading.Event()
         self.started_at = time.time()
         self.store = Store.open(opts.state_dir)
-        self.backend = registry.create(
-            opts.backend, config=startup, store=self.store, state_dir=opts.state_dir
-        )
+        self.backend = self._create_backend(startup)
         settings = EngineSettings(
             resync_interval=opts.resync_interval,
             key_dir=str(opts.state_dir / "keys"),
             keys_in_key_dir=opts.backend == "sim",
         )
+        self.engine = self._create_engine(startup, settings)
+        self.pass_hooks: list[Callable[[PassResult], None]] = []
+        self.stop_hooks: list[Callable[[], None]] = []
+        self._reload_lock = threading.Lock()
+        self._submitted = startup  # the startup config last handed to the engine
+
+    def _create_backend(self, startup: RouterConfig) -> DataplaneBackend:
+        return registry.create(
+            self.opts.backend, config=startup, store=self.store, state_dir=self.opts.state_dir
+        )
+
+    def _create_engine(self, startup: RouterConfig, settings: EngineSettings) -> Engine:
         from routerd.providers import config_checks
 
-        self.engine = Engine(
+        return Engine(
             self.backend,
             startup,
             store=self.store,
             settings=settings,
             extra_checks=[config_checks],
-            provider=registry.provider_evidence(opts.backend, self.backend),
+            provider=registry.provider_evidence(self.opts.backend, self.backend),
         )
-        self.pass_hooks: list[Callable[[PassResult], None]] = []
-        self.stop_hooks: list[Callable[[], None]] = []
-        self._reload_lock = threading.Lock()
-        self._submitted = startup  # the startup config last handed to the engine
 
     def reload(self) -> bool:
         """Re-read the startup config; keep the running one when the file is invalid.
@@ -149,7 +163,7 @@ class Daemon:
             hook(result)
 
     def start_components(self) -> None:
-        for name in COMPONENTS:
+        for name in self.components:
             stop = importlib.import_module(name).start(self)
             if stop is not None:
                 self.stop_hooks.append(stop)

@@ -1,7 +1,7 @@
 """Fault injection: the world changing behind the engine's back.
 
 Each method here changes a host the way something other than routerd would — an operator
-deleting a route, a guest agent re-adding the captured address (#41), a script flushing the
+deleting a route, a guest agent re-adding the captured address, a script flushing the
 clamp table — and then calls that host's watchers, as a netlink or nft monitor event would
 reach the Linux backend. ``fail_next_apply`` arms a one-shot failure for the next applied
 change whose key matches, so tests can prove one failing claim never blocks the others.
@@ -75,6 +75,11 @@ class FaultInjection:
     def notify(self, host: str) -> None:
         for callback in list(self._watchers.get(host, ())):
             callback()
+
+    def notify_all(self) -> None:
+        """Call every host's watchers: the world changed in a way any router may see."""
+        for host in list(self._watchers):
+            self.notify(host)
 
     def _out_of_band(self, host: str, change: Callable[[Host], bool]) -> bool:
         with self.lock:
@@ -151,7 +156,7 @@ class FaultInjection:
         self._out_of_band(host, _always(lambda h: h.set_nft(table, family, name)))
 
     def agent_add_address(self, host: str, dev: str, cidr: str) -> None:
-        """A guest agent (cloud-init, netplan, WALinuxAgent) assigns ``cidr`` to ``dev`` (#41)."""
+        """A guest agent (cloud-init, netplan, WALinuxAgent) assigns ``cidr`` to ``dev``."""
         self._out_of_band(host, _always(lambda h: h.add_address(dev, cidr)))
 
     def set_sysctl(self, host: str, name: str, value: str) -> None:

@@ -65,6 +65,8 @@ class World(FaultInjection):
         self.hosts: dict[str, Host] = {}
         self.media: dict[str, Medium] = {}
         self.garps: list[Garp] = []
+        self.handshake_blocked: set[Port] = set()
+        """WireGuard devices ``(host, ifname)`` whose handshake packets are lost (a fault)."""
         self._attached: dict[Port, Medium] = {}
 
     # -- topology --------------------------------------------------------------------------
@@ -119,6 +121,32 @@ class World(FaultInjection):
 
     def medium_of(self, port: Port) -> Medium | None:
         return self._attached.get(port)
+
+    def move_port(self, host: str, ifname: str, medium: str) -> Medium | None:
+        """Unplug ``host/ifname`` and plug it into ``medium``; the interface keeps its addresses.
+
+        Leaving a provider fabric releases the NIC's private IPs there; joining one assigns
+        the interface's addresses to it, taking each from whichever NIC held it (one address,
+        one NIC: a router's secondary IP moves to the arriving VM).
+
+        Returns:
+            The medium the port was plugged into before (None: it was not plugged in).
+        """
+        port = (host, ifname)
+        with self.lock:
+            iface = self.hosts[host].iface(ifname)
+            target = self.media[medium]
+            old = self._attached.pop(port, None)
+            if old is not None:
+                old.detach(port)
+            if isinstance(target, ProviderFabric):
+                target.attach(port)
+                for cidr in iface.addresses:
+                    target.assign(port, cidr.split("/")[0])
+            else:
+                target.attach(port)
+            self._attached[port] = target
+            return old
 
     def segment_peers(self, host: str, ifname: str) -> list[Port]:
         """Other ports on the link behind ``host/ifname`` (fabric: every other NIC)."""
