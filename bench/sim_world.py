@@ -31,7 +31,7 @@ def _once() -> float:
         world.move_vm("onprem-vm", "cloud-fabric")
         world.advance(61)
         state = world.states()["cloud-router/onprem-vm-31"]
-        if state != ("degraded", "overlay-probe-failed"):
+        if state != ("degraded", "provider-ip-not-assigned"):
             raise RuntimeError(f"the moved VM's claim is {state}")
         if world.trace("onprem-gw", "10.40.8.31").delivered:
             raise RuntimeError("a packet reached the moved VM on its old segment")

@@ -253,7 +253,7 @@ CATALOG: tuple[FaultKind, ...] = (
         "provider-address-unassigned",
         "the provider takes the secondary IP off the router's NIC (held until cleared)",
         (ROUTER, ADDRESS),
-        Effect("overlay-probe-failed", heals=False, drop="fabric: no NIC holds dst", after=61.0),
+        Effect("provider-ip-not-assigned", heals=False, drop="fabric: no NIC holds dst"),
         {"router": "cloud-router", "address": "10.40.8.31"},
         _provider_unassigned,
     ),

@@ -3,7 +3,7 @@
 This is the shape of test an automation author writes with ``routerd.testing``: start the
 world, act (here: live-migrate the on-prem VM into the cloud subnet), read claims and trace
 a packet. Static claims do not follow a VM, so the trace shows where delivery now breaks and
-the claim whose address left says so at its next verification (virtual time: no waiting).
+the claim whose address left says so at once (the provider no longer lists it on the router).
 It runs as any user (no root, no namespace) and in well under a second; the figure is in
 the report of ``bench`` (``sim_world_move``), never asserted here.
 """
@@ -32,8 +32,8 @@ def test_move_vm_to_the_cloud_site_breaks_the_static_claim_where_the_trace_shows
     world.advance(61)  # past the verify interval: verified paths are looked at again
 
     state, reason = world.states()[CLOUD_CLAIM]
-    assert (state, reason) == ("degraded", "overlay-probe-failed")
-    assert "not captured here" in world.claim("cloud-router", "onprem-vm-31").message
+    assert (state, reason) == ("degraded", "provider-ip-not-assigned")
+    assert "does not assign 10.40.8.31" in world.claim("cloud-router", "onprem-vm-31").message
     direct = world.trace("cloud-vm", "10.40.8.31")
     assert direct.delivered and direct.delivered_to == "onprem-vm"
     assert "cloud-router" not in {h.host for h in direct.hops}
