@@ -181,3 +181,17 @@ def test_a_bomb_fails_fast_under_a_memory_limit_with_a_clear_error():
     first, second = proc.stdout.splitlines()
     assert first.startswith("bomb.yaml: Router: aliases expand this document")
     assert "aliases expand this document" in second
+
+
+def test_routerd_validate_reports_a_latin1_file_and_a_bomb_without_a_traceback(tmp_path, capsys):
+    from routerd.cli import routerd_main
+
+    data, offset = hostile.not_utf8_config()
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(data)
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(hostile.alias_bomb())
+    for path, expected in ((latin1, f"byte offset {offset}"), (bomb, "aliases expand")):
+        assert routerd_main.main(["validate", "-c", str(path)]) == 2
+        out = capsys.readouterr().out
+        assert f"error: {path}" in out and expected in out and "Traceback" not in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -86,3 +87,34 @@ def test_the_backstop_exits_even_while_a_c_call_holds_the_gil(tmp_path):
     assert proc.returncode != 0 and "regex finished" not in proc.stdout
     stall = (tmp_path / shutdown.STALL_LOG).read_text()
     assert "Timeout" in stall and "<string>" in stall  # the stuck frame is named
+
+
+def test_sigterm_during_a_wedged_pass_still_ends_the_process(
+    tmp_path, monkeypatch, own_signals, caplog
+):
+    """The engine is stuck inside a pass (a hung netlink call): the deadline ends it."""
+    host = harness.GatedHost()
+    rig = harness.build(tmp_path, monkeypatch, host=host)
+    daemon = rig.daemon
+    exits: list[int] = []
+    daemon.deadline.seconds = 0.5
+    daemon.deadline.stall_dir = None  # no GIL-free backstop inside the test runner
+    monkeypatch.setattr(daemon.deadline, "_exit", exits.append)
+
+    def wedge_then_terminate() -> None:
+        wait_until(lambda: None if daemon.engine.snapshot.pass_count else "no pass yet")
+        wait_until(
+            lambda: (
+                None
+                if signal.getsignal(signal.SIGTERM) == daemon._on_signal
+                else "handler not installed"
+            )
+        )
+        host.gate.clear()
+        wait_until(lambda: None if host.held.is_set() else "not wedged yet")
+        os.kill(os.getpid(), signal.SIGTERM)
+        wait_until(lambda: None if exits else "not forced", what="forced exit")
+
+    assert harness.serve(rig, wedge_then_terminate, release=[host.gate.set]) == 0
+    assert exits == [shutdown.EXIT_FORCED]
+    assert any("shutdown did not finish" in r.getMessage() for r in caplog.records)
