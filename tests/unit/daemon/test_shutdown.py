@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -118,3 +119,24 @@ def test_sigterm_during_a_wedged_pass_still_ends_the_process(
     assert harness.serve(rig, wedge_then_terminate, release=[host.gate.set]) == 0
     assert exits == [shutdown.EXIT_FORCED]
     assert any("shutdown did not finish" in r.getMessage() for r in caplog.records)
+
+
+def test_a_failing_reconcile_loop_stops_with_1_and_one_log_record(
+    tmp_path, monkeypatch, own_signals, caplog
+):
+    rig = harness.build(tmp_path, monkeypatch)
+    engine = rig.daemon.engine
+    real = engine.run_pass
+    calls = []
+
+    def run_pass():
+        calls.append(1)
+        if len(calls) == 2:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return real()
+
+    monkeypatch.setattr(engine, "run_pass", run_pass)
+    assert harness.serve(rig, lambda: wait_until(lambda: None if len(calls) > 1 else "")) == 1
+    [record] = [r for r in caplog.records if r.getMessage() == "reconcile loop failed; stopping"]
+    assert record.levelname == "CRITICAL" and record.exc_info is not None
+    assert rig.daemon.store.state_lock is None, "the state directory was released"
