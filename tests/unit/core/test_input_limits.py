@@ -8,6 +8,7 @@ must come back with one clear error inside a budget a real config of that size n
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import textwrap
@@ -191,7 +192,13 @@ def test_routerd_validate_reports_a_latin1_file_and_a_bomb_without_a_traceback(t
     latin1.write_bytes(data)
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(hostile.alias_bomb())
-    for path, expected in ((latin1, f"byte offset {offset}"), (bomb, "aliases expand")):
-        assert routerd_main.main(["validate", "-c", str(path)]) == 2
-        out = capsys.readouterr().out
-        assert f"error: {path}" in out and expected in out and "Traceback" not in out
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    try:
+        for path, expected in ((latin1, f"byte offset {offset}"), (bomb, "aliases expand")):
+            assert routerd_main.main(["validate", "-c", str(path)]) == 2
+            out = capsys.readouterr().out
+            assert f"error: {path}" in out and expected in out and "Traceback" not in out
+    finally:  # main() installs its own log handler on a stream that ends with this test
+        root.handlers[:] = saved
+        root.setLevel(level)
