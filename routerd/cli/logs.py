@@ -258,3 +258,35 @@ def setup_logging(
     root.handlers[:] = [handler]
     root.setLevel(getattr(logging, level.upper()))
     return handler
+
+
+def route_exceptions() -> None:
+    """Send uncaught exceptions (main thread and any other) through logging, not raw stderr.
+
+    A traceback printed by the interpreter is many plain lines; logged, it is one record
+    (the ``exc`` field in JSON) and passes the secret redaction like every other line.
+    Python warnings are logged too.
+    """
+    log = logging.getLogger("routerd")
+
+    def on_main(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        log.critical("uncaught exception: %s", exc, exc_info=(kind, exc, tb))
+
+    def on_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread is not None else "?"
+        log.critical(
+            "uncaught exception in thread %s: %s",
+            name,
+            args.exc_value,
+            exc_info=(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback),
+        )
+
+    sys.excepthook = on_main
+    threading.excepthook = on_thread
+    logging.captureWarnings(True)
+    logging.raiseExceptions = False  # a failing handler must not print tracebacks of its own

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,13 @@ from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.port import Change, describe_object
 from routerd.core.store import Store, StoreError
+from routerd.core.store_guard import open_guarded
+
+LOG = logging.getLogger("routerd.serve")
+
+EXIT_STATE = 78
+"""``serve`` refused its state directory (damaged database, held by another process): the
+systemd unit does not restart on it (``RestartPreventExitStatus=``); a person must act."""
 
 
 def _startup(args: argparse.Namespace) -> RouterConfig | None:
@@ -128,9 +138,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     state_dir = Path(args.state_dir)
     try:
-        store = Store.open(state_dir)
+        store = open_guarded(state_dir)
+    except (StoreError, OSError) as e:
+        return die(str(e))
+    try:
         backend = registry.create(args.backend, config=config, store=store, state_dir=state_dir)
-    except (registry.BackendUnavailable, StoreError, OSError) as e:
+    except (registry.BackendUnavailable, OSError) as e:
+        store.close()
         return die(str(e))
     from routerd.providers import config_checks
 
@@ -220,15 +234,27 @@ def _serve_world(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from routerd.cli import logs, native_stderr
     from routerd.daemon import gcpolicy
+    from routerd.daemon.config_file import stamp
     from routerd.daemon.service import Daemon, DaemonOptions
 
+    logs.route_exceptions()
+    if getattr(args, "log_format", "text") == "json":
+        native_stderr.redirect()  # gRPC's C core writes to fd 2: keep the stream JSON
     gcpolicy.apply()
     if args.world:
         return _serve_world(args)
-    config = _startup(args)
-    if config is None:
+    before = stamp(args.config)
+    result = load_config(args.config)
+    if not result.valid:
+        for e in result.errors:
+            LOG.error("invalid config: %s", e.render())
+        LOG.error("routerd cannot start: %s has %d error(s)", args.config, len(result.errors))
         return EXIT_USAGE
+    for w in result.warnings:
+        LOG.warning("config warning: %s", w.render())
+    assert result.config is not None
     opts = DaemonOptions(
         config_path=args.config,
         backend=args.backend,
@@ -244,10 +270,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
         resync_interval=args.resync_interval,
     )
     try:
-        daemon = Daemon(opts, config, load_config)
+        daemon = Daemon(opts, result.config, load_config, config_stamp=before)
     except (registry.BackendUnavailable, StoreError, OSError) as e:
-        return die(str(e))
-    return daemon.run()
+        LOG.error("routerd cannot start: %s", e)
+        return EXIT_STATE if isinstance(e, StoreError) else EXIT_FAIL
+    code = daemon.run()
+    _leave(code)
+    return code  # not reached: _leave exits
+
+
+def _leave(code: int) -> None:
+    """Exit as soon as the orderly stop is done.
+
+    By now the store is closed, the socket removed and the dataplane left as decided. What
+    normal interpreter teardown would add is a wait for every gRPC worker thread to finish
+    its request (they are joined at exit whatever their daemon flag), which a long plugin
+    run or a slow client can stretch to minutes; so the process leaves here, logs flushed.
+    """
+    busy = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    LOG.info("routerd stopped code=%d threads_left=%d", code, len(busy))
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(code)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

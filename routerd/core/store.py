@@ -125,29 +125,58 @@ class StoreError(RuntimeError):
     """The state store cannot be opened or is from a newer routerd."""
 
 
+FAULT_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY")
+"""SQLite errors that mean the database is damaged or cannot take writes (not a busy retry)."""
+
+
 class Store:
-    """Thread-safe access to the state database (one connection, serialized)."""
+    """Thread-safe access to the state database (one connection, serialized).
+
+    Attributes:
+        fault: the first damage or write failure seen while running (``""`` when none): the
+            daemon shows it in ``routerctl status`` and metrics instead of failing silently.
+    """
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
         self.readonly = readonly
+        self.fault = ""
         self._lock = threading.RLock()
-        if readonly:
-            uri = f"file:{path}?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
-        self._db.execute("PRAGMA busy_timeout=5000")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            version = self._connect(path, readonly)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(
+                f"cannot open the state database {path}: {e}; inspect it with `routerd state "
+                f"check --state-dir {path.parent}`"
+            ) from None
+        stat = os.stat(path)
+        self.identity = (stat.st_dev, stat.st_ino)
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{path} has schema version {version}, newer than this routerd "
                 f"({SCHEMA_VERSION}); upgrade routerd or use another --state-dir"
             )
+
+    def _connect(self, path: Path, readonly: bool) -> int:
+        """Connect (creating and migrating unless read-only); returns the schema version."""
+        if readonly:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+            if not path.exists():
+                _create(path)
+            db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db = db
+        try:
+            if not readonly:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
+            db.execute("PRAGMA busy_timeout=5000")
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
+        except BaseException:
+            db.close()
+            raise
 
     @classmethod
     def open(cls, state_dir: str | os.PathLike[str], *, readonly: bool = False) -> Store:
@@ -174,20 +203,39 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, self._watch():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, self._watch():
             cur = self._db.execute(sql, tuple(args))
             cur.row_factory = sqlite3.Row
             return list(cur.fetchall())
+
+    @contextmanager
+    def _watch(self) -> Iterator[None]:
+        """Remember the first error that means damage or lost writes (see ``fault``)."""
+        try:
+            yield
+        except sqlite3.DatabaseError as e:
+            name = getattr(e, "sqlite_errorname", "")
+            if not self.fault and name.startswith(FAULT_CODES):
+                self.note_fault(f"{name}: {e}")
+            raise
+
+    def note_fault(self, problem: str) -> None:
+        """Record damage found while running (kept until restart; the first one wins)."""
+        if not self.fault:
+            self.fault = (
+                f"{problem}; check it with `routerd state check --state-dir {self.path.parent}`"
+            )
 
     # -- meta -----------------------------------------------------------------------------
 
@@ -382,6 +430,33 @@ class Store:
     def drop_owned(self, kind: str, key: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM owned_objects WHERE kind=? AND key=?", (kind, key))
+
+
+def _create(path: Path) -> None:
+    """Create an empty WAL database under a temporary name, then rename it into place.
+
+    A crash while creating leaves no half-made ``routerd.db``, so an empty or headless
+    ``routerd.db`` found later is always damage, never an interrupted first start.
+    """
+    tmp = path.with_name(path.name + ".new")
+    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):  # an interrupted create
+        leftover.unlink(missing_ok=True)
+    db = sqlite3.connect(str(tmp), isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")  # writes the header page
+    finally:
+        db.close()
+    _fsync(tmp)
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _row_part(r: sqlite3.Row) -> DynamicPart:
