@@ -355,6 +355,8 @@ def test_watch_is_idempotent_validates_and_stops(rig: Rig) -> None:
     br = rig.br
     with pytest.raises(RemoteError, match=r"presence listener dev nosuchdev0: No such device"):
         rig.call(ph.watch, "nosuchdev0", [VM_IP])
+    with pytest.raises(RemoteError, match=r"presence listener dev lo: not an Ethernet interface"):
+        rig.call(ph.watch, "lo", [VM_IP])
     with pytest.raises(RemoteError, match=r"presence address '10.40.8' is not an IPv4"):
         rig.call(ph.watch, br, ["10.40.8"])
     with pytest.raises(RemoteError, match=r"ignored MAC 'zz' is not a MAC address"):

@@ -46,6 +46,9 @@ LOG = logging.getLogger(__name__)
 PACKET_RCVBUF = 8 << 20
 """Receive buffer per packet socket: room for the answers to a 10,000-address probe round."""
 QUEUE_LIMIT = 65536
+ARPHRD_ETHER = 1
+BATCH = 256
+"""Frames read from one socket before their evidence is queued and the engine woken."""
 
 
 def _ip_bytes(address: str) -> bytes:
@@ -88,10 +91,20 @@ def _open_packet_socket(interface: str) -> tuple[socket.socket, int]:
         except OSError:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, PACKET_RCVBUF)
         sock.bind((interface, pf.ETH_P_ALL))
-        return sock, socket.if_nametoindex(interface)
+        hatype = sock.getsockname()[3]
+        index = socket.if_nametoindex(interface)
     except OSError as exc:
         sock.close()
         raise DataplaneError(op, exc.strerror or str(exc), errno=exc.errno) from exc
+    if hatype != ARPHRD_ETHER:
+        sock.close()
+        raise DataplaneError(
+            op,
+            "not an Ethernet interface: presence is heard in the segment's ARP; "
+            "watch the capture segment's interface",
+            retryable=False,
+        )
+    return sock, index
 
 
 class LinuxPresence:
@@ -326,8 +339,16 @@ class LinuxPresence:
         self.stats["evidence"] += 1
 
     def _read_frames(self, w: _Watch) -> None:
+        """Read up to ``BATCH`` frames, then queue their evidence under one lock.
+
+        The cap keeps the first evidence of a burst (10,000 probe answers) from waiting for
+        the whole burst: the engine is woken after each batch, and select comes straight
+        back for the rest. What is watched is read without the lock: ``watch`` replaces
+        those sets whole.
+        """
         buf, view, clock, stats = self._buf, memoryview(self._buf), self.clock, self.stats
-        while True:
+        out: list[PresenceEvidence] = []
+        for _ in range(BATCH):
             try:
                 n = w.sock.recv_into(buf, 0, socket.MSG_DONTWAIT)
             except BlockingIOError:
@@ -342,29 +363,33 @@ class LinuxPresence:
             if sighting is None:
                 stats["not-presence"] += 1
                 continue
-            with self._lock:
-                self._take(w, sighting, clock())
+            evidence = self._evidence(w, sighting, clock())
+            if evidence is not None:
+                out.append(evidence)
         drops = pf.kernel_drops(w.sock)
-        if drops:
-            with self._lock:
+        with self._lock:
+            for evidence in out:
+                self._push(evidence)
+            if drops:
                 stats["kernel-drops"] += drops
                 self._lost = True
 
-    def _take(self, w: _Watch, s: pf.Sighting, at: float) -> None:
-        """Under the lock: one decoded frame from ``w``."""
-        if s.mac in self._own or s.source in self._own:
+    def _evidence(self, w: _Watch, s: pf.Sighting, at: float) -> PresenceEvidence | None:
+        """What one decoded frame from ``w`` is worth (None: nothing, counted)."""
+        own = self._own
+        if s.mac in own or s.source in own:
             self.stats["own-mac"] += 1
-            return
+            return None
         if s.mac in w.ignore or s.source in w.ignore:
             self.stats["ignored-mac"] += 1
-            return
+            return None
         address = w.addresses.get(s.ip)
         if address is None:
             if s.kind != "rarp" or s.ip != pf.ZERO_IP:
                 self.stats["unwatched"] += 1
-                return
+                return None
             address = ""  # a RARP names only the MAC: the tracker knows whose it is
-        self._push(PresenceEvidence(address, s.kind, s.mac.hex(":"), w.name, at))
+        return PresenceEvidence(address, s.kind, s.mac.hex(":"), w.name, at)
 
     def _read_netlink(self) -> None:
         assert self._nl is not None
