@@ -128,27 +128,27 @@ def test_a_probe_is_answered_and_teaches_the_host_nothing(rig: Rig) -> None:
 def step(
     rig: Rig, t: PresenceTracker, interval: float, verdicts: list[int] | None = None
 ) -> list[Any]:
-    """One probe round: send what is due, let answers come, observe; returns transitions.
+    """One probe round as the engine runs it: observe everything heard so far, close the
+    previous round and send what is due, then wait one interval. Returns the transitions.
 
-    ``verdicts`` gets the address's miss count right after the previous round's verdict
-    (before this round's answers reset it).
+    ``verdicts`` gets the address's miss count right after the previous round's verdict.
     """
+    out = t.observe(e for e, _ in rig.call(ph.taken))
     r = t.due_probes(time.monotonic(), interval)
     if verdicts is not None:
         verdicts.append(t.get(VM_IP).misses)  # type: ignore[union-attr]
     if r.addresses:
         rig.call(ph.probe, rig.br, list(r.addresses))
-    time.sleep(interval / 2)
-    out = list(r.transitions) + t.observe(e for e, _ in rig.call(ph.taken))
-    time.sleep(interval / 2 + 0.01)
-    return out
+    time.sleep(interval + 0.01)
+    return out + list(r.transitions)
 
 
 def test_a_blink_stays_present_and_going_away_is_absent_after_n_rounds(rig: Rig) -> None:
-    interval, n = 0.3, 3
+    interval, n = 0.4, 3
     rig.call(ph.watch, rig.br, [VM_IP])
     t = PresenceTracker(absent_after=n)
     t.track([VM_IP])
+    assert step(rig, t, interval) == []  # the first probe goes out
     [arrived] = step(rig, t, interval)
     assert (arrived.new, arrived.cause) == (PRESENT, "probe-answer")
     assert step(rig, t, interval) == []  # answered
@@ -177,6 +177,7 @@ def test_a_blink_stays_present_and_going_away_is_absent_after_n_rounds(rig: Rig)
     # back: the next probe's answer makes it present again
     rig.vm.ns.ip("link", "set", rig.vm.dev, "up")
     wait_until(lambda: _carrier(rig), timeout=5, interval=0.02, what="host link up")
+    assert step(rig, t, interval) == []
     assert [(x.old, x.new, x.cause) for x in step(rig, t, interval)] == [
         (ABSENT, PRESENT, "probe-answer")
     ]

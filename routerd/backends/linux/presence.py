@@ -225,16 +225,17 @@ class LinuxPresence:
         if w is None or w.broken:
             raise DataplaneError(op, "not listening on this interface (watch it first)")
         packed = [_ip_bytes(a) for a in addresses]
+        sent = 0
         try:
-            mac = w.sock.getsockname()[4]
-            prefix = pf.probe_prefix(mac)
+            prefix = pf.probe_prefix(w.sock.getsockname()[4])
             send, pad = w.sock.send, pf.PAD
             for ip in packed:
                 send(prefix + ip + pad)
+                sent += 1
         except OSError as exc:
             raise DataplaneError(op, exc.strerror or str(exc), errno=exc.errno) from exc
         finally:
-            self.stats["probes"] += len(packed)
+            self.stats["probes"] += sent
 
     def close(self) -> None:
         """Stop the reader thread and close every socket."""
