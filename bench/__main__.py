@@ -2,10 +2,11 @@
 
 Items (issue numbering): ``kernel`` (1 cold apply, 2 one claim, 3 no-op pass; root),
 ``fsm`` (4), ``sim`` (5), ``api`` (6), ``dataplane`` (7; root and the namespace lab),
-``doctor`` (8, ``doctor hybrid`` at N claims; root).
+``doctor`` (8, ``doctor hybrid`` at N claims; root), ``capture`` (proxy-ARP capture
+mechanisms at N addresses with real ARP checks; root).
 Sizes come from a preset: the full run (10,000 claims in the kernel, 100,000 in the state
-machine), ``--quick`` (1,000 claims in the kernel, the dataplane ratio; under 3 minutes) or
-``--toy`` (tiny sizes for the smoke test; its figures mean nothing).
+machine and the capture item), ``--quick`` (1,000 claims in the kernel, the dataplane ratio;
+under 3 minutes) or ``--toy`` (tiny sizes for the smoke test; its figures mean nothing).
 
 The bench process runs under ``routerd serve``'s garbage-collector policy
 (``routerd.daemon.gcpolicy``; namespace workers inherit it), because the engine, backend and
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from bench import machine
 from bench.result import Result, render_json, render_table
 
-ITEMS = ("kernel", "fsm", "sim", "api", "dataplane", "doctor")
+ITEMS = ("kernel", "fsm", "sim", "api", "dataplane", "doctor", "capture")
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,14 @@ class Preset:
     iperf_seconds: int
     iperf_reps: int
     doctor_sizes: tuple[int, ...] = (1_000, 10_000)
+    capture_sizes: tuple[int, ...] = (10_000, 100_000)
 
 
 FULL = Preset((1_000, 10_000), 3, 100_000, 10_000, 10_000, 10, 3)
-QUICK = Preset((1_000,), 3, 10_000, 1_000, 1_000, 5, 1, doctor_sizes=(1_000,))
-TOY = Preset((100,), 1, 200, 20, 20, 1, 1, doctor_sizes=(20,))
+QUICK = Preset(
+    (1_000,), 3, 10_000, 1_000, 1_000, 5, 1, doctor_sizes=(1_000,), capture_sizes=(1_000,)
+)
+TOY = Preset((100,), 1, 200, 20, 20, 1, 1, doctor_sizes=(20,), capture_sizes=(100,))
 
 
 def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
@@ -80,6 +84,11 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
 
         return doctor.run(list(p.doctor_sizes))
 
+    def capture() -> list[Result]:
+        from bench import capture
+
+        return capture.run(list(p.capture_sizes), p.kernel_reps)
+
     return {
         "kernel": kernel,
         "fsm": fsm,
@@ -87,6 +96,7 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
         "api": api,
         "dataplane": dataplane,
         "doctor": doctor,
+        "capture": capture,
     }
 
 
