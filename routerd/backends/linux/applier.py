@@ -190,9 +190,9 @@ class Applier:
             mine = {r.key: r for r in routes.dump_owned(self.host.sock, self.host.links.name)}
             for i in exists:
                 c = out[i].change
-                if mine.get(c.key) == c.new:
+                if mine.get(c.key) == c.new and isinstance(c.new, Route):
                     out[i] = ChangeResult(c, True)
-                    self._routed[c.key] = c.new  # type: ignore[assignment]
+                    self._routed[c.key] = c.new
                 else:
                     msg = "a route with this destination and metric exists and is not routerd's"
                     out[i] = failure(c, errno.EEXIST, msg)

@@ -13,7 +13,8 @@ routerd always sets ``proxy_arp=1`` on a capture interface and always installs t
 ``/32`` delivery route to the tunnel, so the kernel answers for a claimed address whether or
 not the proxy entry exists: the entry adds nothing. It costs a lot at scale: the kernel keeps
 every namespace's proxy entries in one 16-bucket hash, so an add scans a chain that grows
-with the table (about 1 ms per entry at 100,000; installing 100,000 takes close to a minute).
+with the table (installing 100,000 takes from half a minute to two, and each one slows
+every other namespace's entries while it is there).
 
 Two modes, chosen when the backend is built:
 
@@ -28,7 +29,8 @@ Two modes, chosen when the backend is built:
   capture.
 
 Proxy entries routerd made before switching to ``route`` stay owned and are removed when
-their claim is released (they answer exactly when the route does, so keeping them is safe).
+their claim is released. Keeping them changes nothing while the claim lives: an entry, like
+``proxy_arp``, only answers while the route leaves by another device.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def covered(host: Host, routes: Mapping[Key, Route], keys: Iterable[Key]) -> lis
     out = []
     for key in keys:
         _, address, dev = key
-        r = routes.get(("route", _MAIN, address + "/32"))
+        r = routes.get(route_key(address))
         if r is not None and r.dev != dev and r.type == "unicast" and fwd.on(dev):
             out.append(key)
     return out
