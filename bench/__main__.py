@@ -44,13 +44,23 @@ class Preset:
     iperf_reps: int
     doctor_sizes: tuple[int, ...] = (1_000, 10_000)
     capture_sizes: tuple[int, ...] = (10_000, 100_000)
+    capture_reps: int = 3
 
 
 FULL = Preset((1_000, 10_000), 3, 100_000, 10_000, 10_000, 10, 3)
 QUICK = Preset(
-    (1_000,), 3, 10_000, 1_000, 1_000, 5, 1, doctor_sizes=(1_000,), capture_sizes=(1_000,)
+    (1_000,),
+    3,
+    10_000,
+    1_000,
+    1_000,
+    5,
+    1,
+    doctor_sizes=(1_000,),
+    capture_sizes=(1_000,),
+    capture_reps=1,
 )
-TOY = Preset((100,), 1, 200, 20, 20, 1, 1, doctor_sizes=(20,), capture_sizes=(100,))
+TOY = Preset((100,), 1, 200, 20, 20, 1, 1, doctor_sizes=(20,), capture_sizes=(100,), capture_reps=1)
 
 
 def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
@@ -87,7 +97,7 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
     def capture() -> list[Result]:
         from bench import capture
 
-        return capture.run(list(p.capture_sizes), p.kernel_reps)
+        return capture.run(list(p.capture_sizes), p.capture_reps)
 
     return {
         "kernel": kernel,
