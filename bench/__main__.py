@@ -3,10 +3,11 @@
 Items (issue numbering): ``kernel`` (1 cold apply, 2 one claim, 3 no-op pass; root),
 ``fsm`` (4), ``sim`` (5), ``api`` (6), ``dataplane`` (7; root and the namespace lab),
 ``doctor`` (8, ``doctor hybrid`` at N claims; root), ``mobility`` (9, announce -> received
-through a BIRD2 route reflector at 1, 100 and 10,000 addresses; root, gobgpd, bird2).
+through a BIRD2 route reflector at 1, 100 and 10,000 addresses; root, gobgpd, bird2),
+``capture`` (proxy-ARP capture mechanisms at N addresses with real ARP checks; root).
 Sizes come from a preset: the full run (10,000 claims in the kernel, 100,000 in the state
-machine), ``--quick`` (1,000 claims in the kernel, the dataplane ratio; under 3 minutes) or
-``--toy`` (tiny sizes for the smoke test; its figures mean nothing).
+machine and the capture item), ``--quick`` (1,000 claims in the kernel, the dataplane ratio;
+under 3 minutes) or ``--toy`` (tiny sizes for the smoke test; its figures mean nothing).
 
 The bench process runs under ``routerd serve``'s garbage-collector policy
 (``routerd.daemon.gcpolicy``; namespace workers inherit it), because the engine, backend and
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from bench import machine
 from bench.result import Result, render_json, render_table
 
-ITEMS = ("kernel", "fsm", "sim", "api", "dataplane", "doctor", "mobility")
+ITEMS = ("kernel", "fsm", "sim", "api", "dataplane", "doctor", "mobility", "capture")
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,37 @@ class Preset:
     iperf_reps: int
     doctor_sizes: tuple[int, ...] = (1_000, 10_000)
     mobility_sizes: tuple[int, ...] = (1, 100, 10_000)
+    capture_sizes: tuple[int, ...] = (10_000, 100_000)
+    capture_reps: int = 3
 
 
 FULL = Preset((1_000, 10_000), 3, 100_000, 10_000, 10_000, 10, 3)
 QUICK = Preset(
-    (1_000,), 3, 10_000, 1_000, 1_000, 5, 1, doctor_sizes=(1_000,), mobility_sizes=(1, 1_000)
+    (1_000,),
+    3,
+    10_000,
+    1_000,
+    1_000,
+    5,
+    1,
+    doctor_sizes=(1_000,),
+    mobility_sizes=(1, 1_000),
+    capture_sizes=(1_000,),
+    capture_reps=1,
 )
-TOY = Preset((100,), 1, 200, 20, 20, 1, 1, doctor_sizes=(20,), mobility_sizes=(1, 10))
+TOY = Preset(
+    (100,),
+    1,
+    200,
+    20,
+    20,
+    1,
+    1,
+    doctor_sizes=(20,),
+    mobility_sizes=(1, 10),
+    capture_sizes=(100,),
+    capture_reps=1,
+)
 
 
 def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
@@ -89,6 +114,11 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
 
         return mobility.run(p.mobility_sizes)
 
+    def capture() -> list[Result]:
+        from bench import capture
+
+        return capture.run(list(p.capture_sizes), p.capture_reps)
+
     return {
         "kernel": kernel,
         "fsm": fsm,
@@ -97,6 +127,7 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
         "dataplane": dataplane,
         "doctor": doctor,
         "mobility": mobility,
+        "capture": capture,
     }
 
 

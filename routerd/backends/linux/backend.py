@@ -31,6 +31,7 @@ from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux.announce import MacWatch
 from routerd.backends.linux.applier import Applier
 from routerd.backends.linux.cache import ObservationCache
+from routerd.backends.linux.capture import ENTRIES, ROUTE, check_mode, covered
 from routerd.backends.linux.events import EventWatcher, Interest, LazySet
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.links import LinkTable
@@ -81,6 +82,7 @@ class LinuxBackend:
         tick_interval: float = 0.5,
         debounce: float = 0.1,
         full_read_interval: float = 60.0,
+        proxy_capture: str = ENTRIES,
     ) -> None:
         """Open the netlink socket and load bookkeeping; nothing on the host changes yet.
 
@@ -98,6 +100,12 @@ class LinuxBackend:
             debounce: delay that folds a burst of events into one ``on_change``.
             full_read_interval: seconds after which ``observe`` reads every kind again
                 even when no event said anything changed (the cache's safety net).
+            proxy_capture: ``"entries"`` (a proxy entry per captured address) or
+                ``"route"`` (no entry: ``proxy_arp=1`` and the claim's route make the
+                kernel answer; scales to 100,000 addresses). See ``capture.py``.
+
+        Raises:
+            ValueError: an unknown ``proxy_capture``.
         """
         binary = shutil.which("wireguard-go") if wireguard_go == AUTO else wireguard_go
         links = LinkTable()
@@ -111,6 +119,7 @@ class LinuxBackend:
                 store, links, wireguard_go=binary, state_dir=Path(state_dir), run_dir=run_dir
             ),
             pneigh_labels=neighbours.kernel_supports_protocol(),
+            proxy_capture=check_mode(proxy_capture),
         )
         self.cache = ObservationCache(self.host, full_interval=full_read_interval)
         self.applier = Applier(self.host, refresh_links=self._fresh_links)
@@ -252,6 +261,9 @@ class LinuxBackend:
             kinds = self.cache.kinds
             keys = list(kinds.pneigh.owned) if kinds is not None else []
             keys += [k for k in (kinds.pneigh.foreign if kinds else ()) if k in self._desired]
+            if kinds is not None and self.host.proxy_capture == ROUTE:
+                wanted = [k for k in self._desired if k[0] == "pneigh" and k[2] == dev]
+                keys += covered(self.host, kinds.routes.single, wanted)
         addresses = sorted({k[1] for k in keys if k[2] == dev})
         if not addresses:
             return

@@ -53,7 +53,9 @@ def cache(monkeypatch: pytest.MonkeyPatch) -> ObservationCache:
     A cache over a fake host with links ``ov`` (3) and ``cap`` (4), already filled by a
     full read of one route, nothing dirty.
     """
-    host: Any = SimpleNamespace(links=FakeLinks(link(3, "ov"), link(4, "cap")))
+    host: Any = SimpleNamespace(
+        links=FakeLinks(link(3, "ov"), link(4, "cap")), proxy_capture="entries"
+    )
     monkeypatch.setattr(ob, "read_all", lambda h: kinds(Route("10.50.0.1/32", "ov", 120)))
     monkeypatch.setattr(ob, "assemble", lambda h, k, scope: k)
     c = ObservationCache(host, full_interval=60.0, clock=lambda: 0.0)
