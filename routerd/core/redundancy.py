@@ -277,6 +277,8 @@ class VrrpObservation:
         detail: why the daemon is down or hung, for people.
         takeover: ``pending`` while a planned takeover runs, ``failed: why`` after one
             that did not complete, else empty.
+        master: the partner heard advertising as master (``10.40.8.3 (priority 100)``),
+            empty when none is heard.
     """
 
     daemon: Daemon
@@ -284,6 +286,7 @@ class VrrpObservation:
     at: float = 0.0
     detail: str = ""
     takeover: str = ""
+    master: str = ""
 
 
 @dataclass(frozen=True)
@@ -305,7 +308,8 @@ SOLO = RoleState(Role.ACTIVE, 0.0, "no RedundancyGroup: this router is its site'
 
 
 def _standby_why(plan: PairPlan, obs: VrrpObservation) -> str:
-    head = f"VRRP backup of VRID {plan.vrid} on {plan.interface}: a partner is master"
+    master = obs.master or "a partner"
+    head = f"VRRP backup of VRID {plan.vrid} on {plan.interface}: {master} is master"
     if obs.takeover == "pending":
         return f"{head}; a planned takeover is under way"
     if obs.takeover.startswith("failed"):

@@ -236,6 +236,11 @@ def test_standby_says_when_it_would_take_over(changes, takeover, why):
     assert why in derive_role(plan(**changes), obs).why
 
 
+def test_standby_names_the_master_it_hears():
+    obs = VrrpObservation(Daemon.RUNNING, "BACKUP", master="10.40.8.3 (priority 100)")
+    assert "on ens19: 10.40.8.3 (priority 100) is master;" in derive_role(plan(), obs).why
+
+
 def test_since_moves_only_with_the_role():
     p = plan()
     first = derive_role(p, VrrpObservation(Daemon.RUNNING, "BACKUP", at=10.0))
