@@ -3,7 +3,7 @@
 ``render`` writes keepalived's configuration from a ``PairPlan``; ``keepalived`` starts,
 adopts, reloads and stops the daemon by PID and removes virtual addresses a dead daemon left
 behind; ``notify`` reads the state keepalived writes to its notify FIFO; ``adverts``
-watches VRRP adverts on the wire (a hung keepalived is recognised by a partner advertising
-as master while ours is silent); ``source`` ties them into the ``RoleSource`` the engine
-reads. Core never imports this package.
+reads VRRP adverts on the wire and ``watchdog`` decides from them whether our keepalived
+hangs; ``source`` ties them into the ``RoleSource`` the engine reads. Core never imports
+this package.
 """

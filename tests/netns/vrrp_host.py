@@ -63,6 +63,10 @@ def take_over() -> str:
     return message
 
 
+def update(plan: PairPlan) -> None:
+    STATE["source"].update(plan)
+
+
 def keepalived_pids() -> tuple[int | None, int | None]:
     pids: tuple[int | None, int | None] = STATE["source"].ka.pids()
     return pids
