@@ -177,6 +177,9 @@ class KeepalivedRoleSource:
             else:  # the next start removes what the old configuration may have left
                 self.ka.record_addresses({*plan.addresses, *old.addresses})
             self.plan = plan
+            if (plan.vrid, plan.advert_interval) != (old.vrid, old.advert_interval):
+                self._hang = HangWatch(plan.vrid, plan.advert_interval)
+                self._hang.became_master(time.monotonic())
             if plan.interface != old.interface:
                 self._open_adverts()
             self._observe()
