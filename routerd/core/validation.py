@@ -22,6 +22,7 @@ from routerd.core.overlay import (
     reserved_overlay_net,
     wireguard_peer_for,
 )
+from routerd.core.redundancy import check_redundancy
 from routerd.core.resources import (
     AddressMobilityDomain,
     CloudProviderProfile,
@@ -412,6 +413,12 @@ def _dynamic(c: _Checker) -> None:
                     )
 
 
+def _redundancy(c: _Checker) -> None:
+    errors, warnings = check_redundancy(c.config)
+    c.errors.extend(errors)
+    c.warnings.extend(warnings)
+
+
 CHECKS: tuple[Callable[[_Checker], None], ...] = (
     _unique_identities,
     _claims,
@@ -419,6 +426,7 @@ CHECKS: tuple[Callable[[_Checker], None], ...] = (
     _hybrid_routes,
     _net,
     _dynamic,
+    _redundancy,
 )
 
 

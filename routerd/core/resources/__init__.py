@@ -42,6 +42,7 @@ from routerd.core.resources.net import (
     WireGuardInterface,
     WireGuardPeer,
 )
+from routerd.core.resources.redundancy import RedundancyGroup
 
 KINDS: dict[str, type[Resource]] = {
     cls.KIND: cls
@@ -51,6 +52,7 @@ KINDS: dict[str, type[Resource]] = {
         AddressMobilityDomain,
         CloudProviderProfile,
         RemoteAddressClaim,
+        RedundancyGroup,
         DynamicOverridePolicy,
         DynamicConfigPart,
         Plugin,
@@ -86,6 +88,7 @@ __all__ = [
     "OverlayPeer",
     "OwnerRef",
     "Plugin",
+    "RedundancyGroup",
     "RemoteAddressClaim",
     "Resource",
     "Spec",
