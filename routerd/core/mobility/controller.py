@@ -1,0 +1,614 @@
+"""The mobility controller: the stateful part the engine thread runs once per pass.
+
+``step`` re-decides the addresses whose inputs changed (presence named by the caller,
+paths that differ from the last view, sessions, due timers, requests) with
+``homes.decide``, writes what must survive a restart through the ``MobilityStore`` port
+(before anything reaches the speaker), and returns a ``MobilityStep``: the derived-claim
+delta (only what changed), the originations for ``RouteExchange.sync``, the journal
+records and the probe targets. Requests from API threads (``move``, ``pin``, ``unpin``)
+are checked at once (an error names what to do), queued, and applied by the next step;
+views (``where``, ``homes``, ``conflicts``) read an immutable snapshot published by each
+step, so they never wait for the engine.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import TypeVar
+
+from routerd.core.config import RouterConfig
+from routerd.core.errors import RouterdError
+from routerd.core.exchange import ExchangeView, LearnedPath, Origination
+from routerd.core.mobility.derive import ClaimFactory, DerivedClaim, claim_name, same_claim
+from routerd.core.mobility.homes import Facts, Memory, Outcome, decide
+from routerd.core.mobility.plan import MobileDomain, MobilityPlan
+from routerd.core.mobility.port import MobilityBatch, MobilityStore
+from routerd.core.mobility.records import (
+    Conflict,
+    Explicit,
+    Home,
+    MoveRecord,
+    Own,
+    Pin,
+    PresenceView,
+)
+from routerd.core.mobility.verify import FarEnd, far_end
+from routerd.core.resources import RemoteAddressClaim
+
+Paths = Mapping[str, tuple[LearnedPath, ...]]
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class _Unpin:
+    address: str
+
+
+Request = Explicit | Pin | _Unpin
+"""What API threads queue for the next step."""
+
+
+class MobilityError(RouterdError):
+    """A move or pin that cannot be done; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ClaimDelta:
+    """Derived claims changed by a step: ``put`` (added or replaced), ``removed`` (names)."""
+
+    put: tuple[RemoteAddressClaim, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.put or self.removed)
+
+
+@dataclass(frozen=True)
+class MobilityStep:
+    """What one step asks of the engine.
+
+    Attributes:
+        claims: the derived-claim delta (feed it to the engine's claim source).
+        originations: every address to announce (for ``RouteExchange.sync``) when the set
+            changed, else None; a read-only view, never copied per step.
+        moves: journal records of this step (already stored, with their ``seq``).
+        homes_changed: addresses whose home (or its sequence, staleness) changed.
+        probing: capture interface -> every address presence should probe there, when
+            that changed, else None.
+        next_wake: run a step again at this time even if nothing happens (None: no need).
+        error: why nothing was applied ("" when the step applied); retried next step.
+    """
+
+    claims: ClaimDelta = ClaimDelta()
+    originations: Mapping[str, Origination] | None = None
+    moves: tuple[MoveRecord, ...] = ()
+    homes_changed: tuple[str, ...] = ()
+    probing: Mapping[str, frozenset[str]] | None = None
+    next_wake: float | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Where:
+    """``routerctl where``: one address as this router sees it."""
+
+    address: str
+    domain: str
+    home: Home | None
+    pin: Pin | None
+    conflicts: tuple[Conflict, ...]
+    originating: bool
+
+    def as_dict(self) -> dict[str, object]:
+        base = (self.home.as_dict() if self.home else {}) | {
+            "address": self.address,
+            "domain": self.domain,
+            "home": self.home.site if self.home else "",
+        }
+        base.setdefault("sequence", 0)
+        base.setdefault("since", 0.0)
+        base.setdefault("evidence", "")
+        base["pinned"] = self.pin.site if self.pin else ""
+        base["conflicts"] = [c.describe() for c in self.conflicts]
+        return base
+
+
+class MobilityController:
+    """Holds homes, sequences and requests; see the module docstring.
+
+    Args:
+        config: the (effective) config; only its mobility part is read.
+        store: where sequences, pins and the journal survive restarts.
+        clock: the engine's clock (for requests' times).
+    """
+
+    def __init__(
+        self,
+        config: RouterConfig,
+        store: MobilityStore,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.plan = MobilityPlan.of(config)
+        self._factory = ClaimFactory()
+        self._lock = threading.Lock()
+        self._requests: list[Request] = []
+        self._wake: Callable[[], None] = lambda: None
+        stored = store.mobility_load()
+        self._memory: dict[str, Memory] = {}
+        for address, own in stored.own.items():
+            self._memory[address] = Memory(own=own, high=own.sequence)
+        for address, high in stored.high.items():
+            mem = self._memory.get(address, Memory())
+            self._memory[address] = replace(mem, high=max(mem.high, high))
+        self._store_pins = dict(stored.pins)
+        self._claims: dict[str, DerivedClaim] = {}
+        self._orig: dict[str, Origination] = {}
+        self._orig_shared = False
+        self._homes: dict[str, Home] = {}
+        self._conflicts: dict[str, tuple[Conflict, ...]] = {}
+        self._shared = False  # a reader holds _homes/_conflicts: copy before changing
+        self._pins_view: dict[str, Pin] = {}
+        self._pending_drops: list[str] = []
+        self._orig_dirty = False
+        self._probing: dict[str, set[str]] = {}
+        self._stale: set[str] = set()
+        self._timers: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []
+        self._last_paths: Paths = {}
+        self._last_sessions: object = None
+        self._new_config: RouterConfig | None = None
+        self._full = True
+
+    # -- wiring ------------------------------------------------------------------------------
+
+    def attach(self, wake: Callable[[], None]) -> None:
+        """How to ask the engine for a pass (called when a request is queued)."""
+        self._wake = wake
+
+    def configure(self, config: RouterConfig) -> None:
+        """A new effective config; the next step re-decides every address under it."""
+        self._new_config = config
+
+    def originations(self) -> Mapping[str, Origination]:
+        """Every address this router announces now (read-only, for ``sync``)."""
+        self._orig_shared = True
+        return MappingProxyType(self._orig)
+
+    def claim_origin(self, name: str) -> DerivedClaim | None:
+        """A derived claim and its origin, by claim name."""
+        return self._claims.get(name)
+
+    def far_end(self, name: str) -> FarEnd | None:
+        """Whether the home of a derived claim still announces it (None: not a derived
+        claim). The engine's judgement of the claim adds this to ``verified``."""
+        derived = self._claims.get(name)
+        if derived is None:
+            return None
+        address = derived.claim.ip
+        dom = self.plan.domain_of(address)
+        site = dom.sites.get(derived.origin.site) if dom else None
+        site_id = site.site_id if site else 0
+        return far_end(address, derived.origin, site_id, self._last_paths)
+
+    def home_originating(self, address: str) -> bool | None:
+        """True while the home site's path is in the exchange view; False when stale or
+        missing; None when the address has no derived claim here."""
+        dom = self.plan.domain_of(address)
+        verdict = self.far_end(claim_name(dom.name, address)) if dom else None
+        return None if verdict is None else verdict.ok
+
+    # -- the engine thread ---------------------------------------------------------------------
+
+    def step(
+        self,
+        now: float,
+        exchange: ExchangeView,
+        presence: PresenceView,
+        touched: Iterable[str] | None = None,
+    ) -> MobilityStep:
+        """Decide what changed; see the module docstring.
+
+        Args:
+            now: the engine's clock.
+            exchange: the route exchange's current view.
+            presence: the presence tracker.
+            touched: addresses whose presence changed since the last step; None re-decides
+                every address (slow at many thousands: pass what the tracker reports).
+
+        Returns:
+            What the engine must do (nothing was applied when ``error`` is set).
+        """
+        removed: list[str] = []
+        if self._new_config is not None:
+            removed = self._reconfigure(now)
+        requests = self._take_requests()
+        addresses = self._to_decide(now, exchange, presence, touched, requests)
+        memory = {a: self._memory.get(a, Memory()) for a in addresses}
+        self._apply_requests(requests, memory)
+        outcomes: dict[str, Outcome] = {}
+        for address in addresses:
+            dom = self.plan.domain_of(address)
+            if dom is None:
+                continue
+            facts = Facts(
+                presence.fact(address),
+                exchange.paths.get(address, ()),
+                exchange.sessions,
+                exchange.connected,
+            )
+            outcomes[address] = decide(address, dom, facts, memory[address], now)
+        batch = self._batch(outcomes)
+        try:
+            moves = self.store.mobility_commit(batch) if batch else []
+        except Exception as exc:  # any store failure: apply nothing, retry
+            with self._lock:
+                self._requests[:0] = requests
+            return MobilityStep(next_wake=now + 1.0, error=f"mobility store: {exc}")
+        self._last_paths = exchange.paths
+        self._last_sessions = exchange.sessions
+        return self._apply(outcomes, removed, tuple(moves), now)
+
+    def _to_decide(
+        self,
+        now: float,
+        exchange: ExchangeView,
+        presence: PresenceView,
+        touched: Iterable[str] | None,
+        requests: list[Request],
+    ) -> list[str]:
+        out: set[str] = {r.address for r in requests}
+        if self._full or touched is None:
+            self._full = False
+            out |= self._memory.keys() | exchange.paths.keys() | set(presence.present())
+            out |= self.plan.static_pins.keys() | self._store_pins.keys()
+            out |= exchange.originated.keys()
+        else:
+            out.update(touched)
+            out |= _changed(self._last_paths, exchange.paths)
+            if exchange.sessions != self._last_sessions:
+                out |= self._stale
+        while self._heap and self._heap[0][0] <= now:
+            when, address = heapq.heappop(self._heap)
+            if self._timers.get(address) == when:
+                del self._timers[address]
+                out.add(address)
+        return sorted(a for a in out if a and self.plan.domain_of(a) is not None)
+
+    def _apply_requests(self, requests: list[Request], memory: dict[str, Memory]) -> None:
+        for request in requests:
+            if isinstance(request, Explicit) and request.address in memory:
+                memory[request.address] = replace(memory[request.address], explicit=request)
+            elif isinstance(request, Pin):
+                self._store_pins[request.address] = request
+            elif isinstance(request, _Unpin):
+                self._store_pins.pop(request.address, None)
+        for address, mem in memory.items():
+            static = self.plan.static_pins.get(address)
+            pin = (
+                Pin(address, static.domain, static.site, 0.0, claim=static.claim)
+                if static
+                else self._store_pins.get(address)
+            )
+            if pin != mem.pin:
+                memory[address] = replace(mem, pin=pin, reclaims=())
+
+    def _batch(self, outcomes: Mapping[str, Outcome]) -> MobilityBatch:
+        put: list[Own] = []
+        drop: list[str] = list(self._pending_drops)
+        high: list[tuple[str, int]] = []
+        moves: list[MoveRecord] = []
+        for address, o in outcomes.items():
+            before = self._memory.get(address, Memory())
+            own = o.memory.own
+            if own != before.own:
+                if own is None:
+                    drop.append(address)
+                else:
+                    put.append(own)
+            if o.memory.high > before.high:
+                high.append((address, o.memory.high))
+            if o.move is not None:
+                moves.append(o.move)
+        return MobilityBatch(tuple(put), tuple(drop), tuple(high), tuple(moves))
+
+    def _apply(
+        self,
+        outcomes: Mapping[str, Outcome],
+        removed: list[str],
+        moves: tuple[MoveRecord, ...],
+        now: float,
+    ) -> MobilityStep:
+        put: list[RemoteAddressClaim] = []
+        probing_changed = False
+        homes_changed = []
+        self._pending_drops = []
+        pins_changed = self._writable()
+        for address, o in outcomes.items():
+            dom = self.plan.domain_of(address)
+            assert dom is not None
+            pins_changed |= o.memory.pin != self._memory.get(address, Memory()).pin
+            self._memory[address] = o.memory
+            self._claim(dom, address, o, put, removed)
+            if self._orig.get(address) != o.origination:
+                self._set_origination(address, o.origination)
+            if self._homes.get(address) != o.home:
+                homes_changed.append(address)
+                _put(self._homes, address, o.home)
+            _put(self._conflicts, address, o.conflicts or None)
+            probing_changed |= self._probe(dom, address, o)
+            self._timer(address, o.wake_at)
+        if pins_changed:
+            self._pins_view = {a: m.pin for a, m in self._memory.items() if m.pin is not None}
+        orig_changed, self._orig_dirty = self._orig_dirty, False
+        return MobilityStep(
+            claims=ClaimDelta(tuple(put), tuple(removed)),
+            originations=self.originations() if orig_changed else None,
+            moves=moves,
+            homes_changed=tuple(homes_changed),
+            probing=(
+                MappingProxyType({k: frozenset(v) for k, v in self._probing.items()})
+                if probing_changed
+                else None
+            ),
+            next_wake=self._heap[0][0] if self._heap else None,
+        )
+
+    def _claim(
+        self,
+        dom: MobileDomain,
+        address: str,
+        o: Outcome,
+        put: list[RemoteAddressClaim],
+        removed: list[str],
+    ) -> None:
+        name = claim_name(dom.name, address)
+        old = self._claims.get(name)
+        if o.claim is None:
+            if old is not None:
+                del self._claims[name]
+                removed.append(name)
+            return
+        new = self._factory.build(dom, address, o.claim)
+        if old is not None and same_claim(old.claim, new.claim):
+            new = DerivedClaim(old.claim, new.origin)  # same resource: the engine sees nothing
+        else:
+            put.append(new.claim)
+        self._claims[name] = new
+        if o.claim.stale:
+            self._stale.add(address)
+        else:
+            self._stale.discard(address)
+
+    def _set_origination(self, address: str, origination: Origination | None) -> None:
+        self._orig_dirty = True
+        if self._orig_shared:
+            self._orig = dict(self._orig)
+            self._orig_shared = False
+        if origination is None:
+            self._orig.pop(address, None)
+        else:
+            self._orig[address] = origination
+
+    def _probe(self, dom: MobileDomain, address: str, o: Outcome) -> bool:
+        if dom.local.kind != "onprem" or not dom.capture_ifname:
+            return False
+        own = o.memory.own
+        want = o.verify or (own is not None and own.cause == "presence")
+        targets = self._probing.setdefault(dom.capture_ifname, set())
+        if want == (address in targets):
+            return False
+        (targets.add if want else targets.discard)(address)
+        return True
+
+    def _timer(self, address: str, when: float | None) -> None:
+        if when is None:
+            self._timers.pop(address, None)
+        elif self._timers.get(address) != when:
+            self._timers[address] = when
+            heapq.heappush(self._heap, (when, address))
+
+    def _writable(self) -> bool:
+        """Copy the published views first if a reader holds them (copy on write);
+        returns whether the pins view must be rebuilt (first step)."""
+        with self._lock:
+            if self._shared:
+                self._homes, self._conflicts = dict(self._homes), dict(self._conflicts)
+                self._shared = False
+        return not self._pins_view and bool(self._store_pins or self.plan.static_pins)
+
+    def _snapshot(self) -> tuple[Mapping[str, Home], Mapping[str, tuple[Conflict, ...]]]:
+        with self._lock:
+            self._shared = True
+            return self._homes, self._conflicts
+
+    def _reconfigure(self, now: float) -> list[str]:
+        """Adopt a new config: addresses no longer mobile lose their claims and originations."""
+        config, self._new_config = self._new_config, None
+        assert config is not None
+        self.plan = MobilityPlan.of(config)
+        self._factory = ClaimFactory()
+        self._full = True
+        removed = []
+        for name, derived in list(self._claims.items()):
+            address = derived.claim.ip
+            dom = self.plan.domain_of(address)
+            if dom is None or dom.name != derived.claim.spec.domain_ref:
+                del self._claims[name]
+                removed.append(name)
+        self._writable()
+        for address in [a for a in self._memory if self.plan.domain_of(a) is None]:
+            mem = self._memory.pop(address)
+            if mem.own is not None:
+                self._pending_drops.append(address)
+            self._set_origination(address, None)
+            self._homes.pop(address, None)
+            self._conflicts.pop(address, None)
+            self._timers.pop(address, None)
+            self._stale.discard(address)
+            for targets in self._probing.values():
+                targets.discard(address)
+        self._pins_view = {}
+        return removed
+
+    # -- API threads ------------------------------------------------------------------------
+
+    def _take_requests(self) -> list[Request]:
+        with self._lock:
+            out, self._requests = self._requests, []
+        return out
+
+    def _queue(self, items: list[Request]) -> None:
+        with self._lock:
+            self._requests.extend(items)
+        self._wake()
+
+    def _domain(self, address: str) -> MobileDomain:
+        dom = self.plan.domain_of(address)
+        if dom is not None:
+            return dom
+        mobile = ", ".join(f"{d.name} {d.prefix}" for d in self.plan.domains) or "none"
+        raise MobilityError(
+            f"{address} is not a mobile address on this router (mobile domains: {mobile}; "
+            "excluded addresses, the gateway and the prefix's network and broadcast "
+            "addresses never move)"
+        )
+
+    def move(self, addresses: Collection[str], to_site: str, cause: str = "") -> list[str]:
+        """Move addresses to ``to_site``, which must be this router's site (all or none).
+
+        Args:
+            addresses: bare IPv4 addresses.
+            to_site: the site to move them to.
+            cause: why (journaled with each move).
+
+        Returns:
+            The addresses queued (the next step originates them).
+
+        Raises:
+            MobilityError: naming the first address or site that cannot move, and the
+                router to call when ``to_site`` is another site.
+        """
+        if not addresses:
+            raise MobilityError("no address given: name at least one address to move")
+        now = self.clock()
+        queued: list[Request] = []
+        for address in addresses:
+            dom = self._domain(address)
+            site = dom.sites.get(to_site)
+            if site is None:
+                raise MobilityError(
+                    f"site {to_site!r} is not a site of domain {dom.name} "
+                    f"(sites: {', '.join(dom.sites)})"
+                )
+            if site.name != dom.local.name:
+                raise MobilityError(
+                    f"{address}: this router serves {dom.local.name}; a router moves addresses "
+                    f"only to its own site: call MoveAddress on {site.name}'s router "
+                    f"({', '.join(site.router_ids)}, reached through OverlayPeer/{site.peer_ref})"
+                )
+            pin = self._pin_of(address)
+            if pin is not None and pin.site != dom.local.name:
+                how = f"remove RemoteAddressClaim/{pin.claim}" if pin.claim else "routerctl unpin"
+                raise MobilityError(f"{address} is pinned at {pin.site}: {how} first")
+            queued.append(Explicit(address, now, cause))
+        self._queue(queued)
+        return [r.address for r in queued]
+
+    def _pin_of(self, address: str) -> Pin | None:
+        static = self.plan.static_pins.get(address)
+        if static is not None:
+            return Pin(address, static.domain, static.site, 0.0, claim=static.claim)
+        with self._lock:
+            for r in reversed(self._requests):
+                if r.address == address and not isinstance(r, Explicit):
+                    return r if isinstance(r, Pin) else None
+        return self._store_pins.get(address)
+
+    def pin(self, address: str, site: str, cause: str = "") -> Pin:
+        """Pin an address to a site (durable at once; applied by the next step).
+
+        Raises:
+            MobilityError: not mobile here, unknown site, or pinned by a static claim.
+        """
+        dom = self._domain(address)
+        if site not in dom.sites:
+            raise MobilityError(
+                f"site {site!r} is not a site of domain {dom.name} (sites: {', '.join(dom.sites)})"
+            )
+        static = self.plan.static_pins.get(address)
+        if static is not None:
+            raise MobilityError(
+                f"{address} is pinned by RemoteAddressClaim/{static.claim} in the config; edit "
+                "the config instead"
+            )
+        pin = Pin(address, dom.name, site, self.clock(), cause)
+        self.store.mobility_put_pin(pin)
+        self._queue([pin])
+        return pin
+
+    def unpin(self, address: str) -> bool:
+        """Remove a stored pin; False when the address had none (static pins stay)."""
+        self._domain(address)
+        if address in self.plan.static_pins:
+            raise MobilityError(
+                f"{address} is pinned by RemoteAddressClaim/"
+                f"{self.plan.static_pins[address].claim} in the config; remove that claim"
+            )
+        existed = self.store.mobility_drop_pin(address)
+        self._queue([_Unpin(address)])
+        return existed
+
+    def where(self, address: str) -> Where:
+        """One address as this router sees it (raises MobilityError when not mobile)."""
+        dom = self._domain(address)
+        homes, conflicts = self._snapshot()
+        return Where(
+            address,
+            dom.name,
+            homes.get(address),
+            self._pins_view.get(address),
+            conflicts.get(address, ()),
+            address in self._orig,
+        )
+
+    def homes(self, domain: str = "") -> list[Home]:
+        """Every known home (of one domain when given), by address."""
+        items = self._snapshot()[0].values()
+        return sorted(
+            (h for h in items if not domain or h.domain == domain),
+            key=lambda h: tuple(int(x) for x in h.address.split(".")),
+        )
+
+    def conflicts(self) -> list[Conflict]:
+        """Every current conflict, by address."""
+        return [c for _, cs in sorted(self._snapshot()[1].items()) for c in cs]
+
+    def moves(
+        self, address: str | None = None, after: int = 0, limit: int = 1000
+    ) -> list[MoveRecord]:
+        """The move journal (oldest first)."""
+        return self.store.mobility_moves(address=address, after=after, limit=limit)
+
+
+def _put(d: dict[str, V], key: str, value: V | None) -> None:
+    if value is None:
+        d.pop(key, None)
+    else:
+        d[key] = value
+
+
+def _changed(before: Paths, after: Paths) -> set[str]:
+    """Addresses whose paths differ (identity first: unchanged entries are shared)."""
+    if before is after or before == after:
+        return set()
+    out = {a for a, paths in after.items() if before.get(a) is not paths}
+    out.update(a for a in before if a not in after)
+    return out
