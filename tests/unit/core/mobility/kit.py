@@ -30,7 +30,7 @@ def domain(site: str = "a") -> MobileDomain:
 
 
 def path(site_id: int, sequence: int, *, address: str = A, neighbor: str = RR) -> LearnedPath:
-    router = ROUTERS[site_id] if site_id in ROUTERS else f"10.255.9.{site_id}"
+    router = ROUTERS.get(site_id, f"10.255.9.{site_id}")
     return LearnedPath(address, site_id, sequence, router, neighbor, router)
 
 

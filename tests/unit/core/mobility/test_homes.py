@@ -41,7 +41,7 @@ def codes(o: Outcome) -> list[str]:
     return [c.code for c in o.conflicts]
 
 
-# -- rule 1: arrival ----------------------------------------------------------------------
+# -- rule 1: arrival ----------
 
 
 def test_arrival_originates_with_sequence_one_and_journals_the_move() -> None:
@@ -87,7 +87,7 @@ def test_arrival_uses_the_highest_sequence_ever_seen_even_after_it_was_withdrawn
     assert o.origination is not None and o.origination.sequence == 10
 
 
-# -- rule 2: a higher remote sequence -----------------------------------------------------
+# -- rule 2: a higher remote sequence ----------
 
 
 def owning(seq: int = 5, cause: str = "presence", since: float = 1.0) -> Memory:
@@ -145,7 +145,7 @@ def test_tie_higher_site_id_withdraws_and_reports_the_conflict() -> None:
     assert codes(o) == ["tie"]
 
 
-# -- rule 3: absence ------------------------------------------------------------------------
+# -- rule 3: absence ----------
 
 
 def test_absent_withdraws_and_the_home_becomes_unknown() -> None:
@@ -190,7 +190,7 @@ def test_a_path_from_a_site_this_domain_does_not_list_is_a_conflict_and_ignored(
     assert o.home is None and codes(o) == ["unknown-site"]
 
 
-# -- rule 5: lost paths ---------------------------------------------------------------------------
+# -- rule 5: lost paths ----------
 
 
 def homed_at_b() -> Memory:
@@ -239,14 +239,17 @@ def test_stale_home_whose_path_returns_is_confirmed() -> None:
     assert not o.claim.stale and o.home.since == 1.0
 
 
-# -- rule 6: explicit moves ---------------------------------------------------------------------
+# -- rule 6: explicit moves ----------
 
 
 def test_explicit_move_originates_above_everything_and_is_consumed() -> None:
     mem = replace(homed_at_b(), explicit=Explicit(A, 5.0, "cutover"))
     o = run(mem, 5.0, None, (path(2, 3),))
     assert o.origination is not None and o.origination.sequence == 4
-    assert o.home is not None and (o.home.origin, o.home.evidence) == ("explicit", "explicit: cutover")
+    assert o.home is not None and (o.home.origin, o.home.evidence) == (
+        "explicit",
+        "explicit: cutover",
+    )
     assert o.memory.explicit is None
     assert o.move is not None and o.move.cause == "explicit"
 
@@ -266,7 +269,7 @@ def test_explicit_move_to_where_it_already_is_keeps_the_sequence() -> None:
     assert o.origination is not None and o.origination.sequence == 5
 
 
-# -- rule 7: pins ------------------------------------------------------------------------------------
+# -- rule 7: pins ----------
 
 
 def pinned(site: str, claim: str = "") -> Memory:
@@ -325,7 +328,7 @@ def test_unpin_falls_back_to_bgp_and_journals_it() -> None:
     assert o.home is None and o.move is not None and o.move.cause == "unpin"
 
 
-# -- damping (duplicate detection) ---------------------------------------------------------------
+# -- damping (duplicate detection) ----------
 
 
 def test_a_host_answering_at_two_sites_stops_being_claimed_after_the_limit() -> None:
@@ -352,7 +355,7 @@ def test_an_explicit_move_clears_the_damping() -> None:
     assert DUPLICATE_WINDOW > 0
 
 
-# -- level-triggered -----------------------------------------------------------------------------------
+# -- level-triggered ----------
 
 
 @pytest.mark.parametrize(
