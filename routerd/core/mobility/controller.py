@@ -182,6 +182,10 @@ class MobilityController:
         self._orig_shared = True
         return MappingProxyType(self._orig)
 
+    def probing(self) -> Mapping[str, frozenset[str]]:
+        """Capture interface -> every address presence should probe there now."""
+        return MappingProxyType({k: frozenset(v) for k, v in self._probing.items()})
+
     def claim_origin(self, name: str) -> DerivedClaim | None:
         """A derived claim and its origin, by claim name."""
         return self._claims.get(name)
@@ -353,11 +357,7 @@ class MobilityController:
             originations=self.originations() if orig_changed else None,
             moves=moves,
             homes_changed=tuple(homes_changed),
-            probing=(
-                MappingProxyType({k: frozenset(v) for k, v in self._probing.items()})
-                if probing_changed
-                else None
-            ),
+            probing=self.probing() if probing_changed else None,
             next_wake=self._heap[0][0] if self._heap else None,
         )
 

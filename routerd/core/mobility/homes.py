@@ -330,6 +330,7 @@ def _owned(d: _Decision, own: Own) -> Step:
             )
     if winner is not None:
         d.withdraw()
+        d.verify = d.present_but_stale()
         home = d.home_of(winner)
         return home, "bgp", home.evidence
     fact = d.facts.presence
