@@ -401,7 +401,7 @@ class MobilityController:
         if dom.local.kind != "onprem" or not dom.capture_ifname:
             return False
         own = o.memory.own
-        want = o.verify or (own is not None and own.cause == "presence")
+        want = o.verify or (own is not None and own.cause in ("presence", "explicit"))
         targets = self._probing.setdefault(dom.capture_ifname, set())
         if want == (address in targets):
             return False

@@ -22,7 +22,9 @@ The rules (EVPN MAC Mobility, RFC 7432 section 15, applied to /32s):
    not connected): keep the home, marked stale (``home-unconfirmed``), for the domain's
    ``staleTime``; gone while they are up (a withdrawal): the home is unknown.
 6. An explicit move here: originate with ``max seen + 1``; it holds until a higher
-   sequence from another site contradicts it (absence does not withdraw it).
+   sequence from another site contradicts it, or until a host answers here after it (then
+   presence rules: absence withdraws it). Absence alone never withdraws it: a migration
+   tool may move the address before the VM runs here.
 7. Pinned here: always originate, above any other sequence seen; pinned elsewhere: never
    originate, capture it for that site; presence is ignored (a host answering is a
    conflict).
@@ -216,10 +218,10 @@ class _Decision:
     def damped(self) -> bool:
         return len(self.mem.reclaims) >= DUPLICATE_MOVES
 
-    def originate(self, cause: str, *, reclaim: bool = False) -> Own:
-        """Originate with a sequence above every one seen."""
+    def originate(self, cause: str, *, reclaim: bool = False, since: float = 0.0) -> Own:
+        """Originate with a sequence above every one seen (``since``: default now)."""
         sequence = self.mem.high + 1
-        own = Own(self.address, self.dom.name, sequence, self.now, cause)
+        own = Own(self.address, self.dom.name, sequence, since or self.now, cause)
         reclaims = (*self.mem.reclaims, self.now) if reclaim else self.mem.reclaims
         self.mem = replace(self.mem, own=own, high=sequence, reclaims=reclaims)
         return own
@@ -253,9 +255,9 @@ class _Decision:
             return ""
         return f"{p.kind} from {p.mac}" if p.mac else p.kind
 
-    def present_but_stale(self) -> bool:
-        """A host seemed to be here, but not since the address was lost or learned
-        elsewhere: a probe tells whether it still is."""
+    def present_here(self) -> bool:
+        """A host seemed to be here while another site (or nobody) is the home: a probe
+        tells whether it still is (an answer is fresh evidence, silence makes it absent)."""
         p = self.facts.presence
         return self.mem.own is None and p is not None and p.state == PRESENT
 
@@ -308,10 +310,21 @@ def _explicit(d: _Decision, request: Explicit) -> Step:
     d.mem = replace(d.mem, explicit=None, reclaims=())
     evidence = f"explicit: {request.cause}".rstrip(": ")
     if own is None or any(not _beats(own.sequence, d.local.site_id, p) for p in d.remote):
-        d.originate("explicit")
+        own = d.originate("explicit", since=request.at)
     else:
-        d.mem = replace(d.mem, own=replace(own, cause="explicit"))
+        own = replace(own, cause="explicit", since=request.at)
+        d.mem = replace(d.mem, own=own)
+    _confirm(d, own)
     return d.home_here("explicit", evidence), "explicit", evidence
+
+
+def _confirm(d: _Decision, own: Own) -> Own:
+    """An explicit home that a host answers for after the move: presence rules from now."""
+    fact = d.facts.presence
+    if own.cause == "explicit" and fact and fact.state == PRESENT and fact.last_at >= own.since:
+        own = replace(own, cause="presence")
+        d.mem = replace(d.mem, own=own)
+    return own
 
 
 def _owned(d: _Decision, own: Own) -> Step:
@@ -330,9 +343,10 @@ def _owned(d: _Decision, own: Own) -> Step:
             )
     if winner is not None:
         d.withdraw()
-        d.verify = d.present_but_stale()
+        d.verify = d.present_here()
         home = d.home_of(winner)
         return home, "bgp", home.evidence
+    own = _confirm(d, own)
     fact = d.facts.presence
     if own.cause in ("presence", "pin") and fact is not None and fact.state == ABSENT:
         d.withdraw()
@@ -355,8 +369,7 @@ def _not_owned(d: _Decision) -> Step:
             "duplicate", f"taken back {len(d.mem.reclaims)} times in {DUPLICATE_WINDOW:.0f}s"
         )
         d.wake_at = d.mem.reclaims[0] + DUPLICATE_WINDOW
-    else:
-        d.verify = d.present_but_stale()
+    d.verify = d.present_here()
     if d.best is not None:
         home = d.home_of(d.best)
         return home, "bgp", home.evidence

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from routerd.core.config import RouterConfig
@@ -17,6 +18,7 @@ ROUTERS = {1: "10.255.0.11", 2: "10.255.0.21", 3: "10.255.0.31"}
 A = "10.77.3.9"
 
 
+@cache
 def config(site: str = "a", extra: str = "") -> RouterConfig:
     """The example router of one site (``a``, ``b`` or ``c``), plus extra resources."""
     path = EXAMPLES / f"site-{site}.yaml"
