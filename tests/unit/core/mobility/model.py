@@ -182,7 +182,7 @@ class World:
 
     def view(self, site: str) -> ExchangeView:
         paths: dict[str, list[LearnedPath]] = defaultdict(list)
-        for src, rib in self.rib[site].items():
+        for rib in self.rib[site].values():
             for address, p in rib.items():
                 paths[address].append(p)
         sessions = {
