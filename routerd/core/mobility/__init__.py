@@ -7,15 +7,10 @@ exchange (``routerd.core.exchange``) and presence say, decides where each addres
 (``port``). ``controller.MobilityController`` is what the engine runs once per pass.
 """
 
-from routerd.core.mobility.controller import (
-    ClaimDelta,
-    MobilityController,
-    MobilityError,
-    MobilityStep,
-    Where,
-)
+from routerd.core.mobility.controller import MobilityController
+from routerd.core.mobility.decision import Decision, Facts, Memory, Outcome
 from routerd.core.mobility.derive import ClaimOrigin, DerivedClaim, claim_name
-from routerd.core.mobility.homes import Decision, Facts, Memory, Outcome, decide, decide_all
+from routerd.core.mobility.homes import decide, decide_all
 from routerd.core.mobility.plan import MobileDomain, MobilityPlan, Site, StaticPin, Watch
 from routerd.core.mobility.port import (
     MemoryMobilityStore,
@@ -36,6 +31,8 @@ from routerd.core.mobility.records import (
     PresenceFact,
     PresenceView,
 )
+from routerd.core.mobility.requests import MobilityError
+from routerd.core.mobility.step import ClaimDelta, MobilityStep, Where
 from routerd.core.mobility.verify import MOBILITY_REASONS, FarEnd
 
 __all__ = [

@@ -17,15 +17,15 @@ import heapq
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import TypeVar
 
 from routerd.core.config import RouterConfig
-from routerd.core.errors import RouterdError
 from routerd.core.exchange import ExchangeView, LearnedPath, Origination
+from routerd.core.mobility.decision import Facts, Memory, Outcome
 from routerd.core.mobility.derive import ClaimFactory, DerivedClaim, claim_name, same_claim
-from routerd.core.mobility.homes import Facts, Memory, Outcome, decide
+from routerd.core.mobility.homes import decide
 from routerd.core.mobility.plan import MobileDomain, MobilityPlan
 from routerd.core.mobility.port import MobilityBatch, MobilityStore
 from routerd.core.mobility.records import (
@@ -37,85 +37,13 @@ from routerd.core.mobility.records import (
     Pin,
     PresenceView,
 )
+from routerd.core.mobility.requests import Request, Requests, Unpin
+from routerd.core.mobility.step import ClaimDelta, MobilityStep, Where
 from routerd.core.mobility.verify import FarEnd, far_end
 from routerd.core.resources import RemoteAddressClaim
 
 Paths = Mapping[str, tuple[LearnedPath, ...]]
 V = TypeVar("V")
-
-
-@dataclass(frozen=True, slots=True)
-class _Unpin:
-    address: str
-
-
-Request = Explicit | Pin | _Unpin
-"""What API threads queue for the next step."""
-
-
-class MobilityError(RouterdError):
-    """A move or pin that cannot be done; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class ClaimDelta:
-    """Derived claims changed by a step: ``put`` (added or replaced), ``removed`` (names)."""
-
-    put: tuple[RemoteAddressClaim, ...] = ()
-    removed: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.put or self.removed)
-
-
-@dataclass(frozen=True)
-class MobilityStep:
-    """What one step asks of the engine.
-
-    Attributes:
-        claims: the derived-claim delta (feed it to the engine's claim source).
-        originations: every address to announce (for ``RouteExchange.sync``) when the set
-            changed, else None; a read-only view, never copied per step.
-        moves: journal records of this step (already stored, with their ``seq``).
-        homes_changed: addresses whose home (or its sequence, staleness) changed.
-        probing: capture interface -> every address presence should probe there, when
-            that changed, else None.
-        next_wake: run a step again at this time even if nothing happens (None: no need).
-        error: why nothing was applied ("" when the step applied); retried next step.
-    """
-
-    claims: ClaimDelta = ClaimDelta()
-    originations: Mapping[str, Origination] | None = None
-    moves: tuple[MoveRecord, ...] = ()
-    homes_changed: tuple[str, ...] = ()
-    probing: Mapping[str, frozenset[str]] | None = None
-    next_wake: float | None = None
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class Where:
-    """``routerctl where``: one address as this router sees it."""
-
-    address: str
-    domain: str
-    home: Home | None
-    pin: Pin | None
-    conflicts: tuple[Conflict, ...]
-    originating: bool
-
-    def as_dict(self) -> dict[str, object]:
-        base = (self.home.as_dict() if self.home else {}) | {
-            "address": self.address,
-            "domain": self.domain,
-            "home": self.home.site if self.home else "",
-        }
-        base.setdefault("sequence", 0)
-        base.setdefault("since", 0.0)
-        base.setdefault("evidence", "")
-        base["pinned"] = self.pin.site if self.pin else ""
-        base["conflicts"] = [c.describe() for c in self.conflicts]
-        return base
 
 
 class MobilityController:
@@ -139,8 +67,6 @@ class MobilityController:
         self.plan = MobilityPlan.of(config)
         self._factory = ClaimFactory()
         self._lock = threading.Lock()
-        self._requests: list[Request] = []
-        self._wake: Callable[[], None] = lambda: None
         stored = store.mobility_load()
         self._memory: dict[str, Memory] = {}
         for address, own in stored.own.items():
@@ -149,6 +75,9 @@ class MobilityController:
             mem = self._memory.get(address, Memory())
             self._memory[address] = replace(mem, high=max(mem.high, high))
         self._store_pins = dict(stored.pins)
+        self.requests = Requests(
+            lambda: self.plan, store, clock, lambda address: self._store_pins.get(address)
+        )
         self._claims: dict[str, DerivedClaim] = {}
         self._orig: dict[str, Origination] = {}
         self._orig_shared = False
@@ -171,7 +100,7 @@ class MobilityController:
 
     def attach(self, wake: Callable[[], None]) -> None:
         """How to ask the engine for a pass (called when a request is queued)."""
-        self._wake = wake
+        self.requests.wake = wake
 
     def configure(self, config: RouterConfig) -> None:
         """A new effective config; the next step re-decides every address under it."""
@@ -233,7 +162,7 @@ class MobilityController:
         removed: list[str] = []
         if self._new_config is not None:
             removed = self._reconfigure(now)
-        requests = self._take_requests()
+        requests = self.requests.take()
         addresses = self._to_decide(now, exchange, presence, touched, requests)
         memory = {a: self._memory.get(a, Memory()) for a in addresses}
         self._apply_requests(requests, memory)
@@ -253,8 +182,7 @@ class MobilityController:
         try:
             moves = self.store.mobility_commit(batch) if batch else []
         except Exception as exc:  # any store failure: apply nothing, retry
-            with self._lock:
-                self._requests[:0] = requests
+            self.requests.put_back(requests)
             return MobilityStep(next_wake=now + 1.0, error=f"mobility store: {exc}")
         self._last_paths = exchange.paths
         self._last_sessions = exchange.sessions
@@ -292,7 +220,7 @@ class MobilityController:
                 memory[request.address] = replace(memory[request.address], explicit=request)
             elif isinstance(request, Pin):
                 self._store_pins[request.address] = request
-            elif isinstance(request, _Unpin):
+            elif isinstance(request, Unpin):
                 self._store_pins.pop(request.address, None)
         for address, mem in memory.items():
             static = self.plan.static_pins.get(address)
@@ -458,117 +386,23 @@ class MobilityController:
         self._pins_view = {}
         return removed
 
-    # -- API threads ------------------------------------------------------------------------
-
-    def _take_requests(self) -> list[Request]:
-        with self._lock:
-            out, self._requests = self._requests, []
-        return out
-
-    def _queue(self, items: list[Request]) -> None:
-        with self._lock:
-            self._requests.extend(items)
-        self._wake()
-
-    def _domain(self, address: str) -> MobileDomain:
-        dom = self.plan.domain_of(address)
-        if dom is not None:
-            return dom
-        mobile = ", ".join(f"{d.name} {d.prefix}" for d in self.plan.domains) or "none"
-        raise MobilityError(
-            f"{address} is not a mobile address on this router (mobile domains: {mobile}; "
-            "excluded addresses, the gateway and the prefix's network and broadcast "
-            "addresses never move)"
-        )
+    # -- API threads (requests are checked and queued by ``self.requests``) -------------
 
     def move(self, addresses: Collection[str], to_site: str, cause: str = "") -> list[str]:
-        """Move addresses to ``to_site``, which must be this router's site (all or none).
-
-        Args:
-            addresses: bare IPv4 addresses.
-            to_site: the site to move them to.
-            cause: why (journaled with each move).
-
-        Returns:
-            The addresses queued (the next step originates them).
-
-        Raises:
-            MobilityError: naming the first address or site that cannot move, and the
-                router to call when ``to_site`` is another site.
-        """
-        if not addresses:
-            raise MobilityError("no address given: name at least one address to move")
-        now = self.clock()
-        queued: list[Request] = []
-        for address in addresses:
-            dom = self._domain(address)
-            site = dom.sites.get(to_site)
-            if site is None:
-                raise MobilityError(
-                    f"site {to_site!r} is not a site of domain {dom.name} "
-                    f"(sites: {', '.join(dom.sites)})"
-                )
-            if site.name != dom.local.name:
-                raise MobilityError(
-                    f"{address}: this router serves {dom.local.name}; a router moves addresses "
-                    f"only to its own site: call MoveAddress on {site.name}'s router "
-                    f"({', '.join(site.router_ids)}, reached through OverlayPeer/{site.peer_ref})"
-                )
-            pin = self._pin_of(address)
-            if pin is not None and pin.site != dom.local.name:
-                how = f"remove RemoteAddressClaim/{pin.claim}" if pin.claim else "routerctl unpin"
-                raise MobilityError(f"{address} is pinned at {pin.site}: {how} first")
-            queued.append(Explicit(address, now, cause))
-        self._queue(queued)
-        return [r.address for r in queued]
-
-    def _pin_of(self, address: str) -> Pin | None:
-        static = self.plan.static_pins.get(address)
-        if static is not None:
-            return Pin(address, static.domain, static.site, 0.0, claim=static.claim)
-        with self._lock:
-            for r in reversed(self._requests):
-                if r.address == address and not isinstance(r, Explicit):
-                    return r if isinstance(r, Pin) else None
-        return self._store_pins.get(address)
+        """See ``Requests.move``."""
+        return self.requests.move(addresses, to_site, cause)
 
     def pin(self, address: str, site: str, cause: str = "") -> Pin:
-        """Pin an address to a site (durable at once; applied by the next step).
-
-        Raises:
-            MobilityError: not mobile here, unknown site, or pinned by a static claim.
-        """
-        dom = self._domain(address)
-        if site not in dom.sites:
-            raise MobilityError(
-                f"site {site!r} is not a site of domain {dom.name} (sites: {', '.join(dom.sites)})"
-            )
-        static = self.plan.static_pins.get(address)
-        if static is not None:
-            raise MobilityError(
-                f"{address} is pinned by RemoteAddressClaim/{static.claim} in the config; edit "
-                "the config instead"
-            )
-        pin = Pin(address, dom.name, site, self.clock(), cause)
-        self.store.mobility_put_pin(pin)
-        self._queue([pin])
-        return pin
+        """See ``Requests.pin``."""
+        return self.requests.pin(address, site, cause)
 
     def unpin(self, address: str) -> bool:
-        """Remove a stored pin; False when the address had none (static pins stay)."""
-        self._domain(address)
-        if address in self.plan.static_pins:
-            raise MobilityError(
-                f"{address} is pinned by RemoteAddressClaim/"
-                f"{self.plan.static_pins[address].claim} in the config; remove that claim"
-            )
-        existed = self.store.mobility_drop_pin(address)
-        self._queue([_Unpin(address)])
-        return existed
+        """See ``Requests.unpin``."""
+        return self.requests.unpin(address)
 
     def where(self, address: str) -> Where:
         """One address as this router sees it (raises MobilityError when not mobile)."""
-        dom = self._domain(address)
+        dom = self.requests.domain(address)
         homes, conflicts = self._snapshot()
         return Where(
             address,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from routerd.core.mobility.homes import ClaimWant
+from routerd.core.mobility.decision import ClaimWant
 from routerd.core.mobility.plan import MobileDomain
 from routerd.core.resources import HYBRID_API, Metadata, RemoteAddressClaim
 from routerd.core.resources.hybrid import Delivery, RemoteAddressClaimSpec

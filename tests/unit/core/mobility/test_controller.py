@@ -10,9 +10,10 @@ import pytest
 from routerd.core.config import RouterConfig
 from routerd.core.exchange import ExchangeView, LearnedPath
 from routerd.core.mobility import controller as controller_module
-from routerd.core.mobility.controller import MobilityController, MobilityError
+from routerd.core.mobility.controller import MobilityController
 from routerd.core.mobility.port import MemoryMobilityStore
 from routerd.core.mobility.records import PresenceFact
+from routerd.core.mobility.requests import MobilityError
 from routerd.core.resources import RemoteAddressClaim
 from routerd.core.store import Store
 from routerd.core.validation import validate_config

@@ -7,15 +7,8 @@ from dataclasses import replace
 import pytest
 
 from routerd.core.exchange import LearnedPath
-from routerd.core.mobility.homes import (
-    DUPLICATE_MOVES,
-    DUPLICATE_WINDOW,
-    Facts,
-    Memory,
-    Outcome,
-    decide,
-    decide_all,
-)
+from routerd.core.mobility.decision import Facts, Memory, Outcome
+from routerd.core.mobility.homes import DUPLICATE_MOVES, DUPLICATE_WINDOW, decide, decide_all
 from routerd.core.mobility.records import UNKNOWN, Explicit, Own, Pin, PresenceFact
 from tests.unit.core.mobility.kit import A, absent, domain, down, path, present, up
 
