@@ -24,7 +24,13 @@ from typing import TypeVar
 from routerd.core.config import RouterConfig
 from routerd.core.exchange import ExchangeView, LearnedPath, Origination
 from routerd.core.mobility.decision import Facts, Memory, Outcome
-from routerd.core.mobility.derive import ClaimFactory, DerivedClaim, claim_name, same_claim
+from routerd.core.mobility.derive import (
+    ClaimFactory,
+    ClaimOrigin,
+    DerivedClaim,
+    claim_name,
+    same_claim,
+)
 from routerd.core.mobility.homes import decide
 from routerd.core.mobility.plan import MobileDomain, MobilityPlan
 from routerd.core.mobility.port import MobilityBatch, MobilityStore
@@ -95,6 +101,7 @@ class MobilityController:
         self._last_sessions: object = None
         self._new_config: RouterConfig | None = None
         self._full = True
+        self._rebuild = False  # a new config may change every claim: build and compare them
 
     # -- wiring ------------------------------------------------------------------------------
 
@@ -163,14 +170,11 @@ class MobilityController:
         if self._new_config is not None:
             removed = self._reconfigure(now)
         requests = self.requests.take()
-        addresses = self._to_decide(now, exchange, presence, touched, requests)
-        memory = {a: self._memory.get(a, Memory()) for a in addresses}
+        domains = self._to_decide(now, exchange, presence, touched, requests)
+        memory = {a: self._memory.get(a, Memory()) for a in domains}
         self._apply_requests(requests, memory)
         outcomes: dict[str, Outcome] = {}
-        for address in addresses:
-            dom = self.plan.domain_of(address)
-            if dom is None:
-                continue
+        for address, dom in domains.items():
             facts = Facts(
                 presence.fact(address),
                 exchange.paths.get(address, ()),
@@ -186,7 +190,7 @@ class MobilityController:
             return MobilityStep(next_wake=now + 1.0, error=f"mobility store: {exc}")
         self._last_paths = exchange.paths
         self._last_sessions = exchange.sessions
-        return self._apply(outcomes, removed, tuple(moves), now)
+        return self._apply(domains, outcomes, removed, tuple(moves))
 
     def _to_decide(
         self,
@@ -195,7 +199,8 @@ class MobilityController:
         presence: PresenceView,
         touched: Iterable[str] | None,
         requests: list[Request],
-    ) -> list[str]:
+    ) -> dict[str, MobileDomain]:
+        """The addresses to decide this step, each with its domain (in address order)."""
         out: set[str] = {r.address for r in requests}
         if self._full or touched is None:
             self._full = False
@@ -212,7 +217,9 @@ class MobilityController:
             if self._timers.get(address) == when:
                 del self._timers[address]
                 out.add(address)
-        return sorted(a for a in out if a and self.plan.domain_of(a) is not None)
+        domain_of = self.plan.domain_of
+        found = ((a, domain_of(a)) for a in sorted(out))
+        return {a: dom for a, dom in found if dom is not None}
 
     def _apply_requests(self, requests: list[Request], memory: dict[str, Memory]) -> None:
         for request in requests:
@@ -253,10 +260,10 @@ class MobilityController:
 
     def _apply(
         self,
+        domains: Mapping[str, MobileDomain],
         outcomes: Mapping[str, Outcome],
         removed: list[str],
         moves: tuple[MoveRecord, ...],
-        now: float,
     ) -> MobilityStep:
         put: list[RemoteAddressClaim] = []
         probing_changed = False
@@ -264,8 +271,7 @@ class MobilityController:
         self._pending_drops = []
         pins_changed = self._writable()
         for address, o in outcomes.items():
-            dom = self.plan.domain_of(address)
-            assert dom is not None
+            dom = domains[address]
             pins_changed |= o.memory.pin != self._memory.get(address, Memory()).pin
             self._memory[address] = o.memory
             self._claim(dom, address, o, put, removed)
@@ -280,6 +286,7 @@ class MobilityController:
         if pins_changed:
             self._pins_view = {a: m.pin for a, m in self._memory.items() if m.pin is not None}
         orig_changed, self._orig_dirty = self._orig_dirty, False
+        self._rebuild = False
         return MobilityStep(
             claims=ClaimDelta(tuple(put), tuple(removed)),
             originations=self.originations() if orig_changed else None,
@@ -304,11 +311,16 @@ class MobilityController:
                 del self._claims[name]
                 removed.append(name)
             return
-        new = self._factory.build(dom, address, o.claim)
-        if old is not None and same_claim(old.claim, new.claim):
-            new = DerivedClaim(old.claim, new.origin)  # same resource: the engine sees nothing
+        want = o.claim
+        if old is not None and not self._rebuild and old.origin.site == want.site:
+            origin = ClaimOrigin(want.origin, want.site, want.neighbor, want.sequence, want.stale)
+            new = DerivedClaim(old.claim, origin)
         else:
-            put.append(new.claim)
+            new = self._factory.build(dom, address, want)
+            if old is not None and same_claim(old.claim, new.claim):
+                new = DerivedClaim(old.claim, new.origin)
+            else:
+                put.append(new.claim)
         self._claims[name] = new
         if o.claim.stale:
             self._stale.add(address)
@@ -363,7 +375,7 @@ class MobilityController:
         assert config is not None
         self.plan = MobilityPlan.of(config)
         self._factory = ClaimFactory()
-        self._full = True
+        self._full = self._rebuild = True
         removed = []
         for name, derived in list(self._claims.items()):
             address = derived.claim.ip

@@ -95,7 +95,9 @@ class ClaimFactory:
         claim = RemoteAddressClaim.model_construct(
             api_version=HYBRID_API,
             kind=RemoteAddressClaim.KIND,
-            metadata=Metadata.model_construct(name=claim_name(domain.name, address)),
+            metadata=Metadata.model_construct(
+                name=claim_name(domain.name, address), owner_refs=(), annotations={}, labels={}
+            ),
             spec=spec,
             status=None,
         )
