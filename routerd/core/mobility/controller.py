@@ -91,7 +91,10 @@ class MobilityController:
         self._conflicts: dict[str, tuple[Conflict, ...]] = {}
         self._shared = False  # a reader holds _homes/_conflicts: copy before changing
         self._pins_view: dict[str, Pin] = {}
+        # what a reconfiguration dropped, kept until a step commits and reports it
         self._pending_drops: list[str] = []
+        self._pending_moves: list[MoveRecord] = []
+        self._pending_removed: list[str] = []
         self._orig_dirty = False
         self._probing: dict[str, set[str]] = {}
         self._stale: set[str] = set()
@@ -166,9 +169,8 @@ class MobilityController:
         Returns:
             What the engine must do (nothing was applied when ``error`` is set).
         """
-        removed: list[str] = []
         if self._new_config is not None:
-            removed = self._reconfigure(now)
+            self._reconfigure(now)
         requests = self.requests.take()
         domains = self._to_decide(now, exchange, presence, touched, requests)
         memory = {a: self._memory.get(a, Memory()) for a in domains}
@@ -190,7 +192,7 @@ class MobilityController:
             return MobilityStep(next_wake=now + 1.0, error=f"mobility store: {exc}")
         self._last_paths = exchange.paths
         self._last_sessions = exchange.sessions
-        return self._apply(domains, outcomes, removed, tuple(moves))
+        return self._apply(domains, outcomes, tuple(moves))
 
     def _to_decide(
         self,
@@ -243,7 +245,7 @@ class MobilityController:
         put: list[Own] = []
         drop: list[str] = list(self._pending_drops)
         high: list[tuple[str, int]] = []
-        moves: list[MoveRecord] = []
+        moves: list[MoveRecord] = list(self._pending_moves)
         for address, o in outcomes.items():
             before = self._memory.get(address, Memory())
             own = o.memory.own
@@ -262,13 +264,13 @@ class MobilityController:
         self,
         domains: Mapping[str, MobileDomain],
         outcomes: Mapping[str, Outcome],
-        removed: list[str],
         moves: tuple[MoveRecord, ...],
     ) -> MobilityStep:
         put: list[RemoteAddressClaim] = []
         probing_changed = False
         homes_changed = []
-        self._pending_drops = []
+        removed, self._pending_removed = self._pending_removed, []
+        self._pending_drops, self._pending_moves = [], []
         pins_changed = self._writable()
         for address, o in outcomes.items():
             dom = domains[address]
@@ -369,25 +371,29 @@ class MobilityController:
             self._shared = True
             return self._homes, self._conflicts
 
-    def _reconfigure(self, now: float) -> list[str]:
-        """Adopt a new config: addresses no longer mobile lose their claims and originations."""
+    def _reconfigure(self, now: float) -> None:
+        """Adopt a new config: addresses no longer mobile lose their claims and originations
+        (journaled with cause ``config``); the next successful step reports it."""
         config, self._new_config = self._new_config, None
         assert config is not None
         self.plan = MobilityPlan.of(config)
         self._factory = ClaimFactory()
         self._full = self._rebuild = True
-        removed = []
         for name, derived in list(self._claims.items()):
             address = derived.claim.ip
             dom = self.plan.domain_of(address)
             if dom is None or dom.name != derived.claim.spec.domain_ref:
                 del self._claims[name]
-                removed.append(name)
+                self._pending_removed.append(name)
         self._writable()
         for address in [a for a in self._memory if self.plan.domain_of(a) is None]:
             mem = self._memory.pop(address)
             if mem.own is not None:
                 self._pending_drops.append(address)
+            if mem.home is not None and mem.home.site:
+                self._pending_moves.append(
+                    MoveRecord(address, mem.home.domain, mem.home.site, "", 0, "config", "", now)
+                )
             self._set_origination(address, None)
             self._homes.pop(address, None)
             self._conflicts.pop(address, None)
@@ -396,7 +402,6 @@ class MobilityController:
             for targets in self._probing.values():
                 targets.discard(address)
         self._pins_view = {}
-        return removed
 
     # -- API threads (requests are checked and queued by ``self.requests``) -------------
 

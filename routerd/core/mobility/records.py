@@ -183,6 +183,20 @@ class Conflict:
         return f"{self.address}: {self.detail}: {CONFLICTS[self.code]}"
 
 
+MOVE_CAUSES: dict[str, str] = {
+    "presence": "a host answered here (the evidence says how: garp, probe-answer, ...)",
+    "explicit": "an explicit move to this router's site (the caller's reason follows)",
+    "pin": "a pin (routerctl pin, or a static claim in the config)",
+    "unpin": "a pin was removed",
+    "bgp": "another site announced it with a higher sequence (or won a tie)",
+    "absent": "it was home here and stopped answering probes",
+    "withdrawn": "its home site withdrew it while the session was up",
+    "stale-expired": "its home's path went with a session that stayed down for staleTime",
+    "config": "the config no longer makes it mobile here",
+}
+"""Every journaled cause of a move, with what it means."""
+
+
 @dataclass(frozen=True, slots=True)
 class MoveRecord:
     """One change of an address's home, journaled with its cause.
@@ -193,8 +207,7 @@ class MoveRecord:
         from_site: the previous home ("" when unknown).
         to_site: the new home ("" when unknown now).
         sequence: the new home's sequence (0 when unknown).
-        cause: ``presence``, ``explicit``, ``pin``, ``unpin``, ``bgp``, ``absent``,
-            ``withdrawn``, ``stale-expired``, ``config``.
+        cause: a ``MOVE_CAUSES`` key.
         evidence: what showed it (the evidence, the path, the caller's reason).
         at: when this router decided it.
         seq: the journal's sequence number (0 until stored).

@@ -340,10 +340,16 @@ def test_reconfigure_without_mobility_drops_everything() -> None:
         [r for r in config("a") if r.kind not in ("AddressMobilityDomain", "BGPSpeaker")]
     )
     ctl.configure(plain)
-    step = ctl.step(2.0, view({B: (path(2, 3, address=B),)}), pres)
+    ctl.store.fail = OSError("busy")  # the first try fails: nothing may be lost
+    assert ctl.step(2.0, view({B: (path(2, 3, address=B),)}), pres).error
+    step = ctl.step(3.0, view({B: (path(2, 3, address=B),)}), pres)
     assert step.claims.removed == ("mobility.lab.10-77-3-10",)
     assert step.originations == {}
     assert ctl.store.mobility_load().own == {}
+    assert sorted((m.address, m.from_site, m.cause) for m in step.moves) == [
+        (B, "site-b", "config"),
+        (A, "site-a", "config"),
+    ]
 
 
 def test_views() -> None:
