@@ -95,7 +95,7 @@ class MobilityController:
         self._pending_drops: list[str] = []
         self._pending_moves: list[MoveRecord] = []
         self._pending_removed: list[str] = []
-        self._orig_dirty = False
+        self._orig_dirty = True  # the first step always hands its originations to sync
         self._probing: dict[str, set[str]] = {}
         self._stale: set[str] = set()
         self._timers: dict[str, float] = {}
@@ -174,6 +174,10 @@ class MobilityController:
         requests = self.requests.take()
         domains = self._to_decide(now, exchange, presence, touched, requests)
         memory = {a: self._memory.get(a, Memory()) for a in domains}
+        for address, announced in exchange.originated.items():  # what the speaker still has
+            mem = memory.get(address)
+            if mem is not None and announced.sequence > mem.high:
+                memory[address] = replace(mem, high=announced.sequence)
         self._apply_requests(requests, memory)
         outcomes: dict[str, Outcome] = {}
         for address, dom in domains.items():
@@ -206,6 +210,8 @@ class MobilityController:
         out: set[str] = {r.address for r in requests}
         if self._full or touched is None:
             self._full = False
+            if exchange.connected and exchange.originated != self._orig:
+                self._orig_dirty = True  # the speaker differs: sync again (level-triggered)
             out |= self._memory.keys() | exchange.paths.keys() | set(presence.present())
             out |= self.plan.static_pins.keys() | self._store_pins.keys()
             out |= exchange.originated.keys()

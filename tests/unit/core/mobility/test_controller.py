@@ -8,7 +8,7 @@ from types import MappingProxyType
 import pytest
 
 from routerd.core.config import RouterConfig
-from routerd.core.exchange import ExchangeView, LearnedPath
+from routerd.core.exchange import ExchangeView, LearnedPath, Origination
 from routerd.core.mobility import controller as controller_module
 from routerd.core.mobility.controller import MobilityController
 from routerd.core.mobility.port import MemoryMobilityStore
@@ -245,7 +245,7 @@ def test_moves_are_all_or_nothing() -> None:
     ctl, pres = make()
     with pytest.raises(MobilityError):
         ctl.move([A, "10.9.9.9"], "site-a")
-    assert ctl.step(1.0, view({}), pres).originations is None
+    assert ctl.step(1.0, view({}), pres).originations == {}  # nothing was queued
     with pytest.raises(MobilityError, match="no address given"):
         ctl.move([], "site-a")
 
@@ -380,3 +380,20 @@ def test_views() -> None:
     assert conflict.code == "tie" and "site-b and site-c both at sequence 5" in conflict.describe()
     empty = ctl.where("10.77.3.12").as_dict()
     assert empty["home"] == "" and empty["sequence"] == 0
+
+
+def test_a_sequence_the_speaker_still_announces_is_never_reused() -> None:
+    """A lost store: the speaker (which outlives routerd) still announces sequence 9."""
+    ctl, pres = make()
+    announced = ExchangeView(
+        paths=MappingProxyType({}),
+        sessions=MappingProxyType(up()),
+        originated=MappingProxyType({A: Origination(A, 1, 9, "10.255.0.11")}),
+    )
+    first = ctl.step(1.0, announced, pres)
+    assert first.originations == {}  # not ours any more: sync withdraws it
+    again = ctl.step(1.5, announced, pres)  # a full step finds the speaker still differs
+    assert again.originations == {}
+    pres.facts[A] = present(2.0)
+    step = ctl.step(2.0, view({}), pres, touched=[A])
+    assert step.originations is not None and step.originations[A].sequence == 10
