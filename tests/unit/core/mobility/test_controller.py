@@ -397,3 +397,35 @@ def test_a_sequence_the_speaker_still_announces_is_never_reused() -> None:
     pres.facts[A] = present(2.0)
     step = ctl.step(2.0, view({}), pres, touched=[A])
     assert step.originations is not None and step.originations[A].sequence == 10
+
+
+def test_views_can_be_read_from_other_threads_while_steps_run() -> None:
+    import threading
+
+    ctl, pres = make()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                homes = ctl.homes()
+                assert all(h.site for h in homes)
+                ctl.conflicts()
+                ctl.where(A)
+            except BaseException as exc:  # any failure in the reader fails the test
+                errors.append(exc)
+                return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for i in range(300):
+            address = f"10.77.4.{i % 200 + 1}"
+            site = 2 if i % 3 else 3
+            paths = {address: (path(site, i + 1, address=address),)}
+            ctl.step(float(i), view(paths), pres, touched=[] if i else None)
+    finally:
+        stop.set()
+        reader.join()
+    assert errors == []
