@@ -11,6 +11,7 @@ from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_config, add_output, add_
 from routerd.core.errors import ConfigIssue
 from routerd.core.loader import LoadResult, load_file
 from routerd.core.resources import KINDS, ROUTER_API_VERSION
+from routerd.core.validation_mobility import mobility_notes
 from routerd.providers import config_checks
 
 
@@ -62,6 +63,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.world:
         return _validate_world(args)
     result = load_config(args.config)
+    notes = mobility_notes(result.config) if result.config is not None else []
     if args.output == "json":
         print(
             json.dumps(
@@ -69,12 +71,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     "valid": result.valid,
                     "errors": [_issue_json(e) for e in result.errors],
                     "warnings": [_issue_json(w) for w in result.warnings],
+                    "info": [_issue_json(n) for n in notes],
                 },
                 indent=2,
             )
         )
     else:
         print_issues(result, stream=sys.stdout)
+        for n in notes:
+            print(f"info: {n.render()}")
         if result.valid:
             n = len(result.config) if result.config else 0
             print(f"{args.config}: valid ({n} resources, {len(result.warnings)} warnings)")
@@ -130,8 +135,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="check a config file or World file; exit 0 valid, 2 invalid",
         description="Validate a Router YAML file (-c) or a simulated World file (--world, "
         "with every router config it names) and report every error at once (file, line, "
-        "Kind/name, field path, what to do). Warnings are printed but do not fail. Exit 0 "
-        "when valid, 2 when not.",
+        "Kind/name, field path, what to do). Warnings are printed but do not fail; info lines "
+        "name what is allowed but worth knowing (a static claim inside a mobile domain pins "
+        "its address). Exit 0 when valid, 2 when not.",
     )
     source = p.add_mutually_exclusive_group(required=True)
     add_config(source, required=False)

@@ -1,7 +1,9 @@
 """SQLite state store (stdlib ``sqlite3``, WAL) under ``--state-dir``.
 
-Tables: ``dynamic_config_parts``, ``plugin_runs``, the append-only ``claim_journal`` and
-``owned_objects`` (backend bookkeeping such as sysctl values to restore). The schema version
+Tables: ``dynamic_config_parts``, ``plugin_runs``, the append-only ``claim_journal``,
+``owned_objects`` (backend bookkeeping such as sysctl values to restore) and address
+mobility's state (``mobility_own``, ``mobility_sequences``, ``mobility_pins``, the append-only
+``mobility_moves``; the ``routerd.core.mobility.port.MobilityStore`` methods). The schema version
 lives in ``PRAGMA user_version`` and moves forward through ``MIGRATIONS``. WAL mode lets
 readers (``routerctl --local``, doctor) read while the daemon writes, without blocking it.
 
@@ -18,11 +20,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from routerd.core.dynamic import DynamicPart, decode_part_resources
+from routerd.core.mobility.port import MobilityBatch, StoredMobility
+from routerd.core.mobility.records import MoveRecord, Own, Pin
 from routerd.core.resources import Directive
 
 DB_NAME = "routerd.db"
@@ -83,6 +87,38 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         value TEXT NOT NULL,
         PRIMARY KEY (kind, key)
     );
+    """,
+    ),
+    (
+        2,
+        """
+    CREATE TABLE mobility_own (
+        address TEXT PRIMARY KEY,
+        domain TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        since REAL NOT NULL,
+        cause TEXT NOT NULL
+    );
+    CREATE TABLE mobility_sequences (address TEXT PRIMARY KEY, high INTEGER NOT NULL);
+    CREATE TABLE mobility_pins (
+        address TEXT PRIMARY KEY,
+        domain TEXT NOT NULL,
+        site TEXT NOT NULL,
+        since REAL NOT NULL,
+        cause TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE mobility_moves (
+        seq INTEGER PRIMARY KEY,
+        address TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        from_site TEXT NOT NULL,
+        to_site TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        cause TEXT NOT NULL,
+        evidence TEXT NOT NULL DEFAULT '',
+        at REAL NOT NULL
+    );
+    CREATE INDEX mobility_moves_address ON mobility_moves (address, seq);
     """,
     ),
 )
@@ -430,6 +466,89 @@ class Store:
     def drop_owned(self, kind: str, key: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM owned_objects WHERE kind=? AND key=?", (kind, key))
+
+    # -- address mobility (routerd.core.mobility.port.MobilityStore) --------------------------
+
+    def mobility_load(self) -> StoredMobility:
+        """Own originations, sequence high-waters and pins, for a controller's start."""
+        own = {
+            r["address"]: Own(r["address"], r["domain"], r["sequence"], r["since"], r["cause"])
+            for r in self._query("SELECT * FROM mobility_own")
+        }
+        high = {
+            r["address"]: int(r["high"])
+            for r in self._query("SELECT address, high FROM mobility_sequences")
+        }
+        pins = {
+            r["address"]: Pin(r["address"], r["domain"], r["site"], r["since"], r["cause"])
+            for r in self._query("SELECT * FROM mobility_pins")
+        }
+        return StoredMobility(own, high, pins)
+
+    def mobility_commit(self, batch: MobilityBatch) -> list[MoveRecord]:
+        """One step's changes in one transaction; the moves come back with their ``seq``."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO mobility_own VALUES (?,?,?,?,?) ON CONFLICT(address) DO UPDATE"
+                " SET domain=excluded.domain, sequence=excluded.sequence,"
+                " since=excluded.since, cause=excluded.cause",
+                [(o.address, o.domain, o.sequence, o.since, o.cause) for o in batch.own_put],
+            )
+            db.executemany(
+                "DELETE FROM mobility_own WHERE address=?", [(a,) for a in batch.own_drop]
+            )
+            db.executemany(
+                "INSERT INTO mobility_sequences VALUES (?,?) ON CONFLICT(address) DO UPDATE"
+                " SET high=MAX(high, excluded.high)",
+                list(batch.high),
+            )
+            row = db.execute("SELECT COALESCE(MAX(seq), 0) FROM mobility_moves").fetchone()
+            first = int(row[0]) + 1
+            stored = [replace(m, seq=first + i) for i, m in enumerate(batch.moves)]
+            db.executemany(
+                "INSERT INTO mobility_moves VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        m.seq,
+                        m.address,
+                        m.domain,
+                        m.from_site,
+                        m.to_site,
+                        m.sequence,
+                        m.cause,
+                        m.evidence,
+                        m.at,
+                    )
+                    for m in stored
+                ],
+            )
+        return stored
+
+    def mobility_put_pin(self, pin: Pin) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO mobility_pins VALUES (?,?,?,?,?) ON CONFLICT(address) DO UPDATE"
+                " SET domain=excluded.domain, site=excluded.site, since=excluded.since,"
+                " cause=excluded.cause",
+                (pin.address, pin.domain, pin.site, pin.since, pin.cause),
+            )
+
+    def mobility_drop_pin(self, address: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM mobility_pins WHERE address=?", (address,)).rowcount > 0
+
+    def mobility_moves(
+        self, *, address: str | None = None, after: int = 0, limit: int = 1000
+    ) -> list[MoveRecord]:
+        """The move journal after ``after``, oldest first (of one address, or all)."""
+        sql = "SELECT * FROM mobility_moves WHERE seq > ?"
+        args: list[Any] = [after]
+        if address is not None:
+            sql += " AND address = ?"
+            args.append(address)
+        args.append(limit)
+        rows = self._query(sql + " ORDER BY seq LIMIT ?", args)
+        return [MoveRecord(**{k: r[k] for k in r.keys()}) for r in rows]
 
 
 def _create(path: Path) -> None:

@@ -40,6 +40,8 @@ from routerd.core.resources import (
     WireGuardPeer,
     bare_name,
 )
+from routerd.core.resources.capture import Capture
+from routerd.core.validation_mobility import check_mobility
 
 
 def route_slug(cidr: str) -> str:
@@ -147,7 +149,7 @@ def _claims(c: _Checker) -> None:
                 f"{s.address} collides with {user_routes[s.address].ref} (same destination); "
                 "the claim installs its own /32 delivery route: remove the IPv4Route",
             )
-        _capture(c, claim)
+        check_capture(c, claim, "spec.capture", s.capture)
         if isinstance(peer, OverlayPeer) and not claim_tunnel(cfg, claim):
             c.error(
                 claim,
@@ -158,7 +160,8 @@ def _claims(c: _Checker) -> None:
         if isinstance(peer, OverlayPeer):
             _coverage(c, claim, peer)
         side = {"proxy-arp": "cloud", "provider-secondary-ip": "onprem"}.get(s.capture.type)
-        if side and s.owner_side != side:
+        mobile = isinstance(domain, AddressMobilityDomain) and domain.spec.mobility is not None
+        if side and s.owner_side != side and not mobile:  # sites of either kind move
             c.warn(
                 claim,
                 "spec.ownerSide",
@@ -167,21 +170,28 @@ def _claims(c: _Checker) -> None:
             )
 
 
-def _capture(c: _Checker, claim: RemoteAddressClaim) -> None:
-    cap = claim.spec.capture
+def check_capture(
+    c: _Checker, res: Resource, path: str, cap: Capture, *, declared: bool = False
+) -> None:
+    """The capture block of a claim or of a mobility domain (``path`` leads to it).
+
+    Args:
+        declared: the capture interface must be a declared Interface (a mobility domain
+            listens for its hosts there), not merely an OS interface name.
+    """
     if cap.type == "provider-secondary-ip":
-        prof = c.ref(claim, "spec.capture.providerRef", cap.provider_ref, CloudProviderProfile)
+        prof = c.ref(res, f"{path}.providerRef", cap.provider_ref, CloudProviderProfile)
         if not cap.provider_mode:
             c.error(
-                claim,
-                "spec.capture.providerMode",
+                res,
+                f"{path}.providerMode",
                 "required for provider-secondary-ip: the provider capability used to "
                 "capture (for example nic-secondary-ip)",
             )
         if not cap.nic_ref:
             c.error(
-                claim,
-                "spec.capture.nicRef",
+                res,
+                f"{path}.nicRef",
                 "required for provider-secondary-ip: the NIC holding the secondary IP "
                 "(Azure NIC ID, AWS eni-..., OCI ocid1.vnic..., GCP instance NIC)",
             )
@@ -191,32 +201,36 @@ def _capture(c: _Checker, claim: RemoteAddressClaim) -> None:
             and cap.provider_mode not in prof.spec.capabilities
         ):
             c.warn(
-                claim,
-                "spec.capture.providerMode",
+                res,
+                f"{path}.providerMode",
                 f"{cap.provider_mode!r} is not in CloudProviderProfile/{prof.name} "
                 "capabilities; the provider profile may not support this capture mode",
             )
         if not cap.interface:
             c.warn(
-                claim,
-                "spec.capture.interface",
+                res,
+                f"{path}.interface",
                 "not set: set it to the NIC's OS name (for example eth0) so the MSS clamp "
                 "and doctor know the capture path",
             )
     elif cap.type == "proxy-arp":
         if not cap.interface:
             c.error(
-                claim,
-                "spec.capture.interface",
+                res,
+                f"{path}.interface",
                 "required for proxy-arp: the LAN interface that answers ARP for the "
                 "address (for example ens19)",
             )
         elif cap.interface not in c.interface_names():
-            c.warn(
-                claim,
-                "spec.capture.interface",
-                f"{cap.interface!r} is not a declared Interface; routerd uses it as an OS "
-                "interface name",
+            (c.error if declared else c.warn)(
+                res,
+                f"{path}.interface",
+                f"{cap.interface!r} is not a declared Interface; "
+                + (
+                    "declare it (kind Interface): routerd listens for the domain's hosts there"
+                    if declared
+                    else "routerd uses it as an OS interface name"
+                ),
             )
         for field in ("provider_ref", "provider_mode", "nic_ref"):
             if getattr(cap, field):
@@ -225,7 +239,7 @@ def _capture(c: _Checker, claim: RemoteAddressClaim) -> None:
                     "provider_mode": "providerMode",
                     "nic_ref": "nicRef",
                 }[field]
-                c.warn(claim, f"spec.capture.{alias}", "ignored for proxy-arp capture")
+                c.warn(res, f"{path}.{alias}", "ignored for proxy-arp capture")
 
 
 def _coverage(c: _Checker, claim: RemoteAddressClaim, peer: OverlayPeer) -> None:
@@ -419,6 +433,10 @@ def _redundancy(c: _Checker) -> None:
     c.warnings.extend(warnings)
 
 
+def _mobility(c: _Checker) -> None:
+    check_mobility(c, check_capture)
+
+
 CHECKS: tuple[Callable[[_Checker], None], ...] = (
     _unique_identities,
     _claims,
@@ -427,6 +445,7 @@ CHECKS: tuple[Callable[[_Checker], None], ...] = (
     _net,
     _dynamic,
     _redundancy,
+    _mobility,
 )
 
 

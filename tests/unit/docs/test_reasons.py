@@ -17,6 +17,8 @@ import pytest
 from routerd.core.assess import REASONS
 from routerd.core.exchange import REFUSALS
 from routerd.core.lifecycle import ClaimState
+from routerd.core.mobility import CONFLICTS, MOBILITY_REASONS
+from routerd.core.mobility.records import MOVE_CAUSES
 from routerd.core.resources.hybrid import CAPTURE_TYPES, RESERVED_CAPTURE
 from tests.unit.docs.conftest import DOCS, ROOT, pages
 
@@ -37,6 +39,9 @@ OTHER_CODES = {
     *(s.value for s in ClaimState),
     *health_codes(),
     *REFUSALS,
+    *MOBILITY_REASONS,
+    *CONFLICTS,
+    *MOVE_CAUSES,
     "lower-kebab-case",
 }
 
