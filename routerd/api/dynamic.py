@@ -3,9 +3,10 @@
 A put is checked the way the engine will judge it, *before* anything is stored: the part is
 decoded (every problem with its field path), then merged on trial with the stored parts
 through the same pure ``build_effective`` the engine runs. A part the merge would reject as
-a whole (D3: disallowed mask, missing target, conflicting identity, invalid result) is
-refused with INVALID_ARGUMENT and the store is left untouched, so an operator's typo never
-becomes a stored-but-ignored row. Accepted parts are stored and the engine is marked dirty.
+a whole (D3 in docs/decisions.md: disallowed mask, missing target, conflicting identity, invalid
+result) is refused with INVALID_ARGUMENT and the store is left untouched, so an operator's typo
+never becomes a stored-but-ignored row. Accepted parts are stored and the engine is marked
+dirty.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Read from the snapshot's effective config *and* its lowering, because the interesting part
 is what routerd adds: the tunnel resolved from each claim's peer, the routes it installs,
-and each WireGuard peer's derived allowed IPs (D10). A WireGuard interface is shown with its
-public key (D11); the private key never leaves its file, only the file's path is named.
+and each WireGuard peer's derived allowed IPs (D10 in docs/decisions.md). A WireGuard interface
+is shown with its public key (D11); the private key never leaves its file, only the file's path
+is named.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``routerctl dynamic``: stored dynamic config parts and their effect (reference §3.6).
+"""``routerctl dynamic``: stored dynamic config parts and their effect.
 
 ``list`` / ``describe`` show what is stored and how the merge treats each generation
 (active, expired, superseded, rejected with reasons); ``render`` prints the effective Router
@@ -18,7 +18,8 @@ from routerd.v1 import config_pb2, config_pb2_grpc
 
 
 def parts_table(parts: list[config_pb2.DynamicPart]) -> str:
-    """SOURCE/GEN/STATUS/RESOURCES/DIRECTIVES/EXPIRES, as the Go MVP printed it."""
+    """SOURCE/GEN/STATUS/RESOURCES/DIRECTIVES/EXPIRES: the columns of the Go implementation
+    routerd succeeds, so its operators' scripts and habits still fit."""
     rows = [
         [
             p.source,

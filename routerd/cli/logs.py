@@ -8,12 +8,12 @@ Why it is shaped this way:
   ``extra={"kv_<name>": value}``: JSON mode emits each as a top-level field, text mode
   appends the ones the message does not already show. Claim transitions are logged this
   way by the engine (``claim``, ``address``, ``from``, ``to``, ``trigger``, ``reason``).
-* Redaction is a *handler* filter, not a convention callers must remember (D11: keys never
-  appear in logs). Whatever reaches the handler — a UAPI request dumped at DEBUG, a parser
-  error quoting a line, the repr of a dict, a traceback — is masked before it is
-  formatted. It matches by shape next to a key label (``privateKey: <44-char base64>``,
-  UAPI ``private_key=<64 hex>``, the same for preshared keys), so it also covers keys it
-  has never seen.
+* Redaction is a *handler* filter, not a convention callers must remember (D11 in
+  docs/decisions.md: keys never appear in logs). Whatever reaches the handler — a UAPI request
+  dumped at DEBUG, a parser error quoting a line, the repr of a dict, a traceback — is masked
+  before it is formatted. It matches by shape next to a key label (``privateKey: <44-char
+  base64>``, UAPI ``private_key=<64 hex>``, the same for preshared keys), so it also covers keys
+  it has never seen.
 * Throttling is a handler filter too, so no module needs its own bookkeeping: the same
   logger, level and rendered message at WARNING or above within ``window`` seconds is
   written once; later copies are counted and summarised as ``repeated=N`` once the window

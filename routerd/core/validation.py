@@ -2,9 +2,10 @@
 
 Single-field rules live on the models; everything that relates two fields or two resources
 lives here so each finding can name the exact path: dangling references, addresses outside
-their domain, duplicate claims (D5), collisions with user routes, reserved overlay ranges
-(D13), HybridRoute lowering collisions, and the warnings an operator should read before the
-first packet is dropped (uncovered allowed IPs, undeclared interfaces, capability mismatch).
+their domain, duplicate claims (D5 in docs/decisions.md), collisions with user routes, reserved
+overlay ranges (D13), HybridRoute lowering collisions, and the warnings an operator should read
+before the first packet is dropped (uncovered allowed IPs, undeclared interfaces, capability
+mismatch).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from routerd.core.validation_mobility import check_mobility
 
 
 def route_slug(cidr: str) -> str:
-    """``10.30.0.0/16`` -> ``10-30-0-0-16`` (the Go MVP's synthetic-name slug)."""
+    """``10.30.0.0/16`` -> ``10-30-0-0-16``: the Go implementation's synthetic-name slug."""
     return re.sub(r"[^A-Za-z0-9]+", "-", cidr).strip("-")
 
 

@@ -9,8 +9,8 @@ the ARP sweeper with recorded outputs (``tests/fixtures/doctor``) and the root w
 tree, so every check is exercised without root and without touching this machine.
 
 Failures are classified once, here, because the doctor's detail lines must say *why* a probe
-told us nothing (#48: an unreadable ``exit status 1`` helped nobody): the tool is not
-installed, we lack the privilege, it timed out, or it ran and said something else.
+told us nothing (D18 in docs/decisions.md: an unreadable ``exit status 1`` helps nobody): the tool
+is not installed, we lack the privilege, it timed out, or it ran and said something else.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The lab with overlay addresses left descriptive: claims verify and traffic flows.
 
-The examples assign each router's overlay address on its tunnel; many configs (the Go
-MVP's own examples) only name the addresses in ``OverlayPeer``. Traffic needs no overlay
-address, so routerd must not need one to call a claim ``verified``: no overlay probe runs
-(there is nothing to probe from), and the rest of the evidence decides. One provider is
-enough (the variant changes nothing provider-specific); AWS has no image firewall.
+The examples assign each router's overlay address on its tunnel; many configs (the examples of
+the Go implementation routerd succeeds) only name the addresses in ``OverlayPeer``. Traffic
+needs no overlay address, so routerd must not need one to call a claim ``verified``: no overlay
+probe runs (there is nothing to probe from), and the rest of the evidence decides. One provider
+is enough (the variant changes nothing provider-specific); AWS has no image firewall.
 """
 
 from __future__ import annotations

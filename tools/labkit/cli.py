@@ -128,8 +128,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tools/lab",
-        description="The network-namespace lab (docs/lab.md): real routerd, real kernels "
-        "objects, the seed's smoke per provider.",
+        description="The network-namespace lab (docs/lab.md): real routerd, real kernel "
+        "objects, the smoke per provider.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = sub.add_parser("up", help="build a lab and leave it running")

@@ -18,9 +18,9 @@ name.
 
 Variants (``VARIANTS``) change the pair the way some operators write it, to prove routerd
 copes: ``descriptive-overlay`` drops the ``IPv4StaticAddress`` that puts each side's
-``OverlayPeer`` address on its tunnel, leaving the addresses only descriptive (as the Go
-MVP's own examples are written). Traffic needs no overlay address; ``verified`` must not
-need one either.
+``OverlayPeer`` address on its tunnel, leaving the addresses only descriptive (as the examples of
+the Go implementation routerd succeeds are written). Traffic needs no overlay address;
+``verified`` must not need one either.
 """
 
 from __future__ import annotations

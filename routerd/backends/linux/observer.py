@@ -4,8 +4,8 @@ Two halves, so that the observation cache (``cache.py``) can keep the expensive 
 between passes and re-read only what changed:
 
 * Readers fetch one kind each: routerd's routes (a dump filtered by protocol in the kernel),
-  proxy entries, addresses, foreign ``local`` routes (#41), the nft table. ``read_all``
-  reads every kind into a ``Kinds``; never one request per route.
+  proxy entries, addresses, foreign ``local`` routes (D15 in docs/decisions.md), the nft table.
+  ``read_all`` reads every kind into a ``Kinds``; never one request per route.
 * ``assemble`` builds the ``Observed`` the engine diffs from a ``Kinds`` plus what is always
   read fresh because it is cheap and no event reports it: sysctls (``/proc/sys``) and
   WireGuard devices (config and handshakes over UAPI), and link states from the link table.

@@ -1,4 +1,4 @@
-"""The plugin wire protocol: one PluginRequest in, one PluginResult out (reference §4.2-4.3).
+"""The plugin wire protocol: one PluginRequest in, one PluginResult out (docs/plugins.md).
 
 Decoding is strict where routerd acts on the data and lenient where it only displays it:
 resources become typed resources through the same decoder as startup config (an unknown kind
@@ -89,7 +89,7 @@ class PluginResult:
     Attributes:
         ttl: ``status.ttl`` in seconds (> 0).
         observed_at: the plugin's ``status.observedAt`` as given (recorded, never used for
-            expiry: D4), or ``""``.
+            expiry: D4 in docs/decisions.md), or ``""``.
         action_plans: display-only; never executed, never stored in a part.
         events: informational; counted.
     """

@@ -1,7 +1,7 @@
 """Hybrid / SAM kinds (``hybrid.routerd.net/v1alpha1``).
 
-Field names, enums and defaults follow the Go MVP (reference §2.5–§2.9) so its YAML loads
-unchanged. Single-field rules live here; rules that relate fields or resources live in
+Field names, enums and defaults follow the Go implementation routerd succeeds, so its YAML
+loads unchanged. Single-field rules live here; rules that relate fields or resources live in
 ``routerd.core.validation`` where they can name the exact path.
 """
 
@@ -65,7 +65,7 @@ class RemoteEnd(Spec):
 class OverlayPeerSpec(Spec):
     """The remote router as seen from this one.
 
-    Convention (reference §2.5 recommendation, documented in docs/concepts.md):
+    Convention (docs/concepts.md, "OverlayPeer: which address is whose"):
     ``underlay.address`` is this router's overlay address, ``remote.address`` the peer's.
     """
 

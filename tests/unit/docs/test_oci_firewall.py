@@ -1,4 +1,4 @@
-"""howto-oci.md shows exactly the host rules `routerctl doctor hybrid` prints for OCI (#52).
+"""howto-oci.md shows exactly the host rules `routerctl doctor hybrid` prints for OCI.
 
 The doctor runs on examples/oci/cloud.yaml against the OCI image's firewall as recorded by
 tests/fixtures/doctor (iptables-nft-save and nft output of the image's rules.v4). Every rule of
