@@ -28,7 +28,7 @@ PACKET_OUTGOING = 4
 SO_ATTACH_FILTER = 26
 VRRP_ADVERT = 1
 
-# ldh [12]; jeq #0x800 else drop; ldb [23]; jeq #112 else drop; ret #512; drop: ret #0
+# BPF: ldh [12]; jeq 0x800 else drop; ldb [23]; jeq 112 (VRRP) else drop; ret 512; drop: ret 0
 _FILTER = (
     (0x28, 0, 0, 12),
     (0x15, 0, 3, ETH_P_IP),
