@@ -31,8 +31,9 @@ from routerd.api.mobility_port import (
     Pin,
 )
 
-T0 = 1_780_000_000.0
-"""The fake clock's start (2026-05-28), so goldens hold stable times."""
+T0 = 1_700_000_000.0
+"""The fake clock's start (2023-11-14, in the past so "ago" never turns into "in"), so
+goldens hold stable times."""
 
 
 @dataclass
@@ -219,7 +220,8 @@ class FakeMobility:
         with self._lock:
             results = [self._judge(a, to_site) for a in addresses]
             if dry_run:
-                return [replace(r, status=WOULD_MOVE) if r.status == QUEUED else r for r in results]
+                would = [replace(r, status=WOULD_MOVE, message="") for r in results]
+                return [w if r.status == QUEUED else r for r, w in zip(results, would, strict=True)]
             if any(r.status == REFUSED for r in results):
                 return results
             self.queue += [(r.address, cause) for r in results if r.status == QUEUED]
