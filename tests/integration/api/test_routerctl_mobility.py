@@ -7,24 +7,29 @@ in test_routerctl. Regenerate with ``ROUTERD_UPDATE_GOLDEN=1`` and review the ``
 
 from __future__ import annotations
 
+import functools
 import json
+import time
+from collections.abc import Callable
 
 import pytest
 import yaml
 
 from routerd.api.mobility_port import Conflict
+from routerd.cli import ctl_mobility, ctl_output
 from tests.integration.api.harness import Served, run_ctl
 from tests.integration.api.test_routerctl import check_golden, normalise
-from tests.support.fake_mobility import FakeMobility
+from tests.support.fake_mobility import T0, FakeMobility
+from tests.unit.docs.test_doc_runs import DOCS, contains
+from tests.unit.docs.test_doc_runs import normalise as doc_normalise
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def world(served: Served) -> tuple[Served, FakeMobility]:
-    """Name: world / Scope: function / Depends: served. A daemon whose port knows four homes
-    and has moved one of them here."""
-    fake = FakeMobility()
+def seeded(served: Served, clock: Callable[[], float] | None = None) -> FakeMobility:
+    """The daemon's port: 10.40.8.21 at site-b (BGP), .22 here (a host answered), .23 in a
+    tie, .24 pinned at site-c."""
+    fake = FakeMobility(clock=clock)
     served.daemon.mobility = fake  # type: ignore[attr-defined]
     fake.learn("10.40.8.21", "site-b", 4, peer="10.255.0.2")
     fake.set_home(
@@ -39,6 +44,18 @@ def world(served: Served) -> tuple[Served, FakeMobility]:
                   kind="bgp", peer="10.255.0.2", conflicts=(tie,))  # fmt: skip
     fake.pins["10.40.8.24"] = fake.pin("10.40.8.24", "site-c", "database maintenance")
     fake.calls.clear()
+    return fake
+
+
+@pytest.fixture
+def world(served: Served, monkeypatch: pytest.MonkeyPatch) -> tuple[Served, FakeMobility]:
+    """Name: world / Scope: function / Depends: served, monkeypatch. ``seeded``, then
+    10.40.8.21 moved here; routerctl's "ago" is measured from a fixed now, so the width of
+    the age columns (and the goldens) does not change with the day they run."""
+    now = T0 + 3600
+    monkeypatch.setattr(ctl_mobility, "ago", functools.partial(ctl_output.ago, now=now))
+    monkeypatch.setattr(ctl_mobility, "when", functools.partial(ctl_output.when, now=now))
+    fake = seeded(served)
     r = served.ctl("move", "10.40.8.21", "--to", "site-a", "--cause", "wave 3 cutover")
     assert r.code == 0, r.err
     return served, fake
@@ -179,3 +196,23 @@ def test_each_command_says_routerd_is_not_running(sockdir, argv):
 )
 def test_usage_errors_exit_2(argv):
     assert run_ctl(*argv).code == 2
+
+
+PAGE = "docs/mobility-api.md"
+FOLLOWS = ("routerctl", "watch", "homes")
+"""Not run here: a watch without --count follows the journal until stopped."""
+
+
+def test_the_mobility_page_shows_what_its_commands_print(served):
+    seeded(served, clock=time.time)  # ages as the page shows them ("14m ago")
+    docs = [d for d in DOCS if d.page == PAGE]
+    assert len([d for d in docs if d.output is not None]) >= 5
+    for doc in docs:
+        if doc.words[: len(FOLLOWS)] == FOLLOWS:
+            continue
+        r = served.ctl(*doc.argv[1:])
+        refused = "--to" in doc.argv and "site-b" in doc.argv
+        assert r.code == (2 if refused else 0) and "Traceback" not in r.err, (str(doc), r.err)
+        if doc.output is not None:
+            missing = contains(doc_normalise(r.out + r.err), doc_normalise(doc.output))
+            assert missing is None, f"{doc}: the page shows {missing!r}; it prints:\n{r.out}{r.err}"
