@@ -108,7 +108,8 @@ class MobilityServicer(mobility_pb2_grpc.MobilityServiceServicer):
         if refused and not request.dry_run:
             raise refused_error(refused, index, len(addresses))
         if not request.dry_run and not request.no_wait:
-            budget = min(MOVE_WAIT, max(0.0, wait_seconds(context) * 0.9 - 0.1))
+            left = wait_seconds(context)  # answer before the caller's deadline, with room
+            budget = min(MOVE_WAIT, max(0.0, left - max(0.5, left * 0.1)))
             results = await_moves(port, results, to_site, head, budget, self._stopping)
         return mobility_pb2.MoveAddressResponse(results=[convert.move_result(r) for r in results])
 
