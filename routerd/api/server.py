@@ -1,6 +1,7 @@
 """The gRPC server of ``routerd serve``: a daemon component (``start(daemon) -> stop``).
 
-It serves the ``routerd.v1`` services plus the standard ``grpc.health.v1`` (SERVING while
+It serves the ``routerd.v1`` services (``MobilityService`` always: on a router without
+mobility it answers what to configure) plus the standard ``grpc.health.v1`` (SERVING while
 running) and server reflection (so ``grpcurl`` works without the protos). A router of a
 simulated world (``routerd serve --backend sim --world``) also serves ``SimService``; no
 other daemon registers it. Listeners are
@@ -35,6 +36,8 @@ from routerd.api.listener import (
     server_credentials,
     tls_files,
 )
+from routerd.api.mobility import MobilityServicer
+from routerd.api.mobility_watch import MAX_WATCHERS as MAX_HOME_WATCHERS
 from routerd.api.plugins import PluginServicer
 from routerd.api.status import StatusServicer
 from routerd.api.topology import TopologyServicer
@@ -49,6 +52,8 @@ from routerd.v1 import (
     config_pb2_grpc,
     doctor_pb2,
     doctor_pb2_grpc,
+    mobility_pb2,
+    mobility_pb2_grpc,
     plugins_pb2,
     plugins_pb2_grpc,
     status_pb2,
@@ -59,11 +64,20 @@ from routerd.v1 import (
 
 LOG = logging.getLogger(__name__)
 
-WORKERS = MAX_WATCHERS + 16
+WORKERS = MAX_WATCHERS + MAX_HOME_WATCHERS + 16
+"""Every watch holds a thread; 16 stay for unary calls when both kinds of watch are full."""
 STOP_GRACE = 2.0
 SERVICE_NAMES = tuple(
     svc.full_name
-    for mod in (claims_pb2, config_pb2, doctor_pb2, plugins_pb2, status_pb2, topology_pb2)
+    for mod in (
+        claims_pb2,
+        config_pb2,
+        doctor_pb2,
+        mobility_pb2,
+        plugins_pb2,
+        status_pb2,
+        topology_pb2,
+    )
     for svc in mod.DESCRIPTOR.services_by_name.values()
 )
 SIM_SERVICE = "routerd.v1.SimService"
@@ -81,6 +95,7 @@ class ApiServer:
     def __init__(self, daemon: DaemonView) -> None:
         self.daemon = daemon
         self.claims = ClaimServicer(daemon)
+        self.mobility = MobilityServicer(daemon)
         self.health = health.HealthServicer()
         self._server: grpc.Server | None = None
         self._inode: int | None = None
@@ -123,6 +138,7 @@ class ApiServer:
         claims_pb2_grpc.add_ClaimServiceServicer_to_server(self.claims, server)
         config_pb2_grpc.add_ConfigServiceServicer_to_server(ConfigServicer(d), server)
         doctor_pb2_grpc.add_DoctorServiceServicer_to_server(DoctorServicer(d), server)
+        mobility_pb2_grpc.add_MobilityServiceServicer_to_server(self.mobility, server)
         plugins_pb2_grpc.add_PluginServiceServicer_to_server(PluginServicer(d), server)
         status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(d), server)
         topology_pb2_grpc.add_TopologyServiceServicer_to_server(TopologyServicer(d), server)
@@ -150,6 +166,7 @@ class ApiServer:
             return
         self.health.enter_graceful_shutdown()
         self.claims.shutdown()
+        self.mobility.shutdown()
         server.stop(STOP_GRACE).wait(STOP_GRACE + 3)
         remove_socket(self.daemon.opts.socket, self._inode)
         LOG.info("API stopped")

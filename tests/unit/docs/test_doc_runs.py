@@ -54,6 +54,21 @@ RUNS = {"validate", "schema", "plan", "apply", "install", "demo"}
 NOT_RUN = {
     ("routerd", "serve"): "runs in the foreground until stopped; the test starts this same "
     "daemon on the sim backend and runs the page's routerctl commands against it",
+    **{
+        ("routerctl", *words): "the page's sim daemon has no mobile domain; these commands "
+        "and their output are checked against a mobility port in "
+        "tests/integration/api/test_routerctl_mobility.py"
+        for words in (
+            ("move",),
+            ("where",),
+            ("pin",),
+            ("unpin",),
+            ("get", "homes"),
+            ("watch", "homes"),
+            ("history", "address"),
+            ("history", "domain"),
+        )
+    },
 }
 # The exit code a documented command has on the page's example, when it is not 0.
 EXPECTED_EXIT: dict[tuple[str, ...], int] = {}

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from routerd.api import mobility_port
+from routerd.api.errors import REASON_KEY, RESUME_SEQ_KEY
 from routerd.core.assess import REASONS
 from routerd.core.exchange import REFUSALS
 from routerd.core.lifecycle import ClaimState
@@ -42,6 +44,10 @@ OTHER_CODES = {
     *MOBILITY_REASONS,
     *CONFLICTS,
     *MOVE_CAUSES,
+    *mobility_port.REFUSALS,
+    *mobility_port.MOVE_STATUSES,
+    REASON_KEY,
+    RESUME_SEQ_KEY,
     "lower-kebab-case",
 }
 
