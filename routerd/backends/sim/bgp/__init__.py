@@ -5,6 +5,7 @@
 * ``reflector``: the world's route reflector (implicit or declared in the World file);
 * ``paths``: what speakers send and what the reflector's filter accepts;
 * ``exchange``: ``SimExchange``, the ``routerd.core.exchange.RouteExchange`` port on it;
+* ``sessions``: which sessions the speakers' neighbor lists make;
 * ``report``: what each speaker originates and receives, for ``SimService.GetExchange``.
 
 Imported on first use (``World.bgp``): a world without route exchange never loads it.

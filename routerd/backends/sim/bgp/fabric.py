@@ -32,13 +32,13 @@ from routerd.bgp.learned import LearnedTable
 from routerd.core.exchange import ImportPolicy, Origination, ReceivedPath, SpeakerSettings
 
 from ..timers import TimerQueue
+from . import sessions
 from .paths import Changes, RouteKey, on_session
 from .reflector import REFLECTOR, Client, Reflector, ReflectorSettings
+from .sessions import Pair
 from .speaker import ESTABLISHED, IDLE, Speaker, global_key
 
 DOWN, CONNECTING, UP = "down", "connecting", "up"
-Pair = frozenset[str]
-"""Two nodes (routers, or a router and ``REFLECTOR``): a session and what a cut names."""
 
 
 @dataclass(eq=False)
@@ -223,28 +223,8 @@ class BgpFabric:
 
     # -- which sessions exist --------------------------------------------------------------
 
-    def _wanted(self) -> dict[Pair, tuple[str, str, str, str, float]]:
-        owners = {a: r for r, s in self.speakers.items() for a in s.addresses}
-        wanted: dict[Pair, tuple[str, str, str, str, float]] = {}
-        for router, speaker in self.speakers.items():
-            for n in speaker.settings.neighbors:
-                peer = owners.get(n.address)
-                if peer == router:
-                    continue
-                if peer is not None:
-                    back = self.speakers[peer].neighbor_for(speaker.addresses)
-                    pair = frozenset((router, peer))
-                    if back is not None and pair not in wanted:
-                        hold = min(n.hold_time, back.hold_time)
-                        wanted[pair] = (router, peer, n.address, back.address, hold)
-                elif self.reflector.answers_at(n.address):
-                    pair = frozenset((router, REFLECTOR))
-                    if pair not in wanted:
-                        wanted[pair] = (router, REFLECTOR, n.address, n.address, n.hold_time)
-        return wanted
-
     def _relink(self) -> None:
-        wanted = self._wanted()
+        wanted = sessions.wanted(self.speakers, self.reflector)
         for pair, link in list(self.links.items()):
             if wanted.get(pair) != link.shape():
                 self._down(link, "the session was reconfigured")
@@ -256,23 +236,8 @@ class BgpFabric:
         for router, speaker in self.speakers.items():
             for n in speaker.settings.neighbors:
                 if not any(lk.key_at(router) == n.address for lk in self._links_of(router)):
-                    why = self._unanswered(speaker, n.address)
+                    why = sessions.unanswered(self.speakers, self.reflector, speaker, n.address)
                     self._woke(speaker, speaker.session(n.address, IDLE, self.clock(), why))
-
-    def _unanswered(self, speaker: Speaker, address: str) -> str:
-        """Why a neighbor of ``speaker`` has no session to try."""
-        peer = next((s for s in self.speakers.values() if address in s.addresses), None)
-        if peer is not None:
-            return (
-                f"{peer.router}'s speaker does not list {speaker.settings.router_id} as a "
-                "neighbor: add it there"
-            )
-        return (
-            f"no BGP speaker answers at {address} in this world (the reflector is at "
-            f"{self.reflector.settings.address}): fix the neighbor address"
-            if self.reflector.settings.declared
-            else f"no BGP speaker answers at {address} in this world"
-        )
 
     def _links_of(self, node: str) -> Iterator[Link]:
         return (lk for lk in self.links.values() if node in (lk.a, lk.b))
