@@ -238,7 +238,8 @@ class RouterSpec(Item):
     peers: dict[str, str] = Field(default_factory=dict)
     """WireGuardPeer name -> the router it stands for. Only needed when the simulator cannot
     tell: a peer whose endpoint is another router's uplink address, or any peer in a world of
-    two routers, is paired by itself."""
+    two routers, is paired by itself. ``reflector``: the peer is the tunnel to the BGP route
+    reflector, which the simulated reflector does not need (the peer is left as written)."""
 
 
 class ClockSpec(Item):

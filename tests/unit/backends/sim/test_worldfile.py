@@ -188,7 +188,8 @@ def test_a_peer_nobody_can_pair_is_an_error_saying_what_to_add() -> None:
     assert (
         "Router/cloud-router",
         "cannot tell which router WireGuardPeer/onprem-1 stands "
-        "for; add 'onprem-1: ROUTER' under peers",
+        "for; add 'onprem-1: ROUTER' under peers ('onprem-1: reflector' when it is the "
+        "tunnel to the BGP route reflector)",
     ) in messages
     doc["spec"]["routers"][0]["peers"] = {"onprem-1": "onprem-router"}
     world = load_world_text(yaml.safe_dump(doc, sort_keys=False), "w.yaml", base_dir=base)
@@ -244,3 +245,13 @@ def test_a_declared_reflector_is_validated_field_by_field_and_built() -> None:
         (),
     )
     assert not build_world(load_world_text(BASE).raise_for_errors()).has_bgp, "built lazily"
+
+
+def test_a_peer_standing_for_the_reflector_is_left_as_written() -> None:
+    doc = yaml.safe_load(world_file("aws").read_text())
+    doc["spec"]["routers"][0]["peers"] = {"onprem-1": "reflector"}
+    base = world_file("aws").parent
+    world = load_world_text(yaml.safe_dump(doc, sort_keys=False), "w.yaml", base_dir=base)
+    assert world.valid, rendered(world.errors)
+    assert ("cloud-router", "onprem-1") not in world.pairs
+    assert world.pairs[("onprem-router", "cloud-a")] == ("cloud-router", "wg-sam")
