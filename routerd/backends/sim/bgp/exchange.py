@@ -118,9 +118,9 @@ class SimExchange:
     def close(self, *, cleanup: bool) -> None:
         """Let go of the speaker; with ``cleanup`` also withdraw everything and stop it."""
         if cleanup:
-            self.fabric.stop(self.router)
+            self.fabric.stop(self.router, self._table)
         else:
-            self.fabric.detach(self.router)
+            self.fabric.detach(self.router, self._table)
         with self.fabric.lock:
             self._speaker, self._error = None, "closed"
 

@@ -178,18 +178,20 @@ class BgpFabric:
             self._relink()
             return speaker
 
-    def detach(self, router: str) -> None:
-        """routerd let go of the speaker; it keeps running and announcing."""
+    def detach(self, router: str, table: LearnedTable) -> None:
+        """The routerd holding ``table`` let go of the speaker; it keeps running and
+        announcing (a routerd that adopted it since keeps it)."""
         with self._op():
             speaker = self.speakers.get(router)
-            if speaker is not None:
+            if speaker is not None and speaker.table is table:
                 speaker.detach()
 
-    def stop(self, router: str) -> None:
-        """Stop the speaker: its sessions close (peers drop its paths at once)."""
+    def stop(self, router: str, table: LearnedTable) -> None:
+        """Stop the speaker the routerd holding ``table`` runs: its sessions close (peers
+        drop its paths at once)."""
         with self._op():
             speaker = self.speakers.get(router)
-            if speaker is None or not speaker.running:
+            if speaker is None or not speaker.running or speaker.table is not table:
                 return
             speaker.running = False
             self._stop_links(router, f"the speaker of {router} stopped")

@@ -280,14 +280,9 @@ class ReflectorSpec(Item):
     def _domains(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(check_ipv4_cidr(d) for d in v)
 
-    @field_validator("delay")
+    @field_validator("delay", "reconnect")
     @classmethod
-    def _delay(cls, v: str) -> str:
-        return check_duration(v, positive=False)
-
-    @field_validator("reconnect")
-    @classmethod
-    def _reconnect(cls, v: str) -> str:
+    def _duration(cls, v: str) -> str:
         return check_duration(v)
 
 

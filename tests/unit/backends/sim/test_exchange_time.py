@@ -252,3 +252,18 @@ def test_the_same_run_gives_the_same_events_at_the_same_virtual_times() -> None:
     log = first[0]
     assert len(log) > 10 and log == sorted(log, key=lambda e: e[0])
     assert (0.5035, "c") in log, "b's higher sequence reaches c two hops after b synced"
+
+
+def test_an_old_exchange_closing_late_leaves_the_one_that_adopted_the_speaker() -> None:
+    bed = started()
+    old = bed.ex["a"]
+    new = bed.open("a")
+    new.sync(bed.home("a", "10.77.0.5", 1))
+    old.close(cleanup=True)
+    bed.run(0.01)
+    assert bed.seqs("b", "10.77.0.5") == [1], "the old exchange no longer stops the speaker"
+    assert new.view().connected and new.view().originated
+    bed.log.clear()
+    bed.ex["b"].sync(bed.home("b", "10.77.0.6", 1))
+    bed.run(0.01)
+    assert (1.012, "a") in bed.log, "the adopting exchange is still woken"
