@@ -16,7 +16,7 @@ the client's own site, exactly one sequence. A refused path is kept with its rea
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from routerd.core.exchange import (
     SEQUENCE_FUNCTION,
@@ -45,13 +45,20 @@ def on_session(path: ReceivedPath, neighbor: str, neighbor_id: str) -> ReceivedP
     receiver configured for the sender) whose BGP identifier is ``neighbor_id``."""
     if path.neighbor == neighbor and path.neighbor_id == neighbor_id:
         return path
-    return replace(path, neighbor=neighbor, neighbor_id=neighbor_id)
+    return ReceivedPath(
+        path.prefix,
+        path.next_hop,
+        neighbor,
+        neighbor_id,
+        path.originator_id,
+        path.large_communities,
+    )
 
 
 def reflected(path: ReceivedPath) -> ReceivedPath:
     """A client's path as the reflector passes it on: ORIGINATOR_ID is the client's router
     id (kept if already set); next hop and communities unchanged."""
-    return replace(path, neighbor="", neighbor_id="", originator_id=path.sender)
+    return ReceivedPath(path.prefix, path.next_hop, "", "", path.sender, path.large_communities)
 
 
 @dataclass(frozen=True)
