@@ -262,6 +262,10 @@ class BgpFabric:
 
     def _reconsider(self, link: Link) -> None:
         possible = self._possible(link)
+        refused = link.b == REFLECTOR and self.reflector.refuses(self._client(link.a))
+        if refused and link.state != UP:
+            speaker = self.speakers[link.a]
+            self._woke(speaker, speaker.session(link.a_key, IDLE, self.clock(), refused))
         if link.state == CONNECTING and not possible:
             link.state, link.epoch = DOWN, link.epoch + 1
         elif link.state == DOWN and possible:

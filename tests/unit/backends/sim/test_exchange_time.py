@@ -267,3 +267,12 @@ def test_an_old_exchange_closing_late_leaves_the_one_that_adopted_the_speaker() 
     bed.ex["b"].sync(bed.home("b", "10.77.0.6", 1))
     bed.run(0.01)
     assert (1.012, "a") in bed.log, "the adopting exchange is still woken"
+
+
+def test_a_speaker_in_another_as_gets_no_session_and_is_told_why() -> None:
+    bed = Bed(ReflectorSettings(address=RR, asn=65001))
+    bed.open("a")
+    bed.run(1.0)
+    s = bed.ex["a"].view().sessions[RR]
+    assert s.state == "active"
+    assert s.last_error == "the reflector is in AS 65001, the speaker in AS 65000"
