@@ -347,6 +347,5 @@ class SimServicer(sim_pb2_grpc.SimServiceServicer):
         timeout = request.timeout.ToNanoseconds() / 1e9 or SETTLE_TIMEOUT
         settled = self.w.scheduler.settle(timeout)
         passes = {m.name: m.passes for m in self.w.scheduler.members.values()}
-        return sim_pb2.SettleResponse(
-            settled=settled, errors=list(self.w.scheduler.errors), passes=passes
-        )
+        errors = [*self.w.scheduler.errors, *self.w.world.timers.errors]
+        return sim_pb2.SettleResponse(settled=settled, errors=errors, passes=passes)

@@ -13,18 +13,23 @@ fire at their time, in order, with every router reacting in between. A world nob
 that reads views directly) catches up when its state is read (``catch_up``).
 
 Order is total and reproducible: by due time, then by the order the events were queued.
+A callback that raises is logged and recorded (``errors``) and the others still run: one
+broken event must not stop a world's clock.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .world import ManualClock
+
+LOG = logging.getLogger(__name__)
 
 
 class TimerQueue:
@@ -41,6 +46,8 @@ class TimerQueue:
         self.driven = False
         self.fired = 0
         """Callbacks run so far."""
+        self.errors: list[str] = []
+        """Callbacks that raised, as text."""
 
     def __len__(self) -> int:
         with self._lock:
@@ -69,7 +76,11 @@ class TimerQueue:
                 if not self._heap or self._heap[0][0] > now:
                     break
                 _, _, callback = heapq.heappop(self._heap)
-            callback()  # outside the lock: it may queue more
+            try:
+                callback()  # outside the lock: it may queue more
+            except Exception as e:
+                LOG.exception("world timer failed")
+                self.errors.append(f"world timer failed: {type(e).__name__}: {e}")
             ran += 1
         self.fired += ran
         return ran

@@ -276,3 +276,17 @@ def test_a_speaker_in_another_as_gets_no_session_and_is_told_why() -> None:
     s = bed.ex["a"].view().sessions[RR]
     assert s.state == "active"
     assert s.last_error == "the reflector is in AS 65001, the speaker in AS 65000"
+
+
+def test_a_failing_world_timer_is_recorded_and_the_others_still_run() -> None:
+    bed = Bed()
+    ran: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    bed.world.timers.at(5_000.5, broken)
+    bed.world.timers.at(5_000.5, lambda: ran.append("after"))
+    bed.run(1.0)
+    assert ran == ["after"]
+    assert bed.world.timers.errors == ["world timer failed: RuntimeError: boom"]
