@@ -1,4 +1,4 @@
-"""SimService: faults, VM moves, packet traces and virtual time of a simulated world.
+"""SimService: faults, VM moves, partitions, route exchange, packet traces and virtual time.
 
 Registered by ``routerd.api.server`` only for a router hosted by ``routerd serve --backend
 sim --world`` (``routerd.daemon.world``): every router's socket serves it, and every call
@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import grpc
 
-from routerd.api import convert
+from routerd.api import convert, sim_exchange
 from routerd.api.errors import ApiError, unary
 from routerd.backends.sim import ManualClock, World
+from routerd.backends.sim.bgp import report
 from routerd.backends.sim.control import WorldControl
 from routerd.backends.sim.faultbook import Fault
 from routerd.backends.sim.faultcatalog import CATALOG
@@ -215,7 +216,9 @@ class SimServicer(sim_pb2_grpc.SimServiceServicer):
         self, request: sim_pb2.MoveVmRequest, context: grpc.ServicerContext
     ) -> sim_pb2.MoveVmResponse:
         try:
-            move = self.w.control.move_vm(request.vm, request.segment)
+            move = self.w.control.move_vm(
+                request.vm, request.segment, announce=request.announce or "garp"
+            )
         except FaultInputError as e:
             raise _bad(e) from None
         self._settled()
@@ -226,6 +229,68 @@ class SimServicer(sim_pb2_grpc.SimServiceServicer):
             from_site=move.from_site,
             to_site=move.to_site,
             at=convert.timestamp(move.at),
+            announce=move.announce,
+            heard_by=list(move.heard_by),
+        )
+
+    @unary
+    def AnnounceVm(
+        self, request: sim_pb2.AnnounceVmRequest, context: grpc.ServicerContext
+    ) -> sim_pb2.AnnounceVmResponse:
+        try:
+            heard = self.w.control.announce_vm(request.vm, request.announce or "garp")
+        except FaultInputError as e:
+            raise _bad(e) from None
+        self._settled()
+        return sim_pb2.AnnounceVmResponse(heard_by=list(heard))
+
+    @unary
+    def Partition(
+        self, request: sim_pb2.PartitionRequest, context: grpc.ServicerContext
+    ) -> sim_pb2.SimPartition:
+        try:
+            cut = self.w.control.partitions.cut(request.a, request.b)
+        except FaultInputError as e:
+            raise _bad(e) from None
+        self._settled()
+        return sim_exchange.partition(cut)
+
+    @unary
+    def Heal(
+        self, request: sim_pb2.HealRequest, context: grpc.ServicerContext
+    ) -> sim_pb2.SimPartition:
+        try:
+            healed = self.w.control.partitions.heal(request.id)
+        except FaultInputError as e:
+            raise _bad(e) from None
+        self._settled()
+        return sim_exchange.partition(healed)
+
+    @unary
+    def ListPartitions(
+        self, request: sim_pb2.ListPartitionsRequest, context: grpc.ServicerContext
+    ) -> sim_pb2.ListPartitionsResponse:
+        partitions = self.w.control.partitions.partitions.values()
+        return sim_pb2.ListPartitionsResponse(
+            partitions=[
+                sim_exchange.partition(p) for p in partitions if p.active or not request.active_only
+            ]
+        )
+
+    @unary
+    def GetExchange(
+        self, request: sim_pb2.GetExchangeRequest, context: grpc.ServicerContext
+    ) -> sim_pb2.SimRouteExchange:
+        routers = [r.name for r in self.w.spec.spec.routers]
+        if request.router and request.router not in routers:
+            raise ApiError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"router: no router {request.router!r} (routers: {', '.join(routers)})",
+            )
+        fabric = self.w.world.bgp
+        return sim_pb2.SimRouteExchange(
+            speakers=[sim_exchange.speaker(r) for r in report.speakers(fabric, request.router)],
+            reflector=sim_exchange.reflector(report.reflector(fabric)),
         )
 
     @unary
@@ -282,6 +347,5 @@ class SimServicer(sim_pb2_grpc.SimServiceServicer):
         timeout = request.timeout.ToNanoseconds() / 1e9 or SETTLE_TIMEOUT
         settled = self.w.scheduler.settle(timeout)
         passes = {m.name: m.passes for m in self.w.scheduler.members.values()}
-        return sim_pb2.SettleResponse(
-            settled=settled, errors=list(self.w.scheduler.errors), passes=passes
-        )
+        errors = [*self.w.scheduler.errors, *self.w.world.timers.errors]
+        return sim_pb2.SettleResponse(settled=settled, errors=errors, passes=passes)

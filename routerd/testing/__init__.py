@@ -2,7 +2,8 @@
 
 ``start_world(yaml)`` starts every router of a World document (real engines and APIs over
 the simulated dataplane, a virtual clock) and returns a ``RunningWorld``: gRPC channels per
-router plus ``SimService`` helpers (faults, VM moves, packet traces, the clock). The pytest
+router plus ``SimService`` helpers (faults, partitions, VM moves, route exchange, packet
+traces, the clock). The pytest
 plugin (``routerd.testing.plugin``, registered as a ``pytest11`` entry point, so installing
 routerd is enough) gives the ``routerd_world`` fixture that starts worlds and tears them
 down. docs/testing-automation.md walks through it.
@@ -11,7 +12,7 @@ Names are imported on first use: pytest loads the plugin (and so this package) i
 session of an environment where routerd is installed, and most never start a world.
 
 Public API (stable): ``start_world``, ``running_world``, ``RunningWorld``, ``SimClient``,
-``Faults``, ``example_world``.
+``Faults``, ``Partitions``, ``example_world``.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .client import Faults, SimClient
+    from .client import Faults, Partitions, SimClient
     from .world import RunningWorld, running_world, start_world
 
 _EXPORTS = {
     "Faults": "routerd.testing.client",
+    "Partitions": "routerd.testing.client",
     "SimClient": "routerd.testing.client",
     "RunningWorld": "routerd.testing.world",
     "running_world": "routerd.testing.world",
@@ -49,6 +51,7 @@ def example_world(name: str = "azure") -> Path:
 
 __all__ = [
     "Faults",
+    "Partitions",
     "RunningWorld",
     "SimClient",
     "example_world",

@@ -5,6 +5,9 @@
     fault = sim.faults.inject("route-deleted", router="cloud-router", address="10.40.8.31")
     assert sim.claim("cloud-router", "onprem-vm-31").state == "verified"
     trace = sim.trace("cloud-vm", "10.40.8.31")
+    with sim.partitions.cut_off("site-a"):     # site-a loses the reflector and the others
+        sim.advance(10)                           # past the BGP hold time
+        assert sim.exchange("r-b").speakers[0].sessions[0].state != "established"
 
 It works on any channel to a router of ``routerd serve --backend sim --world`` — the one
 ``routerd.testing`` starts in-process, or a server started another way. Every method that
@@ -65,6 +68,44 @@ class Faults:
                 self.clear(fault)
 
 
+class Partitions:
+    """Cut parts of the world apart and heal them (``SimService.Partition`` / ``Heal``)."""
+
+    def __init__(self, stub: sim_pb2_grpc.SimServiceStub) -> None:
+        self._stub = stub
+
+    def cut(self, a: str, b: str = "") -> sim_pb2.SimPartition:
+        """Cut ``a`` from ``b`` (each a site, a router or ``"reflector"``; ``b`` empty:
+        from everything else); returns once routers reacted.
+
+        Raises:
+            grpc.RpcError: INVALID_ARGUMENT naming a side that names nothing.
+        """
+        return self._stub.Partition(sim_pb2.PartitionRequest(a=a, b=b))
+
+    def heal(self, partition: sim_pb2.SimPartition | str) -> sim_pb2.SimPartition:
+        """End a partition (by the partition or its id)."""
+        pid = partition if isinstance(partition, str) else partition.id
+        return self._stub.Heal(sim_pb2.HealRequest(id=pid))
+
+    def active(self) -> list[sim_pb2.SimPartition]:
+        request = sim_pb2.ListPartitionsRequest(active_only=True)
+        return list(self._stub.ListPartitions(request).partitions)
+
+    def heal_all(self) -> None:
+        for partition in self.active():
+            self.heal(partition)
+
+    @contextmanager
+    def cut_off(self, a: str, b: str = "") -> Iterator[sim_pb2.SimPartition]:
+        """The partition holds inside the ``with`` block and is healed when it ends."""
+        partition = self.cut(a, b)
+        try:
+            yield partition
+        finally:
+            self.heal(partition)
+
+
 class SimClient:
     """``SimService`` plus claim reads, over channels to the world's routers.
 
@@ -78,13 +119,25 @@ class SimClient:
         self.channels = channels
         self.sim = sim_pb2_grpc.SimServiceStub(next(iter(channels.values())))
         self.faults = Faults(self.sim)
+        self.partitions = Partitions(self.sim)
 
     def world(self) -> sim_pb2.SimWorld:
         return self.sim.GetWorld(sim_pb2.GetWorldRequest())
 
-    def move_vm(self, vm: str, segment: str) -> sim_pb2.MoveVmResponse:
-        """Move ``vm`` to ``segment`` (another site's, too); returns once routers reacted."""
-        return self.sim.MoveVm(sim_pb2.MoveVmRequest(vm=vm, segment=segment))
+    def move_vm(self, vm: str, segment: str, *, announce: str = "") -> sim_pb2.MoveVmResponse:
+        """Move ``vm`` to ``segment`` (another site's, too), where it announces itself
+        (``announce``: garp, the default; rarp; none); returns once routers reacted."""
+        return self.sim.MoveVm(sim_pb2.MoveVmRequest(vm=vm, segment=segment, announce=announce))
+
+    def announce_vm(self, vm: str, announce: str = "") -> list[str]:
+        """Let ``vm`` announce its address where it is; returns the routers that heard it."""
+        request = sim_pb2.AnnounceVmRequest(vm=vm, announce=announce)
+        return list(self.sim.AnnounceVm(request).heard_by)
+
+    def exchange(self, router: str = "") -> sim_pb2.SimRouteExchange:
+        """Route exchange from outside routerd: what each router's speaker (or ``router``'s)
+        originates and receives, its sessions, and the route reflector's paths."""
+        return self.sim.GetExchange(sim_pb2.GetExchangeRequest(router=router))
 
     def trace(
         self,

@@ -56,8 +56,9 @@ class RunningWorld(SimClient):
 
     @property
     def errors(self) -> list[str]:
-        """Reconcile passes that crashed and reactions that did not settle."""
-        return list(self.host.scheduler.errors)
+        """Reconcile passes that crashed, reactions that did not settle, world timers that
+        failed."""
+        return [*self.host.scheduler.errors, *self.host.world.timers.errors]
 
     def close(self) -> list[str]:
         """Stop every router and remove the directory; returns ``errors``."""

@@ -174,28 +174,190 @@ class ListFaultsResponse(_message.Message):
     def __init__(self, faults: _Optional[_Iterable[_Union[SimFault, _Mapping]]] = ...) -> None: ...
 
 class MoveVmRequest(_message.Message):
-    __slots__ = ("vm", "segment")
+    __slots__ = ("vm", "segment", "announce")
     VM_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    ANNOUNCE_FIELD_NUMBER: _ClassVar[int]
     vm: str
     segment: str
-    def __init__(self, vm: _Optional[str] = ..., segment: _Optional[str] = ...) -> None: ...
+    announce: str
+    def __init__(self, vm: _Optional[str] = ..., segment: _Optional[str] = ..., announce: _Optional[str] = ...) -> None: ...
 
 class MoveVmResponse(_message.Message):
-    __slots__ = ("vm", "from_segment", "to_segment", "from_site", "to_site", "at")
+    __slots__ = ("vm", "from_segment", "to_segment", "from_site", "to_site", "at", "announce", "heard_by")
     VM_FIELD_NUMBER: _ClassVar[int]
     FROM_SEGMENT_FIELD_NUMBER: _ClassVar[int]
     TO_SEGMENT_FIELD_NUMBER: _ClassVar[int]
     FROM_SITE_FIELD_NUMBER: _ClassVar[int]
     TO_SITE_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
+    ANNOUNCE_FIELD_NUMBER: _ClassVar[int]
+    HEARD_BY_FIELD_NUMBER: _ClassVar[int]
     vm: str
     from_segment: str
     to_segment: str
     from_site: str
     to_site: str
     at: _timestamp_pb2.Timestamp
-    def __init__(self, vm: _Optional[str] = ..., from_segment: _Optional[str] = ..., to_segment: _Optional[str] = ..., from_site: _Optional[str] = ..., to_site: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    announce: str
+    heard_by: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, vm: _Optional[str] = ..., from_segment: _Optional[str] = ..., to_segment: _Optional[str] = ..., from_site: _Optional[str] = ..., to_site: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., announce: _Optional[str] = ..., heard_by: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AnnounceVmRequest(_message.Message):
+    __slots__ = ("vm", "announce")
+    VM_FIELD_NUMBER: _ClassVar[int]
+    ANNOUNCE_FIELD_NUMBER: _ClassVar[int]
+    vm: str
+    announce: str
+    def __init__(self, vm: _Optional[str] = ..., announce: _Optional[str] = ...) -> None: ...
+
+class AnnounceVmResponse(_message.Message):
+    __slots__ = ("heard_by",)
+    HEARD_BY_FIELD_NUMBER: _ClassVar[int]
+    heard_by: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, heard_by: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PartitionRequest(_message.Message):
+    __slots__ = ("a", "b")
+    A_FIELD_NUMBER: _ClassVar[int]
+    B_FIELD_NUMBER: _ClassVar[int]
+    a: str
+    b: str
+    def __init__(self, a: _Optional[str] = ..., b: _Optional[str] = ...) -> None: ...
+
+class SimPartition(_message.Message):
+    __slots__ = ("id", "a", "b", "side_a", "side_b", "active", "at", "healed_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    A_FIELD_NUMBER: _ClassVar[int]
+    B_FIELD_NUMBER: _ClassVar[int]
+    SIDE_A_FIELD_NUMBER: _ClassVar[int]
+    SIDE_B_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    HEALED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    a: str
+    b: str
+    side_a: _containers.RepeatedScalarFieldContainer[str]
+    side_b: _containers.RepeatedScalarFieldContainer[str]
+    active: bool
+    at: _timestamp_pb2.Timestamp
+    healed_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., a: _Optional[str] = ..., b: _Optional[str] = ..., side_a: _Optional[_Iterable[str]] = ..., side_b: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., healed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class HealRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class ListPartitionsRequest(_message.Message):
+    __slots__ = ("active_only",)
+    ACTIVE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    active_only: bool
+    def __init__(self, active_only: _Optional[bool] = ...) -> None: ...
+
+class ListPartitionsResponse(_message.Message):
+    __slots__ = ("partitions",)
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    partitions: _containers.RepeatedCompositeFieldContainer[SimPartition]
+    def __init__(self, partitions: _Optional[_Iterable[_Union[SimPartition, _Mapping]]] = ...) -> None: ...
+
+class GetExchangeRequest(_message.Message):
+    __slots__ = ("router",)
+    ROUTER_FIELD_NUMBER: _ClassVar[int]
+    router: str
+    def __init__(self, router: _Optional[str] = ...) -> None: ...
+
+class SimRouteExchange(_message.Message):
+    __slots__ = ("speakers", "reflector")
+    SPEAKERS_FIELD_NUMBER: _ClassVar[int]
+    REFLECTOR_FIELD_NUMBER: _ClassVar[int]
+    speakers: _containers.RepeatedCompositeFieldContainer[SimSpeaker]
+    reflector: SimReflector
+    def __init__(self, speakers: _Optional[_Iterable[_Union[SimSpeaker, _Mapping]]] = ..., reflector: _Optional[_Union[SimReflector, _Mapping]] = ...) -> None: ...
+
+class SimSpeaker(_message.Message):
+    __slots__ = ("router", "running", "attached", "site_id", "router_id", "asn", "originated", "received", "sessions")
+    ROUTER_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    ATTACHED_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    ROUTER_ID_FIELD_NUMBER: _ClassVar[int]
+    ASN_FIELD_NUMBER: _ClassVar[int]
+    ORIGINATED_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    router: str
+    running: bool
+    attached: bool
+    site_id: int
+    router_id: str
+    asn: int
+    originated: _containers.RepeatedCompositeFieldContainer[SimRoute]
+    received: _containers.RepeatedCompositeFieldContainer[SimRoute]
+    sessions: _containers.RepeatedCompositeFieldContainer[SimSession]
+    def __init__(self, router: _Optional[str] = ..., running: _Optional[bool] = ..., attached: _Optional[bool] = ..., site_id: _Optional[int] = ..., router_id: _Optional[str] = ..., asn: _Optional[int] = ..., originated: _Optional[_Iterable[_Union[SimRoute, _Mapping]]] = ..., received: _Optional[_Iterable[_Union[SimRoute, _Mapping]]] = ..., sessions: _Optional[_Iterable[_Union[SimSession, _Mapping]]] = ...) -> None: ...
+
+class SimRoute(_message.Message):
+    __slots__ = ("prefix", "site_id", "sequence", "next_hop", "neighbor", "originator_id", "refused")
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_HOP_FIELD_NUMBER: _ClassVar[int]
+    NEIGHBOR_FIELD_NUMBER: _ClassVar[int]
+    ORIGINATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
+    prefix: str
+    site_id: int
+    sequence: int
+    next_hop: str
+    neighbor: str
+    originator_id: str
+    refused: str
+    def __init__(self, prefix: _Optional[str] = ..., site_id: _Optional[int] = ..., sequence: _Optional[int] = ..., next_hop: _Optional[str] = ..., neighbor: _Optional[str] = ..., originator_id: _Optional[str] = ..., refused: _Optional[str] = ...) -> None: ...
+
+class SimSession(_message.Message):
+    __slots__ = ("neighbor", "description", "state", "since", "last_error", "peer")
+    NEIGHBOR_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    PEER_FIELD_NUMBER: _ClassVar[int]
+    neighbor: str
+    description: str
+    state: str
+    since: _timestamp_pb2.Timestamp
+    last_error: str
+    peer: str
+    def __init__(self, neighbor: _Optional[str] = ..., description: _Optional[str] = ..., state: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., peer: _Optional[str] = ...) -> None: ...
+
+class SimReflector(_message.Message):
+    __slots__ = ("address", "router_id", "delay", "reconnect", "clients", "accepted", "filtered")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    ROUTER_ID_FIELD_NUMBER: _ClassVar[int]
+    DELAY_FIELD_NUMBER: _ClassVar[int]
+    RECONNECT_FIELD_NUMBER: _ClassVar[int]
+    CLIENTS_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    FILTERED_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    router_id: str
+    delay: _duration_pb2.Duration
+    reconnect: _duration_pb2.Duration
+    clients: _containers.RepeatedScalarFieldContainer[str]
+    accepted: _containers.RepeatedCompositeFieldContainer[SimReflectorRoute]
+    filtered: _containers.RepeatedCompositeFieldContainer[SimReflectorRoute]
+    def __init__(self, address: _Optional[str] = ..., router_id: _Optional[str] = ..., delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., reconnect: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., clients: _Optional[_Iterable[str]] = ..., accepted: _Optional[_Iterable[_Union[SimReflectorRoute, _Mapping]]] = ..., filtered: _Optional[_Iterable[_Union[SimReflectorRoute, _Mapping]]] = ...) -> None: ...
+
+class SimReflectorRoute(_message.Message):
+    __slots__ = ("client", "route")
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    client: str
+    route: SimRoute
+    def __init__(self, client: _Optional[str] = ..., route: _Optional[_Union[SimRoute, _Mapping]] = ...) -> None: ...
 
 class TracePacketRequest(_message.Message):
     __slots__ = ("source_host", "destination", "source", "size", "no_df", "protocol", "destination_port")

@@ -65,6 +65,31 @@ class SimServiceStub:
                 request_serializer=routerd_dot_v1_dot_sim__pb2.MoveVmRequest.SerializeToString,
                 response_deserializer=routerd_dot_v1_dot_sim__pb2.MoveVmResponse.FromString,
                 _registered_method=True)
+        self.AnnounceVm = channel.unary_unary(
+                '/routerd.v1.SimService/AnnounceVm',
+                request_serializer=routerd_dot_v1_dot_sim__pb2.AnnounceVmRequest.SerializeToString,
+                response_deserializer=routerd_dot_v1_dot_sim__pb2.AnnounceVmResponse.FromString,
+                _registered_method=True)
+        self.Partition = channel.unary_unary(
+                '/routerd.v1.SimService/Partition',
+                request_serializer=routerd_dot_v1_dot_sim__pb2.PartitionRequest.SerializeToString,
+                response_deserializer=routerd_dot_v1_dot_sim__pb2.SimPartition.FromString,
+                _registered_method=True)
+        self.Heal = channel.unary_unary(
+                '/routerd.v1.SimService/Heal',
+                request_serializer=routerd_dot_v1_dot_sim__pb2.HealRequest.SerializeToString,
+                response_deserializer=routerd_dot_v1_dot_sim__pb2.SimPartition.FromString,
+                _registered_method=True)
+        self.ListPartitions = channel.unary_unary(
+                '/routerd.v1.SimService/ListPartitions',
+                request_serializer=routerd_dot_v1_dot_sim__pb2.ListPartitionsRequest.SerializeToString,
+                response_deserializer=routerd_dot_v1_dot_sim__pb2.ListPartitionsResponse.FromString,
+                _registered_method=True)
+        self.GetExchange = channel.unary_unary(
+                '/routerd.v1.SimService/GetExchange',
+                request_serializer=routerd_dot_v1_dot_sim__pb2.GetExchangeRequest.SerializeToString,
+                response_deserializer=routerd_dot_v1_dot_sim__pb2.SimRouteExchange.FromString,
+                _registered_method=True)
         self.TracePacket = channel.unary_unary(
                 '/routerd.v1.SimService/TracePacket',
                 request_serializer=routerd_dot_v1_dot_sim__pb2.TracePacketRequest.SerializeToString,
@@ -129,7 +154,52 @@ class SimServiceServicer:
 
     def MoveVm(self, request, context):
         """Move a VM's interface to another segment, in its site or another (it keeps its address,
-        MAC and gateway, as a live-migrated VM does); returns once every router has reacted.
+        MAC and gateway, as a live-migrated VM does), where it announces itself (a gratuitous
+        ARP by default: presence evidence at every router listening on that segment); returns
+        once every router has reacted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnnounceVm(self, request, context):
+        """Let a VM announce its address where it is now (a gratuitous ARP or a RARP), as a
+        booting VM or a failover does; returns once every router has reacted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Partition(self, request, context):
+        """Cut two sides of the world apart (sites, routers or the route reflector): BGP sessions
+        between them carry nothing and each drops when its hold timer expires; the underlay
+        between their routers forwards nothing (tunnels and handshakes fail). Returns once
+        every router has reacted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Heal(self, request, context):
+        """End a partition. Sessions that survived get what was held back; those whose hold timer
+        expired come back after the reflector's reconnect time. Returns once every router has
+        reacted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPartitions(self, request, context):
+        """Partitions so far, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetExchange(self, request, context):
+        """Route exchange seen from outside routerd: what each router's BGP speaker originates and
+        receives (with that router's import verdict), its sessions, and the route reflector's
+        accepted and filtered paths.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -198,6 +268,31 @@ def add_SimServiceServicer_to_server(servicer, server):
                     servicer.MoveVm,
                     request_deserializer=routerd_dot_v1_dot_sim__pb2.MoveVmRequest.FromString,
                     response_serializer=routerd_dot_v1_dot_sim__pb2.MoveVmResponse.SerializeToString,
+            ),
+            'AnnounceVm': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnnounceVm,
+                    request_deserializer=routerd_dot_v1_dot_sim__pb2.AnnounceVmRequest.FromString,
+                    response_serializer=routerd_dot_v1_dot_sim__pb2.AnnounceVmResponse.SerializeToString,
+            ),
+            'Partition': grpc.unary_unary_rpc_method_handler(
+                    servicer.Partition,
+                    request_deserializer=routerd_dot_v1_dot_sim__pb2.PartitionRequest.FromString,
+                    response_serializer=routerd_dot_v1_dot_sim__pb2.SimPartition.SerializeToString,
+            ),
+            'Heal': grpc.unary_unary_rpc_method_handler(
+                    servicer.Heal,
+                    request_deserializer=routerd_dot_v1_dot_sim__pb2.HealRequest.FromString,
+                    response_serializer=routerd_dot_v1_dot_sim__pb2.SimPartition.SerializeToString,
+            ),
+            'ListPartitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPartitions,
+                    request_deserializer=routerd_dot_v1_dot_sim__pb2.ListPartitionsRequest.FromString,
+                    response_serializer=routerd_dot_v1_dot_sim__pb2.ListPartitionsResponse.SerializeToString,
+            ),
+            'GetExchange': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetExchange,
+                    request_deserializer=routerd_dot_v1_dot_sim__pb2.GetExchangeRequest.FromString,
+                    response_serializer=routerd_dot_v1_dot_sim__pb2.SimRouteExchange.SerializeToString,
             ),
             'TracePacket': grpc.unary_unary_rpc_method_handler(
                     servicer.TracePacket,
@@ -383,6 +478,141 @@ class SimService:
             '/routerd.v1.SimService/MoveVm',
             routerd_dot_v1_dot_sim__pb2.MoveVmRequest.SerializeToString,
             routerd_dot_v1_dot_sim__pb2.MoveVmResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnnounceVm(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/routerd.v1.SimService/AnnounceVm',
+            routerd_dot_v1_dot_sim__pb2.AnnounceVmRequest.SerializeToString,
+            routerd_dot_v1_dot_sim__pb2.AnnounceVmResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Partition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/routerd.v1.SimService/Partition',
+            routerd_dot_v1_dot_sim__pb2.PartitionRequest.SerializeToString,
+            routerd_dot_v1_dot_sim__pb2.SimPartition.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Heal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/routerd.v1.SimService/Heal',
+            routerd_dot_v1_dot_sim__pb2.HealRequest.SerializeToString,
+            routerd_dot_v1_dot_sim__pb2.SimPartition.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPartitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/routerd.v1.SimService/ListPartitions',
+            routerd_dot_v1_dot_sim__pb2.ListPartitionsRequest.SerializeToString,
+            routerd_dot_v1_dot_sim__pb2.ListPartitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetExchange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/routerd.v1.SimService/GetExchange',
+            routerd_dot_v1_dot_sim__pb2.GetExchangeRequest.SerializeToString,
+            routerd_dot_v1_dot_sim__pb2.SimRouteExchange.FromString,
             options,
             channel_credentials,
             insecure,

@@ -11,6 +11,8 @@ rather than being special-cased:
 * every egress checks the interface MTU and every link its hop MTU, with DF semantics:
   too big with DF is dropped (ICMP "fragmentation needed" reaches the sender unless the hop
   black-holes it), without DF it is fragmented;
+* a partition (``World.cut_underlay``) drops what a host forwards between two hosts cut
+  apart: the internet between two sites' routers, tunnels and handshakes included;
 * a WireGuard device picks its peer by allowed IPs, needs an endpoint and a live session
   (``handshake``), wraps the packet in a 60-byte-larger UDP packet and sends *that* through
   the underlay; the receiver checks the inner source against the sender's allowed IPs.
@@ -140,6 +142,12 @@ class Walk:
         self.trace.current = pkt
         if not host.forwarding(ifname):
             self.trace.drop(host.name, ifname, Drop.FORWARDING_DISABLED, f"to {pkt.dst}")
+            return
+        cut = self.world.underlay_cut(pkt.src, pkt.dst)
+        if cut is not None:
+            self.trace.drop(
+                host.name, ifname, Drop.PARTITION, f"{cut[0]} and {cut[1]} are cut apart"
+            )
             return
         if pkt.ttl <= 1:
             self.trace.drop(host.name, ifname, Drop.TTL_EXCEEDED)

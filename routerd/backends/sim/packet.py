@@ -47,6 +47,7 @@ class Drop(enum.StrEnum):
     FABRIC_NO_OWNER = "fabric: no NIC holds dst"
     FABRIC_NO_ROUTE = "fabric: no route"
     TTL_EXCEEDED = "ttl exceeded"
+    PARTITION = "partition"
 
 
 @dataclass(frozen=True, slots=True)

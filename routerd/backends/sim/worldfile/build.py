@@ -1,6 +1,7 @@
 """Build a simulated ``World`` from a validated ``WorldSpec``.
 
-The order is the order of a real deployment: links (bridges, provider fabrics, the
+The order is the order of a real deployment: the route reflector when the file declares
+one (``routerd.backends.sim.bgp``), links (bridges, provider fabrics, the
 internet's uplinks), then VMs with their addresses and default routes, then routers with
 their NICs, the provider's secondary-IP assignments and forwarding flags, their uplink and
 default route, and the firewall their image boots with. Routers start as a fresh machine
@@ -15,14 +16,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from routerd.core.config import RouterConfig
+from routerd.core.duration import parse_duration
 from routerd.core.lowering import lower
 from routerd.core.resources import WireGuardInterface
 
 from ..nft import FilterRule, documented_host_rules, image_default_firewall
 from ..world import World
-from .spec import INTERNET_HOST, RouterSpec, VmSpec, WorldSpec
+from .spec import INTERNET_HOST, ReflectorSpec, RouterSpec, VmSpec, WorldSpec
+
+if TYPE_CHECKING:
+    from ..bgp.reflector import ReflectorSettings
 
 IP_FORWARD = "net.ipv4.ip_forward"
 
@@ -50,6 +56,8 @@ def build_world(
         router has an uplink.
     """
     world = World(clock=clock)
+    if spec.spec.reflector is not None:
+        world.bgp.configure_reflector(reflector_settings(spec.spec.reflector))
     for site in spec.spec.sites:
         for seg in site.segments:
             if site.provider:
@@ -61,6 +69,20 @@ def build_world(
     for router in spec.spec.routers:
         _router(world, spec, router, (configs or {}).get(router.name))
     return world
+
+
+def reflector_settings(r: ReflectorSpec) -> ReflectorSettings:
+    """The BGP fabric's reflector as the World file declares it."""
+    from ..bgp.reflector import ReflectorSettings
+
+    return ReflectorSettings(
+        address=r.address,
+        router_id=r.router_id,
+        asn=r.asn,
+        domains=r.domains,
+        delay=parse_duration(r.delay),
+        reconnect=parse_duration(r.reconnect),
+    )
 
 
 def _vm(world: World, vm: VmSpec) -> None:

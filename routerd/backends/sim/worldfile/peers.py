@@ -11,6 +11,9 @@ the peer's ``endpoint`` address; in a world of two routers, the other one; the o
 whose own peers point at this one. Anything else is ambiguous and an error that says what to
 add. The interface on that router is the one listening on the endpoint's port, else the one
 of the same name, else its only WireGuard interface.
+
+``peers: {PEER: reflector}`` says a peer is the tunnel to the BGP route reflector (address
+mobility): the world's reflector needs no tunnel, so that peer is left as written.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from routerd.core.config import RouterConfig
 from routerd.core.lowering import default_key_file
 from routerd.core.resources import WireGuardInterface, WireGuardPeer
 
+from ..bgp.reflector import REFLECTOR
 from .findings import Findings
 from .spec import RouterSpec, WorldSpec
 
@@ -80,6 +84,8 @@ def resolve_peers(spec: WorldSpec, configs: dict[str, RouterConfig], found: Find
         for peer in cfg.of(WireGuardPeer) if cfg else ():
             at = (*found.item("routers", i), "peers")
             target = resolved.get((router.name, peer.name)) or _reverse(router.name, resolved)
+            if target == REFLECTOR:
+                continue
             if target is not None:
                 resolved[(router.name, peer.name)] = target
             problem = _problem(spec, router, peer, target)
@@ -112,7 +118,8 @@ def _problem(
     if target is None:
         return (
             f"cannot tell which router WireGuardPeer/{peer.name} stands for; add "
-            f"'{peer.name}: ROUTER' under peers"
+            f"'{peer.name}: ROUTER' under peers ('{peer.name}: {REFLECTOR}' when it is the "
+            "tunnel to the BGP route reflector)"
         )
     if spec.router(target) is None:
         known = ", ".join(r.name for r in spec.spec.routers)

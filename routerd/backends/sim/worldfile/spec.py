@@ -14,7 +14,9 @@ One ``kind: World`` document describes everything the simulator builds:
   config (a path relative to the World file, or the Router document inline);
 * the **internet** — one core host joining every router uplink (implicit: its address on
   each link is that router's uplink gateway);
-* the **clock** — virtual time, which only moves when asked (``AdvanceClock``).
+* the **clock** — virtual time, which only moves when asked (``AdvanceClock``);
+* the **reflector** — the BGP route reflector every router's speaker peers with for
+  address mobility (implicit unless declared: ``reflector:`` sets its address and timing).
 
 Specs are frozen and reject unknown keys, as router configs do, so a typo is an error a
 person sees. Cross-references (segment names, sites, peers) are checked by
@@ -236,7 +238,8 @@ class RouterSpec(Item):
     peers: dict[str, str] = Field(default_factory=dict)
     """WireGuardPeer name -> the router it stands for. Only needed when the simulator cannot
     tell: a peer whose endpoint is another router's uplink address, or any peer in a world of
-    two routers, is paired by itself."""
+    two routers, is paired by itself. ``reflector``: the peer is the tunnel to the BGP route
+    reflector, which the simulated reflector does not need (the peer is left as written)."""
 
 
 class ClockSpec(Item):
@@ -246,11 +249,50 @@ class ClockSpec(Item):
     """Epoch seconds at start (default: the wall clock when the world starts)."""
 
 
+class ReflectorSpec(Item):
+    """The BGP route reflector of the world (address mobility). Without this section the
+    world has an implicit one: it answers at every neighbor address a router's BGPSpeaker
+    names that is no router's, with the timing defaults below."""
+
+    address: str = ""
+    """The reflector's address: routers' speakers name it as a neighbor ("" = implicit)."""
+    router_id: str = Field("", alias="routerID")
+    """Its BGP identifier ("" = its address)."""
+    asn: int = Field(0, ge=0, le=4294967295)
+    """The AS number it runs and filters with (0 = each client's own)."""
+    domains: tuple[str, ...] = ()
+    """The mobility domain prefixes it accepts /32s inside (empty = every prefix a client
+    declares)."""
+    delay: str = "1ms"
+    """Virtual time one BGP update takes per session hop (router to reflector, reflector to
+    router): a path crosses the reflector in twice this."""
+    reconnect: str = "1s"
+    """Virtual time before a session that dropped (hold timer expired in a partition) comes
+    back once the partition heals."""
+
+    @field_validator("address", "router_id")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        return check_ipv4(v) if v else v
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(check_ipv4_cidr(d) for d in v)
+
+    @field_validator("delay", "reconnect")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        return check_duration(v)
+
+
 class WorldBody(Item):
     """The ``spec`` of a World."""
 
     clock: ClockSpec = ClockSpec()
     """Virtual time."""
+    reflector: ReflectorSpec | None = None
+    """The BGP route reflector (address mobility); implicit when absent."""
     sites: tuple[SiteSpec, ...] = ()
     """At least one."""
     vms: tuple[VmSpec, ...] = ()

@@ -188,7 +188,8 @@ def test_a_peer_nobody_can_pair_is_an_error_saying_what_to_add() -> None:
     assert (
         "Router/cloud-router",
         "cannot tell which router WireGuardPeer/onprem-1 stands "
-        "for; add 'onprem-1: ROUTER' under peers",
+        "for; add 'onprem-1: ROUTER' under peers ('onprem-1: reflector' when it is the "
+        "tunnel to the BGP route reflector)",
     ) in messages
     doc["spec"]["routers"][0]["peers"] = {"onprem-1": "onprem-router"}
     world = load_world_text(yaml.safe_dump(doc, sort_keys=False), "w.yaml", base_dir=base)
@@ -205,3 +206,52 @@ def test_interfaces_the_config_uses_but_the_world_lacks_are_a_warning() -> None:
     [warning] = world.warnings
     assert warning.resource == "Router/onprem-router" and "'ens19'" in warning.message
     assert "capture-interface-missing" in warning.message
+
+
+def test_a_declared_reflector_is_validated_field_by_field_and_built() -> None:
+    from routerd.backends.sim import ManualClock
+    from routerd.backends.sim.worldfile.build import build_world
+
+    bad = BASE.replace(
+        "  sites:\n",
+        "  reflector:\n    address: 10.99.0.300\n    delay: soon\n    reconnect: 0s\n"
+        "    domains: [10.77.0.0/33]\n  sites:\n",
+        1,
+    )
+    errors = rendered(load_world_text(bad, "w.yaml").errors)
+    assert len(errors) == 4, errors
+    assert any("w.yaml:7: World spec.reflector.address: '10.99.0.300' is not" in e for e in errors)
+    assert any("spec.reflector.delay: invalid duration 'soon'" in e for e in errors)
+    assert any(
+        "spec.reflector.reconnect: duration '0s' must be greater than zero" in e for e in errors
+    )
+    assert any(
+        "w.yaml:10: World spec.reflector.domains: '10.77.0.0/33' is not" in e for e in errors
+    )
+
+    good = BASE.replace(
+        "  sites:\n",
+        "  reflector: {address: 10.99.0.1, routerID: 10.99.0.254, delay: 5ms, reconnect: 2s}\n"
+        "  sites:\n",
+        1,
+    )
+    spec = load_world_text(good).raise_for_errors()
+    settings = build_world(spec, clock=ManualClock()).bgp.reflector.settings
+    assert (settings.address, settings.router_id) == ("10.99.0.1", "10.99.0.254")
+    assert (settings.delay, settings.reconnect, settings.asn, settings.domains) == (
+        0.005,
+        2.0,
+        0,
+        (),
+    )
+    assert not build_world(load_world_text(BASE).raise_for_errors()).has_bgp, "built lazily"
+
+
+def test_a_peer_standing_for_the_reflector_is_left_as_written() -> None:
+    doc = yaml.safe_load(world_file("aws").read_text())
+    doc["spec"]["routers"][0]["peers"] = {"onprem-1": "reflector"}
+    base = world_file("aws").parent
+    world = load_world_text(yaml.safe_dump(doc, sort_keys=False), "w.yaml", base_dir=base)
+    assert world.valid, rendered(world.errors)
+    assert ("cloud-router", "onprem-1") not in world.pairs
+    assert world.pairs[("onprem-router", "cloud-a")] == ("cloud-router", "wg-sam")
