@@ -2,11 +2,13 @@
 
 Items (issue numbering): ``kernel`` (1 cold apply, 2 one claim, 3 no-op pass; root),
 ``fsm`` (4), ``sim`` (5), ``api`` (6), ``dataplane`` (7; root and the namespace lab),
-``doctor`` (8, ``doctor hybrid`` at N claims; root), ``rss`` (9, the daemon's memory per
-claim; root).
+``doctor`` (8, ``doctor hybrid`` at N claims; root), ``mobility`` (9, announce -> received
+through a BIRD2 route reflector at 1, 100 and 10,000 addresses; root, gobgpd, bird2),
+``capture`` (proxy-ARP capture mechanisms at N addresses with real ARP checks; root),
+``rss`` (10, the daemon's memory per claim; root).
 Sizes come from a preset: the full run (10,000 claims in the kernel, 100,000 in the state
-machine), ``--quick`` (1,000 claims in the kernel, the dataplane ratio; under 3 minutes) or
-``--toy`` (tiny sizes for the smoke test; its figures mean nothing).
+machine and the capture item), ``--quick`` (1,000 claims in the kernel, the dataplane ratio;
+under 3 minutes) or ``--toy`` (tiny sizes for the smoke test; its figures mean nothing).
 
 The bench process runs under ``routerd serve``'s garbage-collector policy
 (``routerd.daemon.gcpolicy``; namespace workers inherit it), because the engine, backend and
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from bench import machine
 from bench.result import Result, render_json, render_table
 
-ITEMS = ("kernel", "fsm", "sim", "api", "dataplane", "doctor", "rss")
+ITEMS = ("kernel", "fsm", "sim", "api", "dataplane", "doctor", "mobility", "capture", "rss")
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,41 @@ class Preset:
     iperf_seconds: int
     iperf_reps: int
     doctor_sizes: tuple[int, ...] = (1_000, 10_000)
+    mobility_sizes: tuple[int, ...] = (1, 100, 10_000)
+    capture_sizes: tuple[int, ...] = (10_000, 100_000)
+    capture_reps: int = 3
     rss_claims: int = 100_000
 
 
 FULL = Preset((1_000, 10_000), 3, 100_000, 10_000, 10_000, 10, 3)
-QUICK = Preset((1_000,), 3, 10_000, 1_000, 1_000, 5, 1, doctor_sizes=(1_000,), rss_claims=1_000)
-TOY = Preset((100,), 1, 200, 20, 20, 1, 1, doctor_sizes=(20,), rss_claims=300)
+QUICK = Preset(
+    (1_000,),
+    3,
+    10_000,
+    1_000,
+    1_000,
+    5,
+    1,
+    doctor_sizes=(1_000,),
+    mobility_sizes=(1, 1_000),
+    capture_sizes=(1_000,),
+    capture_reps=1,
+    rss_claims=1_000,
+)
+TOY = Preset(
+    (100,),
+    1,
+    200,
+    20,
+    20,
+    1,
+    1,
+    doctor_sizes=(20,),
+    mobility_sizes=(1, 10),
+    capture_sizes=(100,),
+    capture_reps=1,
+    rss_claims=300,
+)
 
 
 def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
@@ -87,6 +118,16 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
 
         return rss.run(p.rss_claims)
 
+    def mobility() -> list[Result]:
+        from bench import mobility
+
+        return mobility.run(p.mobility_sizes)
+
+    def capture() -> list[Result]:
+        from bench import capture
+
+        return capture.run(list(p.capture_sizes), p.capture_reps)
+
     return {
         "rss": rss,
         "kernel": kernel,
@@ -95,6 +136,8 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
         "api": api,
         "dataplane": dataplane,
         "doctor": doctor,
+        "mobility": mobility,
+        "capture": capture,
     }
 
 

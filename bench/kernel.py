@@ -6,7 +6,7 @@ two veth pairs, ``<p>cap`` (capture interface) and ``<p>ov`` (the delivery devic
 so the path steps down and the clamp table exists); see ``bench.claims`` for why the
 delivery device is not WireGuard here.
 
-Floors (baselines), all process wall time as in perf-limits.md:
+Floors (baselines), all process wall time, as docs/background.md measures them:
 
 * cold apply: one ``ip -batch`` with the same routes and proxy entries plus one ``nft -f``
   with the same clamp table (the table routerd renders);

@@ -1,4 +1,4 @@
-"""The machine a run happened on: the figures mean little without it (perf-limits.md).
+"""The machine a run happened on: the figures mean little without it (docs/background.md).
 
 Collected once per run and printed with the table / included in the JSON, so the table
 copied into ``docs/performance.md`` always carries its date, CPU, kernel and versions.

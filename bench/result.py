@@ -1,8 +1,8 @@
 """One measured figure, its same-run baseline, the ratio and the target it is checked against.
 
 Every figure the bench prints is a ``Result``. Speed goals are ratios against a baseline
-measured in the same run (or plain limits where the issue states one), never timing asserts
-in tests: a VM with ±30% run-to-run spread (perf-limits.md) makes absolute thresholds flaky,
+measured in the same run (or plain limits where a goal states one), never timing asserts
+in tests: a VM with ±30% run-to-run spread (docs/background.md) makes absolute thresholds flaky,
 and a ratio keeps the meaning ("3x the kernel floor") when the machine changes.
 
 A figure whose prerequisites are missing is ``skipped`` with the reason and ``ok`` is

@@ -1,4 +1,4 @@
-"""Item 9: the daemon's memory per claim (``routerd serve``, process RSS).
+"""Item 10: the daemon's memory per claim (``routerd serve``, process RSS).
 
 What is measured: ``routerd serve --backend linux`` started as its own process in a fresh
 namespace (the item 1-3 topology) on the provider-side config of N claims, until

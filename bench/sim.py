@@ -209,6 +209,8 @@ def run(n: int) -> list[Result]:
             one_floor = _one_claim(fake, n)
         finally:
             _close(fake)
+    from bench import sim_world
+
     return [
         *(
             Result(
@@ -223,6 +225,7 @@ def run(n: int) -> list[Result]:
             )
             for (op, side), value in one.items()
         ),
+        sim_world.run(),
         Result(
             f"sim.claims_per_s.{n}",
             2 * n / seconds,

@@ -142,13 +142,10 @@ class ConfigServicer(config_pb2_grpc.ConfigServiceServicer):
         self, request: config_pb2.ReloadConfigRequest, context: grpc.ServicerContext
     ) -> config_pb2.ReloadConfigResponse:
         path = self.daemon.opts.config_path
-        # Read once here for the errors a person needs; reload() reads again and decides.
-        result = self.daemon.loader(path)
-        if not result.valid or result.config is None or not self.daemon.reload():
-            lines = (
-                "\n".join(f"  - {e.render()}" for e in result.errors)
-                or "  - (changed while reloading; retry)"
-            )
+        # The same path as SIGHUP: one read, logged, and recorded for `routerctl status`.
+        result = self.daemon.reload_result()
+        if not result.valid or result.config is None:
+            lines = "\n".join(f"  - {e.render()}" for e in result.errors)
             raise ApiError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f"reload rejected: {path} is invalid; the running config is kept:\n{lines}",

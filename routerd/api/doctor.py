@@ -3,8 +3,9 @@
 The checks themselves live in ``routerd.doctor`` (``run_doctor(area, ctx)``); this servicer
 only builds the ``DoctorContext`` from what the daemon knows right now — the startup config,
 the effective config and lowering from the engine snapshot (so dynamic claims are checked,
-D7), each claim's state, the store and the backend — and turns the report into data. A
-failing check is a normal answer (``overall = fail``); only a bad request is an RPC error.
+D7 in docs/decisions.md), each claim's state, the store and the backend — and turns the report
+into data. A failing check is a normal answer (``overall = fail``); only a bad request is an RPC
+error.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 A put is checked the way the engine will judge it, *before* anything is stored: the part is
 decoded (every problem with its field path), then merged on trial with the stored parts
 through the same pure ``build_effective`` the engine runs. A part the merge would reject as
-a whole (D3: disallowed mask, missing target, conflicting identity, invalid result) is
-refused with INVALID_ARGUMENT and the store is left untouched, so an operator's typo never
-becomes a stored-but-ignored row. Accepted parts are stored and the engine is marked dirty.
+a whole (D3 in docs/decisions.md: disallowed mask, missing target, conflicting identity, invalid
+result) is refused with INVALID_ARGUMENT and the store is left untouched, so an operator's typo
+never becomes a stored-but-ignored row. Accepted parts are stored and the engine is marked
+dirty.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from dataclasses import replace
 from typing import Any
 
 import grpc
-import yaml
 
 from routerd.api import convert
 from routerd.api.errors import ApiError, not_found
 from routerd.api.view import DaemonView
 from routerd.core.dynamic import DynamicPart, PartDecodeError, part_from_doc
 from routerd.core.effective import EffectiveResult, build_effective
+from routerd.core.loader import parse_yaml
 from routerd.v1 import config_pb2
 
 _PUT_LOCK = threading.Lock()
@@ -31,10 +32,13 @@ _PUT_LOCK = threading.Lock()
 def _parse(document: str) -> Any:
     if not document.strip():
         raise PartDecodeError([("", "empty document: send one DynamicConfigPart (YAML or JSON)")])
-    try:
-        return yaml.safe_load(document)
-    except yaml.YAMLError as e:
-        raise PartDecodeError([("", f"not valid YAML or JSON: {e}")]) from None
+    # The same bounded parser as config files: size, nesting and alias expansion are
+    # limited, so a hostile document costs a clear error, not the daemon's memory.
+    data, _, issues = parse_yaml(document)
+    if issues:
+        where = [f"line {i.line}: " if i.line else "" for i in issues]
+        raise PartDecodeError([(i.path, w + i.message) for i, w in zip(issues, where, strict=True)])
+    return data
 
 
 def _merge(daemon: DaemonView, parts: list[DynamicPart], now: float) -> EffectiveResult:

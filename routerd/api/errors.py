@@ -8,6 +8,7 @@ on and a message a person can act on:
   sequence of a lagging watcher);
 * ``PartDecodeError`` / ``ConfigError`` -> INVALID_ARGUMENT, listing every field path;
 * ``NotFoundError`` -> NOT_FOUND; ``ResumeError`` -> OUT_OF_RANGE;
+* ``MobilityRefused`` -> the code of its reason (``REFUSAL_CODES``), prefixed by the field;
 * ``TemporaryError``, a retryable dataplane/provider error or an unreadable store ->
   UNAVAILABLE; other routerd errors -> FAILED_PRECONDITION;
 * anything else is a bug: INTERNAL, logged with its traceback.
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from routerd.api.mobility_port import MobilityRefused
 from routerd.core.dynamic import PartDecodeError
 from routerd.core.errors import (
     ConfigError,
@@ -39,8 +41,23 @@ LOG = logging.getLogger(__name__)
 
 RESUME_SEQ_KEY = "routerd-resume-seq"
 """Trailing metadata key naming the last sequence a watcher was sent (resume after it)."""
+REASON_KEY = "routerd-reason"
+"""Trailing metadata key carrying the stable reason code(s) of a refusal, comma-separated."""
 
 Metadata = Sequence[tuple[str, str]]
+
+REFUSAL_CODES: dict[str, grpc.StatusCode] = {
+    "not-mobile": grpc.StatusCode.FAILED_PRECONDITION,
+    "remote-site": grpc.StatusCode.FAILED_PRECONDITION,
+    "unknown-site": grpc.StatusCode.INVALID_ARGUMENT,
+    "unknown-domain": grpc.StatusCode.NOT_FOUND,
+    "pinned": grpc.StatusCode.FAILED_PRECONDITION,
+    "pinned-by-config": grpc.StatusCode.FAILED_PRECONDITION,
+    "not-ready": grpc.StatusCode.UNAVAILABLE,
+}
+"""The status code of each mobility refusal (``routerd.api.mobility_port.REFUSALS``); a
+reason missing here is FAILED_PRECONDITION."""
+
 T = TypeVar("T")
 
 
@@ -79,6 +96,10 @@ def status_for(exc: BaseException) -> ApiError:
         return ApiError(code.INVALID_ARGUMENT, f"invalid configuration:\n{lines}")
     if isinstance(exc, NotFoundError):
         return ApiError(code.NOT_FOUND, str(exc))
+    if isinstance(exc, MobilityRefused):
+        text = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        status = REFUSAL_CODES.get(exc.reason, code.FAILED_PRECONDITION)
+        return ApiError(status, text, metadata=((REASON_KEY, exc.reason),))
     if isinstance(exc, ResumeError):
         return ApiError(code.OUT_OF_RANGE, f"{exc}; resume from a sequence you have received")
     if isinstance(exc, StoreError | sqlite3.OperationalError):

@@ -3,8 +3,9 @@
 A run goes through the same runner the scheduler uses (``routerd.core.plugins``): a dry run
 executes the plugin and stores nothing; a real run records a ``plugin_runs`` row, stores the
 part as the source's next generation and marks the engine dirty. Either way the report says
-whether the effective merge accepts the part (D3) so the operator sees a rejection at once,
-not on the next ``doctor dynamic``. A plugin that fails is a normal answer (``ok = false``).
+whether the effective merge accepts the part (D3 in docs/decisions.md) so the operator sees a
+rejection at once, not on the next ``doctor dynamic``. A plugin that fails is a normal answer
+(``ok = false``).
 """
 
 from __future__ import annotations

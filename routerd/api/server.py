@@ -1,7 +1,10 @@
 """The gRPC server of ``routerd serve``: a daemon component (``start(daemon) -> stop``).
 
-It serves the ``routerd.v1`` services plus the standard ``grpc.health.v1`` (SERVING while
-running) and server reflection (so ``grpcurl`` works without the protos). Listeners are
+It serves the ``routerd.v1`` services (``MobilityService`` always: on a router without
+mobility it answers what to configure) plus the standard ``grpc.health.v1`` (SERVING while
+running) and server reflection (so ``grpcurl`` works without the protos). A router of a
+simulated world (``routerd serve --backend sim --world``) also serves ``SimService``; no
+other daemon registers it. Listeners are
 checked before anything binds (``routerd.api.listener``): a misconfigured TCP listener or a
 socket held by a live daemon stops startup with a message, never half a server.
 
@@ -16,6 +19,7 @@ import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -32,10 +36,15 @@ from routerd.api.listener import (
     server_credentials,
     tls_files,
 )
+from routerd.api.mobility import MobilityServicer
+from routerd.api.mobility_watch import MAX_WATCHERS as MAX_HOME_WATCHERS
 from routerd.api.plugins import PluginServicer
 from routerd.api.status import StatusServicer
 from routerd.api.topology import TopologyServicer
 from routerd.api.view import DaemonView
+
+if TYPE_CHECKING:
+    from routerd.api.sim import SimWorld
 from routerd.v1 import (
     claims_pb2,
     claims_pb2_grpc,
@@ -43,6 +52,8 @@ from routerd.v1 import (
     config_pb2_grpc,
     doctor_pb2,
     doctor_pb2_grpc,
+    mobility_pb2,
+    mobility_pb2_grpc,
     plugins_pb2,
     plugins_pb2_grpc,
     status_pb2,
@@ -53,13 +64,24 @@ from routerd.v1 import (
 
 LOG = logging.getLogger(__name__)
 
-WORKERS = MAX_WATCHERS + 16
+WORKERS = MAX_WATCHERS + MAX_HOME_WATCHERS + 16
+"""Every watch holds a thread; 16 stay for unary calls when both kinds of watch are full."""
 STOP_GRACE = 2.0
 SERVICE_NAMES = tuple(
     svc.full_name
-    for mod in (claims_pb2, config_pb2, doctor_pb2, plugins_pb2, status_pb2, topology_pb2)
+    for mod in (
+        claims_pb2,
+        config_pb2,
+        doctor_pb2,
+        mobility_pb2,
+        plugins_pb2,
+        status_pb2,
+        topology_pb2,
+    )
     for svc in mod.DESCRIPTOR.services_by_name.values()
 )
+SIM_SERVICE = "routerd.v1.SimService"
+"""Served only for a router of a simulated world (``routerd serve --backend sim --world``)."""
 OPTIONS = [
     # Without this a second daemon could bind the same TCP port and share its traffic.
     ("grpc.so_reuseport", 0),
@@ -73,10 +95,12 @@ class ApiServer:
     def __init__(self, daemon: DaemonView) -> None:
         self.daemon = daemon
         self.claims = ClaimServicer(daemon)
+        self.mobility = MobilityServicer(daemon)
         self.health = health.HealthServicer()
         self._server: grpc.Server | None = None
         self._inode: int | None = None
         self.tcp_port: int | None = None
+        self.services: tuple[str, ...] = SERVICE_NAMES
 
     def start(self) -> None:
         opts = self.daemon.opts
@@ -97,21 +121,29 @@ class ApiServer:
             raise
         server.start()
         self._server = server
-        for name in ("", *SERVICE_NAMES):
+        for name in ("", *self.services):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         tcp = f"{opts.listen_tcp} (mutual TLS)" if creds else "off"
         LOG.info("API listening socket=%s tcp=%s", opts.socket, tcp)
 
     def _add_services(self, server: grpc.Server) -> None:
         d = self.daemon
+        world = simulated_world(d)
+        if world is not None:
+            from routerd.api.sim import SimServicer
+            from routerd.v1 import sim_pb2_grpc
+
+            sim_pb2_grpc.add_SimServiceServicer_to_server(SimServicer(world), server)
+            self.services = (*SERVICE_NAMES, SIM_SERVICE)
         claims_pb2_grpc.add_ClaimServiceServicer_to_server(self.claims, server)
         config_pb2_grpc.add_ConfigServiceServicer_to_server(ConfigServicer(d), server)
         doctor_pb2_grpc.add_DoctorServiceServicer_to_server(DoctorServicer(d), server)
+        mobility_pb2_grpc.add_MobilityServiceServicer_to_server(self.mobility, server)
         plugins_pb2_grpc.add_PluginServiceServicer_to_server(PluginServicer(d), server)
         status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(d), server)
         topology_pb2_grpc.add_TopologyServiceServicer_to_server(TopologyServicer(d), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        names = (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME)
+        names = (*self.services, health.SERVICE_NAME, reflection.SERVICE_NAME)
         reflection.enable_server_reflection(names, server)
 
     @staticmethod
@@ -134,9 +166,21 @@ class ApiServer:
             return
         self.health.enter_graceful_shutdown()
         self.claims.shutdown()
+        self.mobility.shutdown()
         server.stop(STOP_GRACE).wait(STOP_GRACE + 3)
         remove_socket(self.daemon.opts.socket, self._inode)
         LOG.info("API stopped")
+
+
+def simulated_world(daemon: DaemonView) -> SimWorld | None:
+    """The world a sim-backend router of ``routerd serve --world`` lives in, else None.
+
+    A daemon on any other backend never serves SimService: nothing of the simulator is
+    reachable through a real router's API.
+    """
+    if daemon.opts.backend != "sim":
+        return None
+    return getattr(daemon, "sim", None)
 
 
 def start(daemon: DaemonView) -> Callable[[], None]:

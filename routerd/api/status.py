@@ -1,7 +1,8 @@
 """StatusService: one cheap answer to "is routerd alive and is it well?".
 
-Everything comes from the engine snapshot (no store query, no host call), so ``routerctl
-status`` answers instantly even during a long reconcile pass. Health problems are declared
+Everything comes from the engine snapshot and the daemon's own records (no store query, no
+host call; one ``stat`` of the config file), so ``routerctl status`` answers instantly even
+during a long reconcile pass. Health problems are declared
 data (style rule 14): a stable code, a severity, the subject and a message, so scripts can
 match on the code and the CLI can print the tailscale-style ``# Health:`` block.
 """
@@ -17,6 +18,7 @@ from routerd.api import convert
 from routerd.api.errors import unary
 from routerd.api.view import DaemonView
 from routerd.core.engine import Snapshot
+from routerd.daemon.config_file import FileState
 from routerd.v1 import status_pb2, status_pb2_grpc
 
 MAX_CLAIM_WARNINGS = 20
@@ -75,6 +77,43 @@ def health_warnings(snap: Snapshot) -> list[status_pb2.HealthWarning]:
     return out
 
 
+def daemon_warnings(file: FileState, store_fault: str, path: str) -> list[status_pb2.HealthWarning]:
+    """Warnings about the daemon's own inputs: the config file and the state database."""
+    out: list[status_pb2.HealthWarning] = []
+    if file.differs:
+        rejected = file.last is not None and file.last.outcome == "rejected"
+        out.append(
+            status_pb2.HealthWarning(
+                code="config-reload-rejected" if rejected else "config-file-changed",
+                severity="error" if rejected else "warning",
+                subject=path,
+                message=f"the file on disk is not the running config: {file.reason}",
+            )
+        )
+    if store_fault:
+        out.append(
+            status_pb2.HealthWarning(
+                code="state-store-damaged",
+                severity="error",
+                subject="state database",
+                message=store_fault,
+            )
+        )
+    return out
+
+
+def config_file_status(file: FileState) -> status_pb2.ConfigFileStatus:
+    last = file.last
+    return status_pb2.ConfigFileStatus(
+        differs=file.differs,
+        reason=file.reason,
+        last_reload=last.outcome if last else "",
+        last_reload_at=convert.timestamp(last.at) if last else None,
+        last_reload_errors=[convert.issue(i) for i in last.errors] if last else [],
+        last_success_at=convert.timestamp(file.last_success_at),
+    )
+
+
 def _name(c: object) -> str:
     return str(getattr(c, "name", ""))
 
@@ -91,6 +130,8 @@ class StatusServicer(status_pb2_grpc.StatusServiceServicer):
         snap = d.engine.snapshot
         eff = snap.effective
         counts = snap.counts()
+        file = d.config_file.state()
+        health = health_warnings(snap) + daemon_warnings(file, d.store.fault, d.opts.config_path)
         return status_pb2.Status(
             version=__version__,
             router=snap.startup.name,
@@ -108,5 +149,7 @@ class StatusServicer(status_pb2_grpc.StatusServiceServicer):
             dynamic_parts_active=len(eff.active) if eff else 0,
             dynamic_parts_rejected=len(eff.rejected) if eff else 0,
             journal_seq=d.engine.bus.seq,
-            health=health_warnings(snap),
+            health=health,
+            config_file=config_file_status(file),
+            state_store_fault=d.store.fault,
         )

@@ -2,8 +2,9 @@
 
 Read from the snapshot's effective config *and* its lowering, because the interesting part
 is what routerd adds: the tunnel resolved from each claim's peer, the routes it installs,
-and each WireGuard peer's derived allowed IPs (D10). A WireGuard interface is shown with its
-public key (D11); the private key never leaves its file, only the file's path is named.
+and each WireGuard peer's derived allowed IPs (D10 in docs/decisions.md). A WireGuard interface
+is shown with its public key (D11); the private key never leaves its file, only the file's path
+is named.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from routerd.api.view import DaemonView, ready
 from routerd.core.config import RouterConfig
 from routerd.core.desired import Route, WireGuardDevice
 from routerd.core.effective import EffectiveResult, resource_origin
-from routerd.core.lowering import Lowered
+from routerd.core.lowering import Lowered, key_file
 from routerd.core.overlay import wireguard_peer_for
 from routerd.core.resources import (
     AddressMobilityDomain,
@@ -86,8 +87,27 @@ def routes(lowered: Lowered) -> list[topology_pb2.Route]:
 
 
 def wireguard_interface(
-    cfg: RouterConfig, eff: EffectiveResult, lowered: Lowered, wgi: WireGuardInterface
+    cfg: RouterConfig,
+    eff: EffectiveResult,
+    lowered: Lowered,
+    wgi: WireGuardInterface,
+    *,
+    key_path: str,
 ) -> topology_pb2.WireGuardInterface:
+    """One WireGuard interface as the API shows it.
+
+    Args:
+        cfg: the effective config.
+        eff: the effective result (for the interface's origin).
+        lowered: the snapshot's lowering (device, peers, derived allowed IPs).
+        wgi: the interface resource.
+        key_path: where the engine keeps this interface's private key. Named by the caller
+            from the engine's own rule (the sim backend keeps keys in the state directory
+            whatever ``privateKeyFile`` says), so the path shown is the file that exists.
+
+    Returns:
+        The interface message.
+    """
     dev = lowered.desired.objects.get(("wg", wgi.name))
     device = dev if isinstance(dev, WireGuardDevice) else WireGuardDevice(wgi.name)
     declared = [p for p in cfg.of(WireGuardPeer) if p.spec.interface == wgi.name]
@@ -109,7 +129,7 @@ def wireguard_interface(
     return topology_pb2.WireGuardInterface(
         name=wgi.name,
         public_key=device.public_key,
-        private_key_file=device.private_key_file,
+        private_key_file=key_path,
         listen_port=wgi.spec.listen_port,
         mtu=wgi.spec.mtu,
         peers=peers,
@@ -166,4 +186,6 @@ class TopologyServicer(topology_pb2_grpc.TopologyServiceServicer):
         if wgi is None:
             names = [w.name for w in cfg.of(WireGuardInterface)]
             raise not_found("WireGuardInterface", request.name, names)
-        return wireguard_interface(cfg, eff, lowered, wgi)
+        settings = self.daemon.engine.settings
+        path = key_file(wgi, settings.key_dir, in_key_dir=settings.keys_in_key_dir)
+        return wireguard_interface(cfg, eff, lowered, wgi, key_path=path)

@@ -20,6 +20,7 @@ from routerd.core.engine import Engine, Snapshot
 from routerd.core.loader import LoadResult
 from routerd.core.lowering import Lowered
 from routerd.core.store import Store
+from routerd.daemon.config_file import ConfigFileTracker
 
 T = TypeVar("T")
 
@@ -58,7 +59,12 @@ class DaemonView(Protocol):
     @property
     def loader(self) -> Callable[[str], LoadResult]: ...
 
+    @property
+    def config_file(self) -> ConfigFileTracker: ...
+
     def reload(self) -> bool: ...
+
+    def reload_result(self) -> LoadResult: ...
 
 
 def ready(snap: Snapshot) -> tuple[EffectiveResult, Lowered]:

@@ -10,8 +10,11 @@ import importlib
 from pathlib import Path
 from typing import Protocol, cast
 
+from routerd.core.assignment import ProviderEvidence
 from routerd.core.config import RouterConfig
+from routerd.core.exchange import ImportPolicy, RouteExchange, SpeakerSettings
 from routerd.core.port import DataplaneBackend
+from routerd.core.presence import PresenceSource
 from routerd.core.store import Store
 
 NAME_TO_BACKEND = {
@@ -28,6 +31,8 @@ class BackendModule(Protocol):
     def create(
         self, *, config: RouterConfig, store: Store | None, state_dir: Path
     ) -> DataplaneBackend: ...
+
+    def provider_evidence(self, backend: DataplaneBackend) -> ProviderEvidence | None: ...
 
 
 class BackendUnavailable(RuntimeError):
@@ -54,3 +59,42 @@ def create(
         raise BackendUnavailable(f"backend {name} is not available: {why}")
     backend: DataplaneBackend = mod.create(config=config, store=store, state_dir=state_dir)
     return backend
+
+
+def route_exchange(
+    name: str,
+    backend: DataplaneBackend,
+    settings: SpeakerSettings,
+    policy: ImportPolicy,
+    *,
+    state_dir: Path,
+) -> RouteExchange | None:
+    """The address-mobility route exchange a backend provides (None: it provides none).
+
+    sim: the router's speaker in the world's BGP fabric.
+    """
+    make = getattr(module(name), "route_exchange", None)
+    if make is None:
+        return None
+    exchange: RouteExchange = make(backend, settings, policy, state_dir=state_dir)
+    return exchange
+
+
+def presence_source(name: str, backend: DataplaneBackend) -> PresenceSource | None:
+    """The presence source a backend provides (None: it provides none).
+
+    sim: what the router hears on the world's segments.
+    """
+    make = getattr(module(name), "presence_source", None)
+    if make is None:
+        return None
+    source: PresenceSource = make(backend)
+    return source
+
+
+def provider_evidence(name: str, backend: DataplaneBackend) -> ProviderEvidence | None:
+    """Where the engine confirms provider-secondary-ip captures for a backend ``create`` made.
+
+    Linux: the cloud's instance-metadata service; sim: the simulated provider fabric.
+    """
+    return module(name).provider_evidence(backend)

@@ -48,13 +48,24 @@ def default_socket() -> str:
     return os.environ.get("ROUTERD_SOCKET") or DEFAULT_SOCKET
 
 
-def add_config(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+def add_config(
+    p: argparse.ArgumentParser | argparse._ActionsContainer, *, required: bool = True
+) -> None:
     p.add_argument(
         "-c",
         "--config",
         required=required,
         metavar="FILE",
         help="Router YAML file (startup config)",
+    )
+
+
+def add_world(p: argparse._ActionsContainer) -> None:
+    p.add_argument(
+        "--world",
+        metavar="FILE",
+        help="simulated World file (apiVersion sim.routerd.net/v1alpha1): its routers take "
+        "their configs from it; see docs/testing-automation.md",
     )
 
 

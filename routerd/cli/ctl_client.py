@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import errno
 import socket
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
 
 from routerd.cli.common import EXIT_FAIL, EXIT_USAGE
+from routerd.core.input_limits import InputLimitError, NotUtf8Error, check_size, decode_utf8
+from routerd.core.loader import read_text_file
 
 T = TypeVar("T")
 
@@ -43,6 +47,32 @@ class CtlError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+
+
+def read_document(path: str) -> str:
+    """A config or part file (``-`` is stdin) to send: UTF-8 and within the size limit.
+
+    Checked here so a file that is not UTF-8 is named with the offending byte offset instead
+    of failing somewhere in transit.
+
+    Raises:
+        CtlError: naming the file, with exit code 2.
+    """
+    try:
+        if path != "-":
+            return read_text_file(Path(path))
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None:  # already text (a test, an embedding program)
+            text: str = sys.stdin.read()
+            check_size(len(text))
+            return text
+        data = stdin.read()
+        check_size(len(data))
+        return decode_utf8(data)
+    except OSError as e:
+        raise CtlError(f"cannot read {path}: {e.strerror}", EXIT_USAGE) from None
+    except (InputLimitError, NotUtf8Error) as e:
+        raise CtlError(f"{path}: {e}", EXIT_USAGE) from None
 
 
 def not_running(path: str) -> CtlError:

@@ -9,10 +9,9 @@ config; an invalid file is refused with every error and the running config is ke
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_output
-from routerd.cli.ctl_client import Client, CtlError
+from routerd.cli.common import EXIT_OK, add_output
+from routerd.cli.ctl_client import Client, read_document
 from routerd.cli.ctl_output import emit
 from routerd.v1 import config_pb2, config_pb2_grpc
 
@@ -34,10 +33,7 @@ def render_plan(plan: config_pb2.Plan) -> str:
 def cmd_plan(args: argparse.Namespace, client: Client) -> int:
     req = config_pb2.PlanChangesRequest()
     if args.config:
-        try:
-            req.config_yaml = Path(args.config).read_text()
-        except OSError as e:
-            raise CtlError(f"cannot read {args.config}: {e.strerror}", EXIT_USAGE) from None
+        req.config_yaml = read_document(args.config)
     stub = client.stub(config_pb2_grpc.ConfigServiceStub)
     plan = client.call(stub.PlanChanges, req)
     if args.output == "text":

@@ -1,10 +1,11 @@
 """``routerctl doctor AREA``: run the checks of one area and report every result.
 
 By default the daemon runs the checks against its live view (effective config, dynamic
-claims and claim states included, D7). ``--local -c FILE`` runs the same checks in this
-process without a daemon: the context is built from the file and, when it exists, the state
-directory opened read-only (``routerctl`` never writes state). Both paths print the same
-report; the exit code is 3 exactly when some check failed (reference §6 output contract).
+claims and claim states included, D7 in docs/decisions.md). ``--local -c FILE`` runs the same
+checks in this process without a daemon: the context is built from the file and, when it exists,
+the state directory opened read-only (``routerctl`` never writes state). Both paths print the
+same report; the exit code is 3 exactly when some check failed, so scripts can tell "broken"
+from "needs a look" (docs/troubleshooting.md).
 
 At thousands of claims the table leads with the per-check summaries (``<check> (all
 claims)``), then lists per claim only what warns or fails; ``--all`` or ``-o json|yaml``

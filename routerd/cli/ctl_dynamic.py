@@ -1,4 +1,4 @@
-"""``routerctl dynamic``: stored dynamic config parts and their effect (reference §3.6).
+"""``routerctl dynamic``: stored dynamic config parts and their effect.
 
 ``list`` / ``describe`` show what is stored and how the merge treats each generation
 (active, expired, superseded, rejected with reasons); ``render`` prints the effective Router
@@ -10,17 +10,16 @@ with every reason and nothing is stored (exit 2).
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_output, table
-from routerd.cli.ctl_client import Client, CtlError
+from routerd.cli.common import EXIT_OK, add_output, table
+from routerd.cli.ctl_client import Client, read_document
 from routerd.cli.ctl_output import DATA_FORMATS, dump, emit, to_data, when
 from routerd.v1 import config_pb2, config_pb2_grpc
 
 
 def parts_table(parts: list[config_pb2.DynamicPart]) -> str:
-    """SOURCE/GEN/STATUS/RESOURCES/DIRECTIVES/EXPIRES, as the Go MVP printed it."""
+    """SOURCE/GEN/STATUS/RESOURCES/DIRECTIVES/EXPIRES: the columns of the Go implementation
+    routerd succeeds, so its operators' scripts and habits still fit."""
     rows = [
         [
             p.source,
@@ -109,10 +108,7 @@ def cmd_diff(args: argparse.Namespace, client: Client) -> int:
 
 
 def cmd_put(args: argparse.Namespace, client: Client) -> int:
-    try:
-        text = Path(args.file).read_text() if args.file != "-" else sys.stdin.read()
-    except OSError as e:
-        raise CtlError(f"cannot read {args.file}: {e.strerror}", EXIT_USAGE) from None
+    text = read_document(args.file)
     stub = _stub(client)
     resp = client.call(stub.PutDynamicPart, config_pb2.PutDynamicPartRequest(document=text))
     p = resp.part

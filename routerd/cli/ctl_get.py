@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from routerd.cli.common import EXIT_OK, add_output, table
-from routerd.cli.ctl_client import Client
+from routerd.cli import ctl_mobility, provider_actions
+from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_output, table
+from routerd.cli.ctl_client import Client, CtlError
 from routerd.cli.ctl_dynamic import parts_table
 from routerd.cli.ctl_output import DATA_FORMATS, ago, emit, fields, when
 from routerd.v1 import (
@@ -25,7 +27,7 @@ from routerd.v1 import (
     topology_pb2_grpc,
 )
 
-GET_KINDS = ("claims", "domains", "peers", "routes", "dynamic")
+GET_KINDS = ("claims", "domains", "peers", "routes", "dynamic", "homes")
 DESCRIBE_KINDS = ("claim", "peer", "wireguardinterface")
 RECENT = 10
 
@@ -105,7 +107,12 @@ GETTERS = {
 
 
 def cmd_get(args: argparse.Namespace, client: Client) -> int:
-    resp, text = GETTERS[args.kind](client)
+    if args.domain and args.kind != "homes":
+        raise CtlError("--domain applies to get homes only", EXIT_USAGE)
+    if args.kind == "homes":
+        resp, text = ctl_mobility.get_homes(client, args.domain or "")
+    else:
+        resp, text = GETTERS[args.kind](client)
     if args.output == "table":
         print(text)
     else:
@@ -140,7 +147,19 @@ def describe_claim(client: Client, name: str) -> tuple[Message, str]:
         for e in events
     ]
     recent = table(rows, ["SEQ", "AT", "FROM", "TO", "TRIGGER", "REASON"]) if rows else "none"
-    return c, f"{text}\n\nRecent transitions:\n{recent}"
+    text = f"{text}\n\nRecent transitions:\n{recent}"
+    actions = _provider_actions(client, c)
+    return c, f"{text}\n\n{actions}" if actions else text
+
+
+def _provider_actions(client: Client, c: claims_pb2.Claim) -> str:
+    """The claim's provider commands with their undo, from the daemon's effective config."""
+    if c.capture_type != "provider-secondary-ip":
+        return ""
+    stub = client.stub(config_pb2_grpc.ConfigServiceStub)
+    eff = client.call(stub.GetEffectiveConfig, config_pb2.GetEffectiveConfigRequest())
+    entry = provider_actions.for_document(json_format.MessageToDict(eff.config), c.name)
+    return "\n".join(provider_actions.render([entry] if entry else []))
 
 
 def describe_peer(client: Client, name: str) -> tuple[Message, str]:
@@ -211,12 +230,15 @@ def register(
     p = sub.add_parser(
         "get",
         parents=[common],
-        help="list claims, domains, peers, routes or dynamic parts",
+        help="list claims, domains, peers, routes, dynamic parts or homes",
         description="List objects of one kind as a table. claims: state and reason per "
         "claim; domains: AddressMobilityDomains; peers: OverlayPeers; routes: the routes "
-        "routerd installs; dynamic: stored dynamic config parts with their merge status.",
+        "routerd installs; dynamic: stored dynamic config parts with their merge status; "
+        "homes: every address of a mobile domain with a known home site, its sequence and "
+        "evidence.",
     )
     p.add_argument("kind", choices=GET_KINDS, help="what to list")
+    p.add_argument("--domain", metavar="NAME", help="homes: only this mobile domain")
     add_output(p, DATA_FORMATS, "table")
     p.set_defaults(func=cmd_get)
 

@@ -31,6 +31,23 @@ def claim_summary(st: status_pb2.Status) -> str:
     return f"{st.claims_total} total" + (f": {', '.join(parts)}" if parts else "")
 
 
+def _file_line(st: status_pb2.Status, now: float | None) -> list[tuple[str, str]]:
+    """A ``Config file`` line only when the file on disk is not what runs."""
+    f = st.config_file
+    if not f.differs:
+        return []
+    if f.last_reload == "rejected":
+        n = len(f.last_reload_errors)
+        return [
+            (
+                "Config file",
+                f"NOT RUNNING: reload rejected {ago(f.last_reload_at, now)} with {n} error(s); "
+                "the previous config is kept (routerd validate -c FILE)",
+            )
+        ]
+    return [("Config file", "changed on disk, not reloaded yet (routerctl reload)")]
+
+
 def render(st: status_pb2.Status, now: float | None = None) -> str:
     last = (
         f"{st.pass_count} passes, last {ago(st.last_pass_at, now)} "
@@ -42,6 +59,7 @@ def render(st: status_pb2.Status, now: float | None = None) -> str:
         [
             ("Router", f"{st.router} (routerd {st.version}, backend {st.backend})"),
             ("Config", f"generation {st.config_generation} from {st.config_path}"),
+            *_file_line(st, now),
             ("Uptime", f"{span(st.uptime)} (since {stamp(st.started_at)})"),
             ("Reconcile", last),
             ("Claims", claim_summary(st)),
@@ -74,8 +92,9 @@ def register(
         parents=[common],
         help="daemon status, claim counts and health problems",
         description="Show the running router, config generation, uptime, reconcile passes "
-        "and claim counts by state. Health problems (degraded claims, rejected dynamic "
-        "parts, failed applies) follow in a '# Health:' block.",
+        "and claim counts by state, and whether the config file on disk is what runs. "
+        "Health problems (degraded claims, rejected dynamic parts, failed applies, a "
+        "rejected reload, a damaged state database) follow in a '# Health:' block.",
     )
     add_output(p, DATA_FORMATS, "table")
     p.set_defaults(func=cmd_status)

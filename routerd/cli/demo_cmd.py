@@ -2,13 +2,13 @@
 
 Scenarios (``--scenario``):
   smoke            both claims walk to verified; ping, a 100 MiB TCP copy each way, source
-                   preserved, no NAT, gateways unchanged (the seed's smoke).
+                   preserved, no NAT, gateways unchanged (the smoke of docs/lab.md).
   oci-no-clamp     the OCI path MTU black hole: without the MSS clamp ping passes but the
-                   bulk copy stalls; with routerd's clamp it completes (#53).
+                   bulk copy stalls; with routerd's clamp it completes.
   oci-firewall     OCI's image firewall blocks WireGuard: claims wait at delivering with
-                   handshake-stale until the documented host rule is applied (#52).
+                   handshake-stale until the documented host rule is applied.
   agent-readds     a guest agent re-adds the captured address to the cloud router's NIC:
-                   the claim degrades (os-address-present) and heals (#41).
+                   the claim degrades (os-address-present) and heals.
   drift            the delivery route is deleted behind routerd's back: degraded, healed.
 """
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from routerd.backends.sim import Lab, SimBackend, build_lab, pair_configs
 from routerd.backends.sim import lab as labnames
+from routerd.backends.sim.metadata import FabricEvidence
 from routerd.cli.examples import example_text
 from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lifecycle import TransitionRecord
@@ -80,8 +81,15 @@ def build(
     clamp: bool = True,
     provision: bool = True,
     clock: Callable[[], float] | None = None,
+    provider_evidence: bool = True,
+    transform: Callable[[str], str] | None = None,
 ) -> DemoLab:
-    """Build the lab for ``provider`` and one engine per router on the example configs."""
+    """Build the lab for ``provider`` and one engine per router on the example configs.
+
+    ``provider_evidence=False`` leaves the engines without the fabric's answers (cloud
+    captures are then only declared); ``transform`` rewrites each config text after the
+    keys are paired (tests use it for config variants).
+    """
     lab = build_lab(
         provider,
         firewall=firewall,
@@ -94,6 +102,8 @@ def build(
     texts = pair_configs(example_text(provider, "cloud"), example_text(provider, "onprem"), keys)
     demo = DemoLab(lab, {}, tmp=tmp)
     for side, text in zip(("cloud", "onprem"), texts, strict=True):
+        if transform is not None:
+            text = transform(text)
         result = load_text(text, f"examples/{provider}/{side}.yaml", extra_checks=[config_checks])
         config = result.raise_for_errors()
         engine = Engine(
@@ -101,6 +111,7 @@ def build(
             config,
             settings=EngineSettings(key_dir=str(keys)),
             clock=clock or time.time,
+            provider=FabricEvidence(lab.world, ROUTERS[side]) if provider_evidence else None,
         )
         engine.listeners.append(
             lambda _snap, records, router=ROUTERS[side]: demo.journal.extend(

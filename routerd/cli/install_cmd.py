@@ -236,6 +236,9 @@ ExecReload=/bin/kill -HUP $MAINPID
 KillMode=process
 Restart=on-failure
 RestartSec=2s
+# Exit 78: the state directory was refused (a damaged database, or another routerd holds
+# it). Restarting cannot fix that; the log says what to run (`routerd state check|repair`).
+RestartPreventExitStatus=78
 # READY=1 comes after the first pass, which may start wireguard-go and create keys.
 TimeoutStartSec=120s
 # WATCHDOG=1 is sent only while reconcile passes keep completing: a loop stuck inside a

@@ -8,12 +8,12 @@ Why it is shaped this way:
   ``extra={"kv_<name>": value}``: JSON mode emits each as a top-level field, text mode
   appends the ones the message does not already show. Claim transitions are logged this
   way by the engine (``claim``, ``address``, ``from``, ``to``, ``trigger``, ``reason``).
-* Redaction is a *handler* filter, not a convention callers must remember (D11: keys never
-  appear in logs). Whatever reaches the handler — a UAPI request dumped at DEBUG, a parser
-  error quoting a line, the repr of a dict, a traceback — is masked before it is
-  formatted. It matches by shape next to a key label (``privateKey: <44-char base64>``,
-  UAPI ``private_key=<64 hex>``, the same for preshared keys), so it also covers keys it
-  has never seen.
+* Redaction is a *handler* filter, not a convention callers must remember (D11 in
+  docs/decisions.md: keys never appear in logs). Whatever reaches the handler — a UAPI request
+  dumped at DEBUG, a parser error quoting a line, the repr of a dict, a traceback — is masked
+  before it is formatted. It matches by shape next to a key label (``privateKey: <44-char
+  base64>``, UAPI ``private_key=<64 hex>``, the same for preshared keys), so it also covers keys
+  it has never seen.
 * Throttling is a handler filter too, so no module needs its own bookkeeping: the same
   logger, level and rendered message at WARNING or above within ``window`` seconds is
   written once; later copies are counted and summarised as ``repeated=N`` once the window
@@ -258,3 +258,35 @@ def setup_logging(
     root.handlers[:] = [handler]
     root.setLevel(getattr(logging, level.upper()))
     return handler
+
+
+def route_exceptions() -> None:
+    """Send uncaught exceptions (main thread and any other) through logging, not raw stderr.
+
+    A traceback printed by the interpreter is many plain lines; logged, it is one record
+    (the ``exc`` field in JSON) and passes the secret redaction like every other line.
+    Python warnings are logged too.
+    """
+    log = logging.getLogger("routerd")
+
+    def on_main(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        log.critical("uncaught exception: %s", exc, exc_info=(kind, exc, tb))
+
+    def on_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread is not None else "?"
+        log.critical(
+            "uncaught exception in thread %s: %s",
+            name,
+            args.exc_value,
+            exc_info=(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback),
+        )
+
+    sys.excepthook = on_main
+    threading.excepthook = on_thread
+    logging.captureWarnings(True)
+    logging.raiseExceptions = False  # a failing handler must not print tracebacks of its own

@@ -18,6 +18,7 @@ from routerd.cli import (
     ctl_doctor,
     ctl_dynamic,
     ctl_get,
+    ctl_mobility,
     ctl_plugin,
     ctl_status,
     ctl_watch,
@@ -55,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="routerctl",
         description="Inspect and steer a running routerd: claims and their transitions, "
-        "peers, routes, dynamic config, plugins, diagnostics.",
+        "peers, routes, where mobile addresses live and moving them, dynamic config, "
+        "plugins, diagnostics.",
         epilog=EPILOG,
     )
     p.add_argument("--version", action="version", version=f"routerctl {__version__}")
@@ -69,7 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = common_flags()
-    for module in (ctl_status, ctl_get, ctl_watch, ctl_doctor, ctl_config, ctl_dynamic, ctl_plugin):
+    modules = (
+        ctl_status,
+        ctl_get,
+        ctl_watch,
+        ctl_mobility,
+        ctl_doctor,
+        ctl_config,
+        ctl_dynamic,
+        ctl_plugin,
+    )
+    for module in modules:
         module.register(sub, common)
     return p
 

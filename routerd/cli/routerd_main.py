@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from routerd import __version__
-from routerd.cli import demo_cmd, install_cmd, run_cmd, validate_cmd
+from routerd.cli import demo_cmd, install_cmd, run_cmd, state_cmd, validate_cmd
 from routerd.cli.logs import setup_logging
 
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate_cmd.register(sub)
     run_cmd.register(sub)
     install_cmd.register(sub)
+    state_cmd.register(sub)
     demo_cmd.register(sub)
     return p
 
@@ -41,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `routerd ... | head`: the reader left; not an error
         sys.stderr.close()
         return 0
+    except Exception:  # a bug: one log record (JSON stays JSON), not a raw traceback
+        logging.getLogger("routerd").critical("routerd %s failed", args.command, exc_info=True)
+        return 1
     return code
 
 

@@ -1,14 +1,19 @@
-"""``routerd plan``, ``routerd apply --once`` and ``routerd serve``."""
+"""``routerd plan``, ``routerd apply --once`` and ``routerd serve`` (one router, or a world)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from routerd.backends import registry
+from routerd.cli import provider_actions
 from routerd.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -18,6 +23,7 @@ from routerd.cli.common import (
     add_output,
     add_socket,
     add_state_dir,
+    add_world,
     die,
     existing_public_keys,
     table,
@@ -27,11 +33,19 @@ from routerd.core.config import RouterConfig
 from routerd.core.desired import DataplaneObject
 from routerd.core.effective import build_effective
 from routerd.core.engine import Engine, EngineSettings
+from routerd.core.errors import ConfigError
 from routerd.core.lifecycle import ClaimState
 from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.port import Change, describe_object
 from routerd.core.store import Store, StoreError
+from routerd.core.store_guard import open_guarded
+
+LOG = logging.getLogger("routerd.serve")
+
+EXIT_STATE = 78
+"""``serve`` refused its state directory (damaged database, held by another process): the
+systemd unit does not restart on it (``RestartPreventExitStatus=``); a person must act."""
 
 
 def _startup(args: argparse.Namespace) -> RouterConfig | None:
@@ -79,6 +93,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     counts = {"add": 0, "replace": 0, "remove": 0}
     for c in changes:
         counts[c.op] += 1
+    actions = provider_actions.for_config(eff.config)
     if args.output == "json":
         print(
             json.dumps(
@@ -87,6 +102,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                     "backend": args.backend,
                     "changes": [_change_json(c) for c in changes],
                     "summary": counts,
+                    "providerActions": [a.as_dict() for a in actions],
                 },
                 indent=2,
             )
@@ -102,6 +118,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if not changes:
         print("  no changes: the host matches the config")
     print(f"{counts['add']} to add, {counts['replace']} to change, {counts['remove']} to remove.")
+    for line in provider_actions.render(actions):
+        print(line)
     return EXIT_OK
 
 
@@ -120,9 +138,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     state_dir = Path(args.state_dir)
     try:
-        store = Store.open(state_dir)
+        store = open_guarded(state_dir)
+    except (StoreError, OSError) as e:
+        return die(str(e))
+    try:
         backend = registry.create(args.backend, config=config, store=store, state_dir=state_dir)
-    except (registry.BackendUnavailable, StoreError, OSError) as e:
+    except (registry.BackendUnavailable, OSError) as e:
+        store.close()
         return die(str(e))
     from routerd.providers import config_checks
 
@@ -131,6 +153,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         config,
         store=store,
         extra_checks=[config_checks],
+        provider=registry.provider_evidence(args.backend, backend),
         settings=EngineSettings(
             key_dir=str(state_dir / "keys"), keys_in_key_dir=args.backend == "sim"
         ),
@@ -163,14 +186,75 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAIL
 
 
+def _serve_world(args: argparse.Namespace) -> int:
+    """``serve --world``: every router of a simulated world in this process."""
+    from routerd.backends.sim.worldfile.load import load_world_file
+    from routerd.daemon.world import WorldHost, WorldOptions
+
+    refused = [
+        f
+        for f, v in (("--listen-tcp", args.listen_tcp), ("--metrics-listen", args.metrics_listen))
+        if v
+    ]
+    if args.backend != "sim" or refused:
+        why = f"{refused[0]} does not apply" if refused else "--world needs --backend sim"
+        return die(
+            f"{why}: a simulated world's routers take their configs from the World "
+            "file and each serves its Unix socket in --socket-dir",
+            EXIT_USAGE,
+        )
+    world = load_world_file(args.world)
+    for issue in world.errors:
+        print(f"error: {issue.render()}", file=sys.stderr)
+    for issue in world.warnings:
+        print(f"warning: {issue.render()}", file=sys.stderr)
+    if not world.valid:
+        return EXIT_USAGE
+    opts = WorldOptions(
+        world_file=args.world,
+        state_dir=Path(args.state_dir),
+        socket_dir=Path(args.socket_dir or Path(args.socket).parent),
+        routers=tuple(args.router or ()),
+        socket_group=args.socket_group,
+        resync_interval=args.resync_interval,
+        cleanup_on_exit=args.cleanup_on_exit,
+    )
+    try:
+        host = WorldHost(opts, world)
+    except ConfigError as e:
+        for issue in e.issues:
+            print(f"error: {issue.render()}", file=sys.stderr)
+        return EXIT_USAGE
+    except (StoreError, OSError) as e:
+        return die(
+            f"{e}; give --state-dir and --socket-dir directories you can write to "
+            "(a simulated world needs no root)"
+        )
+    return host.run()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from routerd.cli import logs, native_stderr
     from routerd.daemon import gcpolicy
+    from routerd.daemon.config_file import stamp
     from routerd.daemon.service import Daemon, DaemonOptions
 
+    logs.route_exceptions()
+    if getattr(args, "log_format", "text") == "json":
+        native_stderr.redirect()  # gRPC's C core writes to fd 2: keep the stream JSON
     gcpolicy.apply()
-    config = _startup(args)
-    if config is None:
+    if args.world:
+        return _serve_world(args)
+    before = stamp(args.config)
+    result = load_config(args.config)
+    if not result.valid:
+        for e in result.errors:
+            LOG.error("invalid config: %s", e.render())
+        LOG.error("routerd cannot start: %s has %d error(s)", args.config, len(result.errors))
         return EXIT_USAGE
+    for w in result.warnings:
+        LOG.warning("config warning: %s", w.render())
+    assert result.config is not None
     opts = DaemonOptions(
         config_path=args.config,
         backend=args.backend,
@@ -188,10 +272,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
         reference_engine=args.reference_engine,
     )
     try:
-        daemon = Daemon(opts, config, load_config)
+        daemon = Daemon(opts, result.config, load_config, config_stamp=before)
     except (registry.BackendUnavailable, StoreError, OSError) as e:
-        return die(str(e))
-    return daemon.run()
+        LOG.error("routerd cannot start: %s", e)
+        return EXIT_STATE if isinstance(e, StoreError) else EXIT_FAIL
+    code = daemon.run()
+    _leave(code)
+    return code  # not reached: _leave exits
+
+
+def _leave(code: int) -> None:
+    """Exit as soon as the orderly stop is done.
+
+    By now the store is closed, the socket removed and the dataplane left as decided. What
+    normal interpreter teardown would add is a wait for every gRPC worker thread to finish
+    its request (they are joined at exit whatever their daemon flag), which a long plugin
+    run or a slow client can stretch to minutes; so the process leaves here, logs flushed.
+    """
+    busy = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    LOG.info("routerd stopped code=%d threads_left=%d", code, len(busy))
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(code)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -225,12 +327,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "serve",
         help="run the daemon",
         description="Reconcile continuously and serve the gRPC API. SIGTERM "
-        "leaves the dataplane in place; SIGHUP reloads the config.",
+        "leaves the dataplane in place; SIGHUP reloads the config. With --backend sim "
+        "--world FILE: one daemon per router of the simulated world, each with its socket "
+        "<socket-dir>/<router>.sock and state dir <state-dir>/<router>, sharing a virtual "
+        "clock, plus SimService (faults, VM moves, packet traces, time) on every socket.",
     )
-    add_config(p)
+    source = p.add_mutually_exclusive_group(required=True)
+    add_config(source, required=False)
+    add_world(source)
     add_backend(p)
     add_state_dir(p)
     add_socket(p)
+    p.add_argument(
+        "--router",
+        action="append",
+        metavar="NAME",
+        help="with --world: host only this router (repeatable; default: every router)",
+    )
+    p.add_argument(
+        "--socket-dir",
+        metavar="DIR",
+        help="with --world: directory of the routers' sockets (default: the --socket directory)",
+    )
     p.add_argument("--socket-group", metavar="GROUP", help="group owning the socket (mode 0660)")
     p.add_argument(
         "--listen-tcp",

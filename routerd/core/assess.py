@@ -3,6 +3,12 @@
 Pure functions over (ClaimIntent, Observed, PathEvidence). Each check is a named step with a
 stable lower-kebab-case reason code; the first failing step names the reason. The engine
 walks the state machine to the level returned here (level-triggered reconcile).
+
+Evidence is never assumed: an answer still on its way (the first overlay probe, the first
+instance-metadata read) holds the claim where it is, with a ``-pending`` reason. Where a
+piece of evidence cannot be had at all (no overlay address assigned on this end, no
+metadata service), the claim is judged on the rest; for the provider side the verdict's
+message says what stayed unproven.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from routerd.core.desired import (
 )
 from routerd.core.lifecycle import ClaimState
 from routerd.core.lowering import IP_FORWARD, ClaimIntent, proxy_arp_key
-from routerd.core.port import PathEvidence
+from routerd.core.port import PathCheck, PathEvidence
 
 HANDSHAKE_MAX_AGE = 180.0
 
@@ -30,6 +36,8 @@ REASONS = {
     "proxy-arp-disabled": "proxy_arp is not enabled on the capture interface",
     "proxy-neighbour-missing": "the proxy-ARP entry for the address is not installed",
     "os-address-present": "the captured address is assigned to a local interface",
+    "provider-ip-not-assigned": "the provider's metadata does not show the address on the NIC",
+    "provider-check-pending": "the first read of the provider's instance metadata is running",
     "tunnel-missing": "the delivery tunnel interface does not exist",
     "tunnel-down": "the delivery tunnel interface is down",
     "route-not-installed": "the /32 delivery route is not installed via the tunnel",
@@ -37,6 +45,7 @@ REASONS = {
     "mss-clamp-missing": "the MSS clamp for a stepped-down path is not installed",
     "handshake-stale": "the overlay peer has no recent WireGuard handshake",
     "route-lookup-mismatch": "the kernel's route lookup does not pick the tunnel",
+    "overlay-probe-pending": "the first probe of the peer's overlay address has not answered",
     "overlay-probe-failed": "the delivery path probe failed",
     "apply-failed": "routerd could not program an object this claim needs",
 }
@@ -106,7 +115,27 @@ def _capture(c: ClaimIntent, o: Observed) -> Fail | None:
             f"{c.ip} is assigned locally ({where}); routerd removes it on every pass",
             akey,
         )
+    answer = o.assignments.get(c.ip)
+    if answer is not None and answer.status == "not-assigned":
+        return ("provider-ip-not-assigned", answer.detail, None)
+    if answer is not None and answer.status == "pending":
+        return ("provider-check-pending", answer.detail, None)
     return None
+
+
+def unproven(c: ClaimIntent, o: Observed) -> str:
+    """What a capture that passed did not prove ("" when nothing): the provider's side.
+
+    A provider-secondary-ip capture is *declared* when no metadata answer confirms it (none
+    asked, none reachable, or the provider does not list secondary IPs).
+    """
+    if c.capture_type == "proxy-arp":
+        return ""
+    answer = o.assignments.get(c.ip)
+    if answer is not None and answer.status == "assigned":
+        return ""
+    why = answer.detail if answer is not None else "no provider metadata was consulted"
+    return f"capture declared, provider side unproven: {why}"
 
 
 def _deliver(c: ClaimIntent, o: Observed) -> Fail | None:
@@ -161,9 +190,40 @@ def _verify(c: ClaimIntent, o: Observed, ev: PathEvidence | None, max_age: float
             f"route lookup for {c.ip} gives {ev.route_dev or 'nothing'}, expected {c.tunnel}",
             None,
         )
+    if ev.probe_pending:
+        return ("overlay-probe-pending", ev.detail or "the first probe is running", None)
     if ev.probe_ok is False:
         return ("overlay-probe-failed", ev.detail or "probe failed", None)
     return None
+
+
+def probe_source(c: ClaimIntent, o: Observed) -> str:
+    """This router's overlay address when a probe can use it, else "".
+
+    The probe needs both overlay addresses configured and this end's observed on the
+    tunnel. ``OverlayPeer`` addresses are often only descriptive (nothing assigns them);
+    probing from such an address fails forever while traffic flows.
+    """
+    if not c.local_overlay or not c.peer_overlay:
+        return ""
+    link = o.links.get(c.tunnel)
+    if link is None or not any(a.split("/")[0] == c.local_overlay for a in link.addresses):
+        return ""
+    return c.local_overlay
+
+
+def path_check(c: ClaimIntent, o: Observed) -> PathCheck:
+    """The end-to-end check to ask the backend for, given what is observed now."""
+    source = probe_source(c, o)
+    return PathCheck(
+        c.name,
+        c.ip,
+        c.tunnel,
+        c.wg_public_key,
+        source,
+        c.peer_overlay if source else "",
+        c.capture_interface,
+    )
 
 
 def assess(
@@ -181,4 +241,4 @@ def assess(
     fail = _verify(c, o, evidence, max_handshake_age)
     if fail is not None:
         return Verdict(2, *fail)
-    return Verdict(3)
+    return Verdict(3, "", unproven(c, o))

@@ -14,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from routerd.core.persistent import EMPTY_MAP, Map
+
+if TYPE_CHECKING:
+    from routerd.core.assignment import Assignment
 
 Key: TypeAlias = tuple[str, ...]
 
@@ -331,12 +334,16 @@ class Observed:
         links: interface name -> state, for the scope's links.
         handshakes: (wg ifname, peer public key) -> seconds since the latest handshake
             (absent = never).
+        assignments: bare address -> the provider's answer for a provider-secondary-ip
+            claim (``routerd.core.assignment``); filled by the engine from its
+            ``ProviderEvidence``, never by a dataplane backend.
     """
 
     objects: dict[Key, DataplaneObject] = field(default_factory=dict)
     owned: set[Key] = field(default_factory=set)
     links: dict[str, LinkState] = field(default_factory=dict)
     handshakes: dict[tuple[str, str], float] = field(default_factory=dict)
+    assignments: Mapping[str, Assignment] = field(default_factory=dict)
 
     def link_exists(self, ifname: str) -> bool:
         st = self.links.get(ifname)

@@ -3,7 +3,8 @@
 A check is a small function returning findings; it never raises for a problem it found (a
 problem is a ``fail``/``warn`` finding with a remedy). An exception inside a check becomes a
 ``fail`` finding naming the check, so one broken probe never hides the other results.
-Areas: ``hybrid``, ``dynamic``, ``plugin``, ``firewall`` (reference §6, decisions D7).
+Areas: ``hybrid``, ``dynamic``, ``plugin``, ``firewall`` (docs/troubleshooting.md describes each
+check; every area reads the effective config, D7 in docs/decisions.md).
 """
 
 from __future__ import annotations

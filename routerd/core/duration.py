@@ -1,7 +1,8 @@
 """Go-syntax durations (``10s``, ``4m30s``, ``1h``, ``250ms``).
 
-The Go MVP's YAML uses Go's ``time.ParseDuration`` syntax; configs written for it must load
-unchanged, so we parse exactly that grammar (no bare numbers, no negative values here).
+The YAML of the Go implementation routerd succeeds uses Go's ``time.ParseDuration`` syntax;
+configs written for it must load unchanged, so we parse exactly that grammar (no bare numbers,
+no negative values here).
 """
 
 from __future__ import annotations

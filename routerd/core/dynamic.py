@@ -1,7 +1,8 @@
 """Dynamic config parts: runtime fragments proposed by plugins or put by an operator.
 
 A part contributes resources and ``mask`` directives for ``ttl`` seconds after routerd
-*received* it (D4: the plugin's ``observedAt`` is recorded, never trusted for expiry).
+*received* it (D4 in docs/decisions.md: the plugin's ``observedAt`` is recorded, never
+trusted for expiry).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def parse_rfc3339(text: str) -> float:
 
 
 def part_digest(resources: list[dict[str, Any]], directives: list[dict[str, Any]]) -> str:
-    """SHA-256 hex of the canonical JSON of ``{"resources", "directives"}`` (Go MVP form)."""
+    """SHA-256 hex of the canonical JSON of ``{"resources", "directives"}`` (the Go implementation's
+    form, so digests of parts stay comparable across the two)."""
     blob = json.dumps(
         {"resources": resources, "directives": directives}, sort_keys=True, separators=(",", ":")
     )

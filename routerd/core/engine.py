@@ -5,7 +5,9 @@ A pass:
 1. takes requests from other threads (config reload, dynamic parts changed), runs the
    claim sources' hooks, and syncs the claims with their inputs (``ClaimTable``): only
    claims whose inputs changed are lowered again;
-2. asks the backend what drifted (``drain``: the keys it saw change behind routerd's back);
+2. asks the backend what drifted (``drain``: the keys it saw change behind routerd's back),
+   and the provider what it answers for the provider-side claims (``AssignmentWatch``: the
+   claims whose answer changed are judged, as drifted ones are);
 3. decides its *scope*. A full pass looks at the whole host and judges every claim: the
    first pass, every ``full_pass_interval``, whenever the backend cannot say what changed,
    and whenever something claims share moved (a sysctl, a link, the WireGuard device, a
@@ -20,11 +22,12 @@ A pass:
 
 Why this equals judging everything every pass (what ``EngineSettings.reference`` does, and
 what ``tests/unit/core/test_engine_equivalence.py`` checks side by side): ``assess`` reads a
-claim's intent, its own objects, what claims share, links, handshakes, its evidence and
-the apply error of its objects. Intents and own objects move only by config deltas and
-drift, which scope the claims they touch; anything shared moving makes the pass full;
-evidence moves only for judged claims; and judging an unchanged verdict again moves nothing
-(``Lifecycle.judge``), so every claim left alone would have stayed where it is.
+claim's intent, its own objects, what claims share, links, handshakes, the provider's
+answer for its address, its evidence and the apply error of its objects. Intents and own
+objects move only by config deltas and drift, and provider answers only by a read that
+changed them, which scope the claims they touch; anything shared moving makes the pass
+full; evidence moves only for judged claims; and judging an unchanged verdict again moves
+nothing (``Lifecycle.judge``), so every claim left alone would have stayed where it is.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from routerd.core.assignment import ProviderEvidence
+from routerd.core.assignment_watch import AssignmentWatch
 from routerd.core.backoff import Backoff
 from routerd.core.claim_source import ClaimSource
 from routerd.core.claim_table import ClaimTable, Sync
@@ -113,6 +118,8 @@ class Engine:
         settings: loop tunables.
         clock: epoch-seconds clock (injected for tests).
         extra_checks: provider rules used when merging dynamic parts.
+        provider: where provider-secondary-ip captures are confirmed (instance metadata on
+            a cloud VM, the fabric in the sim); None: such captures are only declared.
     """
 
     def __init__(
@@ -124,8 +131,10 @@ class Engine:
         settings: EngineSettings | None = None,
         clock: Callable[[], float] = time.time,
         extra_checks: Sequence[ExtraCheck] = (),
+        provider: ProviderEvidence | None = None,
     ) -> None:
         self.backend = backend
+        self.provider = provider
         self.store = store
         self.settings = s = settings or EngineSettings()
         self.clock = clock
@@ -144,6 +153,7 @@ class Engine:
             self.evidence,
             self.backoff,
             s.handshake_max_age,
+            AssignmentWatch(provider),
         )
         self._inbox = _Inbox()
         self._next_full = 0.0
@@ -204,6 +214,8 @@ class Engine:
     def start(self) -> None:
         if not self._started:
             self.backend.start(self.wake)
+            if self.provider is not None:
+                self.provider.start(self.wake)
             self._started = True
 
     def run_forever(
@@ -289,6 +301,8 @@ class Engine:
 
     def close(self, *, cleanup: bool = False) -> None:
         self.bus.close()
+        if self.provider is not None:
+            self.provider.close()
         self.backend.close(cleanup=cleanup)
 
     # -- steps -----------------------------------------------------------------------------
@@ -320,7 +334,9 @@ class Engine:
             generation=self.generation, key_dir=self.settings.key_dir, public_keys=self._public_keys
         )
         sync.keys = self.claims.changed_keys()
-        self.parts.unverified.difference_update(p.name for p in sync.released)
+        released = [p.name for p in sync.released]
+        self.parts.unverified.difference_update(released)
+        self.parts.answers.update(self.claims.published().claims, [*sync.dirty, *released])
         return sync
 
     def _read_public_keys(self, context: RouterConfig) -> dict[str, str]:

@@ -7,6 +7,7 @@ document; duplicate keys (silently last-wins in PyYAML) are errors here.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,15 @@ from pydantic import ValidationError
 
 from routerd.core.config import RouterConfig
 from routerd.core.errors import ConfigError, ConfigIssue
+from routerd.core.input_limits import (
+    LIMITS,
+    InputLimitError,
+    InputLimits,
+    NotUtf8Error,
+    check_node_graph,
+    check_size,
+    decode_utf8,
+)
 from routerd.core.resources import KINDS, ROUTER_API_VERSION, DynamicConfigPart, Resource
 from routerd.core.validation import ExtraCheck, validate_config
 
@@ -45,57 +55,135 @@ class LoadResult:
 
 
 def _walk(
-    node: yaml.Node, path: tuple[Any, ...], lines: LineMap, dups: list[tuple[tuple[Any, ...], int]]
+    node: yaml.Node,
+    path: tuple[Any, ...],
+    lines: LineMap,
+    dups: list[tuple[tuple[Any, ...], int]],
+    max_depth: int,
 ) -> None:
+    if len(path) >= max_depth:  # the graph check bounds this too; this keeps recursion safe
+        raise InputLimitError(f"nesting is deeper than {max_depth} levels", _mark_line(node))
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value
+            if not isinstance(key, str):  # a complex key: the constructor has refused it
+                continue
             if key in seen:
                 dups.append((path + (key,), key_node.start_mark.line + 1))
             seen.add(key)
             lines[path + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, path + (key,), lines, dups)
+            _walk(value_node, path + (key,), lines, dups, max_depth)
             lines[path + (key,)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, child in enumerate(node.value):
-            _walk(child, path + (i,), lines, dups)
+            _walk(child, path + (i,), lines, dups, max_depth)
 
 
-def parse_yaml(text: str, file: str | None = None) -> tuple[Any, LineMap, list[ConfigIssue]]:
-    """Parse YAML text, returning the document, a path->line map and syntax issues."""
+def _mark_line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _issue(message: str, line: int | None, file: str | None) -> ConfigIssue:
+    return ConfigIssue("Router", "", message, line, file)
+
+
+def _compose(text: str, limits: InputLimits) -> tuple[Any, yaml.Node | None]:
+    """Parse to a node graph, check it against ``limits``, then build the Python values.
+
+    The check runs before construction: merge keys (``<<: *a``) are flattened during
+    construction and would otherwise expand an alias bomb right there.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        if "&" in text:  # without an anchor there is no alias: the nodes form a tree
+            check_node_graph(node, limits)
+        try:
+            return loader.construct_document(node), node
+        except yaml.YAMLError:
+            raise
+        except Exception as e:  # a scalar the constructor cannot convert (2026-02-30)
+            raise _bad_value(node, e) from None
+    finally:
+        loader.dispose()
+
+
+class _ValueError(Exception):
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+def _bad_value(root: yaml.Node, err: Exception) -> _ValueError:
+    """Find the scalar the constructor choked on, to name its line and text."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+            except Exception as e:
+                kind = str(node.tag).rsplit(":", 1)[-1]
+                why = str(e).split(";")[0]  # drop Python's own advice (set_int_max_str_digits)
+                return _ValueError(
+                    f"{node.value[:40]!r} cannot be read as {kind} ({why}); quote it to keep it "
+                    "as text",
+                    _mark_line(node),
+                )
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return _ValueError(f"a value cannot be read ({err}); quote it to keep it as text", None)
+
+
+def parse_yaml(
+    text: str, file: str | None = None, *, limits: InputLimits = LIMITS
+) -> tuple[Any, LineMap, list[ConfigIssue]]:
+    """Parse YAML text, returning the document, a path->line map and syntax issues.
+
+    Work is bounded by ``limits`` (size, nesting, alias expansion): a document over a limit
+    is one issue saying which, never a long parse or a full memory.
+    """
     lines: LineMap = {}
     issues: list[ConfigIssue] = []
     try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        check_size(len(text), limits)
+        data, node = _compose(text, limits)
+    except InputLimitError as e:
+        return None, lines, [_issue(e.message, e.line, file)]
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         col = f", column {mark.column + 1}" if mark else ""
         problem = e.problem or e.context or "invalid YAML"
-        issues.append(
-            ConfigIssue(
-                "Router",
-                "",
-                f"YAML syntax error{col}: {problem}; fix the "
-                "indentation or quoting at this position",
-                line,
-                file,
-            )
-        )
-        return None, lines, issues
+        msg = f"YAML syntax error{col}: {problem}; fix the indentation or quoting at this position"
+        return None, lines, [_issue(msg, line, file)]
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, e.position) + 1
+        char = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "?")
+        msg = f"YAML error: {e.reason} (character #x{char:04x}); remove it or quote the text"
+        return None, lines, [_issue(msg, line, file)]
     except yaml.YAMLError as e:
-        issues.append(ConfigIssue("Router", "", f"YAML error: {e}", None, file))
-        return None, lines, issues
+        return None, lines, [_issue(f"YAML error: {e}", None, file)]
+    except RecursionError:  # the pure-Python parser nests a frame per level
+        return None, lines, [_issue(_too_deep_message(limits), None, file)]
+    except _ValueError as e:
+        return None, lines, [_issue(e.message, e.line, file)]
     if node is not None:
         dups: list[tuple[tuple[Any, ...], int]] = []
-        _walk(node, (), lines, dups)
+        try:
+            _walk(node, (), lines, dups, limits.max_depth)
+        except InputLimitError as e:
+            return None, {}, [_issue(_too_deep_message(limits), e.line, file)]
         for p, line in dups:
             issues.append(
                 ConfigIssue(
@@ -107,6 +195,13 @@ def parse_yaml(text: str, file: str | None = None) -> tuple[Any, LineMap, list[C
                 )
             )
     return data, lines, issues
+
+
+def _too_deep_message(limits: InputLimits) -> str:
+    return (
+        f"nesting is deeper than {limits.max_depth} levels; a Router document needs about 8: "
+        "flatten the structure"
+    )
 
 
 def _loc_path(loc: tuple[Any, ...]) -> str:
@@ -272,12 +367,32 @@ def _line_for(lines: LineMap, key: tuple[Any, ...], base: tuple[Any, ...]) -> in
 
 
 def load_file(path: str | Path, *, extra_checks: Sequence[ExtraCheck] = ()) -> LoadResult:
-    """Read and validate a Router YAML file."""
+    """Read and validate a Router YAML file.
+
+    An unreadable, oversized or non-UTF-8 file is one error naming the file (and the byte
+    offset of the first bad byte), never an exception.
+    """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text_file(p)
     except OSError as e:
-        return LoadResult(
-            None, [ConfigIssue("Router", "", f"cannot read config: {e.strerror}", None, str(p))]
-        )
+        return LoadResult(None, [_issue(f"cannot read config: {e.strerror}", None, str(p))])
+    except (InputLimitError, NotUtf8Error) as e:
+        line = e.line if isinstance(e, NotUtf8Error) else None
+        return LoadResult(None, [_issue(str(e), line, str(p))])
     return load_text(text, str(p), extra_checks=extra_checks)
+
+
+def read_text_file(path: Path, limits: InputLimits = LIMITS) -> str:
+    """Read a UTF-8 text file of at most ``limits.max_bytes``.
+
+    Raises:
+        OSError: the file cannot be read.
+        InputLimitError: it is larger than the limit (only the limit is read).
+        NotUtf8Error: it is not UTF-8 (with the byte offset).
+    """
+    with path.open("rb") as f:
+        check_size(os.fstat(f.fileno()).st_size, limits)
+        data = f.read(limits.max_bytes + 1)  # a pipe or /proc file has no size up front
+    check_size(len(data), limits)
+    return decode_utf8(data)

@@ -45,6 +45,7 @@ from routerd.core.desired import (
 from routerd.core.mtu import path_mtu
 from routerd.core.overlay import delivery_tunnel, os_ifname, wireguard_peer_for
 from routerd.core.resources import (
+    CloudProviderProfile,
     Interface,
     OverlayPeer,
     RemoteAddressClaim,
@@ -72,11 +73,15 @@ class ClaimShape:
     capture_interface: str
     peer_ref: str
     tunnel_interface: str
+    provider_ref: str = ""  # provider-side captures only
 
     @classmethod
     def of(cls, claim: RemoteAddressClaim) -> ClaimShape:
         cap, delivery = claim.spec.capture, claim.spec.delivery
-        return cls(cap.type, cap.interface, delivery.peer_ref, delivery.tunnel_interface)
+        provider_ref = cap.provider_ref if cap.type != "proxy-arp" else ""
+        return cls(
+            cap.type, cap.interface, delivery.peer_ref, delivery.tunnel_interface, provider_ref
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +89,7 @@ class ShapeFacts:
     """What a claim shape lowers to in one context (shared by every claim of the shape).
 
     Attributes:
-        capture_type / capture_interface / tunnel / peer: as in ``ClaimIntent``.
+        capture_type / capture_interface / tunnel / peer / provider: as in ``ClaimIntent``.
         wg_public_key / local_overlay / peer_overlay: the WireGuard peer and overlay ends.
         mss / mss_paths / clamps: the clamp the claim's path needs, per path.
         sysctls: the shared sysctl objects the claim wants (user-managed ones left out).
@@ -104,6 +109,7 @@ class ShapeFacts:
     clamps: tuple[tuple[str, str, int], ...]
     sysctls: tuple[Sysctl, ...]
     shared_keys: tuple[Key, ...]
+    provider: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +122,12 @@ class ClaimIntent:
     facts: ShapeFacts
     gratuitous_arp: bool = False
     domain: str = ""  # AddressMobilityDomain name
+    nic_ref: str = ""  # provider-secondary-ip: spec.capture.nicRef
+
+    @property
+    def provider(self) -> str:
+        """provider-secondary-ip: the CloudProviderProfile's provider ("" when none)."""
+        return self.facts.provider
 
     @property
     def capture_type(self) -> str:
@@ -267,6 +279,7 @@ def shape_facts(context: RouterConfig, shape: ClaimShape) -> ShapeFacts:
     mss, clamps = _mss(context, shape.capture_type, peer, capif, tunnel)
     if clamps:
         shared.append(MSS_KEY)
+    profile = context.get(CloudProviderProfile, shape.provider_ref) if shape.provider_ref else None
     return ShapeFacts(
         capture_type=shape.capture_type,
         capture_interface=capif,
@@ -280,6 +293,7 @@ def shape_facts(context: RouterConfig, shape: ClaimShape) -> ShapeFacts:
         clamps=clamps,
         sysctls=tuple(s for s in wanted if s.name not in user_sysctls),  # the user's wins
         shared_keys=tuple(shared),
+        provider=profile.spec.provider if profile is not None else "",
     )
 
 
@@ -292,8 +306,15 @@ def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
     else:
         capture = AbsentAddress(ip)
     route = Route(address, facts.tunnel, DELIVERY_METRIC)
+    cap = claim.spec.capture
     intent = ClaimIntent(
-        claim.name, address, ip, facts, claim.spec.capture.gratuitous_arp, claim.spec.domain_ref
+        claim.name,
+        address,
+        ip,
+        facts,
+        cap.gratuitous_arp,
+        claim.spec.domain_ref,
+        cap.nic_ref if cap.type != "proxy-arp" else "",
     )
     allowed: tuple[tuple[str, str, str], ...] = ()
     if facts.wg_public_key:

@@ -1,9 +1,11 @@
-"""MTU and MSS for SAM delivery paths (product.md §5, decision D8).
+"""MTU and MSS for SAM delivery paths (docs/concepts.md "MTU and MSS"; D8 in docs/decisions.md).
 
 Tunnel inner MTU = ``min(tunnel interface MTU, underlay path MTU - overhead)``; overhead by
 outer family and tunnel type (WireGuard 60 over IPv4, 80 over IPv6; IPsec 74; plain route 0).
-When the underlay path MTU is unknown we assume the Go MVP's conservative estimate,
-``tunnel MTU - 80``, so WireGuard MTU 1420 gives MSS 1300: the value that made OCI work.
+When the underlay path MTU is unknown we assume the conservative estimate of the Go
+implementation routerd succeeds, ``tunnel MTU - 80`` (it takes the overhead again from a tunnel
+MTU that already allows for it; configs moved from it keep their clamp), so WireGuard MTU 1420
+gives MSS 1300: the value that made OCI work.
 
 A clamp exists only where the path steps down (inner MTU < capture interface MTU) and only
 ever lowers the MSS. It is installed in both directions on each router, so one routerd side

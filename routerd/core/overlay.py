@@ -24,7 +24,7 @@ RESERVED_OVERLAY_NETS = (
 
 
 def reserved_overlay_net(address: str) -> ipaddress.IPv4Network | None:
-    """The reserved range containing ``address`` (D13), if any."""
+    """The reserved range containing ``address`` (D13 in docs/decisions.md), if any."""
     ip = ipaddress.IPv4Address(address.split("/", 1)[0])
     for net in RESERVED_OVERLAY_NETS:
         if ip in net:

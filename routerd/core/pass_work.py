@@ -2,13 +2,14 @@
 
 Scope (see ``routerd.core.engine`` for why it is enough): a scoped pass observes and diffs
 the keys config deltas, drift and backoff name, the keys of the claims it judges, and what
-claims share; it judges the claims those touch, the claims not yet verified and those whose
-path check is due. It turns into a full pass (everything observed, every claim judged) when
-the backend cannot say what drifted, when drift names something claims share, or when
-what claims share moved since the last pass (``PassScope.moved``). Before the apply it
-judges the claims needing a changed object (their drift shows as ``degraded`` even when
-this pass heals it); after it, it drains drift again (what changed while applying), observes
-and judges; new proxy-ARP captures that ask for it get a gratuitous ARP as an ``announce``.
+claims share; it judges the claims those touch, the claims whose provider answer changed,
+the claims not yet verified and those whose path check is due. It turns into a full pass
+(everything observed, every claim judged) when the backend cannot say what drifted, when
+drift names something claims share, or when what claims share moved since the last pass
+(``PassScope.moved``). Before the apply it judges the claims needing a changed object
+(their drift shows as ``degraded`` even when this pass heals it); after it, it drains drift
+again (what changed while applying), observes and judges; new proxy-ARP captures that ask
+for it get a gratuitous ARP as an ``announce``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from routerd.core.assess import Verdict, assess
+from routerd.core.assess import Verdict, assess, path_check
+from routerd.core.assignment_watch import AssignmentWatch
 from routerd.core.backoff import Backoff
 from routerd.core.claim_table import ClaimTable, Sync
 from routerd.core.desired import Garp, Key, Observed, ObserveScope
@@ -36,6 +38,7 @@ class PassParts:
     """What every pass works with (owned by the engine, one thread).
 
     Attributes:
+        answers: the provider's answers for provider-side claims, and which ones changed.
         unverified: claims not ``verified`` after their last judgement: judged every pass.
     """
 
@@ -46,6 +49,7 @@ class PassParts:
     evidence: Evidence
     backoff: Backoff
     handshake_max_age: float
+    answers: AssignmentWatch
     unverified: set[str] = field(default_factory=set)
 
 
@@ -68,20 +72,26 @@ class PassWork:
     def run(self) -> None:
         e, sync = self.e, self.sync
         drift = e.backend.drain()
+        answered = e.answers.read()
         shared = e.claims.comp.shared_keys()
         self.full = self.full or drift.everything or not shared.isdisjoint(drift.keys)
         judge: set[str] = set()
         if not self.full:
-            judge = sync.dirty | e.unverified | set(e.evidence.due(self.now))
+            judge = sync.dirty | e.unverified | answered | set(e.evidence.due(self.now))
             judge |= e.claims.claims_needing((drift.keys | e.backoff.keys()) - shared)
             self.keys = self._keys_for(judge, shared, drift.keys)
-            self.observed = e.backend.observe(self._scoped())
+            self._observe(self._scoped())
             if e.scope.moved(self.observed, shared):
                 self.full = True
         if self.full:
-            self.observed = e.backend.observe(e.scope.whole(self.lowered))
+            self._observe(e.scope.whole(self.lowered))
             judge = set(self.lowered.claims)
         self._reconcile(judge, shared)
+
+    def _observe(self, scope: ObserveScope) -> None:
+        """The backend's observation plus the provider's answers of this pass."""
+        self.observed = self.e.backend.observe(scope)
+        self.observed.assignments = self.e.answers.answers
 
     def _keys_for(self, judge: Iterable[str], shared: set[Key], drift: Iterable[Key]) -> set[Key]:
         keys = shared | self.sync.keys | self.e.backoff.keys()
@@ -113,14 +123,14 @@ class PassWork:
             if not self.full and (drift.everything or not shared.isdisjoint(drift.keys)):
                 self.full = True
             if self.full:
-                self.observed = e.backend.observe(e.scope.whole(self.lowered))
+                self._observe(e.scope.whole(self.lowered))
                 judge = set(self.lowered.claims)
             else:
                 later = e.claims.claims_needing(drift.keys | (touched - shared))
                 extra = later - judge
                 judge |= later
                 self.keys |= self._keys_for(extra, shared, drift.keys)
-                self.observed = e.backend.observe(self._scoped())
+                self._observe(self._scoped())
         self._judge(self._known(judge), verify=True)
         e.scope.record(self.observed, shared, now)
         self._announce()
@@ -189,18 +199,7 @@ class PassWork:
                 continue
             if not e.evidence.wanted(name, models[name].state == ClaimState.VERIFIED, now):
                 continue
-            c = intents[name]
-            checks.append(
-                PathCheck(
-                    name,
-                    c.ip,
-                    c.tunnel,
-                    c.wg_public_key,
-                    c.local_overlay,
-                    c.peer_overlay,
-                    c.capture_interface,
-                )
-            )
+            checks.append(path_check(intents[name], self.observed))
         if not checks:
             return set()
         found = e.backend.verify(checks)

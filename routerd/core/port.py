@@ -74,14 +74,17 @@ class ChangeResult:
 
 @dataclass(frozen=True, slots=True)
 class PathCheck:
-    """End-to-end evidence wanted for one claim (product.md §3 ``verified``).
+    """End-to-end evidence wanted for one claim (the ``verified`` state).
 
     Attributes:
         claim: claim name.
         address: bare IPv4 being delivered.
         tunnel: delivery device.
         peer_public_key: the WireGuard peer carrying it ("" when the tunnel is not WireGuard).
-        local_overlay / peer_overlay: overlay addresses; the probe runs only when both are set.
+        local_overlay / peer_overlay: overlay addresses; the probe runs only when both are
+            set. The engine sets ``local_overlay`` only when it observed that address
+            assigned on the tunnel (``assess.path_check``): an overlay address that is only
+            descriptive cannot source a probe, and probing from it would fail forever.
         capture_interface: where captured traffic enters (sim traces from there).
     """
 
@@ -99,13 +102,16 @@ class PathEvidence:
     """What the backend found for a PathCheck.
 
     ``route_dev`` is the device the kernel's route lookup picks for the address (None when
-    the lookup fails). ``probe_ok`` is None when no probe was possible (no overlay address
-    on one end) — its absence never blocks ``verified``.
+    the lookup fails). ``probe_ok`` is None when no probe ran: either none was possible (no
+    overlay address on one end), which never blocks ``verified``, or the first probe of the
+    pair has not answered yet (``probe_pending``), which does: an unfinished probe is no
+    evidence.
     """
 
     route_dev: str | None
     probe_ok: bool | None = None
     detail: str = ""
+    probe_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)

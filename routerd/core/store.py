@@ -1,7 +1,9 @@
 """SQLite state store (stdlib ``sqlite3``, WAL) under ``--state-dir``.
 
-Tables: ``dynamic_config_parts``, ``plugin_runs``, the append-only ``claim_journal`` and
-``owned_objects`` (backend bookkeeping such as sysctl values to restore). The schema version
+Tables: ``dynamic_config_parts``, ``plugin_runs``, the append-only ``claim_journal``,
+``owned_objects`` (backend bookkeeping such as sysctl values to restore) and address
+mobility's state (``mobility_own``, ``mobility_sequences``, ``mobility_pins``, the append-only
+``mobility_moves``; the ``routerd.core.mobility.port.MobilityStore`` methods). The schema version
 lives in ``PRAGMA user_version`` and moves forward through ``MIGRATIONS``. WAL mode lets
 readers (``routerctl --local``, doctor) read while the daemon writes, without blocking it.
 
@@ -18,11 +20,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from routerd.core.dynamic import DynamicPart, decode_part_resources
+from routerd.core.mobility.port import MobilityBatch, StoredMobility
+from routerd.core.mobility.records import MoveRecord, Own, Pin
 from routerd.core.resources import Directive
 
 DB_NAME = "routerd.db"
@@ -85,6 +89,38 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     );
     """,
     ),
+    (
+        2,
+        """
+    CREATE TABLE mobility_own (
+        address TEXT PRIMARY KEY,
+        domain TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        since REAL NOT NULL,
+        cause TEXT NOT NULL
+    );
+    CREATE TABLE mobility_sequences (address TEXT PRIMARY KEY, high INTEGER NOT NULL);
+    CREATE TABLE mobility_pins (
+        address TEXT PRIMARY KEY,
+        domain TEXT NOT NULL,
+        site TEXT NOT NULL,
+        since REAL NOT NULL,
+        cause TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE mobility_moves (
+        seq INTEGER PRIMARY KEY,
+        address TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        from_site TEXT NOT NULL,
+        to_site TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        cause TEXT NOT NULL,
+        evidence TEXT NOT NULL DEFAULT '',
+        at REAL NOT NULL
+    );
+    CREATE INDEX mobility_moves_address ON mobility_moves (address, seq);
+    """,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -125,29 +161,58 @@ class StoreError(RuntimeError):
     """The state store cannot be opened or is from a newer routerd."""
 
 
+FAULT_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY")
+"""SQLite errors that mean the database is damaged or cannot take writes (not a busy retry)."""
+
+
 class Store:
-    """Thread-safe access to the state database (one connection, serialized)."""
+    """Thread-safe access to the state database (one connection, serialized).
+
+    Attributes:
+        fault: the first damage or write failure seen while running (``""`` when none): the
+            daemon shows it in ``routerctl status`` and metrics instead of failing silently.
+    """
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
         self.readonly = readonly
+        self.fault = ""
         self._lock = threading.RLock()
-        if readonly:
-            uri = f"file:{path}?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
-        self._db.execute("PRAGMA busy_timeout=5000")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            version = self._connect(path, readonly)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(
+                f"cannot open the state database {path}: {e}; inspect it with `routerd state "
+                f"check --state-dir {path.parent}`"
+            ) from None
+        stat = os.stat(path)
+        self.identity = (stat.st_dev, stat.st_ino)
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{path} has schema version {version}, newer than this routerd "
                 f"({SCHEMA_VERSION}); upgrade routerd or use another --state-dir"
             )
+
+    def _connect(self, path: Path, readonly: bool) -> int:
+        """Connect (creating and migrating unless read-only); returns the schema version."""
+        if readonly:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+            if not path.exists():
+                _create(path)
+            db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db = db
+        try:
+            if not readonly:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
+            db.execute("PRAGMA busy_timeout=5000")
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
+        except BaseException:
+            db.close()
+            raise
 
     @classmethod
     def open(cls, state_dir: str | os.PathLike[str], *, readonly: bool = False) -> Store:
@@ -174,20 +239,39 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, self._watch():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, self._watch():
             cur = self._db.execute(sql, tuple(args))
             cur.row_factory = sqlite3.Row
             return list(cur.fetchall())
+
+    @contextmanager
+    def _watch(self) -> Iterator[None]:
+        """Remember the first error that means damage or lost writes (see ``fault``)."""
+        try:
+            yield
+        except sqlite3.DatabaseError as e:
+            name = getattr(e, "sqlite_errorname", "")
+            if not self.fault and name.startswith(FAULT_CODES):
+                self.note_fault(f"{name}: {e}")
+            raise
+
+    def note_fault(self, problem: str) -> None:
+        """Record damage found while running (kept until restart; the first one wins)."""
+        if not self.fault:
+            self.fault = (
+                f"{problem}; check it with `routerd state check --state-dir {self.path.parent}`"
+            )
 
     # -- meta -----------------------------------------------------------------------------
 
@@ -382,6 +466,116 @@ class Store:
     def drop_owned(self, kind: str, key: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM owned_objects WHERE kind=? AND key=?", (kind, key))
+
+    # -- address mobility (routerd.core.mobility.port.MobilityStore) --------------------------
+
+    def mobility_load(self) -> StoredMobility:
+        """Own originations, sequence high-waters and pins, for a controller's start."""
+        own = {
+            r["address"]: Own(r["address"], r["domain"], r["sequence"], r["since"], r["cause"])
+            for r in self._query("SELECT * FROM mobility_own")
+        }
+        high = {
+            r["address"]: int(r["high"])
+            for r in self._query("SELECT address, high FROM mobility_sequences")
+        }
+        pins = {
+            r["address"]: Pin(r["address"], r["domain"], r["site"], r["since"], r["cause"])
+            for r in self._query("SELECT * FROM mobility_pins")
+        }
+        return StoredMobility(own, high, pins)
+
+    def mobility_commit(self, batch: MobilityBatch) -> list[MoveRecord]:
+        """One step's changes in one transaction; the moves come back with their ``seq``."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO mobility_own VALUES (?,?,?,?,?) ON CONFLICT(address) DO UPDATE"
+                " SET domain=excluded.domain, sequence=excluded.sequence,"
+                " since=excluded.since, cause=excluded.cause",
+                [(o.address, o.domain, o.sequence, o.since, o.cause) for o in batch.own_put],
+            )
+            db.executemany(
+                "DELETE FROM mobility_own WHERE address=?", [(a,) for a in batch.own_drop]
+            )
+            db.executemany(
+                "INSERT INTO mobility_sequences VALUES (?,?) ON CONFLICT(address) DO UPDATE"
+                " SET high=MAX(high, excluded.high)",
+                list(batch.high),
+            )
+            row = db.execute("SELECT COALESCE(MAX(seq), 0) FROM mobility_moves").fetchone()
+            first = int(row[0]) + 1
+            stored = [replace(m, seq=first + i) for i, m in enumerate(batch.moves)]
+            db.executemany(
+                "INSERT INTO mobility_moves VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        m.seq,
+                        m.address,
+                        m.domain,
+                        m.from_site,
+                        m.to_site,
+                        m.sequence,
+                        m.cause,
+                        m.evidence,
+                        m.at,
+                    )
+                    for m in stored
+                ],
+            )
+        return stored
+
+    def mobility_put_pin(self, pin: Pin) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO mobility_pins VALUES (?,?,?,?,?) ON CONFLICT(address) DO UPDATE"
+                " SET domain=excluded.domain, site=excluded.site, since=excluded.since,"
+                " cause=excluded.cause",
+                (pin.address, pin.domain, pin.site, pin.since, pin.cause),
+            )
+
+    def mobility_drop_pin(self, address: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM mobility_pins WHERE address=?", (address,)).rowcount > 0
+
+    def mobility_moves(
+        self, *, address: str | None = None, after: int = 0, limit: int = 1000
+    ) -> list[MoveRecord]:
+        """The move journal after ``after``, oldest first (of one address, or all)."""
+        sql = "SELECT * FROM mobility_moves WHERE seq > ?"
+        args: list[Any] = [after]
+        if address is not None:
+            sql += " AND address = ?"
+            args.append(address)
+        args.append(limit)
+        rows = self._query(sql + " ORDER BY seq LIMIT ?", args)
+        return [MoveRecord(**{k: r[k] for k in r.keys()}) for r in rows]
+
+
+def _create(path: Path) -> None:
+    """Create an empty WAL database under a temporary name, then rename it into place.
+
+    A crash while creating leaves no half-made ``routerd.db``, so an empty or headless
+    ``routerd.db`` found later is always damage, never an interrupted first start.
+    """
+    tmp = path.with_name(path.name + ".new")
+    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):  # an interrupted create
+        leftover.unlink(missing_ok=True)
+    db = sqlite3.connect(str(tmp), isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")  # writes the header page
+    finally:
+        db.close()
+    _fsync(tmp)
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _row_part(r: sqlite3.Row) -> DynamicPart:

@@ -2,9 +2,10 @@
 
 Single-field rules live on the models; everything that relates two fields or two resources
 lives here so each finding can name the exact path: dangling references, addresses outside
-their domain, duplicate claims (D5), collisions with user routes, reserved overlay ranges
-(D13), HybridRoute lowering collisions, and the warnings an operator should read before the
-first packet is dropped (uncovered allowed IPs, undeclared interfaces, capability mismatch).
+their domain, duplicate claims (D5 in docs/decisions.md), collisions with user routes, reserved
+overlay ranges (D13), HybridRoute lowering collisions, and the warnings an operator should read
+before the first packet is dropped (uncovered allowed IPs, undeclared interfaces, capability
+mismatch).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from routerd.core.errors import ConfigIssue
 from routerd.core.overlay import (
     claim_tunnel,
     interface_names,
+    os_ifname,
     reserved_overlay_net,
     wireguard_peer_for,
 )
+from routerd.core.redundancy import check_redundancy
 from routerd.core.resources import (
     AddressMobilityDomain,
     CloudProviderProfile,
@@ -38,10 +41,12 @@ from routerd.core.resources import (
     WireGuardPeer,
     bare_name,
 )
+from routerd.core.resources.capture import Capture
+from routerd.core.validation_mobility import check_mobility
 
 
 def route_slug(cidr: str) -> str:
-    """``10.30.0.0/16`` -> ``10-30-0-0-16`` (the Go MVP's synthetic-name slug)."""
+    """``10.30.0.0/16`` -> ``10-30-0-0-16``: the Go implementation's synthetic-name slug."""
     return re.sub(r"[^A-Za-z0-9]+", "-", cidr).strip("-")
 
 
@@ -145,7 +150,7 @@ def _claims(c: _Checker) -> None:
                 f"{s.address} collides with {user_routes[s.address].ref} (same destination); "
                 "the claim installs its own /32 delivery route: remove the IPv4Route",
             )
-        _capture(c, claim)
+        check_capture(c, claim, "spec.capture", s.capture)
         if isinstance(peer, OverlayPeer) and not claim_tunnel(cfg, claim):
             c.error(
                 claim,
@@ -156,7 +161,8 @@ def _claims(c: _Checker) -> None:
         if isinstance(peer, OverlayPeer):
             _coverage(c, claim, peer)
         side = {"proxy-arp": "cloud", "provider-secondary-ip": "onprem"}.get(s.capture.type)
-        if side and s.owner_side != side:
+        mobile = isinstance(domain, AddressMobilityDomain) and domain.spec.mobility is not None
+        if side and s.owner_side != side and not mobile:  # sites of either kind move
             c.warn(
                 claim,
                 "spec.ownerSide",
@@ -165,21 +171,28 @@ def _claims(c: _Checker) -> None:
             )
 
 
-def _capture(c: _Checker, claim: RemoteAddressClaim) -> None:
-    cap = claim.spec.capture
+def check_capture(
+    c: _Checker, res: Resource, path: str, cap: Capture, *, declared: bool = False
+) -> None:
+    """The capture block of a claim or of a mobility domain (``path`` leads to it).
+
+    Args:
+        declared: the capture interface must be a declared Interface (a mobility domain
+            listens for its hosts there), not merely an OS interface name.
+    """
     if cap.type == "provider-secondary-ip":
-        prof = c.ref(claim, "spec.capture.providerRef", cap.provider_ref, CloudProviderProfile)
+        prof = c.ref(res, f"{path}.providerRef", cap.provider_ref, CloudProviderProfile)
         if not cap.provider_mode:
             c.error(
-                claim,
-                "spec.capture.providerMode",
+                res,
+                f"{path}.providerMode",
                 "required for provider-secondary-ip: the provider capability used to "
                 "capture (for example nic-secondary-ip)",
             )
         if not cap.nic_ref:
             c.error(
-                claim,
-                "spec.capture.nicRef",
+                res,
+                f"{path}.nicRef",
                 "required for provider-secondary-ip: the NIC holding the secondary IP "
                 "(Azure NIC ID, AWS eni-..., OCI ocid1.vnic..., GCP instance NIC)",
             )
@@ -189,32 +202,36 @@ def _capture(c: _Checker, claim: RemoteAddressClaim) -> None:
             and cap.provider_mode not in prof.spec.capabilities
         ):
             c.warn(
-                claim,
-                "spec.capture.providerMode",
+                res,
+                f"{path}.providerMode",
                 f"{cap.provider_mode!r} is not in CloudProviderProfile/{prof.name} "
                 "capabilities; the provider profile may not support this capture mode",
             )
         if not cap.interface:
             c.warn(
-                claim,
-                "spec.capture.interface",
+                res,
+                f"{path}.interface",
                 "not set: set it to the NIC's OS name (for example eth0) so the MSS clamp "
                 "and doctor know the capture path",
             )
     elif cap.type == "proxy-arp":
         if not cap.interface:
             c.error(
-                claim,
-                "spec.capture.interface",
+                res,
+                f"{path}.interface",
                 "required for proxy-arp: the LAN interface that answers ARP for the "
                 "address (for example ens19)",
             )
         elif cap.interface not in c.interface_names():
-            c.warn(
-                claim,
-                "spec.capture.interface",
-                f"{cap.interface!r} is not a declared Interface; routerd uses it as an OS "
-                "interface name",
+            (c.error if declared else c.warn)(
+                res,
+                f"{path}.interface",
+                f"{cap.interface!r} is not a declared Interface; "
+                + (
+                    "declare it (kind Interface): routerd listens for the domain's hosts there"
+                    if declared
+                    else "routerd uses it as an OS interface name"
+                ),
             )
         for field in ("provider_ref", "provider_mode", "nic_ref"):
             if getattr(cap, field):
@@ -223,7 +240,7 @@ def _capture(c: _Checker, claim: RemoteAddressClaim) -> None:
                     "provider_mode": "providerMode",
                     "nic_ref": "nicRef",
                 }[field]
-                c.warn(claim, f"spec.capture.{alias}", "ignored for proxy-arp capture")
+                c.warn(res, f"{path}.{alias}", "ignored for proxy-arp capture")
 
 
 def _coverage(c: _Checker, claim: RemoteAddressClaim, peer: OverlayPeer) -> None:
@@ -276,8 +293,40 @@ def _overlay_peers(c: _Checker) -> None:
                 f"{u.interface!r} is not a declared WireGuardInterface; assuming the "
                 "interface is managed externally",
             )
+        _overlay_probe(c, peer)
     for dom in c.config.of(AddressMobilityDomain):
         c.ref(dom, "spec.peerRef", dom.spec.peer_ref, OverlayPeer, required=False)
+
+
+UNPROBED = (
+    "routerd then cannot probe the peer's overlay address, so `verified` rests on the "
+    "WireGuard handshake and the route lookup alone and does not prove that packets cross "
+    "the tunnel"
+)
+
+
+def _overlay_probe(c: _Checker, peer: OverlayPeer) -> None:
+    """Warn when the overlay probe cannot run: an address missing or only descriptive."""
+    local, remote = peer.spec.underlay.address, peer.spec.remote.address
+    tunnel = peer.spec.underlay.interface
+    if not local and not remote:
+        return  # no overlay addresses at all: optional, documented, nothing half-done
+    if not local or not remote:
+        path = "spec.underlay.address" if not local else "spec.remote.address"
+        c.warn(peer, path, f"not set while the other overlay address is: {UNPROBED}")
+        return
+    dev = os_ifname(c.config, tunnel) if tunnel else ""
+    for a in c.config.of(IPv4StaticAddress):
+        if a.spec.address.split("/")[0] == local and os_ifname(c.config, a.spec.interface) == dev:
+            return
+    c.warn(
+        peer,
+        "spec.underlay.address",
+        f"no IPv4StaticAddress assigns {local} on {dev or 'the tunnel'} (the address is only "
+        f"descriptive): unless something outside routerd assigns it there, {UNPROBED}. "
+        f"To get the probe, add an IPv4StaticAddress with {local} on {dev or 'the tunnel'} "
+        f"here and {remote} on the peer's tunnel",
+    )
 
 
 def _hybrid_routes(c: _Checker) -> None:
@@ -379,6 +428,16 @@ def _dynamic(c: _Checker) -> None:
                     )
 
 
+def _redundancy(c: _Checker) -> None:
+    errors, warnings = check_redundancy(c.config)
+    c.errors.extend(errors)
+    c.warnings.extend(warnings)
+
+
+def _mobility(c: _Checker) -> None:
+    check_mobility(c, check_capture)
+
+
 CHECKS: tuple[Callable[[_Checker], None], ...] = (
     _unique_identities,
     _claims,
@@ -386,6 +445,8 @@ CHECKS: tuple[Callable[[_Checker], None], ...] = (
     _hybrid_routes,
     _net,
     _dynamic,
+    _redundancy,
+    _mobility,
 )
 
 

@@ -1,4 +1,4 @@
-"""WireGuard keys: generation, public-key derivation and safe key files (D11).
+"""WireGuard keys: generation, public-key derivation and safe key files (D11, docs/decisions.md).
 
 X25519 is implemented here (RFC 7748, ~30 lines) so routerd needs neither the ``wg`` binary
 nor a crypto dependency to derive a public key, and no key ever appears in a process's

@@ -33,6 +33,7 @@ from routerd import __version__
 from routerd.core.engine import Engine, PassResult, Snapshot
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.store import Store
+from routerd.daemon.config_file import ConfigFileTracker
 
 if TYPE_CHECKING:
     from routerd.daemon.service import Daemon
@@ -124,6 +125,44 @@ class SnapshotCollector(Collector):
         return ages
 
 
+class InputsCollector(Collector):
+    """The daemon's inputs, read at scrape time: the config file and the state database.
+
+    Named after Prometheus's own ``prometheus_config_last_reload_successful`` so existing
+    reload alerts carry over.
+    """
+
+    def __init__(self, config_file: ConfigFileTracker | None, store: Store | None) -> None:
+        self.config_file = config_file
+        self.store = store
+
+    def collect(self) -> Iterator[Metric]:
+        if self.config_file is not None:
+            state = self.config_file.state()
+            rejected = state.last is not None and state.last.outcome == "rejected"
+            yield GaugeMetricFamily(
+                "routerd_config_last_reload_successful",
+                "1 unless the last reload of the startup config was rejected",
+                0 if rejected else 1,
+            )
+            yield GaugeMetricFamily(
+                "routerd_config_last_reload_success_timestamp_seconds",
+                "When a startup config was last loaded (start-up or reload; Unix time)",
+                state.last_success_at,
+            )
+            yield GaugeMetricFamily(
+                "routerd_config_file_differs",
+                "1 when the config file on disk is not the running config",
+                1 if state.differs else 0,
+            )
+        if self.store is not None:
+            yield GaugeMetricFamily(
+                "routerd_state_store_healthy",
+                "0 once damage or a failed write of the state database was seen",
+                0 if self.store.fault else 1,
+            )
+
+
 class PluginRunTally:
     """Counts plugin runs that finished since this daemon started, from the run table.
 
@@ -161,9 +200,16 @@ class DaemonMetrics:
         engine: the reconcile engine (snapshot, clock).
         store: the state store (plugin runs); None for store-less use.
         started_at: process start (Unix time).
+        config_file: the startup config file record (reload outcome); None to leave out.
     """
 
-    def __init__(self, engine: Engine, store: Store | None, started_at: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store | None,
+        started_at: float,
+        config_file: ConfigFileTracker | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         self.transitions = Counter(
@@ -188,6 +234,7 @@ class DaemonMetrics:
             registry=r,
         )
         r.register(SnapshotCollector(engine, started_at))
+        r.register(InputsCollector(config_file, store))
         self._runs = PluginRunTally(store, self.plugin_runs) if store is not None else None
 
     def on_transitions(self, _snapshot: Snapshot, records: list[TransitionRecord]) -> None:
@@ -243,7 +290,7 @@ def start(daemon: Daemon) -> Callable[[], None] | None:
     listen = daemon.opts.metrics_listen
     if not listen:
         return None
-    metrics = DaemonMetrics(daemon.engine, daemon.store, daemon.started_at)
+    metrics = DaemonMetrics(daemon.engine, daemon.store, daemon.started_at, daemon.config_file)
     try:
         host, port = parse_listen(listen)
         server = MetricsServer(metrics.registry, host, port)

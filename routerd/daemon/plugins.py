@@ -1,4 +1,4 @@
-"""Scheduled plugin runs inside the daemon (D12).
+"""Scheduled plugin runs inside the daemon (D12, docs/decisions.md).
 
 A worker thread asks the PluginScheduler which plugins are due, runs them through the
 runner (never on the engine thread, so a slow plugin cannot delay a reconcile pass), and

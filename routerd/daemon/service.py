@@ -3,8 +3,10 @@
 Threads: the engine runs in the main thread; the gRPC server has its own pool; plugin runs
 happen on a worker so a slow plugin never delays a reconcile pass. Signals: SIGTERM/SIGINT
 stop the loop and leave the dataplane in place (traffic keeps flowing across a restart or
-upgrade) unless ``--cleanup-on-exit``; SIGHUP re-reads the startup config and keeps the
-running one when the new file is invalid.
+upgrade) unless ``--cleanup-on-exit``; stopping is bounded by a deadline (``shutdown``), and
+a second signal exits at once. SIGHUP re-reads the startup config and keeps the running one
+when the new file is invalid; ``config_file`` remembers that, for status and metrics. The
+state directory is locked and its database checked before anything else starts.
 """
 
 from __future__ import annotations
@@ -24,13 +26,18 @@ from routerd.core.config import RouterConfig
 from routerd.core.engine import Engine, EngineSettings, PassResult
 from routerd.core.errors import RouterdError
 from routerd.core.loader import LoadResult
+from routerd.core.port import DataplaneBackend
 from routerd.core.store import Store
+from routerd.core.store_guard import open_guarded
+from routerd.daemon.config_file import ConfigFileTracker, Stamp, stamp
+from routerd.daemon.shutdown import EXIT_FORCED, ShutdownDeadline
 
 LOG = logging.getLogger(__name__)
 
 COMPONENTS: tuple[str, ...] = (
     "routerd.daemon.metrics",
     "routerd.daemon.watchdog",
+    "routerd.daemon.statewatch",
     "routerd.api.server",
     "routerd.daemon.sdnotify",
     "routerd.daemon.plugins",
@@ -64,17 +71,45 @@ Loader = Callable[[str], LoadResult]
 
 
 class Daemon:
-    """Owns the store, backend, engine and servers for one routerd process."""
+    """Owns the store, backend, engine and servers for one routerd process.
 
-    def __init__(self, opts: DaemonOptions, startup: RouterConfig, loader: Loader) -> None:
+    ``routerd.daemon.world`` hosts several of these in one process (one per router of a
+    simulated world): it overrides how the backend and the engine are made and which
+    components start, and drives the engines itself.
+    """
+
+    components: tuple[str, ...] = COMPONENTS
+
+    def __init__(
+        self,
+        opts: DaemonOptions,
+        startup: RouterConfig,
+        loader: Loader,
+        *,
+        config_stamp: Stamp | None = None,
+    ) -> None:
+        """Open the state (locked and checked), the backend and the engine.
+
+        Args:
+            opts: what ``routerd serve`` was asked to do.
+            startup: the validated startup config.
+            loader: reads the config file again on reload.
+            config_stamp: the file's stamp taken before ``startup`` was read (default: now).
+        """
         self.opts = opts
         self.loader = loader
         self.stop = threading.Event()
         self.started_at = time.time()
-        self.store = Store.open(opts.state_dir)
-        self.backend = registry.create(
-            opts.backend, config=startup, store=self.store, state_dir=opts.state_dir
-        )
+        loaded = config_stamp if config_stamp is not None else stamp(opts.config_path)
+        self.config_file = ConfigFileTracker(opts.config_path, loaded)
+        self.deadline = ShutdownDeadline(stall_dir=opts.state_dir)
+        self._stop_signals = 0
+        self.store: Store = open_guarded(opts.state_dir)
+        try:
+            self.backend = self._create_backend(startup)
+        except BaseException:
+            self.store.close()  # releases the state directory for the next attempt
+            raise
         settings = EngineSettings(
             resync_interval=opts.resync_interval,
             full_pass_interval=opts.full_pass_interval,
@@ -82,15 +117,28 @@ class Daemon:
             key_dir=str(opts.state_dir / "keys"),
             keys_in_key_dir=opts.backend == "sim",
         )
-        from routerd.providers import config_checks
-
-        self.engine = Engine(
-            self.backend, startup, store=self.store, settings=settings, extra_checks=[config_checks]
-        )
+        self.engine = self._create_engine(startup, settings)
         self.pass_hooks: list[Callable[[PassResult], None]] = []
         self.stop_hooks: list[Callable[[], None]] = []
         self._reload_lock = threading.Lock()
         self._submitted = startup  # the startup config last handed to the engine
+
+    def _create_backend(self, startup: RouterConfig) -> DataplaneBackend:
+        return registry.create(
+            self.opts.backend, config=startup, store=self.store, state_dir=self.opts.state_dir
+        )
+
+    def _create_engine(self, startup: RouterConfig, settings: EngineSettings) -> Engine:
+        from routerd.providers import config_checks
+
+        return Engine(
+            self.backend,
+            startup,
+            store=self.store,
+            settings=settings,
+            extra_checks=[config_checks],
+            provider=registry.provider_evidence(self.opts.backend, self.backend),
+        )
 
     def reload(self) -> bool:
         """Re-read the startup config; keep the running one when the file is invalid.
@@ -103,10 +151,15 @@ class Daemon:
         with the last one claim by claim here too, so the engine's pass handles only the
         claims that changed.
         """
+        return self.reload_result().valid
+
+    def reload_result(self) -> LoadResult:
+        """Like ``reload``, returning what the loader found (the API reports its errors)."""
         with self._reload_lock:
             return self._reload()
 
-    def _reload(self) -> bool:
+    def _reload(self) -> LoadResult:
+        before = stamp(self.opts.config_path)
         result = self.loader(self.opts.config_path)
         if not result.valid or result.config is None:
             for e in result.errors:
@@ -116,28 +169,42 @@ class Daemon:
                 self.opts.config_path,
                 len(result.errors),
             )
-            return False
+            self.config_file.rejected(result.errors)
+            return result
         for w in result.warnings:
             LOG.warning("config warning: %s", w.render())
         config = result.config
         if config.digest() == self._submitted.digest():
+            self.config_file.accepted(before, unchanged=True)
             self.engine.submit(self.engine.mark_dirty)
             LOG.info("reload: no changes config=%s", self.opts.config_path)
-            return True
+            return result
+        self.config_file.accepted(before, unchanged=False)
         self._submitted = config
         self.engine.set_startup(config)  # compared claim by claim here, on the reload thread
         LOG.info("reload accepted config=%s resources=%d", self.opts.config_path, len(config))
-        return True
+        return result
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if signum == signal.SIGHUP:
             threading.Thread(target=self.reload, name="reload", daemon=True).start()
             return
+        name = signal.Signals(signum).name
+        if self._stop_signals:
+            LOG.warning("second %s while stopping: exiting now (dataplane left in place)", name)
+            self.deadline.force(EXIT_FORCED)
+            return
+        self._stop_signals += 1
         LOG.info(
             "stopping on %s (dataplane %s)",
-            signal.Signals(signum).name,
+            name,
             "removed" if self.opts.cleanup_on_exit else "left in place",
         )
+        self.request_stop()
+
+    def request_stop(self) -> None:
+        """Stop serving; the process leaves within ``shutdown.DEADLINE`` seconds regardless."""
+        self.deadline.arm()
         self.stop.set()
         self.engine.wake()
 
@@ -150,7 +217,7 @@ class Daemon:
             hook(result)
 
     def start_components(self) -> None:
-        for name in COMPONENTS:
+        for name in self.components:
             stop = importlib.import_module(name).start(self)
             if stop is not None:
                 self.stop_hooks.append(stop)
@@ -173,11 +240,17 @@ class Daemon:
             self.opts.config_path,
             self.opts.state_dir,
         )
+        code = 0
         try:
             self.engine.run_forever(self.stop, self._after_pass)
+        except Exception:  # logged through the formatter (JSON stays JSON), then a clean stop
+            LOG.critical("reconcile loop failed; stopping", exc_info=True)
+            code = 1
         finally:
+            self.deadline.arm()  # however the loop ended, stopping is now bounded
             for hook in reversed(self.stop_hooks):
                 hook()
             self.engine.close(cleanup=self.opts.cleanup_on_exit)
             self.store.close()
-        return 0
+            self.deadline.disarm()
+        return code

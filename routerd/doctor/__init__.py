@@ -2,18 +2,19 @@
 
 The public entry point is ``run_doctor(area, ctx)``; the daemon's gRPC DoctorService and
 ``routerctl doctor --local -c FILE`` both call it. Areas are ``hybrid`` (config-level and
-live per-claim checks, reference §6.1/§6.2 plus what the Go MVP lacked), ``dynamic``,
+live per-claim checks, each described in docs/troubleshooting.md), ``dynamic``,
 ``plugin`` and ``firewall``. Every host probe goes through ``Host`` (one stubbable command
 runner, an ARP sweeper and ``/proc/sys`` reads), so each check can be replayed from recorded
 outputs.
 
-Module map: ``inputs`` (what a run looks at, D7), ``host`` (the door to the host),
-``kernel_tables`` / ``route_lookup`` / ``arp`` (each host table read once per run),
-``prefetch`` (those reads side by side), ``hybrid_config`` / ``hybrid_live`` /
-``claim_state`` (the hybrid area), ``summary`` (one line per check over all claims),
-``mss``, ``host_firewall`` (with ``iptables``, ``nft_rules``, ``packet_filter``),
-``forward_policy``, ``wireguard``, ``responder``, ``provider``, ``mtu_probe``,
-``stale_tables`` (firewall area), ``dynamic``, ``plugin``, ``runner`` (area assembly).
+Module map: ``inputs`` (what a run looks at, D7 in docs/decisions.md), ``host`` (the door to the
+host), ``kernel_tables`` / ``route_lookup`` / ``arp`` (each host table read once per run),
+``prefetch`` (those reads side by side), ``hybrid_config`` / ``hybrid_live`` / ``claim_state``
+(the hybrid area), ``summary`` (one line per check over all claims), ``mss``, ``host_firewall``
+(with ``firewall_sources``, ``firewall_path``, ``firewall_remedy``, ``iptables``, ``nft_rules``,
+``nft_exprs``, ``packet_filter``, ``packet_match``), ``forward_policy``, ``wireguard``,
+``responder``, ``provider``, ``mtu_probe``, ``stale_tables`` (firewall area), ``dynamic``,
+``plugin``, ``runner`` (area assembly).
 
 The names below are loaded on first use (PEP 562), so ``python -m routerd.doctor.arp``
 runs its module without importing it twice.

@@ -1,8 +1,8 @@
 """ARP sweep of one capture segment: who answers for each of many addresses, in ~1.5 s.
 
-The split-brain check needs every MAC that answers ARP for each captured address. The
-first doctor ran ``arping -b -c 3 -w 2`` per address: two seconds and a process each, most
-of an hour at 10,000 claims. A sweep asks for all of a segment's addresses at once on one
+The split-brain check needs every MAC that answers ARP for each captured address. Running
+``arping -b -c 3 -w 2`` per address costs two seconds and a process each, most of an hour at
+10,000 claims. A sweep asks for all of a segment's addresses at once on one
 ``AF_PACKET`` socket bound to the capture interface: broadcast requests in paced bursts,
 replies collected while sending and for a fixed window after, responders grouped by
 address. The cost is bounded by the window, not by the number of addresses.

@@ -1,6 +1,7 @@
 """The engine's own verdict on each claim, as a doctor finding.
 
-The daemon walks every claim through the lifecycle (product.md §3) and records the first
+The daemon walks every claim through the lifecycle (docs/concepts.md, "The claim lifecycle")
+and records the first
 failing step as a stable reason code (``routerd.core.assess.REASONS``). The doctor's host
 probes explain *why*; this finding says *what the engine concluded*, so the two can be read
 side by side: ``degraded`` FAILs with its reason code, an intermediate state WARNs (not yet

@@ -1,6 +1,6 @@
-"""``doctor dynamic`` (reference §6.3) over our merge semantics (D2, D3, D4).
+"""``doctor dynamic`` over routerd's merge semantics (D2, D3, D4 in docs/decisions.md).
 
-The MVP failed the whole merge on one bad part and reported only that; here the merge
+Failing the whole merge on one bad part would hide every other part's state; the merge
 rejects a bad part as a whole and keeps the rest (D3), so the doctor reports each rejected
 part as its own FAIL with the merge's reasons, next to a PASS saying the effective config
 still builds. Expiry is ``received_at + ttl`` (D4) and only the latest active generation

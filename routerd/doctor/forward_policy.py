@@ -1,12 +1,12 @@
-"""The per-claim "FORWARD policy" check: a routerd_filter table that drops SAM forwarding (#42).
+"""The per-claim "FORWARD policy" check: a routerd_filter table that drops SAM forwarding.
 
 On the Azure smoke a stale ``inet routerd_filter`` (left by an older Go routerd config) had a
 default-drop forward chain and silently dropped every delivered packet. routerd itself no
 longer writes such a table, but one may linger; this check reads it and walks its forward
 chains in order for the capture <-> tunnel path (a drop policy with accepts for both
-directions is fine; the MVP warned on any drop policy). When the table cannot be read, the
-reason is classified (#48): nft unavailable, permission denied, table absent (the normal
-case: SKIP), or nft's own message.
+directions is fine, so a drop policy alone is no warning). When the table cannot be read,
+the reason is classified (D18, docs/decisions.md): nft unavailable, permission denied, table
+absent (the normal case: SKIP), or nft's own message.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from routerd.core.lowering import ClaimIntent
 from routerd.doctor.inputs import Inputs, claim_name
 from routerd.doctor.nft_rules import BaseChain, base_chains
 from routerd.doctor.nftables import ABSENT, NftRead, list_nft
-from routerd.doctor.packet_filter import ACCEPT, Packet, evaluate
+from routerd.doctor.packet_filter import ACCEPT, evaluate
+from routerd.doctor.packet_match import Packet
 
 AREA = "hybrid"
 CHECK = "FORWARD policy"
@@ -30,7 +31,7 @@ def forward_chains(inputs: Inputs) -> tuple[NftRead, list[BaseChain]]:
         listing = list_nft(inputs.host, *TABLE, as_json=True)
         if not listing.ok:
             return listing, []
-        chains = base_chains(listing.json(), skip_tables=set())
+        chains = base_chains(listing.json())
         return listing, [bc for bc in chains if bc.hook == "forward"]
 
     return inputs.host.once(("forward-chains",), read)  # type: ignore[return-value]

@@ -9,8 +9,8 @@ the ARP sweeper with recorded outputs (``tests/fixtures/doctor``) and the root w
 tree, so every check is exercised without root and without touching this machine.
 
 Failures are classified once, here, because the doctor's detail lines must say *why* a probe
-told us nothing (#48: an unreadable ``exit status 1`` helped nobody): the tool is not
-installed, we lack the privilege, it timed out, or it ran and said something else.
+told us nothing (D18 in docs/decisions.md: an unreadable ``exit status 1`` helps nobody): the tool
+is not installed, we lack the privilege, it timed out, or it ran and said something else.
 """
 
 from __future__ import annotations
@@ -147,6 +147,7 @@ class Host:
         timeout: per-command timeout.
         dmi_root: filesystem root for provider detection (``sys/class/dmi/id``).
         arp: the ARP sweeper (``routerd.doctor.arp.sweep``; tests replay recorded replies).
+        sysfs_root: the directory that stands for ``/sys`` (link attributes).
     """
 
     run: CommandRunner = run_command
@@ -156,6 +157,7 @@ class Host:
     timeout: float = DEFAULT_TIMEOUT
     dmi_root: str = "/"
     arp: ArpProber = sweep
+    sysfs_root: Path = Path("/sys")
     _memo: dict[object, object] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -193,6 +195,17 @@ class Host:
                 slot = self._memo[key] = _Slot()
         assert isinstance(slot, _Slot)
         return slot.get(compute)
+
+    def netdev(self, ifname: str, attr: str) -> str | None:
+        """``/sys/class/net/<ifname>/<attr>`` read at most once per run (None: unreadable)."""
+
+        def read() -> str | None:
+            try:
+                return self.sysfs_root.joinpath("class", "net", ifname, attr).read_text().strip()
+            except OSError:
+                return None
+
+        return self.once(("netdev", ifname, attr), read)  # type: ignore[return-value]
 
     def sysctl(self, *parts: str) -> str | None:
         """Read ``/proc/sys/<parts...>`` (``"net/ipv4/conf", "eth0.100", "proxy_arp"``).

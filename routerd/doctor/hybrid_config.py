@@ -1,9 +1,9 @@
-"""Config-level checks of ``doctor hybrid`` (reference §6.1), run on the effective config.
+"""Config-level checks of ``doctor hybrid``, run on the effective config.
 
 These need no host access and run even under ``--no-host`` or the sim backend. They read
-the *effective* config (D7), so a claim contributed by a dynamic part is checked like a
-startup one, and its finding says which part it came from. References are resolved the
-way lowering resolves them (``name`` or ``Kind/name``), so a check never disagrees with what
+the *effective* config (D7 in docs/decisions.md), so a claim contributed by a dynamic part is
+checked like a startup one, and its finding says which part it came from. References are resolved
+the way lowering resolves them (``name`` or ``Kind/name``), so a check never disagrees with what
 the daemon actually programs.
 """
 

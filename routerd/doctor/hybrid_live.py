@@ -1,10 +1,11 @@
-"""Live per-claim checks of ``doctor hybrid`` (reference §6.2), against the resolved intent.
+"""Live per-claim checks of ``doctor hybrid``, against the resolved intent.
 
-The order follows the reference so operators' muscle memory and evidence logs still line
-up: ip_forward, delivery route, route get, MSS clamp, host firewall, then the capture-type
-specific checks, then what the MVP lacked (WireGuard coverage, duplicate responders, the
-provider's view, the ``--probe`` MTU measurement). The tunnel is always the one lowering
-resolved from the peer (D7), never a placeholder.
+The order is the one of the Go implementation routerd succeeds, so operators' muscle memory
+and evidence logs still line up: ip_forward, delivery route, route get, MSS clamp, host
+firewall, then the capture-type specific checks, then the checks it lacked (WireGuard
+coverage, duplicate responders, the provider's view, the ``--probe`` MTU measurement). The
+tunnel is always the one lowering resolved from the peer (D7 in docs/decisions.md), never a
+placeholder.
 
 The small kernel checks live here; the bigger ones have their own modules. None of them
 starts a process of its own: they answer from the run's table dumps (``kernel_tables``),
@@ -176,7 +177,7 @@ def local_os_address(inputs: Inputs, c: ClaimIntent) -> Finding:
         check,
         Status.WARN,
         f"{c.ip} is assigned locally ({', '.join(where)}): the kernel consumes it instead of "
-        "forwarding (#41)",
+        "forwarding",
         "routerd enforces OS-absence and removes this address during reconcile when present; "
         "if it keeps reappearing, disable the guest cloud-init/netplan config for that IP",
     )

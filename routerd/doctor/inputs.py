@@ -1,8 +1,8 @@
-"""What one doctor run looks at, resolved once from the DoctorContext (decision D7).
+"""What one doctor run looks at, resolved once from the DoctorContext (D7, docs/decisions.md).
 
-The Go MVP's doctor read the startup file and took ``delivery.tunnelInterface`` literally,
-so dynamic claims went unchecked and a claim relying on its peer's tunnel was checked
-against a placeholder (L6). Here every area reads the *effective* config and the lowered
+A doctor that reads the startup file and takes ``delivery.tunnelInterface`` literally leaves
+dynamic claims unchecked and checks a claim relying on its peer's tunnel against a
+placeholder. Here every area reads the *effective* config and the lowered
 ``ClaimIntent``s, which already carry the tunnel resolved from the peer, the OS name of the
 capture interface and the MSS routerd.core.mtu derives. When the caller has no effective
 config (``routerctl doctor --local`` without a daemon) it is rebuilt from the store's parts.

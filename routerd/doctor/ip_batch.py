@@ -2,7 +2,7 @@
 
 Some questions have no table to dump instead: the kernel's route *decision* (``route get``)
 and an exact proxy-neighbour look-up (``neigh get proxy``). Asking them one process each
-was the first doctor's cost; here they go to one ``ip`` process, one command per stdin line.
+costs a process per claim; here they go to one ``ip`` process, one command per stdin line.
 
 How iproute2 6.1 answers a batch, which ``parse`` relies on: every successful command
 prints exactly one line on stdout, in input order (one-line JSON for ``route get`` with

@@ -1,10 +1,17 @@
-"""Read the host's iptables filter table, legacy and nf_tables backends alike (#52).
+"""Read xtables rulesets (``iptables-save`` text) as ``packet_filter`` chains.
 
-Both backends can hold rules at once (a distro image may load rules with one and Docker
-with the other), and a packet must pass both, so each is read separately: first
-``iptables-<backend>-save -t filter`` (which only dumps tables that exist, so it never loads
-a kernel module), then ``iptables-<backend> -S`` when only that binary is present, and plain
-``iptables-save`` / ``iptables -S`` on hosts with a single unsuffixed iptables. Lines are
+Two different things print this text and the doctor needs both:
+
+* ``iptables-legacy-save`` (and ``ip6tables-legacy-save``): the legacy x_tables kernel path,
+  which nftables never shows. Its base chains hook into netfilter at fixed priorities next
+  to every nftables chain, so they are walked like any other base chain.
+* ``iptables-nft-save``: iptables-nft's *view* of nf_tables. The kernel's truth for those
+  tables is ``nft -j list ruleset``; this text is read only to decode the rules nft prints
+  as opaque ``xt`` expressions (``-m conntrack``, ``-j LOG``, ...) and to learn which tables
+  iptables-nft can manage (it marks the others "incompatible" and lists no rules there).
+
+Without ``-t`` the save commands dump only tables that exist: ``iptables-legacy-save -t
+filter`` would *create* a legacy filter table in the namespace it reads. Lines are
 translated into ``packet_filter`` rules; match modules we do not model become MAYBE
 conditions, never silently ignored.
 """
@@ -24,120 +31,157 @@ from routerd.doctor.packet_filter import (
     JUMP,
     RETURN,
     UNKNOWN,
-    Addr,
     Chain,
+    Rule,
+    split_csv,
+)
+from routerd.doctor.packet_match import (
+    Addr,
+    AddrType,
     Condition,
     Iface,
     Opaque,
     Port,
     Proto,
-    Rule,
     State,
-    split_csv,
 )
 
-BACKENDS = ("legacy", "nft")
 NON_TERMINAL = frozenset(
     {"LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "TCPMSS", "CT", "TRACE", "AUDIT", "CLASSIFY"}
 )
-PROTO_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp"}
-IGNORED_MODULES = frozenset({"tcp", "udp", "icmp", "comment", "state", "conntrack", "multiport"})
+NAT_TARGETS = frozenset({"DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP", "TPROXY"})
+PROTO_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp"}
+IGNORED_MODULES = frozenset(
+    {"tcp", "udp", "icmp", "icmp6", "comment", "state", "conntrack", "multiport", "addrtype"}
+)
+BINARIES = {"ipv4": "iptables", "ipv6": "ip6tables"}
+INCOMPATIBLE = "incompatible"
 
 
 @dataclass
 class Ruleset:
-    """One backend's filter table.
+    """One xtables dump: every table it printed.
 
     Attributes:
-        tool: the command that produced it (``iptables-nft-save``).
-        backend: "legacy", "nft" or "" (unsuffixed iptables).
-        chains: name -> chain; base chains carry their policy.
+        tool: the command that produced it (``iptables-legacy-save``).
+        binary: the iptables binary that manages these tables (for a remedy).
+        backend: "legacy" or "nft".
+        tables: table -> chain name -> chain; base chains carry their policy.
+        lines: (table, chain) -> the ``-A`` lines in order, as printed.
+        incompatible: tables the tool printed without rules ("use 'nft' tool").
         error: why nothing could be read ("" when read).
     """
 
     tool: str
+    binary: str
     backend: str
-    chains: dict[str, Chain] = field(default_factory=dict)
+    tables: dict[str, dict[str, Chain]] = field(default_factory=dict)
+    lines: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    incompatible: set[str] = field(default_factory=set)
     error: str = ""
 
     @property
-    def command(self) -> str:
-        """The iptables binary to name in a remedy."""
-        return f"iptables-{self.backend}" if self.backend else "iptables"
+    def chains(self) -> dict[str, Chain]:
+        """The filter table (the only one the ``-S`` form lists)."""
+        return self.tables.get("filter", {})
 
 
-def read_rulesets(host: Host) -> list[Ruleset]:
-    """Every iptables backend present on the host (missing binaries are simply absent)."""
-    found: list[Ruleset] = []
-    for backend in BACKENDS:
-        rs = _read_backend(host, f"iptables-{backend}", backend)
-        if rs is not None:
-            found.append(rs)
-    if not found:
-        rs = _read_backend(host, "iptables", "")
-        if rs is not None:
-            found.append(rs)
-    return found
+def read_legacy(host: Host, family: str = "ipv4") -> Ruleset | None:
+    """The legacy x_tables rules, or None when no legacy iptables is installed.
+
+    Hosts with a single unsuffixed ``iptables`` (no ``-legacy``/``-nft`` binaries) are read
+    through it; its banner says which backend it drives, and an nf_tables one is left to
+    ``nft`` (returned with backend "nft" so the caller can use it as a decoder instead).
+    """
+    binary = BINARIES[family]
+    found = _read(host, f"{binary}-legacy", "legacy")
+    if found is not None:
+        return found
+    if host.cached(f"{binary}-nft-save").failure != NOT_FOUND:
+        return None  # an iptables-nft host without legacy tools: nothing legacy to read
+    return _read(host, binary, "")
 
 
-def _read_backend(host: Host, binary: str, backend: str) -> Ruleset | None:
-    save = host.cached(f"{binary}-save", "-t", "filter")
+def read_nft_view(host: Host, family: str = "ipv4") -> Ruleset | None:
+    """iptables-nft's view of nf_tables (None when iptables-nft is not installed)."""
+    return _read(host, f"{BINARIES[family]}-nft", "nft")
+
+
+def _read(host: Host, binary: str, backend: str) -> Ruleset | None:
+    save = host.cached(f"{binary}-save")
     if save.ok:
-        return parse(save.stdout, tool=f"{binary}-save", backend=backend)
+        return parse(save.stdout, tool=f"{binary}-save", binary=binary, backend=backend)
     if save.failure != NOT_FOUND:
-        return Ruleset(f"{binary}-save", backend, error=save.describe())
+        return Ruleset(f"{binary}-save", binary, backend or "legacy", error=save.describe())
     listing = host.cached(binary, "-S")
     if listing.ok:
-        return parse(listing.stdout, tool=f"{binary} -S", backend=backend)
+        return parse(listing.stdout, tool=f"{binary} -S", binary=binary, backend=backend)
     if listing.failure == NOT_FOUND:
         return None
-    return Ruleset(f"{binary} -S", backend, error=listing.describe())
+    return Ruleset(f"{binary} -S", binary, backend or "legacy", error=listing.describe())
 
 
-def parse(text: str, *, tool: str, backend: str) -> Ruleset:
-    """Parse ``iptables-save`` or ``iptables -S`` output (filter table only)."""
-    rs = Ruleset(tool, backend)
-    table = "filter"
+def parse(text: str, *, tool: str, binary: str = "iptables", backend: str = "legacy") -> Ruleset:
+    """Parse ``iptables-save`` (every table) or ``iptables -S`` (filter only) output.
+
+    Args:
+        text: what the tool printed.
+        tool: the command, for rule texts.
+        binary: the iptables binary a remedy should use.
+        backend: "legacy", "nft", or "" to take it from the banner (``(nf_tables)``).
+    """
+    if not backend:
+        backend = "nft" if "(nf_tables)" in text.split("\n", 1)[0] else "legacy"
+    rs = Ruleset(tool, binary, backend)
     lines = [ln.strip() for ln in text.splitlines()]
+    table = "filter"
+    for line in lines:
+        if line.startswith("# Table `"):
+            rs.incompatible.add(line.split("`", 1)[1].split("'", 1)[0])
+        elif line.startswith("*"):
+            table = line[1:].strip()
+            rs.tables.setdefault(table, {})
+        else:
+            _declare(rs.tables.setdefault(table, {}), line)
+    table = "filter"
     for line in lines:
         if line.startswith("*"):
             table = line[1:].strip()
-        elif table == "filter":
-            _declare(rs, line)
-    for line in lines:
-        if line.startswith("*"):
-            table = line[1:].strip()
-        elif table == "filter" and line.startswith("-A "):
-            _append(rs, line)
+        elif line.startswith("-A "):
+            _append(rs, table, line)
     return rs
 
 
-def _declare(rs: Ruleset, line: str) -> None:
+def _declare(chains: dict[str, Chain], line: str) -> None:
     if line.startswith(":"):
         name, _, rest = line[1:].partition(" ")
         policy = rest.split()[0] if rest.split() else "-"
-        rs.chains[name] = Chain(name, policy=_policy(policy))
+        chains[name] = Chain(name, policy=_policy(policy))
     elif line.startswith(("-P ", "-N ")):
         parts = line.split()
         policy = _policy(parts[2]) if parts[0] == "-P" and len(parts) > 2 else ""
-        rs.chains[parts[1]] = Chain(parts[1], policy=policy)
+        chains[parts[1]] = Chain(parts[1], policy=policy)
 
 
 def _policy(word: str) -> str:
     return {"ACCEPT": ACCEPT, "DROP": DROP}.get(word, "")
 
 
-def _append(rs: Ruleset, line: str) -> None:
+def _append(rs: Ruleset, table: str, line: str) -> None:
     try:
         tokens = shlex.split(line)
     except ValueError:
         tokens = line.split()
-    chain = rs.chains.setdefault(tokens[1], Chain(tokens[1]))
-    conditions, verdict, target = _rule(tokens[2:], set(rs.chains))
-    chain.rules.append(Rule(tuple(conditions), verdict, f"{rs.tool}: {line}", target))
+    chains = rs.tables.setdefault(table, {})
+    chain = chains.setdefault(tokens[1], Chain(tokens[1]))
+    conditions, verdict, target = parse_rule(tokens[2:], set(chains))
+    text = f"{rs.binary} -t {table} {chain.name} rule {len(chain.rules) + 1}: {line}"
+    chain.rules.append(Rule(tuple(conditions), verdict, text, target))
+    rs.lines.setdefault((table, tokens[1]), []).append(line)
 
 
-def _rule(tokens: list[str], chains: set[str]) -> tuple[list[Condition], str, str]:
+def parse_rule(tokens: list[str], chains: set[str]) -> tuple[list[Condition], str, str]:
+    """One rule's options (after ``-A CHAIN``) as conditions, a verdict and a target."""
     conds: list[Condition] = []
     verdict, target = CONTINUE, ""
     for neg, opt, args in _options(tokens):
@@ -152,10 +196,8 @@ def _rule(tokens: list[str], chains: set[str]) -> tuple[list[Condition], str, st
 
 def _condition(opt: str, args: list[str], neg: bool) -> Condition | None:
     value = args[0] if args else ""
-    if opt in ("-i", "--in-interface"):
-        return Iface("iif", (value,), neg)
-    if opt in ("-o", "--out-interface"):
-        return Iface("oif", (value,), neg)
+    if opt in ("-i", "--in-interface", "-o", "--out-interface"):
+        return Iface("iif" if opt in ("-i", "--in-interface") else "oif", (value,), neg)
     if opt in ("-p", "--protocol"):
         return Proto((PROTO_NUMBERS.get(value, value),), neg)
     if opt in ("-s", "--source", "-d", "--destination"):
@@ -164,11 +206,13 @@ def _condition(opt: str, args: list[str], neg: bool) -> Condition | None:
         return Port(tuple(_port_range(p) for p in split_csv([value])), neg)
     if opt in ("--state", "--ctstate"):
         return State(split_csv([value]), neg)
+    if opt in ("--dst-type", "--src-type"):
+        return AddrType("dst" if opt == "--dst-type" else "src", split_csv([value]), neg)
     if opt == "-m":
         return None if value in IGNORED_MODULES else Opaque(f"-m {value}")
     if opt in ("--sport", "--source-port", "--sports", "--source-ports"):
-        return Opaque(f"{opt} {value} (source port)")
-    if opt in ("--comment", "--reject-with", "--log-prefix", "--log-level"):
+        return Port(tuple(_port_range(p) for p in split_csv([value])), neg, "sport")
+    if opt in ("--comment", "--reject-with", "--log-prefix", "--log-level", "--limit-iface-in"):
         return None
     return Opaque(" ".join([opt, *args]))
 
@@ -192,6 +236,8 @@ def _target(name: str, goto: bool, chains: set[str]) -> tuple[str, str]:
         return (GOTO if goto else JUMP), name
     if name in NON_TERMINAL:
         return CONTINUE, ""
+    if name in NAT_TARGETS:
+        return UNKNOWN, f"{name}: rewrites the packet, where it goes then is not evaluated"
     return UNKNOWN, name
 
 

@@ -1,11 +1,11 @@
 """The kernel tables one doctor run reads, each dumped once and indexed for per-claim look-ups.
 
-The first doctor asked the kernel about every claim separately (``ip route show <addr>``,
-``ip neigh show proxy <addr> dev <if>``, ``ip addr show to <addr>``, ``ip link show dev
-<if>``): four processes per claim, minutes at a thousand claims. A dump of the whole table
-costs about what one of those processes costs (perf-limits.md: 50,000 routes list in 0.18 s),
-so each table is read once per run through ``Host.cached`` and indexed here; a check then
-answers from a dict. Every look-up gives the same rows the old per-claim command printed:
+Asking the kernel about every claim separately (``ip route show <addr>``, ``ip neigh show proxy
+<addr> dev <if>``, ``ip addr show to <addr>``, ``ip link show dev <if>``) costs four processes
+per claim, minutes at a thousand claims. A dump of the whole table costs about what one of those
+processes costs (50,000 routes list in 0.18 s: "Netlink" in docs/background.md), so each table
+is read once per run through ``Host.cached`` and indexed here; a check then answers from a dict.
+Every look-up gives the same rows the per-claim command prints:
 
 * routes: ``ip -j -4 route show table main``, keyed by destination prefix. ``ip route show
   PREFIX`` lists exactly the main-table routes whose destination *is* that prefix, which is
@@ -15,7 +15,8 @@ answers from a dict. Every look-up gives the same rows the old per-claim command
 * IPv4 addresses: ``ip -j -4 addr show`` as ``address -> ["a/len on ifname", ...]``;
 * links: ``ip -j link show`` by name (and altname).
 
-A failed dump makes every look-up return None, and ``describe`` says why (#48).
+A failed dump makes every look-up return None, and ``describe`` says why (D18,
+docs/decisions.md).
 """
 
 from __future__ import annotations

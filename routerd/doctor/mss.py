@@ -1,9 +1,9 @@
-"""The per-claim MSS clamp check (#53, decision D8).
+"""The per-claim MSS clamp check (D8 and D16 in docs/decisions.md).
 
-OCI showed what a missing clamp does: ping works, TCP stalls after the handshake. The MVP's
-check grepped one line for ``iifname "<cap>"``, ``oifname "<tun>"`` and ``maxseg``, so it
-missed a rule written with an interface set (``oifname { "a", "b" }``, L6), never looked at
-the reverse direction, and never asked whether the value was right. This check reads the
+OCI showed what a missing clamp does: ping works, TCP stalls after the handshake. Grepping
+one line for ``iifname "<cap>"``, ``oifname "<tun>"`` and ``maxseg`` misses a rule written
+with an interface set (``oifname { "a", "b" }``), never looks at the reverse direction, and
+never asks whether the value is right. This check reads the
 ``inet routerd_mss`` table as JSON, matches interface sets, requires a clamp for every path
 lowering derived (capture -> tunnel *and* tunnel -> capture) and compares the installed MSS
 with the one ``routerd.core.mtu`` says the path needs.

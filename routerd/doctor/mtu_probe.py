@@ -1,7 +1,8 @@
 """``doctor hybrid --probe``: measure the path MTU through the tunnel and judge the clamp.
 
-The MSS clamp is derived from a *model* (product.md §5: with no measured underlay MTU the
-conservative ``tunnel MTU - 80``). OCI's black hole (#53) came from a path smaller than
+The MSS clamp is derived from a *model* (docs/concepts.md, "MTU and MSS": with no measured
+underlay MTU the conservative ``tunnel MTU - 80``). OCI's black hole (D16 in
+docs/decisions.md) came from a path smaller than
 anyone assumed, so the probe measures it: DF pings from this router's overlay address to
 the peer's (``ping -M do -s SIZE -c 1 -W 1 -I <local> <peer>``), binary search between
 1200 bytes and the tunnel MTU. The measured inner MTU ``M`` implies MSS ``M - 40``; an

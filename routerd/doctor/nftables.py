@@ -1,6 +1,6 @@
-"""Reading nftables through the ``nft`` command, with failures classified (#48).
+"""Reading nftables through the ``nft`` command, with failures classified (D18, docs/decisions.md).
 
-On the Azure smoke the "FORWARD policy" skip detail was an unreadable ``exit status 1``.
+On Azure a "FORWARD policy" skip detail reading only ``exit status 1`` told nobody anything.
 Every nft read in the doctor goes through ``list_nft`` so a failure always says which of
 four things happened: nft is not installed, we lack the privilege, the table is absent
 (often the *good* case), or nft said something else (quoted).
@@ -85,6 +85,8 @@ def values(right: Any) -> list[Any]:
     """Flatten an nft JSON right-hand side: a scalar, a list or ``{"set": [...]}``."""
     if isinstance(right, dict) and "set" in right:
         return [v for item in right["set"] for v in values(item)]
+    if isinstance(right, dict) and "elem" in right:  # a set element with options
+        return values(right["elem"].get("val"))
     if isinstance(right, list):
         return [v for item in right for v in values(item)]
     return [right]

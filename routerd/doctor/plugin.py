@@ -1,9 +1,9 @@
-"""``doctor plugin`` (reference §6.4): is each Plugin runnable, has it run, is its part live?
+"""``doctor plugin``: is each Plugin runnable, has it run, is its part live?
 
 Built on the plugin listing (``routerd.core.plugins.list_plugins``) so the doctor and
-``routerctl plugin`` never disagree about a plugin's last run or part state. Beyond the MVP,
-a part the merge rejected (D3) is called out: a plugin that runs fine but whose output is
-ignored is exactly the failure nobody notices.
+``routerctl plugin`` never disagree about a plugin's last run or part state. A part the
+merge rejected (D3 in docs/decisions.md) is called out too: a plugin that runs fine but whose
+output is ignored is exactly the failure nobody notices.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from functools import partial
 
 from routerd.core.resources import OverlayPeer
 from routerd.doctor import (
+    firewall_sources,
     forward_policy,
-    host_firewall,
     kernel_tables,
     mss,
     mtu_probe,
@@ -48,7 +48,7 @@ def reads(inputs: Inputs) -> list[Callable[[], object]]:
         lambda: kernel_tables.addresses_of(inputs, ""),
         lambda: kernel_tables.link(inputs, "lo"),
         lambda: route_lookup.lookups(inputs),
-        lambda: host_firewall.gather(inputs),
+        lambda: firewall_sources.gather(inputs),
         lambda: mss.installed_clamps(inputs),
         lambda: forward_policy.forward_chains(inputs),
     ]

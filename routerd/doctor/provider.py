@@ -19,11 +19,11 @@ from routerd.core.resources import CloudProviderProfile, RemoteAddressClaim
 from routerd.doctor.inputs import Inputs, claim_name
 from routerd.providers.assignment import check_address_assigned
 from routerd.providers.base import InstanceMetadata, Provider
+from routerd.providers.evidence import IMDS_ENV
 from routerd.providers.registry import NAME_TO_PROVIDER
 
 AREA = "hybrid"
 CHECK = "provider assignment"
-IMDS_ENV = "ROUTERD_IMDS_URL"
 IMDS_TIMEOUT = 2.0
 STATUS = {"pass": Status.PASS, "warn": Status.WARN, "fail": Status.FAIL, "skip": Status.SKIP}
 

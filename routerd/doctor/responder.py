@@ -1,10 +1,11 @@
 """Duplicate ARP responders for a captured address: split brain on the capture segment.
 
-Under a VRRP split brain both nodes proxy-ARPed the same /32 and the MVP doctor only
-warned (OP-7, #86). This check asks the capture segment who has the address and lists
-every MAC that answers. The asking is one ARP sweep per capture interface per run
-(``routerd.doctor.arp``: all of the interface's claimed addresses at once, ~1.5 s however
-many there are), through ``Host.arp`` so recorded replies can be replayed in tests.
+Under a VRRP split brain both nodes proxy-ARPed the same /32; a doctor that only warns then
+hides the cause of flapping traffic, so two responders FAIL (D20, docs/decisions.md). This check
+asks the capture segment who has the address and lists every MAC that answers. The asking is one
+ARP sweep per capture interface per run (``routerd.doctor.arp``: all of the interface's claimed
+addresses at once, ~1.5 s however many there are), through ``Host.arp`` so recorded replies can be
+replayed in tests.
 
 A host never answers its own ARP request, so for a proxy-ARP claim whose proxy neighbour is
 installed this router is counted as a responder too: one foreign answer then means two

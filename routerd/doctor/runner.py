@@ -21,6 +21,7 @@ from routerd.core.doctor import AREAS, Check, DoctorContext, Finding, Report, St
 from routerd.core.lowering import ClaimIntent
 from routerd.core.resources import HybridRoute, OverlayPeer
 from routerd.doctor import (
+    capture_mac,
     claim_state,
     dynamic,
     hybrid_config,
@@ -49,6 +50,11 @@ def hybrid(inputs: Inputs) -> Checks:
         return checks
     for peer in inputs.config.of(OverlayPeer):
         checks.append((f"{peer.ref} handshake", _handshake(inputs, peer)))
+    proxied = {
+        c.capture_interface for c in inputs.intents.values() if c.capture_type == "proxy-arp"
+    }
+    for ifname in sorted(proxied - {""}):
+        checks.append((capture_mac.name(ifname), _capture_mac(inputs, ifname)))
     for hr in inputs.config.of(HybridRoute):
         via = inputs.config.get(OverlayPeer, hr.spec.peer_ref)
         dev = via.spec.underlay.interface if via else ""
@@ -59,6 +65,10 @@ def hybrid(inputs: Inputs) -> Checks:
 
 def _handshake(inputs: Inputs, peer: OverlayPeer) -> Check:
     return lambda: [wireguard.handshake(inputs, peer)]
+
+
+def _capture_mac(inputs: Inputs, ifname: str) -> Check:
+    return lambda: [capture_mac.check(inputs, ifname)]
 
 
 def _route(inputs: Inputs, name: str, cidr: str, dev: str) -> Check:

@@ -1,12 +1,12 @@
-"""``doctor firewall``: routerd-owned nft tables the current config no longer wants (#42, #47).
+"""``doctor firewall``: routerd-owned nft tables the current config no longer wants.
 
 A stale ``inet routerd_filter`` from an earlier config once dropped all SAM forwarding on
-Azure and had to be found by hand. Since #47 every table routerd writes carries the comment
-``routerd.owner=routerd routerd.generation=<n>`` (D14), so ownership is a fact, not a name
-heuristic: a *marked* table that the current effective config does not produce is stale
-(WARN); an *unmarked* ``routerd_*`` table belongs to someone else and is ignored; a table
-that cannot be listed is counted as *unverified*. The marker is read from the text listing
-because libnftables 1.0.6 drops table comments from JSON output.
+Azure and had to be found by hand. Every table routerd writes carries the comment
+``routerd.owner=routerd routerd.generation=<n>`` (D14, docs/decisions.md), so ownership is a fact,
+not a name heuristic: a *marked* table that the current effective config does not produce is stale
+(WARN); an *unmarked* ``routerd_*`` table belongs to someone else and is ignored; a table that
+cannot be listed is counted as *unverified*. The marker is read from the text listing because
+libnftables 1.0.6 drops table comments from JSON output.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """WireGuard facts from the live device: handshake age per peer and allowed-IPs coverage.
 
 WireGuard routes by key: a packet for an address no peer's allowed IPs cover is dropped
-at the tunnel, silently (D10, ``peer-not-covered``), and a peer with no recent handshake
-carries nothing (``handshake-stale``, 180 s as in product.md §3). Both are read with
+at the tunnel, silently (D10 in docs/decisions.md, ``peer-not-covered``), and a peer with no
+recent handshake carries nothing (``handshake-stale``: older than 180 s, the bound
+docs/concepts.md gives for ``verified``). Both are read with
 ``wg show <if> latest-handshakes`` and ``wg show <if> allowed-ips``, which print public
 keys only. ``wg show <if> dump`` is deliberately never used: its first line carries the
 interface's private key.

@@ -3,8 +3,8 @@
 The CLI and doctor hold a ``RemoteAddressClaim`` and its ``CloudProviderProfile``; this is
 the one place that turns them into a ``PlanTarget`` (bare address, parsed nicRef, region)
 and asks the claim's provider for its plans. Nothing here executes anything: a plan is
-text for a person, with its undo (reference §9.2 keeps execution in a separate,
-credentialed executor that routerd does not have).
+text for a person, with its undo; executing an action is the separate, credentialed
+``routerd.providers.executor``.
 """
 
 from __future__ import annotations

@@ -32,15 +32,18 @@ ASSIGN = "assign-secondary-ip"
 UNASSIGN = "unassign-secondary-ip"
 FORWARDING_ON = "ensure-forwarding-enabled"
 FORWARDING_OFF = "ensure-forwarding-disabled"
-"""The canonical action verbs (Go routerd Phase 4.1 actionPlan vocabulary)."""
+"""The canonical action verbs (the action-plan vocabulary of the Go implementation routerd
+succeeds, so plugins written for it speak the same words)."""
 
 UNDO_ADDRESS_NOTE = (
     "undo only after the claim is removed or its address has moved to another router; "
-    "until then the fabric keeps delivering the address here (#65)"
+    "until then the fabric keeps delivering the address here, and routerd never unassigns "
+    "it by itself"
 )
+"""Printed with every assign plan: unassigning is left to a person (D30, docs/decisions.md)."""
 UNDO_FORWARDING_NOTE = (
     "undo only when no other claim captures through this NIC: forwarding is shared by "
-    "every capture on it (#65); restore the value it had before, which may already have "
+    "every capture on it; restore the value it had before, which may already have "
     "been enabled"
 )
 
@@ -53,7 +56,7 @@ def normalize_token(name: str) -> str:
 
     ``skipSourceDestCheck``, ``skip_source_dest_check`` and ``Skip-Source-Dest-Check`` all
     become ``skip-source-dest-check`` (and ``enableIPForwarding`` ``enable-ip-forwarding``);
-    capability strings are free-form in the Go MVP, so people write them every way.
+    capability strings are free-form, so people write them every way.
     """
     text = _CAMEL.sub("-", name.strip())
     return _SEPARATORS.sub("-", text).strip("-").lower()
@@ -64,7 +67,8 @@ class Capability:
     """One provider-side prerequisite of ``provider-secondary-ip`` capture.
 
     Attributes:
-        name: the canonical capability string (the Go MVP's spelling where it has one).
+        name: the canonical capability string (the Go implementation's spelling where it has
+            one, so its configs load unchanged).
         role: ``ROLE_ADDRESS`` or ``ROLE_FORWARDING``.
         prerequisite: what must be true at the provider, in the provider's own terms.
         synonyms: other accepted spellings (already normalised).
@@ -116,7 +120,7 @@ class PlanTarget:
 
     Attributes:
         claim: the RemoteAddressClaim name.
-        address: the bare IPv4 address (never ``/32``: AWS rejects it, #66).
+        address: the bare IPv4 address (never ``/32``: AWS rejects it, D19).
         nic_ref: the nicRef as written.
         nic: the parts ``NicRefFormat.parse`` returned.
         region: the profile's region, when set.
@@ -146,7 +150,7 @@ class ActionPlan:
         undo_command: the argv that reverts it, or None when there is none.
         undo_action: the canonical verb of the undo.
         notes: caveats a person must read before running either command.
-        display_only: always True; there is no executor in routerd.
+        display_only: always True; plans are text for a person (``executor`` acts).
     """
 
     name: str

@@ -11,7 +11,8 @@ captured with ``provider-secondary-ip``:
 * warning: the profile does not declare a capability the capture needs (for example an AWS
   profile without ``source-dest-check-disabled``), once per profile and capability.
 
-Capability spellings are normalised first, so the Go MVP's free-form strings keep working.
+Capability spellings are normalised first, so free-form strings written for the Go
+implementation routerd succeeds keep working.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ class MetadataClient:
         raw = self.text(path, keep=False)
         try:
             doc = json.loads(raw)
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:  # RecursionError: nested past the C stack guard
             raise ProviderError(
                 f"{self.provider} metadata {path} is not valid JSON",
                 supporting_data={

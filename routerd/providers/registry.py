@@ -8,11 +8,18 @@ fixed order and never touches the network.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from routerd.core.errors import ProviderError
 from routerd.providers.aws.profile import PROVIDER as AWS
 from routerd.providers.azure.profile import PROVIDER as AZURE
 from routerd.providers.base import Provider
 from routerd.providers.gcp.profile import PROVIDER as GCP
 from routerd.providers.oci.profile import PROVIDER as OCI
+
+if TYPE_CHECKING:
+    from routerd.providers.executor import Executor
 
 NAME_TO_PROVIDER: dict[str, Provider] = {
     "azure": AZURE,
@@ -47,3 +54,38 @@ def detect_provider(*, root: str = "/") -> Provider | None:
         if NAME_TO_PROVIDER[name].detect(root=root):
             return NAME_TO_PROVIDER[name]
     return None
+
+
+EXECUTORS = {
+    "aws": ("routerd.providers.aws.executor", "AwsExecutor"),
+    "azure": ("routerd.providers.azure.executor", "AzureExecutor"),
+    "oci": ("routerd.providers.oci.executor", "OciExecutor"),
+    "gcp": ("routerd.providers.gcp.executor", "GcpExecutor"),
+}
+"""Executor classes by provider; imported only when one is built (each needs its SDK)."""
+
+
+def build_executor(name: str, config: Any, **scope: Any) -> Executor:
+    """Build the executor of provider ``name``; its SDK is imported now, not before.
+
+    Args:
+        name: ``aws`` | ``azure`` | ``oci`` | ``gcp``.
+        config: an ``ExecutorConfig``.
+        scope: what the cloud needs besides the config: ``subscription`` (Azure),
+            ``project`` (GCP).
+
+    Raises:
+        ProviderError: unknown provider, or its SDK is not installed (with the extra to
+            install).
+    """
+    get_provider(name)
+    module, cls = EXECUTORS[name]
+    try:
+        executor: Executor = getattr(importlib.import_module(module), cls)(config, **scope)
+    except ModuleNotFoundError as e:
+        raise ProviderError(
+            f"the {name} executor needs its SDK ({e.name} is not installed): "
+            f"pip install 'routerd[{name}]'",
+            supporting_data={"provider": name, "missing": str(e.name)},
+        ) from None
+    return executor

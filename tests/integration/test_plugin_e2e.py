@@ -1,7 +1,7 @@
 """A dynamic claim proposed by the example plugin, realised by the daemon and removed on expiry.
 
 The real daemon pieces: the plugin worker schedules the example ``inventory`` plugin on its
-interval trigger (D12), the runner stores its part with ``received_at`` and the
+interval trigger (D12 in docs/decisions.md), the runner stores its part with ``received_at`` and the
 DynamicConfigSource's ttl (D4), the engine merges it (D1): the claim is realised and the
 startup route it masks leaves the host. When the ttl runs out the claim is released and
 the masked route comes back, without anyone touching the daemon.

@@ -132,14 +132,43 @@ def test_peer_not_covered_when_allowed_ips_cannot_be_set(lab):
     assert "EPERM" in view.message
 
 
-def test_unprovisioned_cloud_nic_fails_the_path_probe(clock):
+def message(demo: DemoLab, claim: str) -> str:
+    return next(c["message"] for c in demo.claims() if c["name"] == claim)
+
+
+def test_unprovisioned_cloud_nic_keeps_the_claim_pending_naming_provider_and_nic(clock):
     demo = build("aws", clock=clock, provision=False)
     try:
         demo.settle(rounds=8)
-        st, reason = state(demo, CLOUD_CLAIM)
-        assert (st, reason) == ("delivering", "overlay-probe-failed")
+        assert state(demo, CLOUD_CLAIM) == ("pending", "provider-ip-not-assigned")
+        detail = message(demo, CLOUD_CLAIM)
+        assert "aws" in detail and "ens5" in detail and "eni-0a1b2c3d4e5f60789" in detail
         demo.lab.provision()
         assert demo.settle()
+        assert message(demo, CLOUD_CLAIM) == ""  # the fabric confirmed it: nothing unproven
+    finally:
+        demo.close()
+
+
+def test_unassigned_later_goes_degraded_and_heals(lab):
+    """The provider drops the secondary IP under a verified claim (a person undid it)."""
+    with lab.lab.world.lock:
+        lab.lab.fabric.unassign(L.ONPREM_VM_IP)
+    lab.pass_all()
+    assert state(lab, CLOUD_CLAIM) == ("degraded", "provider-ip-not-assigned")
+    lab.lab.provision()
+    assert lab.settle()
+
+
+def test_without_provider_evidence_the_path_probe_still_catches_the_fabric(clock):
+    """No metadata to ask: the capture is declared, the sim's traced packet finds the drop."""
+    demo = build("aws", clock=clock, provision=False, provider_evidence=False)
+    try:
+        demo.settle(rounds=8)
+        assert state(demo, CLOUD_CLAIM) == ("delivering", "overlay-probe-failed")
+        demo.lab.provision()
+        assert demo.settle()
+        assert message(demo, CLOUD_CLAIM).startswith("capture declared, provider side unproven")
     finally:
         demo.close()
 

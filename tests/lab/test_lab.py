@@ -1,4 +1,4 @@
-"""The namespace lab (docs/spec/lab.md) per provider: the smoke, then the faults.
+"""The namespace lab (docs/lab.md) per provider: the smoke, then the faults.
 
 Every test runs one step of ``tools/labkit`` on the provider's shared lab, in the order
 ``tools/lab`` runs them, so a failure here reads like the CLI's report:

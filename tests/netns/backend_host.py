@@ -191,6 +191,16 @@ def verify(checks: list[PathCheck]) -> dict[str, Any]:
     return backend().verify(checks)
 
 
+def reannounced() -> list[tuple[str, str, int]]:
+    """(device, new MAC, addresses announced) per capture-interface MAC change seen."""
+    return list(backend().reannounced)
+
+
+def set_probe_wait(seconds: float) -> None:
+    """How long ``verify`` waits for a first overlay probe (0: never waits)."""
+    backend().probes.wait = seconds
+
+
 def send_garp(address: str, dev: str) -> None:
     garp = d.Garp(address, dev)
     (result,) = backend().apply([Change("announce", garp.key, new=garp)])

@@ -9,7 +9,8 @@ both sides also write the two-rule ``routerd_mss`` table.
 Backend phases: ``observe`` + ``diff`` + ``apply`` of the cold plan (what one engine pass
 costs), then a second pass (``noop_pass``: observe + diff, expected empty) and the removal
 of everything (``remove``). The baseline is ``ip -n NS -batch`` (one process for routes and
-proxies) plus ``nft -f`` (one process), timed as wall time like perf-limits.md.
+proxies) plus ``nft -f`` (one process), timed as wall time like the figures of
+docs/background.md.
 """
 
 from __future__ import annotations

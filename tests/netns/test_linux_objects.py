@@ -183,8 +183,9 @@ def test_addresses_added_removed_and_os_address_kept_absent(lab):
 
 
 def test_guest_agent_local_route_is_removed_like_an_os_address(lab):
-    # Google's guest agent makes an alias IP local with a route, not an address (#41 in
-    # route form): `ip route add local ADDR/32 dev NIC proto 66 table local`.
+    # Google's guest agent makes an alias IP local with a route, not an address (the OS
+    # address of D15, docs/decisions.md, in route form):
+    # `ip route add local ADDR/32 dev NIC proto 66 table local`.
     r = router(lab)
     r.ns.ip("route", "add", "local", "10.40.8.31/32", "dev", r.cap, "proto", "66", "table", "local")
     b = lab.backend(r.ns)

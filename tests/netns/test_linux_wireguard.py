@@ -155,6 +155,24 @@ def test_tunnel_configured_handshake_and_verify(lab):
     assert 0 <= handshakes[(pr.wgl, pr.peer_public)] < 180
 
 
+def test_first_probe_still_running_is_pending_never_success(lab):
+    pr = pair(lab)
+    b = lab.backend(pr.local)
+    ok(b.reconcile(tunnel_state(pr)))
+    b.set_probe_wait(0.0)  # a pass that does not wait sees the probe still running
+    checks = [PathCheck("c5", "10.50.0.5", pr.wgl, pr.peer_public, "10.255.40.1", "10.255.40.0")]
+    first = b.verify(checks)["c5"]
+    assert (first.probe_ok, first.probe_pending) == (None, True)
+    assert "first probe of 10.255.40.0 from 10.255.40.1 is running" in first.detail
+
+    def answered() -> str | None:
+        ev = b.verify(checks)["c5"]
+        return None if ev.probe_ok is not None and not ev.probe_pending else f"evidence: {ev}"
+
+    wait_until(answered, what="the first probe's answer")
+    assert b.verify(checks)["c5"].probe_ok is True
+
+
 def test_allowed_ips_grow_and_shrink_per_peer(lab):
     pr = pair(lab)
     other = public_key(generate_private_key())

@@ -1,4 +1,4 @@
-"""The network-namespace lab of ``docs/spec/lab.md``: the seed's smoke reproduced for real.
+"""The network-namespace lab of ``docs/lab.md``: the cloud-to-on-prem smoke reproduced for real.
 
 ``tools/lab`` (``cli``) builds one set of namespaces per run, starts a real ``routerd serve
 --backend linux`` per router, runs the smoke and the faults, and tears everything down. The

@@ -1,10 +1,10 @@
-"""OCI's negative check (#53): without routerd's MSS clamp the copy stalls; with it, it passes.
+"""OCI's negative check: without routerd's MSS clamp the copy stalls; with it, it passes.
 
-On OCI's narrower underlay a full-size inner TCP segment (tunnel MTU 1420) becomes a 1480
-byte WireGuard packet, longer than the 1452 hop, and the ICMP that would say so never
-arrives. ping (84 bytes) still works; TCP stalls as soon as a segment is full-size — for SSH
-already at the key exchange. routerd's ``inet routerd_mss`` clamp (MSS 1300 both ways) keeps
-every segment under the hop.
+The clamp follows the forwarded path (D16, docs/decisions.md). On OCI's narrower underlay a
+full-size inner TCP segment (tunnel MTU 1420) becomes a 1480 byte WireGuard packet, longer than
+the 1452 hop, and the ICMP that would say so never arrives. ping (84 bytes) still works; TCP
+stalls as soon as a segment is full-size — for SSH already at the key exchange. routerd's ``inet
+routerd_mss`` clamp (MSS 1300 both ways) keeps every segment under the hop.
 
 The check, on a lab whose smoke already passed:
 

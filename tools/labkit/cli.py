@@ -7,6 +7,8 @@
   three providers one after the other, each in its own lab.
 * ``down [--run ID] [--provider P]``: tear down kept runs (all of them by default; a run
   whose creating process still runs, such as a test session's, only when named by --run).
+* ``--variant descriptive-overlay`` (``up``, ``smoke``, ``faults``): run a config variant
+  instead of the examples as shipped (``config.VARIANTS``).
 
 Exit status 0 only when every step passed and teardown released everything; 1 otherwise
 (the evidence folder is printed); 2 on usage errors. SIGTERM and Ctrl-C still tear down.
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from . import evidence, plans
+from .config import VARIANTS
 from .lab import RUNS_DIR, Lab, kept_runs
 from .steps import StepResult, run_steps
 from .topology import PROVIDERS, ROLE_MEANING, ROLES
@@ -59,10 +62,10 @@ def report(provider: str, run_id: str, results: list[StepResult], planned: int, 
     return ok
 
 
-def run_plan(command: str, provider: str, keep: bool) -> bool:
+def run_plan(command: str, provider: str, keep: bool, variant: str = "") -> bool:
     started = time.monotonic()
-    echo(f"== {command} {provider}")
-    lab = Lab.up(provider, log=lambda s: echo(f"   {s}"))
+    echo(f"== {command} {provider}" + (f" ({variant})" if variant else ""))
+    lab = Lab.up(provider, log=lambda s: echo(f"   {s}"), variant=variant)
     ok = False
     results: list[StepResult] = []
     steps = PLANS[command](provider)
@@ -84,7 +87,7 @@ def run_plan(command: str, provider: str, keep: bool) -> bool:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    lab = Lab.up(args.provider, log=lambda s: echo(f"   {s}"))
+    lab = Lab.up(args.provider, log=lambda s: echo(f"   {s}"), variant=args.variant)
     echo(guide(lab))
     return EXIT_OK
 
@@ -116,7 +119,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     providers = PROVIDERS if args.provider == "all" else (args.provider,)
-    outcome = {p: run_plan(args.command, p, args.keep) for p in providers}
+    outcome = {p: run_plan(args.command, p, args.keep, args.variant) for p in providers}
     if len(providers) > 1:
         echo("== " + ", ".join(f"{p} {'PASS' if ok else 'FAIL'}" for p, ok in outcome.items()))
     return EXIT_OK if all(outcome.values()) else EXIT_FAIL
@@ -125,24 +128,36 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tools/lab",
-        description="The network-namespace lab (docs/lab.md): real routerd, real kernels "
-        "objects, the seed's smoke per provider.",
+        description="The network-namespace lab (docs/lab.md): real routerd, real kernel "
+        "objects, the smoke per provider.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = sub.add_parser("up", help="build a lab and leave it running")
     up.add_argument("--provider", required=True, choices=PROVIDERS)
     up.add_argument("--keep", action="store_true", help="accepted for symmetry: up always keeps")
+    _variant(up)
     up.set_defaults(func=cmd_up)
     for name, what in (("smoke", "the smoke (lab.md 1-6)"), ("faults", "the faults (lab.md 7)")):
         sp = sub.add_parser(name, help=f"build a lab, run {what}, tear down")
         sp.add_argument("--provider", required=True, choices=(*PROVIDERS, "all"))
         sp.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
+        _variant(sp)
         sp.set_defaults(func=cmd_plan)
     down = sub.add_parser("down", help="tear down kept runs")
     down.add_argument("--run", metavar="ID", help="only this run")
     down.add_argument("--provider", choices=PROVIDERS, help="only runs of this provider")
     down.set_defaults(func=cmd_down)
     return p
+
+
+def _variant(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--variant",
+        default="",
+        choices=VARIANTS[1:],
+        help="a config variant: descriptive-overlay drops the IPv4StaticAddress of each "
+        "OverlayPeer's own address (the addresses stay only descriptive)",
+    )
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -1,6 +1,6 @@
 """The cloud fabric namespace: the provider's virtual network, as the VMs and router see it.
 
-What the three providers have in common, and what SAM relies on (reference §5.7):
+What the three providers have in common, and what SAM relies on:
 
 * **ARP is answered by the fabric** for every subnet address (Azure answers with one MAC for
   everything; AWS and OCI likewise never let guests ARP each other directly). Here each
@@ -11,7 +11,7 @@ What the three providers have in common, and what SAM relies on (reference §5.7
   the guest answering ARP for it: a ``/32`` route to the port plus a permanent neighbour
   entry with that NIC's MAC (the fabric knows which NIC an IP belongs to; a router whose OS
   does not carry the secondary IP still receives it, which is what lets routerd keep the
-  address off its interfaces, #41).
+  address off its interfaces, D15 in docs/decisions.md).
 * **The forwarding / source-dest check** (Azure "IP forwarding", AWS "source/dest check",
   OCI "skipSourceDestCheck"): a NIC without it may neither send packets from an address it
   does not hold nor receive packets for one. nft sets ``held`` (port . address) and

@@ -7,7 +7,8 @@ the same routerd process (no restart):
 
 * ``fault-route``: the cloud router's ``/32`` delivery route deleted -> route-not-installed;
 * ``fault-proxy-neigh``: the on-prem proxy-ARP entry deleted -> proxy-neighbour-missing;
-* ``fault-agent-address``: a guest agent puts 10.40.8.31 back on the cloud NIC (#41) ->
+* ``fault-agent-address``: a guest agent puts 10.40.8.31 back on the cloud NIC (D15,
+  docs/decisions.md) ->
   os-address-present (and routerd removes it again).
 
 ``fault-unprovisioned`` checks the lab itself: with the secondary IP taken off the router

@@ -1,4 +1,4 @@
-"""The OCI image's default host firewall (#52) and the documented host rule that opens it.
+"""The OCI image's default host firewall and the documented host rule that opens it.
 
 OCI's Ubuntu images load ``/etc/iptables/rules.v4`` through iptables-nft: INPUT accepts
 established traffic, ICMP, loopback, NTP replies and new SSH, then rejects everything else;
@@ -7,10 +7,10 @@ on-prem side dials in to UDP 51820: a new flow, rejected) and no forwarding betw
 and the tunnel. ``IMAGE_DEFAULT`` is that file (without the 169.254 InstanceServices chain,
 which only concerns the router's own metadata traffic).
 
-routerd does not open host firewalls (reference §5.11: it warns, the operator decides);
-``routerctl doctor hybrid`` must WARN about this one. ``open_documented`` then applies the
-rule ``docs/providers.md`` documents for OCI: UDP to the listen port in INPUT, FORWARD
-between the VNIC interface and the tunnel in both directions.
+routerd does not open host firewalls (D17 in docs/decisions.md: it warns, the operator decides);
+``routerctl doctor hybrid`` must WARN about this one. ``open_documented`` then applies the rule
+``docs/providers.md`` documents for OCI: UDP to the listen port in INPUT, FORWARD between the
+VNIC interface and the tunnel in both directions.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def load_image_default(ns: Netns) -> None:
 
 
 def documented_rules(listen_port: int, capture_if: str, tunnel: str) -> list[list[str]]:
-    """The host rule of docs/providers.md (OCI, #52), as iptables argv lists."""
+    """The host rule of docs/providers.md for OCI, as iptables argv lists."""
     return [
         ["-I", "INPUT", "1", "-p", "udp", "--dport", str(listen_port), "-j", "ACCEPT"],
         ["-I", "FORWARD", "1", "-i", capture_if, "-o", tunnel, "-j", "ACCEPT"],

@@ -2,7 +2,7 @@
 
 It is a plain forwarding router (203.0.113.1 toward the cloud, 198.51.100.1 toward
 on-prem). On the OCI profile the hop toward the cloud is narrower, as OCI's underlay was
-for the seed (#53):
+where the black hole was first seen (D16, docs/decisions.md):
 
 * its interface toward the cloud has MTU 1452, so a veth drops longer frames as they
   arrive (a frame longer than the receiving device's MTU is not delivered), and longer
@@ -35,7 +35,7 @@ table inet {TABLE} {{
 """
 BLACK_HOLE = f"""
 table inet oci_hop {{
-  comment "OCI: narrower underlay hop, fragmentation-needed never delivered (#53)"
+  comment "OCI: narrower underlay hop, fragmentation-needed never delivered"
   chain forward {{
     type filter hook forward priority filter; policy accept;
     icmp type destination-unreachable icmp code frag-needed counter drop

@@ -73,6 +73,7 @@ class Lab:
     routers: dict[str, Router] = field(default_factory=dict)
     vm_default_routes: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     firewall_opened: list[str] = field(default_factory=list)
+    variant: str = ""
     _payload: Payload | None = None
 
     @classmethod
@@ -83,8 +84,12 @@ class Lab:
         base_dir: Path = RUNS_DIR,
         run_id: str | None = None,
         log: Callable[[str], None] = lambda _: None,
+        variant: str = "",
     ) -> Lab:
-        """Build the lab and start both routerd (see the module docstring)."""
+        """Build the lab and start both routerd (see the module docstring).
+
+        ``variant`` selects a config variant of ``config.VARIANTS`` ("" runs the examples).
+        """
         if provider not in PROVIDERS:
             raise ValueError(f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}")
         run_id = run_id or uid(4)
@@ -95,6 +100,7 @@ class Lab:
         topo = Topology(run_id, provider)
         parts = (Fabric(topo), Internet(topo), Vms(topo, run_dir))
         lab = cls(run_id, provider, run_dir, registry, topo, *parts)
+        lab.variant = variant
         try:
             lab._build(log)
         except BaseException:
@@ -117,7 +123,7 @@ class Lab:
             self.vm_default_routes[role] = self.topo.default_route(role)
         self.fabric.provision()
         log("provider step: 10.40.8.31 assigned to the router NIC, forwarding on")
-        configs = render_pair(self.provider, self.dir / "keys", tunnels)
+        configs = render_pair(self.provider, self.dir / "keys", tunnels, variant=self.variant)
         capture = {"cloud": capture_ifname(self.provider), "onprem": ONPREM_LAN_IF}
         for side, role in SIDE_ROLE.items():
             router = Router(

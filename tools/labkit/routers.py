@@ -1,12 +1,12 @@
 """One real ``routerd serve --backend linux`` per router namespace, and ``routerctl`` to it.
 
-Each router has its own directory under the run (``<run>/<side>/``): ``router.yaml``,
-``state/`` (the SQLite store, wireguard-go's log), ``routerd.sock`` and ``routerd.log``.
-routerd runs inside the router's namespace through ``ip netns exec`` (everything it
-programs, and the wireguard-go it starts in its own session, lives there). We hold the
-process: SIGTERM is a graceful stop (the dataplane stays, product.md §4), SIGKILL the
-crash of the faults step. Every start is recorded in the registry; teardown stops routerd
-by PID, and destroying the namespace ends the wireguard-go daemons by PID too.
+Each router has its own directory under the run (``<run>/<side>/``): ``router.yaml``, ``state/``
+(the SQLite store, wireguard-go's log), ``routerd.sock`` and ``routerd.log``. routerd runs
+inside the router's namespace through ``ip netns exec`` (everything it programs, and the
+wireguard-go it starts in its own session, lives there). We hold the process: SIGTERM is a
+graceful stop (the dataplane stays: docs/concepts.md, "Ownership of kernel objects"), SIGKILL
+the crash of the faults step. Every start is recorded in the registry; teardown stops routerd by
+PID, and destroying the namespace ends the wireguard-go daemons by PID too.
 
 ``routerctl`` talks to the Unix socket from the lab's own process: a socket is a file, so
 the client needs no namespace, and what it reports (claims, doctor's host checks) is the

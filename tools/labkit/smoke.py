@@ -1,4 +1,4 @@
-"""The smoke of lab.md, one step per fact the seed release note claims.
+"""The smoke of docs/lab.md, one step per fact the predecessor's cloud validation established.
 
 On OCI first ``host_firewall`` (doctor WARNs about the image firewall, which really blocks
 the tunnel; then the documented rule is applied); then ``claims_verified`` (routerctl JSON,

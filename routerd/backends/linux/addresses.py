@@ -1,10 +1,10 @@
 """IPv4 interface addresses: the dump, and add/delete encoding.
 
-Two very different uses share this module. ``Address`` objects (the overlay address) are
-added by routerd and recorded in the state store, because addresses carry no ownership
-mark routerd can rely on. ``AbsentAddress`` (#41) removes a claimed address from every
-interface, whatever its prefix length, on every pass; such deletes name only the local
-address so they match any prefix and any peer address.
+Two very different uses share this module. ``Address`` objects (the overlay address) are added
+by routerd and recorded in the state store, because addresses carry no ownership mark routerd
+can rely on. ``AbsentAddress`` (D15 in docs/decisions.md) removes a claimed address from every
+interface, whatever its prefix length, on every pass; such deletes name only the local address
+so they match any prefix and any peer address.
 """
 
 from __future__ import annotations

@@ -23,12 +23,15 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from routerd.backends.linux import neighbours, routes
+from routerd.backends.linux import garp, neighbours, routes
+from routerd.backends.linux import netlink_codec as nl
+from routerd.backends.linux.announce import MacWatch
 from routerd.backends.linux.applier import Applier
 from routerd.backends.linux.cache import ObservationCache
+from routerd.backends.linux.capture import ENTRIES, ROUTE, check_mode, covered
 from routerd.backends.linux.events import EventWatcher, Interest, LazySet
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.links import LinkTable
@@ -43,11 +46,13 @@ from routerd.core.desired import (
     Address,
     DataplaneObject,
     DesiredState,
+    Key,
     Observed,
     ObserveScope,
     ProxyNeighbour,
     Route,
 )
+from routerd.core.errors import DataplaneError
 from routerd.core.plan import diff
 from routerd.core.port import Change, ChangeResult, Drift, PathCheck, PathEvidence
 from routerd.core.store import Store
@@ -77,6 +82,7 @@ class LinuxBackend:
         tick_interval: float = 0.5,
         debounce: float = 0.1,
         full_read_interval: float = 60.0,
+        proxy_capture: str = ENTRIES,
     ) -> None:
         """Open the netlink socket and load bookkeeping; nothing on the host changes yet.
 
@@ -94,6 +100,12 @@ class LinuxBackend:
             debounce: delay that folds a burst of events into one ``on_change``.
             full_read_interval: seconds after which ``observe`` reads every kind again
                 even when no event said anything changed (the cache's safety net).
+            proxy_capture: ``"entries"`` (a proxy entry per captured address) or
+                ``"route"`` (no entry: ``proxy_arp=1`` and the claim's route make the
+                kernel answer; scales to 100,000 addresses). See ``capture.py``.
+
+        Raises:
+            ValueError: an unknown ``proxy_capture``.
         """
         binary = shutil.which("wireguard-go") if wireguard_go == AUTO else wireguard_go
         links = LinkTable()
@@ -107,6 +119,7 @@ class LinuxBackend:
                 store, links, wireguard_go=binary, state_dir=Path(state_dir), run_dir=run_dir
             ),
             pneigh_labels=neighbours.kernel_supports_protocol(),
+            proxy_capture=check_mode(proxy_capture),
         )
         self.cache = ObservationCache(self.host, full_interval=full_read_interval)
         self.applier = Applier(self.host, refresh_links=self._fresh_links)
@@ -116,6 +129,10 @@ class LinuxBackend:
         self._debounce = debounce
         self._watcher: EventWatcher | None = None
         self._next_proxy_poll = 0.0
+        self.macs = MacWatch()
+        self._desired: Mapping[Key, DataplaneObject] = {}
+        self.reannounced: list[tuple[str, str, int]] = []
+        """(device, new MAC, addresses announced) per link-address change, for tests."""
 
     # -- DataplaneBackend ----------------------------------------------------------------------
 
@@ -130,13 +147,15 @@ class LinuxBackend:
                 tick=self._tick,
                 debounce=self._debounce,
                 tick_interval=self._tick_interval,
-                feed=self.cache.feed,
+                feed=self._feed,
                 nft_touched=self.cache.nft_touched,
                 lost=self.cache.invalidate,
             )
             self._watcher.interest = Interest(proto=routes.ROUTERD_PROTO)
             # Whatever was read before the subscription cannot be patched from events.
             self.cache.invalidate()
+            self.host.links.refresh()
+            self.macs.seed(self.host.links.by_index.values())
             self._watcher.start()
 
     def drain(self) -> Drift:
@@ -149,6 +168,8 @@ class LinuxBackend:
             obs = self.cache.observe(scope, trusted=self._synced())
             if scope.keys is None:  # a full observation: the whole desired state is known
                 self._update_interest(scope, obs)
+            # A scoped observation carries the whole desired state too.
+            self._desired = scope.desired.objects if scope.desired is not None else {}
             return obs
 
     def observe_uncached(self, scope: ObserveScope) -> Observed:
@@ -173,7 +194,11 @@ class LinuxBackend:
         return results
 
     def verify(self, checks: Sequence[PathCheck]) -> dict[str, PathEvidence]:
-        """Route lookups (one pipelined batch) and cached overlay probes."""
+        """Route lookups (one pipelined batch) and cached overlay probes.
+
+        A pair whose first probe is still running is reported ``probe_pending``, never as
+        a success; its answer is there on a later pass (the engine looks again soon).
+        """
         with self._lock:
             self._fresh_links()
             devs = routes.lookup_devices(
@@ -187,10 +212,14 @@ class LinuxBackend:
         for c in checks:
             pair = (c.local_overlay, c.peer_overlay)
             ok = probes.get(pair) if pair in pairs else None
-            detail = (
-                "" if ok is not False else f"no answer from {c.peer_overlay} via {c.local_overlay}"
-            )
-            out[c.claim] = PathEvidence(route_dev=devs.get(c.address), probe_ok=ok, detail=detail)
+            pending = pair in pairs and ok is None
+            if ok is False:
+                detail = f"no answer from {c.peer_overlay} via {c.local_overlay}"
+            elif pending:
+                detail = f"the first probe of {c.peer_overlay} from {c.local_overlay} is running"
+            else:
+                detail = ""
+            out[c.claim] = PathEvidence(devs.get(c.address), ok, detail, probe_pending=pending)
         return out
 
     def close(self, *, cleanup: bool = False) -> None:
@@ -217,6 +246,40 @@ class LinuxBackend:
         return out
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _feed(self, msg: nl.Message) -> None:
+        """Every rtnetlink notification: to the cache, and link-address changes announced."""
+        self.cache.feed(msg)
+        changed = self.macs.feed(msg)
+        if changed is not None:
+            self._reannounce(*changed)
+
+    def _reannounce(self, dev: str, old: str, new: str) -> None:
+        """Gratuitous ARP for every address captured on ``dev``, now answered with ``new``."""
+        with self.cache.lock:
+            kinds = self.cache.kinds
+            keys = list(kinds.pneigh.owned) if kinds is not None else []
+            keys += [k for k in (kinds.pneigh.foreign if kinds else ()) if k in self._desired]
+            if kinds is not None and self.host.proxy_capture == ROUTE:
+                wanted = [k for k in self._desired if k[0] == "pneigh" and k[2] == dev]
+                keys += covered(self.host, kinds.routes.single, wanted)
+        addresses = sorted({k[1] for k in keys if k[2] == dev})
+        if not addresses:
+            return
+        try:
+            sent = garp.send_many(addresses, dev)
+        except DataplaneError as exc:
+            LOG.warning("re-announcing captures on %s after its MAC changed failed: %s", dev, exc)
+            return
+        self.reannounced.append((dev, new, sent))
+        LOG.warning(
+            "capture interface %s changed its MAC %s -> %s; re-announced %d captured "
+            "addresses (pin the MAC to avoid this: see `routerctl doctor hybrid`)",
+            dev,
+            old,
+            new,
+            sent,
+        )
 
     def _remove_everything(self) -> None:
         obs = observe_host(self.host, ObserveScope())

@@ -22,6 +22,8 @@ from routerd.core.store import Store
 
 if TYPE_CHECKING:  # the backend pulls in pyroute2; keep ``available`` cheap
     from routerd.backends.linux.backend import LinuxBackend
+    from routerd.core.port import DataplaneBackend
+    from routerd.providers.evidence import MetadataEvidence
 
 LOG = logging.getLogger(__name__)
 
@@ -118,3 +120,11 @@ def create(
         state_dir=Path(state_dir),
         wireguard_go=wireguard_go,
     )
+
+
+def provider_evidence(backend: DataplaneBackend) -> MetadataEvidence:
+    """The cloud's instance-metadata service (``ROUTERD_IMDS_URL`` overrides its address)."""
+    from routerd.providers.evidence import MetadataEvidence
+
+    del backend
+    return MetadataEvidence()

@@ -1,9 +1,10 @@
-"""Gratuitous ARP for a freshly captured address (D9), sent on a raw ``AF_PACKET`` socket.
+"""Gratuitous ARP for proxy-ARP captures, sent on a raw ``AF_PACKET`` socket.
 
 When proxy-ARP capture of an address starts, neighbours on the LAN may still cache the
-address's old owner. One ARP request and one ARP reply, both announcing
-``address is-at <our MAC>`` to the broadcast address, update them (requests are what
-``arping -U`` sends; some stacks only learn from replies). Sending from Python avoids a
+address's old owner; when the capture interface's MAC changes (a bridge without a fixed
+address, ``announce.py``), they cache our old MAC. One ARP request and one ARP reply, both
+announcing ``address is-at <our MAC>`` to the broadcast address, update them (requests are
+what ``arping -U`` sends; some stacks only learn from replies). Sending from Python avoids a
 process per announcement; nothing secret is involved either way.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Sequence
 
 from routerd.core.errors import DataplaneError
 
@@ -34,14 +36,29 @@ def send_garp(address: str, dev: str) -> None:
     Raises:
         DataplaneError: the device is missing or has no Ethernet address.
     """
-    op = f"gratuitous ARP {address} dev {dev}"
+    send_many([address], dev)
+
+
+def send_many(addresses: Sequence[str], dev: str) -> int:
+    """Announce every address on ``dev`` with the device's current MAC, on one socket.
+
+    Returns:
+        The number of addresses announced.
+
+    Raises:
+        DataplaneError: the device is missing or has no Ethernet address.
+    """
+    more = " ..." if len(addresses) > 3 else ""
+    op = f"gratuitous ARP {', '.join(addresses[:3])}{more} dev {dev}"
     try:
         with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP)) as s:
             s.bind((dev, ETH_P_ARP))
             mac = s.getsockname()[4]
             if len(mac) != 6:
                 raise DataplaneError(op, "device has no Ethernet address", retryable=False)
-            for frame in garp_frames(mac, address):
-                s.send(frame)
+            for address in addresses:
+                for frame in garp_frames(mac, address):
+                    s.send(frame)
     except OSError as exc:
         raise DataplaneError(op, exc.strerror or str(exc), errno=exc.errno) from exc
+    return len(addresses)

@@ -2,7 +2,8 @@
 
 ``Host`` is deliberately a plain bag: the command netlink socket, the link table, the
 sysctl keeper, the nft table, the WireGuard devices, plus what observation learned that
-apply needs (duplicate routes to clean up).
+apply needs (duplicate routes to clean up, and routerd's routes as last read: a
+route-covered proxy-ARP capture is judged against them, see ``capture.py``).
 Ownership of proxy entries is their protocol number; on kernels that cannot label them it
 falls back to records in the state store (kind ``pneigh``).
 """
@@ -33,7 +34,11 @@ class Host:
     nft: MssTable
     wg: WireGuardDevices
     pneigh_labels: bool = True
+    proxy_capture: str = "entries"
+    """How proxy-ARP captures are realized: ``entries`` or ``route`` (``capture.py``)."""
     route_duplicates: dict[Key, list[Route]] = field(default_factory=dict)
+    routes_seen: dict[Key, Route] = field(default_factory=dict)
+    """routerd's routes (one per key) as the last observation assembled them."""
 
     def pneigh_records(self) -> set[tuple[str, str]]:
         if self.pneigh_labels:

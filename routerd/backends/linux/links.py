@@ -1,9 +1,9 @@
 """Network links through pyroute2: the name/index table, state, MTU, create and delete.
 
-A router has a handful of links, so pyroute2's per-message cost (perf-limits.md: ~0.5 ms)
-does not matter here and its link API is the convenient choice. The bulk paths that need
-interface indexes (routes, proxy neighbours, addresses) read them from the snapshot this
-module keeps, refreshed once per observe/apply instead of once per object.
+A router has a handful of links, so pyroute2's per-message cost (~0.5 ms, "Netlink" in
+docs/background.md) does not matter here and its link API is the convenient choice. The bulk
+paths that need interface indexes (routes, proxy neighbours, addresses) read them from the
+snapshot this module keeps, refreshed once per observe/apply instead of once per object.
 """
 
 from __future__ import annotations

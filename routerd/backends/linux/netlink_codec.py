@@ -1,11 +1,11 @@
 """A small rtnetlink wire codec packed with ``struct``: why routerd does not use pyroute2 here.
 
-perf-limits.md measured pyroute2 0.9.7 at ~0.5 ms of CPU per message (1.4k routes/s, a
-50k-route dump in 9 s) while struct-packed messages on a plain ``AF_NETLINK`` socket reach
-~25k/s. Cold apply of 10,000 claims must stay within 3x of ``ip -batch``, so the bulk paths
-(route, proxy-neighbour and address add/del, filtered dumps, route lookups) encode and
-decode here, by hand. pyroute2 is still used where it is cheap and convenient (link state
-and MTU, see ``links.py``).
+pyroute2 0.9.7 costs ~0.5 ms of CPU per message (1.3k-1.8k routes/s, a 50k-route dump in
+9 s) while struct-packed messages on a plain ``AF_NETLINK`` socket reach ~25k/s ("Netlink"
+in docs/background.md; D21 in docs/decisions.md). Cold apply of 10,000 claims must stay within
+3x of ``ip -batch``, so the bulk paths (route, proxy-neighbour and address add/del, filtered
+dumps, route lookups) encode and decode here, by hand. pyroute2 is still used where it is cheap
+and convenient (link state and MTU, see ``links.py``).
 
 Only what routerd sends and reads is covered: message headers, the ``rtmsg``, ``ndmsg``,
 ``ifaddrmsg`` and ``ifinfomsg`` bodies, flat attributes and the extended-ACK error form.
@@ -60,7 +60,7 @@ NTF_PROXY = 0x08
 NUD_PERMANENT = 0x80
 
 IFA_ADDRESS, IFA_LOCAL = 1, 2
-IFLA_IFNAME = 3
+IFLA_ADDRESS, IFLA_IFNAME = 1, 3
 
 AF_INET = socket.AF_INET
 

@@ -4,7 +4,7 @@ Writes are one atomic transaction: ``add table; delete table; table {...}`` in a
 buffer, so the forward path never sees a half-built table and a failing rule leaves the old
 table in place. The buffer is nft *text*, not JSON, for one measured reason: libnftables
 1.0.6 (Debian 12) silently drops a table ``comment`` given in JSON and never prints it in
-JSON output, and the comment is routerd's ownership marker (D14,
+JSON output, and the comment is routerd's ownership marker (D14 in docs/decisions.md,
 ``routerd.owner=routerd routerd.generation=<generation>``). Reads use JSON for the chain and
 rules (structured, no text parsing of expressions) plus the text listing for the comment.
 

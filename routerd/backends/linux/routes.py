@@ -1,6 +1,6 @@
 """IPv4 routes routerd owns: encoding, the protocol-filtered dump, and route lookups.
 
-Ownership is the route protocol (D14): every route routerd installs carries
+Ownership is the route protocol (D14 in docs/decisions.md): every route routerd installs carries
 ``ROUTERD_PROTO`` and the observation dump asks the kernel for that protocol only, so
 foreign routes (``proto boot``, ``static``, a routing daemon's) are neither read nor ever
 deleted: a delete names the protocol too and the kernel refuses to match another one.
@@ -133,7 +133,8 @@ def dump_foreign_local(
 
     The kernel adds a ``proto kernel`` local route for every local address (removing the
     address removes it); anything else (Google's guest agent uses proto 66 for alias IPs)
-    makes an address local without assigning it, which #41 absence must also remove.
+    makes an address local without assigning it, which the captured address's absence
+    (D15) must also remove.
     """
     body = nl.RTMSG.pack(nl.AF_INET, 0, 0, 0, RT_TABLE_LOCAL, 0, 0, 0, 0)
     body += nl.attr_u32(nl.RTA_TABLE, RT_TABLE_LOCAL)

@@ -1,10 +1,10 @@
 """wireguard-go as a detached daemon that outlives routerd, supervised while it is wanted.
 
 Without the kernel module a WireGuard interface exists only while its wireguard-go process
-runs, so the process must survive a routerd restart for traffic to keep flowing (product.md
-§4). routerd starts ``wireguard-go -f IFNAME`` through a one-line ``sh`` that backgrounds it
-in a new session and prints its PID: the daemon is never routerd's child (no zombie, no
-signal from routerd's process group, nothing to reap), and its output goes to
+runs, so the process must survive a routerd restart for traffic to keep flowing (D23,
+docs/decisions.md). routerd starts ``wireguard-go -f IFNAME`` through a one-line ``sh`` that
+backgrounds it in a new session and prints its PID: the daemon is never routerd's child (no
+zombie, no signal from routerd's process group, nothing to reap), and its output goes to
 ``<state-dir>/wireguard-go/IFNAME.log``.
 
 The PID and the process start time (to tell a reused PID apart) are recorded in the state

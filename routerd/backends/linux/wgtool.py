@@ -2,8 +2,8 @@
 
 ``wg syncconf IF /dev/stdin`` applies a full config without disturbing sessions of peers
 that did not change; the config (with the private key) goes through a pipe, never argv, a
-file or the environment (#43). ``wg show IF dump`` reads the device back; its first line
-holds the private key, which is only used to derive the public key and then dropped.
+file or the environment (D11, docs/decisions.md). ``wg show IF dump`` reads the device back; its
+first line holds the private key, which is only used to derive the public key and then dropped.
 
 The same commands also work against wireguard-go (``wg`` prefers the UAPI socket when one
 exists), which is how this path is exercised on machines without the kernel module.

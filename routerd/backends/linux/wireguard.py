@@ -1,7 +1,7 @@
 """WireGuard configuration as data: what to send to a device, and how to read one back.
 
 Two control channels exist and both keep the private key out of argv, environment, logs
-and temporary files (D11, #43):
+and temporary files (D11, docs/decisions.md):
 
 * wireguard-go speaks the UAPI text protocol on ``/var/run/wireguard/IF.sock``;
   ``uapi_set_lines`` turns (desired, observed) into the *smallest* set operation: a new

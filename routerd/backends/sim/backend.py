@@ -5,10 +5,11 @@ the effects land — on one ``Host`` of a shared ``World``, whose packets tests 
 The backend itself keeps no ownership state (the host's marks are the record), so closing it
 without cleanup and starting a new one on the same host is a faithful "routerd restart".
 
-``verify`` gathers the evidence product.md §3 asks of the sim: the host's route lookup for
+``verify`` gathers the evidence ``verified`` needs in the sim: the host's route lookup for
 the address, a ping between the overlay addresses when both are set, and a traced packet
-from a neighbour on the capture link to the claimed address, which must arrive beyond this
-router with its source preserved.
+from a neighbour on the capture link to the claimed address, which must be forwarded by this
+router and arrive beyond it with its source preserved (a packet that reaches the address
+without crossing this router proves the address is not captured here: its VM moved in).
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ class SimBackend:
         for host_name, address in sources:
             trace = self.world.trace(host_name, check.address, src_ip=address)
             beyond = trace.dst_host not in (None, self.host_name, host_name)
-            if trace.delivered and beyond and trace.source_preserved:
+            through = any(h.host == self.host_name and h.event == "forward" for h in trace.hops)
+            if trace.delivered and beyond and through and trace.source_preserved:
                 return True, (
                     f"{address} ({host_name}) -> {check.address}: delivered to "
                     f"{trace.dst_host}, source {trace.source_seen} preserved"
@@ -145,6 +147,9 @@ class SimBackend:
                 first_failure = f"{address} ({host_name}) -> {check.address}: " + (
                     f"consumed by {trace.dst_host}, not forwarded"
                     if trace.delivered and trace.dst_host == self.host_name
+                    else f"delivered to {trace.dst_host} without crossing {self.host_name}: "
+                    "the address is not captured here"
+                    if trace.delivered and beyond and not through
                     else trace.summary()
                 )
         return False, first_failure

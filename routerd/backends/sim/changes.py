@@ -153,7 +153,7 @@ def _address(host: Host, change: Change) -> None:
 
 def _absent(host: Host, change: Change) -> None:
     if change.op == "remove":
-        return  # releasing a claim never re-adds the address (#41)
+        return  # releasing a claim never re-adds the address (agents do: os-address-present)
     want = _want(change, AbsentAddress)
     for dev, cidr in list(host.local_ips.get(want.address, {}).items()):
         host.remove_address(dev, cidr)

@@ -3,17 +3,29 @@
 ``routerd serve --backend sim -c FILE`` gets one simulated host shaped after the config
 (``single_host_world``), so claims capture and deliver without root or a kernel; nothing is
 verified because no peer exists. The demo builds a full lab instead (``build_lab``).
+
+Address mobility's two ports come from the backend's world too, for the router the backend
+stands for: ``route_exchange`` (its speaker in the world's BGP fabric, peering with the
+world's route reflector) and ``presence_source`` (what it hears on its segments).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from routerd.core.config import RouterConfig
+from routerd.core.exchange import ImportPolicy, SpeakerSettings
+from routerd.core.port import DataplaneBackend
 from routerd.core.store import Store
 
 from .backend import SimBackend
+from .metadata import FabricEvidence
+from .presence import SimPresence
 from .standalone import DEFAULT_HOST, single_host_world
+
+if TYPE_CHECKING:
+    from .bgp.exchange import SimExchange
 
 
 def available() -> tuple[bool, str]:
@@ -31,3 +43,40 @@ def create(*, config: RouterConfig, store: Store | None, state_dir: Path) -> Sim
     """
     del store, state_dir
     return SimBackend(single_host_world(config), DEFAULT_HOST)
+
+
+def provider_evidence(backend: DataplaneBackend) -> FabricEvidence:
+    """The simulated provider: the fabric of the backend's world (none on a single host)."""
+    assert isinstance(backend, SimBackend)
+    return FabricEvidence(backend.world, backend.host_name)
+
+
+def route_exchange(
+    backend: DataplaneBackend,
+    settings: SpeakerSettings,
+    policy: ImportPolicy,
+    *,
+    state_dir: Path | None = None,
+) -> SimExchange:
+    """The backend's router's speaker in its world's BGP fabric (``SimExchange``).
+
+    Args:
+        backend: a backend ``create`` (or a world) made.
+        settings: the speaker's settings (from the router's BGPSpeaker).
+        policy: the import rule (the router's mobility domains and sites).
+        state_dir: unused: the simulated speaker lives in the world, not on disk.
+
+    Raises:
+        ValueError: the settings have problems (each named).
+    """
+    from .bgp.exchange import SimExchange
+
+    del state_dir
+    assert isinstance(backend, SimBackend)
+    return SimExchange(backend.world.bgp, backend.host_name, settings, policy)
+
+
+def presence_source(backend: DataplaneBackend) -> SimPresence:
+    """What the backend's router hears on its world's segments (``SimPresence``)."""
+    assert isinstance(backend, SimBackend)
+    return SimPresence(backend.world, backend.host_name)

@@ -1,7 +1,7 @@
 """Fault injection: the world changing behind the engine's back.
 
 Each method here changes a host the way something other than routerd would — an operator
-deleting a route, a guest agent re-adding the captured address (#41), a script flushing the
+deleting a route, a guest agent re-adding the captured address, a script flushing the
 clamp table — records the keys of the objects it touched (what a netlink or nft event
 would name; ``drain_drift`` hands them to the backend) and then calls that host's
 watchers, as such an event would reach the Linux backend. ``notify`` without keys (a test
@@ -95,6 +95,11 @@ class FaultInjection:
             keys = self._drift.pop(host, set())
         return Drift(everything=True) if keys is None else Drift(frozenset(keys))
 
+    def notify_all(self) -> None:
+        """Call every host's watchers: the world changed in a way any router may see."""
+        for host in list(self._watchers):
+            self.notify(host)
+
     def _out_of_band(
         self, host: str, change: Callable[[Host], bool], keys: Iterable[Key] = ()
     ) -> bool:
@@ -176,7 +181,7 @@ class FaultInjection:
         self._out_of_band(host, _always(lambda h: h.set_nft(table, family, name)), [key])
 
     def agent_add_address(self, host: str, dev: str, cidr: str) -> None:
-        """A guest agent (cloud-init, netplan, WALinuxAgent) assigns ``cidr`` to ``dev`` (#41)."""
+        """A guest agent (cloud-init, netplan, WALinuxAgent) assigns ``cidr`` to ``dev``."""
         keys = [("addr", dev, cidr), ("absent", cidr.split("/")[0])]
         self._out_of_band(host, _always(lambda h: h.add_address(dev, cidr)), keys)
 

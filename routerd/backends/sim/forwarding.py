@@ -5,12 +5,14 @@ Linux receive and transmit paths closely enough that SAM's failure modes fall ou
 rather than being special-cased:
 
 * local delivery comes first: an address on *any* interface of a host is consumed there, so
-  a captured address an agent put back on the router's NIC swallows the traffic (#41);
+  a captured address an agent put back on the router's NIC swallows the traffic;
 * forwarding needs ``forwarding`` on the incoming device, passes ``rp_filter``, the FORWARD
   filter and the MSS clamp table, then a longest-prefix route lookup;
 * every egress checks the interface MTU and every link its hop MTU, with DF semantics:
   too big with DF is dropped (ICMP "fragmentation needed" reaches the sender unless the hop
   black-holes it), without DF it is fragmented;
+* a partition (``World.cut_underlay``) drops what a host forwards between two hosts cut
+  apart: the internet between two sites' routers, tunnels and handshakes included;
 * a WireGuard device picks its peer by allowed IPs, needs an endpoint and a live session
   (``handshake``), wraps the packet in a 60-byte-larger UDP packet and sends *that* through
   the underlay; the receiver checks the inner source against the sender's allowed IPs.
@@ -45,8 +47,10 @@ class Walk:
 
     def originate(self, host: Host, pkt: Packet) -> None:
         """A packet created by ``host`` itself (OUTPUT path: no forwarding checks)."""
+        self.trace.current = pkt
         if host.is_local(pkt.dst):
             pkt = pkt if pkt.src else pkt.with_(src=pkt.dst)
+            self.trace.current = pkt
             self._note_source(pkt)
             self.local_in(host, "lo", pkt)
             return
@@ -56,6 +60,7 @@ class Walk:
             return
         if not pkt.src:
             pkt = pkt.with_(src=host.source_for(route))
+        self.trace.current = pkt
         self._note_source(pkt)
         self.trace.hop(host.name, route.dev, "send", _describe(pkt))
         self.egress(host, route, pkt)
@@ -65,6 +70,7 @@ class Walk:
             self.trace.src_ip = pkt.src
 
     def egress(self, host: Host, route: RouteEntry, pkt: Packet) -> None:
+        self.trace.current = pkt
         iface = host.interfaces.get(route.dev)
         if iface is None or not iface.up:
             self.trace.drop(
@@ -81,6 +87,7 @@ class Walk:
 
     def transmit(self, host: Host, iface: Interface, nexthop: str, pkt: Packet) -> None:
         """Put ``pkt`` on the link behind ``iface`` toward ``nexthop``."""
+        self.trace.current = pkt
         port = (host.name, iface.name)
         medium = self.world.medium_of(port)
         if medium is None:
@@ -114,6 +121,7 @@ class Walk:
     # -- receiving ---------------------------------------------------------------------
 
     def ingress(self, host: Host, ifname: str, pkt: Packet) -> None:
+        self.trace.current = pkt
         if host.is_local(pkt.dst):
             self.local_in(host, ifname, pkt)
         else:
@@ -131,8 +139,15 @@ class Walk:
             self.trace.deliver(host.name, ifname, pkt)
 
     def forward(self, host: Host, ifname: str, pkt: Packet) -> None:
+        self.trace.current = pkt
         if not host.forwarding(ifname):
             self.trace.drop(host.name, ifname, Drop.FORWARDING_DISABLED, f"to {pkt.dst}")
+            return
+        cut = self.world.underlay_cut(pkt.src, pkt.dst)
+        if cut is not None:
+            self.trace.drop(
+                host.name, ifname, Drop.PARTITION, f"{cut[0]} and {cut[1]} are cut apart"
+            )
             return
         if pkt.ttl <= 1:
             self.trace.drop(host.name, ifname, Drop.TTL_EXCEEDED)
@@ -148,6 +163,7 @@ class Walk:
             self.trace.drop(host.name, ifname, Drop.FIREWALL_FORWARD, f"{ifname} -> {route.dev}")
             return
         pkt = self._clamp(host, ifname, route.dev, pkt)
+        self.trace.current = pkt
         self.trace.hop(host.name, ifname, "forward", f"-> {route.dev}")
         self.egress(host, route, pkt.with_(ttl=pkt.ttl - 1))
 
@@ -173,6 +189,7 @@ class Walk:
     # -- WireGuard ---------------------------------------------------------------------
 
     def wg_send(self, host: Host, iface: Interface, pkt: Packet) -> None:
+        self.trace.current = pkt
         dev = host.wireguard.get(iface.name)
         peer = dev.peer_for(pkt.dst) if dev is not None else None
         if dev is None or peer is None:
@@ -198,6 +215,7 @@ class Walk:
         self.originate(host, outer)
 
     def wg_receive(self, host: Host, ifname: str, outer: Packet) -> None:
+        self.trace.current = outer
         dev = next((d for d in host.wireguard.values() if d.listen_port == outer.dport), None)
         if dev is None or outer.inner is None or outer.wg_from is None:
             self.trace.drop(host.name, ifname, Drop.WG_NO_LISTENER, f"udp/{outer.dport}")

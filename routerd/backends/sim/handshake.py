@@ -69,6 +69,9 @@ def handshake(world: World, host: Host, dev: WgDevice, peer: WgPeerState) -> str
     rpeer = rdev.peers.get(dev.public_key)
     if rpeer is None:
         return f"{rhost.name}/{rdev.ifname} has no peer with our public key"
+    lost = {(host.name, dev.ifname), (rhost.name, rdev.ifname)} & world.handshake_blocked
+    if lost:
+        return f"handshake packets of {'/'.join(min(lost))} are lost"
     ep_ip, ep_port = split_endpoint(peer.endpoint)
     init = world.trace(
         host.name,

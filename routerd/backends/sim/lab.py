@@ -1,4 +1,4 @@
-"""The lab topology of ``docs/spec/lab.md``, built in the simulation.
+"""The namespace lab's topology (docs/lab.md) in the simulation, and its operator steps.
 
 ::
 
@@ -13,6 +13,9 @@ The cloud router's NIC is named as on each provider's images (``CAPTURE_IFNAME``
 outside routerd, as in the real world: the provider provisioning (``Lab.provision``:
 secondary IP plus NIC forwarding) and, on OCI, opening the image firewall
 (``Lab.open_firewall``: "the documented host rule").
+
+The topology itself is data: ``examples/worlds/<provider>.yaml``, the World file
+``routerd serve --backend sim --world`` serves. The names below are that file's.
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from routerd.examples import world_file
+
 from .fabric import ProviderFabric
-from .nft import documented_host_rules, image_default_firewall
+from .nft import Firewall, documented_host_rules, image_default_firewall
 from .world import World
 
 Provider = Literal["azure", "aws", "oci", "gcp"]
 FirewallProfile = Literal["none", "image-default", "opened"]
 
 CAPTURE_IFNAME: dict[str, str] = {"azure": "eth0", "aws": "ens5", "oci": "ens3", "gcp": "ens4"}
-DEFAULT_FIREWALL: dict[str, FirewallProfile] = {"oci": "image-default"}
 OCI_UNDERLAY_MTU = 1452
 
 CLOUD_VM = "cloud-vm"
@@ -98,7 +102,7 @@ class Lab:
         self.world.notify(CLOUD_ROUTER)
 
     def agent_readds_address(self) -> None:
-        """The guest agent puts the secondary IP back on the router's NIC (#41)."""
+        """The guest agent puts the secondary IP back on the router's NIC."""
         self.world.agent_add_address(CLOUD_ROUTER, self.capture_ifname, f"{ONPREM_VM_IP}/24")
 
 
@@ -110,13 +114,15 @@ def build_lab(
     clamp_supported: bool = True,
     clock: Callable[[], float] | None = None,
 ) -> Lab:
-    """Build lab.md's topology for one provider profile.
+    """Build the lab for one provider from its World file (``examples/worlds/<provider>``).
 
     Args:
-        provider: azure, aws, oci or gcp (NIC name; OCI adds the 1452 black hole).
-        provision: do the provider step (secondary IP and NIC forwarding) now.
-        firewall: the cloud router's host firewall; default "image-default" on OCI, else
-            "none". "opened" is the image default plus the documented host rule.
+        provider: azure, aws, oci or gcp (NIC name; OCI adds the 1452 black hole and the
+            image firewall).
+        provision: keep the provider step (secondary IP and NIC forwarding) the World file
+            declares; False undoes it.
+        firewall: the cloud router's host firewall instead of the World file's ("none",
+            "image-default", or "opened": the image default plus the documented host rule).
         clamp_supported: whether the routers can install nftables MSS clamps (False makes
             every clamp apply fail, to show the transfer stall).
         clock: the world's clock (a ``ManualClock`` in tests).
@@ -126,59 +132,20 @@ def build_lab(
     """
     if provider not in CAPTURE_IFNAME:
         raise ValueError(f"unknown provider {provider!r}: one of {sorted(CAPTURE_IFNAME)}")
-    world = World(clock=clock)
+    from .worldfile.build import build_world
+    from .worldfile.load import load_world_file
+
+    loaded = load_world_file(world_file(provider))
+    world = build_world(loaded.raise_for_errors(), clock=clock)
     lab = Lab(world, provider, CAPTURE_IFNAME[provider])
-    _links(world, provider)
-    _cloud(world, lab.capture_ifname, clamp_supported)
-    _internet(world)
-    _onprem(world, clamp_supported)
-    profile = firewall or DEFAULT_FIREWALL.get(provider, "none")
-    if profile != "none":
-        world.hosts[CLOUD_ROUTER].firewall = image_default_firewall()
-    if profile == "opened":
-        lab.open_firewall()
-    if provision:
-        lab.provision()
+    for router in (CLOUD_ROUTER, ONPREM_ROUTER):
+        world.hosts[router].clamp_supported = clamp_supported
+    if firewall is not None:
+        cloud = world.hosts[CLOUD_ROUTER]
+        cloud.firewall = image_default_firewall() if firewall != "none" else Firewall()
+        if firewall == "opened":
+            lab.open_firewall()
+    if not provision:
+        lab.fabric.unassign(ONPREM_VM_IP)
+        lab.fabric.set_forwarding((CLOUD_ROUTER, lab.capture_ifname), False)
     return lab
-
-
-def _links(world: World, provider: str) -> None:
-    world.add_fabric(FABRIC, SUBNET, FABRIC_GATEWAY)
-    world.add_segment(ONPREM_LAN)
-    black_hole = provider == "oci"
-    world.add_segment(
-        CLOUD_UPLINK, mtu=OCI_UNDERLAY_MTU if black_hole else 0, icmp_blackhole=black_hole
-    )
-    world.add_segment(ONPREM_UPLINK)
-
-
-def _cloud(world: World, capif: str, clamp_supported: bool) -> None:
-    world.add_host(CLOUD_VM)
-    world.connect(CLOUD_VM, "eth0", FABRIC, address=f"{CLOUD_VM_IP}/24")
-    world.add_route(CLOUD_VM, "0.0.0.0/0", gateway=FABRIC_GATEWAY, dev="eth0", proto="dhcp")
-    router = world.add_host(CLOUD_ROUTER)
-    router.clamp_supported = clamp_supported
-    world.connect(CLOUD_ROUTER, capif, FABRIC, address=f"{CLOUD_ROUTER_IP}/24")
-    world.connect(CLOUD_ROUTER, PUBLIC_IF, CLOUD_UPLINK, address=f"{CLOUD_PUBLIC_IP}/24")
-    world.add_route(CLOUD_ROUTER, "0.0.0.0/0", gateway="203.0.113.1", dev=PUBLIC_IF, proto="dhcp")
-
-
-def _internet(world: World) -> None:
-    core = world.add_host(INTERNET)
-    world.connect(INTERNET, "to-cloud", CLOUD_UPLINK, address="203.0.113.1/24")
-    world.connect(INTERNET, "to-onprem", ONPREM_UPLINK, address="198.51.100.1/24")
-    core.set_sysctl("net.ipv4.ip_forward", "1")
-
-
-def _onprem(world: World, clamp_supported: bool) -> None:
-    router = world.add_host(ONPREM_ROUTER)
-    router.clamp_supported = clamp_supported
-    world.connect(ONPREM_ROUTER, ONPREM_LAN_IF, ONPREM_LAN, address=f"{ONPREM_ROUTER_IP}/24")
-    world.connect(ONPREM_ROUTER, PUBLIC_IF, ONPREM_UPLINK, address=f"{ONPREM_PUBLIC_IP}/24")
-    world.add_route(ONPREM_ROUTER, "0.0.0.0/0", gateway="198.51.100.1", dev=PUBLIC_IF, proto="dhcp")
-    world.add_host(ONPREM_VM)
-    world.connect(ONPREM_VM, "eth0", ONPREM_LAN, address=f"{ONPREM_VM_IP}/24")
-    world.add_route(ONPREM_VM, "0.0.0.0/0", gateway=ONPREM_GW_IP, dev="eth0", proto="dhcp")
-    gw = world.add_host(ONPREM_GW)
-    world.connect(ONPREM_GW, "eth0", ONPREM_LAN, address=f"{ONPREM_GW_IP}/24")
-    gw.set_sysctl("net.ipv4.ip_forward", "1")

@@ -3,12 +3,12 @@
 Two different things live here because both are "rules a forwarded packet meets":
 
 * ``NftTable``: an nftables table of TCP MSS clamp rules (``iif``/``oif``/``mss``), with the
-  table comment that marks routerd's ownership (D14). A rule rewrites the MSS option of a SYN
+  table comment that marks routerd's ownership. A rule rewrites the MSS option of a SYN
   or SYN-ACK crossing ``iif -> oif`` only when it is larger (``size > N ... set N``): a
   clamp never raises an MSS.
 * ``Firewall``: the INPUT and FORWARD filter chains (policy plus accept rules) that model
   images such as OCI's Ubuntu, whose iptables rejects all forwarding and all input except
-  SSH and ICMP (#52). routerd never writes these; operators (and the lab) do.
+  SSH and ICMP. routerd never writes these; operators (and the lab) do.
 
 There is no NAT table anywhere: the simulation cannot rewrite addresses, so "source
 preserved" is a property of the topology, not something a test has to trust.
@@ -29,7 +29,7 @@ Chain = Literal["INPUT", "FORWARD"]
 
 
 def owner_comment(generation: int) -> str:
-    """The table comment routerd writes (D14)."""
+    """The table comment routerd writes."""
     return f"{OWNER_MARK} routerd.generation={generation}"
 
 
@@ -102,7 +102,7 @@ class Firewall:
 
 
 def image_default_firewall() -> Firewall:
-    """OCI's Ubuntu image: reject all FORWARD; INPUT rejects all but SSH and ICMP (#52)."""
+    """OCI's Ubuntu image: reject all FORWARD; INPUT rejects all but SSH and ICMP."""
     return Firewall(
         input_policy="reject",
         forward_policy="reject",

@@ -47,6 +47,7 @@ class Drop(enum.StrEnum):
     FABRIC_NO_OWNER = "fabric: no NIC holds dst"
     FABRIC_NO_ROUTE = "fabric: no route"
     TTL_EXCEEDED = "ttl exceeded"
+    PARTITION = "partition"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +87,28 @@ class Packet:
 
 @dataclass(frozen=True, slots=True)
 class Hop:
-    """One step of a trace: where the packet was and what happened there."""
+    """One step of a trace: where the packet was, what happened there, what it looked like.
+
+    ``src``/``dst`` are the addresses the packet carried at this step (for a WireGuard
+    packet, the outer ones; ``inner_src``/``inner_dst`` are those of the packet inside), so
+    a trace shows hop by hop that nothing rewrote the source.
+    """
 
     host: str
     ifname: str
     event: str
     detail: str = ""
+    src: str = ""
+    dst: str = ""
+    inner_src: str = ""
+    inner_dst: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """``drop``, ``deliver`` or ``pass``."""
+        if self.event.startswith("drop"):
+            return "drop"
+        return "deliver" if self.event == "deliver" else "pass"
 
     def __str__(self) -> str:
         where = f"{self.host}/{self.ifname}" if self.ifname else self.host
@@ -108,7 +125,7 @@ class Trace:
         src_ip: the source address it was sent with.
         hops: every step, in order (encapsulated underlay steps included).
         delivered: whether some host consumed it.
-        dst_host: which host consumed it (may be a router: the #41 trap).
+        dst_host: which host consumed it (may be a router: the agent-re-added address trap).
         source_seen: the source address as the destination saw it (NAT would change it).
         drop_reason: why it did not arrive ("" when delivered).
         drop_host: where it was dropped.
@@ -129,6 +146,8 @@ class Trace:
     drop_detail: str = ""
     frag_needed_mtu: int | None = None
     mss_seen: int | None = None
+    current: Packet | None = field(default=None, repr=False)
+    """The packet the walk is at (stamps each hop's addresses)."""
 
     @property
     def source_preserved(self) -> bool:
@@ -136,11 +155,24 @@ class Trace:
         return self.delivered and self.source_seen == self.src_ip
 
     def hop(self, host: str, ifname: str, event: str, detail: str = "") -> None:
-        self.hops.append(Hop(host, ifname, event, detail))
+        self.hops.append(self._stamped(Hop(host, ifname, event, detail)))
+
+    def _stamped(self, hop: Hop) -> Hop:
+        pkt = self.current
+        if pkt is None:
+            return hop
+        inner = pkt.inner
+        return dataclasses.replace(
+            hop,
+            src=pkt.src,
+            dst=pkt.dst,
+            inner_src=inner.src if inner else "",
+            inner_dst=inner.dst if inner else "",
+        )
 
     def drop(self, host: str, ifname: str, reason: Drop, detail: str = "") -> None:
         """Record the packet's end short of its destination."""
-        self.hops.append(Hop(host, ifname, f"drop: {reason}", detail))
+        self.hops.append(self._stamped(Hop(host, ifname, f"drop: {reason}", detail)))
         if not self.drop_reason:
             self.drop_reason = str(reason)
             self.drop_host = host
@@ -148,7 +180,8 @@ class Trace:
 
     def deliver(self, host: str, ifname: str, pkt: Packet) -> None:
         """Record local delivery of ``pkt`` at ``host``."""
-        self.hops.append(Hop(host, ifname, "deliver", f"src {pkt.src}"))
+        self.current = pkt
+        self.hops.append(self._stamped(Hop(host, ifname, "deliver", f"src {pkt.src}")))
         self.delivered = True
         self.dst_host = host
         self.source_seen = pkt.src

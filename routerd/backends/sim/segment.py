@@ -1,7 +1,7 @@
 """L2 segments (veth-like point-to-point links and bridges) and Linux ARP, proxy-ARP included.
 
 A frame crosses a segment to whichever member answers ARP for the next hop. Answers follow
-the Linux rules (reference §5.5):
+the Linux rules:
 
 * a host answers for any address configured on *any* of its interfaces (``arp_ignore=0``);
 * a host answers for a non-local target T on the receiving device D only if forwarding is on

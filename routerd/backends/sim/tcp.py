@@ -1,6 +1,7 @@
 """End-to-end probes built on single-packet traces: ping and a bulk TCP transfer.
 
-``transfer`` reproduces the OCI failure (#53) from first principles instead of asserting it:
+``transfer`` reproduces the OCI failure (ping works, bulk TCP stalls) from first principles
+instead of asserting it:
 
 1. Each endpoint announces MSS = (MTU of its interface toward the peer) − 40 in its SYN or
    SYN-ACK; every forwarding hop with a clamp rule for its (iif, oif) may lower it. The SYN

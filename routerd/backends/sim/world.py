@@ -4,10 +4,14 @@
 
 * the topology — hosts, L2 segments and provider fabrics, and which interface plugs into
   which (``connect``);
-* an injectable clock (WireGuard handshake times come from it);
+* an injectable clock (WireGuard handshake times come from it) and the queue of things due
+  later in it (``timers``: BGP updates in flight, hold timers, answers to probes);
 * the oracle: ``trace``/``ping``/``tcp_transfer``/``reaches`` answer whether packets arrive;
 * fault injection (``routerd.backends.sim.faults``): changes made "behind the engine's back",
-  each of which calls the host's watchers the way a netlink event would.
+  each of which calls the host's watchers the way a netlink event would;
+* what address mobility reads: link-layer announcements (gratuitous ARP, RARP) heard by the
+  routers' presence sources (``listeners``), the BGP fabric of the routers' speakers
+  (``bgp``, built on first use), and underlay partitions between hosts (``cut_underlay``).
 
 One re-entrant lock guards the state, so a test thread may inject faults while a daemon
 thread applies changes. Watcher callbacks run after the lock is released.
@@ -18,7 +22,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from . import tcp
 from .fabric import ProviderFabric
@@ -27,7 +32,11 @@ from .forwarding import Walk
 from .host import Host, Interface
 from .packet import Packet, Proto, Trace
 from .segment import Port, Segment
+from .timers import TimerQueue
 from .wireguard import WgDevice
+
+if TYPE_CHECKING:
+    from .bgp.fabric import BgpFabric
 
 Medium = Segment | ProviderFabric
 
@@ -47,12 +56,20 @@ class ManualClock:
 
 @dataclass(frozen=True, slots=True)
 class Garp:
-    """A gratuitous ARP that was sent: who announced which address on which device."""
+    """A gratuitous ARP that was sent: who announced which address on which device.
+
+    ``kind`` is ``garp``, or ``rarp`` for a RARP request (``address`` then empty: a
+    hypervisor announcing a resumed VM names only its MAC); ``heard_by`` the hosts whose
+    presence source took it as evidence.
+    """
 
     host: str
     dev: str
     address: str
     mac: str
+    kind: str = "garp"
+    at: float = 0.0
+    heard_by: tuple[str, ...] = ()
 
 
 class World(FaultInjection):
@@ -65,7 +82,30 @@ class World(FaultInjection):
         self.hosts: dict[str, Host] = {}
         self.media: dict[str, Medium] = {}
         self.garps: list[Garp] = []
+        self.handshake_blocked: set[Port] = set()
+        """WireGuard devices ``(host, ifname)`` whose handshake packets are lost (a fault)."""
+        self.timers = TimerQueue()
+        self.listeners: list[Callable[[Garp, list[Port]], str]] = []
+        """Presence sources: called with each announcement and the ports on its link that
+        hear it; each returns its host's name when it took it as evidence, else ""."""
+        self.underlay_cuts: dict[frozenset[str], int] = {}
+        """Pairs of hosts between which the underlay forwards nothing (partitions)."""
         self._attached: dict[Port, Medium] = {}
+        self._bgp: BgpFabric | None = None
+
+    @property
+    def bgp(self) -> BgpFabric:
+        """The BGP fabric of the routers' speakers (built on first use)."""
+        with self.lock:
+            if self._bgp is None:
+                from .bgp.fabric import BgpFabric
+
+                self._bgp = BgpFabric(self.clock, self.timers)
+            return self._bgp
+
+    @property
+    def has_bgp(self) -> bool:
+        return self._bgp is not None
 
     # -- topology --------------------------------------------------------------------------
 
@@ -120,6 +160,32 @@ class World(FaultInjection):
     def medium_of(self, port: Port) -> Medium | None:
         return self._attached.get(port)
 
+    def move_port(self, host: str, ifname: str, medium: str) -> Medium | None:
+        """Unplug ``host/ifname`` and plug it into ``medium``; the interface keeps its addresses.
+
+        Leaving a provider fabric releases the NIC's private IPs there; joining one assigns
+        the interface's addresses to it, taking each from whichever NIC held it (one address,
+        one NIC: a router's secondary IP moves to the arriving VM).
+
+        Returns:
+            The medium the port was plugged into before (None: it was not plugged in).
+        """
+        port = (host, ifname)
+        with self.lock:
+            iface = self.hosts[host].iface(ifname)
+            target = self.media[medium]
+            old = self._attached.pop(port, None)
+            if old is not None:
+                old.detach(port)
+            if isinstance(target, ProviderFabric):
+                target.attach(port)
+                for cidr in iface.addresses:
+                    target.assign(port, cidr.split("/")[0])
+            else:
+                target.attach(port)
+            self._attached[port] = target
+            return old
+
     def segment_peers(self, host: str, ifname: str) -> list[Port]:
         """Other ports on the link behind ``host/ifname`` (fabric: every other NIC)."""
         m = self._attached.get((host, ifname))
@@ -136,15 +202,49 @@ class World(FaultInjection):
                     return host, dev
         return None
 
-    def record_garp(self, host: str, dev: str, address: str) -> Garp:
-        """Send a gratuitous ARP: every neighbour on the link updates its cache."""
+    def record_garp(self, host: str, dev: str, address: str, *, kind: str = "garp") -> Garp:
+        """Send a gratuitous ARP (or, ``kind="rarp"``, a RARP request naming only the MAC):
+        every neighbour on the link updates its cache, and presence sources listening on
+        an L2 segment hear it (``listeners``). A provider fabric carries no broadcast."""
         with self.lock:
-            mac = self.hosts[host].iface(dev).mac
-            garp = Garp(host, dev, address, mac)
+            iface = self.hosts[host].iface(dev)
+            garp = Garp(host, dev, "" if kind == "rarp" else address, iface.mac, kind, self.clock())
+            heard: list[Port] = []
+            if iface.up and isinstance(self._attached.get((host, dev)), Segment):
+                heard = self.segment_peers(host, dev)
+            for peer_host, peer_if in heard:
+                if garp.address:
+                    self.hosts[peer_host].neighbours[(peer_if, address)] = iface.mac
+            names = [listener(garp, heard) for listener in list(self.listeners)]
+            garp = replace(garp, heard_by=tuple(dict.fromkeys(n for n in names if n)))
             self.garps.append(garp)
-            for peer_host, peer_if in self.segment_peers(host, dev):
-                self.hosts[peer_host].neighbours[(peer_if, address)] = mac
             return garp
+
+    # -- partitions of the underlay --------------------------------------------------------
+
+    def cut_underlay(self, pairs: list[frozenset[str]], *, heal: bool = False) -> None:
+        """Stop (or, ``heal``, restore) forwarding between each pair of hosts' addresses.
+
+        Cuts are counted: two partitions over one pair need two heals.
+        """
+        with self.lock:
+            for pair in pairs:
+                count = self.underlay_cuts.get(pair, 0) + (-1 if heal else 1)
+                if count > 0:
+                    self.underlay_cuts[pair] = count
+                else:
+                    self.underlay_cuts.pop(pair, None)
+
+    def underlay_cut(self, src: str, dst: str) -> tuple[str, str] | None:
+        """The hosts a packet from ``src`` to ``dst`` travels between, if a partition cuts
+        them apart (None when nothing does)."""
+        if not self.underlay_cuts:
+            return None
+        a = next((h.name for h in self.hosts.values() if h.is_local(src)), None)
+        b = next((h.name for h in self.hosts.values() if h.is_local(dst)), None)
+        if a is None or b is None or frozenset((a, b)) not in self.underlay_cuts:
+            return None
+        return a, b
 
     # -- oracle ----------------------------------------------------------------------------
 

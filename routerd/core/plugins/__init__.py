@@ -2,7 +2,8 @@
 
 The package is split by concern: ``process`` (how a child runs: no shell, clean env,
 deadline, process-group kill, capped output), ``protocol`` (PluginRequest/PluginResult),
-``runner`` (one run -> candidate part -> store), ``scheduler`` (interval triggers, D12),
+``runner`` (one run -> candidate part -> store), ``scheduler`` (interval triggers, D12 in
+docs/decisions.md),
 ``binding`` (which startup resources configure a plugin) and ``catalog`` (the listing for the
 API and CLI). Plugins never change the dataplane themselves: their parts go through
 ``build_effective`` like any other dynamic config, and their action plans are display-only.

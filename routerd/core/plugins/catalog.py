@@ -2,9 +2,10 @@
 
 One row per startup ``Plugin``: how it is triggered and where each trigger was declared, the
 ttl its parts get, its last run from ``plugin_runs``, and whether the source's latest stored
-generation is still active at ``now`` (D4: ``received_at + ttl``). Whether the effective merge
-accepted that part (D3) is the merge's answer, not this listing's; see ``build_effective``.
-The store is optional so the listing works before the daemon has ever written state.
+generation is still active at ``now`` (D4 in docs/decisions.md: ``received_at + ttl``). Whether
+the effective merge accepted that part (D3) is the merge's answer, not this listing's; see
+``build_effective``. The store is optional so the listing works before the daemon has ever
+written state.
 """
 
 from __future__ import annotations

@@ -87,7 +87,8 @@ def check_executable(path: str) -> None:
 def child_env(extra: Mapping[str, str], *, parent_path: str | None) -> dict[str, str]:
     """The child's whole environment: PATH plus ``spec.env`` (which may override PATH).
 
-    Keys are trimmed; blank keys and keys containing ``=`` are dropped (Go MVP rule).
+    Keys are trimmed; blank keys and keys containing ``=`` are dropped, as the Go implementation
+    routerd succeeds does, so plugins written for it see the same environment.
     """
     env = {"PATH": parent_path or DEFAULT_PATH}
     for key, value in sorted(extra.items()):

@@ -1,4 +1,4 @@
-"""The plugin wire protocol: one PluginRequest in, one PluginResult out (reference §4.2-4.3).
+"""The plugin wire protocol: one PluginRequest in, one PluginResult out (docs/plugins.md).
 
 Decoding is strict where routerd acts on the data and lenient where it only displays it:
 resources become typed resources through the same decoder as startup config (an unknown kind
@@ -6,8 +6,9 @@ or a bad field type names the resource and the field path), directives must be `
 ``status.ttl`` is required. Action plans and events stay plain mappings: routerd never
 executes an action plan and has no event bus yet, so there is nothing to type them for.
 
-stdout is decoded as JSON first and, failing that, as YAML (JSON is a subset of YAML; the Go
-MVP used a YAML decoder), so a plugin may print either.
+stdout is decoded as JSON first and, failing that, as YAML (JSON is a subset of YAML), so a
+plugin may print either. Both decoders are held to the same input limits as a config file
+(size, nesting, alias expansion): a plugin's output can fail its run, never the daemon.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 from routerd.core.duration import parse_duration
 from routerd.core.dynamic import parse_rfc3339, rfc3339
 from routerd.core.errors import RouterdError
+from routerd.core.input_limits import LIMITS, InputLimitError, check_tree
 from routerd.core.loader import decode_resource, parse_yaml
 from routerd.core.resources import PLUGIN_API, Directive, Resource
 
@@ -87,7 +89,7 @@ class PluginResult:
     Attributes:
         ttl: ``status.ttl`` in seconds (> 0).
         observed_at: the plugin's ``status.observedAt`` as given (recorded, never used for
-            expiry: D4), or ``""``.
+            expiry: D4 in docs/decisions.md), or ``""``.
         action_plans: display-only; never executed, never stored in a part.
         events: informational; counted.
     """
@@ -145,9 +147,17 @@ def _parse(stdout: bytes) -> Any:
     if not text.strip():
         raise ResultDecodeError(["stdout is empty: print exactly one PluginResult"])
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
+        data = json.loads(text)
+    except RecursionError:
+        raise ResultDecodeError([f"stdout nests deeper than {LIMITS.max_depth} levels"]) from None
+    except ValueError as e:  # JSONDecodeError, or an integer too long to convert
         json_error = f"invalid JSON: {e}"
+    else:
+        try:
+            check_tree(data)
+        except InputLimitError as e:
+            raise ResultDecodeError([f"stdout: {e.message}"]) from None
+        return data
     data, _, issues = parse_yaml(text)
     if issues:
         first = json_error if text.lstrip().startswith("{") else issues[0].message

@@ -1,6 +1,7 @@
 """Running a plugin once: request in, result out, a candidate part, and (unless dry-run) storage.
 
-This is the Go MVP's "observe-only" runner (reference §4) with the product decisions applied:
+Plugins observe only: a run proposes dynamic config and never acts (docs/plugins.md). The
+decisions that shape a run (docs/decisions.md):
 
 * D4 — the part's expiry clock starts when routerd *received* the result; the plugin's
   ``observedAt`` is recorded for display and never used for expiry, so a plugin with a stale

@@ -1,10 +1,11 @@
-"""When plugins run: interval triggers scheduled by the daemon (D12), with bounded backoff.
+"""When plugins run: interval triggers scheduled by the daemon, with bounded backoff.
 
-The Go MVP validated triggers and then ignored them (L9). Here every plugin with at least one
-``interval`` trigger — on its ``Plugin`` or on a ``DynamicConfigSource`` that references it —
-runs once at start and then every ``every``. Several interval triggers for one plugin collapse
-into the shortest one: every run feeds the same source (``Plugin/<name>``), so running more
-often than the shortest interval would only produce redundant generations.
+A trigger that is validated and then ignored is a promise nobody keeps (D12 in
+docs/decisions.md). Every plugin with at least one ``interval`` trigger — on its ``Plugin`` or
+on a ``DynamicConfigSource`` that references it — runs once at start and then every ``every``.
+Several interval triggers for one plugin collapse into the shortest one: every run feeds the
+same source (``Plugin/<name>``), so running more often than the shortest interval would only
+produce redundant generations.
 
 A failed run is retried after the next entry of ``error_delays`` (1 s, 2 s, 3 s, 5 s, ...), but
 never later than the plugin's own interval, so a failing plugin backs off without ever

@@ -34,6 +34,14 @@ from routerd.core.resources.hybrid import (
     OverlayPeer,
     RemoteAddressClaim,
 )
+from routerd.core.resources.mobility import (
+    AnycastGateway,
+    BGPNeighbor,
+    BGPSpeaker,
+    MobilitySite,
+    MobilitySpec,
+    PresenceTuning,
+)
 from routerd.core.resources.net import (
     Interface,
     IPv4Route,
@@ -42,6 +50,7 @@ from routerd.core.resources.net import (
     WireGuardInterface,
     WireGuardPeer,
 )
+from routerd.core.resources.redundancy import RedundancyGroup
 
 KINDS: dict[str, type[Resource]] = {
     cls.KIND: cls
@@ -49,8 +58,10 @@ KINDS: dict[str, type[Resource]] = {
         OverlayPeer,
         HybridRoute,
         AddressMobilityDomain,
+        BGPSpeaker,
         CloudProviderProfile,
         RemoteAddressClaim,
+        RedundancyGroup,
         DynamicOverridePolicy,
         DynamicConfigPart,
         Plugin,
@@ -73,6 +84,9 @@ __all__ = [
     "ROUTER_API_VERSION",
     "SYSTEM_API",
     "AddressMobilityDomain",
+    "AnycastGateway",
+    "BGPNeighbor",
+    "BGPSpeaker",
     "CloudProviderProfile",
     "Directive",
     "DynamicConfigPart",
@@ -83,9 +97,13 @@ __all__ = [
     "IPv4StaticAddress",
     "Interface",
     "Metadata",
+    "MobilitySite",
+    "MobilitySpec",
     "OverlayPeer",
     "OwnerRef",
     "Plugin",
+    "PresenceTuning",
+    "RedundancyGroup",
     "RemoteAddressClaim",
     "Resource",
     "Spec",

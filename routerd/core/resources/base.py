@@ -1,8 +1,9 @@
 """Common shape of every routerd resource: the envelope, metadata and typed spec base.
 
 Every resource is ``{apiVersion, kind, metadata: {name, ...}, spec, status?}`` exactly as the
-Go MVP writes it, so existing ``Router`` YAML loads unchanged. Specs are frozen and reject
-unknown fields: a typo must be an error a person sees, never a silently ignored key.
+Go implementation routerd succeeds writes it, so existing ``Router`` YAML loads unchanged. Specs
+are frozen and reject unknown fields: a typo must be an error a person sees, never a silently
+ignored key.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def check_ipv4_interface(v: str) -> str:
 
 
 def check_host32(v: str) -> str:
-    """A single IPv4 address written as ``a.b.c.d/32`` (the Go MVP's rule)."""
+    """A single IPv4 address written as ``a.b.c.d/32`` (as configs of the Go implementation do)."""
     if "/" not in v:
         try:
             ipaddress.IPv4Address(v)

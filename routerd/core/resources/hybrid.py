@@ -1,7 +1,7 @@
 """Hybrid / SAM kinds (``hybrid.routerd.net/v1alpha1``).
 
-Field names, enums and defaults follow the Go MVP (reference §2.5–§2.9) so its YAML loads
-unchanged. Single-field rules live here; rules that relate fields or resources live in
+Field names, enums and defaults follow the Go implementation routerd succeeds, so its YAML
+loads unchanged. Single-field rules live here; rules that relate fields or resources live in
 ``routerd.core.validation`` where they can name the exact path.
 """
 
@@ -20,16 +20,22 @@ from routerd.core.resources.base import (
     check_ipv4_cidr,
     one_of,
 )
+from routerd.core.resources.capture import CAPTURE_TYPES, RESERVED_CAPTURE, Capture
+from routerd.core.resources.mobility import MobilitySpec
 
 UNDERLAY_TYPES = ("wireguard", "tailscale", "ipsec", "route")
-CAPTURE_TYPES = ("provider-secondary-ip", "proxy-arp")
-RESERVED_CAPTURE = {
-    t: (
-        f"capture type {t!r} is reserved and not implemented; "
-        "use provider-secondary-ip (cloud side) or proxy-arp (on-prem side)"
-    )
-    for t in ("garp", "static-host-route")
-}
+__all__ = [
+    "CAPTURE_TYPES",
+    "PROVIDERS",
+    "RESERVED_CAPTURE",
+    "AddressMobilityDomain",
+    "Capture",
+    "CloudProviderProfile",
+    "Delivery",
+    "HybridRoute",
+    "OverlayPeer",
+    "RemoteAddressClaim",
+]
 PROVIDERS = ("azure", "aws", "oci", "gcp")
 
 
@@ -59,7 +65,7 @@ class RemoteEnd(Spec):
 class OverlayPeerSpec(Spec):
     """The remote router as seen from this one.
 
-    Convention (reference §2.5 recommendation, documented in docs/concepts.md):
+    Convention (docs/concepts.md, "OverlayPeer: which address is whose"):
     ``underlay.address`` is this router's overlay address, ``remote.address`` the peer's.
     """
 
@@ -122,6 +128,7 @@ class AddressMobilityDomainSpec(Spec):
     prefix: str
     mode: str = "selective-address"
     peer_ref: str = ""
+    mobility: MobilitySpec | None = None
 
     _prefix = field_validator("prefix")(check_ipv4_cidr)
     _mode = field_validator("mode")(
@@ -174,31 +181,6 @@ class CloudProviderProfile(Resource):
     KIND: ClassVar[str] = "CloudProviderProfile"
     API_VERSION: ClassVar[str] = HYBRID_API
     spec: CloudProviderProfileSpec
-
-
-class Capture(Spec):
-    type: str
-    provider_ref: str = ""
-    provider_mode: str = ""
-    nic_ref: str = ""
-    configure_os_address: bool = Field(False, alias="configureOSAddress")
-    interface: str = ""
-    gratuitous_arp: bool = Field(False, alias="gratuitousARP")
-
-    _type = field_validator("type")(
-        one_of("capture.type", CAPTURE_TYPES, reserved=RESERVED_CAPTURE)
-    )
-
-    @field_validator("configure_os_address")
-    @classmethod
-    def _os(cls, v: bool) -> bool:
-        if v:
-            raise ValueError(
-                "configureOSAddress: true is not supported: routerd keeps the captured "
-                "address OFF the router's interfaces (an OS-local address is consumed "
-                "instead of forwarded); remove the field or set it to false"
-            )
-        return v
 
 
 class Delivery(Spec):

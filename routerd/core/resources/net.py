@@ -3,7 +3,7 @@
 ``net.routerd.net/v1alpha1``: Interface, WireGuardInterface, WireGuardPeer, IPv4Route,
 IPv4StaticAddress; ``system.routerd.net/v1alpha1``: Sysctl. Field names follow the Go
 routerd so existing configs load. Inline secrets (``privateKey``, ``presharedKey``) are
-refused: keys live only in their key files (decision D11).
+refused: keys live only in their key files (D11, docs/decisions.md).
 """
 
 from __future__ import annotations

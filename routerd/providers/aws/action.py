@@ -3,7 +3,7 @@
 routerd never runs them (there is no subprocess anywhere in ``routerd.providers``); they
 are printed by ``routerd plan`` and the doctor so the provider side can be provisioned by
 hand or by the user's own automation. The address is always the bare IP: AWS rejects
-``10.40.8.31/32`` with "Not a valid IP address" (#66).
+``10.40.8.31/32`` with "Not a valid IP address" (D19, docs/decisions.md).
 """
 
 from __future__ import annotations

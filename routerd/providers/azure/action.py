@@ -2,8 +2,8 @@
 
 routerd never runs them. The secondary address becomes its own ipConfig on the NIC, named
 ``routerd-<address with dashes>`` so a person (and the undo) can find exactly the one
-routerd asked for. Azure tolerated ``/32`` addresses in the Go MVP, but every provider gets
-the bare IP here so one rule holds everywhere (#66).
+routerd asked for. Azure tolerates ``/32`` addresses, but every provider gets the bare IP
+here so one rule holds everywhere (D19, docs/decisions.md).
 """
 
 from __future__ import annotations

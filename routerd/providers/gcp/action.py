@@ -2,9 +2,9 @@
 
 routerd never runs them. Two GCP specifics shape the plans:
 
-* an alias IP is a *range*, so the address is written ``10.40.8.31/32`` (the bare-IP rule
-  of #66 is about AWS/OCI address parameters), and ``--aliases`` *replaces* the NIC's whole
-  alias list, which the notes say loudly;
+* an alias IP is a *range*, so the address is written ``10.40.8.31/32`` (the bare-IP rule,
+  D19 in docs/decisions.md, is about AWS/OCI address parameters), and ``--aliases``
+  *replaces* the NIC's whole alias list, which the notes say loudly;
 * ``canIpForward`` has no single-flag update on an existing instance: the documented path
   is export, edit, ``update-from-file``; the notes carry the export step.
 """

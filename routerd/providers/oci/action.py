@@ -1,7 +1,8 @@
 """Display-only ``oci`` CLI plans for one claim: the exact commands a person runs, and undo.
 
 routerd never runs them. The address is the bare IP (the OCI API, like AWS's, wants an
-address, not a prefix: #66). The OCI Ubuntu guest-firewall prerequisite (#52) is attached
+address, not a prefix: D19 in docs/decisions.md). The OCI Ubuntu guest-firewall prerequisite
+(D17) is attached
 to the assign plan as a note, with the claim's own interface names when they are known.
 """
 
@@ -23,7 +24,7 @@ def _firewall_note(target: PlanTarget) -> str:
     nic = target.capture_interface or "the VNIC interface (ens3)"
     tun = target.tunnel_interface or "the tunnel"
     return (
-        "OCI Ubuntu images reject forwarding in the guest iptables policy (#52): allow UDP "
+        "OCI Ubuntu images reject forwarding in the guest iptables policy: allow UDP "
         f"to the WireGuard listen port in INPUT, and FORWARD {nic} <-> {tun} in both "
         "directions (docs/howto-oci.md)"
     )

@@ -7,10 +7,11 @@ routerd validates the references, reads metadata and prints the ``oci`` commands
 
 One more prerequisite is not a provider setting at all: OCI's Ubuntu images ship an
 iptables policy that rejects forwarded traffic and non-SSH input, so no WireGuard handshake
-and no forwarding happen until the guest firewall is opened (#52). It is a ``note``.
+and no forwarding happen until the guest firewall is opened (D17, docs/decisions.md). It is
+a ``note``.
 
-The Go MVP's examples spell the capabilities ``vnic-private-ip`` and
-``disable-source-dest-check``, its MSS test ``vnic-secondary-ip`` and
+The examples of the Go implementation routerd succeeds spell the capabilities
+``vnic-private-ip`` and ``disable-source-dest-check``, its MSS test ``vnic-secondary-ip`` and
 ``skip-source-dest-check``; all four are accepted.
 """
 
@@ -50,7 +51,7 @@ CAPABILITIES = (
 
 HOST_FIREWALL_NOTE = (
     "OCI Ubuntu images reject forwarded traffic and non-SSH input in the guest iptables "
-    "policy (#52): allow UDP to the WireGuard listen port in INPUT and FORWARD between the "
+    "policy: allow UDP to the WireGuard listen port in INPUT and FORWARD between the "
     "VNIC and the tunnel in both directions (docs/howto-oci.md)"
 )
 

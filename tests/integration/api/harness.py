@@ -173,6 +173,7 @@ def make_daemon(
     if backend == "fake":
         fake = host = FakeHost()
         monkeypatch.setattr(service.registry, "create", lambda name, **kw: fake)
+        monkeypatch.setattr(service.registry, "provider_evidence", lambda name, backend: None)
     opts = service.DaemonOptions(
         config_path=str(cfg_file),
         backend=backend,

@@ -139,6 +139,7 @@ def test_reflection_lists_the_routerd_services(served):
         "routerd.v1.ClaimService",
         "routerd.v1.ConfigService",
         "routerd.v1.DoctorService",
+        "routerd.v1.MobilityService",
         "routerd.v1.PluginService",
         "routerd.v1.StatusService",
         "routerd.v1.TopologyService",

@@ -365,3 +365,50 @@ def test_warning_for_undeclared_capture_interface_does_not_fail():
     r = load(ONPREM)
     assert r.valid
     assert any("'ens19' is not a declared Interface" in w.message for w in r.warnings)
+
+
+def overlay_warnings(r: LoadResult) -> list[str]:
+    return [
+        w.render()
+        for w in r.warnings
+        if w.resource == "OverlayPeer/cloud-a" and "cannot probe" in w.message
+    ]
+
+
+def test_descriptive_overlay_address_warns_what_verified_then_cannot_prove():
+    r = load(ONPREM)  # names 10.255.40.1 as this router's overlay address, assigns nothing
+    assert r.valid
+    [msg] = overlay_warnings(r)
+    assert "OverlayPeer/cloud-a spec.underlay.address" in msg
+    assert "no IPv4StaticAddress assigns 10.255.40.1 on wg-sam" in msg
+    assert "does not prove that packets cross the tunnel" in msg
+    assert "10.255.40.0 on the peer's tunnel" in msg
+
+
+STATIC = """\
+- apiVersion: net.routerd.net/v1alpha1
+  kind: IPv4StaticAddress
+  metadata: {{name: overlay}}
+  spec: {{interface: {dev}, address: 10.255.40.1/31}}
+"""
+
+
+def test_overlay_address_assigned_on_the_tunnel_does_not_warn():
+    assert overlay_warnings(load(with_resource(STATIC.format(dev="wg-sam")))) == []
+
+
+def test_overlay_address_assigned_elsewhere_still_warns():
+    assert len(overlay_warnings(load(with_resource(STATIC.format(dev="ens19"))))) == 1
+
+
+def test_half_configured_overlay_addresses_warn_on_the_missing_one():
+    r = load(ONPREM.replace("address: 10.255.40.0}", "address: ''}"))
+    [msg] = overlay_warnings(r)
+    assert "OverlayPeer/cloud-a spec.remote.address" in msg and "not set" in msg
+
+
+def test_no_overlay_addresses_at_all_do_not_warn():
+    text = ONPREM.replace(", address: 10.255.40.0}", "}").replace(", address: 10.255.40.1}", "}")
+    r = load(text)
+    assert r.valid, [e.render() for e in r.errors]
+    assert overlay_warnings(r) == []

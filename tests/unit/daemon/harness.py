@@ -57,6 +57,7 @@ def build(
     assert result.config is not None, [e.render() for e in result.errors]
     fake = host if host is not None else FakeHost()
     monkeypatch.setattr(registry, "create", lambda name, **kw: fake)
+    monkeypatch.setattr(registry, "provider_evidence", lambda name, backend: None)
     # A short private socket path: Unix socket paths are limited to 108 bytes, and the
     # daemon's API must never touch the host's /run/routerd from a test.
     sock_dir = Path(tempfile.mkdtemp(prefix="rd-", dir="/tmp"))

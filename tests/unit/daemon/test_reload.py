@@ -53,7 +53,8 @@ def test_an_unchanged_reload_still_reads_the_key_file_again(tmp_path, monkeypatc
     rig = harness.build(tmp_path, monkeypatch)
     engine = rig.daemon.engine
     engine.run_pass()
-    rig.key_file.unlink()  # an operator removed the key: a reload generates a new one (D11)
+    # An operator removed the key: a reload generates a new one (D11, docs/decisions.md).
+    rig.key_file.unlink()
     assert rig.daemon.reload() is True
     engine.run_pass()
     assert rig.key_file.exists()

@@ -19,8 +19,10 @@ DOCS = ROOT / "docs"
 
 
 def pages() -> list[Path]:
-    """The hand-written pages: README.md and docs/*.md (the generated references excluded)."""
-    return [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+    """The hand-written pages: README.md, docs/*.md (the generated references excluded) and
+    every README under examples/ (they show commands too)."""
+    examples = sorted((ROOT / "examples").rglob("README*.md"))
+    return [ROOT / "README.md", *sorted(DOCS.glob("*.md")), *examples]
 
 
 @pytest.fixture(scope="session")

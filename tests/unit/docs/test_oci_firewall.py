@@ -1,4 +1,4 @@
-"""howto-oci.md shows exactly the host rules `routerctl doctor hybrid` prints for OCI (#52).
+"""howto-oci.md shows exactly the host rules `routerctl doctor hybrid` prints for OCI.
 
 The doctor runs on examples/oci/cloud.yaml against the OCI image's firewall as recorded by
 tests/fixtures/doctor (iptables-nft-save and nft output of the image's rules.v4). Every rule of
@@ -34,14 +34,10 @@ def doctor_remedy(sys_root: Path) -> str:
 
 
 def rules(remedy: str) -> list[str]:
-    """The commands of a remedy: ``iptables: A; B; C. nftables: D. Make ...`` (either form)."""
-    out = []
-    for form in ("iptables", "nftables"):
-        found = re.search(rf"\b{form}: (.+?)\. ", remedy)
-        if found:
-            out += [r.strip() for r in found.group(1).split(";")]
-    assert out, f"no rules in: {remedy}"
-    return out
+    """The commands of a remedy: ``… each chain named: A; B; C. Then make them persistent …``."""
+    found = re.search(r"each chain named: (.+?)\. Then make them persistent", remedy)
+    assert found, f"no rules in: {remedy}"
+    return [r.strip() for r in found.group(1).split(";")]
 
 
 def test_howto_oci_shows_the_doctors_host_rules(tmp_path: Path) -> None:

@@ -14,8 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from routerd.api import mobility_port
+from routerd.api.errors import REASON_KEY, RESUME_SEQ_KEY
 from routerd.core.assess import REASONS
+from routerd.core.exchange import REFUSALS
 from routerd.core.lifecycle import ClaimState
+from routerd.core.mobility import CONFLICTS, MOBILITY_REASONS
+from routerd.core.mobility.records import MOVE_CAUSES
 from routerd.core.resources.hybrid import CAPTURE_TYPES, RESERVED_CAPTURE
 from tests.unit.docs.conftest import DOCS, ROOT, pages
 
@@ -35,6 +40,14 @@ OTHER_CODES = {
     *RESERVED_CAPTURE,
     *(s.value for s in ClaimState),
     *health_codes(),
+    *REFUSALS,
+    *MOBILITY_REASONS,
+    *CONFLICTS,
+    *MOVE_CAUSES,
+    *mobility_port.REFUSALS,
+    *mobility_port.MOVE_STATUSES,
+    REASON_KEY,
+    RESUME_SEQ_KEY,
     "lower-kebab-case",
 }
 

@@ -1,4 +1,7 @@
-"""doctor dynamic: decode, expiry (D4), supersession (D2), rejected parts (D3), policies."""
+"""doctor dynamic: decode, expiry (D4), supersession (D2), rejected parts (D3), policies.
+
+The D-numbers are entries of docs/decisions.md.
+"""
 
 from __future__ import annotations
 

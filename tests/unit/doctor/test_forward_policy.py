@@ -1,4 +1,7 @@
-"""The per-claim FORWARD policy check (#42 stale default-drop routerd_filter, #48 reasons)."""
+"""The per-claim FORWARD policy check: a stale default-drop routerd_filter, classified reasons.
+
+Unreadable tables say why (D18, docs/decisions.md).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Config-level hybrid checks (reference §6.1) on the effective config; no host needed."""
+"""Config-level hybrid checks on the effective config; no host needed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Live per-claim kernel checks: ip_forward, routes, proxy-ARP, rp_filter, OS address (#41)."""
+"""Live per-claim kernel checks: ip_forward, routes, proxy-ARP, rp_filter, OS address.
+
+A captured address on a local interface is swallowed by the kernel (D15, docs/decisions.md).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""One ``ip -batch`` for many questions: answers and failures paired back by line (#48)."""
+"""One ``ip -batch`` for many questions: answers and failures paired back by line.
+
+A failure is classified, never shown raw (D18, docs/decisions.md).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kernel tables dumped once per run and looked up per claim (the old per-claim commands' rows)."""
+"""Kernel tables dumped once per run and looked up per claim (the per-claim commands' rows)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""#53 / D8: the MSS clamp check matches sets, needs both directions and the right value."""
+"""D8 (docs/decisions.md): the MSS clamp check matches sets, needs both directions, right value."""
 
 from __future__ import annotations
 

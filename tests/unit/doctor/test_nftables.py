@@ -1,4 +1,4 @@
-"""#48: every nft failure says which of four things happened."""
+"""D18 (docs/decisions.md): every nft failure says which of four things happened."""
 
 from __future__ import annotations
 

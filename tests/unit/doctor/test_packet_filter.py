@@ -1,20 +1,19 @@
-"""In-order evaluation of iptables / nft chains for a probe packet (jumps, negation, MAYBE)."""
+"""In-order evaluation of a chain for a probe packet: jumps, negation, MAYBE, proof."""
 
 from __future__ import annotations
 
 from routerd.doctor.iptables import parse
-from routerd.doctor.nft_rules import base_chains
-from routerd.doctor.packet_filter import ACCEPT, DROP, Packet, evaluate
-from tests.fixtures.doctor.replay import load
+from routerd.doctor.packet_filter import ACCEPT, DROP, Chain, evaluate
+from routerd.doctor.packet_match import IPV6, Packet
 from tests.unit.doctor.kit import sample
 
 OUT = Packet(iif="ens3", oif="wg0", dst="10.40.8.31")
 BACK = Packet(iif="wg0", oif="ens3", src="10.40.8.31")
-WG = Packet(iif="ens3", proto="udp", dport=51820)
+WG = Packet(iif="ens3", oif="", proto="udp", dport=51820, sport=51820, local=True)
 
 
-def chains(text: str):  # type: ignore[no-untyped-def]
-    return parse(text, tool="t", backend="").chains
+def chains(text: str) -> dict[str, Chain]:
+    return parse(text, tool="t").chains
 
 
 def test_first_matching_terminal_rule_wins() -> None:
@@ -28,7 +27,7 @@ def test_first_matching_terminal_rule_wins() -> None:
 def test_established_only_accept_does_not_open_new_connections() -> None:
     c = chains("-P FORWARD DROP\n-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n")
     oc = evaluate(c, "FORWARD", OUT)
-    assert (oc.verdict, oc.by) == (DROP, "policy drop")
+    assert (oc.verdict, oc.by, oc.proven) == (DROP, "policy drop", True)
 
 
 def test_negation_wildcards_and_addresses() -> None:
@@ -39,6 +38,12 @@ def test_negation_wildcards_and_addresses() -> None:
     )
     assert evaluate(c, "FORWARD", OUT).verdict == ACCEPT  # ens3 is not wg+, dst in /24
     assert evaluate(c, "FORWARD", BACK).verdict == DROP  # src 10.40.8.31 not in 10.99/16
+
+
+def test_an_ipv4_network_never_matches_an_ipv6_packet() -> None:
+    c = chains("-P INPUT ACCEPT\n-A INPUT -s 10.0.0.0/8 -j DROP\n")
+    v6 = Packet(IPV6, iif="ens3", oif="", proto="udp", dport=51820, src="2001:db8::2")
+    assert evaluate(c, "INPUT", v6).verdict == ACCEPT
 
 
 def test_user_chains_jump_return_and_goto() -> None:
@@ -52,6 +57,19 @@ def test_user_chains_jump_return_and_goto() -> None:
     assert evaluate(c, "FORWARD", BACK).verdict == DROP  # returned, then REJECT
 
 
+def test_a_maybe_jump_keeps_the_doubts_of_the_chain_it_targets() -> None:
+    """A drop nested inside a chain we may or may not enter must not vanish."""
+    c = chains(
+        "-P FORWARD ACCEPT\n-N INNER\n"
+        "-A FORWARD -m owner --uid-owner 0 -j INNER\n"
+        "-A INNER -p tcp -j DROP\n"
+    )
+    oc = evaluate(c, "FORWARD", OUT)
+    assert oc.verdict == ACCEPT and not oc.proven
+    assert [d.verdict for d in oc.doubts] == [DROP]
+    assert "-A INNER -p tcp -j DROP" in oc.doubts[0].text
+
+
 def test_udp_port_rules_and_unknown_modules_are_maybe() -> None:
     c = chains(
         "-P INPUT DROP\n"
@@ -59,12 +77,31 @@ def test_udp_port_rules_and_unknown_modules_are_maybe() -> None:
         "-A INPUT -p udp -m multiport --dports 500,51000:52000 -j ACCEPT\n"
     )
     oc = evaluate(c, "INPUT", WG)
-    assert oc.verdict == ACCEPT
-    assert [u.verdict for u in oc.uncertain] == [ACCEPT]  # the rate-limited accept
-    assert not oc.maybe_dropped
+    assert oc.verdict == ACCEPT and oc.proven  # the rate-limited accept agrees anyway
+    assert [u.verdict for u in oc.uncertain] == [ACCEPT]
     c2 = chains("-P INPUT ACCEPT\n-A INPUT -m owner --uid-owner 0 -j DROP\n")
     oc2 = evaluate(c2, "INPUT", WG)
-    assert oc2.verdict == ACCEPT and oc2.maybe_dropped
+    assert oc2.verdict == ACCEPT and not oc2.proven
+
+
+def test_source_ports_and_address_types_are_judged() -> None:
+    c = chains(
+        "-P INPUT DROP\n"
+        "-A INPUT -p udp --sport 123 -j ACCEPT\n"
+        "-A INPUT -m addrtype --dst-type LOCAL -p udp --dport 51820 -j ACCEPT\n"
+    )
+    oc = evaluate(c, "INPUT", WG)
+    assert (oc.verdict, oc.proven) == (ACCEPT, True)
+    assert "rule 2" in oc.by
+    nat = chains("-P FORWARD ACCEPT\n-A FORWARD -m addrtype --dst-type LOCAL -j DROP\n")
+    assert evaluate(nat, "FORWARD", OUT).proven  # forwarded: the destination is not local
+
+
+def test_a_target_we_do_not_model_is_never_proof() -> None:
+    c = chains("-P FORWARD ACCEPT\n-A FORWARD -j NFQUEUE --queue-num 1\n")
+    oc = evaluate(c, "FORWARD", OUT)
+    assert oc.verdict == ACCEPT and not oc.proven
+    assert "NFQUEUE" in oc.doubts[0].text
 
 
 def test_recorded_oci_rules_block_forward_and_wireguard() -> None:
@@ -74,22 +111,20 @@ def test_recorded_oci_rules_block_forward_and_wireguard() -> None:
         "-A FORWARD -j REJECT --reject-with icmp-host-prohibited"
     )
     assert evaluate(c, "INPUT", WG).verdict == DROP
-    ssh = Packet(iif="ens3", proto="tcp", dport=22)
+    ssh = Packet(iif="ens3", oif="", proto="tcp", dport=22, local=True)
     assert evaluate(c, "INPUT", ssh).verdict == ACCEPT
 
 
-def test_nft_sets_and_ct_state_from_a_recorded_ruleset() -> None:
-    rec = load("nft-native-open.json")
-    doc = next(c for c in rec["commands"] if c["argv"] == ["nft", "-j", "list", "ruleset"])
-    import json
-
-    bcs = {b.name: b for b in base_chains(json.loads(doc["stdout"]), skip_tables=set())}
-    prefix = rec["topology"]["prefix"]
-    br, wg = f"{prefix}br", f"{prefix}wg1"
-    fwd = bcs["forward"]
-    assert evaluate(fwd.chains, "forward", Packet(iif=br, oif=wg)).verdict == ACCEPT
-    assert evaluate(fwd.chains, "forward", Packet(iif=wg, oif=br)).verdict == ACCEPT  # via set
-    assert evaluate(fwd.chains, "forward", Packet(iif=br, oif="other")).verdict == DROP
-    inp = bcs["input"]
-    assert evaluate(inp.chains, "input", Packet(proto="udp", dport=51821)).verdict == ACCEPT
-    assert evaluate(inp.chains, "input", Packet(proto="udp", dport=51822)).verdict == DROP
+def test_every_table_of_a_save_is_read_and_incompatible_tables_are_noted() -> None:
+    rs = parse(
+        "# Table `filter' contains incompatible base-chains, use 'nft' tool to list them.\n"
+        "*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n"
+        "*mangle\n:FORWARD ACCEPT [0:0]\n-A FORWARD -i wg0 -j DROP\nCOMMIT\n",
+        tool="iptables-nft-save",
+        binary="iptables-nft",
+        backend="",
+    )
+    assert rs.incompatible == {"filter"}
+    assert evaluate(rs.tables["mangle"], "FORWARD", BACK).verdict == DROP
+    assert rs.lines[("mangle", "FORWARD")] == ["-A FORWARD -i wg0 -j DROP"]
+    assert rs.backend == "legacy"  # no "(nf_tables)" banner on the first line

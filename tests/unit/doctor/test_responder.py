@@ -1,4 +1,4 @@
-"""Split brain on the capture segment: more than one ARP responder FAILs (OP-7, #86).
+"""Split brain on the capture segment: more than one ARP responder FAILs (D20, docs/decisions.md).
 
 The answers are recorded ARP sweeps (``Host.arp``): ``duplicate-responders`` has h1 and h2
 both answering for 10.40.8.31 on the capture bridge, ``healthy`` has nobody answering.

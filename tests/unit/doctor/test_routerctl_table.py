@@ -32,7 +32,7 @@ def test_summaries_lead_and_only_bad_claim_lines_follow(recorded: Recorded) -> N
     assert "warn    proxy neighbor (all claims)             1 warn (vm31): no proxy entry" in text
     assert rows[-1].startswith("warn    RemoteAddressClaim/vm31 proxy neighbor")
     assert f"{hidden:,} per-claim pass/skip findings" in text
-    assert text.splitlines()[-1] == "hybrid: warn (pass 19, warn 1, fail 0, skip 2; 19 summaries)"
+    assert text.splitlines()[-1] == "hybrid: warn (pass 19, warn 1, fail 0, skip 3; 19 summaries)"
 
 
 def test_all_lists_every_finding_in_report_order(recorded: Recorded) -> None:

@@ -1,4 +1,7 @@
-"""run_doctor: area dispatch, host gating, and D7 (effective config, tunnel from the peer)."""
+"""run_doctor: area dispatch, host gating, and D7 (effective config, tunnel from the peer).
+
+D7 is an entry of docs/decisions.md.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""doctor firewall: stale routerd tables by ownership marker (#42, #47, D14)."""
+"""doctor firewall: stale routerd tables by ownership marker (D14, docs/decisions.md)."""
 
 from __future__ import annotations
 

@@ -122,3 +122,6 @@ def example_text(provider: str, replace: dict[str, str] | None = None) -> str:
         assert old in text, f"{old!r} not in examples/{provider}/cloud.yaml"
         text = text.replace(old, new)
     return text
+
+
+from tests.unit.providers.exec_worlds import world, world_factory  # noqa: E402, F401

@@ -127,7 +127,7 @@ def test_example_plans(provider: str, expected: dict[str, tuple[str, str]]) -> N
 
 @pytest.mark.parametrize("provider", ["aws", "azure", "oci"])
 def test_address_parameters_are_bare_ips(provider: str) -> None:
-    """#66: AWS rejected 10.77.60.10/32 as "Not a valid IP address"."""
+    """D19 (docs/decisions.md): AWS rejected 10.77.60.10/32 as "Not a valid IP address"."""
     for plan in _plans(provider, {"10.40.8.31/32": "10.40.8.77/32"}):
         argv = [*plan.command, *(plan.undo_command or ())]
         assert not any("/32" in arg for arg in argv)
@@ -171,15 +171,20 @@ def test_reassign_without_atomic_move_is_two_operations(provider: str) -> None:
 
 
 @pytest.mark.parametrize("provider", ["aws", "azure", "oci", "gcp"])
-def test_undo_caveats_reference_deprovision_rule(provider: str) -> None:
+def test_undo_caveats_say_when_to_run_the_undo(provider: str) -> None:
+    """D30: routerd never unassigns by itself, so every plan says when the undo is safe."""
     assign, forwarding = _plans(provider)
-    assert any("#65" in n for n in assign.notes)
+    assert any(
+        "only after the claim is removed or its address has moved" in n
+        and "routerd never unassigns" in n
+        for n in assign.notes
+    )
     assert any("no other claim captures through this NIC" in n for n in forwarding.notes)
 
 
 def test_oci_assign_plan_carries_the_host_firewall_note() -> None:
     assign, _ = _plans("oci")
-    note = next(n for n in assign.notes if "#52" in n)
+    note = next(n for n in assign.notes if "guest iptables policy" in n)
     assert "FORWARD ens3 <-> wg-sam" in note
 
 

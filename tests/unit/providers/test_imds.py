@@ -280,6 +280,15 @@ def test_malformed_json_is_not_retryable(fake_imds: Fake, provider: str, path: s
     assert e.value.supporting_data["body"] == '{"compute": {"vmId": '
 
 
+def test_json_nested_past_the_decoder_stack_is_malformed_not_a_crash(fake_imds: Fake) -> None:
+    path = "/metadata/instance?api-version=2021-02-01"
+    responses = load_fixture("azure", FIXTURE["azure"])
+    responses[path] = "[" * 100_000 + "]" * 100_000
+    srv = fake_imds("azure", responses)
+    with pytest.raises(ProviderError, match="not valid JSON"):
+        READERS["azure"](base_url=srv.url)
+
+
 @pytest.mark.parametrize(
     ("provider", "path", "doc"),
     [

@@ -33,7 +33,7 @@ def test_normalize_token(text: str, token: str) -> None:
 @pytest.mark.parametrize(
     ("provider", "spelling", "canonical"),
     [
-        # the Go MVP's strings (reference §2.8)
+        # the spellings of the Go implementation routerd succeeds (its configs must load)
         pytest.param("azure", "nic-secondary-ip", "nic-secondary-ip", id="azure-mvp-ip"),
         pytest.param("azure", "ip-forwarding", "ip-forwarding", id="azure-mvp-fwd"),
         pytest.param("aws", "eni-secondary-ip", "eni-secondary-ip", id="aws-mvp-ip"),

@@ -1,4 +1,4 @@
-"""ARP and proxy-ARP on simulated segments follow Linux's rules (reference §5.5)."""
+"""ARP and proxy-ARP on simulated segments follow Linux's rules."""
 
 from __future__ import annotations
 

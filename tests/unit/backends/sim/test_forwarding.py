@@ -1,4 +1,4 @@
-"""The packet walk: local delivery first (#41), forwarding checks, filters and MTU/DF."""
+"""The packet walk: local delivery first (D15, docs/decisions.md), forwarding, filters, MTU/DF."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_forwarding_disabled_drops_at_the_router() -> None:
 
 
 def test_an_address_on_the_router_is_consumed_there_not_forwarded() -> None:
-    """#41: the captured address back on the router's NIC swallows the traffic."""
+    """D15: the captured address back on the router's NIC swallows the traffic."""
     w = routed_lan()
     w.agent_add_address("far", "eth0", "10.9.0.31/32")
     w.add_route("router", "10.9.0.31/32", gateway="10.9.0.2", dev="up0")

@@ -3,7 +3,8 @@
 Both routers get their example config (fresh keys, each other's public key), and one
 observe -> diff -> apply pass per router is all the "engine" there is. The assertions are
 the lab smoke's: ping both ways with the source preserved, bulk TCP both ways, OCI's black
-hole without the clamp, the image firewall, and the #41 agent trap.
+hole without the clamp, the image firewall, and the guest agent re-adding the captured
+address (D15, docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def test_oci_image_firewall_blocks_until_the_documented_rule(tmp_path: Path) -> 
 
 
 def test_oci_without_the_clamp_pings_but_bulk_tcp_stalls(tmp_path: Path) -> None:
-    """#53: ping and the TCP handshake work; full-size segments vanish in the black hole."""
+    """D16: ping and the TCP handshake work; full-size segments vanish in the black hole."""
     r = LabRun("oci", tmp_path, firewall="opened", clamp_supported=False)
     failures = r.reconcile()
     assert {f.change.key[0] for f in failures} == {"nft"}

@@ -1,4 +1,4 @@
-"""PluginRequest encoding and PluginResult decoding (reference §4.2-4.3)."""
+"""PluginRequest encoding and PluginResult decoding (the protocol of docs/plugins.md)."""
 
 from __future__ import annotations
 

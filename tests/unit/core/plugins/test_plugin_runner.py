@@ -1,4 +1,7 @@
-"""One plugin run: failures, env, dry-run, storage, generations, TTL and expiry (D4, D12)."""
+"""One plugin run: failures, env, dry-run, storage, generations, TTL and expiry.
+
+D4 and D12 (docs/decisions.md): expiry from receipt, the source's ttl wins.
+"""
 
 from __future__ import annotations
 

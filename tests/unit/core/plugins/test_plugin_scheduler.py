@@ -1,4 +1,7 @@
-"""Interval scheduling (D12) with a fake clock: first run at start, cadence, bounded backoff."""
+"""Interval scheduling with a fake clock: first run at start, cadence, bounded backoff.
+
+The daemon schedules interval triggers (D12, docs/decisions.md).
+"""
 
 from __future__ import annotations
 

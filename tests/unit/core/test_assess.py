@@ -1,0 +1,291 @@
+"""assess: each piece of evidence behind a state, and what happens when it fails or is missing.
+
+Every test starts from an observation that supports ``verified`` and takes away exactly one
+piece, so a check that stopped looking at its evidence (or started counting an absent or
+unfinished answer as success) fails here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from dataclasses import replace as dataclass_replace
+from typing import Any
+
+import pytest
+
+from routerd.core.assess import assess, path_check, probe_source
+from routerd.core.assignment import Assignment, AssignmentQuery, query_for
+from routerd.core.assignment_watch import AssignmentWatch
+from routerd.core.desired import (
+    AbsentAddress,
+    LinkState,
+    Observed,
+    ProxyNeighbour,
+    Route,
+    Sysctl,
+    WgPeer,
+    WireGuardDevice,
+)
+from routerd.core.lowering import ClaimIntent, ShapeFacts
+from routerd.core.port import PathEvidence
+
+KEY = "T05QUkVNLVJPVVRFUi1QVUJMSUMtS0VZLVJFUExBQ0U="
+FACTS = {f.name for f in fields(ShapeFacts)}
+
+
+def replace(c: ClaimIntent, **changes: Any) -> ClaimIntent:
+    """``c`` with ``changes``, whether they are the claim's own fields or its shape's."""
+    shape = {k: v for k, v in changes.items() if k in FACTS}
+    own = {k: v for k, v in changes.items() if k not in FACTS}
+    return dataclass_replace(c, facts=dataclass_replace(c.facts, **shape), **own)
+
+
+CLOUD = ClaimIntent(
+    name="onprem-vm-31",
+    address="10.40.8.31/32",
+    ip="10.40.8.31",
+    facts=ShapeFacts(
+        capture_type="provider-secondary-ip",
+        capture_interface="ens5",
+        tunnel="wg0",
+        peer="onprem-1",
+        wg_public_key=KEY,
+        local_overlay="10.255.40.0",
+        peer_overlay="10.255.40.1",
+        mss=None,
+        mss_paths=(),
+        clamps=(),
+        sysctls=(),
+        shared_keys=(),
+        provider="aws",
+    ),
+    nic_ref="eni-0a1b2c3d4e5f60789",
+)
+ONPREM = replace(
+    CLOUD,
+    name="cloud-vm-21",
+    address="10.40.8.21/32",
+    ip="10.40.8.21",
+    capture_type="proxy-arp",
+    capture_interface="ens19",
+    provider="",
+    nic_ref="",
+)
+ROUTED = PathEvidence("wg0")
+
+
+def healthy(c: ClaimIntent, *, overlay: tuple[str, ...] = ("10.255.40.0/31",)) -> Observed:
+    """An observation in which every check for ``c`` passes."""
+    o = Observed()
+    o.links = {
+        c.tunnel: LinkState(c.tunnel, addresses=overlay),
+        c.capture_interface: LinkState(c.capture_interface),
+    }
+    objs = [
+        Sysctl("net.ipv4.ip_forward", "1"),
+        Route(c.address, c.tunnel, 120),
+        WireGuardDevice(c.tunnel, peers=(WgPeer(KEY, frozenset({c.address})),)),
+    ]
+    if c.capture_type == "proxy-arp":
+        objs += [
+            Sysctl(f"net.ipv4.conf.{c.capture_interface}.proxy_arp", "1"),
+            ProxyNeighbour(c.ip, c.capture_interface),
+        ]
+    else:
+        objs.append(AbsentAddress(c.ip))
+    o.objects = {obj.key: obj for obj in objs}
+    o.handshakes = {(c.tunnel, KEY): 5.0}
+    return o
+
+
+def judged(c: ClaimIntent, o: Observed, ev: PathEvidence | None = ROUTED) -> tuple[str, str]:
+    v = assess(c, o, ev)
+    return v.state.value, v.reason
+
+
+# -- proxy-arp: the capture is observed on this host, nothing is left unproven ---------------
+
+
+def test_proxy_arp_claim_with_all_evidence_is_verified_with_nothing_unproven() -> None:
+    v = assess(ONPREM, healthy(ONPREM), ROUTED)
+    assert (v.state.value, v.reason, v.message) == ("verified", "", "")
+
+
+def test_proxy_neighbour_missing_keeps_the_claim_pending() -> None:
+    o = healthy(ONPREM)
+    del o.objects[("pneigh", ONPREM.ip, "ens19")]
+    assert judged(ONPREM, o) == ("pending", "proxy-neighbour-missing")
+
+
+# -- provider-secondary-ip: what the provider's metadata says ---------------------------------
+
+
+def test_provider_lists_the_address_on_the_nic_then_nothing_is_unproven() -> None:
+    o = healthy(CLOUD)
+    o.assignments = {CLOUD.ip: Assignment("assigned", "AWS instance metadata: assigned")}
+    v = assess(CLOUD, o, ROUTED)
+    assert (v.state.value, v.message) == ("verified", "")
+
+
+def test_provider_does_not_list_the_address_keeps_the_claim_pending_with_its_words() -> None:
+    o = healthy(CLOUD)
+    said = "AWS instance metadata: 10.40.8.31 is not assigned to eni-0a1b2c3d4e5f60789"
+    o.assignments = {CLOUD.ip: Assignment("not-assigned", said)}
+    v = assess(CLOUD, o, ROUTED)
+    assert (v.state.value, v.reason, v.message) == ("pending", "provider-ip-not-assigned", said)
+
+
+def test_first_metadata_read_still_running_is_not_success() -> None:
+    o = healthy(CLOUD)
+    o.assignments = {CLOUD.ip: Assignment("pending", "the first AWS read is running")}
+    assert judged(CLOUD, o) == ("pending", "provider-check-pending")
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (None, "no provider metadata was consulted"),
+        (Assignment("unknown", "AWS instance metadata unreachable: timed out"), "timed out"),
+    ],
+)
+def test_unreachable_metadata_declares_the_capture_and_says_so(
+    answer: Assignment | None, why: str
+) -> None:
+    o = healthy(CLOUD)
+    if answer is not None:
+        o.assignments = {CLOUD.ip: answer}
+    v = assess(CLOUD, o, ROUTED)
+    assert v.state.value == "verified"
+    assert v.message.startswith("capture declared, provider side unproven: ")
+    assert why in v.message
+
+
+def test_os_address_is_reported_before_the_provider_answer() -> None:
+    o = healthy(CLOUD)
+    o.objects[("absent", CLOUD.ip)] = AbsentAddress(CLOUD.ip, (("ens5", "10.40.8.31/24"),))
+    o.assignments = {CLOUD.ip: Assignment("assigned")}
+    assert judged(CLOUD, o) == ("pending", "os-address-present")
+
+
+def test_only_provider_claims_with_a_profile_are_asked() -> None:
+    assert query_for(ONPREM) is None
+    assert query_for(replace(CLOUD, provider="")) is None
+    q = query_for(CLOUD)
+    assert q is not None
+    assert (q.address, q.provider, q.nic_ref, q.interface) == (
+        "10.40.8.31",
+        "aws",
+        "eni-0a1b2c3d4e5f60789",
+        "ens5",
+    )
+
+
+class Port:
+    """A provider port that records what it was asked and answers from ``answers``."""
+
+    def __init__(self) -> None:
+        self.asked: list[frozenset[AssignmentQuery]] = []
+        self.answers: dict[str, Assignment] = {}
+
+    def start(self, on_change: object) -> None:
+        del on_change
+
+    def close(self) -> None:
+        pass
+
+    def assignments(self, queries: frozenset[AssignmentQuery]) -> dict[str, Assignment]:
+        self.asked.append(queries)
+        return self.answers
+
+
+def test_the_watch_asks_about_provider_claims_and_names_those_whose_answer_changed() -> None:
+    port = Port()
+    watch = AssignmentWatch(port)
+    intents = {CLOUD.name: CLOUD, ONPREM.name: ONPREM}
+    watch.update(intents, intents)
+    assert watch.read() == set()  # the same (empty) answers: nothing moved
+    assert port.asked == [frozenset({query_for(CLOUD)})]
+    assert watch.read() == set() and port.asked[1] is port.asked[0]  # the same query set
+    port.answers = {CLOUD.ip: Assignment("not-assigned", "gone")}
+    assert watch.read() == {CLOUD.name}
+    assert watch.read() == set()  # the same mapping object: nothing to compare
+    port.answers = {CLOUD.ip: Assignment("not-assigned", "gone")}
+    assert watch.read() == set()  # another mapping with the same answers
+    watch.update({}, [CLOUD.name])  # the claim went: nothing is asked about it any more
+    watch.read()
+    assert port.asked[-1] == frozenset()
+
+
+# -- delivery and the end-to-end path ---------------------------------------------------------
+
+
+def test_stale_or_missing_handshake_holds_delivering() -> None:
+    o = healthy(ONPREM)
+    o.handshakes = {}
+    assert judged(ONPREM, o) == ("delivering", "handshake-stale")
+    o.handshakes = {("wg0", KEY): 181.0}
+    assert judged(ONPREM, o) == ("delivering", "handshake-stale")
+
+
+def test_no_path_evidence_yet_or_a_wrong_lookup_holds_delivering() -> None:
+    assert judged(ONPREM, healthy(ONPREM), None) == ("delivering", "route-lookup-mismatch")
+    assert judged(ONPREM, healthy(ONPREM), PathEvidence("eth0")) == (
+        "delivering",
+        "route-lookup-mismatch",
+    )
+
+
+def test_failed_probe_holds_delivering() -> None:
+    ev = PathEvidence("wg0", probe_ok=False, detail="no answer from 10.255.40.1")
+    v = assess(ONPREM, healthy(ONPREM), ev)
+    assert (v.state.value, v.reason, v.message) == (
+        "delivering",
+        "overlay-probe-failed",
+        "no answer from 10.255.40.1",
+    )
+
+
+def test_unfinished_first_probe_is_not_success() -> None:
+    ev = PathEvidence("wg0", probe_ok=None, detail="running", probe_pending=True)
+    assert judged(ONPREM, healthy(ONPREM), ev) == ("delivering", "overlay-probe-pending")
+
+
+def test_no_probe_possible_never_blocks_verified() -> None:
+    assert judged(ONPREM, healthy(ONPREM), PathEvidence("wg0", probe_ok=None)) == ("verified", "")
+
+
+# -- when the probe may run at all ------------------------------------------------------------
+
+
+def test_probe_runs_from_an_overlay_address_observed_on_the_tunnel() -> None:
+    chk = path_check(ONPREM, healthy(ONPREM))
+    assert (chk.local_overlay, chk.peer_overlay) == ("10.255.40.0", "10.255.40.1")
+    assert (chk.claim, chk.address, chk.tunnel, chk.capture_interface) == (
+        "cloud-vm-21",
+        "10.40.8.21",
+        "wg0",
+        "ens19",
+    )
+
+
+@pytest.mark.parametrize(
+    ("intent", "tunnel_addresses"),
+    [
+        (ONPREM, ()),  # descriptive: the config names the address, nothing assigns it
+        (ONPREM, ("10.255.40.8/31",)),  # another address on the tunnel
+        (replace(ONPREM, peer_overlay=""), ("10.255.40.0/31",)),  # no peer address
+        (replace(ONPREM, local_overlay=""), ("10.255.40.0/31",)),  # no local address
+    ],
+)
+def test_no_probe_without_both_ends(intent: ClaimIntent, tunnel_addresses: tuple[str, ...]) -> None:
+    o = healthy(intent, overlay=tunnel_addresses)
+    assert probe_source(intent, o) == ""
+    chk = path_check(intent, o)
+    assert (chk.local_overlay, chk.peer_overlay) == ("", "")
+    assert judged(intent, o, PathEvidence("wg0")) == ("verified", "")
+
+
+def test_no_probe_when_the_tunnel_is_not_observed() -> None:
+    o = healthy(ONPREM)
+    del o.links["wg0"]
+    assert probe_source(ONPREM, o) == ""
