@@ -91,7 +91,7 @@ class Address:
 
 @dataclass(frozen=True, slots=True)
 class AbsentAddress:
-    """An address that must NOT be local to this host (#41).
+    """An address that must NOT be local to this host (D15 in docs/decisions.md).
 
     Desired form has nothing present. The observed form lists every ``(dev, cidr)`` where
     the address is assigned, and every foreign ``local``-table route for it as

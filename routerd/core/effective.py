@@ -1,14 +1,14 @@
 """Effective config: ``startup + active dynamic parts - masks`` (a pure function).
 
-Decisions that differ from the Go MVP (product.md §2):
+Decisions that differ from the Go implementation routerd succeeds (docs/decisions.md):
 
 * D2 — only the latest active generation of each source participates; older active
-  generations are *superseded* (the MVP merged them all and then failed on the duplicate
-  identities).
+  generations are *superseded* (the predecessor merged them all and then failed on the
+  duplicate identities).
 * D3 — a part with a disallowed mask, a missing mask target, a conflicting identity, a kind
   that may not be dynamic, or resources that make the config invalid is rejected *as a
-  whole* and reported; startup config and every other part keep working (the MVP failed the
-  entire merge).
+  whole* and reported; startup config and every other part keep working (the predecessor
+  failed the entire merge).
 * D4 — expiry is ``received_at + ttl``.
 
 Conflicts between two parts are resolved first-come: the part received earlier keeps its

@@ -11,7 +11,7 @@ and whether the context did, so a pass lowers only those claims:
   claim, by identity first (a reload that shares resource objects costs a dict walk);
 * dynamic parts are merged again when the store says they changed, when one expires, or
   when asked (``mark_dirty``): the one place that still validates a whole trial config
-  (D3 needs it), and compares the resulting claims with the previous ones;
+  (D3 in docs/decisions.md needs it), and compares the resulting claims with the previous ones;
 * a claim source's changes are exactly the names it reports.
 
 Invariant of the one thing kept between merges: ``_baseline`` holds the validation

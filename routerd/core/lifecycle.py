@@ -1,4 +1,4 @@
-"""The claim state machine (product.md §3) and the one place its policy lives.
+"""The claim state machine (docs/concepts.md#the-claim-lifecycle) and its policy, in one place.
 
 ::
 
@@ -11,8 +11,8 @@
 ``transitions.Machine`` every claim shares, and triggers run through the table compiled
 from that machine (``Lifecycle.fire``): a move the table does not allow is an engine bug
 and raises. The machine does not run per-claim callbacks: through its event machinery a
-trigger costs ~11 µs (perf-limits §4: 15-20 µs), and a first pass at 10,000 claims walks
-30,000 transitions (0.33 s of a pass whose floor is ~0.2 s); a table look-up costs ~1 µs.
+trigger costs ~11 µs, and a first pass at 10,000 claims walks 30,000 transitions (0.33 s of
+a pass whose floor is ~0.2 s); a table look-up costs ~1 µs.
 Models are therefore not registered with the machine at all, so adding or removing a claim
 is O(1) with no registry to keep.
 
@@ -20,8 +20,9 @@ is O(1) with no registry to keep.
 supports, and why not further) into moves: a drop below the current level degrades and
 remembers the level reached (*high water*); a degraded claim retries only once the
 observation supports that level again and nothing failed to apply; a failed capture or
-delivery step degrades (D6). Judging the same verdict twice moves nothing the second time,
-which is what lets the engine judge only the claims whose inputs moved.
+delivery step degrades (D6, docs/decisions.md). Judging the same verdict twice moves
+nothing the second time, which is what lets the engine judge only the claims whose inputs
+moved.
 """
 
 from __future__ import annotations

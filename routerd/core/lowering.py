@@ -1,11 +1,12 @@
 """Lowering: effective config -> desired dataplane objects for this router (pure).
 
-Per claim (reference §5.7/§5.8, decisions D8–D10), ``lower_claim`` gives a ``ClaimPiece``:
+Per claim (decisions D8-D10 and D15 in docs/decisions.md), ``lower_claim`` gives a
+``ClaimPiece``:
 
 * ``net.ipv4.ip_forward=1``;
 * proxy-arp capture: ``proxy_arp=1`` on the capture interface and a permanent proxy
   neighbour for the address;
-* provider-secondary-ip capture: the address absent from every local interface (#41);
+* provider-secondary-ip capture: the address absent from every local interface (D15);
 * a ``/32 dev <tunnel> metric 120`` delivery route in the main table;
 * ``rp_filter`` on the tunnel loosened (never made strict);
 * the claim's /32 for the WireGuard peer's allowed IPs (D10);

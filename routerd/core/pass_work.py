@@ -212,7 +212,10 @@ class PassWork:
         return refreshed
 
     def _announce(self) -> None:
-        """Gratuitous ARP for new proxy-ARP captures that ask for it (D9), as changes."""
+        """Gratuitous ARP for new proxy-ARP captures that ask for it, as changes.
+
+        D9 in docs/decisions.md: ``gratuitousARP: true`` announces a new capture.
+        """
         intents = self.lowered.claims
         actions = []
         for name in sorted(set(self._captured)):

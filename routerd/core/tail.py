@@ -1,11 +1,12 @@
 """The tail of the desired state: what depends on all claims together, or on no claim.
 
 The WireGuard devices (each peer's allowed IPs: its explicit ones, the claims delivered
-through it, the overlay's own addresses and HybridRoute destinations, D10), the MSS clamp
-table (the smallest clamp any claim needs per path, D8), and the supporting resources:
-static addresses, user routes, HybridRoute routes and user sysctls (which win over the ones
-claims derive). It is a pure function of the context and the claims' contributions
-(``TailInputs``); the composition computes it again only when those change.
+through it, the overlay's own addresses and HybridRoute destinations: D10 in
+docs/decisions.md), the MSS clamp table (the smallest clamp any claim needs per path, D8),
+and the supporting resources: static addresses, user routes, HybridRoute routes and user
+sysctls (which win over the ones claims derive). It is a pure function of the context and
+the claims' contributions (``TailInputs``); the composition computes it again only when
+those change.
 """
 
 from __future__ import annotations

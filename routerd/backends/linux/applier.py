@@ -326,7 +326,10 @@ class Applier:
             self.host.nft.apply(c.new)
 
     def _garp(self, c: Change) -> None:
-        """Announce a freshly captured address (D9); never observed, never removed."""
+        """Announce a freshly captured address (D9, docs/decisions.md); never observed.
+
+        An announcement is never removed: it is a frame, not a kernel object.
+        """
         assert isinstance(c.new, Garp)
         garp.send_garp(c.new.address, c.new.dev)
 

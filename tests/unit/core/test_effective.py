@@ -1,4 +1,4 @@
-"""Effective config = startup + active dynamic parts - masks (D1-D4)."""
+"""Effective config = startup + active dynamic parts - masks (D1-D4, docs/decisions.md)."""
 
 from __future__ import annotations
 

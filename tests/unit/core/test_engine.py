@@ -1,4 +1,5 @@
-"""Reconcile engine: state walking, drift, #41, release, isolation, backoff, journal."""
+"""Reconcile engine: state walking, drift, agent-added addresses (D15, docs/decisions.md),
+release, isolation, backoff, journal."""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def test_route_drift_is_seen_as_degraded_then_healed(tmp_path, clock):
 def test_agent_readded_address_is_removed_and_never_readded(tmp_path, clock):
     store = Store.open(tmp_path / "state")
     host = FakeHost(links=("eth0",))
-    host.agent_adds("10.40.8.31", "eth0", "10.40.8.31/24")  # present before start (#41)
+    host.agent_adds("10.40.8.31", "eth0", "10.40.8.31/24")  # present before start (D15)
     eng = engine_for(configs.single("azure", "cloud", tmp_path), host, tmp_path, clock, store)
     eng.run_pass()
     assert "10.40.8.31" not in host.local_addresses
