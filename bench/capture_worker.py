@@ -30,6 +30,7 @@ from routerd.backends.linux.backend import LinuxBackend
 from routerd.backends.linux.netlink_socket import NetlinkSocket
 from routerd.core.desired import (
     DELIVERY_METRIC,
+    DesiredBuilder,
     DesiredState,
     ObserveScope,
     ProxyNeighbour,
@@ -50,7 +51,7 @@ def address(i: int) -> str:
 
 def desired(cap: str, tun: str, indices: range | list[int], mode: str) -> DesiredState:
     """The lowered form of proxy-ARP claims ``indices`` on ``cap`` delivered to ``tun``."""
-    out = DesiredState(generation=1)
+    out = DesiredBuilder(generation=1)
     out.add(Sysctl("net.ipv4.ip_forward", "1"), "bench")
     out.add(Sysctl(f"net.ipv4.conf.{cap}.proxy_arp", "0" if mode == "nft" else "1"), "bench")
     out.add(Sysctl(f"net.ipv4.conf.{tun}.rp_filter", "2", frozenset({"0", "2"})), "bench")
@@ -58,7 +59,7 @@ def desired(cap: str, tun: str, indices: range | list[int], mode: str) -> Desire
         a = address(i)
         out.add(ProxyNeighbour(a, cap), "bench")
         out.add(Route(f"{a}/32", tun, DELIVERY_METRIC), "bench")
-    return out
+    return out.build()
 
 
 def _scope(want: DesiredState, cap: str, tun: str) -> ObserveScope:

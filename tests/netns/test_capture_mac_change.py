@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from routerd.core.desired import DesiredState, ProxyNeighbour, Sysctl
+from routerd.core.desired import DesiredBuilder, DesiredState, ProxyNeighbour, Sysctl
 from tests.support.netns import Netns, veth
 
 pytestmark = [pytest.mark.netns, pytest.mark.timeout(120)]
@@ -73,14 +73,14 @@ def build(lab: Any) -> Lan:
 
 
 def capture(lan: Lan) -> DesiredState:
-    want = DesiredState(generation=1)
+    want = DesiredBuilder(generation=1)
     for obj in (
         Sysctl("net.ipv4.ip_forward", "1"),
         Sysctl(f"net.ipv4.conf.{lan.br}.proxy_arp", "1"),
         ProxyNeighbour(CAPTURED, lan.br),
     ):
         want.add(obj, "RemoteAddressClaim/moved-vm")
-    return want
+    return want.build()
 
 
 def ping_train_across_mac_changes(lan: Lan) -> tuple[int, int, list[str]]:

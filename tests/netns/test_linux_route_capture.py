@@ -7,7 +7,8 @@ with a ``LinuxBackend`` in ``r`` applying what lowering produces for proxy-ARP c
 
 * applied, the kernel holds no proxy entry, answers for every claim and for nothing else,
   and the next pass has nothing to do (the captures are observed covered, not owned);
-* a route deleted behind routerd's back uncovers its capture; the next pass restores both;
+* a route deleted behind routerd's back uncovers its capture (a scoped observation of the
+  claim's keys says so as the full one does); the next pass restores both;
 * forwarding off on the capture interface fails the captures with a message naming it;
 * releasing a claim removes its route only, and the kernel stops answering;
 * entries made by an ``entries`` backend stay owned and go with their claims;
@@ -21,8 +22,9 @@ from typing import Any
 
 import pytest
 
-from routerd.core.desired import DesiredState, ProxyNeighbour, Route, Sysctl
+from routerd.core.desired import DesiredBuilder, DesiredState, ProxyNeighbour, Route, Sysctl
 from tests.netns.capture_segment import CLAIMS, UNCLAIMED, Seg, build
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.netns, pytest.mark.timeout(120)]
 
@@ -31,7 +33,7 @@ NEW_MAC = "02:00:00:00:00:51"
 
 def want(s: Seg, claims: list[str] = CLAIMS) -> DesiredState:
     """What lowering makes of proxy-ARP claims on ``s.cap`` delivered to ``s.tun``."""
-    out = DesiredState(generation=1)
+    out = DesiredBuilder(generation=1)
     for a in claims:
         owner = f"RemoteAddressClaim/c{a.rsplit('.', 1)[1]}"
         for obj in (
@@ -41,7 +43,7 @@ def want(s: Seg, claims: list[str] = CLAIMS) -> DesiredState:
             Route(f"{a}/32", s.tun, 120),
         ):
             out.add(obj, owner, claim=owner)
-    return out
+    return out.build()
 
 
 def pneigh_keys(claims: list[str], dev: str) -> set[tuple[str, ...]]:
@@ -102,6 +104,33 @@ def test_a_route_deleted_behind_routerd_uncovers_its_capture_until_restored(
     assert failures(healed) == []
     assert seg.answered(CLAIMS[:1]) == {CLAIMS[0]: [seg.mac()]}
     assert routed.plan(want(seg)) == []
+
+
+def test_a_scoped_observation_judges_coverage_as_the_full_one_does(seg: Seg, routed: Any) -> None:
+    # A scoped pass observes only a claim's keys: its capture must still be seen covered by
+    # its route (not looked up as a missing entry), and uncovered once the route is gone.
+    assert failures(routed.reconcile(want(seg))) == []
+    routed.observe(want(seg))
+    routed.drain()
+    claim = CLAIMS[0]
+    keys = [("pneigh", claim, seg.cap), ("route", "254", f"{claim}/32")]
+
+    def same_as_full() -> None:
+        scoped = routed.observe_keys(want(seg), keys)
+        full = routed.observe(want(seg))
+        for key in keys:
+            assert scoped.objects.get(key) == full.objects.get(key), key
+        assert not {keys[0]} & scoped.owned  # covered, never owned
+
+    same_as_full()
+    assert keys[0] in routed.observe_keys(want(seg), keys).objects
+    seg.r.ip("route", "del", f"{claim}/32", "dev", seg.tun)
+    wait_until(
+        lambda: None if keys[1] in set(map(tuple, routed.drain()["keys"])) else "not yet",
+        what="the deleted route named as drift",
+    )
+    same_as_full()
+    assert keys[0] not in routed.observe_keys(want(seg), keys).objects
 
 
 def test_forwarding_off_on_the_capture_interface_fails_the_captures_by_name(

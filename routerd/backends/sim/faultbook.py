@@ -3,7 +3,9 @@
 ``FaultBook`` is what ``SimService`` drives. Faults routerd repairs by itself are one-shot:
 clearing one only closes it in the book. The others hold until cleared, and clearing
 restores what they changed. Every injection and clearing wakes every router (the world
-changed), which is how each routerd notices at once rather than on its next timer.
+changed), which is how each routerd notices at once rather than on its next timer. A fault
+names the dataplane objects it touched as drift (``FaultInjection``), or touches only what
+every pass reads anyway, so a router's next pass is a scoped one that still sees it.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class FaultBook:
             if spec.effect.heals:
                 fault.active, fault.cleared_at = False, fault.injected_at
             self.faults[fault.id] = fault
-        self.world.notify_all()
+        self.world.wake_all()
         return fault
 
     def clear(self, fault_id: str) -> Fault:
@@ -68,7 +70,7 @@ class FaultBook:
                 fault.undo()
             fault.active = False
             fault.cleared_at = fault.cleared_at or self.world.clock()
-        self.world.notify_all()
+        self.world.wake_all()
         return fault
 
     def clear_all(self) -> list[Fault]:

@@ -100,6 +100,17 @@ class FaultInjection:
         for host in list(self._watchers):
             self.notify(host)
 
+    def wake_all(self) -> None:
+        """Call every host's watchers, naming nothing more as drifted.
+
+        For a change whose dataplane keys the change itself recorded (the out-of-band
+        methods below), or that touches only what every pass reads anyway: links,
+        WireGuard handshakes, the provider's assignments, and packet paths (checked again
+        when a claim's check is due).
+        """
+        for host in list(self._watchers):
+            self.notify(host, ())
+
     def _out_of_band(
         self, host: str, change: Callable[[Host], bool], keys: Iterable[Key] = ()
     ) -> bool:
