@@ -7,7 +7,9 @@ on every pass). Hypothesis runs a rule-based state machine over what can happen 
 router: startup config changes (claims removed, restored, re-specified), dynamic parts
 (stored, deleted, expiring), a claim source's claims, faults behind the engines' backs
 (routes and proxy entries deleted, sysctls turned off, links down, a guest agent re-adding
-a captured address, the clamp table flushed, an apply failing) and time passing. After
+a captured address, the clamp table flushed, an apply failing, the provider taking a
+secondary IP off the cloud router's NIC and giving it back: the engines ask the fabric as
+their provider) and time passing. After
 every pass on every router the two labs must have journaled the same transitions, show
 the same claim views, have had the same changes applied and the same gratuitous ARPs
 sent. A failure shrinks to the shortest sequence of steps that still tells them apart.
@@ -27,6 +29,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from routerd.backends.sim import ManualClock, SimBackend, build_lab, pair_configs
 from routerd.backends.sim import lab as L
 from routerd.backends.sim.host import OpError
+from routerd.backends.sim.metadata import FabricEvidence
 from routerd.cli.examples import example_text
 from routerd.core.claim_source import ClaimSource
 from routerd.core.config import RouterConfig
@@ -103,7 +106,14 @@ class Side:
             Applied(backend, self.applied)
             store = Store.open(tmp / f"{'ref' if reference else 'inc'}-{router}")
             settings = EngineSettings(key_dir=str(keys), keys_in_key_dir=True, reference=reference)
-            engine = Engine(backend, configs[router], store=store, settings=settings, clock=clock)
+            engine = Engine(
+                backend,
+                configs[router],
+                store=store,
+                settings=settings,
+                clock=clock,
+                provider=FabricEvidence(world, router),
+            )
             engine.listeners.append(
                 lambda _s, recs, r=router: self.journal.extend((r, x) for x in recs)
             )
@@ -260,6 +270,18 @@ class EnginesAgree(RuleBasedStateMachine):
     @rule(router=st.sampled_from(ROUTERS))
     def flush_clamp(self, router: str) -> None:
         self._each(lambda side: side.lab.world.flush_nft_table(router))
+
+    @rule(assigned=st.booleans())
+    def provider_assignment(self, assigned: bool) -> None:
+        def change(side: Side) -> None:
+            fabric = side.lab.world.media[L.FABRIC]
+            with side.lab.world.lock:
+                if assigned:
+                    fabric.assign((L.CLOUD_ROUTER, side.lab.capture_ifname), L.ONPREM_VM_IP)  # type: ignore[union-attr]
+                else:
+                    fabric.unassign(L.ONPREM_VM_IP)  # type: ignore[union-attr]
+
+        self._each(change)
 
     @rule(router=st.sampled_from(ROUTERS), ip=st.sampled_from(["10.40.8.21", "10.40.8.31", *EXTRA]))
     def next_apply_fails(self, router: str, ip: str) -> None:
