@@ -297,3 +297,13 @@ def test_a_published_snapshot_never_changes(tmp_path):
     assert rig.engine.snapshot is not snap
     assert (dict(snap.claims), snap.lowered, dict(snap.lowered.desired.objects)) == before  # type: ignore[union-attr]
     assert "c2" in snap.claims and "c2" not in rig.engine.snapshot.claims
+
+
+def test_claims_are_judged_and_journaled_in_name_order(tmp_path):
+    # The config lists c0, c1, ..., c11; names sort c0, c1, c10, c11, c2, ...: the journal
+    # follows the names, whatever order the config, a part or a source brought them in.
+    rig = Rig(tmp_path, 12)
+    rig.engine.run_pass()
+    names = [r.claim for r in rig.records if r.to_state == "captured"]
+    assert names == sorted(f"c{i}" for i in range(12))
+    assert names != [f"c{i}" for i in range(12)]
