@@ -113,9 +113,9 @@ class PassWork:
         self.changes = diff(self.lowered.desired, self.observed, keys=keys, skip=skip)
         if self.changes:
             touched = {c.key for c in self.changes}
+            before = self._before_apply(touched, judge, shared)
             if not self.full:
                 touched -= shared
-            before = e.claims.claims_needing(touched) - self.sync.fresh
             self._judge(self._known(before), verify=False)
             self.results = e.backend.apply(self.changes)
             backoff.note(self.results, now)
@@ -134,6 +134,28 @@ class PassWork:
         self._judge(self._known(judge), verify=True)
         e.scope.record(self.observed, shared, now)
         self._announce()
+
+    def _before_apply(self, touched: set[Key], judge: set[str], shared: set[Key]) -> set[str]:
+        """Claims to judge before the apply: those needing a changed object (not new ones).
+
+        A full pass takes every owner of every changed key. A scoped pass cannot take the
+        owners of a changed shared key (every claim), and need not: a claim's verdict before
+        the apply differs from its last one only if something it reads moved, and then it is
+        among the claims this pass judges anyway. So it takes the owners of changed keys of
+        their own, plus the claims it judges that need a changed shared key.
+        """
+        claims = self.e.claims
+        if self.full:
+            return claims.claims_needing(touched) - self.sync.fresh
+        out = claims.claims_needing(touched - shared)
+        shared_touched = touched & shared
+        if shared_touched:
+            pieces = claims.comp.pieces
+            for name in judge - out:
+                piece = pieces.get(name)
+                if piece is not None and not shared_touched.isdisjoint(piece.keys):
+                    out.add(name)
+        return out - self.sync.fresh
 
     def _scoped(self) -> ObserveScope:
         return self.e.scope.scoped(self.lowered, self.keys, self.e.claims.comp.links())

@@ -105,7 +105,7 @@ class Side:
             backend = SimBackend(world, router)
             Applied(backend, self.applied)
             store = Store.open(tmp / f"{'ref' if reference else 'inc'}-{router}")
-            settings = EngineSettings(key_dir=str(keys), keys_in_key_dir=True, reference=reference)
+            settings = EngineSettings(key_dir=str(keys), reference=reference)
             engine = Engine(
                 backend,
                 configs[router],
