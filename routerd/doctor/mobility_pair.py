@@ -1,7 +1,7 @@
 """Router pairs in ``doctor mobility``: this router's role, and how many routers are active.
 
-Only a pair's active router captures and originates (docs/decisions.md, D20, for what two
-capturers do to a segment). Two findings per ``RedundancyGroup``:
+Only a pair's active router captures and originates: two capturers on one segment answer
+ARP for the same addresses and hosts flip between them. Two findings per ``RedundancyGroup``:
 
 * ``role``: this router's role and why, from the daemon's role source (what routerd acts
   on): active or standby pass, ``unknown`` (keepalived has not reported yet) warns,

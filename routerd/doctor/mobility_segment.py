@@ -20,8 +20,8 @@ answering means a VM that moves here loses its way out. A site whose config decl
 another MAC answers consistently with itself, so sites are compared by their reports: the
 ``config`` finding prints the gateway each site resolved.
 
-``duplicate responders`` is the split-brain check of the hybrid area (D20) applied to the
-domain's captured addresses: two devices answering for one address FAIL.
+``duplicate responders`` is the hybrid area's split-brain check (``responder``) applied to
+the domain's captured addresses: two devices answering for one address FAIL.
 """
 
 from __future__ import annotations
