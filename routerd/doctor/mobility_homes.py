@@ -173,11 +173,14 @@ def superseded(view: MobilityView, dom: MobileDomain) -> Finding:
             behind.setdefault(site, []).append(text)
     if not behind:
         return finding(name, Status.PASS, "no site announces an address below its home's sequence")
-    parts = [f"{site} still announces {named(items)}" for site, items in sorted(behind.items())]
+    parts = [
+        f"{site} still announces, below the home's sequence: {named(items)}"
+        for site, items in sorted(behind.items())
+    ]
     return finding(
         name,
         Status.WARN,
-        "; ".join(parts) + " (announced < home's sequence): that router has not withdrawn them",
+        "; ".join(parts) + "; that router has not withdrawn them",
         "check routerd on that site's router (is it running? its `routerctl doctor mobility`); "
         "see docs/troubleshooting.md#superseded-sequences",
     )

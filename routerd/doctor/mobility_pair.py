@@ -73,7 +73,7 @@ def role(view: MobilityView, plan: PairPlan) -> Finding:
     if state is None:
         why = view.role_error or "no role source: no running daemon (--local)"
         return finding(name, Status.SKIP, why)
-    detail = f"{state.role.value} since {when(view.now, state.since)}: {state.why}"
+    detail = f"{state.role.value}: {state.why}; since {when(view.now, state.since)}"
     if state.role in (Role.ACTIVE, Role.STANDBY):
         return finding(name, Status.PASS, detail)
     if state.role is Role.UNKNOWN:

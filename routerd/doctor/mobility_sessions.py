@@ -111,9 +111,8 @@ def _session(view: MobilityView, name: str, s: SessionState, stale: Sequence[Any
     label = f" ({s.description})" if s.description else ""
     if s.state == "established":
         return finding(name, Status.PASS, f"established{label} since {when(view.now, s.since)}")
-    detail = f"{s.state}{label} since {when(view.now, s.since)}"
-    if s.last_error:
-        detail += f"; last error: {s.last_error}"
+    error = f", last error: {s.last_error}" if s.last_error else ""
+    detail = f"{s.state}{label}{error}; since {when(view.now, s.since)}"
     if view.homes is None:
         detail += "; what it costs is unknown (no mobility port to count homes)"
     elif stale:

@@ -136,8 +136,10 @@ def test_a_site_announcing_below_the_homes_sequence_is_superseded(tmp_path: Path
     report, _ = doctor(tmp_path, mobility=port(), ex=ex)
     f = named(report, f"{D} superseded sequences")
     assert f.status is Status.WARN
-    assert "site-b still announces 10.77.3.9 (3)" in f.detail
-    assert "site-a (this router) still announces 10.77.3.11 (0)" in f.detail
+    assert "site-b still announces, below the home's sequence: 10.77.3.9 (3)" in f.detail
+    assert "site-a (this router) still announces, below the home's sequence: 10.77.3.11 (0)" in (
+        f.detail
+    )
     assert "10.77.3.10" not in f.detail and "10.77.3.12" not in f.detail
 
 

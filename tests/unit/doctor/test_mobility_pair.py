@@ -52,8 +52,8 @@ def test_the_role_passes_active_and_standby_warns_unknown_fails_fault(tmp_path: 
     ):
         f = named(run(tmp_path / role.value, [], role)[0], ROLE)
         assert f.status is status, role
-        assert f.detail.startswith(f"{role.value} since ") and "(2m ago)" in f.detail
-        assert "VRRP master of VRID 42" in f.detail
+        assert f.detail.startswith(f"{role.value}: VRRP master of VRID 42 on ens19; since ")
+        assert f.detail.endswith("(2m ago)")
 
 
 def test_without_a_role_source_the_role_is_skipped(tmp_path: Path) -> None:
