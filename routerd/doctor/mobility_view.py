@@ -99,11 +99,11 @@ def read(inputs: Inputs) -> MobilityView:
     """Read every live source once; never raises (a failing source records why)."""
     view = MobilityView(inputs, MobilityPlan.of(inputs.config))
     ctx = inputs.ctx
-    port = ctx.mobility
+    port: Any = ctx.mobility  # routerd.api.mobility_port.MobilityPort
     if port is None:
         view.homes_error = NO_PORT
     else:
-        view.homes, view.homes_error = _ask("the mobility port", lambda: list(port.homes()))  # type: ignore[attr-defined]
+        view.homes, view.homes_error = _ask("the mobility port", lambda: list(port.homes()))
         view.conflicts = _conflicts(port, view.homes or [])
     if ctx.exchange is None:
         view.exchange_error = NO_EXCHANGE
