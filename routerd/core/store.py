@@ -1,7 +1,9 @@
 """SQLite state store (stdlib ``sqlite3``, WAL) under ``--state-dir``.
 
 Tables: ``dynamic_config_parts``, ``plugin_runs``, the append-only ``claim_journal`` and
-``owned_objects`` (backend bookkeeping such as sysctl values to restore). The schema version
+``owned_objects`` (backend bookkeeping such as sysctl values to restore), and the provider-action
+journal (``provider_actions``, ``provider_intents``, ``provider_holdings``; their methods are
+in ``routerd.core.store_actions``). The schema version
 lives in ``PRAGMA user_version`` and moves forward through ``MIGRATIONS``. WAL mode lets
 readers (``routerctl --local``, doctor) read while the daemon writes, without blocking it.
 
@@ -24,6 +26,7 @@ from typing import Any
 
 from routerd.core.dynamic import DynamicPart, decode_part_resources
 from routerd.core.resources import Directive
+from routerd.core.store_actions import PROVIDER_ACTIONS_SQL, ActionTables
 
 DB_NAME = "routerd.db"
 
@@ -85,6 +88,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     );
     """,
     ),
+    (2, PROVIDER_ACTIONS_SQL),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -129,7 +133,7 @@ FAULT_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_FULL",
 """SQLite errors that mean the database is damaged or cannot take writes (not a busy retry)."""
 
 
-class Store:
+class Store(ActionTables):
     """Thread-safe access to the state database (one connection, serialized).
 
     Attributes:

@@ -42,6 +42,7 @@ from routerd.core.resources.net import (
     WireGuardInterface,
     WireGuardPeer,
 )
+from routerd.core.resources.provider_policy import ProviderActionPolicy
 
 KINDS: dict[str, type[Resource]] = {
     cls.KIND: cls
@@ -50,6 +51,7 @@ KINDS: dict[str, type[Resource]] = {
         HybridRoute,
         AddressMobilityDomain,
         CloudProviderProfile,
+        ProviderActionPolicy,
         RemoteAddressClaim,
         DynamicOverridePolicy,
         DynamicConfigPart,
@@ -86,6 +88,7 @@ __all__ = [
     "OverlayPeer",
     "OwnerRef",
     "Plugin",
+    "ProviderActionPolicy",
     "RemoteAddressClaim",
     "Resource",
     "Spec",
