@@ -14,6 +14,7 @@ import sys
 
 from routerd import __version__
 from routerd.cli import (
+    ctl_action,
     ctl_config,
     ctl_doctor,
     ctl_dynamic,
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="routerctl",
         description="Inspect and steer a running routerd: claims and their transitions, "
-        "peers, routes, dynamic config, plugins, diagnostics.",
+        "peers, routes, dynamic config, plugins, provider actions, diagnostics.",
         epilog=EPILOG,
     )
     p.add_argument("--version", action="version", version=f"routerctl {__version__}")
@@ -69,7 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = common_flags()
-    for module in (ctl_status, ctl_get, ctl_watch, ctl_doctor, ctl_config, ctl_dynamic, ctl_plugin):
+    for module in (
+        ctl_status,
+        ctl_get,
+        ctl_watch,
+        ctl_doctor,
+        ctl_config,
+        ctl_dynamic,
+        ctl_plugin,
+        ctl_action,
+    ):
         module.register(sub, common)
     return p
 

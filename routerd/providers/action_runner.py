@@ -241,12 +241,19 @@ class ActionRunner:
         )
 
     def _undos(self, pt: ProfileTargets) -> list[ActionRecord]:
-        """Undo actions a person asked for (``routerctl action undo``), still to run."""
-        return [
-            r
-            for r in self.store.open_actions(pt.name)
-            if r.origin == "undo" and r.status in ("planned", "failed")
-        ]
+        """Undo actions a person asked for (``routerctl action undo``), still to run.
+
+        One whose address a claim wants again is superseded: it would fight the claim.
+        """
+        out = []
+        for r in self.store.open_actions(pt.name):
+            if r.origin != "undo" or r.status not in ("planned", "failed"):
+                continue
+            if r.address in pt.targets:
+                self.store.supersede_actions(r.address, origin="undo")
+                continue
+            out.append(r)
+        return out
 
     # -- execution -----------------------------------------------------------------------
 
