@@ -3,7 +3,8 @@
 A check is a small function returning findings; it never raises for a problem it found (a
 problem is a ``fail``/``warn`` finding with a remedy). An exception inside a check becomes a
 ``fail`` finding naming the check, so one broken probe never hides the other results.
-Areas: ``hybrid``, ``dynamic``, ``plugin``, ``firewall`` (reference §6, decisions D7).
+Areas: ``hybrid``, ``dynamic``, ``plugin``, ``firewall`` (reference §6, decisions D7) and
+``provider`` (executing provider actions: policy, access, inventory, journal).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Finding:
     """One result line.
 
     Attributes:
-        area: hybrid | dynamic | plugin | firewall.
+        area: hybrid | dynamic | plugin | firewall | provider.
         name: the check, e.g. ``RemoteAddressClaim/cloud-vm-21 proxy neighbor``.
         status: pass | warn | fail | skip.
         detail: what was observed.
@@ -102,7 +103,7 @@ def run_checks(area: str, checks: Sequence[tuple[str, Check]], *, workers: int =
     return report
 
 
-AREAS = ("hybrid", "dynamic", "plugin", "firewall")
+AREAS = ("hybrid", "dynamic", "plugin", "firewall", "provider")
 
 
 @dataclass

@@ -29,6 +29,7 @@ from routerd.doctor import (
     mtu_probe,
     plugin,
     prefetch,
+    provider_actions,
     stale_tables,
     summary,
     wireguard,
@@ -102,6 +103,7 @@ AREA_CHECKS: dict[str, Callable[[Inputs], Checks]] = {
     "dynamic": lambda i: [("dynamic", lambda: dynamic.findings(i))],
     "plugin": lambda i: [("plugin", lambda: plugin.findings(i))],
     "firewall": firewall,
+    "provider": provider_actions.checks,
 }
 
 
@@ -109,7 +111,8 @@ def run_doctor(area: str, ctx: DoctorContext, *, host: Host | None = None) -> Re
     """Run one doctor area.
 
     Args:
-        area: one of ``routerd.core.doctor.AREAS`` (hybrid, dynamic, plugin, firewall).
+        area: one of ``routerd.core.doctor.AREAS`` (hybrid, dynamic, plugin, firewall,
+            provider).
         ctx: what to look at (configs, engine state, store, flags).
         host: how to reach the host; tests pass recorded command outputs. Defaults to the
             real host (subprocess runner, ``/proc/sys``, the system clock).

@@ -305,6 +305,13 @@ class ActionRunner:
                 rec.key,
             )
             return
+        holder = result.response.get("holder")
+        owning = rec.origin == "reconcile" and rec.operation != ACTION_UNASSIGN
+        elsewhere = holder is None or not ex.same_nic(str(holder), rec.nic)
+        if owning and elsewhere and not result.retryable:
+            # A refusal (permission, bad request) put nothing here; a retryable failure
+            # may have, unseen, so its holding stays until a run knows better.
+            self.store.release_address(rec.address)
         retry = self._retry.get(rec.key)
         count = retry.count + 1 if retry else 1
         delay = RETRY_DELAYS[min(count, len(RETRY_DELAYS)) - 1]
