@@ -5,7 +5,10 @@ every snapshot the engine publishes (the effective config and the lowered claims
 engine never waits on it). The reconciler does nothing unless a ``CloudProviderProfile``
 says ``execution: execute`` and a ``ProviderActionPolicy`` allows it. When it changed an
 assignment at a provider, the provider evidence is read again at once and the engine woken,
-so the claim moves to ``captured`` without waiting for the next metadata read.
+so the claim moves to ``captured`` without waiting for the next metadata read. The other
+way round, a claim whose provider evidence is lost (someone removed the address at the
+provider) wakes the reconciler at once, reading the provider anew, so it puts the address
+back without waiting for its resync.
 
 The reconciler is reachable as ``daemon.provider_actions`` (the ActionService wakes it
 after an approval or an undo).
@@ -25,6 +28,8 @@ from routerd.providers.executor_factory import ExecutorFactory
 from routerd.providers.reconciler import ProviderReconciler
 
 LOG = logging.getLogger(__name__)
+LOST_EVIDENCE = "provider-ip-not-assigned"
+"""A claim moving with this reason lost its provider evidence: look at the provider now."""
 
 
 def build(daemon: Any) -> ProviderReconciler:
@@ -41,9 +46,11 @@ def build(daemon: Any) -> ProviderReconciler:
 
     reconciler = ProviderReconciler(runner, on_change=changed)
 
-    def offer(snapshot: Snapshot, _records: list[TransitionRecord]) -> None:
+    def offer(snapshot: Snapshot, records: list[TransitionRecord]) -> None:
         if snapshot.effective is not None and snapshot.lowered is not None:
             reconciler.offer(snapshot.effective.config, snapshot.lowered.claims)
+        if any(r.reason == LOST_EVIDENCE for r in records):
+            reconciler.wake(fresh=True)  # the provider no longer shows an address here
 
     engine.listeners.append(offer)
     return reconciler

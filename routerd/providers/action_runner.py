@@ -108,11 +108,18 @@ class ActionRunner:
         self.hook = hook
         self._retry: dict[str, _Retry] = {}
 
-    def run(self, wanted: Mapping[str, ProfileTargets]) -> list[ProfileReport]:
-        """One run over every executing profile (see the module docstring)."""
-        return [self.run_profile(pt) for pt in wanted.values()]
+    def run(
+        self, wanted: Mapping[str, ProfileTargets], *, fresh: bool = False
+    ) -> list[ProfileReport]:
+        """One run over every executing profile (see the module docstring).
 
-    def run_profile(self, pt: ProfileTargets) -> ProfileReport:
+        Args:
+            wanted: the desired state per executing profile.
+            fresh: read the provider anew instead of a cached inventory.
+        """
+        return [self.run_profile(pt, fresh=fresh) for pt in wanted.values()]
+
+    def run_profile(self, pt: ProfileTargets, *, fresh: bool = False) -> ProfileReport:
         report = ProfileReport(pt.name, blocked=dict(pt.blocked))
         if not pt.active:
             report.error = "no enabled ProviderActionPolicy: nothing runs"
@@ -123,6 +130,8 @@ class ActionRunner:
             report.error = e.reason
             return report
         assert pt.policy is not None  # active
+        if fresh:
+            ex.forget_inventory()
         budget = pt.policy.spec.max_actions_per_run
         for rec in self.store.open_actions(pt.name):
             if rec.status == "running" and budget > 0:

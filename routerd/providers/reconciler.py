@@ -67,6 +67,7 @@ class ProviderReconciler:
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
         self._forced = False
+        self._fresh = False
 
     # -- from other threads ---------------------------------------------------------------
 
@@ -79,9 +80,15 @@ class ProviderReconciler:
             self._offered = (config, claims)
         self._wake.set()
 
-    def wake(self) -> None:
-        """Run soon even if the desired state did not move (an approval, an undo)."""
+    def wake(self, *, fresh: bool = False) -> None:
+        """Run soon even if the desired state did not move (an approval, an undo).
+
+        Args:
+            fresh: read the provider anew (no cached inventory): something says it changed
+                (a claim lost its provider evidence).
+        """
         self._forced = True
+        self._fresh = self._fresh or fresh
         self._wake.set()
 
     def start(self) -> None:
@@ -134,7 +141,8 @@ class ProviderReconciler:
         """Run once over the latest desired state; returns when to run next (monotonic)."""
         self._idle.clear()
         self._refresh()
-        reports = self.runner.run(self._wanted)
+        fresh, self._fresh = self._fresh, False
+        reports = self.runner.run(self._wanted, fresh=fresh)
         self.reports = reports
         self.runs += 1
         if any(r.changed for r in reports):

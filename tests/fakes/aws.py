@@ -95,7 +95,14 @@ class AwsFake:
         self.direct = boto3.session.Session(
             aws_access_key_id="direct", aws_secret_access_key="direct", region_name=self.region
         ).client("ec2", endpoint_url=self.moto_url)
-        self.server = FakeServer(self._handle, self.holders, host=host, port=port, latency=latency)
+        self.server = FakeServer(
+            self._handle,
+            self.holders,
+            host=host,
+            port=port,
+            latency=latency,
+            controls={"/_fake/release": self.release},
+        )
         self.instance: tuple[str, str] | None = None
 
     @property
@@ -134,6 +141,18 @@ class AwsFake:
         assignment as soon as the API made it.
         """
         self.instance = (eni, instance_id)
+
+    def release(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Take ``doc["address"]`` off whichever ENI holds it (an operator, not routerd)."""
+        address = str(doc["address"])
+        with self._lock:
+            held = self._lookup(address)
+            if held is None or held[1]:
+                raise ValueError(f"{address} is not a secondary address of any ENI")
+            self.direct.unassign_private_ip_addresses(
+                NetworkInterfaceId=held[0], PrivateIpAddresses=[address]
+            )
+        return {"address": address, "from": held[0]}
 
     def _enis(self) -> list[dict[str, Any]]:
         return list(self.direct.describe_network_interfaces()["NetworkInterfaces"])
