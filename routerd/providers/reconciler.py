@@ -109,15 +109,16 @@ class ProviderReconciler:
     # -- the thread -----------------------------------------------------------------------
 
     def _loop(self) -> None:
-        next_at = 0.0
+        next_at: float | None = None  # nothing is due before the engine's first offer
         while not self._stop.is_set():
-            self._wake.wait(max(0.0, next_at - self.clock()))
+            self._wake.wait(None if next_at is None else max(0.0, next_at - self.clock()))
             self._wake.clear()
             if self._stop.is_set():
                 return
             forced, self._forced = self._forced, False
             moved = self._refresh()
-            if not (moved or forced or self.clock() >= next_at):
+            due = next_at is not None and self.clock() >= next_at
+            if not (moved or forced or due):
                 continue
             try:
                 next_at = self.run_once()

@@ -31,11 +31,17 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def aws(world_factory: Any, monkeypatch: pytest.MonkeyPatch) -> World:  # noqa: F811
+def aws(
+    world_factory: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> World:
     """The AWS double serving instance metadata as the router's ENI (nics[0]).
 
-    Name: aws / Scope: function / Depends: world_factory, monkeypatch.
+    Every log record is captured from the start (a test scans them for credentials).
+    Name: aws / Scope: function / Depends: world_factory, monkeypatch, caplog.
     """
+    caplog.set_level("DEBUG")
     world: World = world_factory("aws")
     world.fake.serve_instance(world.nics[0])
     monkeypatch.setenv(ENDPOINT_ENV, world.server.url)
@@ -75,7 +81,7 @@ def claim_state(s: Served, name: str) -> str:
 
 
 def test_claim_goes_pending_then_verified_through_routerds_own_action(
-    aws: World, acting: Served
+    aws: World, acting: Served, caplog: pytest.LogCaptureFixture
 ) -> None:
     ip, nic = aws.free[0], aws.nics[0]
     name = f"vm-0-{ip.replace('.', '-')}"
@@ -98,6 +104,10 @@ def test_claim_goes_pending_then_verified_through_routerds_own_action(
     assert aws.server.applied == {"assign": 1}
     described = acting.ctl("action", "describe", str(listed[0]["id"]))
     assert described.code == 0 and "succeeded" in described.out
+    shown = described.out + acting.ctl("action", "describe", "1", "-o", "yaml").out
+    shown += json.dumps(listed) + caplog.text
+    for secret in aws.secrets:
+        assert secret not in shown, "a credential reached routerctl, gRPC or the log"
     refused = acting.ctl("action", "undo", str(listed[0]["id"]))
     assert refused.code == 2 and f"RemoteAddressClaim/{name} still wants" in refused.err
 
