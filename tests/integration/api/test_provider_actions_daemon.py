@@ -117,10 +117,15 @@ def test_removed_claim_is_released_and_a_release_can_be_undone(aws: World, actin
     wait_until(lambda: None if aws.held_by(ip) == [nic] else "not assigned yet", timeout=30)
     Path(acting.daemon.opts.config_path).write_text(router_text(aws, {}))
     assert acting.daemon.reload()
-    wait_until(lambda: None if aws.held_by(ip) == [] else "not released", timeout=30)
-    actions = acting.daemon.store.list_actions()
-    release = actions[0]
+
+    def released() -> str | None:
+        done = acting.daemon.store.list_actions(statuses=("succeeded",))
+        return None if done and done[0].operation == "unassign" else "no release journaled"
+
+    wait_until(released, timeout=30)
+    release = acting.daemon.store.list_actions()[0]
     assert (release.operation, release.status) == ("unassign", "succeeded")
+    assert aws.held_by(ip) == []
     assert acting.daemon.store.provider_holdings() == {}
     undo = acting.ctl("action", "undo", str(release.id))
     assert undo.code == 0, undo.err
