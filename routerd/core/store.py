@@ -88,7 +88,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     );
     """,
     ),
-    (2, PROVIDER_ACTIONS_SQL),
+    (3, PROVIDER_ACTIONS_SQL),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
