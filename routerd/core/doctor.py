@@ -3,8 +3,9 @@
 A check is a small function returning findings; it never raises for a problem it found (a
 problem is a ``fail``/``warn`` finding with a remedy). An exception inside a check becomes a
 ``fail`` finding naming the check, so one broken probe never hides the other results.
-Areas: ``hybrid``, ``dynamic``, ``plugin``, ``firewall``, ``mobility`` (docs/troubleshooting.md
-describes each check; every area reads the effective config, D7 in docs/decisions.md).
+Areas: ``hybrid``, ``dynamic``, ``plugin``, ``firewall``, ``mobility`` and ``provider``
+(executing provider actions: policy, access, inventory, journal); docs/troubleshooting.md
+describes each check; every area reads the effective config, D7 in docs/decisions.md.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Finding:
     """One result line.
 
     Attributes:
-        area: hybrid | dynamic | plugin | firewall | mobility.
+        area: hybrid | dynamic | plugin | firewall | mobility | provider.
         name: the check, e.g. ``RemoteAddressClaim/cloud-vm-21 proxy neighbor``.
         status: pass | warn | fail | skip.
         detail: what was observed.
@@ -105,7 +106,7 @@ def run_checks(area: str, checks: Sequence[tuple[str, Check]], *, workers: int =
     return report
 
 
-AREAS = ("hybrid", "dynamic", "plugin", "firewall", "mobility")
+AREAS = ("hybrid", "dynamic", "plugin", "firewall", "mobility", "provider")
 
 
 @dataclass

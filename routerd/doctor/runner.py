@@ -30,6 +30,7 @@ from routerd.doctor import (
     mtu_probe,
     plugin,
     prefetch,
+    provider_actions,
     stale_tables,
     summary,
     wireguard,
@@ -104,6 +105,7 @@ AREA_CHECKS: dict[str, Callable[[Inputs], Checks]] = {
     "plugin": lambda i: [("plugin", lambda: plugin.findings(i))],
     "firewall": firewall,
     "mobility": mobility.checks,
+    "provider": provider_actions.checks,
 }
 
 
@@ -112,7 +114,7 @@ def run_doctor(area: str, ctx: DoctorContext, *, host: Host | None = None) -> Re
 
     Args:
         area: one of ``routerd.core.doctor.AREAS`` (hybrid, dynamic, plugin, firewall,
-            mobility).
+            mobility, provider).
         ctx: what to look at (configs, engine state, store, flags).
         host: how to reach the host; tests pass recorded command outputs. Defaults to the
             real host (subprocess runner, ``/proc/sys``, the system clock).
