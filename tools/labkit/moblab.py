@@ -238,4 +238,10 @@ class MobilityLab:
 
     def down(self) -> list[str]:
         """Tear everything down (LIFO); returns what could not be released."""
-        return self.registry.close()
+        errors = []
+        if self.rr is not None:
+            try:
+                self.rr.stop()  # by PID, and its stderr pipe closed (the registry cannot)
+            except Exception as exc:
+                errors.append(f"bird: {exc}")
+        return errors + self.registry.close()
