@@ -34,6 +34,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,8 @@ class Controller:
         self.paths: dict[str, Any] = {}
         self.adopted = False
         self.passes = 0
+        self.pass_log: deque[tuple[float, float, int]] = deque(maxlen=10000)
+        """(start, seconds, home changes) of every pass that changed a home."""
         self._requests: list[str] = []
         self._queued = 0
         self._handled = 0
@@ -220,6 +223,7 @@ class Controller:
             requests, self._requests = self._requests, []
             handled = self._queued
         now = time.monotonic()
+        changes = len(self.book.journal)
         homes = step(
             self.book,
             self.cfg,
@@ -238,6 +242,9 @@ class Controller:
         for arrival in arrivals:
             left = [a for a, h in homes.items() if h.site_id == arrival.from_site]
             self.dataplane.repoint(arrival.mac, left)
+        changes = len(self.book.journal) - changes
+        if changes:
+            self.pass_log.append((now, time.monotonic() - now, changes))
         with self._lock:
             self.homes = homes
             self.passes += 1
@@ -312,6 +319,10 @@ def session_state() -> str:
 def journal() -> list[tuple[float, str, int, int, str]]:
     with _ctl()._lock:
         return [(m.at, m.address, m.to_site, m.sequence, m.cause) for m in _ctl().book.journal]
+
+
+def pass_log() -> list[tuple[float, float, int]]:
+    return list(_ctl().pass_log)
 
 
 def stop(cleanup: bool) -> None:

@@ -18,12 +18,13 @@ control plane answers is a property of the run, printed in the JSON as ``"contro
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from routerd.backends.linux.wgsupervisor import process_start_time
 from routerd.backends.linux.wguapi import RUN_DIR as WG_RUN_DIR
 from routerd.backends.linux.wguapi import UapiClient
 from tests.support.netns import Netns, NetnsWorker
@@ -51,6 +52,7 @@ class Control(Protocol):
     def doctor(self, site: str) -> list[dict[str, str]]: ...
     def restart(self, site: str) -> None: ...
     def logs(self) -> list[Path]: ...
+    def evidence(self, dest: Path) -> None: ...
 
 
 def start_tunnel(ns: Netns, spec: OverlaySpec, registry: Registry, log: Path) -> None:
@@ -179,6 +181,20 @@ class HandPlayed:
         self.workers.pop(site).kill()
         self._spawn(SITE[site])
 
+    def evidence(self, dest: Path) -> None:
+        """Each controller's homes, findings, journal and pass timings, as JSON."""
+        for site, w in self.workers.items():
+            data = {
+                name: _safe(lambda fn=fn, w=w: w.call(fn, timeout=10))
+                for name, fn in (
+                    ("homes", handplay.homes),
+                    ("doctor", handplay.doctor),
+                    ("journal", handplay.journal),
+                    ("passes", handplay.pass_log),
+                )
+            }
+            (dest / f"{site}-controller.json").write_text(json.dumps(data, indent=1))
+
     def logs(self) -> list[Path]:
         out = []
         for site in SITES:
@@ -254,6 +270,14 @@ class Routerd:
         r.stop()
         r.start(self.lab.registry)
 
+    def evidence(self, dest: Path) -> None:
+        """What each routerd says about homes and mobility, as routerctl prints it."""
+        for site, r in self.routers.items():
+            for name, args in (("homes", ("get", "homes")), ("doctor", ("doctor", "mobility"))):
+                proc = r.ctl(*args, "-o", "json", check=False, timeout=10)
+                (dest / f"{site}-{name}.json").write_text(proc.stdout or proc.stderr)
+            shutil.copy(r.config, dest / f"{site}-router.yaml")
+
     def logs(self) -> list[Path]:
         return [r.log for r in self.routers.values()]
 
@@ -279,5 +303,8 @@ def choose(mode: str, lab: MobilityLab) -> Control:
     return HandPlayed(lab)
 
 
-def worker_record(worker: NetnsWorker) -> dict[str, Any]:
-    return {"pid": worker.pid, "start": process_start_time(worker.pid)}
+def _safe(fn: Any) -> Any:
+    try:
+        return fn()
+    except Exception as exc:  # evidence is best effort: say why a piece is missing
+        return f"unavailable: {type(exc).__name__}: {exc}"

@@ -5,7 +5,9 @@ The report is ``{"control", "run", "runs", "checks": [{name, ok, detail}], "figu
 "hand-played"). A scenario that raises ends the run (the lab's state is then unknown) with a
 failing ``<scenario>: completed`` check; failing checks do not. Every run also checks that
 no controller or routerd log holds a Traceback. On any failure the namespaces' state, the
-reflector's table and every log are written to ``.lab-evidence/<run>-mobility/`` first.
+reflector's table, what each control plane says (homes, findings; the hand-played
+controllers also their journals and pass timings) and every log are written to
+``.lab-evidence/<run>-mobility/`` first.
 """
 
 from __future__ import annotations
@@ -36,9 +38,11 @@ def check_logs(lab: MobilityLab) -> Report:
 def write_evidence(lab: MobilityLab) -> Path:
     dest = EVIDENCE_ROOT / f"{lab.run_id}-mobility"
     dump_evidence(lab.topo.ns.values(), dest)
-    for log in lab.control_plane.logs() if lab.control else []:
-        if log.is_file():
-            shutil.copy(log, dest / str(log.relative_to(lab.dir)).replace("/", "-"))
+    if lab.control is not None:
+        lab.control.evidence(dest)
+        for log in lab.control.logs():
+            if log.is_file():
+                shutil.copy(log, dest / str(log.relative_to(lab.dir)).replace("/", "-"))
     if lab.rr is not None:
         (dest / "rr-routes.txt").write_text(lab.rr.birdc("show route all"))
         (dest / "rr-protocols.txt").write_text(lab.rr.birdc("show protocols all"))
