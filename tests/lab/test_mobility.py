@@ -78,6 +78,11 @@ def figures(report: Report) -> dict[str, float]:
     return {f.name: f.value for f in report.figures}
 
 
+def test_presence_homed_every_vm_at_startup(mobility: Session) -> None:
+    bad = [f"{c.name}: {c.detail}" for c in mobility.lab.startup.checks if not c.ok]
+    assert mobility.lab.startup.checks and not bad, bad
+
+
 def test_live_migration_keeps_tcp_and_the_gateway(mobility: Session) -> None:
     report = run_scenario(mobility, "live-migration")
     assert figures(report)["migration_outage_ms"] > 0

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from routerd.backends.linux.wgsupervisor import process_start_time
 from tests.support.netns import Cleanup, NetnsWorker, uid
-from tests.support.wait import wait_until
+from tests.support.wait import WaitTimeout, wait_until
 
 from . import agents, hypervisor
 from .birdrr import BirdRR
@@ -49,6 +49,7 @@ from .mobtopo import (
     MobilityTopology,
     initial_homes,
 )
+from .mobwatch import Report
 from .registry import Registry
 
 PARTITION = """
@@ -62,6 +63,7 @@ table inet partition {
 }
 """
 CONVERGE_TIMEOUT = 60.0
+PRESENCE_TIMEOUT = 15.0
 
 
 @dataclass
@@ -82,6 +84,8 @@ class MobilityLab:
     """The LAN ``mig`` is on now."""
     moved: dict[str, str] = field(default_factory=dict)
     echo_serving: bool = False
+    startup: Report = field(default_factory=Report)
+    """Checks made while the lab came up (reported with the scenarios')."""
 
     @classmethod
     def up(
@@ -174,13 +178,36 @@ class MobilityLab:
         return None if len(up) == len(SITE) else f"established at the reflector: {up}"
 
     def announce_initial(self) -> None:
-        """On-prem VMs announce themselves; the cloud's addresses are moved there."""
+        """On-prem VMs announce themselves; the cloud's addresses are moved there.
+
+        A VM's gratuitous ARP must be enough to home it. One the control plane has not homed
+        within ``PRESENCE_TIMEOUT`` is moved explicitly so the scenarios can run, and the
+        startup check ``startup: presence homes every announced VM`` fails.
+        """
         assert self.control is not None
+        onprem = {}
         for vm in VMS:
             if vm.up and not vm.monitor and SITE[vm.site].kind == "onprem":
                 self.workers[vm.role].call(agents.announce, VM_IF, list(vm.addresses))
+                onprem.update(dict.fromkeys(vm.addresses, vm.site))
         cloud = [a for vm in VMS if vm.up and vm.site == CLOUD.name for a in vm.addresses]
         self.control.move(CLOUD.name, cloud)
+        try:
+            took = f"in {self.wait_homes(onprem, timeout=PRESENCE_TIMEOUT):.1f}s"
+            missing: list[str] = []
+        except WaitTimeout:
+            missing = [a for a, s in onprem.items() if self.control.homes(s).get(a, ("",))[0] != s]
+            took = ""
+        for address in missing:
+            self.control.move(onprem[address], [address])
+        self.startup.check(
+            "startup: presence homes every announced VM",
+            not missing,
+            f"{len(onprem)} on-prem addresses homed from their gratuitous ARP {took}"
+            if not missing
+            else f"not homed by presence within {PRESENCE_TIMEOUT:.0f}s (moved explicitly): "
+            + ", ".join(missing),
+        )
 
     def rr_table(self) -> dict[str, tuple[tuple[int, int], ...]]:
         assert self.rr is not None

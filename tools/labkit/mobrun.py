@@ -56,6 +56,9 @@ def line(check: Any) -> str:
 def run(lab: MobilityLab, scenarios: list[str], runs: int, echo: Callable[[str], None]) -> Report:
     """Run ``scenarios`` in order on ``lab``; each check is echoed as it is known."""
     report = Report()
+    report.extend(lab.startup)
+    for c in lab.startup.checks:
+        echo(line(c))
     for name in scenarios:
         started = time.monotonic()
         echo(f"-- {name}")
