@@ -33,7 +33,16 @@ from typing import TYPE_CHECKING, Any
 from tests.support.wait import WaitTimeout, wait_until
 
 from . import agents
-from .mobmeasure import answered_between, handover, longest_gap, lost, median, replies
+from .mobmeasure import (
+    TOLERANCE,
+    TOLERANCE_BULK,
+    answered_between,
+    handover,
+    longest_gap,
+    lost,
+    median,
+    replies,
+)
 from .mobtopo import (
     BULK,
     CLOUD,
@@ -180,7 +189,8 @@ def explicit_moves(lab: MobilityLab, runs: int) -> Report:
         ("handover_ms_100", list(BULK), ("cmn", "dmn")),
     )
     for figure, addresses, copies in cases:
-        w = Watch(lab, f"explicit-move {len(addresses)}", addresses)
+        tolerance = TOLERANCE if len(addresses) == 1 else TOLERANCE_BULK
+        w = Watch(lab, f"explicit-move {len(addresses)}", addresses, tolerance)
         results: dict[str, list[dict[str, Any]]] = {"site-a": [], CLOUD.name: []}
         with w:
             for _ in range(runs):

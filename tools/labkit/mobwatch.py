@@ -73,8 +73,15 @@ class Report:
 class Watch:
     """The watchers of one scenario (module docstring); a context manager."""
 
-    def __init__(self, lab: MobilityLab, scenario: str, addresses: Iterable[str]) -> None:
+    def __init__(
+        self,
+        lab: MobilityLab,
+        scenario: str,
+        addresses: Iterable[str],
+        tolerance: float = TOLERANCE,
+    ) -> None:
         self.lab = lab
+        self.tolerance = tolerance
         self.scenario = scenario
         self.addresses = sorted(set(addresses))
         self.report = Report()
@@ -107,14 +114,14 @@ class Watch:
     def _verdicts(self) -> None:
         r, s = self.report, self.scenario
         for site, rounds in self.rounds.items():
-            failures, sightings = two_responders(rounds, self.addresses)
+            failures, sightings = two_responders(rounds, self.addresses, self.tolerance)
             r.check(
                 f"{s}: never two responders on {site}",
                 not failures,
                 "; ".join(failures[:5])
                 or f"{len(rounds)} ARP sweeps of {len(self.addresses)} addresses; {sightings} "
                 f"brief overlaps of a host and its router answering (each under "
-                f"{TOLERANCE * 1000:.0f} ms)",
+                f"{self.tolerance * 1000:.0f} ms)",
             )
             answered, wrong = gateway_answers(rounds, GATEWAY, GATEWAY_MAC)
             r.check(
@@ -123,13 +130,13 @@ class Watch:
                 f"{GATEWAY} answered in {answered}/{len(rounds)} sweeps, always by "
                 f"{GATEWAY_MAC}" + (f"; also by {', '.join(wrong[:3])}" if wrong else ""),
             )
-        failures, sightings = two_homes(self.samples, self.addresses)
+        failures, sightings = two_homes(self.samples, self.addresses, self.tolerance)
         r.check(
             f"{s}: never two homes at the reflector",
             not failures and bool(self.samples),
             "; ".join(failures[:5])
             or f"{len(self.samples)} polls every {RR_POLL * 1000:.0f} ms; {sightings} sightings "
-            f"of an old home still withdrawing (each under {TOLERANCE * 1000:.0f} ms)",
+            f"of an old home still withdrawing (each under {self.tolerance * 1000:.0f} ms)",
         )
         held = self.lab.fabric.held()
         double = {a: ports for a, ports in held.items() if len(ports) > 1}
