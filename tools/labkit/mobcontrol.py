@@ -32,7 +32,7 @@ from tests.support.wait import wait_until
 
 from . import handplay
 from .mobconfig import OverlaySpec, controller_config, router_config, static_overlay
-from .mobtopo import GATEWAY, GATEWAY_IF, GATEWAY_MAC, SITE, SITES, WG_MTU, WG_PORT, Site
+from .mobtopo import GATEWAY, GATEWAY_IF, GATEWAY_MAC, SITE, SITES, WG_MTU, WG_PORT, Site, tunnel
 from .registry import Registry
 from .routers import ROUTERCTL, ROUTERD, Router
 
@@ -235,11 +235,13 @@ class Routerd:
     def start(self) -> None:
         lab = self.lab
         for site in SITES:
+            wg = tunnel(lab.run_id, site.letter)  # routerd starts its wireguard-go
+            lab.registry.push("path", path=str(WG_RUN_DIR / f"{wg}.sock"))
             r = Router(
                 site.name,
                 lab.topo.ns[site.role],
                 lab.dir,
-                tunnel=f"wg{lab.run_id}{site.letter}",
+                tunnel=wg,
                 capture_if=site.lan_if,
             )
             r.write_config(router_config(site, lab.run_id, lab.keys))
