@@ -20,7 +20,6 @@ The module functions are the worker-side API (``start_*``, ``collect``).
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import select
 import socket
@@ -350,11 +349,3 @@ def announce(dev: str, addresses: list[str]) -> float:
     t = time.monotonic()
     garp.send_many(addresses, dev)
     return t
-
-
-def now() -> float:
-    return time.monotonic()
-
-
-def pid() -> int:
-    return os.getpid()

@@ -311,11 +311,6 @@ def doctor() -> list[dict[str, str]]:
         return findings(ctl.book, ctl.cfg, ctl.paths, sessions)
 
 
-def session_state() -> str:
-    s = _ctl().exchange.view().sessions.get(_ctl().cfg.rr)
-    return s.state if s is not None else "none"
-
-
 def journal() -> list[tuple[float, str, int, int, str]]:
     with _ctl()._lock:
         return [(m.at, m.address, m.to_site, m.sequence, m.cause) for m in _ctl().book.journal]

@@ -173,9 +173,6 @@ class HandPlayed:
         findings: list[dict[str, str]] = self.workers[site].call(handplay.doctor)
         return findings
 
-    def sessions(self) -> dict[str, str]:
-        return {name: w.call(handplay.session_state) for name, w in self.workers.items()}
-
     def restart(self, site: str) -> None:
         """SIGKILL the controller (a crash: nothing is cleaned up) and start a fresh one."""
         self.workers.pop(site).kill()

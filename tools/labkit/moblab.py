@@ -260,9 +260,6 @@ class MobilityLab:
         elements = f"{{ {a} . {b}, {b} . {a} }}"
         self.topo.ns[NET].exec("nft", op, "element", "inet", "partition", "cut", elements)
 
-    def onprem_sites(self) -> list[str]:
-        return [s.name for s in ONPREM]
-
     def down(self) -> list[str]:
         """Tear everything down (LIFO); returns what could not be released."""
         errors = []
