@@ -83,6 +83,10 @@ def test_presence_homed_every_vm_at_startup(mobility: Session) -> None:
     assert mobility.lab.startup.checks and not bad, bad
 
 
+def test_the_lab_sees_a_failure_when_there_is_one(mobility: Session) -> None:
+    run_scenario(mobility, "self-check")
+
+
 def test_live_migration_keeps_tcp_and_the_gateway(mobility: Session) -> None:
     report = run_scenario(mobility, "live-migration")
     assert figures(report)["migration_outage_ms"] > 0

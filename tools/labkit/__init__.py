@@ -31,5 +31,5 @@ The three-site mobility lab (``tools/lab mobility``, docs/lab.md):
 * ``moblab``: one run built and torn down; ``agents``: probers, streams, ARP sweeps and
   reflector polls inside workers; ``mobmeasure``: figures and verdicts from what they saw;
 * ``mobwatch``: checks, figures and the watchers every scenario runs under;
-  ``mobscenarios``: the four scenarios; ``mobrun``: the command.
+  ``mobscenarios``: the self-check and the four scenarios; ``mobrun``: the command.
 """

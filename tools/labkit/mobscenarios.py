@@ -1,5 +1,8 @@
 """The mobility scenarios: each a function ``(lab, runs) -> Report`` of checks and figures.
 
+0. ``self_check``: the lab proves it can see a failure before it reports none: a duplicate
+   of a VM started for half a second is seen as two responders, and a 500 ms cut of a VM's
+   link is measured as an outage of about that length.
 1. ``live_migration``: the VM ``mig`` moves between the two LANs ``runs`` times (A->B,
    B->A, ...): its bridge port changes LAN, then it sends a gratuitous ARP, as a hypervisor
    makes it do. 10 ms ping trains from a VM at each site measure the outage (longest gap);
@@ -42,6 +45,7 @@ from .mobmeasure import (
     lost,
     median,
     replies,
+    two_responders,
 )
 from .mobtopo import (
     BULK,
@@ -49,12 +53,14 @@ from .mobtopo import (
     FABRIC_ROUTER_PORT,
     GATEWAY,
     MIGRANT,
+    MONITOR,
     ONPREM,
     RR_PUBLIC,
     SINGLE,
     SITE,
     SITES,
     VM,
+    VM_IF,
     initial_homes,
 )
 from .mobwatch import Report, Watch, collect, mark, now, trains
@@ -91,6 +97,44 @@ def _stream_check(r: Report, name: str, s: dict[str, Any]) -> None:
         f"{s['max_gap'] * 1000:.0f} ms"
         + (f"; {'; '.join(s['errors'][:3])}" if s["errors"] else ""),
     )
+
+
+def self_check(lab: MobilityLab, runs: int) -> Report:
+    """Scenario 0 (module docstring); ``runs`` is not used."""
+    r = Report()
+    monitor, va, dup = MONITOR["site-a"], VM["va"], VM["dup"]
+    target = va.addresses[0]
+    sweep = (VM_IF, VM[monitor].addresses[0], [target], 0.05)
+    lab.workers[monitor].call(agents.start_sweeper, "self-check", *sweep)
+    time.sleep(0.3)
+    lab.topo.set_up(dup, True)
+    time.sleep(0.5)
+    lab.topo.set_up(dup, False)
+    time.sleep(0.2)
+    rounds = lab.workers[monitor].call(agents.collect, "self-check")
+    failures, _ = two_responders(rounds, [target])
+    r.check(
+        "self-check: a duplicate host is seen as two responders",
+        bool(failures),
+        "; ".join(failures) or f"{len(rounds)} sweeps saw no second responder for {target}",
+    )
+    trains(lab, {"vc": [target]}, TRAIN)
+    time.sleep(0.3)
+    lan = lab.topo.ns[SITE[va.site].lan_role]
+    t_cut = now()
+    lan.ip("link", "set", va.port, "down")
+    time.sleep(0.5)
+    lan.ip("link", "set", va.port, "up")
+    t_back = now()
+    time.sleep(0.7)
+    gap = longest_gap(replies(collect(lab, ["vc"])["vc"], 0), t_cut - 0.2, now())
+    cut = t_back - t_cut
+    r.check(
+        "self-check: a cut link is measured as an outage",
+        cut - 0.05 <= gap <= cut + 1.0,
+        f"longest gap {gap * 1000:.0f} ms for a {cut * 1000:.0f} ms cut",
+    )
+    return r
 
 
 def live_migration(lab: MobilityLab, runs: int) -> Report:
@@ -373,6 +417,7 @@ def _same(now_: dict[str, tuple[str, int]], before: dict[str, tuple[str, int]]) 
 
 
 SCENARIOS: dict[str, Callable[[MobilityLab, int], Report]] = {
+    "self-check": self_check,
     "live-migration": live_migration,
     "explicit-moves": explicit_moves,
     "partition": partition,

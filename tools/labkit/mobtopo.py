@@ -26,6 +26,7 @@ into its LAN) and moves between them (``hypervisor``); ``cm1``/``dm1`` are the
 cloud and on-prem copies of the single address moved explicitly, ``cmn``/``dmn`` of the 100
 moved at once (a migration tool stops one copy and starts the other: exactly one is up).
 ``mona``/``monb`` are the ARP monitors of the two LANs (their addresses are never mobile).
+``dup`` is a stopped duplicate of ``va`` the self-check starts briefly: two responders.
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ VMS = (
     Vm("dm1", "site-a", (SINGLE,), "02:00:00:00:0a:60", up=False),
     Vm("cmn", "site-c", BULK, "02:00:00:00:0c:64"),
     Vm("dmn", "site-a", BULK, "02:00:00:00:0a:64", up=False),
+    Vm("dup", "site-a", ("10.40.8.31",), "02:00:00:00:0a:ee", up=False),
     Vm("mona", "site-a", ("10.40.8.251",), "02:00:00:00:0a:fb", monitor=True),
     Vm("monb", "site-b", ("10.40.8.252",), "02:00:00:00:0b:fc", monitor=True),
 )
