@@ -162,7 +162,8 @@ def _mobility_parser(sub: Any) -> None:
         "mobility",
         help="the three-site address-mobility lab: scenarios, checks and figures",
         description="Build two on-prem sites and a cloud site with a BGP route reflector, run "
-        "the mobility scenarios (live migration, explicit moves, partition, restarts), print "
+        "the self-check and the mobility scenarios (live migration, explicit moves, partition, "
+        "restarts), print "
         "checks and figures, tear down. Figures are medians of --runs runs.",
     )
     mob.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
