@@ -12,6 +12,8 @@
 * ``--cloud-actions`` (``up``, ``smoke``, ``faults``; ``--provider aws``): no provider step;
   routerd assigns the cloud router's secondary IP itself through the AWS double (moto), and
   the fabric delivers each address to the NIC the double says holds it.
+* ``mobility [--keep] [-o json] [--runs N] [--control C] [--scenario S ...]``: the three-site
+  address-mobility lab (``mobrun``); ``-o json`` prints only the report on stdout.
 
 Exit status 0 only when every step passed and teardown released everything; 1 otherwise
 (the evidence folder is printed); 2 on usage errors. SIGTERM and Ctrl-C still tear down.
@@ -20,16 +22,20 @@ Exit status 0 only when every step passed and teardown released everything; 1 ot
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
-from . import evidence, plans
+from . import evidence, mobrun, plans
 from .cloud_actions import PROVIDERS as ACTION_PROVIDERS
 from .config import VARIANTS
 from .lab import RUNS_DIR, Lab, kept_runs
+from .mobcontrol import MODES
+from .mobscenarios import SCENARIOS
 from .steps import StepResult, run_steps
 from .topology import PROVIDERS, ROLE_MEANING, ROLES
 
@@ -159,6 +165,60 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK if all(outcome.values()) else EXIT_FAIL
 
 
+def cmd_mobility(args: argparse.Namespace) -> int:
+    as_json = args.output == "json"
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr if as_json else sys.stdout, flush=True)
+
+    scenarios = args.scenario or list(SCENARIOS)
+    try:
+        out, ok = mobrun.main(args.control, scenarios, args.runs, args.keep, say)
+    except ValueError as exc:
+        say(f"tools/lab mobility: {exc}")
+        return EXIT_USAGE
+    if as_json:
+        print(json.dumps(out, indent=2))
+    else:
+        say(f"== mobility run {out['run']} ({out['control']}): {'PASS' if ok else 'FAIL'}")
+    return EXIT_OK if ok else EXIT_FAIL
+
+
+def _runs(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("--runs must be at least 1")
+    return value
+
+
+def _mobility_parser(sub: Any) -> None:
+    mob = sub.add_parser(
+        "mobility",
+        help="the three-site address-mobility lab: scenarios, checks and figures",
+        description="Build two on-prem sites and a cloud site with a BGP route reflector, run "
+        "the self-check and the mobility scenarios (live migration, explicit moves, partition, "
+        "restarts), print "
+        "checks and figures, tear down. Figures are medians of --runs runs.",
+    )
+    mob.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
+    mob.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    mob.add_argument("--runs", type=_runs, default=5, help="runs per timed case (default 5)")
+    mob.add_argument(
+        "--control",
+        choices=MODES,
+        default="auto",
+        help="routerd (needs routerd with mobility), hand-played (the lab's own controller) "
+        "or auto (routerd when available)",
+    )
+    mob.add_argument(
+        "--scenario",
+        action="append",
+        choices=list(SCENARIOS),
+        help="run only this scenario (repeatable; default: all, in order)",
+    )
+    mob.set_defaults(func=cmd_mobility)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tools/lab",
@@ -183,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("--run", metavar="ID", help="only this run")
     down.add_argument("--provider", choices=PROVIDERS, help="only runs of this provider")
     down.set_defaults(func=cmd_down)
+    _mobility_parser(sub)
     return p
 
 
