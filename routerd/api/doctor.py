@@ -3,9 +3,10 @@
 The checks themselves live in ``routerd.doctor`` (``run_doctor(area, ctx)``); this servicer
 only builds the ``DoctorContext`` from what the daemon knows right now — the startup config,
 the effective config and lowering from the engine snapshot (so dynamic claims are checked,
-D7 in docs/decisions.md), each claim's state, the store and the backend — and turns the report
-into data. A failing check is a normal answer (``overall = fail``); only a bad request is an RPC
-error.
+D7 in docs/decisions.md), each claim's state, the store and the backend, and the mobility
+port, route exchange and role source when the daemon holds them (absent attributes read as
+None) — and turns the report into data. A failing check is a normal answer
+(``overall = fail``); only a bad request is an RPC error.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def daemon_context(daemon: DaemonView, *, host: bool, probe: bool) -> DoctorCont
         host=host,
         probe=probe,
         backend=daemon.opts.backend,
+        mobility=getattr(daemon, "mobility", None),
+        exchange=getattr(daemon, "exchange", None),
+        role_source=getattr(daemon, "role_source", None),
     )
 
 

@@ -25,6 +25,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from routerd.api.actions import ActionServicer
 from routerd.api.claims import MAX_WATCHERS, ClaimServicer
 from routerd.api.config import ConfigServicer
 from routerd.api.doctor import DoctorServicer
@@ -46,6 +47,8 @@ from routerd.api.view import DaemonView
 if TYPE_CHECKING:
     from routerd.api.sim import SimWorld
 from routerd.v1 import (
+    action_pb2,
+    action_pb2_grpc,
     claims_pb2,
     claims_pb2_grpc,
     config_pb2,
@@ -70,6 +73,7 @@ STOP_GRACE = 2.0
 SERVICE_NAMES = tuple(
     svc.full_name
     for mod in (
+        action_pb2,
         claims_pb2,
         config_pb2,
         doctor_pb2,
@@ -135,6 +139,7 @@ class ApiServer:
 
             sim_pb2_grpc.add_SimServiceServicer_to_server(SimServicer(world), server)
             self.services = (*SERVICE_NAMES, SIM_SERVICE)
+        action_pb2_grpc.add_ActionServiceServicer_to_server(ActionServicer(d), server)
         claims_pb2_grpc.add_ClaimServiceServicer_to_server(self.claims, server)
         config_pb2_grpc.add_ConfigServiceServicer_to_server(ConfigServicer(d), server)
         doctor_pb2_grpc.add_DoctorServiceServicer_to_server(DoctorServicer(d), server)

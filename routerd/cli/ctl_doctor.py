@@ -162,7 +162,12 @@ def register(
         description="Run every check of one area and report each as pass, warn, fail or "
         "skip with what to do. hybrid: peers, routes, claims, MTU/MSS and live SAM state; "
         "dynamic: stored parts and the effective merge; plugin: executables, last runs, "
-        "freshness; firewall: host rules that would drop SAM traffic. Exit 0 unless a "
+        "freshness; firewall: host rules that would drop SAM traffic; mobility: BGP "
+        "sessions and refused paths, conflicting, captured and stale homes, the anycast "
+        "gateway, duplicate responders and the router pair's active routers; provider: "
+        "executing provider actions (policy, credentials and permissions, the cloud's "
+        "inventory and metadata against the action journal, actions pending or failed). "
+        "Exit 0 unless a "
         "check fails (3).",
     )
     p.add_argument("area", choices=AREAS, help="which checks to run")

@@ -1,10 +1,12 @@
 """The provider actions a claim needs, as ``routerd plan`` and ``routerctl describe claim`` show.
 
-routerd never calls a cloud API: a ``provider-secondary-ip`` capture works only once a person
-(or their own automation) has assigned the address to the router's NIC and allowed it to
-forward. These are the exact provider commands, each with the command that undoes it and the
-caveats to read before either, so the step a person must take and the way back are printed
-where they look: the plan before applying, and the claim while it is not capturing.
+A ``provider-secondary-ip`` capture works only once the address is assigned to the router's
+NIC and the NIC may forward. Unless its CloudProviderProfile says ``execution: execute``,
+routerd calls no cloud API and a person (or their own automation) does that; these are the
+exact provider commands, each with the command that undoes it and the caveats to read before
+either, so the step a person must take and the way back are printed where they look: the
+plan before applying, and the claim while it is not capturing. For an executing profile the
+commands are shown for reference, with a line saying routerd assigns the address itself.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ class ClaimActions:
         claim: ``RemoteAddressClaim/<name>``.
         plans: the actions in the order to run them (assign, then forwarding).
         problem: why there are no plans (a malformed nicRef, a missing profile), else "".
+        executed_by: for a profile with ``execution: execute``, the profile (routerd assigns
+            and releases the address itself); "" when a person runs the commands.
     """
 
     claim: str
     plans: tuple[ActionPlan, ...] = ()
     problem: str = ""
+    executed_by: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form for ``-o json``."""
@@ -43,6 +48,7 @@ class ClaimActions:
             "claim": self.claim,
             "plans": [p.as_dict() for p in self.plans],
             "problem": self.problem,
+            "executedBy": self.executed_by,
         }
 
 
@@ -64,10 +70,11 @@ def for_claim(
     if profile is None:
         ref = claim.spec.capture.provider_ref
         return ClaimActions(claim.ref, problem=f"no CloudProviderProfile {ref!r} in the config")
+    executes = profile.ref if profile.spec.execution == "execute" else ""
     try:
-        return ClaimActions(claim.ref, tuple(action_plans(claim, profile)))
+        return ClaimActions(claim.ref, tuple(action_plans(claim, profile)), "", executes)
     except ProviderError as e:
-        return ClaimActions(claim.ref, problem=str(e))
+        return ClaimActions(claim.ref, problem=str(e), executed_by=executes)
 
 
 def for_config(config: RouterConfig) -> list[ClaimActions]:
@@ -136,6 +143,12 @@ def render(entries: list[ClaimActions], *, indent: str = "  ") -> list[str]:
     for entry in entries:
         if entry.problem:
             lines.append(f"{indent}{entry.claim}: none shown: {entry.problem}")
+        if entry.executed_by:
+            lines.append(
+                f"{indent}{entry.claim}: routerd assigns and releases the address itself "
+                f"({entry.executed_by} has execution: execute; routerctl action list shows "
+                "what it did); the commands below are for reference"
+            )
         for plan in entry.plans:
             lines.append(f"{indent}{entry.claim} {plan.action}:")
             lines.append(f"{indent}  run:  {shlex.join(plan.command)}")

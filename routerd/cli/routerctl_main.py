@@ -14,6 +14,7 @@ import sys
 
 from routerd import __version__
 from routerd.cli import (
+    ctl_action,
     ctl_config,
     ctl_doctor,
     ctl_dynamic,
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="routerctl",
         description="Inspect and steer a running routerd: claims and their transitions, "
         "peers, routes, where mobile addresses live and moving them, dynamic config, "
-        "plugins, diagnostics.",
+        "plugins, provider actions, diagnostics.",
         epilog=EPILOG,
     )
     p.add_argument("--version", action="version", version=f"routerctl {__version__}")
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         ctl_config,
         ctl_dynamic,
         ctl_plugin,
+        ctl_action,
     )
     for module in modules:
         module.register(sub, common)

@@ -3,8 +3,9 @@
 A check is a small function returning findings; it never raises for a problem it found (a
 problem is a ``fail``/``warn`` finding with a remedy). An exception inside a check becomes a
 ``fail`` finding naming the check, so one broken probe never hides the other results.
-Areas: ``hybrid``, ``dynamic``, ``plugin``, ``firewall`` (docs/troubleshooting.md describes each
-check; every area reads the effective config, D7 in docs/decisions.md).
+Areas: ``hybrid``, ``dynamic``, ``plugin``, ``firewall``, ``mobility`` and ``provider``
+(executing provider actions: policy, access, inventory, journal); docs/troubleshooting.md
+describes each check; every area reads the effective config, D7 in docs/decisions.md.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from enum import StrEnum
 
 from routerd.core.config import RouterConfig
 from routerd.core.effective import EffectiveResult
+from routerd.core.exchange import RouteExchange
 from routerd.core.lowering import Lowered
+from routerd.core.redundancy import RoleSource
 from routerd.core.store import Store
 
 
@@ -32,7 +35,7 @@ class Finding:
     """One result line.
 
     Attributes:
-        area: hybrid | dynamic | plugin | firewall.
+        area: hybrid | dynamic | plugin | firewall | mobility | provider.
         name: the check, e.g. ``RemoteAddressClaim/cloud-vm-21 proxy neighbor``.
         status: pass | warn | fail | skip.
         detail: what was observed.
@@ -103,7 +106,7 @@ def run_checks(area: str, checks: Sequence[tuple[str, Check]], *, workers: int =
     return report
 
 
-AREAS = ("hybrid", "dynamic", "plugin", "firewall")
+AREAS = ("hybrid", "dynamic", "plugin", "firewall", "mobility", "provider")
 
 
 @dataclass
@@ -123,6 +126,11 @@ class DoctorContext:
         host: run host probes (commands, /proc, netlink).
         probe: also measure the path MTU through the tunnel with DF pings (``--probe``).
         backend: "linux" or "sim" (host probes only make sense on linux).
+        mobility: the daemon's mobility port (``routerd.api.mobility_port.MobilityPort``:
+            homes, conflicts), None without a daemon or without a mobile domain. Typed
+            loosely because that port's records are API types core does not import.
+        exchange: the daemon's route exchange (sessions, learned and refused paths).
+        role_source: where the daemon learns this router's role in its pair.
     """
 
     startup: RouterConfig
@@ -133,3 +141,6 @@ class DoctorContext:
     host: bool = True
     probe: bool = False
     backend: str = "linux"
+    mobility: object | None = None
+    exchange: RouteExchange | None = None
+    role_source: RoleSource | None = None

@@ -1,9 +1,11 @@
 """SQLite state store (stdlib ``sqlite3``, WAL) under ``--state-dir``.
 
 Tables: ``dynamic_config_parts``, ``plugin_runs``, the append-only ``claim_journal``,
-``owned_objects`` (backend bookkeeping such as sysctl values to restore) and address
+``owned_objects`` (backend bookkeeping such as sysctl values to restore), address
 mobility's state (``mobility_own``, ``mobility_sequences``, ``mobility_pins``, the append-only
-``mobility_moves``; the ``routerd.core.mobility.port.MobilityStore`` methods). The schema version
+``mobility_moves``; the ``routerd.core.mobility.port.MobilityStore`` methods) and the
+provider-action journal (``provider_actions``, ``provider_intents``, ``provider_holdings``;
+their methods are in ``routerd.core.store_actions``). The schema version
 lives in ``PRAGMA user_version`` and moves forward through ``MIGRATIONS``. WAL mode lets
 readers (``routerctl --local``, doctor) read while the daemon writes, without blocking it.
 
@@ -28,6 +30,7 @@ from routerd.core.dynamic import DynamicPart, decode_part_resources
 from routerd.core.mobility.port import MobilityBatch, StoredMobility
 from routerd.core.mobility.records import MoveRecord, Own, Pin
 from routerd.core.resources import Directive
+from routerd.core.store_actions import PROVIDER_ACTIONS_SQL, ActionTables
 
 DB_NAME = "routerd.db"
 
@@ -121,6 +124,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     CREATE INDEX mobility_moves_address ON mobility_moves (address, seq);
     """,
     ),
+    (3, PROVIDER_ACTIONS_SQL),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -165,7 +169,7 @@ FAULT_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_FULL",
 """SQLite errors that mean the database is damaged or cannot take writes (not a busy retry)."""
 
 
-class Store:
+class Store(ActionTables):
     """Thread-safe access to the state database (one connection, serialized).
 
     Attributes:

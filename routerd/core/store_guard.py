@@ -27,10 +27,18 @@ from pathlib import Path
 from typing import Any
 
 from routerd.core.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
+from routerd.core.store_actions import ACTION_TABLES
 
 LOCK_NAME = "routerd.lock"
 SQLITE_HEADER = b"SQLite format 3\x00"
-TABLES = ("meta", "dynamic_config_parts", "plugin_runs", "claim_journal", "owned_objects")
+TABLES = (
+    "meta",
+    "dynamic_config_parts",
+    "plugin_runs",
+    "claim_journal",
+    "owned_objects",
+    *ACTION_TABLES,
+)
 MAX_FINDINGS = 5
 
 

@@ -3,9 +3,9 @@
 The public entry point is ``run_doctor(area, ctx)``; the daemon's gRPC DoctorService and
 ``routerctl doctor --local -c FILE`` both call it. Areas are ``hybrid`` (config-level and
 live per-claim checks, each described in docs/troubleshooting.md), ``dynamic``,
-``plugin`` and ``firewall``. Every host probe goes through ``Host`` (one stubbable command
-runner, an ARP sweeper and ``/proc/sys`` reads), so each check can be replayed from recorded
-outputs.
+``plugin``, ``firewall`` and ``mobility``. Every host probe goes through ``Host`` (one
+stubbable command runner, an ARP sweeper, a VRRP listener and ``/proc/sys`` reads), so each
+check can be replayed from recorded outputs.
 
 Module map: ``inputs`` (what a run looks at, D7 in docs/decisions.md), ``host`` (the door to the
 host), ``kernel_tables`` / ``route_lookup`` / ``arp`` (each host table read once per run),
@@ -14,7 +14,9 @@ host), ``kernel_tables`` / ``route_lookup`` / ``arp`` (each host table read once
 (with ``firewall_sources``, ``firewall_path``, ``firewall_remedy``, ``iptables``, ``nft_rules``,
 ``nft_exprs``, ``packet_filter``, ``packet_match``), ``forward_policy``, ``wireguard``,
 ``responder``, ``provider``, ``mtu_probe``, ``stale_tables`` (firewall area), ``dynamic``,
-``plugin``, ``runner`` (area assembly).
+``plugin``, ``mobility`` (with ``mobility_view``, ``mobility_config``, ``mobility_sessions``,
+``mobility_homes``, ``mobility_segment``, ``mobility_pair`` and the VRRP listener ``vrrp``),
+``runner`` (area assembly).
 
 The names below are loaded on first use (PEP 562), so ``python -m routerd.doctor.arp``
 runs its module without importing it twice.

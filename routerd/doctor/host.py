@@ -2,11 +2,12 @@
 
 Every live check asks the host through ``Host``: commands go through ``Host.run`` (an argv
 list, never a shell, a timeout, and a classified failure), kernel parameters through
-``Host.sysctl`` under an overridable root, ARP sweeps through ``Host.arp``, the time through
-``Host.clock``. ``Host.once`` makes every read happen at most once per run, which is what
-lets one run cover 10,000 claims with a handful of processes. Tests replace the runner and
-the ARP sweeper with recorded outputs (``tests/fixtures/doctor``) and the root with a temp
-tree, so every check is exercised without root and without touching this machine.
+``Host.sysctl`` under an overridable root, ARP sweeps through ``Host.arp``, VRRP listens
+through ``Host.vrrp``, the time through ``Host.clock``. ``Host.once`` makes every read happen
+at most once per run, which is what lets one run cover 10,000 claims with a handful of
+processes. Tests replace the runner, the ARP sweeper and the VRRP listener with recorded
+outputs (``tests/fixtures/doctor``) and the root with a temp tree, so every check is
+exercised without root and without touching this machine.
 
 Failures are classified once, here, because the doctor's detail lines must say *why* a probe
 told us nothing (D18 in docs/decisions.md: an unreadable ``exit status 1`` helps nobody): the tool
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from routerd.doctor.arp import ArpProber, sweep
+from routerd.doctor.vrrp import VrrpListener, listen
 
 DEFAULT_TIMEOUT = 5.0
 SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -148,6 +150,7 @@ class Host:
         dmi_root: filesystem root for provider detection (``sys/class/dmi/id``).
         arp: the ARP sweeper (``routerd.doctor.arp.sweep``; tests replay recorded replies).
         sysfs_root: the directory that stands for ``/sys`` (link attributes).
+        vrrp: the VRRP advert listener (``routerd.doctor.vrrp.listen``; tests replay).
     """
 
     run: CommandRunner = run_command
@@ -158,6 +161,7 @@ class Host:
     dmi_root: str = "/"
     arp: ArpProber = sweep
     sysfs_root: Path = Path("/sys")
+    vrrp: VrrpListener = listen
     _memo: dict[object, object] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -61,6 +61,17 @@ def proxy_present(inputs: Inputs, c: ClaimIntent) -> bool:
     return entries is not None and (c.ip, c.capture_interface) in entries
 
 
+def labels(inputs: Inputs, c: ClaimIntent, swept: Sweep) -> list[str]:
+    """Every responder for the claim's address in ``swept``, this router included when its
+    proxy-ARP answers (shared with ``doctor mobility``, which sweeps its own targets)."""
+    macs = swept.responders(c.ip)
+    own = swept.mac or _link_mac(inputs, swept.ifname)
+    out = [f"{m} (this router)" if m == own else m for m in macs]
+    if c.capture_type == "proxy-arp" and own not in macs and proxy_present(inputs, c):
+        out.append("this router (proxy-ARP; a host does not hear its own answer)")
+    return out
+
+
 def check(inputs: Inputs, c: ClaimIntent) -> Finding:
     """The ``… duplicate responders`` finding for one claim."""
     name = claim_name(c.name, CHECK)
@@ -70,14 +81,10 @@ def check(inputs: Inputs, c: ClaimIntent) -> Finding:
     swept = sweep_of(inputs, ifname)
     if swept.error:
         return Finding(AREA, name, Status.SKIP, swept.error, claim=c.name)
-    macs = swept.responders(c.ip)
-    own = swept.mac or _link_mac(inputs, ifname)
-    labels = [f"{m} (this router)" if m == own else m for m in macs]
-    if c.capture_type == "proxy-arp" and own not in macs and proxy_present(inputs, c):
-        labels.append("this router (proxy-ARP; a host does not hear its own answer)")
-    detail = f"{len(labels)} responder(s) for {c.ip} on {ifname}" + (
-        f": {', '.join(labels)}" if labels else ""
+    found = labels(inputs, c, swept)
+    detail = f"{len(found)} responder(s) for {c.ip} on {ifname}" + (
+        f": {', '.join(found)}" if found else ""
     )
-    if len(labels) > 1:
+    if len(found) > 1:
         return Finding(AREA, name, Status.FAIL, detail, REMEDY, claim=c.name)
     return Finding(AREA, name, Status.PASS, detail, claim=c.name)

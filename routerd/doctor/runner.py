@@ -26,9 +26,11 @@ from routerd.doctor import (
     dynamic,
     hybrid_config,
     hybrid_live,
+    mobility,
     mtu_probe,
     plugin,
     prefetch,
+    provider_actions,
     stale_tables,
     summary,
     wireguard,
@@ -102,6 +104,8 @@ AREA_CHECKS: dict[str, Callable[[Inputs], Checks]] = {
     "dynamic": lambda i: [("dynamic", lambda: dynamic.findings(i))],
     "plugin": lambda i: [("plugin", lambda: plugin.findings(i))],
     "firewall": firewall,
+    "mobility": mobility.checks,
+    "provider": provider_actions.checks,
 }
 
 
@@ -109,7 +113,8 @@ def run_doctor(area: str, ctx: DoctorContext, *, host: Host | None = None) -> Re
     """Run one doctor area.
 
     Args:
-        area: one of ``routerd.core.doctor.AREAS`` (hybrid, dynamic, plugin, firewall).
+        area: one of ``routerd.core.doctor.AREAS`` (hybrid, dynamic, plugin, firewall,
+            mobility, provider).
         ctx: what to look at (configs, engine state, store, flags).
         host: how to reach the host; tests pass recorded command outputs. Defaults to the
             real host (subprocess runner, ``/proc/sys``, the system clock).

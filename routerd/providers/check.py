@@ -13,6 +13,8 @@ captured with ``provider-secondary-ip``:
 
 Capability spellings are normalised first, so free-form strings written for the Go
 implementation routerd succeeds keep working.
+The rules about executing provider actions (``execution: execute`` and its
+``ProviderActionPolicy``) are in ``routerd.providers.policy_check`` and run from here too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from routerd.providers.base import (
     NicRefError,
     Provider,
 )
+from routerd.providers.policy_check import policy_checks
 from routerd.providers.registry import NAME_TO_PROVIDER
 
 
@@ -74,7 +77,8 @@ def config_checks(config: RouterConfig) -> tuple[list[ConfigIssue], list[ConfigI
         profile = config.get(CloudProviderProfile, name)
         if profile is not None:
             _capabilities(f, profile, NAME_TO_PROVIDER[profile.spec.provider], claims)
-    return f.errors, f.warnings
+    errors, warnings = policy_checks(config, f.issue)
+    return f.errors + errors, f.warnings + warnings
 
 
 def _nic_ref(

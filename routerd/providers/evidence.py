@@ -58,6 +58,7 @@ class _Read:
     at: float = -math.inf
     running: threading.Thread | None = None
     version: int = 0
+    again: bool = False
 
 
 class MetadataEvidence:
@@ -107,6 +108,21 @@ class MetadataEvidence:
     def close(self) -> None:
         self._closed = True
 
+    def refresh(self) -> None:
+        """Read every provider again now, whatever the interval says.
+
+        The provider reconciler calls this after it changed an assignment, so the claim
+        does not wait up to ``interval`` for evidence of routerd's own action. A read
+        already running is followed by another one (it may predate the change).
+        """
+        with self._lock:
+            names = list(self._state)
+            for read in self._state.values():
+                read.at = -math.inf
+                read.again = read.running is not None
+        for name in names:
+            self._kick(name)
+
     def assignments(self, queries: frozenset[AssignmentQuery]) -> Mapping[str, Assignment]:
         """The latest answer per queried address (the same dict while nothing changed)."""
         names = sorted({q.provider for q in queries if q.provider in self.providers})
@@ -145,12 +161,17 @@ class MetadataEvidence:
             changed = not read.done or (metadata, why) != (read.metadata, read.why)
             read.done, read.metadata, read.why = True, metadata, why
             read.at, read.running = self.clock(), None
+            again, read.again = read.again, False
+            if again:
+                read.at = -math.inf
             if changed:
                 read.version += 1
         if changed:
             LOG.info("provider metadata %s: %s", name, why or "read")
             if self._on_change is not None:
                 self._on_change()
+        if again:
+            self._kick(name)
 
     def _read(self, provider: Provider) -> tuple[InstanceMetadata | None, str]:
         if not self.url and not provider.detect(root=self.dmi_root):

@@ -177,6 +177,35 @@ class Executor:
         held = self._read_with_retry("read holder", lambda: self._read_holder(ip))
         return None if held is None else held.nic
 
+    def holding(self, address: str) -> Holding | None:
+        """Who holds ``address`` now, and whether as a primary IP (fresh read), or None.
+
+        Raises:
+            ProviderError: the read failed after retries.
+        """
+        ip = bare_ip(address)
+        held: Holding | None = self._read_with_retry("read holder", lambda: self._read_holder(ip))
+        return held
+
+    def canonical(self, nic: str) -> str:
+        """The NIC's canonical form (the same NIC always gives the same string)."""
+        try:
+            return self.provider.parse_nic_ref(nic)["canonical"]
+        except NicRefError:
+            return nic
+
+    def same_nic(self, a: str, b: str) -> bool:
+        """Whether two nicRefs name the same NIC."""
+        return self.canonical(a) == self.canonical(b)
+
+    def forget_inventory(self) -> None:
+        """Drop the cached inventories: the next ``inventory`` reads the provider.
+
+        Called after routerd's own write, so its next look is not an older copy.
+        """
+        with self._lock:
+            self._inventory.clear()
+
     def inventory(self, subnet: str | None = None) -> Inventory:
         """Which NIC holds which address in ``subnet``, read at most once per interval.
 

@@ -40,6 +40,7 @@ from tests.fakes.common import FakeServer, Reply, Request, serve_forever
 
 NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 ROLE = "routerd-router"
+MD = "/latest/meta-data"
 _ADDRESS_FILTERS = ("addresses.private-ip-address", "private-ip-address")
 _CRED = re.compile(r"Credential=([^/]+)/")
 
@@ -94,7 +95,15 @@ class AwsFake:
         self.direct = boto3.session.Session(
             aws_access_key_id="direct", aws_secret_access_key="direct", region_name=self.region
         ).client("ec2", endpoint_url=self.moto_url)
-        self.server = FakeServer(self._handle, self.holders, host=host, port=port, latency=latency)
+        self.server = FakeServer(
+            self._handle,
+            self.holders,
+            host=host,
+            port=port,
+            latency=latency,
+            controls={"/_fake/release": self.release},
+        )
+        self.instance: tuple[str, str] | None = None
 
     @property
     def url(self) -> str:
@@ -106,17 +115,44 @@ class AwsFake:
 
     # -- world ------------------------------------------------------------------------
 
-    def seed(self) -> dict[str, Any]:
-        """A VPC, a subnet and three ENIs: router A, router B and a VM."""
-        vpc = self.direct.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnet = self.direct.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]
+    def seed(
+        self,
+        cidr: str = "10.0.1.0/24",
+        primaries: tuple[str, ...] = ("10.0.1.10", "10.0.1.11", "10.0.1.12"),
+    ) -> dict[str, Any]:
+        """A VPC, a subnet and one ENI per primary address (default: router A, B, a VM)."""
+        net = ipaddress.IPv4Network(cidr)
+        vpc_cidr = str(net.supernet(new_prefix=min(16, net.prefixlen)))
+        vpc = self.direct.create_vpc(CidrBlock=vpc_cidr)["Vpc"]["VpcId"]
+        subnet = self.direct.create_subnet(VpcId=vpc, CidrBlock=cidr)["Subnet"]
         nics = [
-            self.direct.create_network_interface(
-                SubnetId=subnet["SubnetId"], PrivateIpAddress=f"10.0.1.{10 + i}"
-            )["NetworkInterface"]["NetworkInterfaceId"]
-            for i in range(3)
+            self.direct.create_network_interface(SubnetId=subnet["SubnetId"], PrivateIpAddress=ip)[
+                "NetworkInterface"
+            ]["NetworkInterfaceId"]
+            for ip in primaries
         ]
-        return {"subnet": subnet["SubnetId"], "nics": nics, "vm_primary": "10.0.1.12"}
+        return {"subnet": subnet["SubnetId"], "nics": nics, "vm_primary": primaries[-1]}
+
+    def serve_instance(self, eni: str, instance_id: str = "i-0routerd0lab0001") -> None:
+        """Answer IMDS instance metadata as the instance whose (only) NIC is ``eni``.
+
+        ``network/interfaces/macs/<mac>/local-ipv4s`` lists the ENI's addresses as moto
+        holds them now, primary first, so a routerd reading this metadata sees every
+        assignment as soon as the API made it.
+        """
+        self.instance = (eni, instance_id)
+
+    def release(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Take ``doc["address"]`` off whichever ENI holds it (an operator, not routerd)."""
+        address = str(doc["address"])
+        with self._lock:
+            held = self._lookup(address)
+            if held is None or held[1]:
+                raise ValueError(f"{address} is not a secondary address of any ENI")
+            self.direct.unassign_private_ip_addresses(
+                NetworkInterfaceId=held[0], PrivateIpAddresses=[address]
+            )
+        return {"address": address, "from": held[0]}
 
     def _enis(self) -> list[dict[str, Any]]:
         return list(self.direct.describe_network_interfaces()["NetworkInterfaces"])
@@ -197,6 +233,8 @@ class AwsFake:
             return Reply(200, token, content_type="text/plain")
         if req.header("x-aws-ec2-metadata-token") not in self._imds_tokens:
             return Reply(401, "", content_type="text/plain")
+        if req.path.startswith(MD) and not req.path.startswith(MD + "/iam/"):
+            return self._instance_metadata(req.path[len(MD) :])
         base = "/latest/meta-data/iam/security-credentials/"
         if req.path == base:
             return Reply(200, ROLE, content_type="text/plain")
@@ -215,6 +253,33 @@ class AwsFake:
                 },
             )
         return Reply(404, "", content_type="text/plain")
+
+    def _instance_metadata(self, path: str) -> Reply:
+        text = "text/plain"
+        if self.instance is None:
+            return Reply(404, "", content_type=text)
+        eni_id, instance_id = self.instance
+        enis = [e for e in self._enis() if e["NetworkInterfaceId"] == eni_id]
+        if path == "/instance-id":
+            return Reply(200, instance_id, content_type=text)
+        if not enis:
+            return Reply(404, "", content_type=text)
+        eni = enis[0]
+        mac = str(eni.get("MacAddress", "02:00:00:00:00:01")).lower()
+        base = f"/network/interfaces/macs/{mac}"
+        ips = sorted(
+            eni.get("PrivateIpAddresses", []),
+            key=lambda e: (not e.get("Primary"), e["PrivateIpAddress"]),
+        )
+        answers = {
+            "/network/interfaces/macs/": f"{mac}/",
+            f"{base}/interface-id": eni_id,
+            f"{base}/local-ipv4s": "\n".join(e["PrivateIpAddress"] for e in ips),
+            f"{base}/device-number": "0",
+        }
+        if path not in answers:
+            return Reply(404, "", content_type=text)
+        return Reply(200, answers[path], content_type=text)
 
     def _assign(self, req: Request, form: dict[str, str], *, drop: bool) -> Reply:
         eni = form.get("NetworkInterfaceId", "")
@@ -331,9 +396,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--latency", type=float, default=0.0, help="seconds added per answer")
+    ap.add_argument("--subnet", default="10.0.1.0/24", help="the seeded subnet's CIDR")
+    ap.add_argument(
+        "--primaries",
+        default="10.0.1.10,10.0.1.11,10.0.1.12",
+        help="comma-separated primary addresses, one ENI each",
+    )
+    ap.add_argument(
+        "--instance-nic",
+        type=int,
+        default=None,
+        metavar="INDEX",
+        help="serve IMDS instance metadata as the instance owning this ENI (0-based)",
+    )
     args = ap.parse_args(argv)
     fake = AwsFake(host=args.host, port=args.port, latency=args.latency)
-    world = fake.seed()
+    world = fake.seed(args.subnet, tuple(args.primaries.split(",")))
+    if args.instance_nic is not None:
+        fake.serve_instance(world["nics"][args.instance_nic])
     serve_forever(
         "aws",
         fake.server,

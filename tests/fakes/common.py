@@ -13,7 +13,8 @@ address, one NIC**. This module gives them:
 * the control API the namespace lab uses when a double runs standalone:
   ``GET /_fake/holders`` (address -> NIC), ``GET /_fake/stats`` (applied mutations per
   operation), ``POST /_fake/faults`` (``{"op": ..., "kind": ..., "count": N}``) and
-  ``POST /_fake/reset-faults``.
+  ``POST /_fake/reset-faults``, plus what a double adds (AWS: ``POST /_fake/release``,
+  someone taking an address off its NIC behind routerd's back).
 """
 
 from __future__ import annotations
@@ -122,9 +123,11 @@ class FakeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
+        controls: dict[str, Callable[[Any], Any]] | None = None,
     ) -> None:
         self.handle = handle
         self.holders = holders
+        self.controls = dict(controls or {})
         self.latency = latency
         self.faults = Faults()
         self.applied: Counter[str] = Counter()
@@ -214,6 +217,12 @@ class FakeServer:
         if req.path == "/_fake/reset-faults" and req.method == "POST":
             self.faults.clear()
             return Reply(204)
+        extra = self.controls.get(req.path)
+        if extra is not None and req.method == "POST":
+            try:
+                return Reply(200, extra(req.json()))
+            except (KeyError, ValueError) as e:
+                return Reply(400, {"error": str(e)})
         return Reply(404, {"error": f"no control endpoint {req.path}"})
 
 

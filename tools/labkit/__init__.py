@@ -17,5 +17,19 @@ pytest suite ``tests/lab`` drives the same steps. Module map:
 * ``steps``: the step runner and its failure type; ``plans``: which steps each command runs.
 * ``smoke``, ``nat``, ``clamp``, ``faults``: the steps themselves.
 * ``evidence``: what a failed run leaves behind for a human.
-* ``cli``: ``tools/lab up|smoke|faults|down``.
+* ``cli``: ``tools/lab up|smoke|faults|down|mobility``.
+
+The three-site mobility lab (``tools/lab mobility``, docs/lab.md):
+
+* ``mobtopo``: sites, VMs, namespaces and links; ``mobfabric``: the cloud fabric with
+  several NICs (one address, one NIC); ``hypervisor``: the two hypervisor switches a VM
+  migrates between;
+* ``mobconfig``: every config generated in one place (routerd YAML with the mobility block,
+  the hand-played controllers, the tunnels, the BIRD2 reflector ``birdrr``);
+* ``mobcontrol``: the control plane behind one interface, routerd or hand-played
+  (``handplay``, its rules in ``handplay_rules``);
+* ``moblab``: one run built and torn down; ``agents``: probers, streams, ARP sweeps and
+  reflector polls inside workers; ``mobmeasure``: figures and verdicts from what they saw;
+* ``mobwatch``: checks, figures and the watchers every scenario runs under;
+  ``mobscenarios``: the self-check and the four scenarios; ``mobrun``: the command.
 """

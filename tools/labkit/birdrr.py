@@ -187,6 +187,11 @@ class BirdRR:
         wait_until(ready, timeout=10, interval=0.05, what="bird control socket")
         return self.pid
 
+    @property
+    def process(self) -> subprocess.Popen[str] | None:
+        """The running ``bird`` (None once stopped)."""
+        return self._proc
+
     def birdc(self, command: str) -> str:
         """One ``birdc`` command on the control socket; its output."""
         out = subprocess.run(

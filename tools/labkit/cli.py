@@ -9,6 +9,11 @@
   whose creating process still runs, such as a test session's, only when named by --run).
 * ``--variant descriptive-overlay`` (``up``, ``smoke``, ``faults``): run a config variant
   instead of the examples as shipped (``config.VARIANTS``).
+* ``--cloud-actions`` (``up``, ``smoke``, ``faults``; ``--provider aws``): no provider step;
+  routerd assigns the cloud router's secondary IP itself through the AWS double (moto), and
+  the fabric delivers each address to the NIC the double says holds it.
+* ``mobility [--keep] [-o json] [--runs N] [--control C] [--scenario S ...]``: the three-site
+  address-mobility lab (``mobrun``); ``-o json`` prints only the report on stdout.
 
 Exit status 0 only when every step passed and teardown released everything; 1 otherwise
 (the evidence folder is printed); 2 on usage errors. SIGTERM and Ctrl-C still tear down.
@@ -17,20 +22,25 @@ Exit status 0 only when every step passed and teardown released everything; 1 ot
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
-from . import evidence, plans
+from . import evidence, mobrun, plans
+from .cloud_actions import PROVIDERS as ACTION_PROVIDERS
 from .config import VARIANTS
 from .lab import RUNS_DIR, Lab, kept_runs
+from .mobcontrol import MODES
+from .mobscenarios import SCENARIOS
 from .steps import StepResult, run_steps
 from .topology import PROVIDERS, ROLE_MEANING, ROLES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-PLANS: dict[str, Callable[[str], list[tuple[str, plans.Step]]]] = {
+PLANS: dict[str, Callable[[str, bool], list[tuple[str, plans.Step]]]] = {
     "smoke": plans.smoke_steps,
     "faults": plans.fault_steps,
 }
@@ -62,13 +72,16 @@ def report(provider: str, run_id: str, results: list[StepResult], planned: int, 
     return ok
 
 
-def run_plan(command: str, provider: str, keep: bool, variant: str = "") -> bool:
+def run_plan(
+    command: str, provider: str, keep: bool, variant: str = "", actions: bool = False
+) -> bool:
     started = time.monotonic()
-    echo(f"== {command} {provider}" + (f" ({variant})" if variant else ""))
-    lab = Lab.up(provider, log=lambda s: echo(f"   {s}"), variant=variant)
+    label = ", ".join(x for x in (variant, "cloud actions" if actions else "") if x)
+    echo(f"== {command} {provider}" + (f" ({label})" if label else ""))
+    lab = Lab.up(provider, log=lambda s: echo(f"   {s}"), variant=variant, cloud_actions=actions)
     ok = False
     results: list[StepResult] = []
-    steps = PLANS[command](provider)
+    steps = PLANS[command](provider, actions)
     try:
         results = run_steps(lab, steps, echo=echo)
         ok = len(results) == len(steps) and all(r.ok for r in results)
@@ -83,11 +96,21 @@ def run_plan(command: str, provider: str, keep: bool, variant: str = "") -> bool
                 ok = False
                 echo("teardown left things behind: " + "; ".join(errors))
     took = time.monotonic() - started
+    if lab.figures:
+        echo("   figures: " + ", ".join(f"{k}={v:.1f}" for k, v in sorted(lab.figures.items())))
     return report(provider, lab.run_id, results, len(steps), took) and ok
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    lab = Lab.up(args.provider, log=lambda s: echo(f"   {s}"), variant=args.variant)
+    if _actions_usage(args):
+        echo(f"tools/lab: {_actions_usage(args)}")
+        return EXIT_USAGE
+    lab = Lab.up(
+        args.provider,
+        log=lambda s: echo(f"   {s}"),
+        variant=args.variant,
+        cloud_actions=args.cloud_actions,
+    )
     echo(guide(lab))
     return EXIT_OK
 
@@ -117,12 +140,83 @@ def cmd_down(args: argparse.Namespace) -> int:
     return code
 
 
+def _actions_usage(args: argparse.Namespace) -> str:
+    """Why ``--cloud-actions`` does not fit ``--provider`` ("" when it does)."""
+    if not args.cloud_actions or args.provider in (*ACTION_PROVIDERS, "all"):
+        return ""
+    return (
+        f"--cloud-actions runs with --provider {' or '.join(ACTION_PROVIDERS)} (the clouds "
+        f"whose double the lab runs), not {args.provider}"
+    )
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
+    if _actions_usage(args):
+        echo(f"tools/lab: {_actions_usage(args)}")
+        return EXIT_USAGE
     providers = PROVIDERS if args.provider == "all" else (args.provider,)
-    outcome = {p: run_plan(args.command, p, args.keep, args.variant) for p in providers}
+    if args.cloud_actions and args.provider == "all":
+        providers = ACTION_PROVIDERS
+    outcome = {
+        p: run_plan(args.command, p, args.keep, args.variant, args.cloud_actions) for p in providers
+    }
     if len(providers) > 1:
         echo("== " + ", ".join(f"{p} {'PASS' if ok else 'FAIL'}" for p, ok in outcome.items()))
     return EXIT_OK if all(outcome.values()) else EXIT_FAIL
+
+
+def cmd_mobility(args: argparse.Namespace) -> int:
+    as_json = args.output == "json"
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr if as_json else sys.stdout, flush=True)
+
+    scenarios = args.scenario or list(SCENARIOS)
+    try:
+        out, ok = mobrun.main(args.control, scenarios, args.runs, args.keep, say)
+    except ValueError as exc:
+        say(f"tools/lab mobility: {exc}")
+        return EXIT_USAGE
+    if as_json:
+        print(json.dumps(out, indent=2))
+    else:
+        say(f"== mobility run {out['run']} ({out['control']}): {'PASS' if ok else 'FAIL'}")
+    return EXIT_OK if ok else EXIT_FAIL
+
+
+def _runs(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("--runs must be at least 1")
+    return value
+
+
+def _mobility_parser(sub: Any) -> None:
+    mob = sub.add_parser(
+        "mobility",
+        help="the three-site address-mobility lab: scenarios, checks and figures",
+        description="Build two on-prem sites and a cloud site with a BGP route reflector, run "
+        "the self-check and the mobility scenarios (live migration, explicit moves, partition, "
+        "restarts), print "
+        "checks and figures, tear down. Figures are medians of --runs runs.",
+    )
+    mob.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
+    mob.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    mob.add_argument("--runs", type=_runs, default=5, help="runs per timed case (default 5)")
+    mob.add_argument(
+        "--control",
+        choices=MODES,
+        default="auto",
+        help="routerd (needs routerd with mobility), hand-played (the lab's own controller) "
+        "or auto (routerd when available)",
+    )
+    mob.add_argument(
+        "--scenario",
+        action="append",
+        choices=list(SCENARIOS),
+        help="run only this scenario (repeatable; default: all, in order)",
+    )
+    mob.set_defaults(func=cmd_mobility)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,18 +230,30 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--provider", required=True, choices=PROVIDERS)
     up.add_argument("--keep", action="store_true", help="accepted for symmetry: up always keeps")
     _variant(up)
+    _cloud_actions(up)
     up.set_defaults(func=cmd_up)
     for name, what in (("smoke", "the smoke (lab.md 1-6)"), ("faults", "the faults (lab.md 7)")):
         sp = sub.add_parser(name, help=f"build a lab, run {what}, tear down")
         sp.add_argument("--provider", required=True, choices=(*PROVIDERS, "all"))
         sp.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
         _variant(sp)
+        _cloud_actions(sp)
         sp.set_defaults(func=cmd_plan)
     down = sub.add_parser("down", help="tear down kept runs")
     down.add_argument("--run", metavar="ID", help="only this run")
     down.add_argument("--provider", choices=PROVIDERS, help="only runs of this provider")
     down.set_defaults(func=cmd_down)
+    _mobility_parser(sub)
     return p
+
+
+def _cloud_actions(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cloud-actions",
+        action="store_true",
+        help="no provider step: routerd assigns the cloud router's secondary IP itself "
+        "through the cloud's double (aws: moto); the fabric follows the double",
+    )
 
 
 def _variant(parser: argparse.ArgumentParser) -> None:

@@ -26,6 +26,8 @@ from routerd.backends.linux.wguapi import RUN_DIR as WG_RUN_DIR
 from tests.support.netns import Netns, uid
 
 from . import firewall
+from .cloud_actions import PROVIDERS as ACTION_PROVIDERS
+from .cloud_actions import CloudActions
 from .config import render_pair, tunnel_names
 from .fabric import Fabric
 from .internet import Internet
@@ -34,6 +36,7 @@ from .routers import Router
 from .topology import (
     CLOUD_ROUTER,
     CLOUD_VM,
+    FABRIC_ROUTER_PORT,
     LISTEN_PORT,
     ONPREM_LAN_IF,
     ONPREM_ROUTER,
@@ -74,6 +77,8 @@ class Lab:
     vm_default_routes: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     firewall_opened: list[str] = field(default_factory=list)
     variant: str = ""
+    cloud_actions: CloudActions | None = None
+    figures: dict[str, float] = field(default_factory=dict)
     _payload: Payload | None = None
 
     @classmethod
@@ -85,13 +90,21 @@ class Lab:
         run_id: str | None = None,
         log: Callable[[str], None] = lambda _: None,
         variant: str = "",
+        cloud_actions: bool = False,
     ) -> Lab:
         """Build the lab and start both routerd (see the module docstring).
 
         ``variant`` selects a config variant of ``config.VARIANTS`` ("" runs the examples).
+        ``cloud_actions``: no provider step; routerd assigns the secondary IP itself through
+        the cloud's double (``cloud_actions``).
         """
         if provider not in PROVIDERS:
             raise ValueError(f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}")
+        if cloud_actions and provider not in ACTION_PROVIDERS:
+            raise ValueError(
+                f"--cloud-actions runs with --provider {' or '.join(ACTION_PROVIDERS)} (the "
+                f"clouds whose double the lab runs), not {provider}"
+            )
         run_id = run_id or uid(4)
         run_dir = base_dir / run_id
         run_dir.mkdir(mode=0o700, parents=True)
@@ -101,6 +114,8 @@ class Lab:
         parts = (Fabric(topo), Internet(topo), Vms(topo, run_dir))
         lab = cls(run_id, provider, run_dir, registry, topo, *parts)
         lab.variant = variant
+        if cloud_actions:
+            lab.cloud_actions = CloudActions(topo, run_dir)
         try:
             lab._build(log)
         except BaseException:
@@ -121,9 +136,16 @@ class Lab:
         self.vms.build(self.registry)
         for role in (CLOUD_VM, ONPREM_VM):
             self.vm_default_routes[role] = self.topo.default_route(role)
-        self.fabric.provision()
-        log("provider step: 10.40.8.31 assigned to the router NIC, forwarding on")
+        if self.cloud_actions is not None:
+            self.cloud_actions.start(self.registry)
+            self.fabric.set_forwarding(FABRIC_ROUTER_PORT, True)
+            log(f"AWS double (moto) at {self.cloud_actions.url}; forwarding on; no provider step")
+        else:
+            self.fabric.provision()
+            log("provider step: 10.40.8.31 assigned to the router NIC, forwarding on")
         configs = render_pair(self.provider, self.dir / "keys", tunnels, variant=self.variant)
+        if self.cloud_actions is not None:
+            configs["cloud"] = self.cloud_actions.rewrite(configs["cloud"])
         capture = {"cloud": capture_ifname(self.provider), "onprem": ONPREM_LAN_IF}
         for side, role in SIDE_ROLE.items():
             router = Router(
@@ -134,6 +156,8 @@ class Lab:
                 capture_if=capture[side],
             )
             router.write_config(configs[side])
+            if side == "cloud" and self.cloud_actions is not None:
+                router.env = self.cloud_actions.router_env()
             self.routers[side] = router
         for router in self.routers.values():
             router.start(self.registry)

@@ -16,6 +16,7 @@ daemon's view from inside.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,8 @@ class Router:
         self.log = self.dir / "routerd.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.env: dict[str, str] = {}
+        """Added to routerd's environment (``--cloud-actions``: the cloud double's URLs)."""
 
     def write_config(self, text: str) -> None:
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -92,6 +95,7 @@ class Router:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env={**os.environ, **self.env} if self.env else None,
             )
         self.proc = proc
         self.starts += 1

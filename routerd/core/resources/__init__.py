@@ -50,6 +50,7 @@ from routerd.core.resources.net import (
     WireGuardInterface,
     WireGuardPeer,
 )
+from routerd.core.resources.provider_policy import ProviderActionPolicy
 from routerd.core.resources.redundancy import RedundancyGroup
 
 KINDS: dict[str, type[Resource]] = {
@@ -60,6 +61,7 @@ KINDS: dict[str, type[Resource]] = {
         AddressMobilityDomain,
         BGPSpeaker,
         CloudProviderProfile,
+        ProviderActionPolicy,
         RemoteAddressClaim,
         RedundancyGroup,
         DynamicOverridePolicy,
@@ -103,6 +105,7 @@ __all__ = [
     "OwnerRef",
     "Plugin",
     "PresenceTuning",
+    "ProviderActionPolicy",
     "RedundancyGroup",
     "RemoteAddressClaim",
     "Resource",

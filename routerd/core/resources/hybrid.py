@@ -22,6 +22,7 @@ from routerd.core.resources.base import (
 )
 from routerd.core.resources.capture import CAPTURE_TYPES, RESERVED_CAPTURE, Capture
 from routerd.core.resources.mobility import MobilitySpec
+from routerd.core.resources.provider_policy import EXECUTION_MODES
 
 UNDERLAY_TYPES = ("wireguard", "tailscale", "ipsec", "route")
 __all__ = [
@@ -166,8 +167,15 @@ class CloudProviderProfileSpec(Spec):
     region: str = ""
     capabilities: tuple[str, ...] = Field(min_length=1)
     auth: ProviderAuth | None = None
+    execution: str = "plan"
+    """``plan``: print the provider commands only; ``execute``: routerd runs them itself,
+    within the profile's ProviderActionPolicy."""
+    subnet: str = ""
+    """The provider's ID of the router NIC's subnet: the inventory reads it, and OCI looks
+    addresses up per subnet."""
 
     _provider = field_validator("provider")(one_of("provider", PROVIDERS))
+    _execution = field_validator("execution")(one_of("execution", EXECUTION_MODES))
 
     @field_validator("capabilities")
     @classmethod

@@ -130,3 +130,20 @@ def _wait_idle(ev: MetadataEvidence, timeout: float = 10.0) -> None:
     while any(r.running is not None for r in ev._state.values()):
         assert time.monotonic() < deadline, "metadata read did not finish"
         time.sleep(0.01)
+
+
+def test_refresh_reads_at_once_whatever_the_interval(fake_imds: Fake) -> None:
+    """After routerd's own action the claim must not wait up to the interval."""
+    srv = fake_imds("aws", load_fixture("aws", "imds-unprovisioned.json"))
+    clock = Clock()
+    changed: list[int] = []
+    ev = evidence(srv.url, wait=5, interval=30.0, clock=clock)
+    ev.start(lambda: changed.append(1))
+    assert ev.assignments(QUERIES)[AWS_Q.address].status == "not-assigned"
+    srv.responses.update(load_fixture("aws", "imds-secondary-ip.json"))
+    reads = ev.reads
+    ev.refresh()  # no clock movement: only refresh makes this read happen
+    _wait_idle(ev)
+    assert ev.reads == reads + 1
+    assert len(changed) == 2, "the engine is woken by the new answer"
+    assert ev.assignments(QUERIES)[AWS_Q.address].status == "assigned"

@@ -125,3 +125,11 @@ def test_derived_claims_equal_validated_ones_and_share_their_parts() -> None:
     assert ClaimOrigin("bgp", "site-b", "10.255.0.1", 3, True).describe() == (
         "bgp site-b seq 3 via 10.255.0.1 (stale)"
     )
+
+
+def test_gateway_device_name_is_stable_short_and_owned() -> None:
+    from routerd.core.mobility.gateway import PREFIX, gateway_ifname
+
+    name = gateway_ifname("lab")
+    assert name == gateway_ifname("lab") != gateway_ifname("lab2")
+    assert name.startswith(PREFIX) and len(name) <= 15
