@@ -21,7 +21,7 @@ from typing import Any
 from routerd.core.config import RouterConfig
 from routerd.core.doctor import DoctorContext, Finding, Report, Status
 from routerd.core.exchange import ExchangeView, LearnedPath, Origination, SessionState
-from routerd.core.lowering import ClaimIntent, Lowered, lower
+from routerd.core.lowering import ClaimIntent, Lowered, ShapeFacts, lower
 from routerd.core.redundancy import Role, RoleState
 from routerd.doctor import run_doctor
 from routerd.doctor.arp import Sweep
@@ -119,7 +119,8 @@ def exchange(
 def derived(address: str, site: str = "site-b", capture: str = "proxy-arp") -> ClaimIntent:
     """The derived claim the engine holds for an address homed at ``site``."""
     name = f"mobility.lab.{address.replace('.', '-')}"
-    return ClaimIntent(name, f"{address}/32", address, capture, LAN, "wg-mob", site)
+    facts = ShapeFacts(capture, LAN, "wg-mob", site, "", "", "", None, (), (), (), ())
+    return ClaimIntent(name, f"{address}/32", address, facts)
 
 
 def addrs(*, gateway_on: str = GW_DEV) -> list[dict[str, Any]]:
