@@ -40,9 +40,10 @@ class AssignmentWatch:
         self._asked: frozenset[AssignmentQuery] | None = frozenset()
 
     def update(self, intents: Mapping[str, ClaimIntent], names: Iterable[str]) -> None:
-        """Take the claims ``names`` as they are in ``intents`` now (absent: gone)."""
-        if self.provider is None:
-            return
+        """Take the claims ``names`` as they are in ``intents`` now (absent: gone).
+
+        Kept whether or not a provider is set, so one set later is asked about every claim.
+        """
         for name in names:
             intent = intents.get(name)
             query = query_for(intent) if intent is not None else None

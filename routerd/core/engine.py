@@ -134,7 +134,6 @@ class Engine:
         provider: ProviderEvidence | None = None,
     ) -> None:
         self.backend = backend
-        self.provider = provider
         self.store = store
         self.settings = s = settings or EngineSettings()
         self.clock = clock
@@ -199,6 +198,15 @@ class Engine:
         source.attach(self.wake)
         self.inputs.sources.append(source)
         self.inputs.mark_dirty()
+
+    @property
+    def provider(self) -> ProviderEvidence | None:
+        """Where provider-side captures are confirmed (set before the engine starts)."""
+        return self.parts.answers.provider
+
+    @provider.setter
+    def provider(self, provider: ProviderEvidence | None) -> None:
+        self.parts.answers.provider = provider
 
     @property
     def startup(self) -> RouterConfig:
