@@ -40,6 +40,11 @@ if TYPE_CHECKING:
     from .moblab import MobilityLab
 
 MODES = ("auto", "hand-played", "routerd")
+SERVES_MOBILITY = (
+    "import sys; from routerd.daemon.service import COMPONENTS; "
+    "sys.exit(not any('mobility' in c.rsplit('.', 1)[-1] for c in COMPONENTS))"
+)
+"""Exits 0 when one of the daemon's components is a mobility one."""
 DOCTOR_FAIL = 3
 
 
@@ -211,8 +216,18 @@ class Routerd:
 
     @staticmethod
     def available(config: Path | None = None) -> tuple[bool, str]:
-        """Whether this routerd has mobility: ``routerctl move`` exists and, given a
-        generated config, ``routerd validate`` accepts it."""
+        """Whether this routerd has mobility: ``routerd serve`` starts a mobility component
+        (the API alone answers every move with FAILED_PRECONDITION and no BGP session comes
+        up), ``routerctl move`` exists and, given a generated config, ``routerd validate``
+        accepts it."""
+        proc = subprocess.run(
+            [str(ROUTERD.with_name("python")), "-c", SERVES_MOBILITY],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            return False, "routerd serve starts no mobility component (no route exchange)"
         proc = subprocess.run(
             [str(ROUTERCTL), "move", "--help"], capture_output=True, text=True, check=False
         )
