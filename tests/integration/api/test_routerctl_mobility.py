@@ -198,7 +198,7 @@ def test_usage_errors_exit_2(argv):
     assert run_ctl(*argv).code == 2
 
 
-PAGE = "docs/mobility-api.md"
+PAGE = "docs/moving-addresses.md"
 FOLLOWS = ("routerctl", "watch", "homes")
 """Not run here: a watch without --count follows the journal until stopped."""
 
