@@ -1,6 +1,6 @@
 """Is our keepalived hung? Decided from the adverts on the wire and the time, nothing else.
 
-A hung keepalived (stopped, starved, wedged) reports nothing, yet its virtual addresses
+A hung keepalived (stopped, wedged) reports nothing, yet its virtual addresses
 stay on the interface: after three silent intervals the partner becomes master and the
 segment would have two. While we are master our keepalived must advertise every
 interval, and we see those adverts leave (``adverts``). Two signs prove a hang:
