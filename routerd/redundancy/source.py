@@ -309,7 +309,9 @@ class KeepalivedRoleSource:
                 self._adverts.close()
                 self._adverts = None
                 adverts = []
-            for advert in adverts:
+            # Ours first: then a silence that was already due when a late routerd reads a
+            # partner's advert is judged by the silence rule, as it would have been in time.
+            for advert in sorted(adverts, key=lambda a: not a.outgoing):
                 self._on_advert(advert)
         dead = [pid for fd, pid in self._pidfds.items() if fd in ready]
         if dead or (self._obs.daemon is Daemon.RUNNING and not self._pidfds):
@@ -338,6 +340,8 @@ class KeepalivedRoleSource:
             # advertises, so this is one
             self._hang.became_master(now - self.plan.advert_interval)
             self._observe(vrrp="MASTER")
+        if not advert.outgoing:
+            self._silence_due(now)
         hang = self._hang.advert(advert, now, master=self._master())
         if hang is not None:
             self._on_hang(hang)
@@ -381,11 +385,14 @@ class KeepalivedRoleSource:
             self._takeover_deadline = None
             self._observe(takeover="failed: keepalived stopped during the takeover")
 
-    def _deadlines(self) -> None:
-        now = time.monotonic()
+    def _silence_due(self, now: float) -> None:
         watchdog = self._watchdog()
         if watchdog is not None and now >= watchdog:
             self._on_silence(now)
+
+    def _deadlines(self) -> None:
+        now = time.monotonic()
+        self._silence_due(now)
         if self._restart_at is not None and now >= self._restart_at:
             self._restart_at = None
             self.ka.kill()  # leftovers of the dead daemon, by PID

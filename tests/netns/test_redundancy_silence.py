@@ -5,11 +5,15 @@ What each test proves:
   its gateway) is resolved, and flow once one is (any state but incomplete or failed);
 * a master whose partner has left the segment keeps its keepalived and its address, though
   none of its adverts reaches the wire; once the partner is back, a hung keepalived is
-  still found (the silence rule was excused, not switched off).
+  still found (the silence rule was excused, not switched off);
+* a routerd that was itself held up past the silence deadline judges by the silence rule
+  what it finds waiting, though the partner's adverts are waiting too.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -85,3 +89,20 @@ def test_a_partner_off_the_segment_leaves_the_master_alone(lab, tmp_path):
     ra.wait_role("fault")
     assert "keepalived stopped answering (master, but ours sent no advert" in ra.call(vh.role)[1]
     rb.wait_role("active")
+
+
+def test_a_late_routerd_still_judges_a_due_silence_first(lab, tmp_path):
+    pair = pr.up(lab, tmp_path)
+    ra, rb = pair.ra, pair.rb
+    assert ra.worker is not None
+    ra.stop_keepalived()  # hung
+    os.kill(ra.worker.pid, signal.SIGSTOP)  # and ra's routerd held up (a busy machine)
+    try:
+        rb.wait_role("active")  # the partner took over: its adverts wait in ra's socket
+        time.sleep(0.2)
+    finally:
+        os.kill(ra.worker.pid, signal.SIGCONT)
+    ra.wait_role("fault")
+    why = ra.call(vh.role)[1]
+    assert "keepalived stopped answering (master, but ours sent no advert for" in why, why
+    assert not ra.has_vip() and rb.has_vip()
