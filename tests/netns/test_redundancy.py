@@ -259,6 +259,13 @@ def test_cloud_pair_elects_with_a_token_and_recognises_a_hung_keepalived(lab, tm
         return "127.77.0.42/32" in r.ns.ip("-4", "-o", "addr", "show", "dev", "lo")
 
     assert token(pair.ra) and not token(pair.rb)
+
+    def armed() -> str | None:
+        return None if pair.ra.call(vh.hang_watch_armed) else "no advert of ra's seen yet"
+
+    # Stopped before routerd saw one of its adverts as master, only the partner's takeover
+    # could reveal the hang; this test is about the silence rule, which acts before that.
+    wait_until(armed, timeout=5, interval=0.02, what="ra's silence rule armed")
     pair.ra.stop_keepalived()
     pair.ra.wait_role("fault")
     # the advert watchdog (2.5 silent intervals) fires before the partner takes over
