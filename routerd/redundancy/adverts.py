@@ -1,6 +1,6 @@
 """VRRP adverts seen on the wire, ours and the partners', through a filtered packet socket.
 
-Why routerd looks at adverts at all: a *hung* keepalived (stopped, starved, wedged) says
+Why routerd looks at adverts at all: a *hung* keepalived (stopped, wedged) says
 nothing. Its partner stops hearing adverts and becomes master after ~0.3 s, but the hung
 router still holds the virtual addresses, and its last report was MASTER: the segment would
 have two responders and the engine two capturers. The wire tells the truth: a partner

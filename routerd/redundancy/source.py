@@ -10,7 +10,9 @@ event and turns them into a ``VrrpObservation``, from which core derives the rol
   the restarted router comes back as backup;
 * VRRP adverts on the wire (``watchdog``): while master, ours must keep advertising; when
   it stops, our keepalived hangs: the addresses go at once (before the partner adds
-  them), then it is killed and restarted (a hung process never reports anything itself);
+  them), then it is killed and restarted (a hung process never reports anything itself),
+  unless the silence has another explanation (``silence``: the kernel holds adverts to a
+  partner that answers no ARP, or keepalived waits for a CPU);
 * deadlines: a due restart, a planned takeover that did not complete, the advert watchdog.
 
 A planned takeover (``take_over``, behind ``routerctl failback``) reloads keepalived at
@@ -46,6 +48,7 @@ from routerd.redundancy.adverts import Advert, AdvertSocket
 from routerd.redundancy.keepalived import Keepalived, flush_addresses
 from routerd.redundancy.notify import NotifyFifo
 from routerd.redundancy.render import render
+from routerd.redundancy.silence import explain as explain_silence
 from routerd.redundancy.watchdog import HangWatch
 
 LOG = logging.getLogger(__name__)
@@ -90,6 +93,7 @@ class KeepalivedRoleSource:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._hang = HangWatch(plan.vrid, plan.advert_interval)
+        self._excused: str | None = None  # why the current silence is no hang, if it is not
         self._failures = 0
         self._restart_at: float | None = None
         self._takeover_deadline: float | None = None
@@ -305,7 +309,9 @@ class KeepalivedRoleSource:
                 self._adverts.close()
                 self._adverts = None
                 adverts = []
-            for advert in adverts:
+            # Ours first: then a silence that was already due when a late routerd reads a
+            # partner's advert is judged by the silence rule, as it would have been in time.
+            for advert in sorted(adverts, key=lambda a: not a.outgoing):
                 self._on_advert(advert)
         dead = [pid for fd, pid in self._pidfds.items() if fd in ready]
         if dead or (self._obs.daemon is Daemon.RUNNING and not self._pidfds):
@@ -315,6 +321,7 @@ class KeepalivedRoleSource:
         self._failures = 0
         if state == "MASTER":
             self._hang.became_master(time.monotonic())
+            self._excused = None
         self._observe(vrrp=state, master="" if state == "MASTER" else self._obs.master)
         if state == "MASTER" and self._obs.takeover == "pending":
             self._takeover_deadline = None
@@ -325,11 +332,16 @@ class KeepalivedRoleSource:
         if advert.vrid != self.plan.vrid:
             return
         now = time.monotonic()
+        if advert.outgoing and self._excused is not None:
+            LOG.info("our VRRP adverts are on the wire again")
+            self._excused = None
         if advert.outgoing and self._obs.vrrp is None and self._obs.daemon is Daemon.RUNNING:
             # adopted, and keepalived did not answer the state query: only a master
             # advertises, so this is one
             self._hang.became_master(now - self.plan.advert_interval)
             self._observe(vrrp="MASTER")
+        if not advert.outgoing:
+            self._silence_due(now)
         hang = self._hang.advert(advert, now, master=self._master())
         if hang is not None:
             self._on_hang(hang)
@@ -343,6 +355,16 @@ class KeepalivedRoleSource:
         LOG.error("keepalived hangs: %s; removed %s, killing it", detail, removed)
         self._observe(Daemon.HUNG, detail=detail, master="")
         self.ka.kill()
+
+    def _on_silence(self, now: float) -> None:
+        why = explain_silence(self.ka.pids()[1], self.plan.peers)
+        if why is None:
+            self._on_hang(self._hang.silence(now))
+            return
+        self._hang.excuse(now)
+        if why != self._excused:
+            LOG.warning("%s, yet keepalived is not hung: %s", self._hang.silence(now), why)
+        self._excused = why
 
     def _on_exit(self, pid: int | None) -> None:
         removed = flush_addresses(self.plan.addresses)
@@ -363,11 +385,14 @@ class KeepalivedRoleSource:
             self._takeover_deadline = None
             self._observe(takeover="failed: keepalived stopped during the takeover")
 
-    def _deadlines(self) -> None:
-        now = time.monotonic()
+    def _silence_due(self, now: float) -> None:
         watchdog = self._watchdog()
         if watchdog is not None and now >= watchdog:
-            self._on_hang(self._hang.silence(now))
+            self._on_silence(now)
+
+    def _deadlines(self) -> None:
+        now = time.monotonic()
+        self._silence_due(now)
         if self._restart_at is not None and now >= self._restart_at:
             self._restart_at = None
             self.ka.kill()  # leftovers of the dead daemon, by PID

@@ -1,6 +1,6 @@
 """Is our keepalived hung? Decided from the adverts on the wire and the time, nothing else.
 
-A hung keepalived (stopped, starved, wedged) reports nothing, yet its virtual addresses
+A hung keepalived (stopped, wedged) reports nothing, yet its virtual addresses
 stay on the interface: after three silent intervals the partner becomes master and the
 segment would have two. While we are master our keepalived must advertise every
 interval, and we see those adverts leave (``adverts``). Two signs prove a hang:
@@ -13,7 +13,9 @@ interval, and we see those adverts leave (``adverts``). Two signs prove a hang:
   intervals (covers a hang right at the transition, before any advert of ours).
 
 A partner advertising while ours keeps advertising is VRRP resolving two masters itself
-(a preemption): no hang. Timestamps are when routerd read the advert, so a busy routerd
+(a preemption): no hang. A silence the caller can explain (``silence``: the kernel holds our
+adverts, or keepalived waits for a CPU) is ``excuse``d: counted again from then, so the rule
+looks again 2.5 intervals later. Timestamps are when routerd read the advert, so a busy routerd
 reads late but never sees a silence that did not happen on the wire.
 """
 
@@ -33,6 +35,7 @@ class HangWatch:
         self.interval = interval
         self.last_own = 0.0
         self.master_since = 0.0
+        self.excused = 0.0
 
     def became_master(self, now: float) -> None:
         self.master_since = now
@@ -55,11 +58,15 @@ class HangWatch:
             return f"{advert.source} advertises as master while ours sent none for {_ms(silent)}"
         return None
 
+    def excuse(self, now: float) -> None:
+        """The silence up to ``now`` is explained: the silence rule counts from ``now``."""
+        self.excused = now
+
     def deadline(self, *, master: bool) -> float | None:
         """When silence will prove a hang (None: not armed)."""
         if not master or not self.own_seen():
             return None
-        return self.last_own + SILENCE_ADVERTS * self.interval
+        return max(self.last_own, self.excused) + SILENCE_ADVERTS * self.interval
 
     def silence(self, now: float) -> str:
         return f"master, but ours sent no advert for {_ms(now - self.last_own)}"

@@ -67,6 +67,15 @@ def update(plan: PairPlan) -> None:
     STATE["source"].update(plan)
 
 
+def hang_watch_armed() -> bool:
+    """Whether routerd's silence rule is armed: master, and one of its own adverts seen in
+    this mastership (until then only a partner's adverts can reveal a hang)."""
+    source = STATE["source"]
+    with source._lock:
+        armed: bool = source._watchdog() is not None
+    return armed
+
+
 def keepalived_pids() -> tuple[int | None, int | None]:
     pids: tuple[int | None, int | None] = STATE["source"].ka.pids()
     return pids

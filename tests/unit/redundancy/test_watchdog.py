@@ -46,6 +46,19 @@ def test_a_hang_right_at_the_transition_is_seen_from_the_partner():
     assert w.advert(PARTNER, 10.3, master=True) is not None
 
 
+def test_an_excused_silence_is_counted_again_from_the_excuse():
+    w = master_at(10.0)
+    w.advert(OURS, 10.01, master=True)
+    assert w.deadline(master=True) == pytest.approx(10.26)
+    w.excuse(10.26)  # e.g. the kernel holds our adverts: look again 2.5 intervals later
+    assert w.deadline(master=True) == pytest.approx(10.51)
+    assert w.silence(10.51) == "master, but ours sent no advert for 500 ms"  # the real length
+    # a partner master while ours is silent is still a hang: two masters, excuse or not
+    assert w.advert(PARTNER, 10.51, master=True) is not None
+    w.advert(OURS, 10.6, master=True)
+    assert w.deadline(master=True) == pytest.approx(10.85)  # our advert counts again
+
+
 def test_what_is_not_a_hang():
     w = master_at(10.0)
     assert w.advert(PARTNER, 11.0, master=False) is None  # we are backup: it is the master
