@@ -61,7 +61,7 @@ def _answers(h: Any, h_if: str, targets: list[str]) -> dict[str, list[str]]:
 def test_the_macvlan_answers_for_claims_with_its_mac_and_the_parent_stays_silent(
     lab: Any,
 ) -> None:
-    r, h, h_if, gw, br = _build(lab)
+    r, h, h_if, _gw, br = _build(lab)
     parent_mac = str(r.ipj("link", "show", br)[0]["address"])
     r.ip("route", "del", f"{CLAIMS[3]}/32")  # released: no route, no answer
 

@@ -52,7 +52,7 @@ def input_route(host: Host, dev: str, target: str, source: str) -> tuple[str, st
     if mode:
         back = host.fib.lookup(source)
         if back is None or (mode == 1 and back.dev != dev):
-            return "", "", "Invalid cross-device link (rp_filter)"
+            return "", "", "Invalid argument (rp_filter: the source does not route back here)"
     return route.type, route.dev, ""
 
 
