@@ -162,12 +162,12 @@ def agent_readds(provider: str) -> tuple[DemoLab, list[Check]]:
 
 def drift(provider: str) -> tuple[DemoLab, list[Check]]:
     demo, _ = smoke(provider)
-    demo.lab.world.delete_route(L.ONPREM_ROUTER, f"{L.CLOUD_VM_IP}/32")
+    demo.lab.world.delete_route(L.CLOUD_ROUTER, f"{L.ONPREM_VM_IP}/32")
     demo.settle()
     return demo, [
         _saw(demo, "degraded", "route-not-installed"),
         _claims_check(demo, "verified"),
-        _ping(demo, L.ONPREM_VM, L.CLOUD_VM_IP, L.ONPREM_VM_IP),
+        _ping(demo, L.CLOUD_VM, L.ONPREM_VM_IP, L.CLOUD_VM_IP),
     ]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from routerd.core import capture
 from routerd.core.desired import (
     AbsentAddress,
     Key,
@@ -25,16 +26,18 @@ from routerd.core.desired import (
     WireGuardDevice,
 )
 from routerd.core.lifecycle import ClaimState
-from routerd.core.lowering import IP_FORWARD, ClaimIntent, proxy_arp_key
-from routerd.core.port import PathCheck, PathEvidence
+from routerd.core.lowering import IP_FORWARD, ClaimIntent
+from routerd.core.port import InputRoute, PathCheck, PathEvidence
 
 HANDSHAKE_MAX_AGE = 180.0
 
 REASONS = {
     "capture-interface-missing": "the capture interface does not exist on this host",
     "ip-forward-disabled": "net.ipv4.ip_forward is not 1",
-    "proxy-arp-disabled": "proxy_arp is not enabled on the capture interface",
-    "proxy-neighbour-missing": "the proxy-ARP entry for the address is not installed",
+    "capture-standby": "proxy-ARP capture is switched off on this router (warm standby)",
+    "capture-forwarding-disabled": "forwarding is off on the capture interface",
+    "proxy-arp-disabled": "proxy_arp is enabled neither on the capture interface nor for all",
+    "capture-route-missing": "no unicast route for the address leaves by another device",
     "os-address-present": "the captured address is assigned to a local interface",
     "provider-ip-not-assigned": "the provider's metadata does not show the address on the NIC",
     "provider-check-pending": "the first read of the provider's instance metadata is running",
@@ -79,10 +82,10 @@ class Verdict:
 
 
 Fail = tuple[str, str, Key | None]
-Check = Callable[[ClaimIntent, Observed], Fail | None]
+Check = Callable[[ClaimIntent, Observed, frozenset[str]], Fail | None]
 
 
-def _capture(c: ClaimIntent, o: Observed) -> Fail | None:
+def _capture(c: ClaimIntent, o: Observed, standby: frozenset[str]) -> Fail | None:
     if c.capture_interface and not o.link_exists(c.capture_interface):
         return ("capture-interface-missing", f"{c.capture_interface} not found", None)
     if o.sysctl(IP_FORWARD) != "1":
@@ -92,17 +95,8 @@ def _capture(c: ClaimIntent, o: Observed) -> Fail | None:
             ("sysctl", IP_FORWARD),
         )
     if c.capture_type == "proxy-arp":
-        key = proxy_arp_key(c.capture_interface)
-        if o.sysctl(key) != "1":
-            return ("proxy-arp-disabled", f"{key}={o.sysctl(key)}", ("sysctl", key))
-        pkey: Key = ("pneigh", c.ip, c.capture_interface)
-        if pkey not in o.objects:
-            return (
-                "proxy-neighbour-missing",
-                f"no proxy entry {c.ip} dev {c.capture_interface}",
-                pkey,
-            )
-        return None
+        capif = c.capture_interface
+        return capture.judge(c.ip, capif, o, standby=capif in standby)
     akey: Key = ("absent", c.ip)
     seen = o.objects.get(akey)
     if isinstance(seen, AbsentAddress) and (seen.present_on or seen.local_routes):
@@ -138,7 +132,8 @@ def unproven(c: ClaimIntent, o: Observed) -> str:
     return f"capture declared, provider side unproven: {why}"
 
 
-def _deliver(c: ClaimIntent, o: Observed) -> Fail | None:
+def _deliver(c: ClaimIntent, o: Observed, standby: frozenset[str]) -> Fail | None:
+    del standby
     if not o.link_exists(c.tunnel):
         return ("tunnel-missing", f"{c.tunnel} not found", ("wg", c.tunnel))
     if not o.links[c.tunnel].up:
@@ -184,6 +179,10 @@ def _verify(c: ClaimIntent, o: Observed, ev: PathEvidence | None, max_age: float
             return ("handshake-stale", f"last handshake with peer {c.peer} {age:.0f}s ago", None)
     if ev is None:
         return ("route-lookup-mismatch", "path not verified yet", None)
+    if c.capture_type == "proxy-arp" and ev.capture is not None:
+        fail = _input_route(c, ev.capture)
+        if fail is not None:
+            return fail
     if ev.route_dev != c.tunnel:
         return (
             "route-lookup-mismatch",
@@ -195,6 +194,25 @@ def _verify(c: ClaimIntent, o: Observed, ev: PathEvidence | None, max_age: float
     if ev.probe_ok is False:
         return ("overlay-probe-failed", ev.detail or "probe failed", None)
     return None
+
+
+def _input_route(c: ClaimIntent, got: InputRoute) -> Fail | None:
+    """The kernel's own lookup for a proxied target: what ``arp_process`` sees."""
+    asked = f"route get {c.ip} from {got.source} iif {c.capture_interface}"
+    if got.error:
+        why = f"{asked}: {got.error}"
+    else:
+        why = capture.route_answers(got.type, got.dev, c.ip, c.capture_interface)
+        if not why and got.dev != c.tunnel:
+            return (
+                "route-lookup-mismatch",
+                f"{asked} gives dev {got.dev}, expected {c.tunnel}",
+                None,
+            )
+        why = f"{asked} gives {got.type} dev {got.dev or '-'}: {why}" if why else ""
+    if not why:
+        return None
+    return ("capture-route-missing", why, capture.route_key(c.ip))
 
 
 def probe_source(c: ClaimIntent, o: Observed) -> str:
@@ -215,6 +233,10 @@ def probe_source(c: ClaimIntent, o: Observed) -> str:
 def path_check(c: ClaimIntent, o: Observed) -> PathCheck:
     """The end-to-end check to ask the backend for, given what is observed now."""
     source = probe_source(c, o)
+    segment = ""
+    if c.capture_type == "proxy-arp" and c.capture_interface:
+        link = o.links.get(c.capture_interface)
+        segment = capture.segment_source(link.addresses if link else (), c.ip)
     return PathCheck(
         c.name,
         c.ip,
@@ -223,6 +245,7 @@ def path_check(c: ClaimIntent, o: Observed) -> PathCheck:
         source,
         c.peer_overlay if source else "",
         c.capture_interface,
+        segment,
     )
 
 
@@ -232,10 +255,23 @@ def assess(
     evidence: PathEvidence | None,
     *,
     max_handshake_age: float = HANDSHAKE_MAX_AGE,
+    standby: frozenset[str] = frozenset(),
 ) -> Verdict:
-    """The furthest level ``o`` supports for claim ``c`` and the first failing check."""
-    for level, check in enumerate((_capture, _deliver)):
-        fail = check(c, o)
+    """The furthest level ``o`` supports for claim ``c`` and the first failing check.
+
+    Args:
+        c: the claim's intent.
+        o: the observation.
+        evidence: the claim's latest path evidence (None: none yet).
+        max_handshake_age: the age beyond which a WireGuard handshake is stale.
+        standby: capture interfaces whose proxy-ARP capture is switched off on purpose.
+
+    Returns:
+        The verdict.
+    """
+    checks: tuple[Check, ...] = (_capture, _deliver)
+    for level, check in enumerate(checks):
+        fail = check(c, o, standby)
         if fail is not None:
             return Verdict(level, *fail)
     fail = _verify(c, o, evidence, max_handshake_age)

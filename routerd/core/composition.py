@@ -14,8 +14,9 @@ How the fold is defined (the invariants every operation keeps):
 * *owners*: for every key a claim needs (``ClaimPiece.keys``), the owner labels of those
   claims, plus the label of the resource a tail object comes from.
 * the tail is computed again only when its inputs change: the context, the generation, the
-  key files, or the claims' contributions (a CIDR entering or leaving a peer's allowed IPs,
-  a path's smallest clamp changing); appending a claim on a route underlay leaves it alone.
+  key files, which capture interfaces are in standby (and in use), or the claims'
+  contributions (a CIDR entering or leaving a peer's allowed IPs, a path's smallest clamp
+  changing); appending a claim on a route underlay leaves it alone.
 
 The published mappings are persistent (``routerd.core.persistent``): publishing after a
 one-claim change costs O(changes · log n), and a published ``Lowered`` never changes.
@@ -121,6 +122,8 @@ class Composition:
     Args:
         context: the non-claim resources of the effective config.
         generation / key_dir / public_keys: the rest of the tail's inputs.
+        capture_active: capture interface -> whether proxy-ARP capture is on there (an
+            interface not named is on); see ``routerd.core.lowering.lower``.
     """
 
     def __init__(
@@ -130,11 +133,13 @@ class Composition:
         generation: int = 0,
         key_dir: str = "/var/lib/routerd/keys",
         public_keys: Mapping[str, str] | None = None,
+        capture_active: Mapping[str, bool] | None = None,
     ) -> None:
         self.context = context
         self.generation = generation
         self.key_dir = key_dir
         self.public_keys: Mapping[str, str] = Map(public_keys or {})
+        self.inactive: frozenset[str] = _inactive(capture_active)
         self.pieces: dict[str, ClaimPiece] = {}
         self._objects: _Overlay[DataplaneObject, DataplaneObject] = _Overlay(_tail_wins)
         self._owners: _Overlay[PSet[str], str] = _Overlay(_all_owners)
@@ -174,6 +179,8 @@ class Composition:
         self._keys_edit[piece.name] = piece.keys
         self._intents_edit[piece.name] = piece.intent
         self._facts[piece.intent.facts] += 1
+        if self.inactive and self._facts[piece.intent.facts] == 1:
+            self._tail_dirty = True  # a capture interface may have come into use
         self._contribute(piece, 1)
         self._published = None
         return True
@@ -196,6 +203,7 @@ class Composition:
         self._facts[facts] -= 1
         if not self._facts[facts]:
             del self._facts[facts]
+            self._tail_dirty = self._tail_dirty or bool(self.inactive)
         self._contribute(piece, -1)
         self._published = None
         return piece
@@ -207,13 +215,28 @@ class Composition:
         self._published = None
 
     def set_tail_inputs(
-        self, *, generation: int, key_dir: str, public_keys: Mapping[str, str]
+        self,
+        *,
+        generation: int,
+        key_dir: str,
+        public_keys: Mapping[str, str],
+        capture_active: Mapping[str, bool] | None = None,
     ) -> None:
         keys = Map(public_keys)
-        if (generation, key_dir, keys) != (self.generation, self.key_dir, self.public_keys):
-            self.generation, self.key_dir, self.public_keys = generation, key_dir, keys
+        inactive = _inactive(capture_active)
+        now = (generation, key_dir, keys, inactive)
+        if now != (self.generation, self.key_dir, self.public_keys, self.inactive):
+            self.generation, self.key_dir, self.public_keys, self.inactive = now
             self._tail_dirty = True
             self._published = None
+
+    @property
+    def standby(self) -> frozenset[str]:
+        """Proxy-ARP capture interfaces in use whose capture is switched off."""
+        if not self.inactive:
+            return frozenset()
+        used = {f.capture_interface for f in self._facts if f.capture_type == "proxy-arp"}
+        return self.inactive & used
 
     def _provide(self, obj: DataplaneObject) -> None:
         k = obj.key
@@ -311,6 +334,7 @@ class Composition:
             generation=self.generation,
             key_dir=self.key_dir,
             public_keys=self.public_keys,
+            standby=self.standby,
         )
         tail = lower_tail(self.context, inputs)
         for k in self._tail.keys() - tail.keys():
@@ -325,6 +349,10 @@ class Composition:
         self._tail = tail
         self._tail_dirty = False
         self._published = None
+
+
+def _inactive(capture_active: Mapping[str, bool] | None) -> frozenset[str]:
+    return frozenset(i for i, on in (capture_active or {}).items() if not on)
 
 
 def _count(table: dict[K, Counter[T]], key: K, value: T, n: int) -> bool:

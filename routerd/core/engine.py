@@ -43,6 +43,7 @@ from pathlib import Path
 from routerd.core.assignment import ProviderEvidence
 from routerd.core.assignment_watch import AssignmentWatch
 from routerd.core.backoff import Backoff
+from routerd.core.capture import proxy_arp_key
 from routerd.core.claim_source import ClaimSource
 from routerd.core.claim_table import ClaimTable, Sync
 from routerd.core.config import RouterConfig
@@ -157,6 +158,8 @@ class Engine:
         self._inbox = _Inbox()
         self._next_full = 0.0
         self._full_asked = False
+        self._capture_active: dict[str, bool] = {}
+        self._standby: frozenset[str] = frozenset()
         self._public_keys: dict[str, str] = {}
         self._keys_read = False
         self._key_cache: dict[str, tuple[float, str]] = {}
@@ -192,6 +195,19 @@ class Engine:
         """Look at the whole host on the next pass (and read WireGuard key files again)."""
         self._full_asked = True
         self.wake()
+
+    def set_capture_active(self, ifname: str, active: bool) -> None:
+        """Switch proxy-ARP capture on ``ifname`` (OS name) on or off (any thread).
+
+        Off is a warm standby: the interface's ``proxy_arp`` goes to 0 and every route
+        stays, so the switch is one sysctl write in the next pass, which also judges the
+        claims captured there (``capture-standby`` while off).
+        """
+
+        def switch() -> None:
+            self._capture_active[ifname] = active
+
+        self.submit(switch)
 
     def add_claim_source(self, source: ClaimSource) -> None:
         """Reconcile ``source``'s claims too (engine thread, or before the loop starts)."""
@@ -339,8 +355,16 @@ class Engine:
         if full or sync.config or sync.context or not self._keys_read:
             self._read_public_keys(self.inputs.current.context)
         self.claims.comp.set_tail_inputs(
-            generation=self.generation, key_dir=self.settings.key_dir, public_keys=self._public_keys
+            generation=self.generation,
+            key_dir=self.settings.key_dir,
+            public_keys=self._public_keys,
+            capture_active=self._capture_active,
         )
+        standby = self.claims.comp.standby
+        if standby != self._standby:  # switched: judge the claims captured there
+            flipped = (("sysctl", proxy_arp_key(i)) for i in standby ^ self._standby)
+            sync.dirty |= self.claims.claims_needing(flipped)
+            self._standby = standby
         sync.keys = self.claims.changed_keys()
         released = [p.name for p in sync.released]
         self.parts.unverified.difference_update(released)

@@ -4,8 +4,9 @@ Per claim (decisions D8-D10 and D15 in docs/decisions.md), ``lower_claim`` gives
 ``ClaimPiece``:
 
 * ``net.ipv4.ip_forward=1``;
-* proxy-arp capture: ``proxy_arp=1`` on the capture interface and a permanent proxy
-  neighbour for the address;
+* proxy-arp capture: ``proxy_arp=1`` and ``forwarding=1`` on the capture interface; the
+  delivery route below is what makes the kernel answer ARP for the address there, so there
+  is no per-address capture object (``routerd.core.capture``);
 * provider-secondary-ip capture: the address absent from every local interface (D15);
 * a ``/32 dev <tunnel> metric 120`` delivery route in the main table;
 * ``rp_filter`` on the tunnel loosened (never made strict);
@@ -18,7 +19,8 @@ construction no claim's piece reads another claim, and a piece stays valid while
 context is unchanged. What depends on all claims together is the *tail* (``lower_tail``):
 the WireGuard devices (their peers' allowed IPs), the clamp table, plus the supporting
 resources (static addresses, user routes, HybridRoute routes, user sysctls, which win over
-derived ones), in ``routerd.core.tail``. ``lower()`` folds every piece and the tail
+derived ones) and the ``proxy_arp=0`` of capture interfaces in standby (``capture_active``),
+in ``routerd.core.tail``. ``lower()`` folds every piece and the tail
 through one ``Composition`` (``routerd.core.composition``), the same one the engine keeps
 and updates claim by claim: the reference and the incremental path share their
 composition. A config with no claims
@@ -30,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from routerd.core import capture
 from routerd.core.config import RouterConfig
 from routerd.core.desired import (
     DELIVERY_METRIC,
@@ -38,7 +41,6 @@ from routerd.core.desired import (
     DesiredState,
     Key,
     ObserveScope,
-    ProxyNeighbour,
     Route,
     Sysctl,
     WireGuardDevice,
@@ -205,10 +207,6 @@ def rp_filter_key(ifname: str) -> str:
     return f"net.ipv4.conf.{ifname}.rp_filter"
 
 
-def proxy_arp_key(ifname: str) -> str:
-    return f"net.ipv4.conf.{ifname}.proxy_arp"
-
-
 def default_key_file(key_dir: str, ifname: str) -> str:
     return f"{key_dir.rstrip('/')}/{ifname}.key"
 
@@ -271,9 +269,11 @@ def shape_facts(context: RouterConfig, shape: ClaimShape) -> ShapeFacts:
     user_sysctls = {s.spec.key for s in context.of(SysctlResource)}
     wanted = [Sysctl(IP_FORWARD, "1")]
     if shape.capture_type == "proxy-arp":
-        wanted.append(Sysctl(proxy_arp_key(capif), "1"))
+        wanted += capture.capture_sysctls(capif)
     wanted.append(Sysctl(rp_filter_key(tunnel), LOOSE_RP_FILTER, frozenset({"0", "2"})))
     shared: list[Key] = [s.key for s in wanted]
+    if shape.capture_type == "proxy-arp":
+        shared += capture.needed_keys(capif)
     wg_key = _wireguard_peer_key(context, peer, tunnel)
     if wg_key:
         shared.append(("wg", tunnel))
@@ -302,11 +302,11 @@ def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
     """The piece of ``claim``, given the facts of its shape."""
     ip = claim.ip
     address = claim.spec.address
-    if facts.capture_type == "proxy-arp":
-        capture: DataplaneObject = ProxyNeighbour(ip, facts.capture_interface)
-    else:
-        capture = AbsentAddress(ip)
     route = Route(address, facts.tunnel, DELIVERY_METRIC)
+    # A proxy-ARP capture is the route itself plus the shape's sysctls (routerd.core.capture).
+    own: tuple[DataplaneObject, ...] = (
+        (route,) if facts.capture_type == "proxy-arp" else (AbsentAddress(ip), route)
+    )
     cap = claim.spec.capture
     intent = ClaimIntent(
         claim.name,
@@ -324,8 +324,8 @@ def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
         claim.name,
         claim.ref,
         intent,
-        (capture, route, *facts.sysctls),
-        (capture.key, route.key, *facts.shared_keys),
+        (*own, *facts.sysctls),
+        (*(o.key for o in own), *facts.shared_keys),
         allowed,
         facts.clamps,
     )
@@ -371,6 +371,7 @@ def lower(
     generation: int = 0,
     key_dir: str = "/var/lib/routerd/keys",
     public_keys: Mapping[str, str] | None = None,
+    capture_active: Mapping[str, bool] | None = None,
 ) -> Lowered:
     """Lower an effective config to the desired dataplane of this router.
 
@@ -380,6 +381,9 @@ def lower(
         key_dir: where WireGuard keys live when ``privateKeyFile`` is not set.
         public_keys: WireGuard interface -> public key of its private key file (the engine
             resolves these; lowering does no I/O).
+        capture_active: capture interface (OS name) -> whether proxy-ARP capture is on
+            there; an interface not named is on. Off is a warm standby: the interface's
+            ``proxy_arp`` is 0 and every route stays, so switching is one sysctl.
 
     Returns:
         The desired state and one ClaimIntent per claim.
@@ -387,7 +391,13 @@ def lower(
     from routerd.core.composition import Composition
 
     context = claim_context(config)
-    comp = Composition(context, generation=generation, key_dir=key_dir, public_keys=public_keys)
+    comp = Composition(
+        context,
+        generation=generation,
+        key_dir=key_dir,
+        public_keys=public_keys,
+        capture_active=capture_active,
+    )
     for c in config.of(RemoteAddressClaim):
         comp.put(lower_claim(c, context))
     return comp.publish()
@@ -408,8 +418,7 @@ def observe_scope(lowered: Lowered) -> ObserveScope:
     scope.links |= {c.capture_interface for c in claims if c.capture_interface}
     if lowered.claims:
         scope.sysctls.add(IP_FORWARD)
-    scope.sysctls |= {
-        proxy_arp_key(ifname)
-        for ifname in {c.capture_interface for c in claims if c.capture_type == "proxy-arp"}
-    }
+    for ifname in {c.capture_interface for c in claims if c.capture_type == "proxy-arp"}:
+        scope.sysctls |= {s.name for s in capture.capture_sysctls(ifname)}
+        scope.sysctls |= {k[1] for k in capture.needed_keys(ifname)}
     return scope

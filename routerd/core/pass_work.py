@@ -174,8 +174,15 @@ class PassWork:
         max_age = e.handshake_max_age
         intents = self.lowered.claims
         evidence = e.evidence.of
+        standby = e.claims.comp.standby
         first = {
-            n: assess(intents[n], self.observed, evidence.get(n), max_handshake_age=max_age)
+            n: assess(
+                intents[n],
+                self.observed,
+                evidence.get(n),
+                max_handshake_age=max_age,
+                standby=standby,
+            )
             for n in names
         }
         refreshed = self._verify(first) if verify else set()
@@ -184,7 +191,11 @@ class PassWork:
             verdict = first[name]
             if name in refreshed:
                 verdict = assess(
-                    intents[name], self.observed, evidence.get(name), max_handshake_age=max_age
+                    intents[name],
+                    self.observed,
+                    evidence.get(name),
+                    max_handshake_age=max_age,
+                    standby=standby,
                 )
             failed = e.backoff.error(verdict.key) if verdict.key is not None else ""
             if failed:

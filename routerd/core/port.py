@@ -86,6 +86,9 @@ class PathCheck:
             assigned on the tunnel (``assess.path_check``): an overlay address that is only
             descriptive cannot source a probe, and probing from it would fail forever.
         capture_interface: where captured traffic enters (sim traces from there).
+        capture_source: for a proxy-ARP claim, an address of the capture segment to look
+            the claim up from as an input route (``ip route get ADDRESS from SOURCE iif
+            CAPTURE``, the lookup the kernel's ARP code makes); "" asks for none.
     """
 
     claim: str
@@ -95,6 +98,24 @@ class PathCheck:
     local_overlay: str = ""
     peer_overlay: str = ""
     capture_interface: str = ""
+    capture_source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InputRoute:
+    """The kernel's input-route lookup for a captured address (``PathCheck.capture_source``).
+
+    Attributes:
+        source: the address the lookup was made from.
+        type: the route type the kernel found (``unicast``, ``unreachable``, ...), "" on error.
+        dev: the device the route leaves by ("" when none).
+        error: why the kernel gave no route ("" when it did).
+    """
+
+    source: str
+    type: str = ""
+    dev: str = ""
+    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +126,15 @@ class PathEvidence:
     the lookup fails). ``probe_ok`` is None when no probe ran: either none was possible (no
     overlay address on one end), which never blocks ``verified``, or the first probe of the
     pair has not answered yet (``probe_pending``), which does: an unfinished probe is no
-    evidence.
+    evidence. ``capture`` is the input-route lookup a ``capture_source`` asked for (None
+    when none was asked).
     """
 
     route_dev: str | None
     probe_ok: bool | None = None
     detail: str = ""
     probe_pending: bool = False
+    capture: InputRoute | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,12 @@
 The WireGuard devices (each peer's allowed IPs: its explicit ones, the claims delivered
 through it, the overlay's own addresses and HybridRoute destinations: D10 in
 docs/decisions.md), the MSS clamp table (the smallest clamp any claim needs per path, D8),
-and the supporting resources: static addresses, user routes, HybridRoute routes and user
-sysctls (which win over the ones claims derive). It is a pure function of the context and
-the claims' contributions (``TailInputs``); the composition computes it again only when
-those change.
+the supporting resources: static addresses, user routes, HybridRoute routes and user
+sysctls (which win over the ones claims derive), and ``proxy_arp=0`` on the capture
+interfaces in standby (which wins over everything: capture there is switched off while its
+routes stay, ``routerd.core.capture``). It is a pure function of the context and the
+claims' contributions (``TailInputs``); the composition computes it again only when those
+change.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from routerd.core import capture
 from routerd.core.config import RouterConfig
 from routerd.core.desired import (
     Address,
@@ -53,6 +56,7 @@ class TailInputs:
         generation: the config generation (recorded in the clamp table's comment).
         key_dir: where WireGuard keys live when ``privateKeyFile`` is not set.
         public_keys: WireGuard interface -> public key of its private key file.
+        standby: proxy-ARP capture interfaces whose capture is switched off.
     """
 
     allowed: Mapping[tuple[str, str], frozenset[str]]
@@ -60,6 +64,7 @@ class TailInputs:
     generation: int = 0
     key_dir: str = "/var/lib/routerd/keys"
     public_keys: Mapping[str, str] = Map()
+    standby: frozenset[str] = frozenset()
 
 
 def lower_tail(context: RouterConfig, inputs: TailInputs) -> dict[Key, tuple[DataplaneObject, str]]:
@@ -105,6 +110,9 @@ def lower_tail(context: RouterConfig, inputs: TailInputs) -> dict[Key, tuple[Dat
         rules = frozenset(MssRule(i, o, m) for (i, o), m in inputs.mss.items())
         table = MssClampTable(rules, generation=inputs.generation)
         out[table.key] = (table, "routerd/mss-clamp")
+    for ifname in sorted(inputs.standby):
+        off = capture.standby_sysctl(ifname)
+        out[off.key] = (off, capture.STANDBY_OWNER)
     return out
 
 

@@ -57,9 +57,14 @@ def state(demo: DemoLab, claim: str) -> tuple[str, str]:
             "proxy-arp-disabled",
         ),
         (
-            lambda w: w.delete_proxy_neighbour(L.ONPREM_ROUTER, L.CLOUD_VM_IP, "ens19"),
+            lambda w: w.set_sysctl(L.ONPREM_ROUTER, "net.ipv4.conf.ens19.forwarding", "0"),
             ONPREM_CLAIM,
-            "proxy-neighbour-missing",
+            "capture-forwarding-disabled",
+        ),
+        (
+            lambda w: w.delete_route(L.ONPREM_ROUTER, f"{L.CLOUD_VM_IP}/32"),
+            ONPREM_CLAIM,
+            "capture-route-missing",
         ),
         (
             lambda w: w.agent_add_address(L.CLOUD_ROUTER, "eth0", f"{L.ONPREM_VM_IP}/24"),
@@ -100,11 +105,23 @@ def test_handshake_goes_stale_when_the_underlay_breaks(lab, clock):
     assert lab.settle()
 
 
-def test_foreign_better_route_is_a_lookup_mismatch(lab, clock):
+def test_foreign_better_route_out_of_the_capture_interface_ends_the_capture(lab, clock):
+    # The kernel's input lookup from the capture segment now leaves by the capture
+    # interface itself: it answers no ARP for the address there.
     lab.lab.world.add_route(
         L.ONPREM_ROUTER, f"{L.CLOUD_VM_IP}/32", dev="ens19", metric=50, proto="static"
     )
     clock.advance(120)  # past the verify interval: the path is looked up again
+    lab.pass_all()
+    assert state(lab, ONPREM_CLAIM)[1] == "capture-route-missing"
+    assert (ONPREM_CLAIM, "capture-route-missing") in degraded_reasons(lab)
+    assert "iif ens19" in message(lab, ONPREM_CLAIM)
+
+
+def test_foreign_better_route_elsewhere_is_a_lookup_mismatch(lab, clock):
+    world = lab.lab.world
+    world.add_route(L.ONPREM_ROUTER, f"{L.CLOUD_VM_IP}/32", dev="lo", metric=50, proto="static")
+    clock.advance(120)
     lab.pass_all()
     assert state(lab, ONPREM_CLAIM)[1] == "route-lookup-mismatch"
     assert (ONPREM_CLAIM, "route-lookup-mismatch") in degraded_reasons(lab)

@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from routerd.core.desired import DesiredBuilder, DesiredState, ProxyNeighbour, Sysctl
+from routerd.core.capture import capture_sysctls
+from routerd.core.desired import DesiredBuilder, DesiredState, Route, Sysctl
 from tests.support.netns import Netns, veth
 
 pytestmark = [pytest.mark.netns, pytest.mark.timeout(120)]
@@ -40,6 +41,7 @@ class Lan:
     br: str
     host_if: str
     extra: str
+    dl: str
 
     def bridge_mac(self) -> str:
         return str(self.r.ipj("link", "show", self.br)[0]["address"])
@@ -67,7 +69,7 @@ def build(lab: Any) -> Lan:
     far.ip("route", "add", "default", "via", "10.99.0.1")
     r.ip("route", "add", f"{CAPTURED}/32", "via", "10.99.0.2", "dev", dl)
     r.exec("sysctl", "-qw", f"net.ipv4.neigh.{br}.proxy_delay=0")
-    lan = Lan(r, host, br, host_if, extra)
+    lan = Lan(r, host, br, host_if, extra, dl)
     assert lan.bridge_mac() == PORT_MAC  # the bridge took its only port's MAC
     return lan
 
@@ -76,10 +78,10 @@ def capture(lan: Lan) -> DesiredState:
     want = DesiredBuilder(generation=1)
     for obj in (
         Sysctl("net.ipv4.ip_forward", "1"),
-        Sysctl(f"net.ipv4.conf.{lan.br}.proxy_arp", "1"),
-        ProxyNeighbour(CAPTURED, lan.br),
+        *capture_sysctls(lan.br),
+        Route(f"{CAPTURED}/32", lan.dl, 120, gateway="10.99.0.2"),
     ):
-        want.add(obj, "RemoteAddressClaim/moved-vm")
+        want.add(obj, "RemoteAddressClaim/moved-vm", claim="moved-vm")
     return want.build()
 
 
@@ -119,7 +121,6 @@ def test_without_an_announcement_the_host_loses_the_train(lab: Any) -> None:
     lan = build(lab)
     for name, value in ((f"conf.{lan.br}.proxy_arp", "1"), ("conf.all.forwarding", "1")):
         lan.r.exec("sysctl", "-qw", f"net.ipv4.{name}={value}")
-    lan.r.ip("neigh", "add", "proxy", CAPTURED, "dev", lan.br)
     sent, received, seen = ping_train_across_mac_changes(lan)
     assert seen[1] == LOWER_MAC  # re-learned while the lower-MAC port was in
     assert sent - received >= 50, (sent, received, seen)  # >= 0.5 s of the train lost

@@ -9,9 +9,9 @@ Routes, proxy entries and addresses each go out as one pipelined netlink batch; 
 message carries its own sequence number, so a failure lands on its own change and never
 blocks the others. Results come back in the plan's order, one per change.
 
-With route-covered proxy-ARP capture (``capture.py``) a proxy neighbour to add sends
-nothing: it succeeds when the routes as they stand after the route phase (and forwarding on
-the capture interface) make the kernel answer, and fails naming what is missing otherwise.
+routerd's own lowering never asks for a proxy entry (a proxy-ARP capture is the claim's
+route and the interface's ``proxy_arp``, ``routerd.core.capture``): entries an earlier
+routerd made are observed as owned and removed here like any undesired object.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import errno
 import logging
 from collections.abc import Callable, Sequence
 
-from routerd.backends.linux import addresses, capture, garp, neighbours, routes
+from routerd.backends.linux import addresses, garp, neighbours, routes
 from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux.addresses import AddressEntry
 from routerd.backends.linux.host import Host
@@ -29,7 +29,6 @@ from routerd.backends.linux.observer import ADDR_KIND
 from routerd.core.desired import (
     AbsentAddress,
     Garp,
-    Key,
     MssClampTable,
     ProxyNeighbour,
     Route,
@@ -80,8 +79,6 @@ class Applier:
         """``refresh_links`` brings the link table up to date before a plan is sent."""
         self.host = host
         self._refresh_links = refresh_links or host.links.refresh
-        self._routed: dict[Key, Route | None] = {}
-        """Routes this apply set (or removed: None), for route-covered captures."""
         self._handlers: dict[str, Callable[[Batch], dict[int, ChangeResult]]] = {
             "route": self._routes,
             "pneigh": self._proxy_neighbours,
@@ -98,7 +95,6 @@ class Applier:
         for i, c in enumerate(changes):
             groups.setdefault((c.op == "remove", c.key[0]), []).append((i, c))
         results: dict[int, ChangeResult] = {}
-        self._routed = {}
         if groups:
             self._refresh_links()
         phases = [(True, k) for k in REMOVE_ORDER] + [(False, k) for k in SET_ORDER]
@@ -187,15 +183,12 @@ class Applier:
             if bad is not None and bad.errno == errno.EEXIST:
                 exists.append(i)
             out[i] = ChangeResult(c, True) if bad is None else failure(c, bad.errno, bad.text)
-            if bad is None:
-                self._routed[c.key] = c.new if isinstance(c.new, Route) else None
         if exists:
             mine = {r.key: r for r in routes.dump_owned(self.host.sock, self.host.links.name)}
             for i in exists:
                 c = out[i].change
                 if mine.get(c.key) == c.new and isinstance(c.new, Route):
                     out[i] = ChangeResult(c, True)
-                    self._routed[c.key] = c.new
                 else:
                     msg = "a route with this destination and metric exists and is not routerd's"
                     out[i] = failure(c, errno.EEXIST, msg)
@@ -217,27 +210,6 @@ class Applier:
         return [encode(obj.address, ifindex)]
 
     def _proxy_neighbours(self, batch: Batch) -> dict[int, ChangeResult]:
-        if self.host.proxy_capture == capture.ROUTE:
-            adds = [(i, c) for i, c in batch if c.op != "remove"]
-            batch = [(i, c) for i, c in batch if c.op == "remove"]
-            out = self._covered(adds)
-            return out | self._proxy_entries(batch) if batch else out
-        return self._proxy_entries(batch)
-
-    def _covered(self, batch: Batch) -> dict[int, ChangeResult]:
-        """Route capture: no kernel request; success when the kernel answers (``capture.py``)."""
-        fwd = capture.Forwarding(self.host)
-        seen = self.host.routes_seen
-        out = {}
-        for i, c in batch:
-            _, address, dev = c.key
-            key = capture.route_key(address)
-            route = self._routed[key] if key in self._routed else seen.get(key)
-            why = capture.why_uncovered(fwd, route, address, dev)
-            out[i] = failure(c, errno.ENETUNREACH, why) if why else ChangeResult(c, True)
-        return out
-
-    def _proxy_entries(self, batch: Batch) -> dict[int, ChangeResult]:
         planned, out = self._plan(batch, self._proxy_request)
         for i, (c, bad) in self._send(planned).items():
             out[i] = ChangeResult(c, True) if bad is None else failure(c, bad.errno, bad.text)

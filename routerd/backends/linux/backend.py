@@ -23,7 +23,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from routerd.backends.linux import garp, neighbours, routes
@@ -31,7 +31,6 @@ from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux.announce import MacWatch
 from routerd.backends.linux.applier import Applier
 from routerd.backends.linux.cache import ObservationCache
-from routerd.backends.linux.capture import ENTRIES, ROUTE, check_mode, covered
 from routerd.backends.linux.events import EventWatcher, Interest, LazySet
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.links import LinkTable
@@ -42,11 +41,11 @@ from routerd.backends.linux.probe import ProbeCache
 from routerd.backends.linux.sysctl import PROC_SYS, SysctlKeeper
 from routerd.backends.linux.wgdevice import WireGuardDevices
 from routerd.backends.linux.wguapi import RUN_DIR
+from routerd.core.capture import captured_on
 from routerd.core.desired import (
     Address,
     DataplaneObject,
     DesiredState,
-    Key,
     Observed,
     ObserveScope,
     ProxyNeighbour,
@@ -54,7 +53,7 @@ from routerd.core.desired import (
 )
 from routerd.core.errors import DataplaneError
 from routerd.core.plan import diff
-from routerd.core.port import Change, ChangeResult, Drift, PathCheck, PathEvidence
+from routerd.core.port import Change, ChangeResult, Drift, InputRoute, PathCheck, PathEvidence
 from routerd.core.store import Store
 
 LOG = logging.getLogger(__name__)
@@ -82,7 +81,6 @@ class LinuxBackend:
         tick_interval: float = 0.5,
         debounce: float = 0.1,
         full_read_interval: float = 60.0,
-        proxy_capture: str = ENTRIES,
     ) -> None:
         """Open the netlink socket and load bookkeeping; nothing on the host changes yet.
 
@@ -100,12 +98,6 @@ class LinuxBackend:
             debounce: delay that folds a burst of events into one ``on_change``.
             full_read_interval: seconds after which ``observe`` reads every kind again
                 even when no event said anything changed (the cache's safety net).
-            proxy_capture: ``"entries"`` (a proxy entry per captured address) or
-                ``"route"`` (no entry: ``proxy_arp=1`` and the claim's route make the
-                kernel answer; scales to 100,000 addresses). See ``capture.py``.
-
-        Raises:
-            ValueError: an unknown ``proxy_capture``.
         """
         binary = shutil.which("wireguard-go") if wireguard_go == AUTO else wireguard_go
         links = LinkTable()
@@ -119,7 +111,6 @@ class LinuxBackend:
                 store, links, wireguard_go=binary, state_dir=Path(state_dir), run_dir=run_dir
             ),
             pneigh_labels=neighbours.kernel_supports_protocol(),
-            proxy_capture=check_mode(proxy_capture),
         )
         self.cache = ObservationCache(self.host, full_interval=full_read_interval)
         self.applier = Applier(self.host, refresh_links=self._fresh_links)
@@ -130,7 +121,7 @@ class LinuxBackend:
         self._watcher: EventWatcher | None = None
         self._next_proxy_poll = 0.0
         self.macs = MacWatch()
-        self._desired: Mapping[Key, DataplaneObject] = {}
+        self._desired = DesiredState()
         self.reannounced: list[tuple[str, str, int]] = []
         """(device, new MAC, addresses announced) per link-address change, for tests."""
 
@@ -169,7 +160,7 @@ class LinuxBackend:
             if scope.keys is None:  # a full observation: the whole desired state is known
                 self._update_interest(scope, obs)
             # A scoped observation carries the whole desired state too.
-            self._desired = scope.desired.objects if scope.desired is not None else {}
+            self._desired = scope.desired if scope.desired is not None else DesiredState()
             return obs
 
     def observe_uncached(self, scope: ObserveScope) -> Observed:
@@ -194,8 +185,11 @@ class LinuxBackend:
         return results
 
     def verify(self, checks: Sequence[PathCheck]) -> dict[str, PathEvidence]:
-        """Route lookups (one pipelined batch) and cached overlay probes.
+        """Route lookups (pipelined batches) and cached overlay probes.
 
+        Every address is looked up as this router would send to it, and a proxy-ARP claim
+        with a ``capture_source`` also as an input route from its capture segment: the
+        lookup the kernel's ARP code makes before it answers for the address there.
         A pair whose first probe is still running is reported ``probe_pending``, never as
         a success; its answer is there on a later pass (the engine looks again soon).
         """
@@ -204,6 +198,7 @@ class LinuxBackend:
             devs = routes.lookup_devices(
                 self.host.sock, sorted({c.address for c in checks}), self.host.links.name
             )
+            captured = self._capture_lookups(checks)
         pairs = {
             (c.local_overlay, c.peer_overlay) for c in checks if c.local_overlay and c.peer_overlay
         }
@@ -219,7 +214,30 @@ class LinuxBackend:
                 detail = f"the first probe of {c.peer_overlay} from {c.local_overlay} is running"
             else:
                 detail = ""
-            out[c.claim] = PathEvidence(devs.get(c.address), ok, detail, probe_pending=pending)
+            out[c.claim] = PathEvidence(
+                devs.get(c.address),
+                ok,
+                detail,
+                probe_pending=pending,
+                capture=captured.get(c.claim),
+            )
+        return out
+
+    def _capture_lookups(self, checks: Sequence[PathCheck]) -> dict[str, InputRoute]:
+        """The input-route lookup of every check that asks for one, by claim."""
+        asks, claims, out = [], [], {}
+        for c in checks:
+            if not c.capture_source:
+                continue
+            iif = self.host.links.index(c.capture_interface)
+            if iif is None:
+                out[c.claim] = InputRoute(c.capture_source, error=f"{c.capture_interface} missing")
+                continue
+            asks.append((c.address, c.capture_source, iif))
+            claims.append(c)
+        found = routes.input_lookups(self.host.sock, asks, self.host.links.name) if asks else []
+        for c, (kind, dev, error) in zip(claims, found, strict=True):
+            out[c.claim] = InputRoute(c.capture_source, kind, dev, error)
         return out
 
     def close(self, *, cleanup: bool = False) -> None:
@@ -255,15 +273,17 @@ class LinuxBackend:
             self._reannounce(*changed)
 
     def _reannounce(self, dev: str, old: str, new: str) -> None:
-        """Gratuitous ARP for every address captured on ``dev``, now answered with ``new``."""
+        """Gratuitous ARP for every address captured on ``dev``, now answered with ``new``.
+
+        What is captured there is what the desired state captures by route on ``dev``,
+        plus any proxy entry routerd still owns there (an earlier version's).
+        """
         with self.cache.lock:
             kinds = self.cache.kinds
             keys = list(kinds.pneigh.owned) if kinds is not None else []
-            keys += [k for k in (kinds.pneigh.foreign if kinds else ()) if k in self._desired]
-            if kinds is not None and self.host.proxy_capture == ROUTE:
-                wanted = [k for k in self._desired if k[0] == "pneigh" and k[2] == dev]
-                keys += covered(self.host, kinds.routes.single, wanted)
-        addresses = sorted({k[1] for k in keys if k[2] == dev})
+        addresses = sorted(
+            {k[1] for k in keys if k[2] == dev} | set(captured_on(self._desired, dev))
+        )
         if not addresses:
             return
         try:

@@ -15,8 +15,8 @@ have changed; it is never trusted blindly. How each kind stays equal to a full r
 * proxy entries: the kernel reports no change to them. ``applied`` patches what routerd
   changed, ``poll_proxies`` (the backend's periodic drift check) replaces them with a fresh
   dump, and entries a scope wants but the cache lacks are confirmed with exact look-ups.
-  With route-covered capture (``capture.py``) there are no entries to remember: coverage
-  is derived from the routes kind at every assemble, so it follows route events.
+  routerd makes no entries any more (a proxy-ARP capture is its route): the poll runs
+  only while owned entries an earlier version left are there to be removed.
 * addresses, foreign ``local`` routes, the nft table and the link table are small: re-read
   when an event or an apply touched them.
 * what the kernel removes without a notification: taking a link down (or losing carrier),
@@ -47,7 +47,6 @@ from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux import observer as ob
 from routerd.backends.linux import routes
 from routerd.backends.linux.addresses import AddressEntry
-from routerd.backends.linux.capture import ROUTE
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.links import IFF_LOWER_UP, IFF_UP
 from routerd.core.desired import Key, Observed, ObserveScope, ProxyNeighbour
@@ -192,8 +191,6 @@ class ObservationCache:
         if change.op == "remove":
             self.kinds.pneigh.discard(change.key)
             return
-        if self.host.proxy_capture == ROUTE:
-            return  # covered by a route: no entry to remember (observation derives it)
         obj = change.new
         if not isinstance(obj, ProxyNeighbour):
             obj = ProxyNeighbour(change.key[1], change.key[2])

@@ -2,10 +2,10 @@
 
 ``Host`` is deliberately a plain bag: the command netlink socket, the link table, the
 sysctl keeper, the nft table, the WireGuard devices, plus what observation learned that
-apply needs (duplicate routes to clean up, and routerd's routes as last read: a
-route-covered proxy-ARP capture is judged against them, see ``capture.py``).
-Ownership of proxy entries is their protocol number; on kernels that cannot label them it
-falls back to records in the state store (kind ``pneigh``).
+apply needs (duplicate routes to clean up). Ownership of proxy entries (which routerd no
+longer makes, but removes where an earlier version left them) is their protocol number;
+on kernels that cannot label them it falls back to records in the state store (kind
+``pneigh``).
 """
 
 from __future__ import annotations
@@ -34,11 +34,7 @@ class Host:
     nft: MssTable
     wg: WireGuardDevices
     pneigh_labels: bool = True
-    proxy_capture: str = "entries"
-    """How proxy-ARP captures are realized: ``entries`` or ``route`` (``capture.py``)."""
     route_duplicates: dict[Key, list[Route]] = field(default_factory=dict)
-    routes_seen: dict[Key, Route] = field(default_factory=dict)
-    """routerd's routes (one per key) as the last observation assembled them."""
 
     def pneigh_records(self) -> set[tuple[str, str]]:
         if self.pneigh_labels:

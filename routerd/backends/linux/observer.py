@@ -16,9 +16,9 @@ Every owned object is reported (so the diff removes what is no longer desired), 
 whatever the scope asks about. Objects that exist but belong to someone else are reported
 *without* being owned when they already satisfy a desired key (a foreign proxy entry or a
 pre-existing address): the diff then leaves them alone, which is how routerd avoids ever
-adding over, relabelling or later deleting them. With route-covered proxy-ARP capture
-(``capture.py``) a desired capture the kernel answers for is reported the same way: seen,
-not owned, because there is no kernel object behind it to add or delete.
+adding over, relabelling or later deleting them. Proxy entries are read because an
+earlier routerd made one per proxy-ARP capture: owned ones are reported so the diff
+removes them (a capture is now its route, ``routerd.core.capture``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from routerd.backends.linux import addresses, capture, neighbours, routes
+from routerd.backends.linux import addresses, neighbours, routes
 from routerd.backends.linux.addresses import AddressEntry
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.neighbours import ProxyEntry
@@ -270,7 +270,6 @@ def _routes(
 ) -> None:
     obs.objects.update(kind.single)
     obs.owned.update(kind.single)
-    host.routes_seen = kind.single
     host.route_duplicates = {}
     for key, found in kind.dups.items():
         # Two of our routes for one key (a metric changed under us): report one that
@@ -288,17 +287,10 @@ def _proxy_neighbours(
     desired: Mapping[Key, DataplaneObject],
     wanted: list[Key],
 ) -> None:
-    """Proxy entries, and with route capture the desired captures the kernel answers for.
-
-    A covered capture is reported as the desired object, not owned (``capture.py``);
-    without route capture, entries the dump lacks are confirmed with exact look-ups.
-    """
+    """Proxy entries; desired ones the dump lacks are confirmed with exact look-ups."""
     kind = kinds.pneigh
     missing = [k for k in wanted if k not in kind.owned and k not in kind.foreign]
-    if missing and host.proxy_capture == capture.ROUTE:
-        for key in capture.covered(host, kinds.routes.single, missing):
-            obs.objects[key] = desired[key]
-    elif missing:
+    if missing:
         confirm_proxies(host, kind, missing)
     obs.objects.update(kind.owned)
     obs.owned.update(kind.owned)
@@ -405,14 +397,10 @@ def assemble_keys(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
         elif key[0] == "nft" and kinds.nft is not None and kinds.nft.key == key:
             obs.objects[key] = kinds.nft
             obs.owned.add(key)
-    host.routes_seen = kinds.routes.single
     missing = _Wanted()
     for key in wanted.pneigh:
         _proxy_key(obs, kinds.pneigh, key, desired, missing)
-    if missing.pneigh and host.proxy_capture == capture.ROUTE:
-        for key in capture.covered(host, kinds.routes.single, missing.pneigh):
-            obs.objects[key] = desired[key]  # seen, not owned (see ``_proxy_neighbours``)
-    elif missing.pneigh:
+    if missing.pneigh:
         confirm_proxies(host, kinds.pneigh, missing.pneigh)
         for key in missing.pneigh:
             _proxy_key(obs, kinds.pneigh, key, desired, _Wanted())

@@ -13,6 +13,7 @@ part of a route's identity in the kernel).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from routerd.backends.linux import netlink_codec as nl
@@ -171,6 +172,52 @@ def encode_lookup(address: str) -> Request:
     """RTM_GETROUTE for one destination (``ip route get ADDR``), answered with a route."""
     body = nl.RTMSG.pack(nl.AF_INET, 32, 0, 0, 0, 0, 0, 0, 0) + nl.attr_ip4(nl.RTA_DST, address)
     return Request(nl.RTM_GETROUTE, 0, body)
+
+
+ROUTE_TYPES = {
+    nl.RTN_UNICAST: "unicast",
+    nl.RTN_LOCAL: "local",
+    3: "broadcast",
+    5: "multicast",
+    nl.RTN_BLACKHOLE: "blackhole",
+    7: "unreachable",
+    8: "prohibit",
+    9: "throw",
+}
+
+
+def encode_input_lookup(address: str, source: str, iif: int) -> Request:
+    """``ip route get ADDRESS from SOURCE iif DEV``: the input route a packet would take."""
+    body = nl.RTMSG.pack(nl.AF_INET, 32, 32, 0, 0, 0, 0, 0, 0)
+    body += nl.attr_ip4(nl.RTA_DST, address) + nl.attr_ip4(nl.RTA_SRC, source)
+    body += nl.attr_u32(nl.RTA_IIF, iif)
+    return Request(nl.RTM_GETROUTE, 0, body)
+
+
+def input_lookups(
+    sock: NetlinkSocket,
+    asks: list[tuple[str, str, int]],
+    names: Callable[[int], str],
+) -> list[tuple[str, str, str]]:
+    """Input routes for ``(address, source, iif)`` (pipelined), as ``(type, dev, error)``.
+
+    This is the lookup the kernel's ARP code makes for a proxied target (the asker as the
+    source, the capture interface as the input device): a ``unicast`` answer leaving by
+    another device means the kernel answers ARP for the address there.
+    """
+    with sock.lock:
+        replies = sock.transact([encode_input_lookup(*a) for a in asks])
+    out = []
+    for reply in replies:
+        if not reply.ok or reply.body is None:
+            out.append(("", "", reply.text or os.strerror(reply.errno)))
+            continue
+        rtype = nl.RTMSG.unpack_from(reply.body, 0)[7]
+        attrs = nl.parse_attrs(reply.body, nl.RTMSG.size)
+        oif = attrs.get(nl.RTA_OIF)
+        dev = names(nl.u32(oif)) if oif is not None else ""
+        out.append((ROUTE_TYPES.get(rtype, f"type{rtype}"), dev, ""))
+    return out
 
 
 def lookup_devices(

@@ -6,7 +6,9 @@ The backend itself keeps no ownership state (the host's marks are the record), s
 without cleanup and starting a new one on the same host is a faithful "routerd restart".
 
 ``verify`` gathers the evidence ``verified`` needs in the sim: the host's route lookup for
-the address, a ping between the overlay addresses when both are set, and a traced packet
+the address (and, for a proxy-ARP claim, the input-route lookup from its capture segment
+that decides whether the kernel answers ARP for it), a ping between the overlay addresses
+when both are set, and a traced packet
 from a neighbour on the capture link to the claimed address, which must be forwarded by this
 router and arrive beyond it with its source preserved (a packet that reaches the address
 without crossing this router proves the address is not captured here: its VM moved in).
@@ -19,12 +21,13 @@ import logging
 from collections.abc import Callable, Sequence
 
 from routerd.core.desired import Garp, Observed, ObserveScope
-from routerd.core.port import Change, ChangeResult, Drift, PathCheck, PathEvidence
+from routerd.core.port import Change, ChangeResult, Drift, InputRoute, PathCheck, PathEvidence
 
 from . import handshake
 from .changes import apply_change
 from .host import Host
 from .observation import observe_host
+from .segment import input_route
 from .world import World
 
 LOG = logging.getLogger(__name__)
@@ -110,10 +113,17 @@ class SimBackend:
         path_ok, detail = self._capture_path(check)
         if path_ok is False:
             probe_ok = False
+        captured = None
+        if check.capture_source and check.capture_interface in host.interfaces:
+            kind, dev, error = input_route(
+                host, check.capture_interface, check.address, check.capture_source
+            )
+            captured = InputRoute(check.capture_source, kind, dev, error)
         if host.is_local(check.address):
-            return PathEvidence("lo", probe_ok, detail)
+            return PathEvidence("lo", probe_ok, detail, capture=captured)
         route = host.fib.lookup(check.address)
-        return PathEvidence(route.dev or None if route else None, probe_ok, detail)
+        dev_seen = route.dev or None if route else None
+        return PathEvidence(dev_seen, probe_ok, detail, capture=captured)
 
     def _probe(self, local: str, peer: str) -> bool:
         result = self.world.ping(self.host_name, peer, src_ip=local)

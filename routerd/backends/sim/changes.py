@@ -5,8 +5,8 @@ and raising ``OpError`` with the errno the kernel would return. ``apply_change``
 into a ``ChangeResult`` with the port's idempotency rules: EEXIST on add and ENOENT on remove
 are success.
 
-Ownership marks are written here and only here: routes get ``proto routerd``, proxy
-neighbours the same protocol, addresses an owner mark, WireGuard devices a created-by /
+Ownership marks are written here and only here: routes get ``proto routerd``, addresses
+an owner mark, WireGuard devices a created-by /
 configured-by mark, clamp tables the ``routerd.owner=routerd`` comment, and changed sysctls a
 record of the value they replaced. Removal touches only marked objects, so foreign objects
 survive even when a stale plan names them.
@@ -26,7 +26,6 @@ from routerd.core.desired import (
     AbsentAddress,
     Address,
     MssClampTable,
-    ProxyNeighbour,
     Route,
     Sysctl,
     WireGuardDevice,
@@ -124,18 +123,6 @@ def _route_entry(host: Host, want: Route) -> RouteEntry:
     return RouteEntry(want.dst, dev, want.gateway, want.metric, want.table, want.type, OWNER)
 
 
-def _pneigh(host: Host, change: Change) -> None:
-    address, dev = change.key[1], change.key[2]
-    if change.op == "remove":
-        if host.proxy_neighbours.get((address, dev)) != OWNER:
-            raise OpError(errno.ENOENT, f"no routerd proxy neighbour {address} dev {dev}")
-        del host.proxy_neighbours[(address, dev)]
-        return
-    _want(change, ProxyNeighbour)
-    host.iface(dev)
-    host.proxy_neighbours[(address, dev)] = OWNER
-
-
 # -- addresses -----------------------------------------------------------------------------
 
 
@@ -228,7 +215,6 @@ def _nft(host: Host, change: Change) -> None:
 _HANDLERS: dict[str, Handler] = {
     "sysctl": _sysctl,
     "route": _route,
-    "pneigh": _pneigh,
     "addr": _address,
     "absent": _absent,
     "wg": _wireguard,

@@ -46,16 +46,14 @@ def _route_deleted(world: World, p: Params) -> Undo:
     return _nothing
 
 
-def _proxy_entry_deleted(world: World, p: Params) -> Undo:
+def _capture_route_shadowed(world: World, p: Params) -> Undo:
+    """A foreign /32 for the address through the capture interface, preferred to routerd's."""
     host, ip = _host(world, p), _ip(p)
-    devs = [d for (a, d) in world.hosts[host].proxy_neighbours if a == ip]
-    if p.get("interface"):
-        devs = [d for d in devs if d == p["interface"]]
-    if not devs:
-        raise FaultInputError("address", f"{host} has no proxy-ARP entry for {ip}")
-    for dev in devs:
-        world.delete_proxy_neighbour(host, ip, dev)
-    return _nothing
+    dev = p.get("interface") or (_subnet_of(world, host, ip) or ("", 0))[0]
+    if dev not in world.hosts[host].interfaces:
+        raise FaultInputError("interface", f"{host} has no interface {dev or 'on that subnet'}")
+    world.add_route(host, f"{ip}/32", dev=dev, metric=SHADOW_METRIC, proto="static")
+    return lambda: world.delete_foreign_route(host, f"{ip}/32", proto="static")
 
 
 def _clamp_flushed(world: World, p: Params) -> Undo:
@@ -173,6 +171,8 @@ def _provider_unassigned(world: World, p: Params) -> Undo:
     raise FaultInputError("address", f"no provider fabric assigns {ip} to a NIC")
 
 
+SHADOW_METRIC = 50
+"""Below routerd's delivery metric (120): the kernel prefers the foreign route."""
 ROUTER = Param("router", "the router (host) to change")
 ADDRESS = Param("address", "a claimed address (10.40.8.31 or 10.40.8.31/32)")
 
@@ -186,12 +186,17 @@ CATALOG: tuple[FaultKind, ...] = (
         _route_deleted,
     ),
     FaultKind(
-        "proxy-entry-deleted",
-        "someone deletes the proxy-ARP entry of a claimed address",
-        (ROUTER, ADDRESS, Param("interface", "only the entry on this interface", required=False)),
-        Effect("proxy-neighbour-missing", heals=True),
-        {"router": "onprem-router", "address": "10.40.8.21/32"},
-        _proxy_entry_deleted,
+        "capture-route-shadowed",
+        "someone routes a proxy-ARP claim's address out of the capture interface with a "
+        "lower metric (held until cleared): the kernel stops answering ARP for it",
+        (
+            ROUTER,
+            ADDRESS,
+            Param("interface", "the capture interface (default: the one on its subnet)", False),
+        ),
+        Effect("capture-route-missing", heals=False, drop="arp unresolved", after=60.0),
+        {"router": "onprem-router", "address": "10.40.8.21"},
+        _capture_route_shadowed,
     ),
     FaultKind(
         "clamp-table-flushed",

@@ -148,22 +148,16 @@ class FaultInjection:
         key = ("route", str(route.table), dst)
         self._out_of_band(host, _always(lambda h: h.fib.add(route)), [key])
 
-    def delete_proxy_neighbour(self, host: str, address: str, dev: str) -> bool:
-        return self._out_of_band(
-            host,
-            lambda h: h.proxy_neighbours.pop((address, dev), None) is not None,
-            [("pneigh", address, dev)],
-        )
-
-    def add_proxy_neighbour(self, host: str, address: str, dev: str, *, proto: str = "") -> None:
-        """A proxy neighbour someone else added (no routerd protocol mark)."""
+    def delete_foreign_route(self, host: str, dst: str, *, proto: str = "static") -> bool:
+        """Delete the routes for exactly ``dst`` (main table) that carry ``proto``."""
 
         def change(h: Host) -> bool:
-            h.iface(dev)
-            h.proxy_neighbours[(address, dev)] = proto
-            return True
+            routes = [r for r in h.fib.routes_for(dst) if r.proto == proto]
+            for r in routes:
+                h.fib.remove(r)
+            return bool(routes)
 
-        self._out_of_band(host, change, [("pneigh", address, dev)])
+        return self._out_of_band(host, change, [("route", str(MAIN_TABLE), dst)])
 
     def flush_nft_table(self, host: str, family: str = "inet", name: str = MSS_TABLE) -> bool:
         """``nft flush table``: the rules go, the table and its comment stay."""

@@ -1,8 +1,8 @@
 """A simulated Linux host: interfaces, addresses, routes, sysctls, neighbours, filters.
 
 The host keeps the state a kernel would, with the marks that make ownership discoverable
-from the host itself (route ``proto``, proxy-neighbour ``proto``, address owner, nft table
-comment, a record of sysctl values routerd replaced). Nothing about ownership lives only in
+from the host itself (route ``proto``, address owner, nft table comment, a record of
+sysctl values routerd replaced). Nothing about ownership lives only in
 a backend object, so a backend created after a "restart" finds its objects and never
 duplicates them.
 
@@ -75,7 +75,6 @@ class Host:
         self.fib = Fib()
         self.sysctls: dict[str, str] = {}
         self.saved_sysctls: dict[str, str] = {}  # routerd's record: name -> value it replaced
-        self.proxy_neighbours: dict[tuple[str, str], str] = {}  # (address, dev) -> proto
         self.neighbours: dict[tuple[str, str], str] = {}  # (dev, address) -> MAC (GARP etc.)
         self.nft: dict[tuple[str, str], NftTable] = {}
         self.firewall = Firewall()
@@ -102,8 +101,6 @@ class Host:
             self.remove_address(name, cidr)
         for route in [r for r in self.fib.all_routes() if r.dev == name]:
             self.fib.remove(route)
-        for key in [k for k in self.proxy_neighbours if k[1] == name]:
-            del self.proxy_neighbours[key]
         self.wireguard.pop(name, None)
         del self.interfaces[name]
 

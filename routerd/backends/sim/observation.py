@@ -27,7 +27,6 @@ from routerd.core.desired import (
     MssClampTable,
     Observed,
     ObserveScope,
-    ProxyNeighbour,
     Route,
     Sysctl,
 )
@@ -46,7 +45,6 @@ def observe_host(host: Host, scope: ObserveScope, now: float) -> Observed:
         return observe_keys(host, scope, now)
     obs = Observed()
     _routes(host, obs)
-    _proxy_neighbours(host, obs)
     _addresses(host, obs)
     _sysctls(host, obs, scope)
     _absent(host, obs, scope)
@@ -65,14 +63,6 @@ def _routes(host: Host, obs: Observed) -> None:
     for r in host.fib.all_routes():
         if r.proto == OWNER:
             obj = route_object(r)
-            obs.objects[obj.key] = obj
-            obs.owned.add(obj.key)
-
-
-def _proxy_neighbours(host: Host, obs: Observed) -> None:
-    for (address, dev), proto in host.proxy_neighbours.items():
-        if proto == OWNER:
-            obj = ProxyNeighbour(address, dev)
             obs.objects[obj.key] = obj
             obs.owned.add(obj.key)
 
@@ -147,8 +137,6 @@ def _foreign(host: Host, key: Key) -> DataplaneObject | None:
     if kind == "route":
         routes = host.fib.routes_for(key[2], int(key[1]))
         return route_object(routes[0]) if routes else None
-    if kind == "pneigh":
-        return ProxyNeighbour(key[1], key[2]) if (key[1], key[2]) in host.proxy_neighbours else None
     if kind == "addr":
         iface = host.interfaces.get(key[1])
         return Address(key[1], key[2]) if iface is not None and key[2] in iface.addresses else None
@@ -204,9 +192,6 @@ def _owned(host: Host, key: Key) -> DataplaneObject | None:
     if kind == "route":
         mine = [r for r in host.fib.routes_for(key[2], int(key[1])) if r.proto == OWNER]
         return route_object(mine[-1]) if mine else None
-    if kind == "pneigh":
-        proto = host.proxy_neighbours.get((key[1], key[2]))
-        return ProxyNeighbour(key[1], key[2]) if proto == OWNER else None
     if kind == "addr":
         iface = host.interfaces.get(key[1])
         owner = iface.addresses.get(key[2]) if iface is not None else None

@@ -4,9 +4,12 @@ A frame crosses a segment to whichever member answers ARP for the next hop. Answ
 the Linux rules:
 
 * a host answers for any address configured on *any* of its interfaces (``arp_ignore=0``);
-* a host answers for a non-local target T on the receiving device D only if forwarding is on
-  for D, the route to T is unicast via a *different* device, and ``conf.D.proxy_arp=1`` (or
-  ``conf.all``) or a proxy neighbour for T on D exists.
+* a host answers for a non-local target T on the receiving device D only if ``proxy_arp`` is
+  on for D (``conf.D`` or ``conf.all``) and the input route for T, looked up from the
+  asker's address as if it came in through D (``input_route``), is unicast via a
+  *different* device: that lookup needs forwarding on D and passes D's ``rp_filter``.
+  There is no per-address proxy entry: routerd captures by route
+  (``routerd.core.capture``).
 
 The genuine owner of an address wins over proxies (Linux delays proxy replies by
 ``proxy_delay``, so the owner's reply is the one that sticks). A segment may also carry a
@@ -26,22 +29,45 @@ if TYPE_CHECKING:
 Port = tuple[str, str]  # (host name, interface name)
 
 
-def arp_answer(host: Host, dev: str, target: str) -> str | None:
-    """How ``host`` answers an ARP request for ``target`` arriving on ``dev``.
+def input_route(host: Host, dev: str, target: str, source: str) -> tuple[str, str, str]:
+    """``ip route get TARGET from SOURCE iif DEV`` as the kernel answers it.
+
+    Args:
+        host: the host asked.
+        dev: the device the packet would come in through.
+        target: the destination looked up.
+        source: the sender's address ("" skips the reverse-path check).
+
+    Returns:
+        ``(route type, device, error)``; the type is "" when ``error`` says why none.
+    """
+    if host.is_local(target):
+        return "local", "lo", ""
+    if not host.forwarding(dev):
+        return "", "", "No route to host (forwarding is off on the incoming device)"
+    route = host.fib.lookup(target)
+    if route is None:
+        return "", "", "Network is unreachable"
+    mode = host.rp_filter(dev) if source else 0
+    if mode:
+        back = host.fib.lookup(source)
+        if back is None or (mode == 1 and back.dev != dev):
+            return "", "", "Invalid argument (rp_filter: the source does not route back here)"
+    return route.type, route.dev, ""
+
+
+def arp_answer(host: Host, dev: str, target: str, sender: str = "") -> str | None:
+    """How ``host`` answers an ARP request from ``sender`` for ``target`` arriving on ``dev``.
 
     Returns:
         "owner" when the address is local, "proxy" when the proxy-ARP rules hold, else None.
     """
     if host.is_local(target):
         return "owner"
-    if not host.forwarding(dev):
-        return None
-    route = host.fib.lookup(target)
-    if route is None or route.type != "unicast" or route.dev == dev:
-        return None
-    if host.proxy_arp(dev) or (target, dev) in host.proxy_neighbours:
-        return "proxy"
-    return None
+    if sender == "0.0.0.0" or not host.proxy_arp(dev):
+        return None  # the kernel proxies no probe (sender 0.0.0.0)
+    kind, out, error = input_route(host, dev, target, sender)
+    return "proxy" if not error and kind == "unicast" and out != dev else None
 
 
 @dataclass
@@ -70,6 +96,7 @@ class Segment:
     ) -> Port | None:
         """The member port a frame for ``nexthop`` reaches, or None (drop recorded)."""
         del pkt  # L2 delivery depends only on the next hop
+        sender_ip = hosts[sender[0]].interfaces[sender[1]].first_address()
         proxy: Port | None = None
         for port in self.members:
             if port == sender:
@@ -78,7 +105,7 @@ class Segment:
             iface = host.interfaces.get(port[1])
             if iface is None or not iface.up:
                 continue
-            answer = arp_answer(host, port[1], nexthop)
+            answer = arp_answer(host, port[1], nexthop, sender_ip)
             if answer == "owner":
                 trace.hop(sender[0], sender[1], "arp", f"{nexthop} is-at {iface.mac} ({port[0]})")
                 return port

@@ -24,6 +24,7 @@ from types import MappingProxyType
 import pytest
 
 from routerd.backends.sim import SimBackend
+from routerd.backends.sim.segment import arp_answer
 from routerd.core.claim_source import ClaimSource
 from routerd.core.engine import Engine, EngineSettings
 from routerd.core.exchange import ExchangeView, LearnedPath, SessionState
@@ -100,7 +101,7 @@ def test_a_remote_home_becomes_a_claim_the_engine_applies_and_releases(rig) -> N
     world, clock, engine, mobility = rig
     host = world.hosts["ra"]
     assert CLAIM not in engine.snapshot.claims
-    assert (VM2, "ens19") not in host.proxy_neighbours
+    assert arp_answer(host, "ens19", VM2) is None
 
     mobility.paths[VM2] = (LearnedPath(VM2, 2, 1, "10.255.0.21", RR, "10.255.0.21"),)
     clock.advance(1.0)
@@ -110,7 +111,7 @@ def test_a_remote_home_becomes_a_claim_the_engine_applies_and_releases(rig) -> N
     assert not result.full  # a derived claim is a delta, like a reloaded one
     view = engine.snapshot.claims[CLAIM]
     assert view.origin == "mobility"
-    assert (VM2, "ens19") in host.proxy_neighbours
+    assert arp_answer(host, "ens19", VM2) == "proxy"  # captured by its route
     assert [r.dev for r in host.fib.routes_for(f"{VM2}/32")] == ["wg-mob"]
     peer = next(
         p for p in host.wireguard["wg-mob"].peers.values() if "10.255.0.21/32" in p.allowed_ips
@@ -123,7 +124,7 @@ def test_a_remote_home_becomes_a_claim_the_engine_applies_and_releases(rig) -> N
 
     assert [n for s in mobility.steps for n in s.claims.removed] == [CLAIM]
     assert CLAIM not in engine.snapshot.claims
-    assert (VM2, "ens19") not in host.proxy_neighbours
+    assert arp_answer(host, "ens19", VM2) is None
     assert host.fib.routes_for(f"{VM2}/32") == []
 
 

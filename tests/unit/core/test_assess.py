@@ -20,14 +20,13 @@ from routerd.core.desired import (
     AbsentAddress,
     LinkState,
     Observed,
-    ProxyNeighbour,
     Route,
     Sysctl,
     WgPeer,
     WireGuardDevice,
 )
 from routerd.core.lowering import ClaimIntent, ShapeFacts
-from routerd.core.port import PathEvidence
+from routerd.core.port import InputRoute, PathEvidence
 
 KEY = "T05QUkVNLVJPVVRFUi1QVUJMSUMtS0VZLVJFUExBQ0U="
 FACTS = {f.name for f in fields(ShapeFacts)}
@@ -89,7 +88,8 @@ def healthy(c: ClaimIntent, *, overlay: tuple[str, ...] = ("10.255.40.0/31",)) -
     if c.capture_type == "proxy-arp":
         objs += [
             Sysctl(f"net.ipv4.conf.{c.capture_interface}.proxy_arp", "1"),
-            ProxyNeighbour(c.ip, c.capture_interface),
+            Sysctl(f"net.ipv4.conf.{c.capture_interface}.forwarding", "1"),
+            Sysctl("net.ipv4.conf.all.proxy_arp", "0"),
         ]
     else:
         objs.append(AbsentAddress(c.ip))
@@ -111,10 +111,97 @@ def test_proxy_arp_claim_with_all_evidence_is_verified_with_nothing_unproven() -
     assert (v.state.value, v.reason, v.message) == ("verified", "", "")
 
 
-def test_proxy_neighbour_missing_keeps_the_claim_pending() -> None:
+def _set(o: Observed, name: str, value: str) -> Observed:
+    o.objects[("sysctl", name)] = Sysctl(name, value)
+    return o
+
+
+def test_forwarding_off_on_the_capture_interface_keeps_the_claim_pending() -> None:
+    o = _set(healthy(ONPREM), "net.ipv4.conf.ens19.forwarding", "0")
+    v = assess(ONPREM, o, ROUTED)
+    assert (v.state.value, v.reason) == ("pending", "capture-forwarding-disabled")
+    assert v.key == ("sysctl", "net.ipv4.conf.ens19.forwarding")
+
+
+def test_proxy_arp_answers_when_on_for_the_interface_or_for_all() -> None:
+    off = _set(healthy(ONPREM), "net.ipv4.conf.ens19.proxy_arp", "0")
+    v = assess(ONPREM, off, ROUTED)
+    assert (v.state.value, v.reason) == ("pending", "proxy-arp-disabled")
+    assert v.key == ("sysctl", "net.ipv4.conf.ens19.proxy_arp")
+    every = _set(off, "net.ipv4.conf.all.proxy_arp", "1")
+    assert judged(ONPREM, every) == ("verified", "")
+
+
+@pytest.mark.parametrize(
+    ("route", "why"),
+    [
+        (None, "no route for 10.40.8.21"),
+        (Route("10.40.8.21/32", "ens19", 120), "leaves by ens19 itself"),
+        (Route("10.40.8.21/32", "", 120, type="blackhole"), "is blackhole"),
+    ],
+)
+def test_capture_needs_routerds_unicast_route_leaving_by_another_device(
+    route: Route | None, why: str
+) -> None:
     o = healthy(ONPREM)
-    del o.objects[("pneigh", ONPREM.ip, "ens19")]
-    assert judged(ONPREM, o) == ("pending", "proxy-neighbour-missing")
+    del o.objects[("route", "254", ONPREM.address)]
+    if route is not None:
+        o.objects[route.key] = route
+    v = assess(ONPREM, o, ROUTED)
+    assert (v.state.value, v.reason, v.key) == (
+        "pending",
+        "capture-route-missing",
+        ("route", "254", ONPREM.address),
+    )
+    assert why in v.message
+
+
+def test_a_capture_interface_in_standby_holds_its_claims_and_says_what_still_answers() -> None:
+    o = _set(healthy(ONPREM), "net.ipv4.conf.ens19.proxy_arp", "0")
+    v = assess(ONPREM, o, ROUTED, standby=frozenset({"ens19"}))
+    assert (v.state.value, v.reason, v.key) == ("pending", "capture-standby", None)
+    assert "routes kept" in v.message and "all.proxy_arp" not in v.message
+    loud = assess(
+        ONPREM, _set(o, "net.ipv4.conf.all.proxy_arp", "1"), ROUTED, standby=frozenset({"ens19"})
+    )
+    assert "net.ipv4.conf.all.proxy_arp=1 still answers" in loud.message
+    assert loud.key is None  # not routerd's to change
+    late = assess(ONPREM, healthy(ONPREM), ROUTED, standby=frozenset({"ens19"}))
+    assert (late.reason, late.key) == (
+        "capture-standby",
+        ("sysctl", "net.ipv4.conf.ens19.proxy_arp"),
+    )
+    assert "net.ipv4.conf.ens19.proxy_arp=1 still answers" in late.message
+    assert judged(ONPREM, healthy(ONPREM)) == ("verified", "")  # standby elsewhere: no effect
+    assert assess(ONPREM, healthy(ONPREM), ROUTED, standby=frozenset({"ens20"})).level == 3
+
+
+@pytest.mark.parametrize(
+    ("found", "reason"),
+    [
+        (InputRoute("10.40.8.254", "unicast", "wg0"), ""),
+        (InputRoute("10.40.8.254", "unicast", "ens19"), "capture-route-missing"),
+        (InputRoute("10.40.8.254", "unreachable", ""), "capture-route-missing"),
+        (InputRoute("10.40.8.254", error="No route to host"), "capture-route-missing"),
+        (InputRoute("10.40.8.254", "unicast", "ens20"), "route-lookup-mismatch"),
+    ],
+)
+def test_the_kernels_input_route_lookup_proves_the_capture(found: InputRoute, reason: str) -> None:
+    v = assess(ONPREM, healthy(ONPREM), PathEvidence("wg0", capture=found))
+    assert (v.state.value, v.reason) == (("verified", "") if not reason else ("delivering", reason))
+    if reason:
+        assert "route get 10.40.8.21 from 10.40.8.254 iif ens19" in v.message
+
+
+def test_the_path_check_asks_from_an_address_of_the_capture_segment() -> None:
+    o = healthy(ONPREM)
+    o.links["ens19"] = LinkState("ens19", addresses=("10.40.8.1/24",))
+    assert path_check(ONPREM, o).capture_source == "10.40.8.254"
+    o.links["ens19"] = LinkState("ens19", addresses=("10.40.8.254/24", "10.40.9.1/32"))
+    assert path_check(ONPREM, o).capture_source == "10.40.8.253"
+    o.links["ens19"] = LinkState("ens19")  # no IPv4 subnet: no lookup asked for
+    assert path_check(ONPREM, o).capture_source == ""
+    assert path_check(CLOUD, healthy(CLOUD)).capture_source == ""
 
 
 # -- provider-secondary-ip: what the provider's metadata says ---------------------------------

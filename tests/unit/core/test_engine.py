@@ -88,7 +88,8 @@ def test_route_drift_is_seen_as_degraded_then_healed(tmp_path, clock):
     host.delete(ONPREM_ROUTE)
     eng.run_pass()
     log = transitions(eng)[3:]
-    assert log[0] == ("cloud-vm-21", "verified", "degraded", "route-not-installed")
+    # a proxy-ARP claim's route is its capture: without it the kernel answers no ARP
+    assert log[0] == ("cloud-vm-21", "verified", "degraded", "capture-route-missing")
     assert log[-1][2] == "verified"
     assert ONPREM_ROUTE in host.objects
 
@@ -158,7 +159,7 @@ def test_release_removes_exactly_that_claims_objects(tmp_path, clock):
     eng.set_startup(cfg.replace(r for r in cfg if r.name != "cloud-vm-22"))
     eng.run_pass()
     removed = {c.key for c in host.applied if c.op == "remove"}
-    assert removed == {("route", "254", "10.40.8.22/32"), ("pneigh", "10.40.8.22", "ens19")}
+    assert removed == {("route", "254", "10.40.8.22/32")}  # the route was the capture
     changed = {c.key for c in host.applied if c.op != "remove"}
     assert changed == {("wg", "wg-sam")}  # the peer's allowed IPs lose 10.40.8.22/32
     assert host.objects[ONPREM_ROUTE] == before[ONPREM_ROUTE]
@@ -174,7 +175,8 @@ def test_one_failing_claim_does_not_block_the_other(tmp_path, clock):
     eng.run_pass()
     good, bad = eng.snapshot.claims["cloud-vm-21"], eng.snapshot.claims["cloud-vm-22"]
     assert good.state == "verified"
-    assert (bad.state, bad.reason) == ("degraded", "route-not-installed")
+    # the route is the capture: a claim that never captured stays pending, saying why
+    assert (bad.state, bad.reason) == ("pending", "capture-route-missing")
     assert "ENETUNREACH" in bad.message
 
 
@@ -188,7 +190,9 @@ def test_failed_object_backs_off_then_retries(tmp_path, clock):
     n = len(eng.store.journal()) if eng.store else 0
     eng.run_pass()  # same instant: in backoff, not retried, no flapping
     assert sum(1 for c in host.applied if c.key == ONPREM_ROUTE) == tries
-    assert eng.snapshot.claims["cloud-vm-21"].state == "degraded"
+    view = eng.snapshot.claims["cloud-vm-21"]
+    assert (view.state, view.reason) == ("pending", "capture-route-missing")
+    assert "apply failed: EBUSY" in view.message
     assert (len(eng.store.journal()) if eng.store else 0) == n
     del host.fail[ONPREM_ROUTE]
     clock.now += 2.0  # first delay is 1s ±20%

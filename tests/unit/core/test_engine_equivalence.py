@@ -6,10 +6,11 @@ engine), one driven by incremental engines, the other by reference engines
 on every pass). Hypothesis runs a rule-based state machine over what can happen to a
 router: startup config changes (claims removed, restored, re-specified), dynamic parts
 (stored, deleted, expiring), a claim source's claims, faults behind the engines' backs
-(routes and proxy entries deleted, sysctls turned off, links down, a guest agent re-adding
-a captured address, the clamp table flushed, an apply failing, the provider taking a
-secondary IP off the cloud router's NIC and giving it back: the engines ask the fabric as
-their provider) and time passing. After
+(routes deleted or shadowed out of the capture interface, sysctls turned off or on, links
+down, a guest agent re-adding a captured address, the clamp table flushed, an apply
+failing, the provider taking a secondary IP off the cloud router's NIC and giving it back:
+the engines ask the fabric as their provider), capture switched off and on (warm standby)
+and time passing. After
 every pass on every router the two labs must have journaled the same transitions, show
 the same claim views, have had the same changes applied and the same gratuitous ARPs
 sent. A failure shrinks to the shortest sequence of steps that still tells them apart.
@@ -242,18 +243,41 @@ class EnginesAgree(RuleBasedStateMachine):
     def delete_route(self, router: str, ip: str) -> None:
         self._each(lambda side: side.lab.world.delete_route(router, f"{ip}/32"))
 
-    @rule(ip=st.sampled_from(["10.40.8.21", *EXTRA]))
-    def delete_proxy_entry(self, ip: str) -> None:
-        self._each(
-            lambda side: side.lab.world.delete_proxy_neighbour(L.ONPREM_ROUTER, ip, L.ONPREM_LAN_IF)
-        )
+    @rule(ip=st.sampled_from(["10.40.8.21", *EXTRA]), on=st.booleans())
+    def shadow_capture_route(self, ip: str, on: bool) -> None:
+        def change(side: Side) -> None:
+            world, dst = side.lab.world, f"{ip}/32"
+            if not on:
+                world.delete_foreign_route(L.ONPREM_ROUTER, dst)
+            elif not any(
+                r.proto == "static" for r in world.hosts[L.ONPREM_ROUTER].fib.routes_for(dst)
+            ):
+                world.add_route(L.ONPREM_ROUTER, dst, dev=L.ONPREM_LAN_IF, metric=50)
+
+        self._each(change)
 
     @rule(
         router=st.sampled_from(ROUTERS),
-        name=st.sampled_from(["net.ipv4.ip_forward", "net.ipv4.conf.ens19.proxy_arp"]),
+        name=st.sampled_from(
+            [
+                "net.ipv4.ip_forward",
+                "net.ipv4.conf.ens19.proxy_arp",
+                "net.ipv4.conf.ens19.forwarding",
+            ]
+        ),
     )
     def sysctl_off(self, router: str, name: str) -> None:
         self._each(lambda side: side.lab.world.set_sysctl(router, name, "0"))
+
+    @rule(value=st.sampled_from(["0", "1"]))
+    def all_proxy_arp(self, value: str) -> None:
+        name = "net.ipv4.conf.all.proxy_arp"
+        self._each(lambda side: side.lab.world.set_sysctl(L.ONPREM_ROUTER, name, value))
+
+    @rule(active=st.booleans())
+    def capture_active(self, active: bool) -> None:
+        for side in self.sides:
+            side.engines[L.ONPREM_ROUTER].set_capture_active(L.ONPREM_LAN_IF, active)
 
     @rule(router=st.sampled_from(ROUTERS), up=st.booleans())
     def tunnel_link(self, router: str, up: bool) -> None:

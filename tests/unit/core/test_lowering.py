@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
-from routerd.core.desired import MssRule
-from routerd.core.lowering import lower
+from routerd.core.composition import Composition
+from routerd.core.desired import MssRule, Observed
+from routerd.core.lowering import claim_context, lower, lower_claim
 from routerd.core.mtu import path_mtu
+from routerd.core.plan import diff
 from routerd.core.port import describe_object
-from routerd.core.resources import OverlayPeer
+from routerd.core.resources import OverlayPeer, RemoteAddressClaim
 from tests.support import configs
 from tests.unit.core.test_validation import ONPREM, load, with_resource
 
@@ -39,14 +41,69 @@ def test_onprem_claim_objects(tmp_path):
         [
             "address 10.255.40.1/31 dev wg-sam",
             "nft table inet routerd_mss [ens19->wg-sam mss 1300, wg-sam->ens19 mss 1300]",
-            "proxy neighbour 10.40.8.21 dev ens19",
             "route 10.40.8.21/32 dev wg-sam metric 120",
+            "sysctl net.ipv4.conf.ens19.forwarding=1",
             "sysctl net.ipv4.conf.ens19.proxy_arp=1",
             "sysctl net.ipv4.conf.wg-sam.rp_filter=2",
             "sysctl net.ipv4.ip_forward=1",
             "wireguard wg-sam (1 peers)",
         ]
     )
+
+
+def test_a_proxy_arp_capture_is_its_route_and_the_interfaces_settings(tmp_path):
+    # No per-address capture object: the /32 route and the interface's proxy_arp and
+    # forwarding are what the kernel answers by; conf.all.proxy_arp is read, not set.
+    lw = lower(configs.single("azure", "onprem", tmp_path))
+    keys = lw.desired.claim_keys["cloud-vm-21"]
+    assert not any(k[0] == "pneigh" for k in lw.desired.objects)
+    assert ("route", "254", "10.40.8.21/32") in keys
+    for name in ("ens19.proxy_arp", "ens19.forwarding", "all.proxy_arp"):
+        assert ("sysctl", f"net.ipv4.conf.{name}") in keys
+    assert ("sysctl", "net.ipv4.conf.all.proxy_arp") not in lw.desired.objects
+
+
+def test_switching_capture_off_changes_exactly_one_sysctl(tmp_path):
+    cfg = configs.single("azure", "onprem", tmp_path)
+    on = lower(cfg, capture_active={"ens19": True})
+    off = lower(cfg, capture_active={"ens19": False})
+    elsewhere = lower(cfg, capture_active={"ens20": False})  # no claim captures there
+
+    changes = diff(off.desired, _as_observed(on.desired))
+
+    assert [(c.op, describe_object(c.new)) for c in changes] == [
+        ("replace", "sysctl net.ipv4.conf.ens19.proxy_arp=0")
+    ]
+    assert diff(on.desired, _as_observed(off.desired))[0].new.value == "1"
+    assert on.desired.objects == lower(cfg).desired.objects == elsewhere.desired.objects
+    assert off.desired.owners[("sysctl", "net.ipv4.conf.ens19.proxy_arp")] >= {
+        "routerd/capture-standby",
+        "RemoteAddressClaim/cloud-vm-21",
+    }
+
+
+def test_a_kept_composition_switches_standby_like_lower(tmp_path):
+    cfg = configs.single("azure", "onprem", tmp_path)
+    context = claim_context(cfg)
+    comp = Composition(context)
+    piece = lower_claim(next(iter(cfg.of(RemoteAddressClaim))), context)
+    comp.set_tail_inputs(generation=0, key_dir=comp.key_dir, public_keys={}, capture_active={})
+    comp.set_tail_inputs(
+        generation=0, key_dir=comp.key_dir, public_keys={}, capture_active={"ens19": False}
+    )
+    assert comp.standby == frozenset()  # no claim captures on ens19 yet
+    comp.put(piece)
+    assert comp.standby == {"ens19"}
+    assert (
+        comp.publish().desired.objects
+        == lower(cfg, capture_active={"ens19": False}).desired.objects
+    )
+    comp.remove(piece.name)
+    assert ("sysctl", "net.ipv4.conf.ens19.proxy_arp") not in comp.publish().desired.objects
+
+
+def _as_observed(state):
+    return Observed(objects=dict(state.objects), owned=set(state.objects))
 
 
 def test_cloud_claim_objects_enforce_absence_not_proxy_arp(tmp_path):

@@ -59,7 +59,6 @@ def cache(monkeypatch: pytest.MonkeyPatch) -> ObservationCache:
     host: Any = SimpleNamespace(
         links=FakeLinks(link(3, "ov"), link(4, "cap")),
         sock=SimpleNamespace(portid=OWN),
-        proxy_capture="entries",
     )
     monkeypatch.setattr(ob, "read_all", lambda h: kinds(Route("10.50.0.1/32", "ov", 120)))
     monkeypatch.setattr(ob, "assemble", lambda h, k, scope: k)

@@ -1,4 +1,4 @@
-"""ARP and proxy-ARP on simulated segments follow Linux's rules."""
+"""ARP and proxy-ARP on simulated segments follow Linux's rules (there are no proxy entries)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from routerd.backends.sim import Drop, World
 from routerd.backends.sim.fib import RouteEntry
+from routerd.backends.sim.segment import arp_answer, input_route
 
 from .kit import lan_world
 
@@ -16,7 +17,6 @@ def proxy_bench(
     *,
     forwarding: bool = True,
     proxy_arp: str = "1",
-    pneigh: bool = False,
     route: str = "off-link",
 ) -> World:
     """The router may proxy for TARGET, which really lives on ``far`` behind ``up0``."""
@@ -25,8 +25,6 @@ def proxy_bench(
     r = w.host("router")
     r.set_sysctl("net.ipv4.ip_forward", "1" if forwarding else "0")
     r.set_sysctl("net.ipv4.conf.eth0.proxy_arp", proxy_arp)
-    if pneigh:
-        w.add_proxy_neighbour("router", TARGET, "eth0")
     if route == "off-link":
         w.add_route("router", f"{TARGET}/32", gateway="10.9.0.2", dev="up0")
     elif route == "blackhole":
@@ -47,7 +45,7 @@ def test_proxy_arp_answers_and_forwards_to_the_real_owner() -> None:
         (dict(forwarding=False), "forwarding off on the receiving device"),
         (dict(route="on-link"), "route to the target uses the receiving device"),
         (dict(route="blackhole"), "route to the target is not unicast"),
-        (dict(proxy_arp="0"), "neither proxy_arp nor a proxy neighbour"),
+        (dict(proxy_arp="0"), "proxy_arp off for the device and for all"),
     ],
 )
 def test_proxy_arp_stays_silent_unless_every_rule_holds(bench: dict[str, object], why: str) -> None:
@@ -56,9 +54,26 @@ def test_proxy_arp_stays_silent_unless_every_rule_holds(bench: dict[str, object]
     assert trace.drop_reason == Drop.ARP_UNRESOLVED
 
 
-def test_a_proxy_neighbour_alone_is_enough() -> None:
-    trace = proxy_bench(proxy_arp="0", pneigh=True).trace("client", TARGET)
-    assert trace.delivered and trace.dst_host == "far"
+def test_the_asker_is_checked_against_rp_filter_as_the_kernel_looks_the_target_up() -> None:
+    w = proxy_bench()
+    r = w.host("router")
+    client = "10.0.0.10"
+    r.set_sysctl("net.ipv4.conf.eth0.rp_filter", "1")
+    assert arp_answer(r, "eth0", TARGET, client) == "proxy"  # the asker routes back via eth0
+    assert arp_answer(r, "eth0", TARGET, TARGET) is None  # the VM's own announcement: strict
+    r.set_sysctl("net.ipv4.conf.eth0.rp_filter", "2")
+    assert arp_answer(r, "eth0", TARGET, TARGET) == "proxy"  # loose: any route back will do
+    assert arp_answer(r, "eth0", TARGET, "0.0.0.0") is None  # a probe is never proxied
+
+
+def test_the_input_route_lookup_says_why_it_found_nothing() -> None:
+    w = proxy_bench()
+    r = w.host("router")
+    assert input_route(r, "eth0", TARGET, "10.0.0.10") == ("unicast", "up0", "")
+    assert input_route(r, "eth0", "10.0.0.1", "10.0.0.10") == ("local", "lo", "")
+    r.set_sysctl("net.ipv4.conf.eth0.forwarding", "0")
+    kind, dev, error = input_route(r, "eth0", TARGET, "10.0.0.10")
+    assert (kind, dev) == ("", "") and "forwarding is off" in error
 
 
 def test_conf_all_proxy_arp_counts_for_every_device() -> None:

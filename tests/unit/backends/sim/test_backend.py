@@ -55,8 +55,8 @@ def test_a_second_pass_finds_nothing_to_do(onprem: Bench) -> None:
     assert onprem.pending() == []
     route = onprem.host.fib.lookup("10.40.8.21")
     assert route is not None and route.dev == "wg-sam" and route.proto == "routerd"
-    assert onprem.host.proxy_neighbours[("10.40.8.21", "ens19")] == "routerd"
     assert onprem.host.get_sysctl("net.ipv4.conf.ens19.proxy_arp") == "1"
+    assert onprem.host.get_sysctl("net.ipv4.conf.ens19.forwarding") == "1"
 
 
 def test_reapplying_the_same_changes_succeeds(onprem: Bench) -> None:
@@ -74,7 +74,7 @@ def test_one_failing_change_never_blocks_the_others(onprem: Bench) -> None:
     results = onprem.backend.apply(onprem.pending())
     failed = [r for r in results if not r.ok and r.change.key == route_key]
     assert len(failed) == 1 and failed[0].errno == errno.EPERM
-    assert ("10.40.8.21", "ens19") in onprem.host.proxy_neighbours
+    assert onprem.host.get_sysctl("net.ipv4.conf.ens19.proxy_arp") == "1"
     assert onprem.host.fib.lookup("10.40.8.21").dev == "ens19"  # type: ignore[union-attr]
     converge(onprem.backend, onprem.low)
     assert onprem.host.fib.lookup("10.40.8.21").dev == "wg-sam"  # type: ignore[union-attr]
@@ -87,7 +87,7 @@ def test_observe_reports_ownership_from_host_marks_so_a_restart_adopts(onprem: B
     restarted = SimBackend(onprem.world, DEFAULT_HOST)
     assert restarted.observe(observe_scope(onprem.low)).owned == before
     assert onprem.pending(restarted) == []
-    assert {k[0] for k in before} >= {"route", "pneigh", "addr", "wg", "nft", "sysctl"}
+    assert {k[0] for k in before} == {"route", "addr", "wg", "nft", "sysctl"}
 
 
 def test_foreign_objects_are_never_removed(tmp_path: Path) -> None:
@@ -95,7 +95,6 @@ def test_foreign_objects_are_never_removed(tmp_path: Path) -> None:
     bench = Bench(text)
     w = bench.world
     w.add_route(DEFAULT_HOST, "192.168.0.0/16", gateway="192.0.2.1", dev="public")
-    w.add_proxy_neighbour(DEFAULT_HOST, "10.40.8.99", "ens19")
     w.add_nft_table(DEFAULT_HOST, MSS_TABLE, [MssRule("x", "y", 1000)], family="ip")
     w.agent_add_address(DEFAULT_HOST, "ens19", "10.40.8.200/24")
     converge(bench.backend, bench.low)
@@ -104,7 +103,6 @@ def test_foreign_objects_are_never_removed(tmp_path: Path) -> None:
     host = bench.host
     assert host.fib.lookup("10.40.8.21").dev == "ens19"  # type: ignore[union-attr]
     assert host.fib.routes_for("192.168.0.0/16")
-    assert host.proxy_neighbours == {("10.40.8.99", "ens19"): ""}
     assert ("ip", MSS_TABLE) in host.nft and ("inet", MSS_TABLE) not in host.nft
     assert "10.40.8.200/24" in host.iface("ens19").addresses
     stale = Change("remove", ("route", "254", "192.168.0.0/16"))
@@ -125,7 +123,7 @@ def test_close_with_cleanup_removes_everything_owned(onprem: Bench) -> None:
     converge(onprem.backend, onprem.low)
     onprem.backend.close(cleanup=True)
     assert "wg-sam" not in onprem.host.interfaces
-    assert onprem.host.proxy_neighbours == {}
+    assert onprem.host.fib.lookup("10.40.8.21").dev == "ens19"  # type: ignore[union-attr]
     assert not onprem.host.nft
     assert SimBackend(onprem.world, DEFAULT_HOST).observe(ObserveScope()).owned == set()
 
@@ -174,13 +172,13 @@ def test_fault_injection_calls_on_change_but_own_applies_do_not(onprem: Bench) -
     converge(onprem.backend, onprem.low)
     assert calls == []
     onprem.world.delete_route(DEFAULT_HOST, "10.40.8.21/32")
-    onprem.world.delete_proxy_neighbour(DEFAULT_HOST, "10.40.8.21", "ens19")
+    onprem.world.set_sysctl(DEFAULT_HOST, "net.ipv4.conf.ens19.forwarding", "0")
     onprem.world.flush_nft_table(DEFAULT_HOST)
     assert calls == ["changed"] * 3
     pending = {c.key for c in onprem.pending()}
     assert pending == {
         ("route", "254", "10.40.8.21/32"),
-        ("pneigh", "10.40.8.21", "ens19"),
+        ("sysctl", "net.ipv4.conf.ens19.forwarding"),
         ("nft", "inet", MSS_TABLE),
     }
     converge(onprem.backend, onprem.low)

@@ -117,12 +117,20 @@ def test_agent_readding_the_address_swallows_traffic_until_the_next_reconcile(
     assert run.world.ping(L.ONPREM_VM, L.CLOUD_VM_IP).ok  # the NIC's subnet route survived
 
 
-def test_proxy_neighbour_deleted_behind_routerds_back_breaks_and_heals(run: LabRun) -> None:
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda w: w.set_sysctl(L.ONPREM_ROUTER, "net.ipv4.conf.ens19.proxy_arp", "0"),
+        lambda w: w.set_sysctl(L.ONPREM_ROUTER, "net.ipv4.conf.ens19.forwarding", "0"),
+        lambda w: w.delete_route(L.ONPREM_ROUTER, f"{L.CLOUD_VM_IP}/32"),
+    ],
+    ids=["proxy_arp-off", "forwarding-off", "route-deleted"],
+)
+def test_capture_broken_behind_routerds_back_breaks_and_heals(run: LabRun, breakage) -> None:
     calls: list[int] = []
     run.onprem.start(lambda: calls.append(1))
-    run.world.set_sysctl(L.ONPREM_ROUTER, "net.ipv4.conf.ens19.proxy_arp", "0")
-    run.world.delete_proxy_neighbour(L.ONPREM_ROUTER, L.CLOUD_VM_IP, L.ONPREM_LAN_IF)
-    assert calls == [1, 1]
+    breakage(run.world)
+    assert calls == [1]
     trace = run.world.trace(L.ONPREM_VM, L.CLOUD_VM_IP)
     assert trace.drop_reason == Drop.ARP_UNRESOLVED
     assert run.reconcile() == []

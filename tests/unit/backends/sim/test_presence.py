@@ -128,7 +128,7 @@ def test_a_router_that_proxies_an_address_does_not_answer_a_probe_for_it(bed) ->
     ra2 = world.hosts["ra2"]
     ra2.set_sysctl("net.ipv4.ip_forward", "1")
     world.add_route("ra2", "10.77.0.22/32", gateway="198.51.101.1", dev="public")
-    world.add_proxy_neighbour("ra2", "10.77.0.22", "ens19")
+    ra2.set_sysctl("net.ipv4.conf.ens19.proxy_arp", "1")
     trace = world.trace("vm1", "10.77.0.22")
     assert any("proxy ra2" in h.detail for h in trace.hops), "ra2 answers ARP as a proxy"
     src["ra"].probe("ens19", ["10.77.0.22"])
