@@ -14,8 +14,9 @@ How the fold is defined (the invariants every operation keeps):
 * *owners*: for every key a claim needs (``ClaimPiece.keys``), the owner labels of those
   claims, plus the label of the resource a tail object comes from.
 * the tail is computed again only when its inputs change: the context, the generation, the
-  key files, or the claims' contributions (a CIDR entering or leaving a peer's allowed IPs,
-  a path's smallest clamp changing); appending a claim on a route underlay leaves it alone.
+  key files, the anycast gateways held in standby, or the claims' contributions (a CIDR
+  entering or leaving a peer's allowed IPs, a path's smallest clamp changing); appending a
+  claim on a route underlay leaves it alone.
 
 The published mappings are persistent (``routerd.core.persistent``): publishing after a
 one-claim change costs O(changes · log n), and a published ``Lowered`` never changes.
@@ -135,6 +136,7 @@ class Composition:
         self.generation = generation
         self.key_dir = key_dir
         self.public_keys: Mapping[str, str] = Map(public_keys or {})
+        self.gateway_standby: frozenset[str] = frozenset()
         self.pieces: dict[str, ClaimPiece] = {}
         self._objects: _Overlay[DataplaneObject, DataplaneObject] = _Overlay(_tail_wins)
         self._owners: _Overlay[PSet[str], str] = _Overlay(_all_owners)
@@ -207,11 +209,17 @@ class Composition:
         self._published = None
 
     def set_tail_inputs(
-        self, *, generation: int, key_dir: str, public_keys: Mapping[str, str]
+        self,
+        *,
+        generation: int,
+        key_dir: str,
+        public_keys: Mapping[str, str],
+        gateway_standby: frozenset[str] = frozenset(),
     ) -> None:
         keys = Map(public_keys)
-        if (generation, key_dir, keys) != (self.generation, self.key_dir, self.public_keys):
-            self.generation, self.key_dir, self.public_keys = generation, key_dir, keys
+        now = (generation, key_dir, keys, gateway_standby)
+        if now != (self.generation, self.key_dir, self.public_keys, self.gateway_standby):
+            self.generation, self.key_dir, self.public_keys, self.gateway_standby = now
             self._tail_dirty = True
             self._published = None
 
@@ -311,6 +319,7 @@ class Composition:
             generation=self.generation,
             key_dir=self.key_dir,
             public_keys=self.public_keys,
+            gateway_standby=self.gateway_standby,
         )
         tail = lower_tail(self.context, inputs)
         for k in self._tail.keys() - tail.keys():

@@ -3,10 +3,11 @@
 The WireGuard devices (each peer's allowed IPs: its explicit ones, the claims delivered
 through it, the overlay's own addresses and HybridRoute destinations: D10 in
 docs/decisions.md), the MSS clamp table (the smallest clamp any claim needs per path, D8),
-and the supporting resources: static addresses, user routes, HybridRoute routes and user
-sysctls (which win over the ones claims derive). It is a pure function of the context and
-the claims' contributions (``TailInputs``); the composition computes it again only when
-those change.
+the supporting resources: static addresses, user routes, HybridRoute routes and user
+sysctls (which win over the ones claims derive), and the mobile domains' anycast-gateway
+devices with their settings (``routerd.core.mobility.gateway``). It is a pure function of
+the context and the claims' contributions (``TailInputs``); the composition computes it
+again only when those change.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from routerd.core.desired import (
     WireGuardDevice,
 )
 from routerd.core.lowering import key_file
+from routerd.core.mobility.gateway import gateway_objects
 from routerd.core.overlay import os_ifname, wireguard_peer_for
 from routerd.core.persistent import Map
 from routerd.core.resources import (
@@ -53,6 +55,8 @@ class TailInputs:
         generation: the config generation (recorded in the clamp table's comment).
         key_dir: where WireGuard keys live when ``privateKeyFile`` is not set.
         public_keys: WireGuard interface -> public key of its private key file.
+        gateway_standby: mobile domains whose anycast gateway this router holds in standby
+            (``routerd.core.mobility.gateway``; a redundant pair's standby router).
     """
 
     allowed: Mapping[tuple[str, str], frozenset[str]]
@@ -60,6 +64,7 @@ class TailInputs:
     generation: int = 0
     key_dir: str = "/var/lib/routerd/keys"
     public_keys: Mapping[str, str] = Map()
+    gateway_standby: frozenset[str] = frozenset()
 
 
 def lower_tail(context: RouterConfig, inputs: TailInputs) -> dict[Key, tuple[DataplaneObject, str]]:
@@ -97,6 +102,7 @@ def lower_tail(context: RouterConfig, inputs: TailInputs) -> dict[Key, tuple[Dat
         for dest in hr.spec.destination_cidrs:
             obj = Route(dest, u.interface, hr.spec.install.metric, gw)
             out[obj.key] = (obj, f"{hr.ref}-{route_slug(dest)}")
+    out.update(gateway_objects(context, inputs.gateway_standby))
     for sc in context.of(SysctlResource):
         if sc.spec.runtime:
             obj = Sysctl(sc.spec.key, sc.spec.value)
