@@ -3,10 +3,15 @@
 A frame crosses a segment to whichever member answers ARP for the next hop. Answers follow
 the Linux rules:
 
-* a host answers for any address configured on *any* of its interfaces (``arp_ignore=0``);
+* a host answers for any address configured on *any* of its interfaces (``arp_ignore=0``),
+  or, with ``arp_ignore`` 1 or more on the receiving device (the larger of ``all`` and its
+  own), only for addresses configured on that device;
 * a host answers for a non-local target T on the receiving device D only if forwarding is on
   for D, the route to T is unicast via a *different* device, and ``conf.D.proxy_arp=1`` (or
-  ``conf.all``) or a proxy neighbour for T on D exists.
+  ``conf.all``) or a proxy neighbour for T on D exists;
+* a macvlan child of a member port (an anycast-gateway device) hears what its parent hears
+  and answers on its own, with its own MAC, by the same rules: the frame then reaches the
+  child.
 
 The genuine owner of an address wins over proxies (Linux delays proxy replies by
 ``proxy_delay``, so the owner's reply is the one that sticks). A segment may also carry a
@@ -33,6 +38,8 @@ def arp_answer(host: Host, dev: str, target: str) -> str | None:
         "owner" when the address is local, "proxy" when the proxy-ARP rules hold, else None.
     """
     if host.is_local(target):
+        if host.arp_ignore(dev) and dev not in host.local_ips[target]:
+            return None
         return "owner"
     if not host.forwarding(dev):
         return None
@@ -65,13 +72,24 @@ class Segment:
         if port in self.members:
             self.members.remove(port)
 
+    def listeners(self, hosts: dict[str, Host]) -> list[Port]:
+        """Every port that hears the segment: members, and each member's macvlan children
+        (right after their parent)."""
+        out: list[Port] = []
+        for port in self.members:
+            out.append(port)
+            host = hosts.get(port[0])
+            if host is not None:
+                out += [(port[0], child.name) for child in host.children(port[1])]
+        return out
+
     def resolve(
         self, hosts: dict[str, Host], sender: Port, pkt: Packet, nexthop: str, trace: Trace
     ) -> Port | None:
         """The member port a frame for ``nexthop`` reaches, or None (drop recorded)."""
         del pkt  # L2 delivery depends only on the next hop
         proxy: Port | None = None
-        for port in self.members:
+        for port in self.listeners(hosts):
             if port == sender:
                 continue
             host = hosts[port[0]]
