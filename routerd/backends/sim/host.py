@@ -31,6 +31,7 @@ _CONF_DEFAULTS = {
     "forwarding": "",
     "arp_ignore": "0",
     "arp_announce": "0",
+    "medium_id": "0",
 }
 _NEIGH_DEFAULTS = {"proxy_delay": "80"}
 _GLOBAL_DEFAULTS = {IP_FORWARD: "0"}
@@ -222,6 +223,9 @@ class Host:
             self.get_sysctl(f"{_CONF}all.proxy_arp"),
             self.get_sysctl(f"{_CONF}{ifname}.proxy_arp"),
         )
+
+    def medium_id(self, ifname: str) -> int:
+        return int(self.get_sysctl(f"{_CONF}{ifname}.medium_id") or 0)
 
     def arp_ignore(self, ifname: str) -> int:
         """The effective ``arp_ignore`` of ``ifname`` (the larger of ``all`` and its own)."""

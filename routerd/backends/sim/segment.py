@@ -7,8 +7,9 @@ the Linux rules:
   or, with ``arp_ignore`` 1 or more on the receiving device (the larger of ``all`` and its
   own), only for addresses configured on that device;
 * a host answers for a non-local target T on the receiving device D only if forwarding is on
-  for D, the route to T is unicast via a *different* device, and ``conf.D.proxy_arp=1`` (or
-  ``conf.all``) or a proxy neighbour for T on D exists;
+  for D, the route to T is unicast via a *different* device O, and a proxy neighbour for T
+  on D exists, or ``conf.D.proxy_arp=1`` (or ``conf.all``) and D and O are not one medium
+  (``medium_id``: 0 on D answers for any O, -1 on either never, else they must differ);
 * a macvlan child of a member port (an anycast-gateway device) hears what its parent hears
   and answers on its own, with its own MAC, by the same rules: the frame then reaches the
   child.
@@ -46,9 +47,20 @@ def arp_answer(host: Host, dev: str, target: str) -> str | None:
     route = host.fib.lookup(target)
     if route is None or route.type != "unicast" or route.dev == dev:
         return None
-    if host.proxy_arp(dev) or (target, dev) in host.proxy_neighbours:
+    if (target, dev) in host.proxy_neighbours:
+        return "proxy"
+    if host.proxy_arp(dev) and _other_medium(host, dev, route.dev):
         return "proxy"
     return None
+
+
+def _other_medium(host: Host, dev: str, out: str) -> bool:
+    """The kernel's ``arp_fwd_proxy`` medium rule for a route from ``dev`` out of ``out``."""
+    mine = host.medium_id(dev)
+    if mine in (0, -1):
+        return mine == 0
+    theirs = host.medium_id(out)
+    return theirs not in (mine, -1)
 
 
 @dataclass

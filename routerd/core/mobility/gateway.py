@@ -20,6 +20,10 @@ alone, never on claims):
   cache that MAC for its gateway, wrong at every other site) and ``proxy_arp=0`` (captures
   are answered by the device, with the shared MAC, and never a second time with the
   router's);
+* on both, the same ``medium_id``: the segment's own addresses route by the capture
+  interface, which is *another device* than the gateway device, so proxy-ARP there would
+  answer for every host of the segment; one medium tells the kernel they are the same
+  link, and only addresses routed elsewhere (captured ones, into the tunnel) are answered;
 * on the device: ``arp_ignore=1`` (it answers for the gateway only, not for every address
   of the router), ``rp_filter=2`` (what arrives there comes from hosts whose route leaves
   by the capture interface: a strict filter would drop their traffic and even their ARP
@@ -46,6 +50,8 @@ from routerd.core.resources import AddressMobilityDomain
 PREFIX = "rdgw-"
 """Every anycast-gateway device routerd creates starts with this (ownership by name)."""
 IP_FORWARD = "net.ipv4.ip_forward"
+MEDIUM = "1"
+"""The ``medium_id`` a capture interface and its gateway device share (see the module doc)."""
 
 
 def gateway_ifname(domain: str) -> str:
@@ -118,6 +124,8 @@ def gateway_objects(
             Sysctl(conf(cap, "arp_ignore"), "1", frozenset({"2"})),
             Sysctl(conf(cap, "arp_announce"), "2"),
             Sysctl(conf(cap, "proxy_arp"), "0"),
+            Sysctl(conf(cap, "medium_id"), MEDIUM),
+            Sysctl(conf(gw, "medium_id"), MEDIUM),
             Sysctl(conf(gw, "arp_ignore"), "1"),
             Sysctl(conf(gw, "rp_filter"), "2"),
             Sysctl(conf(gw, "forwarding"), "1"),

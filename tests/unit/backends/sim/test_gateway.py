@@ -124,6 +124,12 @@ def test_captures_are_answered_on_the_gateway_device_with_its_mac(world: World) 
     assert trace.delivered and trace.dst_host == "far"
     assert arp_hops(trace)[0] == f"{CAPTURED} is-at {GW_MAC} (proxy ra)"
     assert ra.get_sysctl("net.ipv4.conf.ens19.proxy_arp") == "0"
+    # The segment's own addresses route by ens19, another device than the gateway device:
+    # one medium keeps the device from answering for them (here: one nobody holds).
+    unclaimed = world.trace("vm", "10.77.3.50")
+    assert not unclaimed.delivered and unclaimed.drop_reason == Drop.ARP_UNRESOLVED
+    world.set_sysctl("ra", f"net.ipv4.conf.{GW}.medium_id", "0")
+    assert arp_hops(world.trace("vm", "10.77.3.50"))[0] == f"10.77.3.50 is-at {GW_MAC} (proxy ra)"
 
 
 def test_standby_answers_nothing_and_the_backend_converges(world: World, tmp_path: Path) -> None:
