@@ -14,6 +14,7 @@ import pytest
 
 from routerd.backends.sim import Drop, ManualClock, SimBackend, World
 from routerd.core.desired import DesiredBuilder, DesiredState, GatewayDevice, ObserveScope
+from routerd.core.engine import Engine, EngineSettings
 from routerd.core.mobility.gateway import gateway_ifname, gateway_objects
 from routerd.core.plan import diff
 from routerd.core.port import ChangeResult
@@ -170,3 +171,20 @@ def test_the_backend_observes_removes_and_never_takes_a_foreign_link(
     assert ("gateway", GW) not in foreign.owned
     reconcile(backend, DesiredState())  # nobody wants it any more: still not removed
     assert GW in ra.interfaces
+
+
+def test_the_engine_heals_a_gateway_device_set_down_behind_its_back(tmp_path: Path) -> None:
+    w = two_sites()
+    config = configs.load(configs.with_keys(configs.example_text("mobility", "site-a"), tmp_path))
+    settings = EngineSettings(key_dir=str(tmp_path / "keys"), keys_in_key_dir=True)
+    engine = Engine(SimBackend(w, "ra"), config, settings=settings)
+    engine.run_pass()
+    assert w.trace("vm", FAR).delivered
+    assert engine.run_pass().changes == 0
+
+    w.set_link_up("ra", GW, False)  # someone sets the device down
+    assert not w.trace("vm", FAR).delivered
+    result = engine.run_pass()
+
+    assert result.changes == 1 and not result.failures
+    assert w.host("ra").interfaces[GW].up and w.trace("vm", FAR).delivered
