@@ -11,6 +11,7 @@ from routerd.core.composition import Composition
 from routerd.core.config import RouterConfig
 from routerd.core.desired import GatewayDevice, Key
 from routerd.core.engine import Engine, EngineSettings
+from routerd.core.loader import load_text
 from routerd.core.lowering import claim_context, lower
 from routerd.core.mobility.gateway import PREFIX, gateway_ifname, gateway_objects
 from routerd.core.port import describe_object
@@ -167,3 +168,23 @@ def test_the_engine_creates_switches_and_removes_the_gateway(
     removed = {c.key for c in host.applied if c.op == "remove"}
     assert GW_KEY in removed and GW_KEY not in host.objects
     assert ("sysctl", "net.ipv4.conf.ens19.arp_announce") in removed  # restored
+
+
+def test_two_gateways_on_one_capture_interface_are_refused(tmp_path: Path) -> None:
+    start = SITE_A.index(
+        "    - apiVersion: hybrid.routerd.net/v1alpha1\n      kind: AddressMobilityDomain"
+    )
+    second = (
+        SITE_A[start:]
+        .replace("name: lab", "name: lab2")
+        .replace("10.77.0.0/16", "10.78.0.0/16")
+        .replace("10.77.0.1", "10.78.0.1")
+        .replace("02:00:00:4d:00:01", "02:00:00:4e:00:01")
+        .replace("exclude: [10.77.0.2/31]", "exclude: []")
+    )
+    result = load_text(configs.with_keys(SITE_A + second, tmp_path))
+    errors = [e.render() for e in result.errors]
+    assert len(errors) == 1, errors
+    assert "AddressMobilityDomain/lab2" in errors[0]
+    assert "spec.mobility.gateway" in errors[0]
+    assert "ens19 already carries the anycast gateway of AddressMobilityDomain/lab" in errors[0]
