@@ -36,7 +36,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,6 +165,7 @@ class Engine:
         self._key_cache: dict[str, tuple[float, str]] = {}
         self._pass_count = 0
         self._started = False
+        self._gateway_standby: frozenset[str] = frozenset()
         self.generation = int(store.get_meta("generation", "0")) if store else 0
         self.snapshot = Snapshot(self.generation, Map(), None, None, 0, 0.0, 0.0, 0, Map(), startup)
         self.listeners: list[Callable[[Snapshot, list[TransitionRecord]], None]] = []
@@ -208,6 +209,18 @@ class Engine:
             self._capture_active[ifname] = active
 
         self.submit(switch)
+
+    def set_gateway_standby(self, domains: Iterable[str]) -> None:
+        """Hold these mobile domains' anycast gateways in standby from the next pass (any
+        thread): each device is kept with its link down, so this router answers neither for
+        the gateway nor for what it captures there (a redundant pair's standby router).
+        An empty set makes every gateway active."""
+        wanted = frozenset(domains)
+
+        def set_standby() -> None:
+            self._gateway_standby = wanted
+
+        self.submit(set_standby)
 
     def add_claim_source(self, source: ClaimSource) -> None:
         """Reconcile ``source``'s claims too (engine thread, or before the loop starts)."""
@@ -359,6 +372,7 @@ class Engine:
             key_dir=self.settings.key_dir,
             public_keys=self._public_keys,
             capture_active=self._capture_active,
+            gateway_standby=self._gateway_standby,
         )
         standby = self.claims.comp.standby
         if standby != self._standby:  # switched: judge the claims captured there

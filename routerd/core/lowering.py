@@ -24,7 +24,8 @@ in ``routerd.core.tail``. ``lower()`` folds every piece and the tail
 through one ``Composition`` (``routerd.core.composition``), the same one the engine keeps
 and updates claim by claim: the reference and the incremental path share their
 composition. A config with no claims
-produces no SAM objects at all.
+produces no SAM objects at all (a mobile domain's anycast gateway, in the tail, is the
+segment's gateway whether or not anything is captured).
 """
 
 from __future__ import annotations

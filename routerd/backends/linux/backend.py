@@ -46,6 +46,7 @@ from routerd.core.desired import (
     Address,
     DataplaneObject,
     DesiredState,
+    GatewayDevice,
     Observed,
     ObserveScope,
     ProxyNeighbour,
@@ -330,13 +331,16 @@ class LinuxBackend:
         objs: tuple[DataplaneObject, ...] = tuple(obs.objects.values())
         if scope.desired is not None:
             objs += tuple(scope.desired.objects.values())
+        gateways = [o for o in objs if isinstance(o, GatewayDevice)]
         extra_links = scope.links | scope.wireguard | set(self.host.wg.owned())
+        extra_links |= {g.ifname for g in gateways} | {g.parent for g in gateways}
         self._watcher.interest = Interest(
             proto=routes.ROUTERD_PROTO,
             route_dsts=LazySet(lambda: {o.dst for o in objs if isinstance(o, Route)}),
             addresses=LazySet(
                 lambda: (
                     {o.cidr.split("/")[0] for o in objs if isinstance(o, Address)}
+                    | {c.split("/")[0] for g in gateways for c in g.addresses}
                     | scope.absent_addresses
                 )
             ),
