@@ -4,8 +4,9 @@ Per claim (decisions D8-D10 and D15 in docs/decisions.md), ``lower_claim`` gives
 ``ClaimPiece``:
 
 * ``net.ipv4.ip_forward=1``;
-* proxy-arp capture: ``proxy_arp=1`` on the capture interface and a permanent proxy
-  neighbour for the address;
+* proxy-arp capture: ``proxy_arp=1`` and ``neigh.<if>.proxy_delay=0`` on the capture
+  interface (the kernel otherwise delays proxied answers to broadcast ARP by up to 0.8 s,
+  which alone would break a sub-second move) and a permanent proxy neighbour for the address;
 * provider-secondary-ip capture: the address absent from every local interface (D15);
 * a ``/32 dev <tunnel> metric 120`` delivery route in the main table;
 * ``rp_filter`` on the tunnel loosened (never made strict);
@@ -209,6 +210,10 @@ def proxy_arp_key(ifname: str) -> str:
     return f"net.ipv4.conf.{ifname}.proxy_arp"
 
 
+def proxy_delay_key(ifname: str) -> str:
+    return f"net.ipv4.neigh.{ifname}.proxy_delay"
+
+
 def default_key_file(key_dir: str, ifname: str) -> str:
     return f"{key_dir.rstrip('/')}/{ifname}.key"
 
@@ -272,6 +277,7 @@ def shape_facts(context: RouterConfig, shape: ClaimShape) -> ShapeFacts:
     wanted = [Sysctl(IP_FORWARD, "1")]
     if shape.capture_type == "proxy-arp":
         wanted.append(Sysctl(proxy_arp_key(capif), "1"))
+        wanted.append(Sysctl(proxy_delay_key(capif), "0"))
     wanted.append(Sysctl(rp_filter_key(tunnel), LOOSE_RP_FILTER, frozenset({"0", "2"})))
     shared: list[Key] = [s.key for s in wanted]
     wg_key = _wireguard_peer_key(context, peer, tunnel)

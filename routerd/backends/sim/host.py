@@ -24,7 +24,10 @@ from .wireguard import WgDevice
 
 IP_FORWARD = "net.ipv4.ip_forward"
 _CONF = "net.ipv4.conf."
-_CONF_DEFAULTS = {"proxy_arp": "0", "rp_filter": "0", "forwarding": ""}
+_NEIGH = "net.ipv4.neigh."
+_CONF_DEFAULTS = {"proxy_arp": "0", "rp_filter": "0", "forwarding": "", "proxy_delay": "80"}
+"""Per-interface defaults (``conf.<if>.*`` and ``neigh.<if>.proxy_delay``, in jiffies: the
+simulated ARP answers at once whatever it says)."""
 _GLOBAL_DEFAULTS = {IP_FORWARD: "0"}
 
 
@@ -59,10 +62,11 @@ class Interface:
 
 
 def _split_conf(name: str) -> tuple[str, str] | None:
-    """``net.ipv4.conf.ens19.proxy_arp`` -> ("ens19", "proxy_arp")."""
-    if not name.startswith(_CONF):
+    """``net.ipv4.conf.ens19.proxy_arp`` -> ("ens19", "proxy_arp") (``neigh.<if>`` alike)."""
+    prefix = _CONF if name.startswith(_CONF) else _NEIGH if name.startswith(_NEIGH) else ""
+    if not prefix:
         return None
-    ifname, _, param = name[len(_CONF) :].rpartition(".")
+    ifname, _, param = name[len(prefix) :].rpartition(".")
     return (ifname, param) if ifname else None
 
 
