@@ -180,7 +180,8 @@ def describe_object(obj: DataplaneObject) -> str:
     if isinstance(obj, d.WireGuardDevice):
         return f"wireguard {obj.ifname} ({len(obj.peers)} peers)"
     if isinstance(obj, d.Garp):
-        return f"gratuitous ARP for {obj.address} on {obj.dev}"
+        to = f" to {obj.to}" if obj.to else ""
+        return f"gratuitous ARP for {obj.address} on {obj.dev}{to}"
     if isinstance(obj, d.MssClampTable):
         rules = ", ".join(
             f"{r.iif}->{r.oif} mss {r.mss}" for r in sorted(obj.rules, key=lambda r: (r.iif, r.oif))
