@@ -27,6 +27,7 @@ from routerd.core.desired import (
 )
 from routerd.core.lifecycle import ClaimState
 from routerd.core.lowering import IP_FORWARD, ClaimIntent
+from routerd.core.mobility.verify import MOBILITY_REASONS
 from routerd.core.port import InputRoute, PathCheck, PathEvidence
 
 HANDSHAKE_MAX_AGE = 180.0
@@ -51,7 +52,11 @@ REASONS = {
     "overlay-probe-pending": "the first probe of the peer's overlay address has not answered",
     "overlay-probe-failed": "the delivery path probe failed",
     "apply-failed": "routerd could not program an object this claim needs",
+    **MOBILITY_REASONS,
 }
+HELD_AT = ClaimState.DELIVERING
+"""Where a claim whose source holds it back (``held_back``) waits: its dataplane is proven,
+what its source rests on is not (the home site of a derived claim no longer announces it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +218,14 @@ def _input_route(c: ClaimIntent, got: InputRoute) -> Fail | None:
     if not why:
         return None
     return ("capture-route-missing", why, capture.route_key(c.ip))
+
+
+def held_back(verdict: Verdict, hold: tuple[str, str] | None) -> Verdict:
+    """``verdict`` capped at ``HELD_AT`` with the hold's reason and message, when there is a
+    hold (a claim source's verdict on what the dataplane cannot show, ``ClaimSource.hold``)."""
+    if hold is None or verdict.level < 3:
+        return verdict
+    return Verdict(2, hold[0], hold[1])
 
 
 def probe_source(c: ClaimIntent, o: Observed) -> str:

@@ -244,13 +244,20 @@ class Garp:
 
     The engine asks for one when a proxy-ARP claim with ``gratuitousARP`` becomes captured
     (D9), as a ``Change`` with op ``announce`` that the backend applies like any other.
+    Address mobility sends one to a single host (``to``): a VM that just arrived at this
+    site is told that an address it may have cached with its old neighbour's MAC is now
+    behind the capture device.
     """
 
     address: str  # bare IPv4
     dev: str
+    to: str = ""
+    """The MAC of the one host to tell (a unicast frame); "" announces to everyone."""
 
     @property
     def key(self) -> Key:
+        if self.to:
+            return ("garp", self.address, self.dev, self.to)
         return ("garp", self.address, self.dev)
 
 

@@ -210,7 +210,8 @@ def describe_object(obj: DataplaneObject) -> str:
             f"{obj.kind} {obj.mode}{state})"
         )
     if isinstance(obj, d.Garp):
-        return f"gratuitous ARP for {obj.address} on {obj.dev}"
+        to = f" to {obj.to}" if obj.to else ""
+        return f"gratuitous ARP for {obj.address} on {obj.dev}{to}"
     if isinstance(obj, d.MssClampTable):
         rules = ", ".join(
             f"{r.iif}->{r.oif} mss {r.mss}" for r in sorted(obj.rules, key=lambda r: (r.iif, r.oif))

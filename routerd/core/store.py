@@ -554,6 +554,11 @@ class Store(ActionTables):
         rows = self._query(sql + " ORDER BY seq LIMIT ?", args)
         return [MoveRecord(**{k: r[k] for k in r.keys()}) for r in rows]
 
+    def mobility_head(self) -> int:
+        """The newest move-journal ``seq`` (0 when the journal is empty)."""
+        rows = self._query("SELECT COALESCE(MAX(seq), 0) AS head FROM mobility_moves")
+        return int(rows[0]["head"])
+
 
 def _create(path: Path) -> None:
     """Create an empty WAL database under a temporary name, then rename it into place.

@@ -201,8 +201,8 @@ def set_probe_wait(seconds: float) -> None:
     backend().probes.wait = seconds
 
 
-def send_garp(address: str, dev: str) -> None:
-    garp = d.Garp(address, dev)
+def send_garp(address: str, dev: str, to: str = "") -> None:
+    garp = d.Garp(address, dev, to)
     (result,) = backend().apply([Change("announce", garp.key, new=garp)])
     assert result.ok, result.error
 

@@ -91,7 +91,7 @@ class Applier:
             "sysctl": self._each(self._sysctl),
             "wg": self._each(self._wireguard),
             "nft": self._each(self._nft),
-            "garp": self._each(self._garp),
+            "garp": self._garps,
             "gateway": self._each(self._gateway),
         }
 
@@ -320,13 +320,23 @@ class Applier:
             if c.key[0] == "gateway" and c.key[1] in failed
         }
 
-    def _garp(self, c: Change) -> None:
-        """Announce a freshly captured address (D9, docs/decisions.md); never observed.
-
-        An announcement is never removed: it is a frame, not a kernel object.
-        """
-        assert isinstance(c.new, Garp)
-        garp.send_garp(c.new.address, c.new.dev)
+    def _garps(self, batch: Batch) -> dict[int, ChangeResult]:
+        """Announce freshly captured addresses (D9, docs/decisions.md), and tell arriving
+        hosts about addresses they may hold stale entries for; never observed or removed
+        (a frame, not a kernel object). One socket per device and recipient."""
+        groups: dict[tuple[str, str], Batch] = {}
+        for i, c in batch:
+            assert isinstance(c.new, Garp)
+            groups.setdefault((c.new.dev, c.new.to), []).append((i, c))
+        out: dict[int, ChangeResult] = {}
+        for (dev, to), items in groups.items():
+            addresses = [c.new.address for _, c in items if isinstance(c.new, Garp)]
+            try:
+                garp.send_many(addresses, dev, to=to)
+                out.update({i: ChangeResult(c, True) for i, c in items})
+            except Exception as exc:
+                out.update({i: from_error(c, exc) for i, c in items})
+        return out
 
 
 def _first_failure(reqs: list[Request], replies: list[Reply]) -> Reply | None:

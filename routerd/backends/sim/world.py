@@ -70,6 +70,8 @@ class Garp:
     kind: str = "garp"
     at: float = 0.0
     heard_by: tuple[str, ...] = ()
+    to: str = ""
+    """The MAC of the one host it was sent to ("" : broadcast)."""
 
 
 class World(FaultInjection):
@@ -210,16 +212,23 @@ class World(FaultInjection):
                     return host, dev
         return None
 
-    def record_garp(self, host: str, dev: str, address: str, *, kind: str = "garp") -> Garp:
+    def record_garp(
+        self, host: str, dev: str, address: str, *, kind: str = "garp", to: str = ""
+    ) -> Garp:
         """Send a gratuitous ARP (or, ``kind="rarp"``, a RARP request naming only the MAC):
         every neighbour on the link updates its cache, and presence sources listening on
-        an L2 segment hear it (``listeners``). A provider fabric carries no broadcast."""
+        an L2 segment hear it (``listeners``). A provider fabric carries no broadcast.
+        ``to`` sends it to the one host with that MAC instead (only it hears it)."""
         with self.lock:
             iface = self.hosts[host].iface(dev)
-            garp = Garp(host, dev, "" if kind == "rarp" else address, iface.mac, kind, self.clock())
+            garp = Garp(
+                host, dev, "" if kind == "rarp" else address, iface.mac, kind, self.clock(), to=to
+            )
             heard: list[Port] = []
             if iface.up and isinstance(self.medium_of((host, dev)), Segment):
                 heard = self.segment_peers(host, dev)
+            if to:
+                heard = [p for p in heard if self.hosts[p[0]].interfaces[p[1]].mac == to]
             for peer_host, peer_if in heard:
                 if garp.address:
                     self.hosts[peer_host].neighbours[(peer_if, address)] = iface.mac

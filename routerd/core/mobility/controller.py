@@ -444,6 +444,26 @@ class MobilityController:
             key=lambda h: tuple(int(x) for x in h.address.split(".")),
         )
 
+    def wheres(self, domain: str = "") -> list[Where]:
+        """``where`` of every address with a known home (of one domain when given), by
+        address, read from one snapshot."""
+        homes, conflicts = self._snapshot()
+        pins, orig = self._pins_view, self._orig
+        return [
+            Where(
+                h.address,
+                h.domain,
+                h,
+                pins.get(h.address),
+                conflicts.get(h.address, ()),
+                h.address in orig,
+            )
+            for h in sorted(
+                (h for h in homes.values() if not domain or h.domain == domain),
+                key=lambda h: tuple(int(x) for x in h.address.split(".")),
+            )
+        ]
+
     def conflicts(self) -> list[Conflict]:
         """Every current conflict, by address."""
         return [c for _, cs in sorted(self._snapshot()[1].items()) for c in cs]

@@ -74,6 +74,9 @@ class MobilityStore(Protocol):
     ) -> list[MoveRecord]:
         """Journal records after ``after`` (oldest first), of one address or all."""
 
+    def mobility_head(self) -> int:
+        """The newest journal ``seq`` (0 when the journal is empty)."""
+
 
 class MemoryMobilityStore:
     """``MobilityStore`` in memory; ``fail`` makes the next commit raise (tests)."""
@@ -123,3 +126,7 @@ class MemoryMobilityStore:
                 m for m in self.moves if m.seq > after and (address is None or m.address == address)
             ]
             return out[:limit]
+
+    def mobility_head(self) -> int:
+        with self._lock:
+            return self.moves[-1].seq if self.moves else 0

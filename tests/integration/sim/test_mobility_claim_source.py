@@ -1,7 +1,8 @@
 """A mobility controller feeds its derived claims to the engine through a ``ClaimSource``.
 
 Router ``ra`` of the three-site world (site A, on-prem, proxy-ARP on ``ens19``) runs the
-real engine over ``SimBackend`` with the example site-A config. The mobility controller is
+real engine over ``SimBackend`` with the example site-A config, without its anycast gateway
+(derived claims then capture on ``ens19`` itself). The mobility controller is
 wired the way the daemon wires it: a ``ClaimSource("mobility", on_pass=...)`` runs the
 controller's step on the engine thread at the start of every pass, hands the step's claim
 delta to the source (``put`` / ``remove``) and its next wake to ``wake_at``. The route
@@ -86,7 +87,7 @@ class Mobility:
 def rig(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Name: rig / Scope: function / Depends: tmp_path. (world, clock, engine, mobility)."""
     world, _control, clock = mw.build()
-    text = (configs.EXAMPLES / "mobility" / "site-a.yaml").read_text()
+    text = configs.without_gateway((configs.EXAMPLES / "mobility" / "site-a.yaml").read_text())
     config = configs.load(configs.with_keys(text, tmp_path / "keys"))
     settings = EngineSettings(key_dir=str(tmp_path / "keys"), keys_in_key_dir=True)
     engine = Engine(SimBackend(world, "ra"), config, settings=settings, clock=clock)

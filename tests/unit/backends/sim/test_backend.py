@@ -213,3 +213,25 @@ def test_verify_without_a_peer_reports_the_route_but_no_working_probe(onprem: Be
 def test_single_host_world_gives_capture_interfaces_a_domain_address(cloud: Bench) -> None:
     assert cloud.host.iface("eth0").addresses == {"10.40.8.1/24": ""}
     assert "public" in cloud.host.interfaces and "wg-sam" not in cloud.host.interfaces
+
+
+def test_a_unicast_gratuitous_arp_reaches_only_its_host() -> None:
+    from routerd.core.desired import Garp
+
+    from .kit import lan_world
+
+    world = lan_world()
+    world.add_host("other")
+    world.connect("other", "eth0", "lan", address="10.0.0.11/24")
+    heard: list[tuple[str, list[tuple[str, str]]]] = []
+    world.listeners.append(lambda g, ports: heard.append((g.to, ports)) or "")
+    client_mac = world.hosts["client"].interfaces["eth0"].mac
+    backend = SimBackend(world, "router")
+    garp = Garp("10.0.0.99", "eth0", client_mac)
+    (result,) = backend.apply([Change("announce", garp.key, new=garp)])
+    assert result.ok, result.error
+    router_mac = world.hosts["router"].interfaces["eth0"].mac
+    assert world.hosts["client"].neighbours[("eth0", "10.0.0.99")] == router_mac
+    assert ("eth0", "10.0.0.99") not in world.hosts["other"].neighbours
+    assert heard == [(client_mac, [("client", "eth0")])]
+    assert world.garps[-1].to == client_mac
