@@ -38,7 +38,8 @@ from routerd.core.lifecycle import ClaimState
 from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.port import Change, describe_object
-from routerd.core.store import Store, StoreError
+from routerd.core.state_port import StoreError
+from routerd.core.store import Store
 from routerd.core.store_guard import open_guarded
 
 LOG = logging.getLogger("routerd.serve")

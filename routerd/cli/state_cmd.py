@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from routerd.cli.common import EXIT_FAIL, EXIT_OK, add_output, add_state_dir, die, emit
-from routerd.core.store import StoreError
+from routerd.core.state_port import StoreError
 from routerd.core.store_guard import Health, RepairReport, holder, inspect, repair
 
 

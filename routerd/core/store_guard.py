@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from routerd.core.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
+from routerd.core.state_port import StoreError
+from routerd.core.store import DB_NAME, SCHEMA_VERSION, Store
 from routerd.core.store_actions import ACTION_TABLES
 
 LOCK_NAME = "routerd.lock"

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from routerd.core.store import DB_NAME, JournalEntry, Store, StoreError
+from routerd.core.state_port import JournalEntry, StoreError
+from routerd.core.store import DB_NAME, Store
 from routerd.core.store_guard import (
     StateLock,
     StateLockedError,
