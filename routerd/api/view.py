@@ -19,8 +19,8 @@ from routerd.core.effective import EffectiveResult
 from routerd.core.engine import Engine, Snapshot
 from routerd.core.loader import LoadResult
 from routerd.core.lowering import Lowered
-from routerd.core.store import Store
 from routerd.daemon.config_file import ConfigFileTracker
+from routerd.state.store import Store
 
 T = TypeVar("T")
 

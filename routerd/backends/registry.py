@@ -15,7 +15,7 @@ from routerd.core.config import RouterConfig
 from routerd.core.exchange import ImportPolicy, RouteExchange, SpeakerSettings
 from routerd.core.port import DataplaneBackend
 from routerd.core.presence import PresenceSource
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 NAME_TO_BACKEND = {
     "linux": "routerd.backends.linux.factory",

@@ -39,8 +39,8 @@ from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.port import Change, describe_object
 from routerd.core.state_port import StoreError
-from routerd.core.store import Store
-from routerd.core.store_guard import open_guarded
+from routerd.state.guard import open_guarded
+from routerd.state.store import Store
 
 LOG = logging.getLogger("routerd.serve")
 

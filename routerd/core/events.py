@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.state_port import JournalEntry
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 DEFAULT_BUFFER = 10_000
 

@@ -24,9 +24,9 @@ from routerd.core.resources.provider_policy import (
     ACTION_REASSIGN,
     ACTION_UNASSIGN,
 )
-from routerd.core.store import Store
 from routerd.providers.base import UNASSIGN
 from routerd.providers.targets import ProfileTargets
+from routerd.state.store import Store
 
 
 class ActionRefused(RouterdError):

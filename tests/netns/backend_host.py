@@ -21,7 +21,7 @@ from routerd.backends.linux.backend import LinuxBackend
 from routerd.core import desired as d
 from routerd.core.plan import diff
 from routerd.core.port import Change, PathCheck
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.support.netns import STATE
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from routerd.core.config import RouterConfig
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 if TYPE_CHECKING:  # the backend pulls in pyroute2; keep ``available`` cheap
     from routerd.backends.linux.backend import LinuxBackend

@@ -33,7 +33,7 @@ from routerd.backends.linux.wireguard import (
 from routerd.core import wgkey
 from routerd.core.desired import WireGuardDevice
 from routerd.core.errors import DataplaneError
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 

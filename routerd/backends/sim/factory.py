@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from routerd.core.config import RouterConfig
 from routerd.core.exchange import ImportPolicy, SpeakerSettings
 from routerd.core.port import DataplaneBackend
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 from .backend import SimBackend
 from .metadata import FabricEvidence

@@ -23,7 +23,7 @@ from routerd.core.plugins.binding import (
 )
 from routerd.core.resources import Plugin
 from routerd.core.state_port import PluginRun
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from routerd.core.plugins.protocol import (
     decode_result,
 )
 from routerd.core.resources import Plugin
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from routerd.core.action_journal import ActionRecord
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.integration.api.harness import Served
 from tests.integration.api.test_routerctl import check_golden, normalise
 

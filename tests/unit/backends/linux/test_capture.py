@@ -16,7 +16,7 @@ import pytest
 from routerd.backends.linux import capture
 from routerd.backends.linux.sysctl import SysctlKeeper
 from routerd.core.desired import Route
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 
 @pytest.fixture

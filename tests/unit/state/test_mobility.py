@@ -10,7 +10,7 @@ import pytest
 from routerd.core.mobility.port import MemoryMobilityStore, MobilityBatch, MobilityStore
 from routerd.core.mobility.records import MoveRecord, Own, Pin
 from routerd.core.state_port import JournalEntry
-from routerd.core.store import MIGRATIONS, SCHEMA_VERSION, Store
+from routerd.state.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 A, B = "10.77.3.9", "10.77.3.10"
 

@@ -5,7 +5,7 @@ Tables: ``dynamic_config_parts``, ``plugin_runs``, the append-only ``claim_journ
 mobility's state (``mobility_own``, ``mobility_sequences``, ``mobility_pins``, the append-only
 ``mobility_moves``; the ``routerd.core.mobility.port.MobilityStore`` methods) and the
 provider-action journal (``provider_actions``, ``provider_intents``, ``provider_holdings``;
-their methods are in ``routerd.core.store_actions``). The schema version
+their methods are in ``routerd.state.actions``). The schema version
 lives in ``PRAGMA user_version`` and moves forward through ``MIGRATIONS``. WAL mode lets
 readers (``routerctl --local``, doctor) read while the daemon writes, without blocking it.
 
@@ -31,7 +31,7 @@ from routerd.core.mobility.port import MobilityBatch, StoredMobility
 from routerd.core.mobility.records import MoveRecord, Own, Pin
 from routerd.core.resources import Directive
 from routerd.core.state_port import JournalEntry, PluginRun, StoreError
-from routerd.core.store_actions import PROVIDER_ACTIONS_SQL, ActionTables
+from routerd.state.actions import PROVIDER_ACTIONS_SQL, ActionTables
 
 DB_NAME = "routerd.db"
 

@@ -16,7 +16,7 @@ Three tables (created by the store's migrations, ``PROVIDER_ACTIONS_SQL``):
   released when no claim wants them any more: an address someone else assigned is never
   touched.
 
-``ActionTables`` is mixed into ``routerd.core.store.Store``; it uses the store's own
+``ActionTables`` is mixed into ``routerd.state.store.Store``; it uses the store's own
 transaction and query helpers, so the same lock and fault tracking apply.
 """
 
