@@ -33,7 +33,6 @@ from routerd.core.duration import format_duration
 from routerd.core.dynamic import DynamicPart, make_part
 from routerd.core.plugins.binding import source_of, source_ttl
 from routerd.core.plugins.port import STDOUT_CAP, LaunchError, ProcessResult
-from routerd.core.plugins.process import child_env, run_process
 from routerd.core.plugins.protocol import (
     MANUAL,
     ResultDecodeError,
@@ -42,6 +41,7 @@ from routerd.core.plugins.protocol import (
     decode_result,
 )
 from routerd.core.resources import Plugin
+from routerd.plugins.process import child_env, run_process
 from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
