@@ -58,7 +58,7 @@ from routerd.core.port import ChangeResult, DataplaneBackend
 from routerd.core.resources import WireGuardInterface
 from routerd.core.snapshot import ClaimView, Snapshot
 from routerd.core.validation import ExtraCheck
-from routerd.core.wgkey import ensure_private_key
+from routerd.keys import ensure_private_key
 from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
