@@ -236,8 +236,8 @@ def _serve_world(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from routerd.cli import logs, native_stderr
+    from routerd.configfile import stamp
     from routerd.daemon import gcpolicy
-    from routerd.daemon.config_file import stamp
     from routerd.daemon.service import Daemon, DaemonOptions
 
     logs.route_exceptions()
