@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from routerd.backends import registry
 from routerd.cli import provider_actions
 from routerd.cli.common import (
     EXIT_FAIL,
@@ -39,6 +38,7 @@ from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.port import Change, describe_object
 from routerd.core.state_port import StoreError
+from routerd.daemon import registry
 from routerd.state.guard import open_guarded
 from routerd.state.store import Store
 

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from routerd.backends import registry
 from routerd.configfile import ConfigFileTracker, Stamp, stamp
 from routerd.core.config import RouterConfig
 from routerd.core.engine import Engine, EngineSettings, PassResult
 from routerd.core.errors import RouterdError
 from routerd.core.loader import LoadResult
 from routerd.core.port import DataplaneBackend
+from routerd.daemon import registry
 from routerd.daemon.shutdown import EXIT_FORCED, ShutdownDeadline
 from routerd.state.guard import open_guarded
 from routerd.state.store import Store

@@ -1,4 +1,4 @@
-"""Registry entry point for ``--backend linux`` (``routerd.backends.registry``).
+"""Registry entry point for ``--backend linux`` (``routerd.daemon.registry``).
 
 ``available`` says whether this process can drive the kernel (Linux, root or
 CAP_NET_ADMIN, the Python bindings importable) and why not; ``create`` builds the backend on

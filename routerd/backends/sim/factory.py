@@ -1,4 +1,4 @@
-"""Registry entry point for ``--backend sim`` (``routerd.backends.registry``).
+"""Registry entry point for ``--backend sim`` (``routerd.daemon.registry``).
 
 ``routerd serve --backend sim -c FILE`` gets one simulated host shaped after the config
 (``single_host_world``), so claims capture and deliver without root or a kernel; nothing is
