@@ -30,7 +30,7 @@ from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.resources import RemoteAddressClaim
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.support.netns import STATE
 
 CHANGE_TYPES = {

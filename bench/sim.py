@@ -42,8 +42,8 @@ from routerd.core.engine import Engine, EngineSettings
 from routerd.core.loader import load_text
 from routerd.core.port import DataplaneBackend
 from routerd.core.resources import RemoteAddressClaim
-from routerd.core.store import Store
 from routerd.providers import config_checks
+from routerd.state.store import Store
 
 PREFIX = "10.40.0.0/16"
 GATEWAY = "10.40.0.1"

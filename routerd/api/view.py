@@ -15,12 +15,12 @@ from typing import Protocol, TypeVar
 import grpc
 
 from routerd.api.errors import ApiError, unavailable_until_first_pass
+from routerd.configfile import ConfigFileTracker
 from routerd.core.effective import EffectiveResult
 from routerd.core.engine import Engine, Snapshot
 from routerd.core.loader import LoadResult
 from routerd.core.lowering import Lowered
-from routerd.core.store import Store
-from routerd.daemon.config_file import ConfigFileTracker
+from routerd.state.store import Store
 
 T = TypeVar("T")
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from dataclasses import dataclass
 from functools import lru_cache
 
 from routerd.bgp.gobgpapi import attribute_pb2 as attr
@@ -32,6 +31,7 @@ from routerd.core.exchange import (
     ReceivedPath,
     encode,
 )
+from routerd.core.learned import Decoded
 
 FAMILY = api.Family(afi=api.Family.AFI_IP, safi=api.Family.SAFI_UNICAST)
 NIL = "<nil>"
@@ -128,21 +128,6 @@ def stream_requests(paths: list[bytes], chunk: int) -> list[bytes]:
         b"".join(_field(_PATH_TAG, p) for p in paths[i : i + chunk])
         for i in range(0, len(paths), chunk)
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    """One received path, with the key that identifies it in the neighbor's Adj-RIB-In.
-
-    Attributes:
-        key: (neighbor address, prefix, add-path identifier).
-        withdrawn: the path is a withdrawal of ``key``.
-        path: the path's contents (None for a withdrawal).
-    """
-
-    key: tuple[str, str, int]
-    withdrawn: bool
-    path: ReceivedPath | None
 
 
 def _prefix(path: api.Path) -> str:

@@ -8,8 +8,9 @@ import sys
 from typing import Any
 
 from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_config, add_output, add_world
+from routerd.configfile import load_file
 from routerd.core.errors import ConfigIssue
-from routerd.core.loader import LoadResult, load_file
+from routerd.core.loader import LoadResult
 from routerd.core.resources import KINDS, ROUTER_API_VERSION
 from routerd.core.validation_mobility import mobility_notes
 from routerd.providers import config_checks

@@ -20,7 +20,7 @@ from routerd.core.effective import EffectiveResult
 from routerd.core.exchange import RouteExchange
 from routerd.core.lowering import Lowered
 from routerd.core.redundancy import RoleSource
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 
 class Status(StrEnum):

@@ -58,9 +58,9 @@ from routerd.core.persistent import Map
 from routerd.core.port import ChangeResult, DataplaneBackend
 from routerd.core.resources import WireGuardInterface
 from routerd.core.snapshot import ClaimView, Snapshot
-from routerd.core.store import Store
 from routerd.core.validation import ExtraCheck
-from routerd.core.wgkey import ensure_private_key
+from routerd.keys import ensure_private_key
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 

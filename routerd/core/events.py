@@ -17,7 +17,8 @@ from collections import deque
 from collections.abc import Iterable
 
 from routerd.core.lifecycle import TransitionRecord
-from routerd.core.store import JournalEntry, Store
+from routerd.core.state_port import JournalEntry
+from routerd.state.store import Store
 
 DEFAULT_BUFFER = 10_000
 

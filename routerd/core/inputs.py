@@ -30,8 +30,8 @@ from routerd.core.config import RouterConfig
 from routerd.core.effective import EffectiveResult, build_effective, startup_findings
 from routerd.core.lowering import claim_context
 from routerd.core.resources import HYBRID_API, RemoteAddressClaim
-from routerd.core.store import Store
 from routerd.core.validation import ExtraCheck
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 

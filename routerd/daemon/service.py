@@ -21,16 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from routerd.backends import registry
+from routerd.configfile import ConfigFileTracker, Stamp, stamp
 from routerd.core.config import RouterConfig
 from routerd.core.engine import Engine, EngineSettings, PassResult
 from routerd.core.errors import RouterdError
 from routerd.core.loader import LoadResult
 from routerd.core.port import DataplaneBackend
-from routerd.core.store import Store
-from routerd.core.store_guard import open_guarded
-from routerd.daemon.config_file import ConfigFileTracker, Stamp, stamp
+from routerd.daemon import registry
 from routerd.daemon.shutdown import EXIT_FORCED, ShutdownDeadline
+from routerd.state.guard import open_guarded
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 

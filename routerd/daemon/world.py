@@ -27,7 +27,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from routerd.backends import registry
 from routerd.backends.sim import ManualClock, SimBackend, World
 from routerd.backends.sim.control import WorldControl
 from routerd.backends.sim.worldfile.build import build_world
@@ -37,6 +36,7 @@ from routerd.core.engine import Engine, EngineSettings
 from routerd.core.errors import ConfigError, ConfigIssue, RouterdError
 from routerd.core.loader import LoadResult
 from routerd.core.port import DataplaneBackend
+from routerd.daemon import registry
 from routerd.daemon.scheduler import PassScheduler
 from routerd.daemon.service import Daemon, DaemonOptions
 

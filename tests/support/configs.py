@@ -12,7 +12,7 @@ from pathlib import Path
 
 from routerd.core.config import RouterConfig
 from routerd.core.loader import load_text
-from routerd.core.wgkey import ensure_private_key
+from routerd.keys import ensure_private_key
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -55,7 +55,7 @@ from routerd.core.desired import (
 from routerd.core.errors import DataplaneError
 from routerd.core.plan import diff
 from routerd.core.port import Change, ChangeResult, Drift, InputRoute, PathCheck, PathEvidence
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Registry entry point for ``--backend linux`` (``routerd.backends.registry``).
+"""Registry entry point for ``--backend linux`` (``routerd.daemon.registry``).
 
 ``available`` says whether this process can drive the kernel (Linux, root or
 CAP_NET_ADMIN, the Python bindings importable) and why not; ``create`` builds the backend on
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from routerd.core.config import RouterConfig
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 if TYPE_CHECKING:  # the backend pulls in pyroute2; keep ``available`` cheap
     from routerd.backends.linux.backend import LinuxBackend

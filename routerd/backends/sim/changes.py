@@ -32,6 +32,7 @@ from routerd.core.desired import (
     WireGuardDevice,
 )
 from routerd.core.port import Change, ChangeResult
+from routerd.keys import read_private_key
 
 from .fib import RouteEntry
 from .host import Host, OpError
@@ -188,7 +189,7 @@ def _device_key(want: WireGuardDevice) -> str:
     if path is None or not path.exists():
         return want.public_key
     try:
-        return _public_key(wgkey.read_private_key(path))
+        return _public_key(read_private_key(path))
     except OSError as e:
         raise OpError(e.errno or errno.EACCES, f"cannot read {path}: {e.strerror}") from e
     except ValueError as e:

@@ -1,4 +1,4 @@
-"""Registry entry point for ``--backend sim`` (``routerd.backends.registry``).
+"""Registry entry point for ``--backend sim`` (``routerd.daemon.registry``).
 
 ``routerd serve --backend sim -c FILE`` gets one simulated host shaped after the config
 (``single_host_world``), so claims capture and deliver without root or a kernel; nothing is
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from routerd.core.config import RouterConfig
 from routerd.core.exchange import ImportPolicy, SpeakerSettings
 from routerd.core.port import DataplaneBackend
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 from .backend import SimBackend
 from .metadata import FabricEvidence

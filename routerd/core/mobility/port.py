@@ -3,7 +3,7 @@
 A restarted router must never announce a sequence it announced before for another move
 (that would tie with, or lose to, its own old path), must keep its pins, and must keep the
 move journal that ``routerctl history address`` shows. ``MobilityStore`` is what the
-controller needs for that; ``routerd.core.store.Store`` implements it on SQLite and
+controller needs for that; ``routerd.state.store.Store`` implements it on SQLite and
 ``MemoryMobilityStore`` in memory (tests, the simulator).
 
 The controller writes one ``MobilityBatch`` per step, before the step's originations reach

@@ -22,7 +22,8 @@ from routerd.core.plugins.binding import (
     triggers_for,
 )
 from routerd.core.resources import Plugin
-from routerd.core.store import PluginRun, Store
+from routerd.core.state_port import PluginRun
+from routerd.state.store import Store
 
 
 @dataclass(frozen=True)

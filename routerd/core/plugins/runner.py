@@ -32,13 +32,7 @@ from routerd.core.config import RouterConfig
 from routerd.core.duration import format_duration
 from routerd.core.dynamic import DynamicPart, make_part
 from routerd.core.plugins.binding import source_of, source_ttl
-from routerd.core.plugins.process import (
-    STDOUT_CAP,
-    LaunchError,
-    ProcessResult,
-    child_env,
-    run_process,
-)
+from routerd.core.plugins.port import STDOUT_CAP, LaunchError, ProcessResult
 from routerd.core.plugins.protocol import (
     MANUAL,
     ResultDecodeError,
@@ -47,7 +41,8 @@ from routerd.core.plugins.protocol import (
     decode_result,
 )
 from routerd.core.resources import Plugin
-from routerd.core.store import Store
+from routerd.plugins.process import child_env, run_process
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from routerd.core.plugins.binding import find_plugin, triggers_for
 from routerd.core.plugins.protocol import INTERVAL
 from routerd.core.plugins.runner import PluginOutcome, run_plugin
 from routerd.core.resources import Plugin
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 ERROR_DELAYS: tuple[float, ...] = (1, 2, 3, 5, 8, 13, 21, 34, 60)
 

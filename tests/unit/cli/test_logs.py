@@ -16,7 +16,7 @@ from routerd.core.desired import WireGuardDevice
 from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.port import Change, ChangeResult
-from routerd.core.wgkey import generate_private_key, read_private_key
+from routerd.keys import generate_private_key, read_private_key
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
 from tests.unit.daemon import harness

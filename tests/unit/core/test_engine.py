@@ -9,7 +9,7 @@ import pytest
 
 from routerd.core.config import RouterConfig
 from routerd.core.engine import Engine, EngineSettings
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
 

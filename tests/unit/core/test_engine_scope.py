@@ -24,7 +24,7 @@ from routerd.core.lifecycle import TransitionRecord
 from routerd.core.loader import decode_resource
 from routerd.core.port import PathCheck, PathEvidence
 from routerd.core.resources import RemoteAddressClaim
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
 

@@ -91,7 +91,7 @@ def test_a_claim_only_in_a_dynamic_part_gets_the_live_checks(recorded: Recorded)
 def test_effective_config_is_rebuilt_from_the_store_when_not_given(
     recorded: Recorded, tmp_path
 ) -> None:
-    from routerd.core.store import Store
+    from routerd.state.store import Store
 
     s = recorded("healthy")
     claim = s.config.get(RemoteAddressClaim, "vm31")

@@ -14,6 +14,7 @@ from routerd.core.desired import MSS_TABLE, AbsentAddress, MssRule, ObserveScope
 from routerd.core.lowering import Lowered, observe_scope
 from routerd.core.plan import diff
 from routerd.core.port import Change, DataplaneBackend
+from routerd.keys import read_private_key
 
 from .kit import checks, converge, load, lowered, paired_texts, without_kinds
 
@@ -153,7 +154,7 @@ def test_wireguard_key_comes_from_the_key_file(onprem: Bench) -> None:
     dev = onprem.backend.observe(observe_scope(onprem.low)).objects[("wg", "wg-sam")]
     key_file = onprem.low.desired.objects[("wg", "wg-sam")]
     assert isinstance(dev, WireGuardDevice) and isinstance(key_file, WireGuardDevice)
-    assert dev.public_key == wgkey.public_key(wgkey.read_private_key(key_file.private_key_file))
+    assert dev.public_key == wgkey.public_key(read_private_key(key_file.private_key_file))
     assert dev.listen_port == 51820 and dev.mtu == 1420
     assert onprem.host.interfaces["wg-sam"].addresses == {"10.255.40.1/31": "routerd"}
 

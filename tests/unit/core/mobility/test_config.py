@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from routerd.cli.validate_cmd import router_schema
-from routerd.core.loader import LoadResult, load_file, load_text
+from routerd.configfile import load_file
+from routerd.core.loader import LoadResult, load_text
 from routerd.core.validation_mobility import mobility_notes
 from routerd.providers import config_checks
 

@@ -16,8 +16,8 @@ from routerd.core.mobility.port import MemoryMobilityStore
 from routerd.core.mobility.records import PresenceFact
 from routerd.core.mobility.requests import MobilityError
 from routerd.core.resources import RemoteAddressClaim
-from routerd.core.store import Store
 from routerd.core.validation import validate_config
+from routerd.state.store import Store
 from tests.unit.core.mobility.kit import A, absent, config, down, path, present, up
 
 B = "10.77.3.10"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from routerd.configfile import load_file
 from routerd.core.exchange import ReceivedPath, judge
-from routerd.core.loader import load_file, load_text
+from routerd.core.loader import load_text
 from routerd.core.mobility.decision import ClaimWant
 from routerd.core.mobility.derive import ClaimFactory, ClaimOrigin, claim_name, same_claim
 from routerd.core.mobility.gateway import gateway_ifname

@@ -15,7 +15,7 @@ from routerd.core.effective import build_effective
 from routerd.core.loader import load_text
 from routerd.core.plugins import dry_run_plugin, find_plugin, run_plugin
 from routerd.core.resources import RemoteAddressClaim
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.unit.core.plugins.kit import router
 
 EXAMPLE = Path(__file__).resolve().parents[4] / "examples" / "plugins" / "inventory"

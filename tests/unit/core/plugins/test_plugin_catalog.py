@@ -6,7 +6,7 @@ import pytest
 
 from routerd.core.errors import NotFoundError
 from routerd.core.plugins import TriggerInfo, find_plugin, list_plugins, plugin_info, run_plugin
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.unit.core.plugins.kit import ScriptFactory, plugin_doc, printing, router, source_doc
 
 NOW = 1_800_000_000.0

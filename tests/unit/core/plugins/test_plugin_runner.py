@@ -18,7 +18,7 @@ from routerd.core.plugins import (
     find_plugin,
     run_plugin,
 )
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.unit.core.plugins.kit import (
     ScriptFactory,
     plugin_doc,

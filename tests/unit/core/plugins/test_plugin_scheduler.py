@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from routerd.core.plugins import PluginScheduler
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.unit.core.plugins.kit import ScriptFactory, plugin_doc, printing, router, source_doc
 
 START = 1000.0

@@ -5,7 +5,7 @@ Tables: ``dynamic_config_parts``, ``plugin_runs``, the append-only ``claim_journ
 mobility's state (``mobility_own``, ``mobility_sequences``, ``mobility_pins``, the append-only
 ``mobility_moves``; the ``routerd.core.mobility.port.MobilityStore`` methods) and the
 provider-action journal (``provider_actions``, ``provider_intents``, ``provider_holdings``;
-their methods are in ``routerd.core.store_actions``). The schema version
+their methods are in ``routerd.state.actions``). The schema version
 lives in ``PRAGMA user_version`` and moves forward through ``MIGRATIONS``. WAL mode lets
 readers (``routerctl --local``, doctor) read while the daemon writes, without blocking it.
 
@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ from routerd.core.dynamic import DynamicPart, decode_part_resources
 from routerd.core.mobility.port import MobilityBatch, StoredMobility
 from routerd.core.mobility.records import MoveRecord, Own, Pin
 from routerd.core.resources import Directive
-from routerd.core.store_actions import PROVIDER_ACTIONS_SQL, ActionTables
+from routerd.core.state_port import JournalEntry, PluginRun, StoreError
+from routerd.state.actions import PROVIDER_ACTIONS_SQL, ActionTables
 
 DB_NAME = "routerd.db"
 
@@ -127,42 +128,6 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (3, PROVIDER_ACTIONS_SQL),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
-
-
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    """One claim transition as journaled and streamed to watchers."""
-
-    seq: int
-    claim: str
-    address: str
-    from_state: str
-    to_state: str
-    trigger: str
-    reason: str
-    message: str
-    at: float
-    generation: int
-
-
-@dataclass(frozen=True)
-class PluginRun:
-    id: int
-    plugin: str
-    trigger_type: str
-    trigger_topic: str
-    started_at: float
-    completed_at: float | None
-    exit_code: int | None
-    status: str
-    stdout_digest: str
-    stderr: str
-    error: str
-    generation: int | None
-
-
-class StoreError(RuntimeError):
-    """The state store cannot be opened or is from a newer routerd."""
 
 
 FAULT_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY")

@@ -9,7 +9,8 @@ import pytest
 
 from routerd.core.mobility.port import MemoryMobilityStore, MobilityBatch, MobilityStore
 from routerd.core.mobility.records import MoveRecord, Own, Pin
-from routerd.core.store import MIGRATIONS, SCHEMA_VERSION, JournalEntry, Store
+from routerd.core.state_port import JournalEntry
+from routerd.state.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 A, B = "10.77.3.9", "10.77.3.10"
 

@@ -1,7 +1,9 @@
 """Explicit backend registry: name -> module with ``available()`` and ``create()``.
 
 No discovery magic (cloud-init's renderers style): ``NAME_TO_BACKEND`` is the whole list.
-Imports are lazy so ``routerd validate`` never loads pyroute2 or libnftables.
+Imports are lazy so ``routerd validate`` never loads pyroute2 or libnftables. The registry
+is part of the daemon's wiring: it joins a backend with what the daemon pairs it with
+(provider evidence, a route exchange, a presence source), which backends never import.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from routerd.core.config import RouterConfig
 from routerd.core.exchange import ImportPolicy, RouteExchange, SpeakerSettings
 from routerd.core.port import DataplaneBackend
 from routerd.core.presence import PresenceSource
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 NAME_TO_BACKEND = {
     "linux": "routerd.backends.linux.factory",

@@ -6,7 +6,8 @@ import sqlite3
 
 import pytest
 
-from routerd.core.store import SCHEMA_VERSION, JournalEntry, Store, StoreError
+from routerd.core.state_port import JournalEntry, StoreError
+from routerd.state.store import SCHEMA_VERSION, Store
 from tests.unit.core.test_effective import NOW, claim, mask, part
 
 
