@@ -21,6 +21,7 @@ from routerd.cli.examples import example_text
 from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.loader import load_text
+from routerd.keys import KeyFiles
 from routerd.providers import config_checks
 
 ROUTERS = {"cloud": labnames.CLOUD_ROUTER, "onprem": labnames.ONPREM_ROUTER}
@@ -109,6 +110,7 @@ def build(
         engine = Engine(
             SimBackend(lab.world, ROUTERS[side]),
             config,
+            keys=KeyFiles(),
             settings=EngineSettings(key_dir=str(keys)),
             clock=clock or time.time,
             provider=FabricEvidence(lab.world, ROUTERS[side]) if provider_evidence else None,

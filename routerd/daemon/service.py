@@ -29,6 +29,7 @@ from routerd.core.loader import LoadResult
 from routerd.core.port import DataplaneBackend
 from routerd.daemon import registry
 from routerd.daemon.shutdown import EXIT_FORCED, ShutdownDeadline
+from routerd.keys import KeyFiles
 from routerd.state.guard import open_guarded
 from routerd.state.store import Store
 
@@ -136,6 +137,7 @@ class Daemon:
             self.backend,
             startup,
             store=self.store,
+            keys=KeyFiles(),
             settings=settings,
             extra_checks=[config_checks],
             provider=registry.provider_evidence(self.opts.backend, self.backend),

@@ -39,6 +39,7 @@ from routerd.core.port import DataplaneBackend
 from routerd.daemon import registry
 from routerd.daemon.scheduler import PassScheduler
 from routerd.daemon.service import Daemon, DaemonOptions
+from routerd.keys import KeyFiles
 
 LOG = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class RouterDaemon(Daemon):
             self.backend,
             startup,
             store=self.store,
+            keys=KeyFiles(),
             settings=settings,
             clock=self.sim.clock,
             extra_checks=[config_checks],
