@@ -18,6 +18,11 @@ speaker. Which speaker and presence source run comes from the backend
 and segments in the simulator). At shutdown the speaker keeps running and announcing
 (like wireguard-go, it outlives a routerd restart, which then adopts it) unless routerd
 stops with ``--cleanup-on-exit``.
+
+A redundant pair's standby originates nothing: the redundancy side gives the component a
+callable saying whether this router is active (``set_active_source``, default always) and
+wakes it (``wake``) when the answer changes; the pass that sees standby withdraws every
+origination (``mobility_runtime``).
 """
 
 from __future__ import annotations
@@ -71,6 +76,24 @@ class Mobility:
         self._key: tuple[object, ...] | None = None
         self._retire_after: int | None = None
         """Retire once the runtime stepped past this many steps (mobility left the config)."""
+        self._active: Callable[[], bool] = _always
+
+    def set_active_source(self, active: Callable[[], bool] | None) -> None:
+        """Originate only while ``active()`` is True (None: always); takes effect on the next
+        pass, which this asks for.
+
+        Args:
+            active: asked on the engine thread at the start of every pass; must be cheap and
+                must not block (read a flag the redundancy side keeps).
+        """
+        self._active = active or _always
+        if self.runtime is not None:
+            self.runtime.active = self._active
+        self.wake()
+
+    def wake(self) -> None:
+        """Ask for a pass (any thread): call after what ``active()`` answers changed."""
+        self.engine.wake()
 
     # -- building ----------------------------------------------------------------------------
 
@@ -95,6 +118,7 @@ class Mobility:
             PresenceFeed(source),
             clock=self.engine.clock,
             wake=self.engine.wake,
+            active=self._active,
         )
         if self.runtime is not None:  # mobility comes back after a reload removed it
             rt.source = self.runtime.source
@@ -157,6 +181,10 @@ class Mobility:
         """At shutdown: presence stops; the speaker stays unless ``--cleanup-on-exit``."""
         if self.active and self.runtime is not None:
             self.runtime.close(cleanup=bool(self.daemon.opts.cleanup_on_exit))
+
+
+def _always() -> bool:
+    return True
 
 
 def start(daemon: Any) -> Callable[[], None]:

@@ -22,19 +22,33 @@ A pass:
 
 A step that fails (the store refused the write) applies nothing and is retried a second
 later; nothing reached the speaker.
+
+Standby: one router of a redundant pair serves its site at a time. ``active`` (a callable
+the redundancy side provides; always True by default) is asked at the start of every pass.
+While it says False the speaker announces nothing (everything this router originated is
+withdrawn in that pass, and kept withdrawn: an adopted or restarted speaker is emptied
+too) and no arriving VM is sent gratuitous ARPs; the controller keeps deciding, so the
+derived claims, the journal and the sequences stay current, and the pass that finds the
+router active again hands the speaker everything the controller originates.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from routerd.api.mobility_port import JournalSignal
 from routerd.core.claim_source import ClaimSource
 from routerd.core.config import RouterConfig
-from routerd.core.exchange import ExchangeView, ImportPolicy, RouteExchange, SpeakerSettings
+from routerd.core.exchange import (
+    ExchangeView,
+    ImportPolicy,
+    Origination,
+    RouteExchange,
+    SpeakerSettings,
+)
 from routerd.core.mobility import MobilityController, MobilityPlan, MobilityStep, claim_name
 from routerd.core.mobility.port import MobilityStore
 from routerd.core.port import DataplaneBackend
@@ -79,6 +93,7 @@ class MobilityRuntime:
         feed: presence (its source not yet started).
         clock: the engine's clock.
         wake: asks the engine for a pass (any thread).
+        active: whether this router may originate (False: standby); asked every pass.
     """
 
     def __init__(
@@ -91,6 +106,7 @@ class MobilityRuntime:
         *,
         clock: Callable[[], float],
         wake: Callable[[], None],
+        active: Callable[[], bool] = lambda: True,
     ) -> None:
         self.store = store
         self.backend = backend
@@ -110,6 +126,10 @@ class MobilityRuntime:
         self._next_full = 0.0
         self.steps = 0
         self.last_error = ""
+        self.active = active
+        self.announcing: bool | None = None
+        """Whether the speaker was last handed the controller's originations (True) or
+        nothing (False, standby); None: not yet since the speaker started."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -142,6 +162,7 @@ class MobilityRuntime:
             exchange = self.exchange_for(wanted.settings, wanted.policy)
             exchange.start(self.wake)
             self.exchange = exchange
+            self.announcing = None  # what it adopted is judged on the next pass
             LOG.info(
                 "mobility: route exchange started asn=%d router_id=%s neighbors=%s",
                 wanted.settings.asn,
@@ -169,6 +190,7 @@ class MobilityRuntime:
         """One step of the controller (see the module docstring)."""
         touched = self.feed.take(now)
         view = self.exchange.view() if self.exchange is not None else NO_EXCHANGE
+        self._follow_active(view)
         full = self._first or now >= self._next_full
         step = self.ctl.step(now, view, self.feed, None if full else touched)
         self.steps += 1
@@ -188,20 +210,52 @@ class MobilityRuntime:
             self.source.put(*step.claims.put)
         if step.claims.removed:
             self.source.remove(*step.claims.removed)
-        if step.originations is not None and self.exchange is not None:
-            for error in self.exchange.sync(step.originations)[:10]:
-                LOG.warning("mobility: route exchange: %s", error)
+        if step.originations is not None and self.announcing:
+            self._sync(step.originations)
         if step.homes_changed:
             self._touch(step.homes_changed)
         if step.moves:
             self._journal(step)
-            announce_arrivals(self, step.moves)
+            if self.announcing:
+                announce_arrivals(self, step.moves)
         if step.probing is not None:
             self.feed.set_probing(step.probing)
         self.feed.send_probes(now)
         wakes = [t for t in (step.next_wake, self.feed.next_probe_at()) if t is not None]
         if wakes:
             self.source.wake_at(max(min(wakes), now))
+
+    def _is_active(self) -> bool:
+        try:
+            return bool(self.active())
+        except Exception:  # the redundancy side's answer is unknown: keep what we do
+            LOG.exception("mobility: the active/standby source failed; keeping the last state")
+            return self.announcing is not False
+
+    def _follow_active(self, view: ExchangeView) -> None:
+        """Withdraw everything on standby, hand the speaker the originations again when
+        active (see the module docstring)."""
+        active = self._is_active()
+        if active == self.announcing:
+            if not active and view.originated:  # level-triggered: a standby announces nothing
+                self._sync({})
+            return
+        was, self.announcing = self.announcing, active
+        if active:  # after a start the step hands over the originations (its first always does)
+            if was is not None:
+                LOG.warning(
+                    "mobility: active: originating %d addresses", len(self.ctl.originations())
+                )
+                self._sync(self.ctl.originations())
+            return
+        LOG.warning("mobility: standby: withdrawing every origination (%d)", len(view.originated))
+        self._sync({})
+
+    def _sync(self, originations: Mapping[str, Origination]) -> None:
+        if self.exchange is None:
+            return
+        for error in self.exchange.sync(originations)[:10]:
+            LOG.warning("mobility: route exchange: %s", error)
 
     def _touch(self, addresses: tuple[str, ...]) -> None:
         """Derived claims whose far end may have changed are judged again this pass."""

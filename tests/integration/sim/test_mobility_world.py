@@ -14,7 +14,9 @@ fabric carries no ARP). What is checked is what an operator relies on:
 * a partition that outlasts the BGP hold time keeps the old home as stale while it lasts
   and heals to one home, never two;
 * a restarted routerd keeps its sequences and pins (the store) and adopts its speaker;
-* a pin elsewhere derives a claim held at ``delivering`` until the pinned site announces.
+* a pin elsewhere derives a claim held at ``delivering`` until the pinned site announces;
+* a redundant pair's standby (``set_active_source``) withdraws everything it originates in
+  one pass, keeps deciding meanwhile, and re-originates all of it when active again.
 """
 
 from __future__ import annotations
@@ -225,3 +227,29 @@ def test_a_pin_elsewhere_is_held_until_the_pinned_site_announces(routerd_world) 
     world.advance(0.01)
     assert world.claim("ra", claim(VM_C)).state == "verified"
     assert world.mobility.unpin("ra", VM_C) is True
+
+
+def test_a_standby_withdraws_everything_it_originates_and_active_again_restores_it(world) -> None:
+    world.move_vm("migrant", "lan-b")
+    world.advance(0.01)
+    originated = {o.prefix for s in world.exchange("rb").speakers for o in s.originated}
+    assert originated == {f"{VM_B}/32", f"{MIGRANT}/32"}
+    active = [False]
+    component = world.host.daemons["rb"].mobility_component
+    component.set_active_source(lambda: active[0])
+    world.advance(0.01)
+    assert [list(s.originated) for s in world.exchange("rb").speakers] == [[]]
+    assert reflector_paths(world, MIGRANT) == [] and reflector_paths(world, VM_B) == []
+    assert world.mobility.where("ra", MIGRANT).home == ""  # withdrawn over a live session
+    where = world.mobility.where("rb", MIGRANT)  # the standby keeps deciding
+    assert (where.home, where.sequence) == ("site-b", 2)
+    world.advance(5)  # full steps and probe rounds: still nothing announced
+    assert [list(s.originated) for s in world.exchange("rb").speakers] == [[]]
+    active[0] = True
+    component.wake()
+    world.advance(0.01)
+    assert reflector_paths(world, MIGRANT) == [("rb", 2, 2)]
+    assert reflector_paths(world, VM_B) == [("rb", 2, 1)]
+    assert homes(world, MIGRANT) == dict.fromkeys(ROUTERS, ("site-b", 2))
+    world.advance(5)
+    assert world.states()[f"ra/{claim(MIGRANT)}"] == ("verified", "")
