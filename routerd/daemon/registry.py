@@ -9,6 +9,8 @@ is part of the daemon's wiring: it joins a backend with what the daemon pairs it
 from __future__ import annotations
 
 import importlib
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, cast
 
@@ -73,7 +75,8 @@ def route_exchange(
 ) -> RouteExchange | None:
     """The address-mobility route exchange a backend provides (None: it provides none).
 
-    sim: the router's speaker in the world's BGP fabric.
+    Linux: gobgpd, supervised from ``<state_dir>/bgp``; sim: the router's speaker in the
+    world's BGP fabric.
     """
     make = getattr(module(name), "route_exchange", None)
     if make is None:
@@ -82,15 +85,19 @@ def route_exchange(
     return exchange
 
 
-def presence_source(name: str, backend: DataplaneBackend) -> PresenceSource | None:
+def presence_source(
+    name: str, backend: DataplaneBackend, *, clock: Callable[[], float] = time.time
+) -> PresenceSource | None:
     """The presence source a backend provides (None: it provides none).
 
-    sim: what the router hears on the world's segments.
+    Linux: the ARP/RARP listener and prober of the router's namespace, stamping evidence with
+    ``clock`` (the engine's); sim: what the router hears on the world's segments (stamped
+    with the world's clock).
     """
     make = getattr(module(name), "presence_source", None)
     if make is None:
         return None
-    source: PresenceSource = make(backend)
+    source: PresenceSource = make(backend, clock=clock)
     return source
 
 

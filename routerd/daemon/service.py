@@ -39,6 +39,7 @@ COMPONENTS: tuple[str, ...] = (
     "routerd.daemon.watchdog",
     "routerd.daemon.statewatch",
     "routerd.daemon.provider_actions",
+    "routerd.daemon.mobility",
     "routerd.api.server",
     "routerd.daemon.sdnotify",
     "routerd.daemon.plugins",

@@ -69,7 +69,7 @@ class WorldEngine(Engine):
 class RouterDaemon(Daemon):
     """One router of a world: a ``Daemon`` over the shared world, driven by the scheduler."""
 
-    components = ("routerd.api.server", "routerd.daemon.plugins")
+    components = ("routerd.daemon.mobility", "routerd.api.server", "routerd.daemon.plugins")
 
     def __init__(
         self,
@@ -239,6 +239,34 @@ class WorldHost:
         self.scheduler.settle(settle_timeout)
         for name in self.daemons:
             LOG.info("world %s: router %s serving socket=%s", self.name, name, self.socket(name))
+
+    def restart(self, router: str, *, settle_timeout: float = 30.0) -> None:
+        """Restart one router's routerd, as ``systemctl restart routerd`` would: the running
+        one stops without cleanup (its dataplane and BGP speaker stay as they are), a new one
+        starts on the same state directory and socket and adopts them.
+
+        Raises:
+            KeyError: the router is not hosted here.
+        """
+        old = self.daemons[router]
+        with self.scheduler.paused():
+            for hook in reversed(old.stop_hooks):
+                hook()
+            old.stop_hooks.clear()
+            old.engine.close(cleanup=False)
+            old.store.close()
+            new = RouterDaemon(
+                self._daemon_options(router),
+                self._config(router),
+                self._loader(router),
+                host=self,
+                router=router,
+            )
+            self.daemons[router] = new
+            new.start_components()
+            self.scheduler.add(router, new.engine, new.after_pass)
+        self.scheduler.settle(settle_timeout)
+        LOG.info("world %s: router %s restarted", self.name, router)
 
     def stop(self) -> None:
         """Stop the passes and every router (dataplane left as is unless --cleanup-on-exit)."""
