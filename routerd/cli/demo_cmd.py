@@ -10,6 +10,9 @@ Scenarios (``--scenario``):
   agent-readds     a guest agent re-adds the captured address to the cloud router's NIC:
                    the claim degrades (os-address-present) and heals.
   drift            the delivery route is deleted behind routerd's back: degraded, healed.
+  live-migration   three sites with address mobility: a VM moves from site-a to site-b;
+                   homes (sequence, evidence), packet traces before and after, the claims
+                   and the outage in virtual time (examples/worlds/mobility.yaml).
 """
 
 from __future__ import annotations
@@ -180,6 +183,9 @@ SCENARIOS: dict[str, Callable[[str], tuple[DemoLab, list[Check]]]] = {
     "drift": drift,
 }
 
+LIVE_MIGRATION = "live-migration"
+"""A world of routerd daemons rather than the two-engine lab (``demo_mobility``)."""
+
 
 def render_text(provider: str, scenario: str, demo: DemoLab, checks: list[Check]) -> str:
     lines = [f"routerd demo: {provider} x on-prem, scenario {scenario} (simulated lab)", ""]
@@ -216,6 +222,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    if args.scenario == LIVE_MIGRATION:
+        from routerd.cli import demo_mobility
+
+        return demo_mobility.main(args.output)
     run = SCENARIOS[args.scenario]
     provider = "oci" if args.scenario.startswith("oci-") else args.provider
     demo, checks = run(provider)
@@ -255,6 +265,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="azure",
         help="cloud profile (default azure; oci-* scenarios always use oci)",
     )
-    p.add_argument("--scenario", choices=tuple(SCENARIOS), default="smoke")
+    p.add_argument("--scenario", choices=(*SCENARIOS, LIVE_MIGRATION), default="smoke")
     add_output(p, ("text", "json"), "text")
     p.set_defaults(func=cmd_demo)

@@ -100,11 +100,15 @@ class ClaimSource:
         self._wake()
 
     def wake_at(self, when: float) -> None:
-        """Ask for a pass at ``when`` (epoch seconds; the earliest request wins)."""
+        """Ask for a pass at ``when`` (epoch seconds; the earliest request wins). The engine
+        is woken only when this moves the earliest request (so a waiting engine sleeps less),
+        never for a request it already has."""
         with self._lock:
-            if self._wake_at is None or when < self._wake_at:
+            earlier = self._wake_at is None or when < self._wake_at
+            if earlier:
                 self._wake_at = when
-        self._wake()
+        if earlier:
+            self._wake()
 
     # -- the engine's side -------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from routerd.core.loader import LoadResult
 from routerd.core.port import DataplaneBackend
 from routerd.daemon import (
     metrics,
+    mobility,
     plugins,
     provider_actions,
     registry,
@@ -52,6 +53,7 @@ COMPONENTS: tuple[Component, ...] = (
     watchdog.start,
     statewatch.start,
     provider_actions.start,
+    mobility.start,
     api_server.start,
     sdnotify.start,
     plugins.start,

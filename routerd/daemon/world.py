@@ -37,7 +37,7 @@ from routerd.core.engine import Engine, EngineSettings
 from routerd.core.errors import ConfigError, ConfigIssue, RouterdError
 from routerd.core.loader import LoadResult
 from routerd.core.port import DataplaneBackend
-from routerd.daemon import plugins, registry
+from routerd.daemon import mobility, plugins, registry
 from routerd.daemon.scheduler import PassScheduler
 from routerd.daemon.service import Daemon, DaemonOptions
 from routerd.keys import KeyFiles
@@ -71,7 +71,7 @@ class WorldEngine(Engine):
 class RouterDaemon(Daemon):
     """One router of a world: a ``Daemon`` over the shared world, driven by the scheduler."""
 
-    components = (api_server.start, plugins.start)
+    components = (mobility.start, api_server.start, plugins.start)
 
     def __init__(
         self,
@@ -242,6 +242,34 @@ class WorldHost:
         self.scheduler.settle(settle_timeout)
         for name in self.daemons:
             LOG.info("world %s: router %s serving socket=%s", self.name, name, self.socket(name))
+
+    def restart(self, router: str, *, settle_timeout: float = 30.0) -> None:
+        """Restart one router's routerd, as ``systemctl restart routerd`` would: the running
+        one stops without cleanup (its dataplane and BGP speaker stay as they are), a new one
+        starts on the same state directory and socket and adopts them.
+
+        Raises:
+            KeyError: the router is not hosted here.
+        """
+        old = self.daemons[router]
+        with self.scheduler.paused():
+            for hook in reversed(old.stop_hooks):
+                hook()
+            old.stop_hooks.clear()
+            old.engine.close(cleanup=False)
+            old.store.close()
+            new = RouterDaemon(
+                self._daemon_options(router),
+                self._config(router),
+                self._loader(router),
+                host=self,
+                router=router,
+            )
+            self.daemons[router] = new
+            new.start_components()
+            self.scheduler.add(router, new.engine, new.after_pass)
+        self.scheduler.settle(settle_timeout)
+        LOG.info("world %s: router %s restarted", self.name, router)
 
     def stop(self) -> None:
         """Stop the passes and every router (dataplane left as is unless --cleanup-on-exit)."""

@@ -23,7 +23,14 @@ from typing import cast
 import grpc
 from google.protobuf import duration_pb2
 
-from routerd.v1 import claims_pb2, claims_pb2_grpc, sim_pb2, sim_pb2_grpc
+from routerd.v1 import (
+    claims_pb2,
+    claims_pb2_grpc,
+    mobility_pb2,
+    mobility_pb2_grpc,
+    sim_pb2,
+    sim_pb2_grpc,
+)
 
 
 class Faults:
@@ -107,6 +114,57 @@ class Partitions:
             self.heal(partition)
 
 
+class Mobility:
+    """Address mobility on each router (``MobilityService``): moves, homes, pins, journal.
+
+    Every call names the router it asks: a router speaks for its own site only (a move goes
+    to the router of the site the address moves *to*), and each router has its own view.
+    """
+
+    def __init__(self, channels: dict[str, grpc.Channel]) -> None:
+        self._channels = channels
+
+    def _stub(self, router: str) -> mobility_pb2_grpc.MobilityServiceStub:
+        if router not in self._channels:
+            known = ", ".join(self._channels)
+            raise KeyError(f"no channel to router {router!r} (routers: {known})")
+        return mobility_pb2_grpc.MobilityServiceStub(self._channels[router])
+
+    def move(
+        self, router: str, addresses: list[str], to_site: str, *, cause: str = ""
+    ) -> list[mobility_pb2.MoveResult]:
+        """Move ``addresses`` to ``to_site`` (``router``'s site); returns once the router
+        originates them (``moved``) or says why not (``grpc.RpcError``)."""
+        request = mobility_pb2.MoveAddressRequest(addresses=addresses, to_site=to_site, cause=cause)
+        return list(self._stub(router).MoveAddress(request).results)
+
+    def where(self, router: str, address: str) -> mobility_pb2.Home:
+        """Where ``router`` sees ``address`` living."""
+        home: mobility_pb2.Home = self._stub(router).WhereIs(
+            mobility_pb2.WhereIsRequest(address=address)
+        )
+        return home
+
+    def homes(self, router: str, domain: str = "") -> dict[str, mobility_pb2.Home]:
+        """Every home ``router`` knows, by address."""
+        request = mobility_pb2.ListHomesRequest(domain=domain)
+        return {h.address: h for h in self._stub(router).ListHomes(request).homes}
+
+    def pin(self, router: str, address: str, site: str, cause: str = "") -> mobility_pb2.AddressPin:
+        request = mobility_pb2.PinRequest(address=address, site=site, cause=cause)
+        pin: mobility_pb2.AddressPin = self._stub(router).Pin(request).pin
+        return pin
+
+    def unpin(self, router: str, address: str) -> bool:
+        request = mobility_pb2.UnpinRequest(address=address)
+        return bool(self._stub(router).Unpin(request).removed)
+
+    def history(self, router: str, address: str = "") -> list[mobility_pb2.MoveRecord]:
+        """``router``'s move journal (of one address), oldest first."""
+        request = mobility_pb2.MoveHistoryRequest(address=address)
+        return list(self._stub(router).History(request).moves)
+
+
 class SimClient:
     """``SimService`` plus claim reads, over channels to the world's routers.
 
@@ -118,7 +176,12 @@ class SimClient:
         if not channels:
             raise ValueError("SimClient needs a channel to at least one router")
         self.channels = channels
-        self.sim = sim_pb2_grpc.SimServiceStub(next(iter(channels.values())))
+        self.mobility = Mobility(channels)
+        self._bind()
+
+    def _bind(self) -> None:
+        """Stubs on the first router's channel (again after that channel was replaced)."""
+        self.sim = sim_pb2_grpc.SimServiceStub(next(iter(self.channels.values())))
         self.faults = Faults(self.sim)
         self.partitions = Partitions(self.sim)
 

@@ -50,6 +50,7 @@ class Parity:
     address: str  # the affected claim's address
     apply: LabAction
     clear: LabAction | None = None  # None: routerd repairs it by itself
+    timeout: float = DEGRADE_TIMEOUT  # how long the lab may take to notice
 
 
 def _ns_exec(side: str, *argv: str) -> LabAction:
@@ -78,11 +79,13 @@ PARITY: tuple[Parity, ...] = (
         _ip("cloud", "route", "del", "10.40.8.31/32", "dev", "{tunnel}"),
     ),
     Parity(
-        "proxy-entry-deleted",
+        "capture-route-shadowed",
         {"router": "onprem-router", "address": "10.40.8.21"},
         "onprem",
         "10.40.8.21",
-        _ip("onprem", "neigh", "del", "proxy", "10.40.8.21", "dev", "{capture}"),
+        _ip("onprem", "route", "add", "10.40.8.21/32", "dev", "{capture}", "metric", "50"),
+        clear=_ip("onprem", "route", "del", "10.40.8.21/32", "dev", "{capture}", "metric", "50"),
+        timeout=90.0,  # a foreign route is noticed by the periodic re-verification (60 s)
     ),
     Parity(
         "address-readded-by-agent",
@@ -163,6 +166,9 @@ def sim_side(p: Parity, reason: str) -> Seen:
             return json_format.MessageToDict(report)
 
         fault = world.faults.inject(p.kind, **p.params)
+        after = next(k for k in CATALOG if k.name == p.kind).effect.after
+        if after:  # noticed only by a timer (the re-verification): let it fire
+            world.advance(after + 1.0)
         held = _held(_state_finding(doctor(), claim), reason) if fault.active else None
         if fault.active:
             world.faults.clear(fault)
@@ -190,7 +196,7 @@ def lab_side(lab: Lab, p: Parity, reason: str) -> Seen:
         return None if new else "no degraded transition yet"
 
     p.apply(lab)
-    wait_until(degraded, timeout=DEGRADE_TIMEOUT, interval=0.2, what=f"{claim} degraded")
+    wait_until(degraded, timeout=p.timeout, interval=0.2, what=f"{claim} degraded")
     held = None
     if p.clear is not None:
         held = _held(_state_finding(router.doctor(), claim), reason)

@@ -11,6 +11,7 @@ world's route reflector) and ``presence_source`` (what it hears on its segments)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,7 +77,11 @@ def route_exchange(
     return SimExchange(backend.world.bgp, backend.host_name, settings, policy)
 
 
-def presence_source(backend: DataplaneBackend) -> SimPresence:
-    """What the backend's router hears on its world's segments (``SimPresence``)."""
+def presence_source(
+    backend: DataplaneBackend, *, clock: Callable[[], float] | None = None
+) -> SimPresence:
+    """What the backend's router hears on its world's segments (``SimPresence``); evidence
+    carries the world's time whatever ``clock`` says (the world's routers run on it)."""
+    del clock
     assert isinstance(backend, SimBackend)
     return SimPresence(backend.world, backend.host_name)

@@ -325,12 +325,26 @@ def test_restart_keeps_sequences(tmp_path: Path) -> None:
     store.close()
     store = Store.open(tmp_path)
     again, pres2 = make(store=store)
-    first = again.step(10.0, view({}), pres2)  # nothing heard yet after the restart
+    first = again.step(10.0, view({A: (path(2, 7),)}), pres2)  # nothing heard yet here
     assert first.originations is not None and dict(first.originations).keys() == {B}
+    assert first.moves == ()  # what it knew before the restart is not news
+    assert len(again.moves()) == 3
     pres2.facts[A] = present(11.0)
-    step = again.step(11.0, view({}), pres2, touched=[A])
+    step = again.step(11.0, view({A: (path(2, 7),)}), pres2, touched=[A])
     assert step.originations is not None and step.originations[A].sequence == 8  # never 2
+    assert [(m.address, m.to_site, m.sequence) for m in step.moves] == [(A, "site-a", 8)]
     store.close()
+
+
+def test_a_restart_journals_what_moved_while_it_was_down() -> None:
+    store = MemoryMobilityStore()
+    ctl, pres = make(store=store)
+    ctl.step(1.0, view({A: (path(2, 3),)}), pres)
+    again, pres2 = make(store=store)
+    step = again.step(9.0, view({A: (path(3, 4),)}), pres2)  # site-c took it meanwhile
+    assert [(m.from_site, m.to_site, m.sequence, m.cause) for m in step.moves] == [
+        ("", "site-c", 4, "bgp")
+    ]
 
 
 def test_a_failed_store_write_applies_nothing_and_is_retried() -> None:
