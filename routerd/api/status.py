@@ -18,7 +18,7 @@ from routerd.api import convert
 from routerd.api.errors import unary
 from routerd.api.view import DaemonView
 from routerd.configfile import FileState
-from routerd.core.engine import Snapshot
+from routerd.core.snapshot import Snapshot
 from routerd.v1 import status_pb2, status_pb2_grpc
 
 MAX_CLAIM_WARNINGS = 20

@@ -49,7 +49,7 @@ def render_list(resp: action_pb2.ListActionsResponse) -> str:
 
 
 def _doc(msg: object) -> str:
-    data = to_data(msg)  # type: ignore[arg-type]
+    data = to_data(msg)
     return json.dumps(data, sort_keys=True) if data else "-"
 
 

@@ -141,7 +141,8 @@ def _run(args: argparse.Namespace, client: Client) -> doctor_pb2.DoctorReport:
         )
     stub = client.stub(doctor_pb2_grpc.DoctorServiceStub)
     req = doctor_pb2.RunDoctorRequest(area=args.area, probe=args.probe, no_host=args.no_host)
-    return client.call(stub.RunDoctor, req)
+    report: doctor_pb2.DoctorReport = client.call(stub.RunDoctor, req)
+    return report
 
 
 def cmd_doctor(args: argparse.Namespace, client: Client) -> int:

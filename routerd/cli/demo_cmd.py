@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from routerd.backends.sim import lab as L
+from routerd.backends.sim.fib import RouteEntry
 from routerd.cli.common import EXIT_FAIL, EXIT_OK, add_output, table
 from routerd.cli.demo_lab import DemoLab, build
 
@@ -56,21 +57,21 @@ def _copy(demo: DemoLab, src: str, dst: str, src_ip: str, *, expect: bool = True
     return Check(f"{what} {src} -> {dst}", ok, t.detail, t.source_seen)
 
 
-def _gateways(demo: DemoLab, before: dict[str, list[object]]) -> Check:
+def _gateways(demo: DemoLab, before: dict[str, list[RouteEntry]]) -> Check:
     after = _default_routes(demo)
     return Check(
         "client default gateways unchanged",
         after == before,
         "; ".join(f"{h}: via {r[0].gateway}" for h, r in after.items() if r),
-    )  # type: ignore[attr-defined]
+    )
 
 
-def _default_routes(demo: DemoLab) -> dict[str, list[object]]:
+def _default_routes(demo: DemoLab) -> dict[str, list[RouteEntry]]:
     w = demo.lab.world
     return {h: w.hosts[h].fib.routes_for("0.0.0.0/0") for h in (L.CLOUD_VM, L.ONPREM_VM)}
 
 
-def traffic_checks(demo: DemoLab, before: dict[str, list[object]]) -> list[Check]:
+def traffic_checks(demo: DemoLab, before: dict[str, list[RouteEntry]]) -> list[Check]:
     checks = [
         _ping(demo, L.CLOUD_VM, L.ONPREM_VM_IP, L.CLOUD_VM_IP),
         _ping(demo, L.ONPREM_VM, L.CLOUD_VM_IP, L.ONPREM_VM_IP),

@@ -80,7 +80,7 @@ def run() -> dict[str, Any]:
             waited += STEP
         outage_ms = round(waited * 1000, 1)
         world.advance(5)  # path checks and handshakes settle: the claims walk to verified
-        after = {"homes": _homes(world, "rc"), "trace": _trace(world)}
+        after: dict[str, Any] = {"homes": _homes(world, "rc"), "trace": _trace(world)}
         wheres = {r: world.mobility.where(r, MIGRANT_IP) for r in world.routers}
         claims = [
             {"router": r, "name": c.name, "state": c.state, "reason": c.reason}

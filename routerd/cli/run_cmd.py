@@ -39,6 +39,7 @@ from routerd.core.plan import diff
 from routerd.core.port import Change, describe_object
 from routerd.core.state_port import StoreError
 from routerd.daemon import registry
+from routerd.keys import KeyFiles
 from routerd.state.guard import open_guarded
 from routerd.state.store import Store
 
@@ -155,6 +156,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         store=store,
         extra_checks=[config_checks],
         provider=registry.provider_evidence(args.backend, backend),
+        keys=KeyFiles(),
         settings=EngineSettings(
             key_dir=str(state_dir / "keys"), keys_in_key_dir=args.backend == "sim"
         ),

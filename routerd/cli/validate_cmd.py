@@ -82,8 +82,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for n in notes:
             print(f"info: {n.render()}")
         if result.valid:
-            n = len(result.config) if result.config else 0
-            print(f"{args.config}: valid ({n} resources, {len(result.warnings)} warnings)")
+            count = len(result.config) if result.config else 0
+            print(f"{args.config}: valid ({count} resources, {len(result.warnings)} warnings)")
         else:
             print(f"{args.config}: {len(result.errors)} error(s); nothing was applied")
     return EXIT_OK if result.valid else EXIT_USAGE

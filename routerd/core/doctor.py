@@ -20,7 +20,7 @@ from routerd.core.effective import EffectiveResult
 from routerd.core.exchange import RouteExchange
 from routerd.core.lowering import Lowered
 from routerd.core.redundancy import RoleSource
-from routerd.state.store import Store
+from routerd.core.state_port import DoctorStore
 
 
 class Status(StrEnum):
@@ -137,7 +137,7 @@ class DoctorContext:
     effective: EffectiveResult | None = None
     lowered: Lowered | None = None
     claim_states: dict[str, tuple[str, str]] = field(default_factory=dict)
-    store: Store | None = None
+    store: DoctorStore | None = None
     host: bool = True
     probe: bool = False
     backend: str = "linux"

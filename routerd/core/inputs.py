@@ -30,8 +30,8 @@ from routerd.core.config import RouterConfig
 from routerd.core.effective import EffectiveResult, build_effective, startup_findings
 from routerd.core.lowering import claim_context
 from routerd.core.resources import HYBRID_API, RemoteAddressClaim
+from routerd.core.state_port import PartStore
 from routerd.core.validation import ExtraCheck
-from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class ConfigInputs:
         self,
         startup: RouterConfig,
         *,
-        store: Store | None = None,
+        store: PartStore | None = None,
         extra_checks: Sequence[ExtraCheck] = (),
     ) -> None:
         self.store = store

@@ -2,12 +2,28 @@
 
 X25519 is implemented here (RFC 7748, ~30 lines) so routerd needs neither the ``wg`` binary
 nor a crypto dependency to derive a public key, and no key ever appears in a process's
-argv. Key generation and key files are ``routerd.keys``.
+argv. Key generation and key files are ``routerd.keys``; the engine reaches them through
+``KeySource``.
 """
 
 from __future__ import annotations
 
 import base64
+from typing import Protocol
+
+
+class KeySource(Protocol):
+    """Where the engine gets the public key of each WireGuard interface's private key file."""
+
+    def public_key(self, path: str) -> str:
+        """The public key of the private key file ``path``, creating the file when missing.
+
+        Raises:
+            OSError: the file cannot be read or created.
+            ValueError: the file does not hold a valid key.
+        """
+        ...
+
 
 _P = 2**255 - 19
 _A24 = 121665

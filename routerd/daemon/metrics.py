@@ -31,8 +31,9 @@ from prometheus_client.registry import Collector
 
 from routerd import __version__
 from routerd.configfile import ConfigFileTracker
-from routerd.core.engine import Engine, PassResult, Snapshot
+from routerd.core.engine import Engine, PassResult
 from routerd.core.lifecycle import TransitionRecord
+from routerd.core.snapshot import Snapshot
 from routerd.state.store import Store
 
 if TYPE_CHECKING:

@@ -26,6 +26,13 @@ NAME_TO_BACKEND = {
     "sim": "routerd.backends.sim.factory",
 }
 
+NAME_TO_EXCHANGE = {
+    "linux": "routerd.bgp.factory",
+    "sim": "routerd.backends.sim.factory",
+}
+"""Where each backend's route exchange is made (a module with ``route_exchange``): gobgpd
+beside the Linux backend, the world's BGP fabric inside the simulator."""
+
 
 class BackendModule(Protocol):
     """What each module named in NAME_TO_BACKEND provides."""
@@ -78,7 +85,8 @@ def route_exchange(
     Linux: gobgpd, supervised from ``<state_dir>/bgp``; sim: the router's speaker in the
     world's BGP fabric.
     """
-    make = getattr(module(name), "route_exchange", None)
+    path = NAME_TO_EXCHANGE.get(name)
+    make = getattr(importlib.import_module(path), "route_exchange", None) if path else None
     if make is None:
         return None
     exchange: RouteExchange = make(backend, settings, policy, state_dir=state_dir)

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from routerd.api import server as api_server
 from routerd.backends.sim import ManualClock, SimBackend, World
 from routerd.backends.sim.control import WorldControl
 from routerd.backends.sim.worldfile.build import build_world
@@ -36,9 +37,10 @@ from routerd.core.engine import Engine, EngineSettings
 from routerd.core.errors import ConfigError, ConfigIssue, RouterdError
 from routerd.core.loader import LoadResult
 from routerd.core.port import DataplaneBackend
-from routerd.daemon import registry
+from routerd.daemon import mobility, plugins, registry
 from routerd.daemon.scheduler import PassScheduler
 from routerd.daemon.service import Daemon, DaemonOptions
+from routerd.keys import KeyFiles
 
 LOG = logging.getLogger(__name__)
 
@@ -47,10 +49,10 @@ SOCKET_PATH_MAX = 107
 
 
 def preload() -> None:
-    """Import now what starting a world would import on first use (the API server and its
-    servicers, SimService, the plugin worker, the provider rules), so a test session pays
-    it once up front instead of inside its first test."""
-    for name in (*RouterDaemon.components, "routerd.api.sim", "routerd.providers.check"):
+    """Import now what starting a world would import on first use (SimService, the provider
+    rules; the API server and the plugin worker come with the daemon's imports), so a test
+    session pays it once up front instead of inside its first test."""
+    for name in ("routerd.api.sim", "routerd.providers.check"):
         importlib.import_module(name)
 
 
@@ -69,7 +71,7 @@ class WorldEngine(Engine):
 class RouterDaemon(Daemon):
     """One router of a world: a ``Daemon`` over the shared world, driven by the scheduler."""
 
-    components = ("routerd.daemon.mobility", "routerd.api.server", "routerd.daemon.plugins")
+    components = (mobility.start, api_server.start, plugins.start)
 
     def __init__(
         self,
@@ -94,6 +96,7 @@ class RouterDaemon(Daemon):
             self.backend,
             startup,
             store=self.store,
+            keys=KeyFiles(),
             settings=settings,
             clock=self.sim.clock,
             extra_checks=[config_checks],

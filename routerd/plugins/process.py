@@ -213,3 +213,15 @@ class _Pump:
             self.stderr += chunk[:room]
             self.stderr_truncated = self.stderr_truncated or len(chunk) > room
         return True
+
+
+def launch_plugin(
+    executable: str, *, stdin: bytes, env: Mapping[str, str], timeout: float
+) -> ProcessResult:
+    """The ``PluginLauncher`` the daemon and CLI use: the daemon's PATH plus ``spec.env``.
+
+    Raises:
+        LaunchError: the executable fails :func:`check_executable` or cannot be exec'd.
+    """
+    child = child_env(env, parent_path=os.environ.get("PATH"))
+    return run_process(executable, stdin=stdin, env=child, timeout=timeout)

@@ -265,7 +265,17 @@ class Store(ActionTables):
         return int(rows[0]["g"] or 0) + 1
 
     def put_part(self, part: DynamicPart) -> DynamicPart:
-        """Store a part; generation 0 means "the next one for this source"."""
+        """Store a part; generation 0 means "the next one for this source".
+
+        Raises:
+            StoreError: the write failed (the transaction is rolled back: nothing stored).
+        """
+        try:
+            return self._put_part(part)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot store {part.source}: {e}") from e
+
+    def _put_part(self, part: DynamicPart) -> DynamicPart:
         now = time.time()
         with self._tx() as db:
             gen = part.generation

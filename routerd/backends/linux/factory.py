@@ -29,8 +29,6 @@ if TYPE_CHECKING:  # the backend pulls in pyroute2; keep ``available`` cheap
 
     from routerd.backends.linux.backend import LinuxBackend
     from routerd.backends.linux.presence import LinuxPresence
-    from routerd.bgp.gobgp import GobgpExchange
-    from routerd.core.exchange import ImportPolicy, SpeakerSettings
     from routerd.core.port import DataplaneBackend
     from routerd.providers.evidence import MetadataEvidence
 
@@ -137,30 +135,6 @@ def provider_evidence(backend: DataplaneBackend) -> MetadataEvidence:
 
     del backend
     return MetadataEvidence()
-
-
-BGP_DIR = "bgp"
-"""gobgpd's run directory below the state directory (socket, PID record, log)."""
-
-
-def route_exchange(
-    backend: DataplaneBackend,
-    settings: SpeakerSettings,
-    policy: ImportPolicy,
-    *,
-    state_dir: Path,
-) -> GobgpExchange:
-    """gobgpd driven over its API, adopted across routerd restarts.
-
-    Raises:
-        ValueError: the settings have problems (each named).
-        SpeakerError: the run directory's socket path is too long for a Unix socket.
-    """
-    from routerd.bgp.gobgp import GobgpExchange
-    from routerd.bgp.supervisor import GobgpdSupervisor
-
-    del backend
-    return GobgpExchange(settings, policy, GobgpdSupervisor(Path(state_dir) / BGP_DIR))
 
 
 def presence_source(

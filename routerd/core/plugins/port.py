@@ -1,13 +1,16 @@
-"""What a plugin run gets back from its child process, and the limits that child runs under.
+"""The plugin process port: how a run launches its child, what it gets back, the limits.
 
 The runner (``routerd.core.plugins.runner``) decides what a run means from a
 ``ProcessResult``; how the child is started, fed, watched and killed is the process
-module's business (``routerd.plugins.process``), which reports in these terms.
+module's business (``routerd.plugins.process.launch_plugin`` is the ``PluginLauncher``),
+which reports in these terms.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from routerd.core.errors import RouterdError
 
@@ -41,3 +44,17 @@ class ProcessResult:
     timed_out: bool
     stdout_overflow: bool
     duration: float
+
+
+class PluginLauncher(Protocol):
+    """Runs a plugin executable once: ``stdin`` in, a ``ProcessResult`` out, under a deadline."""
+
+    def __call__(
+        self, executable: str, *, stdin: bytes, env: Mapping[str, str], timeout: float
+    ) -> ProcessResult:
+        """Run ``executable`` with ``env`` (the plugin's ``spec.env``) added to a clean PATH.
+
+        Raises:
+            LaunchError: the executable cannot be started.
+        """
+        ...

@@ -33,6 +33,7 @@ from routerd.core.mobility.controller import MobilityController
 from routerd.core.mobility.port import MemoryMobilityStore
 from routerd.core.mobility.records import PRESENT, PresenceFact
 from routerd.core.mobility.step import MobilityStep
+from routerd.keys import KeyFiles
 from tests.support import configs
 from tests.support import mobility_world as mw
 
@@ -90,7 +91,9 @@ def rig(tmp_path: Path):  # type: ignore[no-untyped-def]
     text = configs.without_gateway((configs.EXAMPLES / "mobility" / "site-a.yaml").read_text())
     config = configs.load(configs.with_keys(text, tmp_path / "keys"))
     settings = EngineSettings(key_dir=str(tmp_path / "keys"), keys_in_key_dir=True)
-    engine = Engine(SimBackend(world, "ra"), config, settings=settings, clock=clock)
+    engine = Engine(
+        SimBackend(world, "ra"), config, keys=KeyFiles(), settings=settings, clock=clock
+    )
     mobility = Mobility(MobilityController(config, MemoryMobilityStore(), clock=clock))
     engine.add_claim_source(mobility.source)
     engine.run_pass()

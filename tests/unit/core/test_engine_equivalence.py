@@ -40,6 +40,7 @@ from routerd.core.lifecycle import TransitionRecord
 from routerd.core.loader import load_text
 from routerd.core.port import Change, ChangeResult
 from routerd.core.resources import RemoteAddressClaim
+from routerd.keys import KeyFiles
 from routerd.providers import config_checks
 from routerd.state.store import Store
 
@@ -111,6 +112,7 @@ class Side:
                 backend,
                 configs[router],
                 store=store,
+                keys=KeyFiles(),
                 settings=settings,
                 clock=clock,
                 provider=FabricEvidence(world, router),

@@ -24,6 +24,7 @@ from routerd.core.lifecycle import TransitionRecord
 from routerd.core.loader import decode_resource
 from routerd.core.port import PathCheck, PathEvidence
 from routerd.core.resources import RemoteAddressClaim
+from routerd.keys import KeyFiles
 from routerd.state.store import Store
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
@@ -90,7 +91,12 @@ class Rig:
         self.config = config(tmp_path, n)
         settings = EngineSettings(key_dir=str(tmp_path / "keys"), full_pass_interval=full_every)
         self.engine = Engine(
-            self.host, self.config, settings=settings, clock=self.clock, store=store
+            self.host,
+            self.config,
+            keys=KeyFiles(),
+            settings=settings,
+            clock=self.clock,
+            store=store,
         )
         self.records: list[TransitionRecord] = []
         self.engine.listeners.append(lambda _s, recs: self.records.extend(recs))

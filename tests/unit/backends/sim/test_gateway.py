@@ -18,6 +18,7 @@ from routerd.core.engine import Engine, EngineSettings
 from routerd.core.mobility.gateway import gateway_ifname, gateway_objects
 from routerd.core.plan import diff
 from routerd.core.port import ChangeResult
+from routerd.keys import KeyFiles
 from tests.support import configs
 
 GW_IP, GW_MAC = "10.77.0.1", "02:00:00:4d:00:01"
@@ -177,7 +178,7 @@ def test_the_engine_heals_a_gateway_device_set_down_behind_its_back(tmp_path: Pa
     w = two_sites()
     config = configs.load(configs.with_keys(configs.example_text("mobility", "site-a"), tmp_path))
     settings = EngineSettings(key_dir=str(tmp_path / "keys"), keys_in_key_dir=True)
-    engine = Engine(SimBackend(w, "ra"), config, settings=settings)
+    engine = Engine(SimBackend(w, "ra"), config, keys=KeyFiles(), settings=settings)
     engine.run_pass()
     assert w.trace("vm", FAR).delivered
     assert engine.run_pass().changes == 0

@@ -16,6 +16,7 @@ from routerd.core.lowering import claim_context, lower
 from routerd.core.mobility.gateway import PREFIX, gateway_ifname, gateway_objects
 from routerd.core.port import describe_object
 from routerd.core.tail import TailInputs, lower_tail
+from routerd.keys import KeyFiles
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
 
@@ -139,7 +140,7 @@ def test_a_user_sysctl_wins_over_the_gateways(tmp_path: Path) -> None:
 def engine(tmp_path: Path) -> tuple[Engine, FakeHost]:
     host = FakeHost()
     settings = EngineSettings(key_dir=str(tmp_path / "keys"))
-    return Engine(host, site(tmp_path), settings=settings), host
+    return Engine(host, site(tmp_path), keys=KeyFiles(), settings=settings), host
 
 
 def test_the_engine_creates_switches_and_removes_the_gateway(
