@@ -10,7 +10,7 @@ check can be replayed from recorded outputs.
 Module map: ``inputs`` (what a run looks at, D7 in docs/decisions.md), ``host`` (the door to the
 host), ``kernel_tables`` / ``route_lookup`` / ``arp`` (each host table read once per run),
 ``prefetch`` (those reads side by side), ``hybrid_config`` / ``hybrid_live`` / ``claim_state``
-(the hybrid area), ``summary`` (one line per check over all claims), ``mss``, ``host_firewall``
+(the hybrid area), ``capture_route`` (proxy-ARP capture as the kernel's input-route lookup), ``summary`` (one line per check over all claims), ``mss``, ``host_firewall``
 (with ``firewall_sources``, ``firewall_path``, ``firewall_remedy``, ``iptables``, ``nft_rules``,
 ``nft_exprs``, ``packet_filter``, ``packet_match``), ``forward_policy``, ``wireguard``,
 ``responder``, ``provider``, ``mtu_probe``, ``stale_tables`` (firewall area), ``dynamic``,
