@@ -101,7 +101,12 @@ def _capture(c: ClaimIntent, o: Observed, standby: frozenset[str]) -> Fail | Non
         )
     if c.capture_type == "proxy-arp":
         capif = c.capture_interface
-        return capture.judge(c.ip, capif, o, standby=capif in standby)
+        fail = capture.judge(c.ip, capif, o, standby=capif in standby)
+        if fail is not None and fail[0] == "capture-route-missing":
+            # the kernel deletes a device's routes when it goes down or away: the route is
+            # missing because of the tunnel, and that is what the operator must fix
+            return _tunnel(c, o) or fail
+        return fail
     akey: Key = ("absent", c.ip)
     seen = o.objects.get(akey)
     if isinstance(seen, AbsentAddress) and (seen.present_on or seen.local_routes):
@@ -137,8 +142,7 @@ def unproven(c: ClaimIntent, o: Observed) -> str:
     return f"capture declared, provider side unproven: {why}"
 
 
-def _deliver(c: ClaimIntent, o: Observed, standby: frozenset[str]) -> Fail | None:
-    del standby
+def _tunnel(c: ClaimIntent, o: Observed) -> Fail | None:
     if not o.link_exists(c.tunnel):
         return ("tunnel-missing", f"{c.tunnel} not found", ("wg", c.tunnel))
     if not o.links[c.tunnel].up:
@@ -147,6 +151,14 @@ def _deliver(c: ClaimIntent, o: Observed, standby: frozenset[str]) -> Fail | Non
             f"{c.tunnel} is administratively or operationally down",
             ("wg", c.tunnel),
         )
+    return None
+
+
+def _deliver(c: ClaimIntent, o: Observed, standby: frozenset[str]) -> Fail | None:
+    del standby
+    fail = _tunnel(c, o)
+    if fail is not None:
+        return fail
     rkey: Key = ("route", "254", c.address)
     route = o.objects.get(rkey)
     if not isinstance(route, Route) or route.dev != c.tunnel:

@@ -36,7 +36,7 @@ class Finding:
 
     Attributes:
         area: hybrid | dynamic | plugin | firewall | mobility | provider.
-        name: the check, e.g. ``RemoteAddressClaim/cloud-vm-21 proxy neighbor``.
+        name: the check, e.g. ``RemoteAddressClaim/cloud-vm-21 capture route``.
         status: pass | warn | fail | skip.
         detail: what was observed.
         remedy: what to do (empty on pass).

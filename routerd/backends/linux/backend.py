@@ -4,7 +4,8 @@ Everything acts on the network namespace the process runs in, so ``ip netns exec
 routerd serve`` (the lab) and the namespace tests need nothing special. The backend owns
 one command netlink socket (pipelined batches), one libnftables context, one pyroute2 handle
 for links, and one background thread (``events.EventWatcher``) that reports drift, polls
-proxy entries (the kernel sends no events for them) and keeps wireguard-go running.
+proxy entries while routerd owns any (an earlier version's, until they are removed; the
+kernel sends no events for them) and keeps wireguard-go running.
 
 Observation goes through ``cache.ObservationCache``: the event thread feeds it every
 notification, ``observe`` first drains what is queued and then re-reads only the kinds an

@@ -9,7 +9,7 @@ delta to the source (``put`` / ``remove``) and its next wake to ``wake_at``. The
 exchange and presence are plain stand-ins the test sets, so what is checked is the seam:
 
 * a path saying 10.77.0.22 lives at site B becomes a derived claim the same pass, lowered
-  and applied like any claim (proxy entry on ``ens19``, ``/32`` route into ``wg-mob``, the
+  and applied like any claim (captured on ``ens19`` by its ``/32`` route into ``wg-mob``, the
   address in site B's WireGuard allowed IPs), shown with origin ``mobility``, in a pass that
   stays scoped;
 * the controller's timers reach the engine's next wake-up through ``wake_at``;
