@@ -10,7 +10,10 @@ drift names something claims share, or when what claims share moved since the la
 (``PassScope.moved``). Before the apply it judges the claims needing a changed object
 (their drift shows as ``degraded`` even when this pass heals it); after it, it drains drift
 again (what changed while applying), observes and judges; new proxy-ARP captures that ask
-for it get a gratuitous ARP as an ``announce``.
+for it get a gratuitous ARP as an ``announce``, sent as soon as the observation shows the
+capture (before the path checks of the judgement): hosts on the segment that cached the
+address's old MAC (a VM that just left) repoint without waiting for route lookups and
+overlay probes, which is most of a handover to another site.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from routerd.core.claim_source import Hold
 from routerd.core.claim_table import ClaimTable, Sync
 from routerd.core.desired import Garp, Key, Observed, ObserveScope
 from routerd.core.evidence import Evidence
-from routerd.core.lifecycle import ClaimState, Lifecycle
+from routerd.core.lifecycle import ClaimFSM, ClaimState, Lifecycle
 from routerd.core.lowering import Lowered
 from routerd.core.pass_scope import PassScope
 from routerd.core.plan import diff
@@ -70,6 +73,7 @@ class PassWork:
         self.results: list[ChangeResult] = []
         self.observed = Observed()
         self._captured: list[str] = []
+        self._announced: set[str] = set()
 
     def run(self) -> None:
         e, sync = self.e, self.sync
@@ -200,8 +204,12 @@ class PassWork:
             )
             for n in names
         }
-        refreshed = self._verify(first) if verify else set()
         models = e.lifecycle.claims
+        if verify:  # the capture is what the path checks will not change: announce it now
+            self._announced = self._send_garps(
+                n for n in names if self._captures(models[n], first[n])
+            )
+        refreshed = self._verify(first) if verify else set()
         holds = self._holds()
         origins = e.claims.origins
         for name in names:
@@ -264,25 +272,40 @@ class PassWork:
                 refreshed.add(chk.claim)
         return refreshed
 
+    def _captures(self, model: ClaimFSM, verdict: Verdict) -> bool:
+        """Whether judging ``verdict`` will capture the claim (``Lifecycle.captures``)."""
+        failed = bool(verdict.key is not None and self.e.backoff.error(verdict.key))
+        return self.e.lifecycle.captures(
+            model, verdict.level, apply_failed=verdict.apply_failed or failed
+        )
+
     def _announce(self) -> None:
-        """Gratuitous ARP for new proxy-ARP captures that ask for it, as changes.
+        """Gratuitous ARP for new proxy-ARP captures that ask for it and were not announced
+        before the path checks, as changes.
 
         D9 in docs/decisions.md: ``gratuitousARP: true`` announces a new capture.
         """
+        self._send_garps(set(self._captured) - self._announced)
+
+    def _send_garps(self, names: Iterable[str]) -> set[str]:
+        """Send the gratuitous ARPs of these claims that ask for one; returns those."""
         intents = self.lowered.claims
         actions = []
-        for name in sorted(set(self._captured)):
+        sent = set()
+        for name in sorted(names):
             c = intents.get(name)
             if c is not None and c.gratuitous_arp and c.capture_type == "proxy-arp":
                 garp = Garp(c.ip, c.capture_interface)
                 actions.append(
                     Change("announce", garp.key, new=garp, owners=(f"RemoteAddressClaim/{name}",))
                 )
+                sent.add(name)
         if not actions:
-            return
+            return sent
         for r in self.e.backend.apply(actions):
             if not r.ok:  # best effort: the capture works without it
                 LOG.warning("gratuitous ARP failed claim=%s error=%s", r.change.owners[0], r.error)
+        return sent
 
     def touched(self) -> set[str]:
         """Claims whose view may have changed this pass."""

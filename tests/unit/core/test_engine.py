@@ -3,12 +3,15 @@ release, isolation, backoff, journal."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from routerd.core.config import RouterConfig
+from routerd.core.desired import Garp
 from routerd.core.engine import Engine, EngineSettings
+from routerd.core.port import Change, ChangeResult, PathCheck, PathEvidence
 from routerd.state.store import Store
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
@@ -70,6 +73,35 @@ def test_second_pass_changes_nothing(tmp_path, clock):
     result = eng.run_pass()
     assert result.changes == 0 and len(host.applied) == applied
     assert host.garps == [("10.40.8.21", "ens19")]  # sent once, on capture only
+
+
+class OrderedHost(FakeHost):
+    """FakeHost that records, in order, gratuitous ARPs and path checks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[str] = []
+
+    def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
+        self.events += [f"garp {c.new.address}" for c in changes if isinstance(c.new, Garp)]
+        return super().apply(changes)
+
+    def verify(self, checks: Sequence[PathCheck]) -> dict[str, PathEvidence]:
+        self.events += [f"verify {c.address}" for c in checks]
+        return super().verify(checks)
+
+
+def test_a_new_capture_is_announced_before_its_path_checks(tmp_path, clock):
+    """The gratuitous ARP repoints hosts that cached the address's old MAC: it leaves as
+    soon as the observation shows the capture, not after the route lookups and probes."""
+    host = OrderedHost()
+    eng = engine_for(configs.single("azure", "onprem", tmp_path), host, tmp_path, clock)
+    eng.run_pass()
+    assert eng.snapshot.claims["cloud-vm-21"].state == "verified"
+    assert host.events[:2] == ["garp 10.40.8.21", "verify 10.40.8.21"]
+    assert host.garps == [("10.40.8.21", "ens19")]  # once: not again at the end of the pass
+    eng.run_pass()
+    assert host.garps == [("10.40.8.21", "ens19")]
 
 
 def test_missing_capture_interface_keeps_claim_pending_with_reason(tmp_path, clock):
