@@ -11,11 +11,14 @@ and the pass, so work that waited for a timer or a later full pass would be miss
   applies it (the address is captured and routed into the tunnel);
 * a ``MoveAddress`` request wakes the engine, and that one pass originates the address with
   a higher sequence (the speaker is synced in the same pass) and releases the capture this
-  router held for the old home.
+  router held for the old home;
+* the moves' log lines are written after that pass applied the release (from the engine's
+  listener, as the daemon's mobility component calls ``log_moves``), not before it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -109,6 +112,7 @@ def rig(tmp_path: Path):  # type: ignore[no-untyped-def]
         wake=wake,
     )
     engine.add_claim_source(rt.source)
+    engine.listeners.append(lambda snapshot, records: rt.log_moves())  # as the component
     rt.start()
     engine.run_pass()
     wakes.clear()
@@ -149,3 +153,35 @@ def test_a_move_request_wakes_the_engine_and_is_stepped_in_that_pass(rig) -> Non
     assert CLAIM not in engine.snapshot.claims
     assert arp_answer(host, "ens19", VM) is None  # the old home's capture is released
     assert host.fib.routes_for(f"{VM}/32") == []
+
+
+def test_a_moves_log_lines_follow_the_dataplane_change_it_caused(rig, caplog) -> None:
+    world, engine, rt, exchange, _wakes = rig
+    host = world.hosts["ra"]
+    exchange.learn(LearnedPath(VM, 2, 4, "10.255.0.21", RR, "10.255.0.21"))
+    engine.run_pass()
+    events: list[str] = []
+    apply = engine.backend.apply
+
+    def recording_apply(changes):  # type: ignore[no-untyped-def]
+        if any(c.op == "remove" for c in changes):
+            events.append("release applied")
+        return apply(changes)
+
+    engine.backend.apply = recording_apply  # type: ignore[method-assign]
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "address moved" in record.getMessage() and "cause=explicit" in record.getMessage():
+                events.append("logged")
+
+    handler = Handler()
+    caplog.set_level(logging.INFO, logger="routerd.daemon.mobility_runtime")
+    logging.getLogger("routerd.daemon.mobility_runtime").addHandler(handler)
+    try:
+        ControllerPort(rt).move([VM], "site-a", "cutover")
+        engine.run_pass()
+    finally:
+        logging.getLogger("routerd.daemon.mobility_runtime").removeHandler(handler)
+    assert arp_answer(host, "ens19", VM) is None
+    assert events == ["release applied", "logged"]
