@@ -10,17 +10,20 @@ drift names something claims share, or when what claims share moved since the la
 (``PassScope.moved``). Before the apply it judges the claims needing a changed object
 (their drift shows as ``degraded`` even when this pass heals it); after it, it drains drift
 again (what changed while applying), observes and judges; new proxy-ARP captures that ask
-for it get a gratuitous ARP as an ``announce``, sent as soon as the observation shows the
-capture (before the path checks of the judgement): hosts on the segment that cached the
-address's old MAC (a VM that just left) repoint without waiting for route lookups and
-overlay probes, which is most of a handover to another site.
+for it get a gratuitous ARP as an ``announce``: hosts on the segment that cached the
+address's old MAC (a VM that just left) repoint at once, which is most of a handover to
+another site. So a new capture is announced as soon as it is known: right after the apply
+when the objects it applied, over what this pass observed before, already make the claim
+captured (the same judgement, on the observation the apply is about to produce), else as
+soon as the observation after the apply shows it (before the judgement's path checks). A
+claim whose capture the later judgement does not confirm is announced again when it is.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from routerd.core.assess import Verdict, assess, held_back, path_check
 from routerd.core.assignment_watch import AssignmentWatch
@@ -138,6 +141,7 @@ class PassWork:
             self._judge(self._known(before), verify=False)
             self.results = e.backend.apply(self.changes)
             backoff.note(self.results, now)
+            self._announce_applied(touched - shared)
             drift = e.backend.drain()
             if not self.full and (drift.everything or not shared.isdisjoint(drift.keys)):
                 self.full = True
@@ -206,8 +210,8 @@ class PassWork:
         }
         models = e.lifecycle.claims
         if verify:  # the capture is what the path checks will not change: announce it now
-            self._announced = self._send_garps(
-                n for n in names if self._captures(models[n], first[n])
+            self._announced |= self._send_garps(
+                n for n in names if n not in self._announced and self._captures(models[n], first[n])
             )
         refreshed = self._verify(first) if verify else set()
         holds = self._holds()
@@ -271,6 +275,46 @@ class PassWork:
                 e.evidence.record(chk.claim, ev, now)
                 refreshed.add(chk.claim)
         return refreshed
+
+    def _announce_applied(self, own: set[Key]) -> None:
+        """Announce the claims not yet captured whose own objects (``own``: changed keys no
+        other claim shares) this apply programmed, when the observation before the apply
+        with what it applied makes them captured (see the module docstring)."""
+        e = self.e
+        models = e.lifecycle.claims
+        intents = self.lowered.claims
+        due = []
+        for name in e.claims.claims_needing(own):
+            c, model = intents.get(name), models.get(name)
+            if c is None or model is None or not c.gratuitous_arp or c.capture_type != "proxy-arp":
+                continue
+            if ClaimState(model.state) is ClaimState.PENDING:
+                due.append(name)
+        if not due:
+            return
+        failed = {o for r in self.results if not r.ok for o in r.change.owners}
+        objects = dict(self.observed.objects)
+        for r in self.results:
+            if r.ok and r.change.op == "remove":
+                objects.pop(r.change.key, None)
+            elif r.ok and r.change.new is not None:
+                objects[r.change.key] = r.change.new
+        after = replace(self.observed, objects=objects)
+        standby = e.claims.comp.standby
+        ready = []
+        for name in due:
+            if f"RemoteAddressClaim/{name}" in failed:
+                continue
+            verdict = assess(
+                intents[name],
+                after,
+                e.evidence.of.get(name),
+                max_handshake_age=e.handshake_max_age,
+                standby=standby,
+            )
+            if self._captures(models[name], verdict):
+                ready.append(name)
+        self._announced = self._send_garps(ready)
 
     def _captures(self, model: ClaimFSM, verdict: Verdict) -> bool:
         """Whether judging ``verdict`` will capture the claim (``Lifecycle.captures``)."""
