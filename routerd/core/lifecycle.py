@@ -235,8 +235,8 @@ class Lifecycle:
             Whether the claim was captured by this verdict (its level crossed 1 from below:
             the moment a gratuitous ARP is due, D9).
         """
+        captures = self.captures(model, level, apply_failed=apply_failed)
         state = ClaimState(model.state)
-        before = LEVEL.get(state, 0)
         if state is ClaimState.DEGRADED and (level < model.high_water or apply_failed):
             model.reason, model.message = reason, message
             return False
@@ -247,7 +247,19 @@ class Lifecycle:
         if apply_failed and model.state in (ClaimState.CAPTURED, ClaimState.DELIVERING):
             # D6: a failed capture or delivery step is a degradation, not a quiet wait.
             self.walk(model, ClaimState.DEGRADED, reason, message)
-        return before < 1 <= level
+        return captures
+
+    @staticmethod
+    def captures(model: ClaimFSM, level: int, *, apply_failed: bool = False) -> bool:
+        """Whether ``judge`` with this verdict would capture the claim (changes nothing):
+        the engine announces a new capture before the path checks that complete its verdict."""
+        state = ClaimState(model.state)
+        if state is ClaimState.DEGRADED:
+            if level < model.high_water or apply_failed:
+                return False
+        elif level < LEVEL[state]:
+            return False
+        return LEVEL.get(state, 0) < 1 <= level
 
     def drain(self) -> list[TransitionRecord]:
         """Take the records accumulated since the last drain."""

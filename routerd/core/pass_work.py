@@ -10,14 +10,20 @@ drift names something claims share, or when what claims share moved since the la
 (``PassScope.moved``). Before the apply it judges the claims needing a changed object
 (their drift shows as ``degraded`` even when this pass heals it); after it, it drains drift
 again (what changed while applying), observes and judges; new proxy-ARP captures that ask
-for it get a gratuitous ARP as an ``announce``.
+for it get a gratuitous ARP as an ``announce``: hosts on the segment that cached the
+address's old MAC (a VM that just left) repoint at once, which is most of a handover to
+another site. So a new capture is announced as soon as it is known: right after the apply
+when the objects it applied, over what this pass observed before, already make the claim
+captured (the same judgement, on the observation the apply is about to produce), else as
+soon as the observation after the apply shows it (before the judgement's path checks). A
+claim whose capture the later judgement does not confirm is announced again when it is.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from routerd.core.assess import Verdict, assess, held_back, path_check
 from routerd.core.assignment_watch import AssignmentWatch
@@ -26,7 +32,7 @@ from routerd.core.claim_source import Hold
 from routerd.core.claim_table import ClaimTable, Sync
 from routerd.core.desired import Garp, Key, Observed, ObserveScope
 from routerd.core.evidence import Evidence
-from routerd.core.lifecycle import ClaimState, Lifecycle
+from routerd.core.lifecycle import ClaimFSM, ClaimState, Lifecycle
 from routerd.core.lowering import Lowered
 from routerd.core.pass_scope import PassScope
 from routerd.core.plan import diff
@@ -70,6 +76,7 @@ class PassWork:
         self.results: list[ChangeResult] = []
         self.observed = Observed()
         self._captured: list[str] = []
+        self._announced: set[str] = set()
 
     def run(self) -> None:
         e, sync = self.e, self.sync
@@ -134,6 +141,7 @@ class PassWork:
             self._judge(self._known(before), verify=False)
             self.results = e.backend.apply(self.changes)
             backoff.note(self.results, now)
+            self._announce_applied(touched - shared)
             drift = e.backend.drain()
             if not self.full and (drift.everything or not shared.isdisjoint(drift.keys)):
                 self.full = True
@@ -200,8 +208,12 @@ class PassWork:
             )
             for n in names
         }
-        refreshed = self._verify(first) if verify else set()
         models = e.lifecycle.claims
+        if verify:  # the capture is what the path checks will not change: announce it now
+            self._announced |= self._send_garps(
+                n for n in names if n not in self._announced and self._captures(models[n], first[n])
+            )
+        refreshed = self._verify(first) if verify else set()
         holds = self._holds()
         origins = e.claims.origins
         for name in names:
@@ -264,25 +276,80 @@ class PassWork:
                 refreshed.add(chk.claim)
         return refreshed
 
+    def _announce_applied(self, own: set[Key]) -> None:
+        """Announce the claims not yet captured whose own objects (``own``: changed keys no
+        other claim shares) this apply programmed, when the observation before the apply
+        with what it applied makes them captured (see the module docstring)."""
+        e = self.e
+        models = e.lifecycle.claims
+        intents = self.lowered.claims
+        due = []
+        for name in e.claims.claims_needing(own):
+            c, model = intents.get(name), models.get(name)
+            if c is None or model is None or not c.gratuitous_arp or c.capture_type != "proxy-arp":
+                continue
+            if ClaimState(model.state) is ClaimState.PENDING:
+                due.append(name)
+        if not due:
+            return
+        failed = {o for r in self.results if not r.ok for o in r.change.owners}
+        objects = dict(self.observed.objects)
+        for r in self.results:
+            if r.ok and r.change.op == "remove":
+                objects.pop(r.change.key, None)
+            elif r.ok and r.change.new is not None:
+                objects[r.change.key] = r.change.new
+        after = replace(self.observed, objects=objects)
+        standby = e.claims.comp.standby
+        ready = []
+        for name in due:
+            if f"RemoteAddressClaim/{name}" in failed:
+                continue
+            verdict = assess(
+                intents[name],
+                after,
+                e.evidence.of.get(name),
+                max_handshake_age=e.handshake_max_age,
+                standby=standby,
+            )
+            if self._captures(models[name], verdict):
+                ready.append(name)
+        self._announced = self._send_garps(ready)
+
+    def _captures(self, model: ClaimFSM, verdict: Verdict) -> bool:
+        """Whether judging ``verdict`` will capture the claim (``Lifecycle.captures``)."""
+        failed = bool(verdict.key is not None and self.e.backoff.error(verdict.key))
+        return self.e.lifecycle.captures(
+            model, verdict.level, apply_failed=verdict.apply_failed or failed
+        )
+
     def _announce(self) -> None:
-        """Gratuitous ARP for new proxy-ARP captures that ask for it, as changes.
+        """Gratuitous ARP for new proxy-ARP captures that ask for it and were not announced
+        before the path checks, as changes.
 
         D9 in docs/decisions.md: ``gratuitousARP: true`` announces a new capture.
         """
+        self._send_garps(set(self._captured) - self._announced)
+
+    def _send_garps(self, names: Iterable[str]) -> set[str]:
+        """Send the gratuitous ARPs of these claims that ask for one; returns those."""
         intents = self.lowered.claims
         actions = []
-        for name in sorted(set(self._captured)):
+        sent = set()
+        for name in sorted(names):
             c = intents.get(name)
             if c is not None and c.gratuitous_arp and c.capture_type == "proxy-arp":
                 garp = Garp(c.ip, c.capture_interface)
                 actions.append(
                     Change("announce", garp.key, new=garp, owners=(f"RemoteAddressClaim/{name}",))
                 )
+                sent.add(name)
         if not actions:
-            return
+            return sent
         for r in self.e.backend.apply(actions):
             if not r.ok:  # best effort: the capture works without it
                 LOG.warning("gratuitous ARP failed claim=%s error=%s", r.change.owners[0], r.error)
+        return sent
 
     def touched(self) -> set[str]:
         """Claims whose view may have changed this pass."""

@@ -146,6 +146,8 @@ class Mobility:
         """Follow the effective config the pass used (engine thread)."""
         del records
         rt = self.runtime
+        if rt is not None:
+            rt.log_moves()
         retire = self._retire_after
         if rt is not None and retire is not None and rt.steps > retire and not rt.last_error:
             self._retire(rt)

@@ -14,7 +14,10 @@ A pass:
    reload);
 2. the controller steps: derived claims it added, changed or removed go to the claim source
    (a scoped engine pass programs exactly those), originations that changed go to the
-   speaker (after the store has them), moves are logged and wake ``WatchHomes``;
+   speaker (after the store has them), moves wake ``WatchHomes`` (and ``MoveAddress``
+   callers waiting for them); their log lines are written after the pass (``log_moves``,
+   from the engine's listener), so a hundred moves' log lines never hold up the capture and
+   release they cause;
 3. a VM that just arrived here is told, one unicast gratuitous ARP per address, that the
    addresses homed at the site it left are now behind this router (``arrivals``);
 4. probes due now are sent; the next pass is asked for when the controller's timers or the
@@ -49,7 +52,13 @@ from routerd.core.exchange import (
     RouteExchange,
     SpeakerSettings,
 )
-from routerd.core.mobility import MobilityController, MobilityPlan, MobilityStep, claim_name
+from routerd.core.mobility import (
+    MobilityController,
+    MobilityPlan,
+    MobilityStep,
+    MoveRecord,
+    claim_name,
+)
 from routerd.core.mobility.port import MobilityStore
 from routerd.core.port import DataplaneBackend
 from routerd.daemon.mobility_arrivals import announce_arrivals
@@ -130,6 +139,7 @@ class MobilityRuntime:
         self.announcing: bool | None = None
         """Whether the speaker was last handed the controller's originations (True) or
         nothing (False, standby); None: not yet since the speaker started."""
+        self._unlogged: list[MoveRecord] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -188,6 +198,7 @@ class MobilityRuntime:
 
     def on_pass(self, now: float) -> None:
         """One step of the controller (see the module docstring)."""
+        self.log_moves()  # a pass that ended without the listener (it raised): log them now
         touched = self.feed.take(now)
         view = self.exchange.view() if self.exchange is not None else NO_EXCHANGE
         self._follow_active(view)
@@ -267,7 +278,13 @@ class MobilityRuntime:
         self.source.touch(*names)
 
     def _journal(self, step: MobilityStep) -> None:
-        for m in step.moves:
+        self._unlogged += step.moves
+        self.journal.advance(max(m.seq for m in step.moves))
+
+    def log_moves(self) -> None:
+        """Log the moves of the last step (engine thread, after the pass applied them)."""
+        moves, self._unlogged = self._unlogged, []
+        for m in moves:
             LOG.info(
                 "address moved address=%s domain=%s from=%s to=%s sequence=%d cause=%s evidence=%s",
                 m.address,
@@ -286,4 +303,3 @@ class MobilityRuntime:
                     "kv_cause": m.cause,
                 },
             )
-        self.journal.advance(max(m.seq for m in step.moves))

@@ -18,7 +18,10 @@ decided) against the route exchange (what the sites announce) and the host:
 * ``announcements``: the speaker's own announcements against the homes here (missing,
   extra, or with another sequence). WARN: a decision and its sync are one pass apart.
 * ``presence evidence``: homes here on presence whose latest evidence is older than the
-  probes allow, and explicit moves here that no host has answered since. WARN.
+  probes allow, and explicit moves here that no host has answered since. WARN. Only on an
+  on-prem site: a cloud site hears no ARP (the provider's fabric answers for every
+  address), so there an explicit move (later, the provider's inventory) is the evidence
+  and nothing can answer after it.
 """
 
 from __future__ import annotations
@@ -241,11 +244,18 @@ def presence_evidence(view: MobilityView, dom: MobileDomain) -> Finding:
     if view.homes is None:
         return finding(name, Status.SKIP, view.homes_error)
     here = local_homes(view, dom)
+    if dom.local.kind != "onprem":
+        return finding(
+            name,
+            Status.PASS,
+            f"{len(here):,} home(s) here; a cloud site hears no presence: an explicit move "
+            "is its evidence",
+        )
     late = dom.probe_interval * (dom.absent_after + 1) + EVIDENCE_SLACK
     old, waiting = [], []
     for h in here:
         at = float(getattr(h.evidence, "at", 0.0) or 0.0)
-        if h.origin == "presence" and dom.local.kind == "onprem" and at and view.now - at > late:
+        if h.origin == "presence" and at and view.now - at > late:
             old.append(f"{h.address} (last {age(view.now, at)})")
         elif h.origin == "explicit" and h.since and view.now - h.since > EXPLICIT_GRACE:
             waiting.append(f"{h.address} (moved {age(view.now, h.since)})")

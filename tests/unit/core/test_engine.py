@@ -3,12 +3,15 @@ release, isolation, backoff, journal."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from routerd.core.config import RouterConfig
+from routerd.core.desired import Garp, Observed, ObserveScope
 from routerd.core.engine import Engine, EngineSettings
+from routerd.core.port import Change, ChangeResult, PathCheck, PathEvidence
 from routerd.keys import KeyFiles
 from routerd.state.store import Store
 from tests.support import configs
@@ -71,6 +74,59 @@ def test_second_pass_changes_nothing(tmp_path, clock):
     result = eng.run_pass()
     assert result.changes == 0 and len(host.applied) == applied
     assert host.garps == [("10.40.8.21", "ens19")]  # sent once, on capture only
+
+
+class OrderedHost(FakeHost):
+    """FakeHost that records, in order, applies, observations, gratuitous ARPs and path
+    checks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[str] = []
+
+    def observe(self, scope: ObserveScope) -> Observed:
+        self.events.append("observe")
+        return super().observe(scope)
+
+    def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
+        garps = [f"garp {c.new.address}" for c in changes if isinstance(c.new, Garp)]
+        self.events += garps or ["apply"]
+        return super().apply(changes)
+
+    def verify(self, checks: Sequence[PathCheck]) -> dict[str, PathEvidence]:
+        self.events += [f"verify {c.address}" for c in checks]
+        return super().verify(checks)
+
+
+def test_a_new_capture_is_announced_right_after_the_apply_that_made_it(tmp_path, clock):
+    """The gratuitous ARP repoints hosts that cached the address's old MAC: it leaves with
+    the apply that made the capture, not after the observation and path checks after it."""
+    host = OrderedHost()
+    eng = engine_for(configs.single("azure", "onprem", tmp_path), host, tmp_path, clock)
+    eng.run_pass()
+    assert eng.snapshot.claims["cloud-vm-21"].state == "verified"
+    assert host.events == ["observe", "apply", "garp 10.40.8.21", "observe", "verify 10.40.8.21"]
+    assert host.garps == [("10.40.8.21", "ens19")]  # once: not again at the end of the pass
+    eng.run_pass()
+    assert host.garps == [("10.40.8.21", "ens19")]
+
+
+def test_a_capture_the_apply_alone_does_not_make_is_announced_once_observed(tmp_path, clock):
+    """Proxy ARP stays off until a sysctl outside the claim's own objects is on: not captured
+    by what the apply did, so announced when the observation shows the capture, still
+    before the path checks."""
+    host = OrderedHost()
+    eng = engine_for(configs.single("azure", "onprem", tmp_path), host, tmp_path, clock)
+    host.fail[("sysctl", "net.ipv4.conf.ens19.proxy_arp")] = "refused"
+    eng.run_pass()
+    assert host.garps == []
+    assert eng.snapshot.claims["cloud-vm-21"].state in ("pending", "degraded")
+    del host.fail[("sysctl", "net.ipv4.conf.ens19.proxy_arp")]
+    host.events.clear()
+    clock.now += 60  # past the backoff
+    eng.run_pass()
+    assert host.garps == [("10.40.8.21", "ens19")]
+    assert host.events.index("garp 10.40.8.21") < host.events.index("verify 10.40.8.21")
 
 
 def test_missing_capture_interface_keeps_claim_pending_with_reason(tmp_path, clock):

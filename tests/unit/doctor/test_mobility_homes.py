@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from routerd.api.mobility_port import Conflict as PortConflict
 from routerd.core.doctor import Status
 from routerd.core.mobility import CONFLICTS, Conflict
 from routerd.doctor.mobility_view import LISTED
+from tests.support.configs import example_text, load, with_keys
+from tests.support.fake_mobility import FakeMobility
 from tests.unit.doctor.mobility_kit import (
     NOW,
     Segment,
     by_status,
     derived,
     doctor,
+    domain,
     exchange,
     named,
     path,
@@ -212,3 +216,16 @@ def test_a_port_that_is_not_ready_is_the_reason(tmp_path: Path) -> None:
     f = named(report, f"{D} conflicting homes")
     assert f.status is Status.SKIP
     assert "mobility port did not answer: MobilityRefused: refused by the test" in f.detail
+
+
+def test_an_explicit_move_to_a_cloud_site_is_its_evidence(tmp_path: Path) -> None:
+    """A cloud site hears no ARP: nothing can answer after an explicit move there, so an
+    old explicit home (or one kept on presence) is no finding."""
+    cloud = replace(domain(), local_site="site-c")
+    mob = FakeMobility([cloud], clock=lambda: NOW - 900)
+    mob.set_home("10.77.1.2", "site-c", 4, "explicit", "wave 3")
+    cfg = load(with_keys(example_text("mobility", "site-c"), Path("/nonexistent/keys")))
+    report, _ = doctor(tmp_path, mobility=mob, ex=exchange(), cfg=cfg)
+    f = named(report, f"{D} presence evidence")
+    assert f.status is Status.PASS
+    assert "an explicit move is its evidence" in f.detail
