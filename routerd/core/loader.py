@@ -27,7 +27,14 @@ from routerd.core.input_limits import (
     check_size,
     decode_utf8,
 )
-from routerd.core.resources import KINDS, ROUTER_API_VERSION, DynamicConfigPart, Resource
+from routerd.core.resources import (
+    KINDS,
+    ROUTER_API_VERSION,
+    DynamicConfigPart,
+    RemoteAddressClaim,
+    Resource,
+)
+from routerd.core.resources.claim import Interner
 from routerd.core.validation import ExtraCheck, validate_config
 
 LineMap = dict[tuple[Any, ...], int]
@@ -222,9 +229,14 @@ def _pydantic_message(err: Any) -> str:
 
 
 def decode_resource(
-    doc: Any, *, where: str = "resource"
+    doc: Any, *, where: str = "resource", intern: Interner | None = None
 ) -> tuple[Resource | None, list[tuple[str, str]]]:
     """Decode one resource document into its typed class.
+
+    Args:
+        doc: the resource document.
+        where: what the document is, for the message when it is not a mapping.
+        intern: shares equal parts between the claims of one load.
 
     Returns:
         ``(resource, [])`` when valid, else ``(None, [(path, message), ...])``.
@@ -247,7 +259,11 @@ def decode_resource(
     if "spec" not in doc:
         problems.append(("spec", "required field is missing"))
     try:
-        res = cls.model_validate(doc)
+        res: Resource = (
+            RemoteAddressClaim.model_validate(doc, intern=intern)
+            if intern is not None and cls is RemoteAddressClaim
+            else cls.model_validate(doc)
+        )
     except ValidationError as e:
         for err in e.errors():
             problems.append((_loc_path(err["loc"]), _pydantic_message(err)))
@@ -327,10 +343,11 @@ def load_text(
         if len(key) >= 3 and key[:2] == ("spec", "resources") and isinstance(key[2], int):
             by_resource.setdefault(key[2], []).append((key, line))
     res_lines: dict[tuple[int, str], int] = {}
+    intern = Interner()
     for i, doc in enumerate(docs):
         base = ("spec", "resources", i)
         label = _resource_label(doc, i)
-        res, problems = decode_resource(doc)
+        res, problems = decode_resource(doc, intern=intern)
         if isinstance(res, DynamicConfigPart):
             problems = [
                 (
