@@ -8,7 +8,7 @@ What a loaded config keeps is sized for 100,000 claims: a plain document is read
 resource at a time (``routerd.core.yaml_stream``), so no YAML tree of the whole file ever
 exists; each resource is validated by its pydantic model and the claims are kept as
 compact records sharing equal parts (``routerd.core.resources.claim``); the lines of every
-field are kept in a ``LineIndex`` (8 bytes a resource when resources are written alike).
+field are kept in a ``LineIndex`` (16 bytes a resource when resources are written alike).
 Documents that are not plain are read whole (``routerd.core.yaml_parse``), with the same
 findings; ``load_text(..., stream=False)`` reads every document that way.
 """

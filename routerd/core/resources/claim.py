@@ -6,7 +6,7 @@ would be 300 MB of the daemon's memory. A claim here is two frozen slotted recor
 claim (name, spec, API version and kind, plus its full metadata and status only when they
 carry more than the name) and its spec (domain, address, owner side, and the capture and
 delivery blocks: frozen pydantic models that claims with equal blocks share when the
-loader interns them). That is ~250 bytes a claim with its name and address.
+loader interns them). That is ~260 bytes a claim with its name and address.
 
 Validation is the pydantic document model's (``RemoteAddressClaimDocument``, the schema
 ``routerd schema`` prints, every error message and field path unchanged):
