@@ -38,7 +38,7 @@ from routerd.core.desired import (
     Sysctl,
 )
 from routerd.core.plan import diff
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.support.netns import STATE
 
 NFT_TABLE = "routerd_capture"

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from bench.result import Result, Target
 from routerd.core.events import EventBus
 from routerd.core.lifecycle import ClaimFSM, ClaimState, Lifecycle
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 PASS_CLAIMS = 10_000
 REPS = 3

@@ -30,7 +30,8 @@ from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.resources import RemoteAddressClaim
-from routerd.core.store import Store
+from routerd.keys import KeyFiles
+from routerd.state.store import Store
 from tests.support.netns import STATE
 
 CHANGE_TYPES = {
@@ -103,7 +104,7 @@ def open_engine(side: str, n: int, cap: str, tunnel: str, state_dir: str) -> Non
     backend = LinuxBackend(store, state_dir=Path(state_dir), wireguard_go=None)
     counts = _instrument(backend)
     settings = EngineSettings(key_dir=str(Path(state_dir) / "keys"))
-    engine = Engine(backend, base, store=store, settings=settings)
+    engine = Engine(backend, base, store=store, keys=KeyFiles(), settings=settings)
     STATE.update(full=full, base=base, moved=moved, store=store, backend=backend, engine=engine)
     STATE["counts"] = counts
     STATE["gc"] = GcClock()

@@ -42,8 +42,9 @@ from routerd.core.engine import Engine, EngineSettings
 from routerd.core.loader import load_text
 from routerd.core.port import DataplaneBackend
 from routerd.core.resources import RemoteAddressClaim
-from routerd.core.store import Store
+from routerd.keys import KeyFiles
 from routerd.providers import config_checks
+from routerd.state.store import Store
 
 PREFIX = "10.40.0.0/16"
 GATEWAY = "10.40.0.1"
@@ -141,7 +142,7 @@ def _engines(
     for side, backend, cfg in zip(("cloud", "onprem"), backends, cfgs, strict=True):
         store = Store.open(tmp / side)
         settings = EngineSettings(key_dir=str(tmp / "keys"))
-        out.append(Engine(backend, cfg, store=store, settings=settings))
+        out.append(Engine(backend, cfg, store=store, keys=KeyFiles(), settings=settings))
     return out
 
 

@@ -13,7 +13,7 @@ import grpc
 from routerd.api import convert
 from routerd.api.errors import ApiError, unary
 from routerd.api.view import DaemonView, ready
-from routerd.core.store_actions import STATUSES, ActionRecord
+from routerd.core.action_journal import STATUSES, ActionRecord
 from routerd.providers import action_ops
 from routerd.providers.targets import desired_targets
 from routerd.v1 import action_pb2, action_pb2_grpc

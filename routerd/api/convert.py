@@ -19,7 +19,7 @@ from routerd.core.engine import ClaimView
 from routerd.core.errors import ConfigIssue
 from routerd.core.plugins import PluginInfo
 from routerd.core.port import Change, describe_object
-from routerd.core.store import JournalEntry, PluginRun
+from routerd.core.state_port import JournalEntry, PluginRun
 from routerd.v1 import claims_pb2, config_pb2, doctor_pb2, plugins_pb2
 
 

@@ -35,7 +35,7 @@ from routerd.core.errors import (
     TemporaryError,
 )
 from routerd.core.events import ResumeError
-from routerd.core.store import StoreError
+from routerd.core.state_port import StoreError
 
 LOG = logging.getLogger(__name__)
 

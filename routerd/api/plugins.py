@@ -27,6 +27,7 @@ from routerd.core.plugins import (
     list_plugins,
     run_plugin,
 )
+from routerd.plugins.process import launch_plugin
 from routerd.v1 import plugins_pb2, plugins_pb2_grpc
 
 
@@ -51,10 +52,16 @@ class PluginServicer(plugins_pb2_grpc.PluginServiceServicer):
         plugin = find_plugin(startup, request.name)
         generation = engine.snapshot.generation
         if request.dry_run:
-            outcome = dry_run_plugin(plugin, startup=startup, effective_generation=generation)
+            outcome = dry_run_plugin(
+                plugin, startup=startup, launch=launch_plugin, effective_generation=generation
+            )
         else:
             outcome = run_plugin(
-                plugin, startup=startup, store=self.daemon.store, effective_generation=generation
+                plugin,
+                startup=startup,
+                store=self.daemon.store,
+                launch=launch_plugin,
+                effective_generation=generation,
             )
             if outcome.part is not None:
                 engine.mark_dirty()

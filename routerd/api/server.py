@@ -163,7 +163,7 @@ class ApiServer:
             raise ListenerError(f"cannot listen on {address}: {e}") from None
         if port == 0:
             raise ListenerError(f"cannot listen on {address} (address in use or not permitted)")
-        return port
+        return int(port)
 
     def stop(self) -> None:
         server, self._server = self._server, None

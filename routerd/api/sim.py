@@ -10,7 +10,8 @@ DEADLINE_EXCEEDED with what is still busy.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping
+from typing import Protocol
 
 import grpc
 
@@ -27,13 +28,39 @@ from routerd.backends.sim.worldfile.build import uplink_segment
 from routerd.backends.sim.worldfile.spec import WorldSpec
 from routerd.v1 import sim_pb2, sim_pb2_grpc
 
-if TYPE_CHECKING:
-    from routerd.daemon.scheduler import PassScheduler
-
 SETTLE_TIMEOUT = 30.0
 """Real seconds a world-changing call waits for the routers to react."""
 MAX_ADVANCE = 86_400.0
 """Virtual seconds one AdvanceClock may cover (each due time on the way runs its passes)."""
+
+
+class SchedulerMember(Protocol):
+    """One router as the world's pass scheduler reports it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def poked(self) -> bool: ...
+
+    @property
+    def passes(self) -> int: ...
+
+
+class WorldScheduler(Protocol):
+    """What the servicer needs of the world's pass scheduler
+    (``routerd.daemon.scheduler.PassScheduler``, which sits above the API and is not imported).
+    """
+
+    @property
+    def members(self) -> Mapping[str, SchedulerMember]: ...
+
+    @property
+    def errors(self) -> list[str]: ...
+
+    def settle(self, timeout: float = 30.0) -> bool: ...
+
+    def advance(self, seconds: float, timeout: float = 120.0) -> bool: ...
 
 
 class SimWorld(Protocol):
@@ -43,10 +70,12 @@ class SimWorld(Protocol):
     spec: WorldSpec
     world: World
     control: WorldControl
-    scheduler: PassScheduler
     clock: ManualClock
     hosted: list[str]
     started_clock: float
+
+    @property
+    def scheduler(self) -> WorldScheduler: ...
 
     def socket(self, router: str) -> str: ...
 

@@ -17,8 +17,8 @@ from routerd import __version__
 from routerd.api import convert
 from routerd.api.errors import unary
 from routerd.api.view import DaemonView
-from routerd.core.engine import Snapshot
-from routerd.daemon.config_file import FileState
+from routerd.configfile import FileState
+from routerd.core.snapshot import Snapshot
 from routerd.v1 import status_pb2, status_pb2_grpc
 
 MAX_CLAIM_WARNINGS = 20

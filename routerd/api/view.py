@@ -15,12 +15,13 @@ from typing import Protocol, TypeVar
 import grpc
 
 from routerd.api.errors import ApiError, unavailable_until_first_pass
+from routerd.configfile import ConfigFileTracker
 from routerd.core.effective import EffectiveResult
-from routerd.core.engine import Engine, Snapshot
+from routerd.core.engine import Engine
 from routerd.core.loader import LoadResult
 from routerd.core.lowering import Lowered
-from routerd.core.store import Store
-from routerd.daemon.config_file import ConfigFileTracker
+from routerd.core.snapshot import Snapshot
+from routerd.state.store import Store
 
 T = TypeVar("T")
 
@@ -80,7 +81,7 @@ def wait_seconds(context: grpc.ServicerContext) -> float:
     # Without a deadline grpc reports a practically infinite remainder.
     if remaining is None or remaining > 10 * DEFAULT_WAIT:
         return DEFAULT_WAIT
-    return max(0.0, remaining)
+    return max(0.0, float(remaining))
 
 
 def on_engine_thread(engine: Engine, fn: Callable[[], T], context: grpc.ServicerContext) -> T:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from dataclasses import dataclass
 from functools import lru_cache
 
 from routerd.bgp.gobgpapi import attribute_pb2 as attr
@@ -32,6 +31,7 @@ from routerd.core.exchange import (
     ReceivedPath,
     encode,
 )
+from routerd.core.learned import Decoded
 
 FAMILY = api.Family(afi=api.Family.AFI_IP, safi=api.Family.SAFI_UNICAST)
 NIL = "<nil>"
@@ -62,7 +62,7 @@ def _field(tag: bytes, value: bytes) -> bytes:
 _NLRI_TAG = api.Path(nlri_binary=b"\0").SerializeToString()[:-2]
 _PATTR_TAG = api.Path(pattrs_binary=[b"\0"]).SerializeToString()[:-2]
 _PATH_TAG = api.AddPathStreamRequest(paths=[api.Path(is_withdraw=True)]).SerializeToString()[:1]
-_WITHDRAW = api.Path(family=FAMILY, is_withdraw=True).SerializeToString()
+_WITHDRAW: bytes = api.Path(family=FAMILY, is_withdraw=True).SerializeToString()
 
 
 @lru_cache(maxsize=8192)
@@ -82,7 +82,8 @@ def _attributes(asn: int, site_id: int, sequence: int, next_hop: bytes) -> tuple
 def _shared(asn: int, site_id: int, sequence: int, next_hop: bytes) -> bytes:
     """The serialized part of an announcement that does not depend on the address."""
     attrs = _attributes(asn, site_id, sequence, next_hop)
-    return api.Path(family=FAMILY, pattrs_binary=attrs).SerializeToString()
+    shared: bytes = api.Path(family=FAMILY, pattrs_binary=attrs).SerializeToString()
+    return shared
 
 
 @lru_cache(maxsize=65536)
@@ -96,7 +97,8 @@ def packed(address: str) -> bytes | None:
 
 def announcement(origination: Origination, asn: int) -> api.Path:
     """The path that announces an origination (call only when it has no ``problems``)."""
-    return api.Path.FromString(announcement_bytes(origination, asn))
+    path: api.Path = api.Path.FromString(announcement_bytes(origination, asn))
+    return path
 
 
 def announcement_bytes(origination: Origination, asn: int) -> bytes:
@@ -111,7 +113,8 @@ def announcement_bytes(origination: Origination, asn: int) -> bytes:
 
 def withdrawal(address: str) -> api.Path:
     """The path that withdraws this router's announcement of ``address``."""
-    return api.Path.FromString(withdrawal_bytes(address))
+    path: api.Path = api.Path.FromString(withdrawal_bytes(address))
+    return path
 
 
 def withdrawal_bytes(address: str) -> bytes:
@@ -128,21 +131,6 @@ def stream_requests(paths: list[bytes], chunk: int) -> list[bytes]:
         b"".join(_field(_PATH_TAG, p) for p in paths[i : i + chunk])
         for i in range(0, len(paths), chunk)
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    """One received path, with the key that identifies it in the neighbor's Adj-RIB-In.
-
-    Attributes:
-        key: (neighbor address, prefix, add-path identifier).
-        withdrawn: the path is a withdrawal of ``key``.
-        path: the path's contents (None for a withdrawal).
-    """
-
-    key: tuple[str, str, int]
-    withdrawn: bool
-    path: ReceivedPath | None
 
 
 def _prefix(path: api.Path) -> str:

@@ -34,7 +34,6 @@ from google.protobuf import empty_pb2
 from routerd.bgp import codec, configure
 from routerd.bgp.gobgpapi import gobgp_pb2 as api
 from routerd.bgp.gobgpapi import gobgp_pb2_grpc as rpc
-from routerd.bgp.learned import LearnedTable
 from routerd.bgp.supervisor import GobgpdSupervisor, SpeakerError
 from routerd.core.exchange import (
     U32,
@@ -44,6 +43,7 @@ from routerd.core.exchange import (
     SessionState,
     SpeakerSettings,
 )
+from routerd.core.learned import Decoded, LearnedTable
 
 LOG = logging.getLogger(__name__)
 
@@ -362,7 +362,7 @@ class GobgpExchange:
     def _full_read(self, stub: rpc.GobgpApiStub) -> None:
         """Sessions and every established neighbor's Adj-RIB-In, read after registration."""
         sessions = {}
-        decoded: list[codec.Decoded] = []
+        decoded: list[Decoded] = []
         for r in stub.ListPeer(api.ListPeerRequest(), timeout=self.rpc_timeout):
             s, timers = r.peer.state, r.peer.timers.state
             stamp = timers.uptime if s.session_state == ESTABLISHED else timers.downtime

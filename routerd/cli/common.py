@@ -18,7 +18,8 @@ import yaml
 from routerd.core.config import RouterConfig
 from routerd.core.lowering import key_file
 from routerd.core.resources import WireGuardInterface
-from routerd.core.wgkey import public_key, read_private_key
+from routerd.core.wgkey import public_key
+from routerd.keys import read_private_key
 
 DEFAULT_STATE_DIR = "/var/lib/routerd"
 DEFAULT_SOCKET = "/run/routerd/routerd.sock"

@@ -16,7 +16,7 @@ import json
 from routerd.cli.common import EXIT_OK, add_output, table
 from routerd.cli.ctl_client import Client
 from routerd.cli.ctl_output import DATA_FORMATS, ago, clip, emit, fields, to_data
-from routerd.core.store_actions import STATUSES
+from routerd.core.action_journal import STATUSES
 from routerd.v1 import action_pb2, action_pb2_grpc
 
 ERROR_WIDTH = 60
@@ -49,7 +49,7 @@ def render_list(resp: action_pb2.ListActionsResponse) -> str:
 
 
 def _doc(msg: object) -> str:
-    data = to_data(msg)  # type: ignore[arg-type]
+    data = to_data(msg)
     return json.dumps(data, sort_keys=True) if data else "-"
 
 

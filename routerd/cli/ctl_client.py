@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 import grpc
 
 from routerd.cli.common import EXIT_FAIL, EXIT_USAGE
+from routerd.configfile import read_text_file
 from routerd.core.input_limits import InputLimitError, NotUtf8Error, check_size, decode_utf8
-from routerd.core.loader import read_text_file
 
 T = TypeVar("T")
 

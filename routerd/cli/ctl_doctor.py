@@ -34,9 +34,10 @@ from routerd.cli.validate_cmd import load_config, print_issues
 from routerd.core.doctor import AREAS, DoctorContext
 from routerd.core.effective import build_effective
 from routerd.core.lowering import lower
-from routerd.core.store import DB_NAME, Store, StoreError
+from routerd.core.state_port import StoreError
 from routerd.doctor.summary import SUMMARY_SUFFIX
 from routerd.providers import config_checks
+from routerd.state.store import DB_NAME, Store
 from routerd.v1 import doctor_pb2, doctor_pb2_grpc
 
 DETAIL_WIDTH = 48
@@ -140,7 +141,8 @@ def _run(args: argparse.Namespace, client: Client) -> doctor_pb2.DoctorReport:
         )
     stub = client.stub(doctor_pb2_grpc.DoctorServiceStub)
     req = doctor_pb2.RunDoctorRequest(area=args.area, probe=args.probe, no_host=args.no_host)
-    return client.call(stub.RunDoctor, req)
+    report: doctor_pb2.DoctorReport = client.call(stub.RunDoctor, req)
+    return report
 
 
 def cmd_doctor(args: argparse.Namespace, client: Client) -> int:

@@ -73,7 +73,10 @@ def cmd_describe(args: argparse.Namespace, client: Client) -> int:
 
 def _effective(client: Client) -> config_pb2.EffectiveConfig:
     stub = _stub(client)
-    return client.call(stub.GetEffectiveConfig, config_pb2.GetEffectiveConfigRequest())
+    effective: config_pb2.EffectiveConfig = client.call(
+        stub.GetEffectiveConfig, config_pb2.GetEffectiveConfigRequest()
+    )
+    return effective
 
 
 def cmd_render(args: argparse.Namespace, client: Client) -> int:

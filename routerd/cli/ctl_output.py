@@ -83,7 +83,7 @@ def emit(msg: Message, fmt: str) -> None:
 
 
 def epoch(ts: Timestamp) -> float:
-    return ts.seconds + ts.nanos / 1e9
+    return float(ts.seconds + ts.nanos / 1e9)
 
 
 def stamp(ts: Timestamp) -> str:
@@ -113,7 +113,7 @@ def ago(ts: Timestamp, now: float | None = None) -> str:
 
 
 def seconds(d: Duration) -> float:
-    return d.seconds + d.nanos / 1e9
+    return float(d.seconds + d.nanos / 1e9)
 
 
 def span(d: Duration) -> str:

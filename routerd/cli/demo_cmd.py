@@ -10,6 +10,9 @@ Scenarios (``--scenario``):
   agent-readds     a guest agent re-adds the captured address to the cloud router's NIC:
                    the claim degrades (os-address-present) and heals.
   drift            the delivery route is deleted behind routerd's back: degraded, healed.
+  live-migration   three sites with address mobility: a VM moves from site-a to site-b;
+                   homes (sequence, evidence), packet traces before and after, the claims
+                   and the outage in virtual time (examples/worlds/mobility.yaml).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from routerd.backends.sim import lab as L
+from routerd.backends.sim.fib import RouteEntry
 from routerd.cli.common import EXIT_FAIL, EXIT_OK, add_output, table
 from routerd.cli.demo_lab import DemoLab, build
 
@@ -53,21 +57,21 @@ def _copy(demo: DemoLab, src: str, dst: str, src_ip: str, *, expect: bool = True
     return Check(f"{what} {src} -> {dst}", ok, t.detail, t.source_seen)
 
 
-def _gateways(demo: DemoLab, before: dict[str, list[object]]) -> Check:
+def _gateways(demo: DemoLab, before: dict[str, list[RouteEntry]]) -> Check:
     after = _default_routes(demo)
     return Check(
         "client default gateways unchanged",
         after == before,
         "; ".join(f"{h}: via {r[0].gateway}" for h, r in after.items() if r),
-    )  # type: ignore[attr-defined]
+    )
 
 
-def _default_routes(demo: DemoLab) -> dict[str, list[object]]:
+def _default_routes(demo: DemoLab) -> dict[str, list[RouteEntry]]:
     w = demo.lab.world
     return {h: w.hosts[h].fib.routes_for("0.0.0.0/0") for h in (L.CLOUD_VM, L.ONPREM_VM)}
 
 
-def traffic_checks(demo: DemoLab, before: dict[str, list[object]]) -> list[Check]:
+def traffic_checks(demo: DemoLab, before: dict[str, list[RouteEntry]]) -> list[Check]:
     checks = [
         _ping(demo, L.CLOUD_VM, L.ONPREM_VM_IP, L.CLOUD_VM_IP),
         _ping(demo, L.ONPREM_VM, L.CLOUD_VM_IP, L.ONPREM_VM_IP),
@@ -179,6 +183,9 @@ SCENARIOS: dict[str, Callable[[str], tuple[DemoLab, list[Check]]]] = {
     "drift": drift,
 }
 
+LIVE_MIGRATION = "live-migration"
+"""A world of routerd daemons rather than the two-engine lab (``demo_mobility``)."""
+
 
 def render_text(provider: str, scenario: str, demo: DemoLab, checks: list[Check]) -> str:
     lines = [f"routerd demo: {provider} x on-prem, scenario {scenario} (simulated lab)", ""]
@@ -215,6 +222,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    if args.scenario == LIVE_MIGRATION:
+        from routerd.cli import demo_mobility
+
+        return demo_mobility.main(args.output)
     run = SCENARIOS[args.scenario]
     provider = "oci" if args.scenario.startswith("oci-") else args.provider
     demo, checks = run(provider)
@@ -254,6 +265,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="azure",
         help="cloud profile (default azure; oci-* scenarios always use oci)",
     )
-    p.add_argument("--scenario", choices=tuple(SCENARIOS), default="smoke")
+    p.add_argument("--scenario", choices=(*SCENARIOS, LIVE_MIGRATION), default="smoke")
     add_output(p, ("text", "json"), "text")
     p.set_defaults(func=cmd_demo)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from routerd.backends.sim import Lab, SimBackend, build_lab, pair_configs
 from routerd.backends.sim import lab as labnames
@@ -21,6 +22,8 @@ from routerd.cli.examples import example_text
 from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.loader import load_text
+from routerd.core.snapshot import Snapshot
+from routerd.keys import KeyFiles
 from routerd.providers import config_checks
 
 ROUTERS = {"cloud": labnames.CLOUD_ROUTER, "onprem": labnames.ONPREM_ROUTER}
@@ -91,9 +94,9 @@ def build(
     keys are paired (tests use it for config variants).
     """
     lab = build_lab(
-        provider,
-        firewall=firewall,
-        clamp_supported=clamp,  # type: ignore[arg-type]
+        cast(labnames.Provider, provider),
+        firewall=cast(labnames.FirewallProfile | None, firewall),
+        clamp_supported=clamp,
         provision=provision,
         clock=clock,
     )
@@ -109,14 +112,20 @@ def build(
         engine = Engine(
             SimBackend(lab.world, ROUTERS[side]),
             config,
+            keys=KeyFiles(),
             settings=EngineSettings(key_dir=str(keys)),
             clock=clock or time.time,
             provider=FabricEvidence(lab.world, ROUTERS[side]) if provider_evidence else None,
         )
-        engine.listeners.append(
-            lambda _snap, records, router=ROUTERS[side]: demo.journal.extend(
-                (router, r) for r in records
-            )
-        )
+        engine.listeners.append(_journal_into(demo, ROUTERS[side]))
         demo.engines[ROUTERS[side]] = engine
     return demo
+
+
+def _journal_into(demo: DemoLab, router: str) -> Callable[[Snapshot, list[TransitionRecord]], None]:
+    """A listener that copies ``router``'s transitions into the demo's journal."""
+
+    def listen(_snap: Snapshot, records: list[TransitionRecord]) -> None:
+        demo.journal.extend((router, r) for r in records)
+
+    return listen

@@ -123,7 +123,8 @@ def _find(resources: list[Any], kind: str, name: str) -> dict[str, Any] | None:
     for doc in resources:
         meta = doc.get("metadata") if isinstance(doc, dict) else None
         if isinstance(meta, dict) and doc.get("kind") == kind and meta.get("name") == name:
-            return doc
+            found: dict[str, Any] = doc
+            return found
     return None
 
 

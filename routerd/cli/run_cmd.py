@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from routerd.backends import registry
 from routerd.cli import provider_actions
 from routerd.cli.common import (
     EXIT_FAIL,
@@ -38,8 +37,11 @@ from routerd.core.lifecycle import ClaimState
 from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.port import Change, describe_object
-from routerd.core.store import Store, StoreError
-from routerd.core.store_guard import open_guarded
+from routerd.core.state_port import StoreError
+from routerd.daemon import registry
+from routerd.keys import KeyFiles
+from routerd.state.guard import open_guarded
+from routerd.state.store import Store
 
 LOG = logging.getLogger("routerd.serve")
 
@@ -154,6 +156,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         store=store,
         extra_checks=[config_checks],
         provider=registry.provider_evidence(args.backend, backend),
+        keys=KeyFiles(),
         settings=EngineSettings(
             key_dir=str(state_dir / "keys"), keys_in_key_dir=args.backend == "sim"
         ),
@@ -235,8 +238,8 @@ def _serve_world(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from routerd.cli import logs, native_stderr
+    from routerd.configfile import stamp
     from routerd.daemon import gcpolicy
-    from routerd.daemon.config_file import stamp
     from routerd.daemon.service import Daemon, DaemonOptions
 
     logs.route_exceptions()

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from routerd.cli.common import EXIT_FAIL, EXIT_OK, add_output, add_state_dir, die, emit
-from routerd.core.store import StoreError
-from routerd.core.store_guard import Health, RepairReport, holder, inspect, repair
+from routerd.core.state_port import StoreError
+from routerd.state.guard import Health, RepairReport, holder, inspect, repair
 
 
 def _check_doc(state_dir: Path, health: Health) -> dict[str, Any]:

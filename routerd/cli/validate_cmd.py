@@ -8,8 +8,9 @@ import sys
 from typing import Any
 
 from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_config, add_output, add_world
+from routerd.configfile import load_file
 from routerd.core.errors import ConfigIssue
-from routerd.core.loader import LoadResult, load_file
+from routerd.core.loader import LoadResult
 from routerd.core.resources import KINDS, ROUTER_API_VERSION
 from routerd.core.validation_mobility import mobility_notes
 from routerd.providers import config_checks
@@ -81,8 +82,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for n in notes:
             print(f"info: {n.render()}")
         if result.valid:
-            n = len(result.config) if result.config else 0
-            print(f"{args.config}: valid ({n} resources, {len(result.warnings)} warnings)")
+            count = len(result.config) if result.config else 0
+            print(f"{args.config}: valid ({count} resources, {len(result.warnings)} warnings)")
         else:
             print(f"{args.config}: {len(result.errors)} error(s); nothing was applied")
     return EXIT_OK if result.valid else EXIT_USAGE

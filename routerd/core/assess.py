@@ -28,6 +28,7 @@ from routerd.core.desired import (
 )
 from routerd.core.lifecycle import ClaimState
 from routerd.core.lowering import IP_FORWARD, ClaimIntent
+from routerd.core.mobility.verify import MOBILITY_REASONS
 from routerd.core.port import InputRoute, PathCheck, PathEvidence
 
 HANDSHAKE_MAX_AGE = 180.0
@@ -52,7 +53,11 @@ REASONS = {
     "overlay-probe-pending": "the first probe of the peer's overlay address has not answered",
     "overlay-probe-failed": "the delivery path probe failed",
     "apply-failed": "routerd could not program an object this claim needs",
+    **MOBILITY_REASONS,
 }
+HELD_AT = ClaimState.DELIVERING
+"""Where a claim whose source holds it back (``held_back``) waits: its dataplane is proven,
+what its source rests on is not (the home site of a derived claim no longer announces it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +102,12 @@ def _capture(c: ClaimIntent, o: Observed, standby: frozenset[str]) -> Fail | Non
         )
     if c.capture_type == "proxy-arp":
         capif = c.capture_interface
-        return capture.judge(c.ip, capif, o, standby=capif in standby)
+        fail = capture.judge(c.ip, capif, o, standby=capif in standby)
+        if fail is not None and fail[0] == "capture-route-missing":
+            # the kernel deletes a device's routes when it goes down or away: the route is
+            # missing because of the tunnel, and that is what the operator must fix
+            return _tunnel(c, o) or fail
+        return fail
     akey: Key = ("absent", c.ip)
     seen = o.objects.get(akey)
     if isinstance(seen, AbsentAddress) and (seen.present_on or seen.local_routes):
@@ -134,8 +144,7 @@ def unproven(c: ClaimIntent, o: Observed) -> str:
     return sys.intern(f"capture declared, provider side unproven: {why}")
 
 
-def _deliver(c: ClaimIntent, o: Observed, standby: frozenset[str]) -> Fail | None:
-    del standby
+def _tunnel(c: ClaimIntent, o: Observed) -> Fail | None:
     if not o.link_exists(c.tunnel):
         return ("tunnel-missing", f"{c.tunnel} not found", ("wg", c.tunnel))
     if not o.links[c.tunnel].up:
@@ -144,6 +153,14 @@ def _deliver(c: ClaimIntent, o: Observed, standby: frozenset[str]) -> Fail | Non
             f"{c.tunnel} is administratively or operationally down",
             ("wg", c.tunnel),
         )
+    return None
+
+
+def _deliver(c: ClaimIntent, o: Observed, standby: frozenset[str]) -> Fail | None:
+    del standby
+    fail = _tunnel(c, o)
+    if fail is not None:
+        return fail
     rkey: Key = ("route", "254", c.address)
     route = o.objects.get(rkey)
     if not isinstance(route, Route) or route.dev != c.tunnel:
@@ -215,6 +232,14 @@ def _input_route(c: ClaimIntent, got: InputRoute) -> Fail | None:
     if not why:
         return None
     return ("capture-route-missing", why, capture.route_key(c.ip))
+
+
+def held_back(verdict: Verdict, hold: tuple[str, str] | None) -> Verdict:
+    """``verdict`` capped at ``HELD_AT`` with the hold's reason and message, when there is a
+    hold (a claim source's verdict on what the dataplane cannot show, ``ClaimSource.hold``)."""
+    if hold is None or verdict.level < 3:
+        return verdict
+    return Verdict(2, hold[0], hold[1])
 
 
 def probe_source(c: ClaimIntent, o: Observed) -> str:

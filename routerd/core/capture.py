@@ -47,13 +47,21 @@ def forwarding_key(ifname: str) -> str:
     return f"net.ipv4.conf.{ifname}.forwarding"
 
 
+def proxy_delay_key(ifname: str) -> str:
+    return f"net.ipv4.neigh.{ifname}.proxy_delay"
+
+
 def medium_id_key(ifname: str) -> str:
     return f"net.ipv4.conf.{ifname}.medium_id"
 
 
 def capture_sysctls(ifname: str) -> list[Sysctl]:
     """What a proxy-ARP capture on ``ifname`` wants of the interface (shared by its claims)."""
-    return [Sysctl(proxy_arp_key(ifname), "1"), Sysctl(forwarding_key(ifname), "1")]
+    return [
+        Sysctl(proxy_arp_key(ifname), "1"),
+        Sysctl(forwarding_key(ifname), "1"),
+        Sysctl(proxy_delay_key(ifname), "0"),  # else proxied answers wait up to 0.8 s
+    ]
 
 
 def needed_keys(ifname: str) -> list[Key]:

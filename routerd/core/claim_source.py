@@ -11,6 +11,13 @@ e.g. a controller applying the events it queued) and ask for a pass at a given t
 (``wake_at``). Claims of a source carry the source's name as their origin; a name the
 effective config already uses belongs to the config (the source's claim is ignored,
 with a warning, while the config has it).
+
+A source's claim may rest on more than the dataplane shows: a derived claim delivers to the
+site where its VM lives, which only that site's announcement confirms. ``hold`` says what
+is missing for such a claim: the engine then keeps it from ``verified`` (at ``delivering``,
+with the hold's reason) however well the dataplane checks out. When what ``hold`` answers
+changes without the claim itself changing, ``touch`` has the engine judge those claims
+again on its next pass.
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ from collections.abc import Callable, Iterable
 
 from routerd.core.resources import RemoteAddressClaim
 
+Hold = Callable[[str], tuple[str, str] | None]
+"""Claim name -> (reason code, message) while the claim must not be ``verified``, else None
+(called on the engine thread, while it judges the claim)."""
+
 
 class ClaimSource:
     """One component's derived claims (thread-safe; cheap per change).
@@ -27,14 +38,23 @@ class ClaimSource:
     Args:
         name: the origin the engine shows for these claims (``mobility`` ...).
         on_pass: run on the engine thread at the start of every pass with the pass's time.
+        hold: what keeps a claim of this source from ``verified`` (see the module docstring).
     """
 
-    def __init__(self, name: str, on_pass: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        on_pass: Callable[[float], None] | None = None,
+        *,
+        hold: Hold | None = None,
+    ) -> None:
         self.name = name
         self.on_pass = on_pass
+        self.hold = hold
         self._lock = threading.Lock()
         self._claims: dict[str, RemoteAddressClaim] = {}
         self._changed: set[str] = set()
+        self._touched: set[str] = set()
         self._wake: Callable[[], None] = lambda: None
         self._wake_at: float | None = None
 
@@ -71,12 +91,24 @@ class ClaimSource:
                     self._changed.add(name)
         self._wake()
 
-    def wake_at(self, when: float) -> None:
-        """Ask for a pass at ``when`` (epoch seconds; the earliest request wins)."""
+    def touch(self, *names: str) -> None:
+        """Judge these claims again on the next pass (their ``hold`` may answer otherwise)."""
+        if not names:
+            return
         with self._lock:
-            if self._wake_at is None or when < self._wake_at:
-                self._wake_at = when
+            self._touched.update(names)
         self._wake()
+
+    def wake_at(self, when: float) -> None:
+        """Ask for a pass at ``when`` (epoch seconds; the earliest request wins). The engine
+        is woken only when this moves the earliest request (so a waiting engine sleeps less),
+        never for a request it already has."""
+        with self._lock:
+            earlier = self._wake_at is None or when < self._wake_at
+            if earlier:
+                self._wake_at = when
+        if earlier:
+            self._wake()
 
     # -- the engine's side -------------------------------------------------------------------
 
@@ -92,6 +124,12 @@ class ClaimSource:
         """Names put or removed since the last call."""
         with self._lock:
             out, self._changed = self._changed, set()
+            return out
+
+    def take_touched(self) -> set[str]:
+        """Names touched since the last call."""
+        with self._lock:
+            out, self._touched = self._touched, set()
             return out
 
     def next_wake(self, now: float) -> float | None:

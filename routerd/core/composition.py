@@ -14,9 +14,9 @@ How the fold is defined (the invariants every operation keeps):
 * *owners*: for every key a claim needs (``ClaimPiece.keys``), the owner labels of those
   claims, plus the label of the resource a tail object comes from.
 * the tail is computed again only when its inputs change: the context, the generation, the
-  key files, which capture interfaces are in standby (and in use), or the claims'
-  contributions (a CIDR entering or leaving a peer's allowed IPs, a path's smallest clamp
-  changing); appending a claim on a route underlay leaves it alone.
+  key files, which capture interfaces are in standby (and in use), the anycast gateways held
+  in standby, or the claims' contributions (a CIDR entering or leaving a peer's allowed IPs,
+  a path's smallest clamp changing); appending a claim on a route underlay leaves it alone.
 
 The published mappings are persistent (``routerd.core.persistent``): publishing after a
 one-claim change costs O(changes · log n), and a published ``Lowered`` never changes.
@@ -140,6 +140,7 @@ class Composition:
         self.key_dir = key_dir
         self.public_keys: Mapping[str, str] = Map(public_keys or {})
         self.inactive: frozenset[str] = _inactive(capture_active)
+        self.gateway_standby: frozenset[str] = frozenset()
         self.pieces: dict[str, ClaimPiece] = {}
         self._objects: _Overlay[DataplaneObject, DataplaneObject] = _Overlay(_tail_wins)
         self._owners: _Overlay[PSet[str], str] = _Overlay(_all_owners)
@@ -229,12 +230,20 @@ class Composition:
         key_dir: str,
         public_keys: Mapping[str, str],
         capture_active: Mapping[str, bool] | None = None,
+        gateway_standby: frozenset[str] = frozenset(),
     ) -> None:
         keys = Map(public_keys)
         inactive = _inactive(capture_active)
-        now = (generation, key_dir, keys, inactive)
-        if now != (self.generation, self.key_dir, self.public_keys, self.inactive):
-            self.generation, self.key_dir, self.public_keys, self.inactive = now
+        now = (generation, key_dir, keys, inactive, gateway_standby)
+        was = (self.generation, self.key_dir, self.public_keys, self.inactive, self.gateway_standby)
+        if now != was:
+            (
+                self.generation,
+                self.key_dir,
+                self.public_keys,
+                self.inactive,
+                self.gateway_standby,
+            ) = now
             self._tail_dirty = True
             self._published = None
 
@@ -354,6 +363,7 @@ class Composition:
             key_dir=self.key_dir,
             public_keys=self.public_keys,
             standby=self.standby,
+            gateway_standby=self.gateway_standby,
         )
         tail = lower_tail(self.context, inputs)
         for k in self._tail.keys() - tail.keys():

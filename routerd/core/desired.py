@@ -227,19 +227,54 @@ def _wg_satisfies(d: WireGuardDevice, o: WireGuardDevice) -> bool:
     return True
 
 
+MACVLAN_BRIDGE = "bridge"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayDevice:
+    """A mobile domain's anycast-gateway device (``routerd.core.mobility.gateway``).
+
+    A macvlan child of the capture interface ``parent`` carrying the domain's shared
+    ``mac`` and holding ``addresses`` (the gateway as a ``/32``, ``noprefixroute``). ``up``
+    False is a standby: the device is kept with its link down, so it answers nothing.
+    The observed form says what the link named ``ifname`` is: its kind, parent, MAC,
+    macvlan mode, every IPv4 address on it (sorted) and its admin state; it is owned only
+    when it carries routerd's mark, and a foreign link of that name is never touched.
+    """
+
+    ifname: str
+    parent: str
+    mac: str
+    addresses: tuple[str, ...]  # CIDRs, sorted: ("10.40.8.254/32",)
+    up: bool = True
+    mode: str = MACVLAN_BRIDGE
+    kind: str = "macvlan"
+
+    @property
+    def key(self) -> Key:
+        return ("gateway", self.ifname)
+
+
 @dataclass(frozen=True, slots=True)
 class Garp:
     """A gratuitous ARP to send: an action, not an object (never observed or removed).
 
     The engine asks for one when a proxy-ARP claim with ``gratuitousARP`` becomes captured
     (D9), as a ``Change`` with op ``announce`` that the backend applies like any other.
+    Address mobility sends one to a single host (``to``): a VM that just arrived at this
+    site is told that an address it may have cached with its old neighbour's MAC is now
+    behind the capture device.
     """
 
     address: str  # bare IPv4
     dev: str
+    to: str = ""
+    """The MAC of the one host to tell (a unicast frame); "" announces to everyone."""
 
     @property
     def key(self) -> Key:
+        if self.to:
+            return ("garp", self.address, self.dev, self.to)
         return ("garp", self.address, self.dev)
 
 
@@ -251,6 +286,7 @@ DataplaneObject: TypeAlias = (
     | AbsentAddress
     | WireGuardDevice
     | MssClampTable
+    | GatewayDevice
     | Garp
 )
 

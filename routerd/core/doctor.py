@@ -20,7 +20,7 @@ from routerd.core.effective import EffectiveResult
 from routerd.core.exchange import RouteExchange
 from routerd.core.lowering import Lowered
 from routerd.core.redundancy import RoleSource
-from routerd.core.store import Store
+from routerd.core.state_port import DoctorStore
 
 
 class Status(StrEnum):
@@ -36,7 +36,7 @@ class Finding:
 
     Attributes:
         area: hybrid | dynamic | plugin | firewall | mobility | provider.
-        name: the check, e.g. ``RemoteAddressClaim/cloud-vm-21 proxy neighbor``.
+        name: the check, e.g. ``RemoteAddressClaim/cloud-vm-21 capture route``.
         status: pass | warn | fail | skip.
         detail: what was observed.
         remedy: what to do (empty on pass).
@@ -137,7 +137,7 @@ class DoctorContext:
     effective: EffectiveResult | None = None
     lowered: Lowered | None = None
     claim_states: dict[str, tuple[str, str]] = field(default_factory=dict)
-    store: Store | None = None
+    store: DoctorStore | None = None
     host: bool = True
     probe: bool = False
     backend: str = "linux"

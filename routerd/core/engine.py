@@ -36,9 +36,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from routerd.core.assignment import ProviderEvidence
 from routerd.core.assignment_watch import AssignmentWatch
@@ -58,9 +57,9 @@ from routerd.core.persistent import Map
 from routerd.core.port import ChangeResult, DataplaneBackend
 from routerd.core.resources import WireGuardInterface
 from routerd.core.snapshot import ClaimView, Snapshot
-from routerd.core.store import Store
+from routerd.core.state_port import EngineStore
 from routerd.core.validation import ExtraCheck
-from routerd.core.wgkey import ensure_private_key
+from routerd.core.wgkey import KeySource
 
 LOG = logging.getLogger(__name__)
 
@@ -116,6 +115,8 @@ class Engine:
         backend: the dataplane port.
         startup: the validated startup config.
         store: state store (dynamic parts, journal); None for store-less tools.
+        keys: where WireGuard public keys come from (``routerd.keys.KeyFiles``); required
+            when the config has a ``WireGuardInterface``.
         settings: loop tunables.
         clock: epoch-seconds clock (injected for tests).
         extra_checks: provider rules used when merging dynamic parts.
@@ -128,7 +129,8 @@ class Engine:
         backend: DataplaneBackend,
         startup: RouterConfig,
         *,
-        store: Store | None = None,
+        store: EngineStore | None = None,
+        keys: KeySource | None = None,
         settings: EngineSettings | None = None,
         clock: Callable[[], float] = time.time,
         extra_checks: Sequence[ExtraCheck] = (),
@@ -136,6 +138,7 @@ class Engine:
     ) -> None:
         self.backend = backend
         self.store = store
+        self.keys = keys
         self.settings = s = settings or EngineSettings()
         self.clock = clock
         self.lifecycle = Lifecycle(clock)
@@ -162,9 +165,9 @@ class Engine:
         self._standby: frozenset[str] = frozenset()
         self._public_keys: dict[str, str] = {}
         self._keys_read = False
-        self._key_cache: dict[str, tuple[float, str]] = {}
         self._pass_count = 0
         self._started = False
+        self._gateway_standby: frozenset[str] = frozenset()
         self.generation = int(store.get_meta("generation", "0")) if store else 0
         self.snapshot = Snapshot(self.generation, Map(), None, None, 0, 0.0, 0.0, 0, Map(), startup)
         self.listeners: list[Callable[[Snapshot, list[TransitionRecord]], None]] = []
@@ -208,6 +211,18 @@ class Engine:
             self._capture_active[ifname] = active
 
         self.submit(switch)
+
+    def set_gateway_standby(self, domains: Iterable[str]) -> None:
+        """Hold these mobile domains' anycast gateways in standby from the next pass (any
+        thread): each device is kept with its link down, so this router answers neither for
+        the gateway nor for what it captures there (a redundant pair's standby router).
+        An empty set makes every gateway active."""
+        wanted = frozenset(domains)
+
+        def set_standby() -> None:
+            self._gateway_standby = wanted
+
+        self.submit(set_standby)
 
     def add_claim_source(self, source: ClaimSource) -> None:
         """Reconcile ``source``'s claims too (engine thread, or before the loop starts)."""
@@ -310,7 +325,11 @@ class Engine:
         until: ClaimState = ClaimState.VERIFIED,
         sleep: Callable[[float], None] = time.sleep,
     ) -> bool:
-        """Run passes until every claim reaches ``until`` (or better) or time runs out."""
+        """Run passes until every claim reaches ``until`` (or better) or time runs out.
+
+        The one blocking call in core, on purpose: ``routerd run`` (one-shot) and tests wait
+        here between passes; the daemon never calls it. ``sleep`` is injected for tests.
+        """
         deadline = time.monotonic() + timeout
         while True:
             self.run_pass()
@@ -359,6 +378,7 @@ class Engine:
             key_dir=self.settings.key_dir,
             public_keys=self._public_keys,
             capture_active=self._capture_active,
+            gateway_standby=self._gateway_standby,
         )
         standby = self.claims.comp.standby
         if standby != self._standby:  # switched: judge the claims captured there
@@ -374,24 +394,16 @@ class Engine:
     def _read_public_keys(self, context: RouterConfig) -> dict[str, str]:
         out: dict[str, str] = {}
         for wgi in context.of(WireGuardInterface):
+            if self.keys is None:
+                raise RuntimeError(
+                    f"WireGuardInterface/{wgi.name}: this engine has no key source; "
+                    "construct it with keys=routerd.keys.KeyFiles()"
+                )
             path = key_file(wgi, self.settings.key_dir, in_key_dir=self.settings.keys_in_key_dir)
             try:
-                mtime = Path(path).stat().st_mtime
-            except OSError:
-                mtime = -1.0
-            cached = self._key_cache.get(path)
-            if cached is not None and cached[0] == mtime >= 0:
-                out[wgi.name] = cached[1]
-                continue
-            try:
-                pub, created = ensure_private_key(path)
+                out[wgi.name] = self.keys.public_key(path)
             except (OSError, ValueError) as e:
                 LOG.error("WireGuard key for %s unusable path=%s error=%s", wgi.name, path, e)
-                continue
-            if created:
-                LOG.info("generated WireGuard private key interface=%s path=%s", wgi.name, path)
-            self._key_cache[path] = (Path(path).stat().st_mtime, pub)
-            out[wgi.name] = pub
         self._public_keys, self._keys_read = out, True
         return out
 

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterable
 
 from routerd.core.lifecycle import TransitionRecord
-from routerd.core.store import JournalEntry, Store
+from routerd.core.state_port import JournalEntry, JournalStore
 
 DEFAULT_BUFFER = 10_000
 
@@ -79,7 +79,7 @@ class EventBus:
     """Assigns sequence numbers, journals, and publishes transitions."""
 
     def __init__(
-        self, store: Store | None, *, buffer: int = DEFAULT_BUFFER, ring: int = 65_536
+        self, store: JournalStore | None, *, buffer: int = DEFAULT_BUFFER, ring: int = 65_536
     ) -> None:
         self._store = store
         self._buffer = buffer

@@ -30,7 +30,7 @@ from routerd.core.config import RouterConfig
 from routerd.core.effective import EffectiveResult, build_effective, startup_findings
 from routerd.core.lowering import claim_context
 from routerd.core.resources import HYBRID_API, RemoteAddressClaim
-from routerd.core.store import Store
+from routerd.core.state_port import PartStore
 from routerd.core.validation import ExtraCheck
 
 LOG = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class ConfigInputs:
         self,
         startup: RouterConfig,
         *,
-        store: Store | None = None,
+        store: PartStore | None = None,
         extra_checks: Sequence[ExtraCheck] = (),
     ) -> None:
         self.store = store

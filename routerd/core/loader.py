@@ -15,10 +15,8 @@ findings; ``load_text(..., stream=False)`` reads every document that way.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -30,9 +28,7 @@ from routerd.core.input_limits import (
     LIMITS,
     InputLimitError,
     InputLimits,
-    NotUtf8Error,
     check_size,
-    decode_utf8,
 )
 from routerd.core.line_index import LineIndex
 from routerd.core.resources import (
@@ -44,17 +40,15 @@ from routerd.core.resources import (
 )
 from routerd.core.resources.claim import Interner
 from routerd.core.validation import ExtraCheck, validate_config
-from routerd.core.yaml_parse import LineMap, issue, parse_yaml, walk
+from routerd.core.yaml_parse import LineMap, parse_yaml, walk
 from routerd.core.yaml_stream import Fallback, ResourceStream
 
 __all__ = [
     "LineMap",
     "LoadResult",
     "decode_resource",
-    "load_file",
     "load_text",
     "parse_yaml",
-    "read_text_file",
 ]
 
 
@@ -318,35 +312,3 @@ def _line_for(lines: LineMap, key: tuple[Any, ...], base: tuple[Any, ...]) -> in
             return lines[k]
         k = k[:-1]
     return None
-
-
-def load_file(path: str | Path, *, extra_checks: Sequence[ExtraCheck] = ()) -> LoadResult:
-    """Read and validate a Router YAML file.
-
-    An unreadable, oversized or non-UTF-8 file is one error naming the file (and the byte
-    offset of the first bad byte), never an exception.
-    """
-    p = Path(path)
-    try:
-        text = read_text_file(p)
-    except OSError as e:
-        return LoadResult(None, [issue(f"cannot read config: {e.strerror}", None, str(p))])
-    except (InputLimitError, NotUtf8Error) as e:
-        line = e.line if isinstance(e, NotUtf8Error) else None
-        return LoadResult(None, [issue(str(e), line, str(p))])
-    return load_text(text, str(p), extra_checks=extra_checks)
-
-
-def read_text_file(path: Path, limits: InputLimits = LIMITS) -> str:
-    """Read a UTF-8 text file of at most ``limits.max_bytes``.
-
-    Raises:
-        OSError: the file cannot be read.
-        InputLimitError: it is larger than the limit (only the limit is read).
-        NotUtf8Error: it is not UTF-8 (with the byte offset).
-    """
-    with path.open("rb") as f:
-        check_size(os.fstat(f.fileno()).st_size, limits)
-        data = f.read(limits.max_bytes + 1)  # a pipe or /proc file has no size up front
-    check_size(len(data), limits)
-    return decode_utf8(data)

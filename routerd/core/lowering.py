@@ -4,9 +4,11 @@ Per claim (decisions D8-D10 and D15 in docs/decisions.md), ``lower_claim`` gives
 ``ClaimPiece``:
 
 * ``net.ipv4.ip_forward=1``;
-* proxy-arp capture: ``proxy_arp=1`` and ``forwarding=1`` on the capture interface; the
-  delivery route below is what makes the kernel answer ARP for the address there, so there
-  is no per-address capture object (``routerd.core.capture``);
+* proxy-arp capture: ``proxy_arp=1``, ``forwarding=1`` and ``neigh.<if>.proxy_delay=0`` on
+  the capture interface (the kernel otherwise delays proxied answers to broadcast ARP by up
+  to 0.8 s, which alone would break a sub-second move); the delivery route below is what
+  makes the kernel answer ARP for the address there, so there is no per-address capture
+  object (``routerd.core.capture``);
 * provider-secondary-ip capture: the address absent from every local interface (D15);
 * a ``/32 dev <tunnel> metric 120`` delivery route in the main table;
 * ``rp_filter`` on the tunnel loosened (never made strict);
@@ -24,7 +26,8 @@ in ``routerd.core.tail``. ``lower()`` folds every piece and the tail
 through one ``Composition`` (``routerd.core.composition``), the same one the engine keeps
 and updates claim by claim: the reference and the incremental path share their
 composition. A config with no claims
-produces no SAM objects at all.
+produces no SAM objects at all (a mobile domain's anycast gateway, in the tail, is the
+segment's gateway whether or not anything is captured).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Scope (see ``routerd.core.engine`` for why it is enough): a scoped pass observes and diffs
 the keys config deltas, drift and backoff name, the keys of the claims it judges, and what
 claims share; it judges the claims those touch, the claims whose provider answer changed,
-the claims not yet verified and those whose path check is due. It turns into a full pass
+the claims not yet verified, those whose path check is due and those a claim source
+touched (what holds them back from ``verified`` may have changed). It turns into a full pass
 (everything observed, every claim judged) when the backend cannot say what drifted, when
 drift names something claims share, or when what claims share moved since the last pass
 (``PassScope.moved``). Before the apply it judges the claims needing a changed object
@@ -18,9 +19,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from routerd.core.assess import Verdict, assess, path_check
+from routerd.core.assess import Verdict, assess, held_back, path_check
 from routerd.core.assignment_watch import AssignmentWatch
 from routerd.core.backoff import Backoff
+from routerd.core.claim_source import Hold
 from routerd.core.claim_table import ClaimTable, Sync
 from routerd.core.desired import Garp, Key, Observed, ObserveScope
 from routerd.core.evidence import Evidence
@@ -73,11 +75,13 @@ class PassWork:
         e, sync = self.e, self.sync
         drift = e.backend.drain()
         answered = e.answers.read()
+        touched = self._take_touched()
         shared = e.claims.comp.shared_keys()
         self.full = self.full or drift.everything or not shared.isdisjoint(drift.keys)
         judge: set[str] = set()
         if not self.full:
-            judge = sync.dirty | e.unverified | answered | set(e.evidence.due(self.now))
+            judge = sync.dirty | e.unverified | answered | touched
+            judge |= set(e.evidence.due(self.now))
             judge |= e.claims.claims_needing((drift.keys | e.backoff.keys()) - shared)
             self.keys = self._keys_for(judge, shared, drift.keys)
             self._observe(self._scoped())
@@ -87,6 +91,17 @@ class PassWork:
             self._observe(e.scope.whole(self.lowered))
             judge = set(self.lowered.claims)
         self._reconcile(judge, shared)
+
+    def _take_touched(self) -> set[str]:
+        """Claims the claim sources asked to have judged again (their hold may differ)."""
+        out: set[str] = set()
+        for source in self.e.claims.inputs.sources:
+            out |= source.take_touched()
+        return out
+
+    def _holds(self) -> dict[str, Hold]:
+        """Origin -> what keeps that source's claims from ``verified``."""
+        return {s.name: s.hold for s in self.e.claims.inputs.sources if s.hold is not None}
 
     def _observe(self, scope: ObserveScope) -> None:
         """The backend's observation plus the provider's answers of this pass."""
@@ -187,6 +202,8 @@ class PassWork:
         }
         refreshed = self._verify(first) if verify else set()
         models = e.lifecycle.claims
+        holds = self._holds()
+        origins = e.claims.origins
         for name in names:
             verdict = first[name]
             if name in refreshed:
@@ -206,6 +223,9 @@ class PassWork:
                     verdict.key,
                     True,
                 )
+            hold = holds.get(origins.get(name, "")) if holds else None
+            if hold is not None and verdict.level == 3:
+                verdict = held_back(verdict, hold(name))
             model = models[name]
             if e.lifecycle.judge(
                 model,

@@ -16,7 +16,16 @@ from routerd.core.desired import DataplaneObject, DesiredState, Key, Observed, s
 from routerd.core.port import Change
 
 # Devices first: a per-interface sysctl (rp_filter on the tunnel) needs its interface.
-_ORDER = {"wg": 0, "sysctl": 1, "addr": 2, "absent": 3, "route": 4, "pneigh": 5, "nft": 6}
+_ORDER = {
+    "gateway": 0,
+    "wg": 0,
+    "sysctl": 1,
+    "addr": 2,
+    "absent": 3,
+    "route": 4,
+    "pneigh": 5,
+    "nft": 6,
+}
 
 
 def canonical(change: Change) -> tuple[bool, int, Key]:

@@ -202,8 +202,16 @@ def describe_object(obj: DataplaneObject) -> str:
         return f"absence of {obj.address}" + (f" (present: {present})" if present else "")
     if isinstance(obj, d.WireGuardDevice):
         return f"wireguard {obj.ifname} ({len(obj.peers)} peers)"
+    if isinstance(obj, d.GatewayDevice):
+        state = "" if obj.up else ", down"
+        addresses = " ".join(obj.addresses) or "no address"
+        return (
+            f"anycast gateway {obj.ifname} ({addresses} {obj.mac} on {obj.parent}, "
+            f"{obj.kind} {obj.mode}{state})"
+        )
     if isinstance(obj, d.Garp):
-        return f"gratuitous ARP for {obj.address} on {obj.dev}"
+        to = f" to {obj.to}" if obj.to else ""
+        return f"gratuitous ARP for {obj.address} on {obj.dev}{to}"
     if isinstance(obj, d.MssClampTable):
         rules = ", ".join(
             f"{r.iif}->{r.oif} mss {r.mss}" for r in sorted(obj.rules, key=lambda r: (r.iif, r.oif))

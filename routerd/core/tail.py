@@ -4,11 +4,12 @@ The WireGuard devices (each peer's allowed IPs: its explicit ones, the claims de
 through it, the overlay's own addresses and HybridRoute destinations: D10 in
 docs/decisions.md), the MSS clamp table (the smallest clamp any claim needs per path, D8),
 the supporting resources: static addresses, user routes, HybridRoute routes and user
-sysctls (which win over the ones claims derive), and ``proxy_arp=0`` on the capture
-interfaces in standby (which wins over everything: capture there is switched off while its
-routes stay, ``routerd.core.capture``). It is a pure function of the context and the
-claims' contributions (``TailInputs``); the composition computes it again only when those
-change.
+sysctls (which win over the ones claims derive), the mobile domains' anycast-gateway
+devices with their settings (``routerd.core.mobility.gateway``), and ``proxy_arp=0`` on the
+capture interfaces in standby (which wins over everything: capture there is switched off
+while its routes stay, ``routerd.core.capture``). It is a pure function of the context and
+the claims' contributions (``TailInputs``); the composition computes it again only when
+those change.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from routerd.core.desired import (
     WireGuardDevice,
 )
 from routerd.core.lowering import key_file
+from routerd.core.mobility.gateway import gateway_objects
 from routerd.core.overlay import os_ifname, wireguard_peer_for
 from routerd.core.persistent import Map
 from routerd.core.resources import (
@@ -57,6 +59,8 @@ class TailInputs:
         key_dir: where WireGuard keys live when ``privateKeyFile`` is not set.
         public_keys: WireGuard interface -> public key of its private key file.
         standby: proxy-ARP capture interfaces whose capture is switched off.
+        gateway_standby: mobile domains whose anycast gateway this router holds in standby
+            (``routerd.core.mobility.gateway``; a redundant pair's standby router).
     """
 
     allowed: Mapping[tuple[str, str], frozenset[str]]
@@ -65,6 +69,7 @@ class TailInputs:
     key_dir: str = "/var/lib/routerd/keys"
     public_keys: Mapping[str, str] = Map()
     standby: frozenset[str] = frozenset()
+    gateway_standby: frozenset[str] = frozenset()
 
 
 def lower_tail(context: RouterConfig, inputs: TailInputs) -> dict[Key, tuple[DataplaneObject, str]]:
@@ -102,6 +107,7 @@ def lower_tail(context: RouterConfig, inputs: TailInputs) -> dict[Key, tuple[Dat
         for dest in hr.spec.destination_cidrs:
             obj = Route(dest, u.interface, hr.spec.install.metric, gw)
             out[obj.key] = (obj, f"{hr.ref}-{route_slug(dest)}")
+    out.update(gateway_objects(context, inputs.gateway_standby))
     for sc in context.of(SysctlResource):
         if sc.spec.runtime:
             obj = Sysctl(sc.spec.key, sc.spec.value)

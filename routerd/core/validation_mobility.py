@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from routerd.core.config import RouterConfig
 from routerd.core.duration import parse_duration
 from routerd.core.errors import ConfigIssue
+from routerd.core.mobility.gateway import gateway_device
 from routerd.core.resources import (
     AddressMobilityDomain,
     BGPSpeaker,
@@ -45,6 +46,7 @@ def check_mobility(c: _Checker, check_capture: CaptureCheck) -> None:
         _domain(c, dom, check_capture)
     _overlaps(c)
     _shared_speakers(c, mobile)
+    _shared_gateway_interfaces(c, mobile)
     _static_claims(c)
 
 
@@ -277,6 +279,26 @@ def _gateway_and_exclude(c: _Checker, dom: AddressMobilityDomain, m: MobilitySpe
             "administered one (second-lowest bit of the first octet set, like 02:...) so "
             "it cannot clash with a real NIC",
         )
+
+
+def _shared_gateway_interfaces(c: _Checker, mobile: list[AddressMobilityDomain]) -> None:
+    """One anycast-gateway device per capture interface: two would both proxy-answer, each
+    with its own MAC, for every address captured on that segment."""
+    first: dict[str, AddressMobilityDomain] = {}
+    for dom in sorted(mobile, key=lambda d: d.name):
+        device = gateway_device(c.config, dom)
+        if device is None:
+            continue
+        other = first.setdefault(device.parent, dom)
+        if other is not dom:
+            c.error(
+                dom,
+                f"{M}.gateway",
+                f"capture interface {device.parent} already carries the anycast gateway of "
+                f"AddressMobilityDomain/{other.name}: two gateway devices on one interface "
+                "would both answer for every captured address, with different MACs; give "
+                "each domain its own capture interface (a VLAN) or declare one gateway",
+            )
 
 
 def _overlaps(c: _Checker) -> None:

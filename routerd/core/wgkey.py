@@ -1,16 +1,29 @@
-"""WireGuard keys: generation, public-key derivation and safe key files (D11, docs/decisions.md).
+"""WireGuard public keys: X25519 derivation from a private key.
 
 X25519 is implemented here (RFC 7748, ~30 lines) so routerd needs neither the ``wg`` binary
 nor a crypto dependency to derive a public key, and no key ever appears in a process's
-argv. Key files are created with mode 0600 inside a 0700 directory; an existing key file is
-never overwritten.
+argv. Key generation and key files are ``routerd.keys``; the engine reaches them through
+``KeySource``.
 """
 
 from __future__ import annotations
 
 import base64
-import os
-from pathlib import Path
+from typing import Protocol
+
+
+class KeySource(Protocol):
+    """Where the engine gets the public key of each WireGuard interface's private key file."""
+
+    def public_key(self, path: str) -> str:
+        """The public key of the private key file ``path``, creating the file when missing.
+
+        Raises:
+            OSError: the file cannot be read or created.
+            ValueError: the file does not hold a valid key.
+        """
+        ...
+
 
 _P = 2**255 - 19
 _A24 = 121665
@@ -48,46 +61,9 @@ def _x25519(scalar: bytes, u_bytes: bytes) -> bytes:
     return (x2 * pow(z2, _P - 2, _P) % _P).to_bytes(32, "little")
 
 
-def generate_private_key() -> str:
-    """A new base64 private key (clamped, as ``wg genkey`` prints)."""
-    b = bytearray(os.urandom(32))
-    b[0] &= 248
-    b[31] &= 127
-    b[31] |= 64
-    return base64.b64encode(bytes(b)).decode()
-
-
 def public_key(private_key_b64: str) -> str:
     """Derive the base64 public key from a base64 private key (``wg pubkey``)."""
     raw = base64.b64decode(private_key_b64.strip(), validate=True)
     if len(raw) != 32:
         raise ValueError("a WireGuard private key is 32 bytes of base64")
     return base64.b64encode(_x25519(raw, (9).to_bytes(32, "little"))).decode()
-
-
-def read_private_key(path: str | os.PathLike[str]) -> str:
-    return Path(path).read_text(encoding="ascii").strip()
-
-
-def ensure_private_key(path: str | os.PathLike[str]) -> tuple[str, bool]:
-    """Make sure a key file exists; never overwrite one.
-
-    Returns:
-        ``(public_key, created)``.
-
-    Raises:
-        OSError: when the file cannot be read or created.
-        ValueError: when an existing file does not hold a valid key.
-    """
-    p = Path(path)
-    created = False
-    if not p.exists():
-        p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = generate_private_key()
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, (key + "\n").encode())
-        finally:
-            os.close(fd)
-        created = True
-    return public_key(read_private_key(p)), created

@@ -30,10 +30,11 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from routerd import __version__
-from routerd.core.engine import Engine, PassResult, Snapshot
+from routerd.configfile import ConfigFileTracker
+from routerd.core.engine import Engine, PassResult
 from routerd.core.lifecycle import TransitionRecord
-from routerd.core.store import Store
-from routerd.daemon.config_file import ConfigFileTracker
+from routerd.core.snapshot import Snapshot
+from routerd.state.store import Store
 
 if TYPE_CHECKING:
     from routerd.daemon.service import Daemon

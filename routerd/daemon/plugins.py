@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from routerd.core.config import RouterConfig
 from routerd.core.plugins import PluginScheduler
+from routerd.plugins.process import launch_plugin
 
 if TYPE_CHECKING:
     from routerd.daemon.service import Daemon
@@ -45,6 +46,7 @@ class PluginWorker:
         outcomes = sched.run_due(
             time.monotonic(),
             store=self.daemon.store,
+            launch=launch_plugin,
             effective_generation=self.daemon.engine.generation,
         )
         for o in outcomes:

@@ -26,7 +26,8 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from routerd.backends.sim import ManualClock
@@ -84,6 +85,8 @@ class PassScheduler:
         self._cond = threading.Condition()
         self._advances: list[_Advance] = []
         self._busy = False
+        self._running = threading.Lock()
+        """Held while passes or timers run (``paused`` waits for it)."""
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -137,6 +140,13 @@ class PassScheduler:
         """Where queued advances will have taken the clock."""
         return max((a.target for a in self._advances), default=self.clock.now)
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No pass and no timer runs inside the block (one in progress finishes first): a
+        router can be stopped and replaced (``add`` the new engine under the same name)."""
+        with self._running:
+            yield
+
     # -- the thread ------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -167,9 +177,10 @@ class PassScheduler:
                 self._busy = True
                 request = self._advances[0] if self._advances else None
             try:
-                self._react()
-                if request is not None:
-                    self._step_to(request.target)
+                with self._running:
+                    self._react()
+                    if request is not None:
+                        self._step_to(request.target)
             finally:
                 with self._cond:
                     if request is not None:

@@ -25,7 +25,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from routerd.core.engine import PassResult, Snapshot
+from routerd.core.engine import PassResult
+from routerd.core.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from routerd.daemon.service import Daemon

@@ -11,7 +11,6 @@ state directory is locked and its database checked before anything else starts.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import threading
@@ -21,30 +20,46 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from routerd.backends import registry
+from routerd.api import server as api_server
+from routerd.configfile import ConfigFileTracker, Stamp, stamp
 from routerd.core.config import RouterConfig
 from routerd.core.engine import Engine, EngineSettings, PassResult
 from routerd.core.errors import RouterdError
 from routerd.core.loader import LoadResult
 from routerd.core.port import DataplaneBackend
-from routerd.core.store import Store
-from routerd.core.store_guard import open_guarded
-from routerd.daemon.config_file import ConfigFileTracker, Stamp, stamp
+from routerd.daemon import (
+    metrics,
+    mobility,
+    plugins,
+    provider_actions,
+    registry,
+    sdnotify,
+    statewatch,
+    watchdog,
+)
 from routerd.daemon.shutdown import EXIT_FORCED, ShutdownDeadline
+from routerd.keys import KeyFiles
+from routerd.state.guard import open_guarded
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 
-COMPONENTS: tuple[str, ...] = (
-    "routerd.daemon.metrics",
-    "routerd.daemon.watchdog",
-    "routerd.daemon.statewatch",
-    "routerd.daemon.provider_actions",
-    "routerd.api.server",
-    "routerd.daemon.sdnotify",
-    "routerd.daemon.plugins",
+Component = Callable[["Daemon"], Callable[[], None] | None]
+"""A component's ``start(daemon) -> stop | None``; ``stop`` is a no-argument callable run at
+shutdown, in reverse order."""
+
+COMPONENTS: tuple[Component, ...] = (
+    metrics.start,
+    watchdog.start,
+    statewatch.start,
+    provider_actions.start,
+    mobility.start,
+    api_server.start,
+    sdnotify.start,
+    plugins.start,
 )
-"""Modules started with the daemon, in order. Each has ``start(daemon) -> stop | None``
-(``stop`` is a no-argument callable run at shutdown, in reverse order)."""
+"""What starts with the daemon, in order. Imported explicitly, so the layers contract sees
+the daemon's every dependency."""
 
 
 @dataclass
@@ -79,7 +94,7 @@ class Daemon:
     components start, and drives the engines itself.
     """
 
-    components: tuple[str, ...] = COMPONENTS
+    components: tuple[Component, ...] = COMPONENTS
 
     def __init__(
         self,
@@ -136,6 +151,7 @@ class Daemon:
             self.backend,
             startup,
             store=self.store,
+            keys=KeyFiles(),
             settings=settings,
             extra_checks=[config_checks],
             provider=registry.provider_evidence(self.opts.backend, self.backend),
@@ -218,8 +234,8 @@ class Daemon:
             hook(result)
 
     def start_components(self) -> None:
-        for name in self.components:
-            stop = importlib.import_module(name).start(self)
+        for start in self.components:
+            stop = start(self)
             if stop is not None:
                 self.stop_hooks.append(stop)
 

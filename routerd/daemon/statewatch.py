@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from routerd.core.store import Store
-from routerd.core.store_guard import inspect
+from routerd.state.guard import inspect
+from routerd.state.store import Store
 
 if TYPE_CHECKING:
     from routerd.daemon.service import Daemon

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from routerd.backends import registry
+from routerd.api import server as api_server
 from routerd.backends.sim import ManualClock, SimBackend, World
 from routerd.backends.sim.control import WorldControl
 from routerd.backends.sim.worldfile.build import build_world
@@ -37,8 +37,10 @@ from routerd.core.engine import Engine, EngineSettings
 from routerd.core.errors import ConfigError, ConfigIssue, RouterdError
 from routerd.core.loader import LoadResult
 from routerd.core.port import DataplaneBackend
+from routerd.daemon import mobility, plugins, registry
 from routerd.daemon.scheduler import PassScheduler
 from routerd.daemon.service import Daemon, DaemonOptions
+from routerd.keys import KeyFiles
 
 LOG = logging.getLogger(__name__)
 
@@ -47,10 +49,10 @@ SOCKET_PATH_MAX = 107
 
 
 def preload() -> None:
-    """Import now what starting a world would import on first use (the API server and its
-    servicers, SimService, the plugin worker, the provider rules), so a test session pays
-    it once up front instead of inside its first test."""
-    for name in (*RouterDaemon.components, "routerd.api.sim", "routerd.providers.check"):
+    """Import now what starting a world would import on first use (SimService, the provider
+    rules; the API server and the plugin worker come with the daemon's imports), so a test
+    session pays it once up front instead of inside its first test."""
+    for name in ("routerd.api.sim", "routerd.providers.check"):
         importlib.import_module(name)
 
 
@@ -69,7 +71,7 @@ class WorldEngine(Engine):
 class RouterDaemon(Daemon):
     """One router of a world: a ``Daemon`` over the shared world, driven by the scheduler."""
 
-    components = ("routerd.api.server", "routerd.daemon.plugins")
+    components = (mobility.start, api_server.start, plugins.start)
 
     def __init__(
         self,
@@ -94,6 +96,7 @@ class RouterDaemon(Daemon):
             self.backend,
             startup,
             store=self.store,
+            keys=KeyFiles(),
             settings=settings,
             clock=self.sim.clock,
             extra_checks=[config_checks],
@@ -239,6 +242,34 @@ class WorldHost:
         self.scheduler.settle(settle_timeout)
         for name in self.daemons:
             LOG.info("world %s: router %s serving socket=%s", self.name, name, self.socket(name))
+
+    def restart(self, router: str, *, settle_timeout: float = 30.0) -> None:
+        """Restart one router's routerd, as ``systemctl restart routerd`` would: the running
+        one stops without cleanup (its dataplane and BGP speaker stay as they are), a new one
+        starts on the same state directory and socket and adopts them.
+
+        Raises:
+            KeyError: the router is not hosted here.
+        """
+        old = self.daemons[router]
+        with self.scheduler.paused():
+            for hook in reversed(old.stop_hooks):
+                hook()
+            old.stop_hooks.clear()
+            old.engine.close(cleanup=False)
+            old.store.close()
+            new = RouterDaemon(
+                self._daemon_options(router),
+                self._config(router),
+                self._loader(router),
+                host=self,
+                router=router,
+            )
+            self.daemons[router] = new
+            new.start_components()
+            self.scheduler.add(router, new.engine, new.after_pass)
+        self.scheduler.settle(settle_timeout)
+        LOG.info("world %s: router %s restarted", self.name, router)
 
     def stop(self) -> None:
         """Stop the passes and every router (dataplane left as is unless --cleanup-on-exit)."""

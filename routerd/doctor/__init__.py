@@ -7,11 +7,12 @@ live per-claim checks, each described in docs/troubleshooting.md), ``dynamic``,
 stubbable command runner, an ARP sweeper, a VRRP listener and ``/proc/sys`` reads), so each
 check can be replayed from recorded outputs.
 
-Module map: ``inputs`` (what a run looks at, D7 in docs/decisions.md), ``host`` (the door to the
-host), ``kernel_tables`` / ``route_lookup`` / ``arp`` (each host table read once per run),
+Module map: ``inputs`` (what a run looks at, D7 in docs/decisions.md), ``host`` (the door to
+the host), ``kernel_tables`` / ``route_lookup`` / ``arp`` (each host table read once per run),
 ``prefetch`` (those reads side by side), ``hybrid_config`` / ``hybrid_live`` / ``claim_state``
-(the hybrid area), ``summary`` (one line per check over all claims), ``mss``, ``host_firewall``
-(with ``firewall_sources``, ``firewall_path``, ``firewall_remedy``, ``iptables``, ``nft_rules``,
+(the hybrid area), ``capture_route`` (proxy-ARP capture as the kernel's input-route lookup),
+``summary`` (one line per check over all claims), ``mss``, ``host_firewall`` (with
+``firewall_sources``, ``firewall_path``, ``firewall_remedy``, ``iptables``, ``nft_rules``,
 ``nft_exprs``, ``packet_filter``, ``packet_match``), ``forward_policy``, ``wireguard``,
 ``responder``, ``provider``, ``mtu_probe``, ``stale_tables`` (firewall area), ``dynamic``,
 ``plugin``, ``mobility`` (with ``mobility_view``, ``mobility_config``, ``mobility_sessions``,

@@ -2,7 +2,8 @@
 
 The order is the one of the Go implementation routerd succeeds, so operators' muscle memory
 and evidence logs still line up: ip_forward, delivery route, route get, MSS clamp, host
-firewall, then the capture-type specific checks, then the checks it lacked (WireGuard
+firewall, then the capture-type specific checks (for proxy-ARP, the kernel's own capture
+rule: ``capture_route``), then the checks it lacked (WireGuard
 coverage, duplicate responders, the provider's view, the ``--probe`` MTU measurement). The
 tunnel is always the one lowering resolved from the peer (D7 in docs/decisions.md), never a
 placeholder.
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from routerd.core.doctor import Finding, Status
 from routerd.core.lowering import ClaimIntent
 from routerd.doctor import (
+    capture_route,
     forward_policy,
     host_firewall,
     kernel_tables,
@@ -118,30 +120,6 @@ def tunnel_link(inputs: Inputs, c: ClaimIntent) -> Finding:
     return _f(c, "tunnel", Status.PASS, detail)
 
 
-def proxy_arp(inputs: Inputs, c: ClaimIntent) -> Finding:
-    check = f"proxy_arp {c.capture_interface}"
-    if not c.capture_interface:
-        return _f(c, check, Status.SKIP, "capture.interface is empty")
-    value = inputs.host.cached_sysctl("net/ipv4/conf", c.capture_interface, "proxy_arp")
-    detail = f"net.ipv4.conf.{c.capture_interface}.proxy_arp={value}"
-    if value == "1":
-        return _f(c, check, Status.PASS, detail)
-    return _f(c, check, Status.WARN, detail, "routerd sets it on reconcile; check the daemon log")
-
-
-def proxy_neighbour(inputs: Inputs, c: ClaimIntent) -> Finding:
-    if responder.proxy_present(inputs, c):
-        return _f(c, "proxy neighbor", Status.PASS, f"proxy {c.ip} dev {c.capture_interface}")
-    return _f(
-        c,
-        "proxy neighbor",
-        Status.WARN,
-        f"no proxy entry {c.ip} dev {c.capture_interface}",
-        "routerd re-adds it on the next reconcile; if it stays missing see the daemon log "
-        "(docs/troubleshooting.md#proxy-neighbour-missing)",
-    )
-
-
 def rp_filter(inputs: Inputs, c: ClaimIntent, ifname: str) -> Finding:
     check = f"rp_filter {ifname}"
     if not ifname:
@@ -195,8 +173,9 @@ def claim_findings(inputs: Inputs, c: ClaimIntent) -> list[Finding]:
     if c.capture_type == "proxy-arp":
         steps += [
             capture_interface,
-            proxy_arp,
-            proxy_neighbour,
+            capture_route.forwarding,
+            capture_route.proxy_arp,
+            capture_route.check,
             lambda i, cl: rp_filter(i, cl, cl.capture_interface),
             forward_policy.check,
         ]

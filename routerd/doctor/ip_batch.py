@@ -1,8 +1,9 @@
 """Many small ``ip`` questions in one process: ``ip -j -4 -force -batch -`` and its answers.
 
-Some questions have no table to dump instead: the kernel's route *decision* (``route get``)
-and an exact proxy-neighbour look-up (``neigh get proxy``). Asking them one process each
-costs a process per claim; here they go to one ``ip`` process, one command per stdin line.
+Some questions have no table to dump instead: the kernel's route *decision*, as this router
+sends (``route get A``) and as a packet arriving on a capture interface is routed (``route
+get A from S iif D``, what proxy ARP asks). Asking them one process each costs a process
+per claim; here they go to one ``ip`` process, one command per stdin line.
 
 How iproute2 6.1 answers a batch, which ``parse`` relies on: every successful command
 prints exactly one line on stdout, in input order (one-line JSON for ``route get`` with

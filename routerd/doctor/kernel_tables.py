@@ -1,17 +1,17 @@
 """The kernel tables one doctor run reads, each dumped once and indexed for per-claim look-ups.
 
-Asking the kernel about every claim separately (``ip route show <addr>``, ``ip neigh show proxy
-<addr> dev <if>``, ``ip addr show to <addr>``, ``ip link show dev <if>``) costs four processes
-per claim, minutes at a thousand claims. A dump of the whole table costs about what one of those
-processes costs (50,000 routes list in 0.18 s: "Netlink" in docs/background.md), so each table
-is read once per run through ``Host.cached`` and indexed here; a check then answers from a dict.
+Asking the kernel about every claim separately (``ip route show <addr>``, ``ip addr show to
+<addr>``, ``ip link show dev <if>``) costs three processes per claim, minutes at a thousand
+claims. A dump of the whole table costs about what one of those processes costs (50,000
+routes list in 0.18 s: "Netlink" in docs/background.md), so each table is read once per run
+through ``Host.cached`` and indexed here; a check then answers from a dict.
 Every look-up gives the same rows the per-claim command prints:
 
 * routes: ``ip -j -4 route show table main``, keyed by destination prefix. ``ip route show
   PREFIX`` lists exactly the main-table routes whose destination *is* that prefix, which is
   what ``routes_to`` returns (the kernel's actual *decision* is ``route_lookup``'s job);
-* proxy neighbours: ``ip -j neigh show proxy`` as ``(address, device)`` pairs, a claimed
-  entry the dump lacks confirmed by an exact look-up (see ``proxy_entries``);
+* proxy neighbours: ``ip -j neigh show proxy`` as ``(address, device)`` pairs, and those
+  an earlier routerd marked as its own (``owned_proxy_entries``);
 * IPv4 addresses: ``ip -j -4 addr show`` as ``address -> ["a/len on ifname", ...]``;
 * links: ``ip -j link show`` by name (and altname).
 
@@ -26,7 +26,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from routerd.doctor import ip_batch
 from routerd.doctor.host import CommandResult
 from routerd.doctor.inputs import Inputs
 
@@ -34,6 +33,9 @@ ROUTES = ("-4", "route", "show", "table", "main")
 PROXIES = ("neigh", "show", "proxy")
 ADDRESSES = ("-4", "addr", "show")
 LINKS = ("link", "show")
+ROUTERD_PROTOCOLS = frozenset({"196", "routerd"})
+"""How ``ip -j neigh show proxy`` spells the protocol routerd marked its entries with
+(196, or its name where ``/etc/iproute2/rt_protos.d`` names it)."""
 
 Row = dict[str, Any]
 
@@ -111,32 +113,47 @@ def _route_index(rows: list[Row]) -> dict[str, list[Row]]:
 
 
 def proxy_entries(inputs: Inputs) -> set[tuple[str, str]] | None:
-    """Every installed proxy neighbour as ``(address, device)`` (None: the dump failed).
+    """Every IPv4 proxy neighbour the dump shows, as ``(address, device)`` (None: it failed).
 
-    Exact for every claim's own entry: the kernel keeps proxy entries of *all* namespaces
-    in one 16-bucket hash and resumes a dump by position in a bucket, so another namespace
-    adding or deleting proxy entries while we read (another router, a test, a bench) makes
-    the dump skip or repeat some of ours (measured: 9,974 of 10,000 under such churn).
-    Claimed entries the dump lacks are therefore asked again, exactly, with one ``neigh get
-    proxy`` per entry in a single ``ip_batch``; only a "not found" there counts as absent.
+    routerd captures by route and makes no proxy entries; what is here is another tool's,
+    or an earlier routerd's (``owned_proxy_entries``). The kernel keeps proxy entries of all
+    namespaces in one hash and resumes a dump by position in it, so churn in another
+    namespace can make this dump skip an entry: good enough for findings that say "there is
+    one", not for proving an entry absent.
     """
-    return inputs.host.once(("index", "proxies"), lambda: _proxies(inputs))  # type: ignore[return-value]
+    rows = _proxy_rows(inputs)
+    return None if rows is None else {(dst, dev) for dst, dev, _ in rows}
 
 
-def _proxies(inputs: Inputs) -> set[tuple[str, str]] | None:
+def owned_proxy_entries(inputs: Inputs) -> list[tuple[str, str]] | None:
+    """Proxy entries marked with routerd's protocol, sorted (None: the dump failed)."""
+    rows = _proxy_rows(inputs)
+    if rows is None:
+        return None
+    return sorted((dst, dev) for dst, dev, proto in rows if proto in ROUTERD_PROTOCOLS)
+
+
+def _proxy_rows(inputs: Inputs) -> list[tuple[str, str, str]] | None:
     d = dump(inputs, *PROXIES)
     if not d.ok:
         return None
-    found = {(str(r.get("dst")), str(r.get("dev"))) for r in d.rows}
-    claimed = {
-        (c.ip, c.capture_interface)
-        for c in inputs.intents.values()
-        if c.capture_type == "proxy-arp" and c.ip and c.capture_interface
-    }
-    unseen = sorted(claimed - found)
-    answers = ip_batch.ask(inputs.host, [f"neigh get proxy {ip} dev {dev}" for ip, dev in unseen])
-    found |= {pair for pair, a in zip(unseen, answers, strict=True) if a.line is not None}
-    return found
+    return [
+        (str(r.get("dst")), str(r.get("dev")), str(r.get("protocol", "")))
+        for r in d.rows
+        if "." in str(r.get("dst", ""))
+    ]
+
+
+def cidrs_of(inputs: Inputs, ifname: str) -> list[str]:
+    """The IPv4 addresses of ``ifname`` as ``a/len`` ([] when none, or the dump failed)."""
+    for row in dump(inputs, *ADDRESSES).rows:
+        if row.get("ifname") == ifname:
+            return [
+                f"{a['local']}/{a.get('prefixlen', 32)}"
+                for a in row.get("addr_info", [])
+                if isinstance(a.get("local"), str)
+            ]
+    return []
 
 
 def addresses_of(inputs: Inputs, ip: str) -> list[str] | None:

@@ -21,6 +21,7 @@ from functools import partial
 
 from routerd.core.resources import OverlayPeer
 from routerd.doctor import (
+    capture_route,
     firewall_sources,
     forward_policy,
     kernel_tables,
@@ -48,6 +49,7 @@ def reads(inputs: Inputs) -> list[Callable[[], object]]:
         lambda: kernel_tables.addresses_of(inputs, ""),
         lambda: kernel_tables.link(inputs, "lo"),
         lambda: route_lookup.lookups(inputs),
+        lambda: capture_route.lookups(inputs),
         lambda: firewall_sources.gather(inputs),
         lambda: mss.installed_clamps(inputs),
         lambda: forward_policy.forward_chains(inputs),

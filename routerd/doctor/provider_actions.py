@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from routerd.core.action_journal import ActionRecord, HeldAddress
 from routerd.core.doctor import Check, Finding, Status
 from routerd.core.errors import ProviderError
 from routerd.core.resources import CloudProviderProfile
-from routerd.core.store_actions import ActionRecord, HeldAddress
 from routerd.doctor.inputs import Inputs
 from routerd.doctor.provider import metadata
 from routerd.providers.assignment import check_address_assigned

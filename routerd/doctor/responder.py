@@ -7,17 +7,18 @@ ARP sweep per capture interface per run (``routerd.doctor.arp``: all of the inte
 addresses at once, ~1.5 s however many there are), through ``Host.arp`` so recorded replies can be
 replayed in tests.
 
-A host never answers its own ARP request, so for a proxy-ARP claim whose proxy neighbour is
-installed this router is counted as a responder too: one foreign answer then means two
-devices claim the address (the original host still there, or a second router). More than
-one responder FAILs; one, or none, passes.
+A host never answers its own ARP request, so for a proxy-ARP claim the kernel answers for
+(forwarding and proxy ARP on, the input route leaving by another device:
+``capture_route.answers_arp``) this router is counted as a responder too: one foreign
+answer then means two devices claim the address (the original host still there, or a
+second router). More than one responder FAILs; one, or none, passes.
 """
 
 from __future__ import annotations
 
 from routerd.core.doctor import Finding, Status
 from routerd.core.lowering import ClaimIntent
-from routerd.doctor import kernel_tables
+from routerd.doctor import capture_route, kernel_tables
 from routerd.doctor.arp import Sweep
 from routerd.doctor.inputs import Inputs, claim_name
 
@@ -55,19 +56,13 @@ def _link_mac(inputs: Inputs, ifname: str) -> str:
     return str(row.get("address", "")).lower() if row else ""
 
 
-def proxy_present(inputs: Inputs, c: ClaimIntent) -> bool:
-    """Whether the proxy neighbour for the claim is installed (shared with the live check)."""
-    entries = kernel_tables.proxy_entries(inputs)
-    return entries is not None and (c.ip, c.capture_interface) in entries
-
-
 def labels(inputs: Inputs, c: ClaimIntent, swept: Sweep) -> list[str]:
     """Every responder for the claim's address in ``swept``, this router included when its
     proxy-ARP answers (shared with ``doctor mobility``, which sweeps its own targets)."""
     macs = swept.responders(c.ip)
     own = swept.mac or _link_mac(inputs, swept.ifname)
     out = [f"{m} (this router)" if m == own else m for m in macs]
-    if c.capture_type == "proxy-arp" and own not in macs and proxy_present(inputs, c):
+    if c.capture_type == "proxy-arp" and own not in macs and capture_route.answers_arp(inputs, c):
         out.append("this router (proxy-ARP; a host does not hear its own answer)")
     return out
 

@@ -22,6 +22,7 @@ from routerd.core.lowering import ClaimIntent
 from routerd.core.resources import HybridRoute, OverlayPeer
 from routerd.doctor import (
     capture_mac,
+    capture_route,
     claim_state,
     dynamic,
     hybrid_config,
@@ -57,6 +58,7 @@ def hybrid(inputs: Inputs) -> Checks:
     }
     for ifname in sorted(proxied - {""}):
         checks.append((capture_mac.name(ifname), _capture_mac(inputs, ifname)))
+    checks.append((capture_route.LEFTOVER, lambda: [capture_route.leftover(inputs)]))
     for hr in inputs.config.of(HybridRoute):
         via = inputs.config.get(OverlayPeer, hr.spec.peer_ref)
         dev = via.spec.underlay.interface if via else ""

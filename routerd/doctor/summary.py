@@ -4,10 +4,10 @@ A hybrid run reports ~20 findings per claim; scripts need every one of them (and
 getting them), but a person needs "which check, how many claims, which ones are not fine".
 So after the per-claim findings the report carries one more finding per check::
 
-    warn   proxy neighbor (all claims)   9,998 pass, 2 warn (cloud-vm-7, cloud-vm-9)
+    warn   capture route (all claims)   9,998 pass, 2 warn (cloud-vm-7, cloud-vm-9)
 
 The name *ends* with the marker, so a script that picks a check by the end of its name
-(``endswith("proxy neighbor")``) still gets only the per-claim findings. Its ``claim`` is
+(``endswith("capture route")``) still gets only the per-claim findings. Its ``claim`` is
 empty (it is about no single claim) and its status is the check's worst, by the same rule
 as ``Report.overall``, so it agrees with the lines it summarises. Non-pass claims are
 named, at most ``NAMED`` per status, with the detail they share when they all share one;

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from routerd.core.action_journal import ActionRecord
 from routerd.core.errors import NotFoundError, RouterdError
 from routerd.core.resources.provider_policy import (
     ACTION_ASSIGN,
     ACTION_REASSIGN,
     ACTION_UNASSIGN,
 )
-from routerd.core.store import Store
-from routerd.core.store_actions import ActionRecord
 from routerd.providers.base import UNASSIGN
 from routerd.providers.targets import ProfileTargets
+from routerd.state.store import Store
 
 
 class ActionRefused(RouterdError):

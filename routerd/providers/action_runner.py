@@ -27,10 +27,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from routerd.core.action_journal import ActionRecord
 from routerd.core.errors import ProviderError
 from routerd.core.resources.provider_policy import ACTION_REASSIGN, ACTION_UNASSIGN
-from routerd.core.store import Store
-from routerd.core.store_actions import ActionRecord
 from routerd.providers.execution import ActionResult, Holding
 from routerd.providers.executor import Executor
 from routerd.providers.reconcile_plan import (
@@ -43,6 +42,7 @@ from routerd.providers.reconcile_plan import (
 )
 from routerd.providers.redact import redact, redact_text
 from routerd.providers.targets import ProfileTargets
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 

@@ -270,7 +270,11 @@ class Executor:
     def _run(
         self, action: str, nic: str, address: str, key: str, *, reassign: bool
     ) -> ActionResult:
-        request = {"provider": self.provider.name, "nic": nic, "address": address}
+        request: dict[str, str | bool] = {
+            "provider": self.provider.name,
+            "nic": nic,
+            "address": address,
+        }
         if action == ASSIGN:
             request["reassign"] = reassign
         run = _Run(action, key, request, self._clock())

@@ -24,12 +24,12 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from routerd.core.action_journal import HeldAddress
 from routerd.core.resources.provider_policy import (
     ACTION_ASSIGN,
     ACTION_REASSIGN,
     ACTION_UNASSIGN,
 )
-from routerd.core.store_actions import HeldAddress
 from routerd.providers.execution import Holding
 from routerd.providers.targets import ProfileTargets
 

@@ -105,7 +105,7 @@ class AdvertSocket:
 
     def read(self) -> list[Advert]:
         """Every advert waiting now (never blocks)."""
-        out = []
+        out: list[Advert] = []
         while True:
             try:
                 frame, addr = self.sock.recvfrom(2048)

@@ -54,6 +54,14 @@ class RunningWorld(SimClient):
         """The channel to ``router`` (default: the first router)."""
         return self.channels[router or self.routers[0]]
 
+    def restart(self, router: str) -> None:
+        """Restart ``router``'s routerd (stopped without cleanup: its dataplane and BGP
+        speaker stay; the new one adopts them); returns once the world has settled."""
+        self.host.restart(router)
+        self.channels[router].close()
+        self.channels[router] = grpc.insecure_channel(f"unix:{self.sockets[router]}")
+        self._bind()
+
     @property
     def errors(self) -> list[str]:
         """Reconcile passes that crashed, reactions that did not settle, world timers that

@@ -66,3 +66,21 @@ def test_text_output_is_short_and_says_all_passed(capsys):
     text = capsys.readouterr().out
     assert text.rstrip().endswith("All checks passed.")
     assert len(text.splitlines()) < 40
+
+
+def test_live_migration_moves_the_home_and_measures_the_outage(capsys):
+    code, out = run(capsys, "--scenario", "live-migration")
+    assert code == 0, out["checks"]
+    assert all(c["ok"] for c in out["checks"]), out["checks"]
+    before = {h["address"]: (h["home"], h["sequence"]) for h in out["before"]["homes"]}
+    after = {h["address"]: (h["home"], h["sequence"]) for h in out["after"]["homes"]}
+    assert (before["10.77.1.50"], after["10.77.1.50"]) == (("site-a", 1), ("site-b", 2))
+    assert out["before"]["trace"]["via"][-1] == "ra" and out["after"]["trace"]["via"][-1] == "rb"
+    assert out["after"]["trace"]["delivered_to"] == "migrant"
+    # the reflector's 1 ms per hop: rb -> reflector -> the others, then the reply's way back
+    assert 1.0 <= out["outage_ms"] < 100.0
+    assert {(c["router"], c["state"]) for c in out["claims"]} == {
+        ("ra", "verified"),
+        ("rb", "verified"),
+        ("rc", "verified"),
+    }

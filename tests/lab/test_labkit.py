@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from routerd.backends.linux.wgsupervisor import process_start_time
-from routerd.core.wgkey import public_key, read_private_key
+from routerd.core.wgkey import public_key
+from routerd.keys import read_private_key
 from tools.labkit.config import rename, render_pair, tunnel_names
 from tools.labkit.evidence import strip_wg_dump
 from tools.labkit.faults import diff_objects

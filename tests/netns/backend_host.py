@@ -21,7 +21,7 @@ from routerd.backends.linux.backend import LinuxBackend
 from routerd.core import desired as d
 from routerd.core.plan import diff
 from routerd.core.port import Change, PathCheck
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.support.netns import STATE
 
 
@@ -140,8 +140,8 @@ def apply(changes: list[Change]) -> list[tuple[bool, str, int | None]]:
 
 def build_through_registry(state_dir: str) -> tuple[str, bool]:
     """``registry.create("linux")`` as ``routerd serve`` does it; closed again at once."""
-    from routerd.backends import registry
     from routerd.backends.linux import factory
+    from routerd.daemon import registry
 
     b = registry.create("linux", config=None, store=None, state_dir=Path(state_dir))  # type: ignore[arg-type]
     name = type(b).__name__
@@ -201,8 +201,8 @@ def set_probe_wait(seconds: float) -> None:
     backend().probes.wait = seconds
 
 
-def send_garp(address: str, dev: str) -> None:
-    garp = d.Garp(address, dev)
+def send_garp(address: str, dev: str, to: str = "") -> None:
+    garp = d.Garp(address, dev, to)
     (result,) = backend().apply([Change("announce", garp.key, new=garp)])
     assert result.ok, result.error
 

@@ -16,8 +16,9 @@ from typing import Any
 from routerd.backends.linux.backend import LinuxBackend
 from routerd.core.engine import Engine, EngineSettings
 from routerd.core.loader import load_text
-from routerd.core.store import Store
+from routerd.keys import KeyFiles
 from routerd.providers.evidence import IMDS_ENV, MetadataEvidence
+from routerd.state.store import Store
 from tests.support.netns import STATE
 from tests.unit.providers.conftest import load_fixture
 from tests.unit.providers.fake_imds import FakeMetadataServer
@@ -44,6 +45,7 @@ def start(
         backend,
         loaded.config,
         store=store,
+        keys=KeyFiles(),
         settings=EngineSettings(key_dir=str(Path(state_dir) / "keys")),
         provider=MetadataEvidence(env=env, interval=0.2, dmi_root=state_dir),
     )

@@ -45,7 +45,7 @@ def build(n: int, cap: str, ov: str) -> d.DesiredBuilder:
 
 def _open(state_dir: str) -> None:
     from routerd.backends.linux.backend import LinuxBackend
-    from routerd.core.store import Store
+    from routerd.state.store import Store
 
     STATE["b"] = LinuxBackend(Store.open(state_dir), state_dir=Path(state_dir))
     STATE["b"].start(lambda: None)

@@ -5,12 +5,12 @@ Not a test (nothing is asserted): ``sudo .venv/bin/python -m tests.netns.measure
 namespaces (``rdm-<prefix>-r`` the router, ``-lan`` the capture segment's other end where
 nobody answers ARP, ``-c`` the underlay peer), torn down LIFO afterwards, pass or fail:
 
-    lan ns --veth-- r: cap 10.16.255.1/16, proxy_arp=1, N proxy entries 10.16.0.1 ...
+    lan ns --veth-- r: cap 10.16.255.1/16, proxy_arp=1 and forwarding=1 (capture by route)
                        wg (wireguard-go) 10.255.41.1/31, N x "/32 dev wg metric 120",
                        the claims in the peer's allowed IPs, inet routerd_mss both ways
                     r: u1 192.0.2.1/30 --veth-- c: u2 192.0.2.2/30 (endpoint, no WireGuard)
 
-Routes and proxy entries go in with one ``ip -batch``. The doctor runs in a forked child
+The routes go in with one ``ip -batch``. The doctor runs in a forked child
 inside the router namespace with the real host door; the claim intents are lowered before
 the clock starts, as the daemon hands them over. Reported per run: wall time of
 ``run_doctor``, processes spawned (every ``subprocess.Popen`` in the child), findings and
@@ -157,13 +157,17 @@ def build(n: int, tmp: Path, cleanup: Cleanup, churning: bool = False) -> tuple[
     r.ip("addr", "add", "192.0.2.1/30", "dev", f"{p}u1")
     c.ip("addr", "add", "192.0.2.2/30", "dev", f"{p}u2")
     key, peer = _wireguard(r, wg, n, tmp, cleanup)
-    for name in ("net.ipv4.ip_forward=1", f"net.ipv4.conf.{cap}.proxy_arp=1"):
+    for name in (
+        "net.ipv4.ip_forward=1",
+        f"net.ipv4.conf.{cap}.proxy_arp=1",
+        f"net.ipv4.conf.{cap}.forwarding=1",
+    ):
         r.exec("sysctl", "-qw", name)
     batch = tmp / "claims.batch"
     lines = []
     for i in range(n):
         a = claim_address(i)
-        lines += [f"route add {a}/32 dev {wg} metric 120", f"neigh add proxy {a} dev {cap}"]
+        lines.append(f"route add {a}/32 dev {wg} metric 120")
     batch.write_text("\n".join(lines) + "\n")
     sh(["ip", "-n", r.name, "-batch", str(batch)], timeout=300)
     r.exec("nft", "-f", "-", input=mss_ruleset([(f'"{cap}"', f'"{wg}"'), (f'"{wg}"', f'"{cap}"')]))

@@ -24,7 +24,8 @@ from routerd.core.desired import (
     WgPeer,
     WireGuardDevice,
 )
-from routerd.core.wgkey import generate_private_key, public_key
+from routerd.core.wgkey import public_key
+from routerd.keys import generate_private_key
 from tests.netns.topology import Router, addresses, proxies, router, routes
 from tests.support.netns import IpMonitor
 from tests.support.wait import wait_until

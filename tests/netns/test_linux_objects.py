@@ -301,6 +301,25 @@ def test_gratuitous_arp_updates_lan_neighbours(lab):
     wait_until(learned, what="gratuitous ARP learned on the LAN")
 
 
+def test_a_unicast_gratuitous_arp_reaches_only_its_host(lab):
+    # what address mobility sends a VM that just arrived: one request, to its MAC only
+    r = router(lab)
+    r.lan.exec("sysctl", "-qw", f"net.ipv4.conf.{r.lan_if}.arp_accept=1")
+    mac = r.ns.ipj("link", "show", r.cap)[0]["address"]
+    lan_mac = r.lan.ipj("link", "show", r.lan_if)[0]["address"]
+    b = lab.backend(r.ns)
+    b.send_garp("10.40.8.78", r.cap, "02:00:00:00:99:99")  # another host: not heard here
+    b.send_garp("10.40.8.79", r.cap, lan_mac)
+
+    def learned() -> str | None:
+        entries = {e["dst"]: e.get("lladdr") for e in r.lan.ipj("neigh", "show", "dev", r.lan_if)}
+        return None if entries.get("10.40.8.79") == mac else f"lan neighbours: {entries}"
+
+    wait_until(learned, what="unicast gratuitous ARP learned by its host")
+    entries = {e["dst"] for e in r.lan.ipj("neigh", "show", "dev", r.lan_if)}
+    assert "10.40.8.78" not in entries, "a frame for another MAC was taken"
+
+
 def test_kernel_error_in_a_batch_lands_on_its_own_change(lab):
     r = router(lab)
     b = lab.backend(r.ns)

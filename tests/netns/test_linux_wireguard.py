@@ -28,7 +28,8 @@ from routerd.core.desired import (
     WireGuardDevice,
 )
 from routerd.core.port import PathCheck
-from routerd.core.wgkey import generate_private_key, public_key
+from routerd.core.wgkey import public_key
+from routerd.keys import generate_private_key
 from tests.netns.conftest import Lab
 from tests.support.netns import Netns, scan_processes, veth
 from tests.support.wait import wait_until

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from routerd.core.config import RouterConfig
 from routerd.core.loader import load_text
-from routerd.core.wgkey import ensure_private_key
+from routerd.keys import ensure_private_key
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -49,3 +49,17 @@ def pair(provider: str, tmp: Path) -> tuple[RouterConfig, RouterConfig]:
 def single(provider: str, side: str, tmp: Path) -> RouterConfig:
     """One example config with its key in ``tmp`` (peer key left as the placeholder)."""
     return load(with_keys(example_text(provider, side), tmp))
+
+
+def without_gateway(text: str) -> str:
+    """A mobility example (``examples/mobility/site-*.yaml``) without its ``gateway:`` block:
+    derived claims then capture on the capture interface itself, as on a site without an
+    anycast gateway (the simulator keeps no ARP caches, so the gateway changes nothing there).
+    """
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("gateway:"))
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1
+    while end < len(lines) and len(lines[end]) - len(lines[end].lstrip()) > indent:
+        end += 1
+    return "\n".join(lines[:start] + lines[end:]) + "\n"

@@ -6,7 +6,11 @@ expected reason *after* the fault, and waits for the claim to be ``verified`` ag
 the same routerd process (no restart):
 
 * ``fault-route``: the cloud router's ``/32`` delivery route deleted -> route-not-installed;
-* ``fault-proxy-neigh``: the on-prem proxy-ARP entry deleted -> proxy-neighbour-missing;
+* ``fault-capture-route``: the on-prem router's ``/32`` delivery route deleted: with it goes
+  the proxy-ARP capture (the kernel answers ARP on ``ens19`` through that route) ->
+  capture-route-missing;
+* ``fault-forwarding``: forwarding switched off on the on-prem capture interface (the
+  kernel answers no proxy ARP there) -> capture-forwarding-disabled;
 * ``fault-agent-address``: a guest agent puts 10.40.8.31 back on the cloud NIC (D15,
   docs/decisions.md) ->
   os-address-present (and routerd removes it again).
@@ -18,9 +22,9 @@ whole smoke meaningless.
 
 ``fault-kill9`` SIGKILLs each routerd in turn and starts it again on the same state
 directory: the kernel objects afterwards (links, addresses, routes in every table, proxy
-neighbours, the nft ruleset without handles and counters) must equal those before — no
-duplicate, nothing orphaned — the same single wireguard-go must still serve the tunnel
-(adopted, not restarted), and every claim must return to verified.
+neighbours (none: routerd makes none), the nft ruleset without handles and counters) must
+equal those before — no duplicate, nothing orphaned — the same single wireguard-go must
+still serve the tunnel (adopted, not restarted), and every claim must return to verified.
 """
 
 from __future__ import annotations
@@ -91,14 +95,28 @@ def fault_route(lab: Lab) -> str:
     return text
 
 
-def fault_proxy_neigh(lab: Lab) -> str:
+def fault_capture_route(lab: Lab) -> str:
     r = lab.onprem
+    dst = f"{CLOUD_VM_IP}/32"
     text = degrades_and_recovers(
-        lab, r, CLOUD_VM_IP, "proxy-neighbour-missing",
-        lambda: r.ns.ip("neigh", "del", "proxy", CLOUD_VM_IP, "dev", r.capture_if),
+        lab, r, CLOUD_VM_IP, "capture-route-missing",
+        lambda: r.ns.ip("route", "del", dst, "dev", r.tunnel),
     )  # fmt: skip
-    if not r.ns.ipj("neigh", "show", "proxy", CLOUD_VM_IP, "dev", r.capture_if):
-        raise AssertionError(f"proxy entry {CLOUD_VM_IP} not back on {r.capture_if}")
+    if not r.ns.ipj("route", "show", dst, "dev", r.tunnel):
+        raise AssertionError(f"{dst} dev {r.tunnel} not back on the on-prem router")
+    return text
+
+
+def fault_forwarding(lab: Lab) -> str:
+    r = lab.onprem
+    key = f"net.ipv4.conf.{r.capture_if}.forwarding"
+    text = degrades_and_recovers(
+        lab, r, CLOUD_VM_IP, "capture-forwarding-disabled",
+        lambda: r.ns.exec("sysctl", "-qw", f"{key}=0"),
+    )  # fmt: skip
+    value = r.ns.exec("sysctl", "-n", key).strip()
+    if value != "1":
+        raise AssertionError(f"{key}={value} on the on-prem router after recovery")
     return text
 
 
@@ -200,7 +218,8 @@ def fault_kill9(lab: Lab) -> str:
 
 FAULTS: list[tuple[str, Step]] = [
     ("fault-route", fault_route),
-    ("fault-proxy-neigh", fault_proxy_neigh),
+    ("fault-capture-route", fault_capture_route),
+    ("fault-forwarding", fault_forwarding),
     ("fault-agent-address", fault_agent_address),
     ("fault-unprovisioned", fault_unprovisioned),
     ("fault-kill9", fault_kill9),

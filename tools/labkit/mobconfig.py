@@ -25,7 +25,8 @@ from typing import Any
 
 import yaml
 
-from routerd.core.wgkey import generate_private_key, public_key
+from routerd.core.wgkey import public_key
+from routerd.keys import generate_private_key
 
 from .birdrr import RRClient, RRConfig
 from .handplay_rules import CtlConfig, Peer

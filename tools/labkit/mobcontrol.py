@@ -267,10 +267,12 @@ class Routerd:
         return t0
 
     def homes(self, site: str) -> dict[str, tuple[str, int]]:
+        """``routerctl get homes -o json``: ``{"homes": [Home]}``, each with ``address``,
+        ``home`` (the site; absent while unknown) and ``sequence`` (proto JSON: absent at 0)."""
         data = self.routers[site].ctl_json("get", "homes")
-        items: list[dict[str, Any]] = data.get("homes", data.get("items", []))
+        items: list[dict[str, Any]] = data.get("homes", [])
         return {
-            str(h["address"]).removesuffix("/32"): (str(h["home"]), int(h["sequence"]))
+            str(h["address"]): (str(h["home"]), int(h.get("sequence", 0)))
             for h in items
             if h.get("home")
         }

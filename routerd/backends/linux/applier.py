@@ -2,8 +2,9 @@
 
 Groups run in a fixed order, whatever order the plan lists them in, so each step finds its
 prerequisites: removals first (clamp, proxy entries, routes, addresses, sysctl restores,
-then devices), then WireGuard devices (routes and per-device sysctls need the interface),
-addresses, sysctls, OS-address absence, routes, proxy entries, the clamp table, and last
+then devices), then anycast-gateway and WireGuard devices (routes and per-device sysctls
+need the interface), addresses, sysctls (after which the gateway devices come up, fully
+set: ``gateway.py``), OS-address absence, routes, proxy entries, the clamp table, and last
 the announcements (gratuitous ARP) of captures the rest made.
 Routes, proxy entries and addresses each go out as one pipelined netlink batch; every
 message carries its own sequence number, so a failure lands on its own change and never
@@ -23,12 +24,14 @@ from collections.abc import Callable, Sequence
 from routerd.backends.linux import addresses, garp, neighbours, routes
 from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux.addresses import AddressEntry
+from routerd.backends.linux.gateway import GatewayLinks
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.netlink_socket import Reply, Request
 from routerd.backends.linux.observer import ADDR_KIND
 from routerd.core.desired import (
     AbsentAddress,
     Garp,
+    GatewayDevice,
     MssClampTable,
     ProxyNeighbour,
     Route,
@@ -52,8 +55,8 @@ PERMANENT = {
 }
 GONE = {errno.ENOENT, errno.ESRCH, errno.EADDRNOTAVAIL, errno.ENODEV}
 """Answers to a delete that mean "already gone": success (idempotent apply)."""
-REMOVE_ORDER = ("nft", "pneigh", "route", "addr", "absent", "sysctl", "wg")
-SET_ORDER = ("wg", "addr", "sysctl", "absent", "route", "pneigh", "nft", "garp")
+REMOVE_ORDER = ("nft", "pneigh", "route", "addr", "absent", "sysctl", "wg", "gateway")
+SET_ORDER = ("gateway", "wg", "addr", "sysctl", "absent", "route", "pneigh", "nft", "garp")
 
 
 def failure(
@@ -79,6 +82,7 @@ class Applier:
         """``refresh_links`` brings the link table up to date before a plan is sent."""
         self.host = host
         self._refresh_links = refresh_links or host.links.refresh
+        self.gateways = GatewayLinks(host)
         self._handlers: dict[str, Callable[[Batch], dict[int, ChangeResult]]] = {
             "route": self._routes,
             "pneigh": self._proxy_neighbours,
@@ -87,7 +91,8 @@ class Applier:
             "sysctl": self._each(self._sysctl),
             "wg": self._each(self._wireguard),
             "nft": self._each(self._nft),
-            "garp": self._each(self._garp),
+            "garp": self._garps,
+            "gateway": self._each(self._gateway),
         }
 
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
@@ -102,6 +107,8 @@ class Applier:
             batch = groups.pop(phase, [])
             if batch:
                 results.update(self._run(phase[1], batch))
+            if phase == (False, "sysctl"):
+                results.update(self._gateways_up(changes))
         for batch in groups.values():  # kinds this backend does not know
             results.update(
                 {i: failure(c, errno.EOPNOTSUPP, "unknown object kind") for i, c in batch}
@@ -297,13 +304,39 @@ class Applier:
             assert isinstance(c.new, MssClampTable)
             self.host.nft.apply(c.new)
 
-    def _garp(self, c: Change) -> None:
-        """Announce a freshly captured address (D9, docs/decisions.md); never observed.
+    def _gateway(self, c: Change) -> None:
+        """Create, converge or delete an anycast-gateway device (``gateway.py``); one that
+        must be up comes up in ``_gateways_up``, once the plan's sysctls are written."""
+        want = c.new if isinstance(c.new, GatewayDevice) else None
+        self.gateways.apply(c.op, c.key, want)
 
-        An announcement is never removed: it is a frame, not a kernel object.
-        """
-        assert isinstance(c.new, Garp)
-        garp.send_garp(c.new.address, c.new.dev)
+    def _gateways_up(self, changes: Sequence[Change]) -> dict[int, ChangeResult]:
+        """Bring up the gateway devices this apply left down; a failure lands on the
+        device's change."""
+        failed = self.gateways.bring_up()
+        return {
+            i: from_error(c, failed[c.key[1]])
+            for i, c in enumerate(changes)
+            if c.key[0] == "gateway" and c.key[1] in failed
+        }
+
+    def _garps(self, batch: Batch) -> dict[int, ChangeResult]:
+        """Announce freshly captured addresses (D9, docs/decisions.md), and tell arriving
+        hosts about addresses they may hold stale entries for; never observed or removed
+        (a frame, not a kernel object). One socket per device and recipient."""
+        groups: dict[tuple[str, str], Batch] = {}
+        for i, c in batch:
+            assert isinstance(c.new, Garp)
+            groups.setdefault((c.new.dev, c.new.to), []).append((i, c))
+        out: dict[int, ChangeResult] = {}
+        for (dev, to), items in groups.items():
+            addresses = [c.new.address for _, c in items if isinstance(c.new, Garp)]
+            try:
+                garp.send_many(addresses, dev, to=to)
+                out.update({i: ChangeResult(c, True) for i, c in items})
+            except Exception as exc:
+                out.update({i: from_error(c, exc) for i, c in items})
+        return out
 
 
 def _first_failure(reqs: list[Request], replies: list[Reply]) -> Reply | None:

@@ -4,7 +4,8 @@ Everything acts on the network namespace the process runs in, so ``ip netns exec
 routerd serve`` (the lab) and the namespace tests need nothing special. The backend owns
 one command netlink socket (pipelined batches), one libnftables context, one pyroute2 handle
 for links, and one background thread (``events.EventWatcher``) that reports drift, polls
-proxy entries (the kernel sends no events for them) and keeps wireguard-go running.
+proxy entries while routerd owns any (an earlier version's, until they are removed; the
+kernel sends no events for them) and keeps wireguard-go running.
 
 Observation goes through ``cache.ObservationCache``: the event thread feeds it every
 notification, ``observe`` first drains what is queued and then re-reads only the kinds an
@@ -46,6 +47,7 @@ from routerd.core.desired import (
     Address,
     DataplaneObject,
     DesiredState,
+    GatewayDevice,
     Observed,
     ObserveScope,
     ProxyNeighbour,
@@ -54,7 +56,7 @@ from routerd.core.desired import (
 from routerd.core.errors import DataplaneError
 from routerd.core.plan import diff
 from routerd.core.port import Change, ChangeResult, Drift, InputRoute, PathCheck, PathEvidence
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 
@@ -330,13 +332,16 @@ class LinuxBackend:
         objs: tuple[DataplaneObject, ...] = tuple(obs.objects.values())
         if scope.desired is not None:
             objs += tuple(scope.desired.objects.values())
+        gateways = [o for o in objs if isinstance(o, GatewayDevice)]
         extra_links = scope.links | scope.wireguard | set(self.host.wg.owned())
+        extra_links |= {g.ifname for g in gateways} | {g.parent for g in gateways}
         self._watcher.interest = Interest(
             proto=routes.ROUTERD_PROTO,
             route_dsts=LazySet(lambda: {o.dst for o in objs if isinstance(o, Route)}),
             addresses=LazySet(
                 lambda: (
                     {o.cidr.split("/")[0] for o in objs if isinstance(o, Address)}
+                    | {c.split("/")[0] for g in gateways for c in g.addresses}
                     | scope.absent_addresses
                 )
             ),

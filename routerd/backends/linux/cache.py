@@ -18,7 +18,8 @@ have changed; it is never trusted blindly. How each kind stays equal to a full r
   routerd makes no entries any more (a proxy-ARP capture is its route): the poll runs
   only while owned entries an earlier version left are there to be removed.
 * addresses, foreign ``local`` routes, the nft table and the link table are small: re-read
-  when an event or an apply touched them.
+  when an event or an apply touched them. Anycast-gateway devices are read from the link
+  table and the addresses (``gateway.py``): a foreign event on one names its key.
 * what the kernel removes without a notification: taking a link down (or losing carrier),
   deleting or renaming it, or removing the last IPv4 address of a device flushes its routes
   and proxy entries silently. Any link event that changes a name or those flags, and any
@@ -47,9 +48,11 @@ from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux import observer as ob
 from routerd.backends.linux import routes
 from routerd.backends.linux.addresses import AddressEntry
+from routerd.backends.linux.gateway import KIND as GATEWAY
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.links import IFF_LOWER_UP, IFF_UP
 from routerd.core.desired import Key, Observed, ObserveScope, ProxyNeighbour
+from routerd.core.mobility.gateway import PREFIX as GATEWAY_PREFIX
 from routerd.core.port import Change, ChangeResult, Drift
 
 KINDS = ("links", "routes", "pneigh", "addr", "local", "nft")
@@ -57,7 +60,13 @@ KINDS = ("links", "routes", "pneigh", "addr", "local", "nft")
 DEVICE_KINDS = frozenset(KINDS) - {"nft"}
 LINK_FLAGS = IFF_UP | IFF_LOWER_UP
 """Link flags whose change can flush routes and proxy entries without a notification."""
-APPLIED = {"addr": ("addr",), "absent": ("addr", "local"), "nft": ("nft",), "wg": ("links",)}
+APPLIED = {
+    "addr": ("addr",),
+    "absent": ("addr", "local"),
+    "nft": ("nft",),
+    "wg": ("links",),
+    "gateway": ("links", "addr"),
+}
 """Kinds to re-read after a successful change (routes follow their own echoes)."""
 FAILED = {**APPLIED, "route": ("routes",), "pneigh": ("pneigh",)}
 """Kinds to re-read after a failed change."""
@@ -304,6 +313,8 @@ class ObservationCache:
         raw = nl.parse_attrs(msg.body, nl.IFINFOMSG.size).get(nl.IFLA_IFNAME)
         now = (nl.cstr(raw) if raw else "", flags & LINK_FLAGS)
         self.dirty.add("links")
+        if now[0].startswith(GATEWAY_PREFIX) and self._foreign(msg):
+            self._drift.add((GATEWAY, now[0]))  # someone changed an anycast-gateway device
         if msg.type == nl.RTM_DELLINK:
             self._links_seen.pop(index, None)
             self.dirty.update(DEVICE_KINDS)
@@ -341,6 +352,9 @@ def _address_differences(host: Host, old: list[AddressEntry], new: list[AddressE
     out: set[Key] = set()
     name = host.links.name
     for entry in set(old) ^ set(new):
+        dev = name(entry.ifindex)
         out.add(("absent", entry.address))
-        out.add(("addr", name(entry.ifindex), entry.cidr))
+        out.add(("addr", dev, entry.cidr))
+        if dev.startswith(GATEWAY_PREFIX):
+            out.add((GATEWAY, dev))  # an anycast-gateway device's addresses are part of it
     return out

@@ -1,4 +1,4 @@
-"""Registry entry point for ``--backend linux`` (``routerd.backends.registry``).
+"""Registry entry point for ``--backend linux`` (``routerd.daemon.registry``).
 
 ``available`` says whether this process can drive the kernel (Linux, root or
 CAP_NET_ADMIN, the Python bindings importable) and why not; ``create`` builds the backend on
@@ -6,6 +6,10 @@ the daemon's state store and, when ``/etc/iproute2/rt_protos.d`` exists and is w
 names routerd's route protocol so ``ip route`` prints ``proto routerd`` (``routerd install``
 writes the same file where /etc is read-only to the daemon). Under ``ip netns exec`` (the
 namespace lab) the name is not written: that /etc is the host's.
+
+Address mobility's two ports: ``route_exchange`` (gobgpd, supervised from
+``<state_dir>/bgp``, which also holds its API socket and log) and ``presence_source`` (the
+ARP/RARP listener and prober of this namespace).
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from routerd.core.config import RouterConfig
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 if TYPE_CHECKING:  # the backend pulls in pyroute2; keep ``available`` cheap
+    from collections.abc import Callable
+
     from routerd.backends.linux.backend import LinuxBackend
+    from routerd.backends.linux.presence import LinuxPresence
     from routerd.core.port import DataplaneBackend
     from routerd.providers.evidence import MetadataEvidence
 
@@ -128,3 +135,15 @@ def provider_evidence(backend: DataplaneBackend) -> MetadataEvidence:
 
     del backend
     return MetadataEvidence()
+
+
+def presence_source(
+    backend: DataplaneBackend, *, clock: Callable[[], float] | None = None
+) -> LinuxPresence:
+    """The ARP/RARP listener and prober of this namespace, stamping with ``clock``."""
+    import time
+
+    from routerd.backends.linux.presence import LinuxPresence
+
+    del backend
+    return LinuxPresence(clock=clock or time.time)

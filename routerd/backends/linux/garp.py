@@ -4,8 +4,10 @@ When proxy-ARP capture of an address starts, neighbours on the LAN may still cac
 address's old owner; when the capture interface's MAC changes (a bridge without a fixed
 address, ``announce.py``), they cache our old MAC. One ARP request and one ARP reply, both
 announcing ``address is-at <our MAC>`` to the broadcast address, update them (requests are
-what ``arping -U`` sends; some stacks only learn from replies). Sending from Python avoids a
-process per announcement; nothing secret is involved either way.
+what ``arping -U`` sends; some stacks only learn from replies). Address mobility also tells
+one host (a VM that just arrived) about addresses it may hold stale entries for, with one
+request unicast to it. Sending from Python avoids a process per announcement; nothing secret
+is involved either way.
 """
 
 from __future__ import annotations
@@ -39,17 +41,36 @@ def send_garp(address: str, dev: str) -> None:
     send_many([address], dev)
 
 
-def send_many(addresses: Sequence[str], dev: str) -> int:
+def _mac(text: str) -> bytes:
+    raw = bytes.fromhex(text.replace(":", "").replace("-", ""))
+    if len(raw) != 6:
+        raise ValueError(f"{text!r} is not a MAC address")
+    return raw
+
+
+def send_many(addresses: Sequence[str], dev: str, *, to: str = "") -> int:
     """Announce every address on ``dev`` with the device's current MAC, on one socket.
+
+    Args:
+        addresses: bare IPv4 addresses.
+        dev: the device whose MAC the announcements carry.
+        to: a host's MAC: one gratuitous ARP request per address, unicast to that host
+            only (its neighbour entries are updated; nobody else hears it). "" broadcasts
+            a request and a reply per address.
 
     Returns:
         The number of addresses announced.
 
     Raises:
-        DataplaneError: the device is missing or has no Ethernet address.
+        DataplaneError: the device is missing or has no Ethernet address, or ``to`` is not
+            a MAC.
     """
     more = " ..." if len(addresses) > 3 else ""
-    op = f"gratuitous ARP {', '.join(addresses[:3])}{more} dev {dev}"
+    op = f"gratuitous ARP {', '.join(addresses[:3])}{more} dev {dev}" + (f" to {to}" if to else "")
+    try:
+        dst = _mac(to) if to else b""
+    except ValueError as exc:
+        raise DataplaneError(op, str(exc), retryable=False) from exc
     try:
         with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP)) as s:
             s.bind((dev, ETH_P_ARP))
@@ -57,7 +78,11 @@ def send_many(addresses: Sequence[str], dev: str) -> int:
             if len(mac) != 6:
                 raise DataplaneError(op, "device has no Ethernet address", retryable=False)
             for address in addresses:
-                for frame in garp_frames(mac, address):
+                frames = garp_frames(mac, address)
+                if dst:
+                    s.send(dst + frames[0][6:])
+                    continue
+                for frame in frames:
                     s.send(frame)
     except OSError as exc:
         raise DataplaneError(op, exc.strerror or str(exc), errno=exc.errno) from exc

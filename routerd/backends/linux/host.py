@@ -20,7 +20,7 @@ from routerd.backends.linux.routes import ROUTERD_PROTO
 from routerd.backends.linux.sysctl import SysctlKeeper
 from routerd.backends.linux.wgdevice import WireGuardDevices
 from routerd.core.desired import Key, Route
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 PNEIGH_KIND = "pneigh"
 

@@ -22,6 +22,7 @@ LOG = logging.getLogger(__name__)
 
 IFF_UP = 0x1
 IFF_LOWER_UP = 0x10000
+MACVLAN_MODE = ("IFLA_LINKINFO", "IFLA_INFO_DATA", "IFLA_MACVLAN_MODE")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,11 @@ class LinkInfo:
     kind: str
     mac: str
     flags: int = 0
+    parent: int = 0
+    """``IFLA_LINK``: the lower device of a macvlan (a veth's peer; 0 when none)."""
+    alias: str = ""
+    mode: str = ""
+    """A macvlan's mode (``bridge``, ``private`` ...); "" for other kinds."""
 
 
 class LinkTable:
@@ -68,6 +74,9 @@ class LinkTable:
                 kind=str(m.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND") or ""),
                 mac=str(m.get("address") or ""),
                 flags=int(m["flags"]),
+                parent=int(m.get("IFLA_LINK") or 0),
+                alias=str(m.get("IFLA_IFALIAS") or ""),
+                mode=str(m.get_nested(*MACVLAN_MODE) or ""),
             )
             by_name[info.name] = info
         self.by_name = by_name

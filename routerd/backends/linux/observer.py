@@ -8,7 +8,8 @@ between passes and re-read only what changed:
   ``read_all`` reads every kind into a ``Kinds``; never one request per route.
 * ``assemble`` builds the ``Observed`` the engine diffs from a ``Kinds`` plus what is always
   read fresh because it is cheap and no event reports it: sysctls (``/proc/sys``) and
-  WireGuard devices (config and handshakes over UAPI), and link states from the link table.
+  WireGuard devices (config and handshakes over UAPI), and link states and anycast-gateway
+  devices (``gateway.py``) from the link table.
   ``assemble_keys`` does the same for a scope naming its keys (a scoped pass): key by key,
   so its cost follows the keys asked for, not the size of the tables.
 
@@ -27,7 +28,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from routerd.backends.linux import addresses, neighbours, routes
+from routerd.backends.linux import addresses, gateway, neighbours, routes
 from routerd.backends.linux.addresses import AddressEntry
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.neighbours import ProxyEntry
@@ -259,6 +260,7 @@ def assemble(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
     _sysctls(host, obs, scope.sysctls | wanted.sysctls)
     _links(host, obs, scope.links, kinds.addrs)
     _wireguard(host, obs, scope.wireguard | wanted.wg, desired)
+    _gateways(host, obs, kinds.addrs, desired, None)
     if kinds.nft is not None:
         obs.objects[kinds.nft.key] = kinds.nft
         obs.owned.add(kinds.nft.key)
@@ -385,6 +387,20 @@ def _wireguard(
             obs.handshakes[(name, peer)] = age
 
 
+def _gateways(
+    host: Host,
+    obs: Observed,
+    addrs: list[AddressEntry],
+    desired: Mapping[Key, DataplaneObject],
+    keys: frozenset[Key] | None,
+) -> None:
+    """Anycast-gateway devices from the link table (``gateway.py``): owned ones, and a
+    foreign link where a device is desired."""
+    found, owned = gateway.observe(host, addrs, desired, keys)
+    obs.objects.update(found)
+    obs.owned.update(owned)
+
+
 def assemble_keys(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
     """``assemble`` for exactly ``scope.keys`` (plus the scope's links and devices)."""
     keys = scope.keys or frozenset()
@@ -410,6 +426,7 @@ def assemble_keys(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
     _sysctls(host, obs, scope.sysctls | wanted.sysctls)
     _links(host, obs, scope.links, kinds.addrs)
     _wireguard(host, obs, scope.wireguard | wanted.wg, desired)
+    _gateways(host, obs, kinds.addrs, desired, keys)
     obs.owned.intersection_update(keys)
     for key in [k for k in obs.objects if k[0] in ("route", "pneigh", "addr") and k not in keys]:
         del obs.objects[key]  # whole-table helpers report more than was asked for

@@ -38,6 +38,7 @@ from collections.abc import Callable, Collection
 from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux import presence_frames as pf
 from routerd.backends.linux import presence_netlink as pn
+from routerd.backends.linux.netlink_socket import SO_RCVBUFFORCE
 from routerd.core.errors import DataplaneError
 from routerd.core.presence import PresenceEvidence, normalize_mac
 
@@ -87,7 +88,7 @@ def _open_packet_socket(interface: str) -> tuple[socket.socket, int]:
     try:
         pf.attach_filter(sock)  # before bind: no unfiltered frame is ever queued
         try:
-            sock.setsockopt(socket.SOL_SOCKET, pn.SO_RCVBUFFORCE, PACKET_RCVBUF)
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, PACKET_RCVBUF)
         except OSError:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, PACKET_RCVBUF)
         sock.bind((interface, pf.ETH_P_ALL))

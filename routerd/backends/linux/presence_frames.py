@@ -73,7 +73,7 @@ class Sighting(NamedTuple):
     source: bytes  # the Ethernet source address
 
 
-def classify(frame: bytes) -> Sighting | None:
+def classify(frame: bytes | memoryview) -> Sighting | None:
     """What a received ARP or RARP frame says about who holds an address.
 
     Args:

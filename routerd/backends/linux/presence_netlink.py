@@ -40,7 +40,9 @@ class Reachable(NamedTuple):
 class LinkMac(NamedTuple):
     """A link's MAC (``b""`` when it has none or was deleted)."""
 
-    index: int
+    # The link index under the name netlink gives it; it shadows tuple.index, which nothing
+    # here calls on a LinkMac.
+    index: int  # type: ignore[assignment]
     name: str
     mac: bytes
     deleted: bool

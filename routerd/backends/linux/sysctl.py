@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 
 from routerd.core.errors import DataplaneError
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 

@@ -30,10 +30,10 @@ from routerd.backends.linux.wireguard import (
     render_wg_config,
     uapi_set_lines,
 )
-from routerd.core import wgkey
 from routerd.core.desired import WireGuardDevice
 from routerd.core.errors import DataplaneError
-from routerd.core.store import Store
+from routerd.keys import ensure_private_key, read_private_key
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class WireGuardDevices:
         if want.private_key_file and (
             not wanted_pub or have is None or have.public_key != wanted_pub
         ):
-            wanted_pub, created = wgkey.ensure_private_key(want.private_key_file)
+            wanted_pub, created = ensure_private_key(want.private_key_file)
             if created:
                 LOG.info("generated WireGuard key %s for %s", want.private_key_file, want.ifname)
         needs_key = have is None or have.public_key != wanted_pub
@@ -213,7 +213,7 @@ class WireGuardDevices:
 
 def _read_key(path: str) -> str:
     try:
-        return wgkey.read_private_key(path)
+        return read_private_key(path)
     except OSError as exc:
         raise DataplaneError(
             "read WireGuard key", f"{path}: {exc.strerror}", errno=exc.errno

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from routerd.backends.linux.wguapi import RUN_DIR, UapiClient, socket_path
 from routerd.core.errors import DataplaneError
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 LOG = logging.getLogger(__name__)
 

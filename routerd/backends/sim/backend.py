@@ -177,7 +177,7 @@ class SimBackend:
                 errno.ENODEV,
                 True,
             )
-        self.world.record_garp(self.host_name, garp.dev, garp.address)
+        self.world.record_garp(self.host_name, garp.dev, garp.address, to=garp.to)
         return ChangeResult(change, True)
 
     def close(self, *, cleanup: bool = False) -> None:

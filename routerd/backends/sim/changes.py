@@ -6,8 +6,8 @@ into a ``ChangeResult`` with the port's idempotency rules: EEXIST on add and ENO
 are success.
 
 Ownership marks are written here and only here: routes get ``proto routerd``, addresses
-an owner mark, WireGuard devices a created-by /
-configured-by mark, clamp tables the ``routerd.owner=routerd`` comment, and changed sysctls a
+an owner mark, WireGuard devices a created-by / configured-by mark, anycast-gateway devices
+an owner mark, clamp tables the ``routerd.owner=routerd`` comment, and changed sysctls a
 record of the value they replaced. Removal touches only marked objects, so foreign objects
 survive even when a stale plan names them.
 """
@@ -25,12 +25,14 @@ from routerd.core.desired import (
     PROXY_PROTO,
     AbsentAddress,
     Address,
+    GatewayDevice,
     MssClampTable,
     Route,
     Sysctl,
     WireGuardDevice,
 )
 from routerd.core.port import Change, ChangeResult
+from routerd.keys import read_private_key
 
 from .fib import RouteEntry
 from .host import Host, OpError
@@ -187,11 +189,41 @@ def _device_key(want: WireGuardDevice) -> str:
     if path is None or not path.exists():
         return want.public_key
     try:
-        return _public_key(wgkey.read_private_key(path))
+        return _public_key(read_private_key(path))
     except OSError as e:
         raise OpError(e.errno or errno.EACCES, f"cannot read {path}: {e.strerror}") from e
     except ValueError as e:
         raise OpError(errno.EINVAL, f"{path}: {e}") from e
+
+
+# -- anycast-gateway devices ---------------------------------------------------------------
+
+
+def _gateway(host: Host, change: Change) -> None:
+    """A macvlan child of the capture interface with the shared MAC (``GatewayDevice``)."""
+    ifname = change.key[1]
+    iface = host.interfaces.get(ifname)
+    if change.op == "remove":
+        if iface is None or iface.owner != OWNER:
+            raise OpError(errno.ENODEV, f"no routerd gateway device {ifname}")
+        host.delete_interface(ifname)
+        return
+    want = _want(change, GatewayDevice)
+    if iface is not None and iface.owner != OWNER:
+        raise OpError(errno.EINVAL, f"a link named {ifname} exists and is not routerd's")
+    host.iface(want.parent)
+    if iface is not None and (iface.parent != want.parent or iface.kind != want.kind):
+        host.delete_interface(ifname)
+        iface = None
+    if iface is None:
+        iface = host.add_interface(ifname, kind=want.kind)
+        iface.parent, iface.owner = want.parent, OWNER
+    iface.mac = want.mac
+    for cidr in [c for c in iface.addresses if c not in want.addresses]:
+        host.remove_address(ifname, cidr)
+    for cidr in [c for c in want.addresses if c not in iface.addresses]:
+        host.add_address(ifname, cidr)  # part of the device, not an ``Address`` of its own
+    iface.up = want.up
 
 
 # -- nftables ------------------------------------------------------------------------------
@@ -219,4 +251,5 @@ _HANDLERS: dict[str, Handler] = {
     "absent": _absent,
     "wg": _wireguard,
     "nft": _nft,
+    "gateway": _gateway,
 }

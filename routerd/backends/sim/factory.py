@@ -1,4 +1,4 @@
-"""Registry entry point for ``--backend sim`` (``routerd.backends.registry``).
+"""Registry entry point for ``--backend sim`` (``routerd.daemon.registry``).
 
 ``routerd serve --backend sim -c FILE`` gets one simulated host shaped after the config
 (``single_host_world``), so claims capture and deliver without root or a kernel; nothing is
@@ -11,13 +11,14 @@ world's route reflector) and ``presence_source`` (what it hears on its segments)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from routerd.core.config import RouterConfig
 from routerd.core.exchange import ImportPolicy, SpeakerSettings
 from routerd.core.port import DataplaneBackend
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 from .backend import SimBackend
 from .metadata import FabricEvidence
@@ -76,7 +77,11 @@ def route_exchange(
     return SimExchange(backend.world.bgp, backend.host_name, settings, policy)
 
 
-def presence_source(backend: DataplaneBackend) -> SimPresence:
-    """What the backend's router hears on its world's segments (``SimPresence``)."""
+def presence_source(
+    backend: DataplaneBackend, *, clock: Callable[[], float] | None = None
+) -> SimPresence:
+    """What the backend's router hears on its world's segments (``SimPresence``); evidence
+    carries the world's time whatever ``clock`` says (the world's routers run on it)."""
+    del clock
     assert isinstance(backend, SimBackend)
     return SimPresence(backend.world, backend.host_name)

@@ -53,7 +53,11 @@ def _capture_route_shadowed(world: World, p: Params) -> Undo:
     if dev not in world.hosts[host].interfaces:
         raise FaultInputError("interface", f"{host} has no interface {dev or 'on that subnet'}")
     world.add_route(host, f"{ip}/32", dev=dev, metric=SHADOW_METRIC, proto="static")
-    return lambda: world.delete_foreign_route(host, f"{ip}/32", proto="static")
+
+    def undo() -> None:
+        world.delete_foreign_route(host, f"{ip}/32", proto="static")
+
+    return undo
 
 
 def _clamp_flushed(world: World, p: Params) -> Undo:

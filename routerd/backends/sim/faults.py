@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from routerd.core.desired import MAIN_TABLE, MSS_TABLE, Key, MssRule
+from routerd.core.mobility.gateway import PREFIX as GATEWAY_PREFIX
 from routerd.core.port import Drift
 
 from .fib import RouteEntry
@@ -199,7 +200,9 @@ class FaultInjection:
             h.iface(ifname).up = up
             return True
 
-        self._out_of_band(host, change, [])  # links are read on every pass
+        # Links are read on every pass; an anycast-gateway device's state is its object's.
+        keys = [("gateway", ifname)] if ifname.startswith(GATEWAY_PREFIX) else []
+        self._out_of_band(host, change, keys)
 
     # -- armed failures ----------------------------------------------------------------
 

@@ -24,7 +24,16 @@ from .wireguard import WgDevice
 
 IP_FORWARD = "net.ipv4.ip_forward"
 _CONF = "net.ipv4.conf."
-_CONF_DEFAULTS = {"proxy_arp": "0", "rp_filter": "0", "forwarding": ""}
+_NEIGH = "net.ipv4.neigh."
+_CONF_DEFAULTS = {
+    "proxy_arp": "0",
+    "rp_filter": "0",
+    "forwarding": "",
+    "arp_ignore": "0",
+    "arp_announce": "0",
+    "medium_id": "0",
+}
+_NEIGH_DEFAULTS = {"proxy_delay": "80"}
 _GLOBAL_DEFAULTS = {IP_FORWARD: "0"}
 
 
@@ -42,7 +51,9 @@ class Interface:
 
     Attributes:
         addresses: interface-form CIDR (``10.40.8.5/24``) -> owner mark ("" = not routerd).
-        kind: ethernet, bridge-port, wireguard ...
+        kind: ethernet, bridge-port, wireguard, macvlan ...
+        parent: a macvlan's lower interface: it sits on the parent's link, with its own MAC.
+        owner: who created it ("" = not routerd; WireGuard devices keep their own marks).
     """
 
     name: str
@@ -51,6 +62,8 @@ class Interface:
     up: bool = True
     kind: str = "ethernet"
     addresses: dict[str, str] = field(default_factory=dict)
+    parent: str = ""
+    owner: str = ""
 
     def first_address(self) -> str:
         for cidr in self.addresses:
@@ -58,11 +71,11 @@ class Interface:
         return ""
 
 
-def _split_conf(name: str) -> tuple[str, str] | None:
-    """``net.ipv4.conf.ens19.proxy_arp`` -> ("ens19", "proxy_arp")."""
-    if not name.startswith(_CONF):
+def _split_conf(name: str, prefix: str = _CONF) -> tuple[str, str] | None:
+    """``net.ipv4.conf.ens19.proxy_arp`` -> ("ens19", "proxy_arp") (``prefix`` the tree)."""
+    if not name.startswith(prefix):
         return None
-    ifname, _, param = name[len(_CONF) :].rpartition(".")
+    ifname, _, param = name[len(prefix) :].rpartition(".")
     return (ifname, param) if ifname else None
 
 
@@ -93,10 +106,16 @@ class Host:
         self.interfaces[name] = iface
         return iface
 
+    def children(self, parent: str) -> list[Interface]:
+        """The macvlan children of ``parent`` (they share its link)."""
+        return [i for i in self.interfaces.values() if i.parent == parent]
+
     def delete_interface(self, name: str) -> None:
         iface = self.interfaces.get(name)
         if iface is None:
             raise OpError(errno_mod.ENODEV, f"Cannot find device {name!r}")
+        for child in self.children(name):  # as in Linux, children go with their lower device
+            self.delete_interface(child.name)
         for cidr in list(iface.addresses):
             self.remove_address(name, cidr)
         for route in [r for r in self.fib.all_routes() if r.dev == name]:
@@ -176,10 +195,15 @@ class Host:
             if param == "forwarding" and name not in self.sysctls:
                 return self.sysctls.get(IP_FORWARD, "0")
             return self.sysctls.get(name, _CONF_DEFAULTS.get(param))
+        neigh = _split_conf(name, _NEIGH)
+        if neigh is not None:
+            if neigh[0] != "default" and neigh[0] not in self.interfaces:
+                return None
+            return self.sysctls.get(name, _NEIGH_DEFAULTS.get(neigh[1]))
         return self.sysctls.get(name, _GLOBAL_DEFAULTS.get(name))
 
     def set_sysctl(self, name: str, value: str) -> None:
-        conf = _split_conf(name)
+        conf = _split_conf(name) or _split_conf(name, _NEIGH)
         if conf is not None and conf[0] not in ("all", "default", *self.interfaces):
             raise OpError(errno_mod.ENOENT, f"no such sysctl {name} (interface missing)")
         if name == IP_FORWARD:
@@ -196,6 +220,17 @@ class Host:
             self.get_sysctl(f"{_CONF}all.proxy_arp"),
             self.get_sysctl(f"{_CONF}{ifname}.proxy_arp"),
         )
+
+    def medium_id(self, ifname: str) -> int:
+        return int(self.get_sysctl(f"{_CONF}{ifname}.medium_id") or 0)
+
+    def arp_ignore(self, ifname: str) -> int:
+        """The effective ``arp_ignore`` of ``ifname`` (the larger of ``all`` and its own)."""
+        values = (
+            self.get_sysctl(f"{_CONF}all.arp_ignore"),
+            self.get_sysctl(f"{_CONF}{ifname}.arp_ignore"),
+        )
+        return max(int(v or 0) for v in values)
 
     def rp_filter(self, ifname: str) -> int:
         values = (

@@ -18,10 +18,12 @@ same rules: owned objects are reported owned, foreign ones only where a key is d
 from __future__ import annotations
 
 from routerd.core.desired import (
+    MACVLAN_BRIDGE,
     MSS_TABLE,
     AbsentAddress,
     Address,
     DataplaneObject,
+    GatewayDevice,
     Key,
     LinkState,
     MssClampTable,
@@ -33,7 +35,7 @@ from routerd.core.desired import (
 
 from .changes import OWNER
 from .fib import RouteEntry
-from .host import Host
+from .host import Host, Interface
 from .nft import comment_generation
 
 MSS_FAMILY = "inet"
@@ -50,9 +52,31 @@ def observe_host(host: Host, scope: ObserveScope, now: float) -> Observed:
     _absent(host, obs, scope)
     _wireguard(host, obs, scope, now)
     _nft(host, obs)
+    _gateways(host, obs)
     _adopt(host, obs, scope)
     _links(host, obs, scope)
     return obs
+
+
+def gateway_object(host: Host, iface: Interface) -> GatewayDevice:
+    """What a link is, in ``GatewayDevice`` terms (the sim models one macvlan mode)."""
+    return GatewayDevice(
+        iface.name,
+        iface.parent,
+        iface.mac,
+        tuple(sorted(iface.addresses)),
+        iface.up,
+        MACVLAN_BRIDGE if iface.kind == "macvlan" else "",
+        iface.kind,
+    )
+
+
+def _gateways(host: Host, obs: Observed) -> None:
+    for iface in host.interfaces.values():
+        if iface.kind == "macvlan" and iface.owner == OWNER:
+            obj = gateway_object(host, iface)
+            obs.objects[obj.key] = obj
+            obs.owned.add(obj.key)
 
 
 def route_object(r: RouteEntry) -> Route:
@@ -143,6 +167,9 @@ def _foreign(host: Host, key: Key) -> DataplaneObject | None:
     if kind == "nft":
         table = host.nft.get((key[1], key[2]))
         return MssClampTable(table.rules) if table is not None else None
+    if kind == "gateway":
+        iface = host.interfaces.get(key[1])
+        return gateway_object(host, iface) if iface is not None else None
     return None
 
 
@@ -201,4 +228,8 @@ def _owned(host: Host, key: Key) -> DataplaneObject | None:
         generation = comment_generation(table.comment) if table is not None else None
         if table is not None and generation is not None:
             return MssClampTable(table.rules, generation=generation)
+    if kind == "gateway":
+        iface = host.interfaces.get(key[1])
+        if iface is not None and iface.kind == "macvlan" and iface.owner == OWNER:
+            return gateway_object(host, iface)
     return None

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from routerd.core import wgkey
+from routerd.keys import ensure_private_key
 
 
 def pair_configs(cloud_yaml: str, onprem_yaml: str, key_dir: Path) -> tuple[str, str]:
@@ -48,7 +48,7 @@ def _set_key_files(doc: Any, key_dir: Path, side: str) -> dict[str, str]:
         name = wg["metadata"]["name"]
         path = key_dir / f"{side}-{name}.key"
         wg.setdefault("spec", {})["privateKeyFile"] = str(path)
-        public[name], _ = wgkey.ensure_private_key(path)
+        public[name], _ = ensure_private_key(path)
     return public
 
 

@@ -3,13 +3,19 @@
 A frame crosses a segment to whichever member answers ARP for the next hop. Answers follow
 the Linux rules:
 
-* a host answers for any address configured on *any* of its interfaces (``arp_ignore=0``);
+* a host answers for any address configured on *any* of its interfaces (``arp_ignore=0``),
+  or, with ``arp_ignore`` 1 or more on the receiving device (the larger of ``all`` and its
+  own), only for addresses configured on that device;
 * a host answers for a non-local target T on the receiving device D only if ``proxy_arp`` is
-  on for D (``conf.D`` or ``conf.all``) and the input route for T, looked up from the
-  asker's address as if it came in through D (``input_route``), is unicast via a
-  *different* device: that lookup needs forwarding on D and passes D's ``rp_filter``.
-  There is no per-address proxy entry: routerd captures by route
-  (``routerd.core.capture``).
+  on for D (``conf.D`` or ``conf.all``), the input route for T, looked up from the asker's
+  address as if it came in through D (``input_route``), is unicast via a *different* device
+  O (that lookup needs forwarding on D and passes D's ``rp_filter``), and D and O are not
+  one medium (``medium_id``: 0 on D answers for any O, -1 on either never, else they must
+  differ). There is no per-address proxy entry: routerd captures by route
+  (``routerd.core.capture``);
+* a macvlan child of a member port (an anycast-gateway device) hears what its parent hears
+  and answers on its own, with its own MAC, by the same rules: the frame then reaches the
+  child.
 
 The genuine owner of an address wins over proxies (Linux delays proxy replies by
 ``proxy_delay``, so the owner's reply is the one that sticks). A segment may also carry a
@@ -63,11 +69,24 @@ def arp_answer(host: Host, dev: str, target: str, sender: str = "") -> str | Non
         "owner" when the address is local, "proxy" when the proxy-ARP rules hold, else None.
     """
     if host.is_local(target):
+        if host.arp_ignore(dev) and dev not in host.local_ips[target]:
+            return None
         return "owner"
     if sender == "0.0.0.0" or not host.proxy_arp(dev):
         return None  # the kernel proxies no probe (sender 0.0.0.0)
     kind, out, error = input_route(host, dev, target, sender)
-    return "proxy" if not error and kind == "unicast" and out != dev else None
+    if error or kind != "unicast" or out == dev:
+        return None
+    return "proxy" if _other_medium(host, dev, out) else None
+
+
+def _other_medium(host: Host, dev: str, out: str) -> bool:
+    """The kernel's ``arp_fwd_proxy`` medium rule for a route from ``dev`` out of ``out``."""
+    mine = host.medium_id(dev)
+    if mine in (0, -1):
+        return mine == 0
+    theirs = host.medium_id(out)
+    return theirs not in (mine, -1)
 
 
 @dataclass
@@ -91,6 +110,17 @@ class Segment:
         if port in self.members:
             self.members.remove(port)
 
+    def listeners(self, hosts: dict[str, Host]) -> list[Port]:
+        """Every port that hears the segment: members, and each member's macvlan children
+        (right after their parent)."""
+        out: list[Port] = []
+        for port in self.members:
+            out.append(port)
+            host = hosts.get(port[0])
+            if host is not None:
+                out += [(port[0], child.name) for child in host.children(port[1])]
+        return out
+
     def resolve(
         self, hosts: dict[str, Host], sender: Port, pkt: Packet, nexthop: str, trace: Trace
     ) -> Port | None:
@@ -98,7 +128,7 @@ class Segment:
         del pkt  # L2 delivery depends only on the next hop
         sender_ip = hosts[sender[0]].interfaces[sender[1]].first_address()
         proxy: Port | None = None
-        for port in self.members:
+        for port in self.listeners(hosts):
             if port == sender:
                 continue
             host = hosts[port[0]]

@@ -6,9 +6,10 @@ decrypted packet whose source is not in the sending peer's allowed IPs. At 10,00
 peer has 10,000 ``/32`` entries, so each device keeps one ``PrefixTable`` from prefix to peer
 key, rebuilt only when its configuration changes.
 
-Keys are real base64 X25519 keys (``routerd.core.wgkey`` derives public keys), so a pair of
-devices handshakes only when each side's peer key is the other's public key. The handshake
-itself crosses the simulated underlay and lives in ``routerd.backends.sim.handshake``.
+Keys are real base64 X25519 keys (``routerd.keys`` makes key files, ``routerd.core.wgkey``
+derives public keys), so a pair of devices handshakes only when each side's peer key is the
+other's public key. The handshake itself crosses the simulated underlay and lives in
+``routerd.backends.sim.handshake``.
 """
 
 from __future__ import annotations

@@ -70,6 +70,8 @@ class Garp:
     kind: str = "garp"
     at: float = 0.0
     heard_by: tuple[str, ...] = ()
+    to: str = ""
+    """The MAC of the one host it was sent to ("" : broadcast)."""
 
 
 class World(FaultInjection):
@@ -158,7 +160,13 @@ class World(FaultInjection):
         return iface
 
     def medium_of(self, port: Port) -> Medium | None:
-        return self._attached.get(port)
+        """The medium ``port`` is plugged into (a macvlan child: its parent's)."""
+        medium = self._attached.get(port)
+        if medium is None:
+            iface = self.hosts[port[0]].interfaces.get(port[1]) if port[0] in self.hosts else None
+            if iface is not None and iface.parent:
+                return self._attached.get((port[0], iface.parent))
+        return medium
 
     def move_port(self, host: str, ifname: str, medium: str) -> Medium | None:
         """Unplug ``host/ifname`` and plug it into ``medium``; the interface keeps its addresses.
@@ -188,11 +196,13 @@ class World(FaultInjection):
 
     def segment_peers(self, host: str, ifname: str) -> list[Port]:
         """Other ports on the link behind ``host/ifname`` (fabric: every other NIC)."""
-        m = self._attached.get((host, ifname))
+        m = self.medium_of((host, ifname))
         if m is None:
             return []
         ports = m.nics if isinstance(m, ProviderFabric) else m.members
-        return [p for p in ports if p != (host, ifname)]
+        iface = self.hosts[host].interfaces.get(ifname)
+        own = {(host, ifname), (host, iface.parent if iface is not None else ifname)}
+        return [p for p in ports if p not in own]
 
     def wireguard_by_key(self, public_key: str) -> tuple[Host, WgDevice] | None:
         """The device whose public key is ``public_key`` (a handful of hosts: a scan)."""
@@ -202,16 +212,23 @@ class World(FaultInjection):
                     return host, dev
         return None
 
-    def record_garp(self, host: str, dev: str, address: str, *, kind: str = "garp") -> Garp:
+    def record_garp(
+        self, host: str, dev: str, address: str, *, kind: str = "garp", to: str = ""
+    ) -> Garp:
         """Send a gratuitous ARP (or, ``kind="rarp"``, a RARP request naming only the MAC):
         every neighbour on the link updates its cache, and presence sources listening on
-        an L2 segment hear it (``listeners``). A provider fabric carries no broadcast."""
+        an L2 segment hear it (``listeners``). A provider fabric carries no broadcast.
+        ``to`` sends it to the one host with that MAC instead (only it hears it)."""
         with self.lock:
             iface = self.hosts[host].iface(dev)
-            garp = Garp(host, dev, "" if kind == "rarp" else address, iface.mac, kind, self.clock())
+            garp = Garp(
+                host, dev, "" if kind == "rarp" else address, iface.mac, kind, self.clock(), to=to
+            )
             heard: list[Port] = []
-            if iface.up and isinstance(self._attached.get((host, dev)), Segment):
+            if iface.up and isinstance(self.medium_of((host, dev)), Segment):
                 heard = self.segment_peers(host, dev)
+            if to:
+                heard = [p for p in heard if self.hosts[p[0]].interfaces[p[1]].mac == to]
             for peer_host, peer_if in heard:
                 if garp.address:
                     self.hosts[peer_host].neighbours[(peer_if, address)] = iface.mac

@@ -81,6 +81,9 @@ class MobilityController:
             mem = self._memory.get(address, Memory())
             self._memory[address] = replace(mem, high=max(mem.high, high))
         self._store_pins = dict(stored.pins)
+        self._restored = dict(stored.high)
+        """address -> the highest sequence seen before this start: until an address is
+        decided once, a home at or below it is what this router knew, not a move."""
         self.requests = Requests(
             lambda: self.plan, store, clock, lambda address: self._store_pins.get(address)
         )
@@ -262,7 +265,8 @@ class MobilityController:
                     put.append(own)
             if o.memory.high > before.high:
                 high.append((address, o.memory.high))
-            if o.move is not None:
+            known = self._restored.pop(address, None) if self._restored else None
+            if o.move is not None and not _relearned(o.move, known):
                 moves.append(o.move)
         return MobilityBatch(tuple(put), tuple(drop), tuple(high), tuple(moves))
 
@@ -444,6 +448,26 @@ class MobilityController:
             key=lambda h: tuple(int(x) for x in h.address.split(".")),
         )
 
+    def wheres(self, domain: str = "") -> list[Where]:
+        """``where`` of every address with a known home (of one domain when given), by
+        address, read from one snapshot."""
+        homes, conflicts = self._snapshot()
+        pins, orig = self._pins_view, self._orig
+        return [
+            Where(
+                h.address,
+                h.domain,
+                h,
+                pins.get(h.address),
+                conflicts.get(h.address, ()),
+                h.address in orig,
+            )
+            for h in sorted(
+                (h for h in homes.values() if not domain or h.domain == domain),
+                key=lambda h: tuple(int(x) for x in h.address.split(".")),
+            )
+        ]
+
     def conflicts(self) -> list[Conflict]:
         """Every current conflict, by address."""
         return [c for _, cs in sorted(self._snapshot()[1].items()) for c in cs]
@@ -460,6 +484,12 @@ def _put(d: dict[str, V], key: str, value: V | None) -> None:
         d.pop(key, None)
     else:
         d[key] = value
+
+
+def _relearned(move: MoveRecord, known: int | None) -> bool:
+    """Whether a restarted router's first decision about an address found a home it had
+    already seen (no sequence above what it knew before the restart): not a move."""
+    return known is not None and not move.from_site and 0 < move.sequence <= known
 
 
 def _changed(before: Paths, after: Paths) -> set[str]:

@@ -2,8 +2,10 @@
 
 A derived claim is an ordinary ``RemoteAddressClaim`` (so capture, delivery and the
 WireGuard allowed IPs come from the machinery every static claim uses): its name is
-``mobility.<domain>.<a-b-c-d>``, its capture is the domain's ``mobility.capture``, its
-delivery the home site's overlay peer. Why it exists (a BGP path with its neighbor and
+``mobility.<domain>.<a-b-c-d>``, its capture is the domain's ``mobility.capture`` on the
+device that answers for addresses homed elsewhere (``MobileDomain.derived_capture``: the
+anycast-gateway device when the domain has a gateway), its delivery the home site's overlay
+peer. Why it exists (a BGP path with its neighbor and
 sequence, or a pin) is kept beside it in a ``ClaimOrigin``, never in the spec, so a new
 sequence for the same home changes no claim and costs the engine nothing.
 """
@@ -89,7 +91,7 @@ class ClaimFactory:
             domain_ref=domain.name,
             address=f"{address}/32",
             owner_side=site.kind,
-            capture=domain.capture,
+            capture=domain.derived_capture,
             delivery=delivery,
         )
         claim = RemoteAddressClaim.model_construct(

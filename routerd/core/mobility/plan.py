@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from routerd.core.config import RouterConfig
 from routerd.core.duration import parse_duration
 from routerd.core.exchange import ImportPolicy, Neighbor, SpeakerSettings, ipv4_int
+from routerd.core.mobility.gateway import gateway_ifname
 from routerd.core.overlay import os_ifname
 from routerd.core.resources import (
     AddressMobilityDomain,
@@ -54,8 +55,15 @@ class MobileDomain:
         prefix: its IPv4 prefix.
         local: the site this router serves.
         sites: every site by name.
-        capture: how this router captures addresses homed elsewhere.
-        capture_ifname: the capture interface's OS name.
+        capture: how this router captures addresses homed elsewhere (as configured).
+        capture_ifname: the capture interface's OS name (presence listens and probes there).
+        capture_device: the OS device that answers for addresses homed elsewhere: the
+            anycast-gateway device (a child of the capture interface) when the domain
+            declares a gateway on an on-prem proxy-ARP site, so the answers carry the
+            gateway MAC every on-prem site shares; else the capture interface.
+        derived_capture: the capture derived claims carry: ``capture`` on
+            ``capture_device``, announcing each new capture with a gratuitous ARP unless
+            ``gratuitousARP: false`` is written (hosts that stayed behind repoint at once).
         gateway: the anycast gateway address ("" when none).
         gateway_mac: its MAC ("" when none).
         ignore_macs: MACs whose ARP never counts as presence (the gateway's included).
@@ -71,6 +79,8 @@ class MobileDomain:
     sites: Mapping[str, Site]
     capture: Capture
     capture_ifname: str
+    capture_device: str
+    derived_capture: Capture
     gateway: str
     gateway_mac: str
     ignore_macs: tuple[str, ...]
@@ -126,13 +136,17 @@ def _domain(
     ignore = tuple(
         dict.fromkeys([*((gateway_mac,) if gateway_mac else ()), *m.presence.ignore_macs])
     )
+    capture_ifname = os_ifname(config, m.capture.interface) if m.capture.interface else ""
+    derived, device = _derived_capture(m.capture, capture_ifname, dom.name, local, gateway)
     return MobileDomain(
         name=dom.name,
         prefix=dom.spec.prefix,
         local=local,
         sites=sites,
         capture=m.capture,
-        capture_ifname=os_ifname(config, m.capture.interface) if m.capture.interface else "",
+        capture_ifname=capture_ifname,
+        capture_device=device,
+        derived_capture=derived,
         gateway=gateway,
         gateway_mac=gateway_mac,
         ignore_macs=ignore,
@@ -144,6 +158,22 @@ def _domain(
         _excluded=tuple(excluded),
         _by_id={s.site_id: s for s in sites.values()},
     )
+
+
+def _derived_capture(
+    capture: Capture, capture_ifname: str, domain: str, local: Site, gateway: str
+) -> tuple[Capture, str]:
+    """The capture of a domain's derived claims and the device answering for them (see
+    ``MobileDomain.derived_capture``)."""
+    if capture.type != "proxy-arp":
+        return capture, capture_ifname
+    announce = capture.gratuitous_arp if "gratuitous_arp" in capture.model_fields_set else True
+    update: dict[str, object] = {"gratuitous_arp": announce}
+    device = capture_ifname
+    if gateway and local.kind == "onprem":
+        device = gateway_ifname(domain)
+        update["interface"] = device
+    return capture.model_copy(update=update), device
 
 
 @dataclass(frozen=True, slots=True)

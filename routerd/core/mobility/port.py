@@ -3,7 +3,7 @@
 A restarted router must never announce a sequence it announced before for another move
 (that would tie with, or lose to, its own old path), must keep its pins, and must keep the
 move journal that ``routerctl history address`` shows. ``MobilityStore`` is what the
-controller needs for that; ``routerd.core.store.Store`` implements it on SQLite and
+controller needs for that; ``routerd.state.store.Store`` implements it on SQLite and
 ``MemoryMobilityStore`` in memory (tests, the simulator).
 
 The controller writes one ``MobilityBatch`` per step, before the step's originations reach
@@ -74,6 +74,9 @@ class MobilityStore(Protocol):
     ) -> list[MoveRecord]:
         """Journal records after ``after`` (oldest first), of one address or all."""
 
+    def mobility_head(self) -> int:
+        """The newest journal ``seq`` (0 when the journal is empty)."""
+
 
 class MemoryMobilityStore:
     """``MobilityStore`` in memory; ``fail`` makes the next commit raise (tests)."""
@@ -123,3 +126,7 @@ class MemoryMobilityStore:
                 m for m in self.moves if m.seq > after and (address is None or m.address == address)
             ]
             return out[:limit]
+
+    def mobility_head(self) -> int:
+        with self._lock:
+            return self.moves[-1].seq if self.moves else 0

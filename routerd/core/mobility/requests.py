@@ -20,7 +20,17 @@ from routerd.core.mobility.records import Explicit, Pin
 
 
 class MobilityError(RouterdError):
-    """A move or pin that cannot be done; the message says why and what to do."""
+    """A move or pin that cannot be done; the message says why and what to do.
+
+    Args:
+        message: what is wrong and what to do.
+        code: a stable reason code for the API (``not-mobile``, ``unknown-site``,
+            ``remote-site``, ``pinned``, ``pinned-by-config``).
+    """
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +95,8 @@ class Requests:
         raise MobilityError(
             f"{address} is not a mobile address on this router (mobile domains: {mobile}; "
             "excluded addresses, the gateway and the prefix's network and broadcast "
-            "addresses never move)"
+            "addresses never move)",
+            "not-mobile",
         )
 
     def move(self, addresses: Collection[str], to_site: str, cause: str = "") -> list[str]:
@@ -108,26 +119,47 @@ class Requests:
         now = self._clock()
         queued: list[Request] = []
         for address in addresses:
-            dom = self.domain(address)
-            site = dom.sites.get(to_site)
-            if site is None:
-                raise MobilityError(
-                    f"site {to_site!r} is not a site of domain {dom.name} "
-                    f"(sites: {', '.join(dom.sites)})"
-                )
-            if site.name != dom.local.name:
-                raise MobilityError(
-                    f"{address}: this router serves {dom.local.name}; a router moves addresses "
-                    f"only to its own site: call MoveAddress on {site.name}'s router "
-                    f"({', '.join(site.router_ids)}, reached through OverlayPeer/{site.peer_ref})"
-                )
-            pin = self._pin_of(address)
-            if pin is not None and pin.site != dom.local.name:
-                how = f"remove RemoteAddressClaim/{pin.claim}" if pin.claim else "routerctl unpin"
-                raise MobilityError(f"{address} is pinned at {pin.site}: {how} first")
+            self.check_move(address, to_site)
             queued.append(Explicit(address, now, cause))
         self._add(queued)
         return [r.address for r in queued]
+
+    def check_move(self, address: str, to_site: str) -> MobileDomain:
+        """Whether ``address`` may move to ``to_site`` on this router (nothing is queued).
+
+        Returns:
+            The address's domain.
+
+        Raises:
+            MobilityError: with the reason's ``code`` and what to do.
+        """
+        dom = self.domain(address)
+        site = dom.sites.get(to_site)
+        if site is None:
+            raise MobilityError(
+                f"site {to_site!r} is not a site of domain {dom.name} "
+                f"(sites: {', '.join(dom.sites)})",
+                "unknown-site",
+            )
+        if site.name != dom.local.name:
+            raise MobilityError(
+                f"{address}: this router serves {dom.local.name}; a router moves addresses "
+                f"only to its own site: call MoveAddress on {site.name}'s router "
+                f"({', '.join(site.router_ids)}, reached through OverlayPeer/{site.peer_ref})",
+                "remote-site",
+            )
+        pin = self._pin_of(address)
+        if pin is not None and pin.site != dom.local.name:
+            if pin.claim:
+                raise MobilityError(
+                    f"{address} is pinned at {pin.site}: remove RemoteAddressClaim/{pin.claim} "
+                    "first",
+                    "pinned-by-config",
+                )
+            raise MobilityError(
+                f"{address} is pinned at {pin.site}: routerctl unpin first", "pinned"
+            )
+        return dom
 
     def _pin_of(self, address: str) -> Pin | None:
         static = self._plan().static_pins.get(address)
@@ -148,13 +180,15 @@ class Requests:
         dom = self.domain(address)
         if site not in dom.sites:
             raise MobilityError(
-                f"site {site!r} is not a site of domain {dom.name} (sites: {', '.join(dom.sites)})"
+                f"site {site!r} is not a site of domain {dom.name} (sites: {', '.join(dom.sites)})",
+                "unknown-site",
             )
         static = self._plan().static_pins.get(address)
         if static is not None:
             raise MobilityError(
                 f"{address} is pinned by RemoteAddressClaim/{static.claim} in the config; edit "
-                "the config instead"
+                "the config instead",
+                "pinned-by-config",
             )
         pin = Pin(address, dom.name, site, self._clock(), cause)
         self._store.mobility_put_pin(pin)
@@ -167,7 +201,8 @@ class Requests:
         if address in self._plan().static_pins:
             raise MobilityError(
                 f"{address} is pinned by RemoteAddressClaim/"
-                f"{self._plan().static_pins[address].claim} in the config; remove that claim"
+                f"{self._plan().static_pins[address].claim} in the config; remove that claim",
+                "pinned-by-config",
             )
         existed = self._store.mobility_drop_pin(address)
         self._add([Unpin(address)])

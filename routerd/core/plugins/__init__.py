@@ -20,7 +20,7 @@ from routerd.core.plugins.binding import (
     triggers_for,
 )
 from routerd.core.plugins.catalog import PluginInfo, list_plugins, plugin_info
-from routerd.core.plugins.process import LaunchError
+from routerd.core.plugins.port import LaunchError
 from routerd.core.plugins.protocol import (
     INTERVAL,
     MANUAL,

@@ -22,7 +22,7 @@ from routerd.core.plugins.binding import (
     triggers_for,
 )
 from routerd.core.resources import Plugin
-from routerd.core.store import PluginRun, Store
+from routerd.core.state_port import PluginRecords, PluginRun
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,16 @@ class PluginInfo:
     part_expires_at: float | None
 
 
-def list_plugins(startup: RouterConfig, store: Store | None, now: float) -> list[PluginInfo]:
+def list_plugins(
+    startup: RouterConfig, store: PluginRecords | None, now: float
+) -> list[PluginInfo]:
     """Every startup Plugin, sorted by name, with its last run and latest part state."""
     return [_info(startup, p, store, now) for p in sorted(startup.of(Plugin), key=_name)]
 
 
-def plugin_info(startup: RouterConfig, store: Store | None, name: str, now: float) -> PluginInfo:
+def plugin_info(
+    startup: RouterConfig, store: PluginRecords | None, name: str, now: float
+) -> PluginInfo:
     """One plugin's row.
 
     Raises:
@@ -69,7 +73,9 @@ def _name(p: Plugin) -> str:
     return p.name
 
 
-def _info(startup: RouterConfig, plugin: Plugin, store: Store | None, now: float) -> PluginInfo:
+def _info(
+    startup: RouterConfig, plugin: Plugin, store: PluginRecords | None, now: float
+) -> PluginInfo:
     source = source_of(plugin.name)
     ttl = source_ttl(startup, plugin.name)
     runs = store.list_runs(plugin.name, limit=1) if store else []

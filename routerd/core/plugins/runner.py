@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -32,13 +30,7 @@ from routerd.core.config import RouterConfig
 from routerd.core.duration import format_duration
 from routerd.core.dynamic import DynamicPart, make_part
 from routerd.core.plugins.binding import source_of, source_ttl
-from routerd.core.plugins.process import (
-    STDOUT_CAP,
-    LaunchError,
-    ProcessResult,
-    child_env,
-    run_process,
-)
+from routerd.core.plugins.port import STDOUT_CAP, LaunchError, PluginLauncher, ProcessResult
 from routerd.core.plugins.protocol import (
     MANUAL,
     ResultDecodeError,
@@ -47,7 +39,7 @@ from routerd.core.plugins.protocol import (
     decode_result,
 )
 from routerd.core.resources import Plugin
-from routerd.core.store import Store
+from routerd.core.state_port import PluginStore, StoreError
 
 LOG = logging.getLogger(__name__)
 
@@ -125,6 +117,7 @@ def dry_run_plugin(
     plugin: Plugin,
     *,
     startup: RouterConfig,
+    launch: PluginLauncher,
     trigger: RunTrigger = MANUAL,
     effective_generation: int = 0,
     clock: Clock = time.time,
@@ -133,6 +126,7 @@ def dry_run_plugin(
     return _execute(
         plugin,
         startup=startup,
+        launch=launch,
         trigger=trigger,
         effective_generation=effective_generation,
         previous_generation=0,
@@ -145,7 +139,8 @@ def run_plugin(
     plugin: Plugin,
     *,
     startup: RouterConfig,
-    store: Store,
+    store: PluginStore,
+    launch: PluginLauncher,
     trigger: RunTrigger = MANUAL,
     effective_generation: int = 0,
     clock: Clock = time.time,
@@ -160,6 +155,7 @@ def run_plugin(
     outcome = _execute(
         plugin,
         startup=startup,
+        launch=launch,
         trigger=trigger,
         effective_generation=effective_generation,
         previous_generation=store.next_generation(source) - 1,
@@ -169,7 +165,7 @@ def run_plugin(
     if outcome.part is not None:
         try:
             outcome = replace(outcome, part=store.put_part(outcome.part))
-        except sqlite3.Error as e:
+        except StoreError as e:
             outcome = replace(outcome, part=None, error=f"store part for {source}: {e}")
     store.finish_run(
         run_id,
@@ -188,6 +184,7 @@ def _execute(
     plugin: Plugin,
     *,
     startup: RouterConfig,
+    launch: PluginLauncher,
     trigger: RunTrigger,
     effective_generation: int,
     previous_generation: int,
@@ -204,10 +201,9 @@ def _execute(
         previous_generation=previous_generation,
         now=clock(),
     )
-    env = child_env(plugin.spec.env, parent_path=os.environ.get("PATH"))
     timeout = plugin.spec.timeout_seconds
     try:
-        proc = run_process(plugin.spec.executable, stdin=request, env=env, timeout=timeout)
+        proc = launch(plugin.spec.executable, stdin=request, env=plugin.spec.env, timeout=timeout)
     except LaunchError as e:
         return replace(base, error=f"plugin {name}: {e}")
     received_at = clock()

@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from routerd.core.config import RouterConfig
 from routerd.core.duration import parse_duration
 from routerd.core.plugins.binding import find_plugin, triggers_for
+from routerd.core.plugins.port import PluginLauncher
 from routerd.core.plugins.protocol import INTERVAL
 from routerd.core.plugins.runner import PluginOutcome, run_plugin
 from routerd.core.resources import Plugin
-from routerd.core.store import Store
+from routerd.core.state_port import PluginStore
 
 ERROR_DELAYS: tuple[float, ...] = (1, 2, 3, 5, 8, 13, 21, 34, 60)
 
@@ -109,7 +110,12 @@ class PluginScheduler:
         slot.next_at = now + min(delay, slot.every)
 
     def run_due(
-        self, now: float, *, store: Store, effective_generation: int = 0
+        self,
+        now: float,
+        *,
+        store: PluginStore,
+        launch: PluginLauncher,
+        effective_generation: int = 0,
     ) -> list[PluginOutcome]:
         """Run every plugin due at ``now`` (interval trigger), record and return the outcomes.
 
@@ -122,6 +128,7 @@ class PluginScheduler:
                 find_plugin(self.startup, name),
                 startup=self.startup,
                 store=store,
+                launch=launch,
                 trigger=INTERVAL,
                 effective_generation=effective_generation,
             )

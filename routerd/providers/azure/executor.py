@@ -115,7 +115,9 @@ class AzureExecutor(Executor):
         parts, body = self._get(nic)
         primary = next((c for c in body.ip_configurations if c.primary), body.ip_configurations[0])
         body.ip_configurations.append(
-            NetworkInterfaceIPConfiguration(
+            # The SDK's typed overloads omit the flattened properties its models still accept
+            # as keywords (they land under ``properties``); the keywords work on every version.
+            NetworkInterfaceIPConfiguration(  # type: ignore[call-overload]
                 name=ip_config_name(address),
                 private_ip_address=address,
                 private_ip_allocation_method="Static",

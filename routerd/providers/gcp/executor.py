@@ -210,7 +210,10 @@ class GcpExecutor(Executor):
         import google.auth.transport.requests
 
         try:
-            self._credentials.refresh(google.auth.transport.requests.Request())
+            # google-auth leaves Credentials.refresh unannotated.
+            self._credentials.refresh(  # type: ignore[no-untyped-call]
+                google.auth.transport.requests.Request()
+            )
         except Exception as e:
             f = self._classify(e, "credentials")
             return [AccessFinding("credentials", "fail", f.message, f.grant)]

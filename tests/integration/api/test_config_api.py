@@ -6,7 +6,7 @@ import grpc
 import pytest
 from google.protobuf import json_format
 
-from routerd.core.wgkey import read_private_key
+from routerd.keys import read_private_key
 from routerd.v1 import (
     claims_pb2,
     claims_pb2_grpc,

@@ -15,13 +15,13 @@ from pathlib import Path
 import grpc
 import pytest
 
-from routerd.core.store import DB_NAME
-from routerd.core.store_guard import StateLockedError, StoreDamagedError
 from routerd.daemon import metrics, statewatch
+from routerd.state.guard import StateLockedError, StoreDamagedError
+from routerd.state.store import DB_NAME
 from routerd.v1 import config_pb2, config_pb2_grpc, status_pb2, status_pb2_grpc
 from tests.integration.api.harness import make_daemon
 from tests.support import hostile
-from tests.unit.core.test_store_guard import damage_middle, filled
+from tests.unit.state.test_guard import damage_middle, filled
 
 HOSTILE = {
     "alias-bomb": (hostile.alias_bomb(), "aliases expand this document"),

@@ -19,6 +19,7 @@ import pytest
 
 from routerd.cli import provider_actions
 from routerd.core import wgkey
+from routerd.keys import read_private_key
 from tests.integration.api.harness import make_daemon, serve
 from tests.support.configs import example_text, with_keys
 
@@ -42,7 +43,7 @@ def test_the_key_path_shown_is_the_key_in_use(backend, tmp_path, sockdir, monkey
         served.close()
     path = Path(re.fullmatch(r"in (\S+) \(never shown\)", shown(r.out, "Private key")).group(1))
     assert path.is_file(), f"describe names {path}, which does not exist"
-    assert wgkey.public_key(wgkey.read_private_key(path)) == shown(r.out, "Public key")
+    assert wgkey.public_key(read_private_key(path)) == shown(r.out, "Public key")
     configured = tmp_path / "keys" / "wg-sam.key"  # privateKeyFile in the config
     if backend == "sim":
         assert path == tmp_path / "state" / "keys" / "wg-sam.key"

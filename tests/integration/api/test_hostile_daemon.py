@@ -34,7 +34,7 @@ from routerd.v1 import config_pb2, config_pb2_grpc
 from tests.integration.api.harness import ROOT, router_text, run_ctl
 from tests.support import hostile
 from tests.support.wait import wait_until
-from tests.unit.core.test_store_guard import damage_middle, filled
+from tests.unit.state.test_guard import damage_middle, filled
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from routerd.core.store import Store
-from routerd.core.store_actions import ActionRecord
+from routerd.core.action_journal import ActionRecord
+from routerd.state.store import Store
 from tests.integration.api.harness import Served
 from tests.integration.api.test_routerctl import check_golden, normalise
 

@@ -19,11 +19,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 from routerd.core.lowering import lower
-from routerd.core.store import Store
 from routerd.providers.action_runner import ActionRunner
 from routerd.providers.execution import RetryPolicy
 from routerd.providers.executor_factory import ExecutorFactory
 from routerd.providers.targets import desired_targets
+from routerd.state.store import Store
 from tests.unit.providers.action_kit import load_config
 
 

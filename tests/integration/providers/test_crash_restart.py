@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from routerd.core.store import Store
 from routerd.providers.executor_factory import AUTH_ENDPOINT_ENV, ENDPOINT_ENV
+from routerd.state.store import Store
 from tests.unit.providers.action_kit import router_text
 from tests.unit.providers.exec_worlds import World, world, world_factory  # noqa: F401
 

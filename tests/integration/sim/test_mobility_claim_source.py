@@ -1,14 +1,15 @@
 """A mobility controller feeds its derived claims to the engine through a ``ClaimSource``.
 
 Router ``ra`` of the three-site world (site A, on-prem, proxy-ARP on ``ens19``) runs the
-real engine over ``SimBackend`` with the example site-A config. The mobility controller is
+real engine over ``SimBackend`` with the example site-A config, without its anycast gateway
+(derived claims then capture on ``ens19`` itself). The mobility controller is
 wired the way the daemon wires it: a ``ClaimSource("mobility", on_pass=...)`` runs the
 controller's step on the engine thread at the start of every pass, hands the step's claim
 delta to the source (``put`` / ``remove``) and its next wake to ``wake_at``. The route
 exchange and presence are plain stand-ins the test sets, so what is checked is the seam:
 
 * a path saying 10.77.0.22 lives at site B becomes a derived claim the same pass, lowered
-  and applied like any claim (proxy entry on ``ens19``, ``/32`` route into ``wg-mob``, the
+  and applied like any claim (captured on ``ens19`` by its ``/32`` route into ``wg-mob``, the
   address in site B's WireGuard allowed IPs), shown with origin ``mobility``, in a pass that
   stays scoped;
 * the controller's timers reach the engine's next wake-up through ``wake_at``;
@@ -32,6 +33,7 @@ from routerd.core.mobility.controller import MobilityController
 from routerd.core.mobility.port import MemoryMobilityStore
 from routerd.core.mobility.records import PRESENT, PresenceFact
 from routerd.core.mobility.step import MobilityStep
+from routerd.keys import KeyFiles
 from tests.support import configs
 from tests.support import mobility_world as mw
 
@@ -86,10 +88,12 @@ class Mobility:
 def rig(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Name: rig / Scope: function / Depends: tmp_path. (world, clock, engine, mobility)."""
     world, _control, clock = mw.build()
-    text = (configs.EXAMPLES / "mobility" / "site-a.yaml").read_text()
+    text = configs.without_gateway((configs.EXAMPLES / "mobility" / "site-a.yaml").read_text())
     config = configs.load(configs.with_keys(text, tmp_path / "keys"))
     settings = EngineSettings(key_dir=str(tmp_path / "keys"), keys_in_key_dir=True)
-    engine = Engine(SimBackend(world, "ra"), config, settings=settings, clock=clock)
+    engine = Engine(
+        SimBackend(world, "ra"), config, keys=KeyFiles(), settings=settings, clock=clock
+    )
     mobility = Mobility(MobilityController(config, MemoryMobilityStore(), clock=clock))
     engine.add_claim_source(mobility.source)
     engine.run_pass()

@@ -17,8 +17,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from routerd.backends import registry
 from routerd.core.exchange import ImportPolicy, Neighbor, Origination, SpeakerSettings
+from routerd.daemon import registry
 from routerd.v1 import sim_pb2
 from tests.support import mobility_world as mw
 

@@ -16,7 +16,7 @@ from routerd.core.errors import (
     TemporaryError,
 )
 from routerd.core.events import ResumeError
-from routerd.core.store import StoreError
+from routerd.core.state_port import StoreError
 
 
 class Aborted(Exception):

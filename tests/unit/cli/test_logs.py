@@ -16,7 +16,7 @@ from routerd.core.desired import WireGuardDevice
 from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.port import Change, ChangeResult
-from routerd.core.wgkey import generate_private_key, read_private_key
+from routerd.keys import KeyFiles, generate_private_key, read_private_key
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
 from tests.unit.daemon import harness
@@ -74,7 +74,9 @@ def test_redact_leaves_non_secrets_alone(line):
 
 def _engine(tmp_path: Path, host: FakeHost) -> tuple[Engine, list[TransitionRecord]]:
     cfg = configs.single("azure", "onprem", tmp_path)
-    eng = Engine(host, cfg, settings=EngineSettings(key_dir=str(tmp_path / "keys")))
+    eng = Engine(
+        host, cfg, keys=KeyFiles(), settings=EngineSettings(key_dir=str(tmp_path / "keys"))
+    )
     seen: list[TransitionRecord] = []
     eng.listeners.append(lambda _snap, records: seen.extend(records))
     return eng, seen

@@ -156,6 +156,23 @@ def test_capture_needs_routerds_unicast_route_leaving_by_another_device(
     assert why in v.message
 
 
+@pytest.mark.parametrize(
+    ("link", "reason"),
+    [(LinkState("wg0", up=False), "tunnel-down"), (None, "tunnel-missing")],
+)
+def test_a_route_gone_with_its_tunnel_names_the_tunnel(link: LinkState | None, reason: str) -> None:
+    """The kernel deletes a device's routes when it goes down or away: the capture route is
+    missing then, but the tunnel is what to fix."""
+    o = healthy(ONPREM)
+    del o.objects[("route", "254", ONPREM.address)]
+    if link is None:
+        del o.links["wg0"]
+    else:
+        o.links["wg0"] = link
+    v = assess(ONPREM, o, ROUTED)
+    assert (v.state.value, v.reason, v.key) == ("pending", reason, ("wg", "wg0"))
+
+
 def test_a_capture_interface_in_standby_holds_its_claims_and_says_what_still_answers() -> None:
     o = _set(healthy(ONPREM), "net.ipv4.conf.ens19.proxy_arp", "0")
     v = assess(ONPREM, o, ROUTED, standby=frozenset({"ens19"}))

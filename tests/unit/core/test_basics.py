@@ -8,7 +8,8 @@ import stat
 import pytest
 
 from routerd.core.duration import format_duration, parse_duration
-from routerd.core.wgkey import ensure_private_key, public_key
+from routerd.core.wgkey import public_key
+from routerd.keys import ensure_private_key
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ import pytest
 
 from routerd.core.config import RouterConfig
 from routerd.core.engine import Engine, EngineSettings
-from routerd.core.store import Store
+from routerd.keys import KeyFiles
+from routerd.state.store import Store
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
 
@@ -34,7 +35,7 @@ def engine_for(
     cfg: RouterConfig, host: FakeHost, tmp_path: Path, clock: Clock, store: Store | None = None
 ) -> Engine:
     settings = EngineSettings(key_dir=str(tmp_path / "keys"))
-    return Engine(host, cfg, store=store, settings=settings, clock=clock)
+    return Engine(host, cfg, store=store, keys=KeyFiles(), settings=settings, clock=clock)
 
 
 def transitions(engine: Engine) -> list[tuple[str, str, str, str]]:

@@ -40,8 +40,9 @@ from routerd.core.lifecycle import TransitionRecord
 from routerd.core.loader import load_text
 from routerd.core.port import Change, ChangeResult
 from routerd.core.resources import RemoteAddressClaim
-from routerd.core.store import Store
+from routerd.keys import KeyFiles
 from routerd.providers import config_checks
+from routerd.state.store import Store
 
 EXTRA = ["10.40.8.22", "10.40.8.23"]
 """More addresses the cloud VM holds, captured on-prem like the example's 10.40.8.21."""
@@ -111,6 +112,7 @@ class Side:
                 backend,
                 configs[router],
                 store=store,
+                keys=KeyFiles(),
                 settings=settings,
                 clock=clock,
                 provider=FabricEvidence(world, router),

@@ -19,6 +19,7 @@ from routerd.core.assignment import Assignment, AssignmentQuery
 from routerd.core.config import RouterConfig
 from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lifecycle import TransitionRecord
+from routerd.keys import KeyFiles
 from tests.support import configs
 from tests.support.wait import wait_until
 from tests.unit.core.fakehost import FakeHost
@@ -81,6 +82,7 @@ class Rig:
         self.engine = Engine(
             self.host,
             config(tmp_path),
+            keys=KeyFiles(),
             settings=settings,
             clock=lambda: self.now,
             provider=self.provider,

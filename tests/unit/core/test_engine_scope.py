@@ -24,7 +24,8 @@ from routerd.core.lifecycle import TransitionRecord
 from routerd.core.loader import decode_resource
 from routerd.core.port import PathCheck, PathEvidence
 from routerd.core.resources import RemoteAddressClaim
-from routerd.core.store import Store
+from routerd.keys import KeyFiles
+from routerd.state.store import Store
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
 
@@ -90,7 +91,12 @@ class Rig:
         self.config = config(tmp_path, n)
         settings = EngineSettings(key_dir=str(tmp_path / "keys"), full_pass_interval=full_every)
         self.engine = Engine(
-            self.host, self.config, settings=settings, clock=self.clock, store=store
+            self.host,
+            self.config,
+            keys=KeyFiles(),
+            settings=settings,
+            clock=self.clock,
+            store=store,
         )
         self.records: list[TransitionRecord] = []
         self.engine.listeners.append(lambda _s, recs: self.records.extend(recs))
@@ -190,6 +196,39 @@ def test_a_handover_through_a_claim_source_costs_one_scoped_pass(tmp_path):
     source.remove("m7")
     result = rig.engine.run_pass()
     assert not result.full and [(r.claim, r.to_state) for r in rig.records] == [("m7", "released")]
+
+
+def test_a_source_hold_keeps_its_claim_from_verified_and_touch_rejudges_it(tmp_path):
+    # a derived claim's far end: the dataplane checks out, yet the source says the home
+    # site no longer confirms the address; touching the claim has it judged again at once
+    rig = Rig(tmp_path)
+    held: dict[str, tuple[str, str]] = {}
+    source = ClaimSource("mobility", hold=held.get)
+    rig.engine.add_claim_source(source)
+    rig.settle()
+    template = rig.claims()[0]
+    spec = template.spec.model_copy(update={"address": "10.40.200.9/32"})
+    meta = template.metadata.model_copy(update={"name": "m9"})
+    held["m9"] = ("home-unconfirmed", "the path went with a session that is down")
+    source.put(template.model_copy(update={"metadata": meta, "spec": spec}))
+    for _ in range(3):
+        rig.engine.run_pass()
+    view = rig.engine.snapshot.claims["m9"]
+    assert (view.state, view.reason) == ("delivering", "home-unconfirmed")
+    assert view.message == "the path went with a session that is down"
+    assert rig.engine.snapshot.claims["c3"].state == "verified"  # config claims: no hold
+    rig.records.clear()
+    del held["m9"]
+    rig.engine.run_pass()  # nothing touched it and it is judged as unverified anyway
+    assert rig.engine.snapshot.claims["m9"].state == "verified"
+    held["m9"] = ("home-not-originating", "site-b no longer announces it")
+    result = rig.engine.run_pass()
+    assert rig.engine.snapshot.claims["m9"].state == "verified", "a verified claim is not re-judged"
+    source.touch("m9")
+    result = rig.engine.run_pass()
+    assert not result.full and result.judged == 1
+    view = rig.engine.snapshot.claims["m9"]
+    assert (view.state, view.reason) == ("degraded", "home-not-originating")
 
 
 def test_a_full_pass_agrees_with_the_scoped_ones(tmp_path):

@@ -22,8 +22,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from routerd.configfile import load_file
 from routerd.core.input_limits import InputLimits
-from routerd.core.loader import LoadResult, load_file, load_text, parse_yaml
+from routerd.core.loader import LoadResult, load_text, parse_yaml
 from routerd.core.plugins.protocol import ResultDecodeError, decode_result
 from tests.support import hostile
 

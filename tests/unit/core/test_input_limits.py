@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench import claims
+from routerd.configfile import load_file, read_text_file
 from routerd.core.input_limits import (
     InputLimitError,
     InputLimits,
@@ -24,7 +25,7 @@ from routerd.core.input_limits import (
     check_tree,
     decode_utf8,
 )
-from routerd.core.loader import load_file, load_text, parse_yaml, read_text_file
+from routerd.core.loader import load_text, parse_yaml
 from routerd.core.plugins.protocol import ResultDecodeError, decode_result
 from tests.support import hostile
 

@@ -46,6 +46,7 @@ def test_onprem_claim_objects(tmp_path):
             "sysctl net.ipv4.conf.ens19.proxy_arp=1",
             "sysctl net.ipv4.conf.wg-sam.rp_filter=2",
             "sysctl net.ipv4.ip_forward=1",
+            "sysctl net.ipv4.neigh.ens19.proxy_delay=0",
             "wireguard wg-sam (1 peers)",
         ]
     )

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from routerd.backends import registry
 from routerd.cli.validate_cmd import load_config
 from routerd.core.desired import Observed, ObserveScope
+from routerd.daemon import registry
 from routerd.daemon.service import Daemon, DaemonOptions
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from routerd.core.store import Store
 from routerd.daemon import statewatch
-from tests.unit.core.test_store_guard import damage_middle, filled
+from routerd.state.store import Store
+from tests.unit.state.test_guard import damage_middle, filled
 
 
 def test_the_periodic_quick_check_finds_damage_queries_have_not_hit(tmp_path):

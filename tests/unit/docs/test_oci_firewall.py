@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from routerd.configfile import load_file
 from routerd.core.doctor import DoctorContext
-from routerd.core.loader import load_file
 from routerd.doctor import run_doctor
 from tests.fixtures.doctor.replay import load
 from tests.unit.docs.conftest import DOCS, ROOT

@@ -25,6 +25,8 @@ from routerd.core.lowering import ClaimIntent, Lowered, ShapeFacts, lower
 from routerd.core.redundancy import Role, RoleState
 from routerd.doctor import run_doctor
 from routerd.doctor.arp import Sweep
+from routerd.doctor.host import CommandResult
+from routerd.doctor.ip_batch import BATCH
 from routerd.doctor.vrrp import Heard, Listen
 from tests.fixtures.doctor.replay import ReplayHost
 from tests.support.configs import example_text, load, with_keys
@@ -32,6 +34,7 @@ from tests.support.fake_mobility import T0, FakeDomain, FakeMobility
 from tests.unit.doctor.kit import answering
 
 NOW = T0 + 3600
+Runner = Callable[..., Any]
 LAN = "ens19"
 LAN_MAC = "52:54:00:4d:00:02"
 GW = "10.77.0.1"
@@ -158,6 +161,7 @@ class Segment:
     addrs: list[dict[str, Any]] = field(default_factory=addrs)
     links: list[dict[str, Any]] = field(default_factory=links)
     proxies: list[str] = field(default_factory=list)
+    captured: list[str] = field(default_factory=list)
     replies: dict[str, list[str]] = field(default_factory=dict)
     sweep_error: str = ""
     adverts: Sequence[Heard] = ()
@@ -176,9 +180,33 @@ class Segment:
         if self.arp_ignore is not None:
             host.set_sysctl(f"net/ipv4/conf/{LAN}/arp_ignore", self.arp_ignore)
             host.set_sysctl("net/ipv4/conf/all/arp_ignore", "0")
+        for name in ("forwarding", "proxy_arp"):
+            host.set_sysctl(f"net/ipv4/conf/{LAN}/{name}", "1" if self.captured else "0")
+        host.run = self._routes(host.run)
         host.arp = self._sweep(host)
         host.vrrp = self._listen(host)
         return host
+
+    def _routes(self, recorded: Runner) -> Runner:
+        """Input-route lookups (``route get A from S iif ens19``) answered as the kernel
+        would with a ``/32`` to the tunnel for each ``captured`` address and none else."""
+
+        def run(argv: Sequence[str], *, timeout: float = 5.0, input: str | None = None) -> Any:
+            if tuple(argv) != BATCH or "iif" not in (input or ""):
+                return recorded(argv, timeout=timeout, input=input)
+            out, err = [], []
+            for n, line in enumerate((input or "").splitlines(), start=1):
+                _, _, dst, _, src, _, dev = line.split()
+                if dst in self.captured:
+                    row = {"dst": dst, "from": src, "dev": "wg-b", "iif": dev}
+                    out.append(json.dumps([row]))
+                else:
+                    err.append(f"RTNETLINK answers: No route to host\nCommand failed -:{n}")
+            stderr = "".join(f"{e}\n" for e in err)
+            rc, failure = (1, "error") if err else (0, "")
+            return CommandResult(tuple(argv), rc, "\n".join(out) + "\n", stderr, failure)
+
+        return run
 
     def _sweep(self, host: ReplayHost) -> Callable[[str, Sequence[str], str], Sweep]:
         def sweep(ifname: str, targets: Sequence[str], source: str) -> Sweep:
@@ -228,12 +256,13 @@ def doctor(
     **ctx: Any,
 ) -> tuple[Report, ReplayHost]:
     """Run ``doctor mobility`` on the site-a router with these ports and this host (by
-    default every proxy-ARP claim's proxy entry is installed, as the engine leaves it)."""
+    default the kernel answers ARP for every proxy-ARP claim: forwarding and proxy ARP on,
+    its route to the tunnel, as the engine leaves it)."""
     cfg = cfg or config()
     base = lower(cfg)
     lowered = Lowered(base.desired, {**base.claims, **{c.name: c for c in claims}})
     installed = [c.ip for c in claims if c.capture_type == "proxy-arp"]
-    host = (segment or Segment(proxies=installed)).host(sys_root)
+    host = (segment or Segment(captured=installed)).host(sys_root)
     context = DoctorContext(
         startup=cfg, lowered=lowered, mobility=mobility, exchange=ex, role_source=roles, **ctx
     )

@@ -16,7 +16,7 @@ from routerd.core.config import RouterConfig
 from routerd.core.doctor import Status
 from routerd.core.dynamic import DynamicPart
 from routerd.core.resources import Directive, RemoteAddressClaim
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.unit.doctor.kit import Scene, config_of, one
 
 Recorded = Callable[[str], Scene]

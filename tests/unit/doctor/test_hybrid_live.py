@@ -1,4 +1,4 @@
-"""Live per-claim kernel checks: ip_forward, routes, proxy-ARP, rp_filter, OS address.
+"""Live per-claim kernel checks: ip_forward, routes, proxy-ARP capture, rp_filter, OS address.
 
 A captured address on a local interface is swallowed by the kernel (D15, docs/decisions.md).
 """
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from routerd.core.doctor import Status
+from routerd.doctor.ip_batch import BATCH
 from tests.unit.doctor.kit import Scene, one
 
 Recorded = Callable[[str], Scene]
@@ -23,10 +24,11 @@ def test_reference_order_for_a_proxy_arp_claim(recorded: Recorded) -> None:
     names = [f.name.split(" ", 1)[1] for f in s.doctor().findings if f.claim == "vm31"]
     live = names[names.index("state") + 1 :]
     assert live[:5] == ["ip_forward", "delivery route", "route get", "MSS clamp", "host firewall"]
-    assert live[5:12] == [
+    assert live[5:13] == [
         "proxy-arp interface",
+        f"forwarding {br}",
         f"proxy_arp {br}",
-        "proxy neighbor",
+        "capture route",
         f"rp_filter {br}",
         "FORWARD policy",
         "tunnel",
@@ -41,15 +43,18 @@ def test_ip_forward_off_warns(recorded: Recorded) -> None:
     assert f.status is Status.WARN and "ip_forward=0" in f.detail
 
 
-def test_missing_proxy_neighbour_warns(recorded: Recorded) -> None:
-    f = one(recorded("proxy-neighbour-missing").doctor(), "vm31 proxy neighbor")
-    assert f.status is Status.WARN and "no proxy entry 10.40.8.31" in f.detail
-
-
 def test_proxy_arp_off_warns(recorded: Recorded) -> None:
     s = recorded("healthy")
     s.host.set_sysctl(f"net/ipv4/conf/{s.names['br']}/proxy_arp", "0")
-    assert one(s.doctor(), f"proxy_arp {s.names['br']}").status is Status.WARN
+    f = one(s.doctor(), f"proxy_arp {s.names['br']}")
+    assert f.status is Status.WARN and "#proxy-arp-disabled" in f.remedy
+
+
+def test_proxy_arp_for_all_interfaces_also_answers(recorded: Recorded) -> None:
+    s = recorded("healthy")
+    s.host.set_sysctl(f"net/ipv4/conf/{s.names['br']}/proxy_arp", "0")
+    s.host.set_sysctl("net/ipv4/conf/all/proxy_arp", "1")
+    assert one(s.doctor(), f"proxy_arp {s.names['br']}").status is Status.PASS
 
 
 def test_strict_rp_filter_from_conf_all_warns(recorded: Recorded) -> None:
@@ -124,3 +129,14 @@ def test_unreadable_rp_filter_skips(recorded: Recorded) -> None:
     s = recorded("healthy")
     (s.host.sys_root / "net" / "ipv4" / "conf" / s.names["br"] / "rp_filter").unlink()
     assert one(s.doctor(), f"rp_filter {s.names['br']}").status is Status.SKIP
+
+
+def test_each_capture_route_question_is_asked_in_one_batch(recorded: Recorded) -> None:
+    s = recorded("healthy")
+    f = one(s.doctor(), "vm31 capture route")
+    br, wg = s.names["br"], s.names["wg1"]
+    assert f.status is Status.PASS
+    # the highest free host address of br's /24 asks, as a host on the segment would
+    assert f.detail == f"route get 10.40.8.31 from 10.40.8.254 iif {br} gives unicast dev {wg}"
+    inputs = [k for k in s.host.answers if "iif" in k]
+    assert len(inputs) == 1 and s.host.calls.count(BATCH) == 2  # route get, input routes

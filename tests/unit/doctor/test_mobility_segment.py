@@ -112,7 +112,7 @@ def test_an_onprem_domain_without_a_gateway_skips_it(tmp_path: Path) -> None:
 
 def test_two_responders_for_a_captured_address_fail_keyed_by_address(tmp_path: Path) -> None:
     claims = [derived("10.77.3.9"), derived("10.77.3.10")]
-    segment = Segment(proxies=["10.77.3.9", "10.77.3.10"], replies={"10.77.3.9": [HOST_MAC]})
+    segment = Segment(captured=["10.77.3.9", "10.77.3.10"], replies={"10.77.3.9": [HOST_MAC]})
     report, host = doctor(tmp_path, mobility=port(), claims=claims, segment=segment)
     f = named(report, f"{D} 10.77.3.9 duplicate responders")
     assert f.status is Status.FAIL

@@ -51,9 +51,9 @@ def test_one_foreign_answer_plus_our_proxy_is_a_duplicate(recorded: Recorded) ->
     assert f.status is Status.FAIL and "2 responder(s)" in f.detail
 
 
-def test_without_our_proxy_neighbour_one_answer_passes(recorded: Recorded) -> None:
+def test_without_our_capture_route_one_answer_passes(recorded: Recorded) -> None:
     first = foreign_macs(recorded)[:1]
-    s = recorded("proxy-neighbour-missing")
+    s = recorded("capture-route-missing")
     s.host.with_sweep(s.names["br"], replies={IP: first})
     assert one(s.doctor(), CHECK).status is Status.PASS
 

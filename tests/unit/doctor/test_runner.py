@@ -79,7 +79,7 @@ def test_a_claim_only_in_a_dynamic_part_gets_the_live_checks(recorded: Recorded)
     report = s.doctor("hybrid", startup=startup, effective=effective)
 
     live = [f for f in report.findings if f.claim == "vm31"]
-    assert {"delivery route", "proxy neighbor", "MSS clamp", "host firewall"} <= {
+    assert {"delivery route", "capture route", "MSS clamp", "host firewall"} <= {
         f.name.split(" ", 1)[1] for f in live
     }
     assert "from Plugin/inventory@3" in one(report, "vm31 domainRef").detail
@@ -91,7 +91,7 @@ def test_a_claim_only_in_a_dynamic_part_gets_the_live_checks(recorded: Recorded)
 def test_effective_config_is_rebuilt_from_the_store_when_not_given(
     recorded: Recorded, tmp_path
 ) -> None:
-    from routerd.core.store import Store
+    from routerd.state.store import Store
 
     s = recorded("healthy")
     claim = s.config.get(RemoteAddressClaim, "vm31")
@@ -103,7 +103,7 @@ def test_effective_config_is_rebuilt_from_the_store_when_not_given(
         report = s.doctor("hybrid", startup=startup, store=store)
     finally:
         store.close()
-    assert one(report, "vm31 proxy neighbor").status is Status.PASS
+    assert one(report, "vm31 capture route").status is Status.PASS
 
 
 def test_a_crashing_check_is_a_fail_finding_not_an_exception(recorded: Recorded) -> None:

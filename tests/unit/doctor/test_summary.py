@@ -14,7 +14,7 @@ Recorded = Callable[[str], Scene]
 def claim(n: int, status: Status, detail: str = "", remedy: str = "") -> Finding:
     name = f"vm-{n}"
     return Finding(
-        "hybrid", f"RemoteAddressClaim/{name} proxy neighbor", status, detail, remedy, name
+        "hybrid", f"RemoteAddressClaim/{name} capture route", status, detail, remedy, name
     )
 
 
@@ -24,18 +24,18 @@ def test_a_hybrid_run_ends_with_one_summary_per_check(recorded: Recorded) -> Non
     tail = [f for f in report.findings if is_summary(f)]
     assert {f.name for f in tail} == {f"{check} (all claims)" for check in per_claim}
     assert report.findings[-len(tail) :] == tail
-    neighbor = one(tail, "proxy neighbor (all claims)")
-    assert (neighbor.status, neighbor.detail, neighbor.claim) == (Status.PASS, "1 pass", "")
+    captured = one(tail, "capture route (all claims)")
+    assert (captured.status, captured.detail, captured.claim) == (Status.PASS, "1 pass", "")
 
 
 def test_warnings_are_counted_named_and_keep_a_shared_remedy() -> None:
     findings = [claim(i, Status.PASS) for i in range(9998)]
     findings += [
-        claim(7, Status.WARN, "no proxy entry a", "fix it"),
+        claim(7, Status.WARN, "no route a", "fix it"),
         claim(9, Status.WARN, "b", "fix it"),
     ]
     (s,) = summaries("hybrid", findings)
-    assert s.name == "proxy neighbor (all claims)"
+    assert s.name == "capture route (all claims)"
     assert s.status is Status.WARN
     assert s.detail == "9,998 pass, 2 warn (vm-7, vm-9)"
     assert s.remedy == "fix it"

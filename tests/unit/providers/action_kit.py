@@ -21,7 +21,6 @@ import yaml
 from routerd.core.config import RouterConfig
 from routerd.core.loader import load_text
 from routerd.core.lowering import ClaimIntent, lower
-from routerd.core.store import Store
 from routerd.providers import config_checks
 from routerd.providers.action_runner import ActionRunner, Hook
 from routerd.providers.executor_factory import (
@@ -31,6 +30,7 @@ from routerd.providers.executor_factory import (
 )
 from routerd.providers.reconcile_plan import MayTake, static_may_take
 from routerd.providers.targets import ProfileTargets, desired_targets
+from routerd.state.store import Store
 from tests.unit.providers.exec_worlds import FAST_RETRY, World
 
 MODES = {"aws": "eni-secondary-ip", "azure": "nic-secondary-ip", "oci": "vnic-secondary-ip"}

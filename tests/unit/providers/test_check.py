@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from routerd.configfile import load_file
 from routerd.core.errors import ConfigIssue
-from routerd.core.loader import load_file, load_text
+from routerd.core.loader import load_text
 from routerd.providers import config_checks
 from tests.unit.providers.conftest import EXAMPLES, example_text
 

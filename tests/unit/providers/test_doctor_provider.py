@@ -13,11 +13,11 @@ import pytest
 
 from routerd.core.doctor import DoctorContext, Report, Status
 from routerd.core.lowering import lower
-from routerd.core.store import Store
 from routerd.doctor import run_doctor
 from routerd.doctor.host import Host
 from routerd.providers.evidence import IMDS_ENV
 from routerd.providers.executor_factory import AUTH_ENDPOINT_ENV, ENDPOINT_ENV
+from routerd.state.store import Store
 from tests.unit.providers.action_kit import Kit, load_config, router_text
 from tests.unit.providers.exec_worlds import World
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
+from routerd.core.action_journal import HeldAddress
 from routerd.core.loader import load_text
 from routerd.core.lowering import lower
-from routerd.core.store_actions import HeldAddress
 from routerd.providers import config_checks
 from routerd.providers.execution import Holding
 from routerd.providers.reconcile_plan import action_key, plan_profile

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.unit.providers.action_kit import Kit
 from tests.unit.providers.exec_worlds import World
 

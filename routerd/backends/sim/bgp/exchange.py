@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
-from routerd.bgp.learned import LearnedTable
 from routerd.core.exchange import (
     U32,
     ExchangeView,
@@ -33,6 +32,7 @@ from routerd.core.exchange import (
     SpeakerSettings,
     ipv4_int,
 )
+from routerd.core.learned import LearnedTable
 
 from .fabric import BgpFabric
 from .speaker import Speaker

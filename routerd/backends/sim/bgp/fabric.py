@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
-from routerd.bgp.learned import LearnedTable
 from routerd.core.exchange import ImportPolicy, Origination, ReceivedPath, SpeakerSettings
+from routerd.core.learned import LearnedTable
 
 from ..timers import TimerQueue
 from . import sessions

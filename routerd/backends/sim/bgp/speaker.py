@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from types import MappingProxyType
 
-from routerd.bgp.codec import Decoded
-from routerd.bgp.learned import LearnedTable, PathKey
 from routerd.core.exchange import (
     ImportPolicy,
     Neighbor,
@@ -27,6 +25,7 @@ from routerd.core.exchange import (
     SessionState,
     SpeakerSettings,
 )
+from routerd.core.learned import Decoded, LearnedTable, PathKey
 
 from .paths import Changes, RouteKey, announced
 

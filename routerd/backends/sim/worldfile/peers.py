@@ -22,10 +22,10 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from routerd.core import wgkey
 from routerd.core.config import RouterConfig
 from routerd.core.lowering import default_key_file
 from routerd.core.resources import WireGuardInterface, WireGuardPeer
+from routerd.keys import ensure_private_key
 
 from ..bgp.reflector import REFLECTOR
 from .findings import Findings
@@ -161,5 +161,5 @@ def paired_document(
 
 def public_key(key_dir: Path, interface: str) -> str:
     """The public key of ``interface``'s key in ``key_dir`` (created when absent)."""
-    key, _ = wgkey.ensure_private_key(default_key_file(str(key_dir), interface))
+    key, _ = ensure_private_key(default_key_file(str(key_dir), interface))
     return key

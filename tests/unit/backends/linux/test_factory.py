@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from routerd.backends import registry
 from routerd.backends.linux import factory
 from routerd.backends.linux.routes import PROTO_NAME_LINE, ROUTERD_PROTO
+from routerd.daemon import registry
 
 
 def test_registry_points_at_the_factory():

@@ -8,7 +8,7 @@ import pytest
 
 from routerd.backends.linux.sysctl import SysctlKeeper, sysctl_path
 from routerd.core.errors import DataplaneError
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 
 def test_paths_keep_dots_inside_interface_names():

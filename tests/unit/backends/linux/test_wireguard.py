@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from routerd.backends.linux import wireguard as wg
 from routerd.core.desired import WgPeer, WireGuardDevice
-from routerd.core.wgkey import generate_private_key, public_key
+from routerd.core.wgkey import public_key
+from routerd.keys import generate_private_key
 
 PRIV = generate_private_key()
 PUB = public_key(PRIV)

@@ -21,6 +21,7 @@ from routerd.core.lowering import Lowered, lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.port import ChangeResult, PathCheck
 from routerd.core.resources import WireGuardInterface
+from routerd.keys import read_private_key
 
 ROOT = Path(__file__).resolve().parents[4]
 EXAMPLES = ROOT / "examples"
@@ -73,7 +74,7 @@ def lowered(config: RouterConfig, key_dir: Path | None = None, *, generation: in
     for wg in config.of(WireGuardInterface):
         path = Path(wg.spec.private_key_file)
         if path.exists():
-            keys[wg.name] = wgkey.public_key(wgkey.read_private_key(path))
+            keys[wg.name] = wgkey.public_key(read_private_key(path))
     return lower(
         config, generation=generation, key_dir=str(key_dir or "/nonexistent"), public_keys=keys
     )

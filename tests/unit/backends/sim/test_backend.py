@@ -14,6 +14,7 @@ from routerd.core.desired import MSS_TABLE, AbsentAddress, MssRule, ObserveScope
 from routerd.core.lowering import Lowered, observe_scope
 from routerd.core.plan import diff
 from routerd.core.port import Change, DataplaneBackend
+from routerd.keys import read_private_key
 
 from .kit import checks, converge, load, lowered, paired_texts, without_kinds
 
@@ -153,7 +154,7 @@ def test_wireguard_key_comes_from_the_key_file(onprem: Bench) -> None:
     dev = onprem.backend.observe(observe_scope(onprem.low)).objects[("wg", "wg-sam")]
     key_file = onprem.low.desired.objects[("wg", "wg-sam")]
     assert isinstance(dev, WireGuardDevice) and isinstance(key_file, WireGuardDevice)
-    assert dev.public_key == wgkey.public_key(wgkey.read_private_key(key_file.private_key_file))
+    assert dev.public_key == wgkey.public_key(read_private_key(key_file.private_key_file))
     assert dev.listen_port == 51820 and dev.mtu == 1420
     assert onprem.host.interfaces["wg-sam"].addresses == {"10.255.40.1/31": "routerd"}
 
@@ -213,3 +214,25 @@ def test_verify_without_a_peer_reports_the_route_but_no_working_probe(onprem: Be
 def test_single_host_world_gives_capture_interfaces_a_domain_address(cloud: Bench) -> None:
     assert cloud.host.iface("eth0").addresses == {"10.40.8.1/24": ""}
     assert "public" in cloud.host.interfaces and "wg-sam" not in cloud.host.interfaces
+
+
+def test_a_unicast_gratuitous_arp_reaches_only_its_host() -> None:
+    from routerd.core.desired import Garp
+
+    from .kit import lan_world
+
+    world = lan_world()
+    world.add_host("other")
+    world.connect("other", "eth0", "lan", address="10.0.0.11/24")
+    heard: list[tuple[str, list[tuple[str, str]]]] = []
+    world.listeners.append(lambda g, ports: heard.append((g.to, ports)) or "")
+    client_mac = world.hosts["client"].interfaces["eth0"].mac
+    backend = SimBackend(world, "router")
+    garp = Garp("10.0.0.99", "eth0", client_mac)
+    (result,) = backend.apply([Change("announce", garp.key, new=garp)])
+    assert result.ok, result.error
+    router_mac = world.hosts["router"].interfaces["eth0"].mac
+    assert world.hosts["client"].neighbours[("eth0", "10.0.0.99")] == router_mac
+    assert ("eth0", "10.0.0.99") not in world.hosts["other"].neighbours
+    assert heard == [(client_mac, [("client", "eth0")])]
+    assert world.garps[-1].to == client_mac

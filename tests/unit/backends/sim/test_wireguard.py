@@ -9,6 +9,7 @@ from routerd.backends.sim.nft import image_default_firewall
 from routerd.core import wgkey
 from routerd.core.desired import Address, ObserveScope, Route, WgPeer, WireGuardDevice
 from routerd.core.port import Change
+from routerd.keys import generate_private_key
 
 
 @dataclass
@@ -46,8 +47,8 @@ def tunnel(
     for name, ip in (("a", "192.0.2.1/24"), ("b", "192.0.2.2/24")):
         w.add_host(name)
         w.connect(name, "eth0", "underlay", address=ip)
-    key_a = wgkey.public_key(wgkey.generate_private_key())
-    key_b = wgkey.public_key(wgkey.generate_private_key())
+    key_a = wgkey.public_key(generate_private_key())
+    key_b = wgkey.public_key(generate_private_key())
     t = Tunnel(w, clock, SimBackend(w, "a"), SimBackend(w, "b"), key_a, key_b)
     t.configure(
         t.a,
@@ -88,7 +89,7 @@ def test_ingress_drops_an_inner_source_outside_the_peers_allowed_ips() -> None:
 
 
 def test_handshake_needs_mutually_matching_keys() -> None:
-    stranger = wgkey.public_key(wgkey.generate_private_key())
+    stranger = wgkey.public_key(generate_private_key())
     t = tunnel(b_peer_key=stranger)
     trace = t.world.trace("a", "10.2.0.1")
     assert trace.drop_reason == Drop.WG_HANDSHAKE

@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from routerd.configfile import load_file
 from routerd.core.config import RouterConfig
 from routerd.core.exchange import LearnedPath, SessionState
-from routerd.core.loader import load_file, load_text
+from routerd.core.loader import load_text
 from routerd.core.mobility.plan import MobileDomain, MobilityPlan
 from routerd.core.mobility.records import ABSENT, PRESENT, PresenceFact
 

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from routerd.cli.validate_cmd import router_schema
-from routerd.core.loader import LoadResult, load_file, load_text
+from routerd.configfile import load_file
+from routerd.core.loader import LoadResult, load_text
 from routerd.core.validation_mobility import mobility_notes
 from routerd.providers import config_checks
 
@@ -275,7 +276,19 @@ def test_domains_sharing_a_speaker_must_agree_on_sites() -> None:
         ("address: 10.77.0.1\n", "address: 10.78.0.1\n"),
         ("exclude: [10.77.0.2/31]", "exclude: []"),
         ("{name: site-a, siteID: 1,", "{name: site-a, siteID: 4,"),
+        ('mac: "02:00:00:4d:00:01"', 'mac: "02:00:00:4e:00:01"'),
     )
+    # One anycast gateway per capture interface: the second domain lives on its own one.
+    second += """
+    - apiVersion: net.routerd.net/v1alpha1
+      kind: Interface
+      metadata:
+        name: lan2
+      spec:
+        ifname: ens20
+        managed: false
+"""
+    second = second.replace("interface: lan\n", "interface: lan2\n")
     errs = messages(load(SITE_A + second))
     assert any(
         "AddressMobilityDomain/lab2 spec.mobility.localSite: the local site has siteID 4" in e

@@ -11,12 +11,13 @@ from routerd.core.config import RouterConfig
 from routerd.core.exchange import ExchangeView, LearnedPath, Origination
 from routerd.core.mobility import controller as controller_module
 from routerd.core.mobility.controller import MobilityController
+from routerd.core.mobility.gateway import gateway_ifname
 from routerd.core.mobility.port import MemoryMobilityStore
 from routerd.core.mobility.records import PresenceFact
 from routerd.core.mobility.requests import MobilityError
 from routerd.core.resources import RemoteAddressClaim
-from routerd.core.store import Store
 from routerd.core.validation import validate_config
+from routerd.state.store import Store
 from tests.unit.core.mobility.kit import A, absent, config, down, path, present, up
 
 B = "10.77.3.10"
@@ -80,11 +81,16 @@ def test_remote_home_becomes_a_valid_derived_claim() -> None:
     assert claim.name == "mobility.lab.10-77-3-10"
     assert claim.spec.address == f"{B}/32"
     assert claim.spec.delivery.peer_ref == "site-b"
-    assert claim.spec.capture.interface == "lan" and claim.spec.capture.type == "proxy-arp"
+    assert claim.spec.capture.interface == gateway_ifname("lab")  # answers with the gateway MAC
+    assert claim.spec.capture.type == "proxy-arp" and claim.spec.capture.gratuitous_arp
     assert claim.spec.owner_side == "onprem"
     base = config("a")
     errors, warnings = validate_config(RouterConfig.extending(base, [claim]))
-    assert errors == [] and warnings == []
+    assert errors == []
+    # the gateway device is routerd's own, never a declared Interface
+    assert [(w.path, gateway_ifname("lab") in w.message) for w in warnings] == [
+        ("spec.capture.interface", True)
+    ]
     assert claim == RemoteAddressClaim.model_validate(claim.to_doc())
     origin = ctl.claim_origin(claim.name)
     assert origin is not None and origin.origin.describe() == "bgp site-b seq 3 via 10.255.0.1"
@@ -219,26 +225,39 @@ def test_move_to_another_site_names_the_router_to_call() -> None:
     msg = str(err.value)
     assert "this router serves site-a" in msg
     assert "call MoveAddress on site-b's router (10.255.0.21" in msg
+    assert err.value.code == "remote-site"
 
 
 @pytest.mark.parametrize(
-    "address,site,expected",
+    "address,site,expected,code",
     [
         (
             "10.9.9.9",
             "site-a",
             "not a mobile address on this router (mobile domains: lab 10.77.0.0/16",
+            "not-mobile",
         ),
-        ("10.77.0.1", "site-a", "not a mobile address"),  # the gateway
-        ("10.77.0.2", "site-a", "not a mobile address"),  # excluded
-        ("10.77.0.0", "site-a", "not a mobile address"),  # network address
-        (A, "site-x", "site 'site-x' is not a site of domain lab (sites: site-a, site-b, site-c)"),
+        ("10.77.0.1", "site-a", "not a mobile address", "not-mobile"),  # the gateway
+        ("10.77.0.2", "site-a", "not a mobile address", "not-mobile"),  # excluded
+        ("10.77.0.0", "site-a", "not a mobile address", "not-mobile"),  # network address
+        (
+            A,
+            "site-x",
+            "site 'site-x' is not a site of domain lab (sites: site-a, site-b, site-c)",
+            "unknown-site",
+        ),
     ],
 )
-def test_bad_moves_say_why(address: str, site: str, expected: str) -> None:
+def test_bad_moves_say_why(address: str, site: str, expected: str, code: str) -> None:
     ctl, _ = make()
-    with pytest.raises(MobilityError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        MobilityError, match=expected.replace("(", r"\(").replace(")", r"\)")
+    ) as err:
         ctl.move([address], site)
+    assert err.value.code == code
+    with pytest.raises(MobilityError) as err:
+        ctl.requests.check_move(address, site)  # the same verdict, one address, nothing queued
+    assert err.value.code == code
 
 
 def test_moves_are_all_or_nothing() -> None:
@@ -262,8 +281,12 @@ def test_pin_elsewhere_derives_a_pin_claim_and_unpin_removes_it() -> None:
     where = ctl.where(A)
     assert where.pin is not None and where.pin.site == "site-b"
     assert where.home is not None and where.home.origin == "pin"
-    with pytest.raises(MobilityError, match="pinned at site-b: routerctl unpin first"):
+    with pytest.raises(MobilityError, match="pinned at site-b: routerctl unpin first") as err:
         ctl.move([A], "site-a")
+    assert err.value.code == "pinned"
+    (listed,) = ctl.wheres()
+    assert (listed.address, listed.home, listed.pin) == (A, where.home, where.pin)
+    assert ctl.wheres("other") == []
     assert ctl.unpin(A) is True
     step = ctl.step(3.0, view({}), pres, touched=[])
     assert step.claims.removed == (claim.name,)
@@ -276,10 +299,12 @@ def test_static_claim_pins_are_config() -> None:
     assert not step.claims  # the static claim does the capturing itself
     where = ctl.where("10.77.3.99")
     assert where.pin is not None and where.pin.claim == "pinned-vm"
-    with pytest.raises(MobilityError, match="RemoteAddressClaim/pinned-vm"):
+    with pytest.raises(MobilityError, match="RemoteAddressClaim/pinned-vm") as err:
         ctl.pin("10.77.3.99", "site-a")
-    with pytest.raises(MobilityError, match="remove RemoteAddressClaim/pinned-vm first"):
+    assert err.value.code == "pinned-by-config"
+    with pytest.raises(MobilityError, match="remove RemoteAddressClaim/pinned-vm first") as err:
         ctl.move(["10.77.3.99"], "site-a")
+    assert err.value.code == "pinned-by-config"
     pres.facts["10.77.3.99"] = present(2.0)
     step = ctl.step(2.0, view({}), pres, touched=["10.77.3.99"])
     assert step.originations is None
@@ -300,12 +325,26 @@ def test_restart_keeps_sequences(tmp_path: Path) -> None:
     store.close()
     store = Store.open(tmp_path)
     again, pres2 = make(store=store)
-    first = again.step(10.0, view({}), pres2)  # nothing heard yet after the restart
+    first = again.step(10.0, view({A: (path(2, 7),)}), pres2)  # nothing heard yet here
     assert first.originations is not None and dict(first.originations).keys() == {B}
+    assert first.moves == ()  # what it knew before the restart is not news
+    assert len(again.moves()) == 3
     pres2.facts[A] = present(11.0)
-    step = again.step(11.0, view({}), pres2, touched=[A])
+    step = again.step(11.0, view({A: (path(2, 7),)}), pres2, touched=[A])
     assert step.originations is not None and step.originations[A].sequence == 8  # never 2
+    assert [(m.address, m.to_site, m.sequence) for m in step.moves] == [(A, "site-a", 8)]
     store.close()
+
+
+def test_a_restart_journals_what_moved_while_it_was_down() -> None:
+    store = MemoryMobilityStore()
+    ctl, pres = make(store=store)
+    ctl.step(1.0, view({A: (path(2, 3),)}), pres)
+    again, pres2 = make(store=store)
+    step = again.step(9.0, view({A: (path(3, 4),)}), pres2)  # site-c took it meanwhile
+    assert [(m.from_site, m.to_site, m.sequence, m.cause) for m in step.moves] == [
+        ("", "site-c", 4, "bgp")
+    ]
 
 
 def test_a_failed_store_write_applies_nothing_and_is_retried() -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from routerd.configfile import load_file
 from routerd.core.exchange import ReceivedPath, judge
-from routerd.core.loader import load_file
+from routerd.core.loader import load_text
 from routerd.core.mobility.decision import ClaimWant
 from routerd.core.mobility.derive import ClaimFactory, ClaimOrigin, claim_name, same_claim
+from routerd.core.mobility.gateway import gateway_ifname
 from routerd.core.mobility.plan import MobilityPlan
 from routerd.core.resources import RemoteAddressClaim
+from tests.support import configs
 from tests.unit.core.mobility.kit import ROOT, config
 
 PLAN = MobilityPlan.of(config("a"))
@@ -112,9 +115,14 @@ def test_derived_claims_equal_validated_ones_and_share_their_parts() -> None:
         "domainRef": "lab",
         "address": "10.77.3.9/32",
         "ownerSide": "onprem",
-        "capture": {"type": "proxy-arp", "interface": "lan", "gratuitousARP": True},
+        "capture": {
+            "type": "proxy-arp",
+            "interface": gateway_ifname("lab"),  # proxy answers carry the gateway MAC
+            "gratuitousARP": True,
+        },
         "delivery": {"peerRef": "site-b"},
     }
+    assert (dom.capture_ifname, dom.capture_device) == ("ens19", gateway_ifname("lab"))
     assert one.claim.spec.capture is two.claim.spec.capture
     assert one.claim.spec.delivery is two.claim.spec.delivery
     again = factory.build(dom, "10.77.3.9", ClaimWant("site-b", "bgp", 9, "10.255.0.2"))
@@ -125,6 +133,23 @@ def test_derived_claims_equal_validated_ones_and_share_their_parts() -> None:
     assert ClaimOrigin("bgp", "site-b", "10.255.0.1", 3, True).describe() == (
         "bgp site-b seq 3 via 10.255.0.1 (stale)"
     )
+
+
+def test_derived_claims_announce_unless_told_not_and_need_a_gateway_for_its_device() -> None:
+    text = (ROOT / "examples" / "mobility" / "site-a.yaml").read_text()
+    quiet = text.replace("gratuitousARP: true", "gratuitousARP: false")
+    (dom,) = MobilityPlan.of(load_text(quiet, "quiet.yaml").raise_for_errors()).domains
+    assert dom.derived_capture.gratuitous_arp is False
+    unsaid = text.replace("            gratuitousARP: true\n", "")
+    assert unsaid != text
+    plain = load_text(configs.without_gateway(unsaid), "plain.yaml").raise_for_errors()
+    (dom,) = MobilityPlan.of(plain).domains
+    assert dom.derived_capture.gratuitous_arp is True  # mobility's default
+    assert dom.capture.gratuitous_arp is False  # the configured block is left as written
+    assert dom.capture_device == dom.capture_ifname == "ens19"
+    assert dom.derived_capture.interface == "lan"
+    (cloud,) = MobilityPlan.of(config("c")).domains
+    assert cloud.derived_capture is cloud.capture
 
 
 def test_gateway_device_name_is_stable_short_and_owned() -> None:

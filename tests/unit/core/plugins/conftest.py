@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from routerd.core.store import Store
+from routerd.state.store import Store
 from tests.unit.core.plugins.kit import ScriptFactory, process_gone
 
 

@@ -15,7 +15,8 @@ from routerd.core.effective import build_effective
 from routerd.core.loader import load_text
 from routerd.core.plugins import dry_run_plugin, find_plugin, run_plugin
 from routerd.core.resources import RemoteAddressClaim
-from routerd.core.store import Store
+from routerd.plugins.process import launch_plugin
+from routerd.state.store import Store
 from tests.unit.core.plugins.kit import router
 
 EXAMPLE = Path(__file__).resolve().parents[4] / "examples" / "plugins" / "inventory"
@@ -72,7 +73,11 @@ def plugin_resources(**env: str) -> list[dict[str, Any]]:
 def test_example_part_is_accepted_by_the_effective_merge(store: Store) -> None:
     startup = router(*NETWORK, *plugin_resources(INVENTORY_TTL="30s"))
     outcome = run_plugin(
-        find_plugin(startup, "inventory"), startup=startup, store=store, clock=lambda: NOW
+        find_plugin(startup, "inventory"),
+        startup=startup,
+        launch=launch_plugin,
+        store=store,
+        clock=lambda: NOW,
     )
     assert outcome.ok, outcome.error
     [part] = store.list_parts("Plugin/inventory")
@@ -97,7 +102,9 @@ def test_env_overrides_reach_the_example() -> None:
         *NETWORK,
         *plugin_resources(INVENTORY_ADDRESS="10.40.8.45/32", INVENTORY_TTL="90s"),
     )
-    outcome = dry_run_plugin(find_plugin(startup, "inventory"), startup=startup, clock=lambda: NOW)
+    outcome = dry_run_plugin(
+        find_plugin(startup, "inventory"), startup=startup, launch=launch_plugin, clock=lambda: NOW
+    )
     assert outcome.ok, outcome.error
     assert outcome.part is not None
     [claim] = outcome.part.resources
@@ -108,7 +115,13 @@ def test_env_overrides_reach_the_example() -> None:
 
 def test_a_claim_outside_the_domain_rejects_the_whole_part(store: Store) -> None:
     startup = router(*NETWORK, *plugin_resources(INVENTORY_ADDRESS="10.99.0.7/32"))
-    run_plugin(find_plugin(startup, "inventory"), startup=startup, store=store, clock=lambda: NOW)
+    run_plugin(
+        find_plugin(startup, "inventory"),
+        startup=startup,
+        launch=launch_plugin,
+        store=store,
+        clock=lambda: NOW,
+    )
     [part] = store.list_parts("Plugin/inventory")
 
     effective = build_effective(startup, [part], NOW + 1)
@@ -121,7 +134,12 @@ def test_a_claim_outside_the_domain_rejects_the_whole_part(store: Store) -> None
 
 def test_unsafe_env_values_are_refused_by_the_example(store: Store) -> None:
     startup = router(*NETWORK, *plugin_resources(INVENTORY_CLAIM_NAME='x","kind":"Sysctl'))
-    outcome = run_plugin(find_plugin(startup, "inventory"), startup=startup, store=store)
+    outcome = run_plugin(
+        find_plugin(startup, "inventory"),
+        startup=startup,
+        store=store,
+        launch=launch_plugin,
+    )
     assert "exit status 2" in outcome.error and "refusing" in outcome.stderr
     assert store.list_parts() == []
 
@@ -131,7 +149,9 @@ def test_shipped_router_yaml_accepts_the_example_part() -> None:
     loaded = load_text(text)
     assert loaded.config is not None, [e.render() for e in loaded.errors]
     startup = loaded.config
-    outcome = dry_run_plugin(find_plugin(startup, "inventory"), startup=startup, clock=lambda: NOW)
+    outcome = dry_run_plugin(
+        find_plugin(startup, "inventory"), startup=startup, launch=launch_plugin, clock=lambda: NOW
+    )
     assert outcome.part is not None, outcome.error
 
     effective = build_effective(startup, [outcome.part], NOW)

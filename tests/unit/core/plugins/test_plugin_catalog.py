@@ -6,7 +6,8 @@ import pytest
 
 from routerd.core.errors import NotFoundError
 from routerd.core.plugins import TriggerInfo, find_plugin, list_plugins, plugin_info, run_plugin
-from routerd.core.store import Store
+from routerd.plugins.process import launch_plugin
+from routerd.state.store import Store
 from tests.unit.core.plugins.kit import ScriptFactory, plugin_doc, printing, router, source_doc
 
 NOW = 1_800_000_000.0
@@ -35,7 +36,13 @@ def test_last_run_and_part_state_follow_the_store(store: Store, script: ScriptFa
         plugin_doc("broken", script("broken", "exit 2\n")),
     )
     for name in ("ok", "ok", "broken"):
-        run_plugin(find_plugin(startup, name), startup=startup, store=store, clock=lambda: NOW)
+        run_plugin(
+            find_plugin(startup, name),
+            startup=startup,
+            launch=launch_plugin,
+            store=store,
+            clock=lambda: NOW,
+        )
 
     info = plugin_info(startup, store, "ok", NOW + 10)
     assert info.last_run is not None and info.last_run.status == "succeeded"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from routerd.core.dynamic import DynamicPart
 from routerd.core.effective import build_effective
 from routerd.core.plugins import (
     INTERVAL,
@@ -18,7 +19,9 @@ from routerd.core.plugins import (
     find_plugin,
     run_plugin,
 )
-from routerd.core.store import Store
+from routerd.core.state_port import StoreError
+from routerd.plugins.process import launch_plugin
+from routerd.state.store import Store
 from tests.unit.core.plugins.kit import (
     ScriptFactory,
     plugin_doc,
@@ -43,7 +46,9 @@ def clock() -> float:
 
 def run(store: Store, exe: str, *docs: dict[str, Any], **spec: Any) -> Any:
     startup = router(plugin_doc("p", exe, **spec), *docs)
-    return run_plugin(find_plugin(startup, "p"), startup=startup, store=store, clock=clock)
+    return run_plugin(
+        find_plugin(startup, "p"), startup=startup, launch=launch_plugin, store=store, clock=clock
+    )
 
 
 def capture_request(tmp_path: Path) -> str:
@@ -111,6 +116,21 @@ def test_failed_runs_are_recorded_and_store_no_part(
     assert error in row.error
 
 
+def test_a_part_the_store_cannot_write_is_a_failed_run(
+    store: Store, script: ScriptFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(part: DynamicPart) -> DynamicPart:
+        raise StoreError("database or disk is full")
+
+    monkeypatch.setattr(store, "put_part", full)
+    outcome = run(store, script("p", printing(OK_STATUS)))
+
+    assert outcome.part is None
+    assert outcome.error == "store part for Plugin/p: database or disk is full"
+    assert store.list_parts() == []
+    assert [(r.status, r.error) for r in store.list_runs("p")] == [("failed", outcome.error)]
+
+
 def test_non_zero_exit_keeps_stderr_and_exit_code(store: Store, script: ScriptFactory) -> None:
     outcome = run(store, script("p", printing(OK_STATUS, pre="echo boom >&2", post="exit 4")))
     assert (outcome.exit_code, outcome.stderr) == (4, "boom\n")
@@ -165,7 +185,12 @@ def test_generation_increments_per_source(
     startup = router(plugin_doc("p", exe), plugin_doc("q", other))
     seen = []
     for name in ("p", "p", "q", "p"):
-        outcome = run_plugin(find_plugin(startup, name), startup=startup, store=store)
+        outcome = run_plugin(
+            find_plugin(startup, name),
+            startup=startup,
+            store=store,
+            launch=launch_plugin,
+        )
         seen.append((outcome.source, outcome.part.generation))
         if name == "p":
             req = json.loads((tmp_path / "request.json").read_text())
@@ -183,6 +208,7 @@ def test_request_carries_trigger_hash_and_time(
     run_plugin(
         find_plugin(startup, "p"),
         startup=startup,
+        launch=launch_plugin,
         store=store,
         trigger=INTERVAL,
         effective_generation=9,
@@ -203,7 +229,9 @@ def test_dry_run_writes_nothing(script: ScriptFactory, tmp_path: Path) -> None:
     state = tmp_path / "state"
     exe = script("p", capture_request(tmp_path) + printing(OK_STATUS))
     startup = router(plugin_doc("p", exe))
-    outcome = dry_run_plugin(find_plugin(startup, "p"), startup=startup, clock=clock)
+    outcome = dry_run_plugin(
+        find_plugin(startup, "p"), startup=startup, launch=launch_plugin, clock=clock
+    )
 
     assert outcome.ok, outcome.error
     assert outcome.dry_run and outcome.run_id is None

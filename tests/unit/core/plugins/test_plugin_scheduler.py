@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from routerd.core.plugins import PluginScheduler
-from routerd.core.store import Store
+from routerd.plugins.process import launch_plugin
+from routerd.state.store import Store
 from tests.unit.core.plugins.kit import ScriptFactory, plugin_doc, printing, router, source_doc
 
 START = 1000.0
@@ -108,7 +109,7 @@ def test_run_due_runs_records_and_reports(store: Store, script: ScriptFactory) -
         error_delays=(5,),
     )
     clock.now = START + 3  # the clock when the runs finish
-    outcomes = s.run_due(START, store=store)
+    outcomes = s.run_due(START, store=store, launch=launch_plugin)
 
     assert [(o.plugin, o.ok, o.trigger.type) for o in outcomes] == [
         ("bad", False, "interval"),
@@ -116,5 +117,5 @@ def test_run_due_runs_records_and_reports(store: Store, script: ScriptFactory) -
     ]
     assert [p.source for p in store.list_parts()] == ["Plugin/good"]
     assert (s.next_run_at("good"), s.next_run_at("bad")) == (START + 63, START + 8)
-    assert s.run_due(START + 7, store=store) == []
-    assert [o.plugin for o in s.run_due(START + 8, store=store)] == ["bad"]
+    assert s.run_due(START + 7, store=store, launch=launch_plugin) == []
+    assert [o.plugin for o in s.run_due(START + 8, store=store, launch=launch_plugin)] == ["bad"]

@@ -6,7 +6,8 @@ import sqlite3
 
 import pytest
 
-from routerd.core.store import SCHEMA_VERSION, JournalEntry, Store, StoreError
+from routerd.core.state_port import JournalEntry, StoreError
+from routerd.state.store import SCHEMA_VERSION, Store
 from tests.unit.core.test_effective import NOW, claim, mask, part
 
 
@@ -71,3 +72,11 @@ def test_prune_keeps_recent_generations(tmp_path):
         s.put_part(part(gen=g, received=NOW - 1000, ttl=10))
     assert s.prune_parts(expired_before=NOW, keep_per_source=3) == 5
     assert [p.generation for p in s.list_parts()] == [6, 7, 8]
+
+
+def test_a_part_that_cannot_be_written_is_a_store_error_naming_the_source(tmp_path):
+    Store.open(tmp_path).close()
+    r = Store.open(tmp_path, readonly=True)
+    with pytest.raises(StoreError, match="cannot store Plugin/a: attempt to write a readonly"):
+        r.put_part(part("Plugin/a", 0))
+    assert r.list_parts() == []

@@ -5,7 +5,7 @@ Tables: ``dynamic_config_parts``, ``plugin_runs``, the append-only ``claim_journ
 mobility's state (``mobility_own``, ``mobility_sequences``, ``mobility_pins``, the append-only
 ``mobility_moves``; the ``routerd.core.mobility.port.MobilityStore`` methods) and the
 provider-action journal (``provider_actions``, ``provider_intents``, ``provider_holdings``;
-their methods are in ``routerd.core.store_actions``). The schema version
+their methods are in ``routerd.state.actions``). The schema version
 lives in ``PRAGMA user_version`` and moves forward through ``MIGRATIONS``. WAL mode lets
 readers (``routerctl --local``, doctor) read while the daemon writes, without blocking it.
 
@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ from routerd.core.dynamic import DynamicPart, decode_part_resources
 from routerd.core.mobility.port import MobilityBatch, StoredMobility
 from routerd.core.mobility.records import MoveRecord, Own, Pin
 from routerd.core.resources import Directive
-from routerd.core.store_actions import PROVIDER_ACTIONS_SQL, ActionTables
+from routerd.core.state_port import JournalEntry, PluginRun, StoreError
+from routerd.state.actions import PROVIDER_ACTIONS_SQL, ActionTables
 
 DB_NAME = "routerd.db"
 
@@ -127,42 +128,6 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (3, PROVIDER_ACTIONS_SQL),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
-
-
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    """One claim transition as journaled and streamed to watchers."""
-
-    seq: int
-    claim: str
-    address: str
-    from_state: str
-    to_state: str
-    trigger: str
-    reason: str
-    message: str
-    at: float
-    generation: int
-
-
-@dataclass(frozen=True)
-class PluginRun:
-    id: int
-    plugin: str
-    trigger_type: str
-    trigger_topic: str
-    started_at: float
-    completed_at: float | None
-    exit_code: int | None
-    status: str
-    stdout_digest: str
-    stderr: str
-    error: str
-    generation: int | None
-
-
-class StoreError(RuntimeError):
-    """The state store cannot be opened or is from a newer routerd."""
 
 
 FAULT_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY")
@@ -300,7 +265,17 @@ class Store(ActionTables):
         return int(rows[0]["g"] or 0) + 1
 
     def put_part(self, part: DynamicPart) -> DynamicPart:
-        """Store a part; generation 0 means "the next one for this source"."""
+        """Store a part; generation 0 means "the next one for this source".
+
+        Raises:
+            StoreError: the write failed (the transaction is rolled back: nothing stored).
+        """
+        try:
+            return self._put_part(part)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot store {part.source}: {e}") from e
+
+    def _put_part(self, part: DynamicPart) -> DynamicPart:
         now = time.time()
         with self._tx() as db:
             gen = part.generation
@@ -553,6 +528,11 @@ class Store(ActionTables):
         args.append(limit)
         rows = self._query(sql + " ORDER BY seq LIMIT ?", args)
         return [MoveRecord(**{k: r[k] for k in r.keys()}) for r in rows]
+
+    def mobility_head(self) -> int:
+        """The newest move-journal ``seq`` (0 when the journal is empty)."""
+        rows = self._query("SELECT COALESCE(MAX(seq), 0) AS head FROM mobility_moves")
+        return int(rows[0]["head"])
 
 
 def _create(path: Path) -> None:

@@ -1,4 +1,9 @@
-"""Is the startup config file on disk the config that is running, and if not, why?
+"""The startup config file on disk: reading it within limits, and whether it is what runs.
+
+``load_file`` reads a Router YAML file (bounded, UTF-8) and validates it; an unreadable,
+oversized or non-UTF-8 file is one error naming the file, never an exception.
+
+Is the file the config that is running, and if not, why?
 
 A rejected reload keeps the running config, which is right for the dataplane and easy to
 miss: the file an operator just edited is not what routerd runs. So the daemon keeps this
@@ -19,8 +24,19 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from routerd.core.errors import ConfigIssue
+from routerd.core.input_limits import (
+    LIMITS,
+    InputLimitError,
+    InputLimits,
+    NotUtf8Error,
+    check_size,
+    decode_utf8,
+)
+from routerd.core.loader import LoadResult, load_text
+from routerd.core.validation import ExtraCheck
 
 Stamp = tuple[int, int, int, int] | None
 
@@ -116,3 +132,39 @@ class ConfigFileTracker:
                     "`routerctl reload` (or SIGHUP) applies it"
                 )
         return FileState(bool(reason), reason, last, success_at)
+
+
+def load_file(path: str | Path, *, extra_checks: Sequence[ExtraCheck] = ()) -> LoadResult:
+    """Read and validate a Router YAML file.
+
+    An unreadable, oversized or non-UTF-8 file is one error naming the file (and the byte
+    offset of the first bad byte), never an exception.
+    """
+    p = Path(path)
+    try:
+        text = read_text_file(p)
+    except OSError as e:
+        return LoadResult(None, [_file_issue(f"cannot read config: {e.strerror}", None, str(p))])
+    except (InputLimitError, NotUtf8Error) as e:
+        line = e.line if isinstance(e, NotUtf8Error) else None
+        return LoadResult(None, [_file_issue(str(e), line, str(p))])
+    return load_text(text, str(p), extra_checks=extra_checks)
+
+
+def read_text_file(path: Path, limits: InputLimits = LIMITS) -> str:
+    """Read a UTF-8 text file of at most ``limits.max_bytes``.
+
+    Raises:
+        OSError: the file cannot be read.
+        InputLimitError: it is larger than the limit (only the limit is read).
+        NotUtf8Error: it is not UTF-8 (with the byte offset).
+    """
+    with path.open("rb") as f:
+        check_size(os.fstat(f.fileno()).st_size, limits)
+        data = f.read(limits.max_bytes + 1)  # a pipe or /proc file has no size up front
+    check_size(len(data), limits)
+    return decode_utf8(data)
+
+
+def _file_issue(message: str, line: int | None, file: str | None) -> ConfigIssue:
+    return ConfigIssue("Router", "", message, line, file)

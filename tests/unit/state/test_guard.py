@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from routerd.core.store import DB_NAME, JournalEntry, Store, StoreError
-from routerd.core.store_guard import (
+from routerd.core.state_port import JournalEntry, StoreError
+from routerd.state.guard import (
     StateLock,
     StateLockedError,
     StoreDamagedError,
@@ -27,6 +27,7 @@ from routerd.core.store_guard import (
     open_guarded,
     repair,
 )
+from routerd.state.store import DB_NAME, Store
 
 ROWS = 3000
 
@@ -68,7 +69,7 @@ def test_the_lock_held_by_another_process_names_that_process(tmp_path):
         f"""
         import sys, time
         from pathlib import Path
-        from routerd.core.store_guard import StateLock
+        from routerd.state.guard import StateLock
         StateLock(Path({str(tmp_path)!r})).acquire()
         print("locked", flush=True)
         sys.stdin.read()

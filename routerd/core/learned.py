@@ -3,8 +3,9 @@
 Paths are keyed as BGP keys them in an Adj-RIB-In: (neighbor, prefix, add-path identifier).
 An announcement replaces the entry under its key, a withdrawal removes it, and a session
 leaving ``established`` removes everything learned over it (the speaker drops that
-neighbor's Adj-RIB-In without sending a withdrawal per path). Speaker-neutral: any adapter
-in ``routerd.bgp`` feeds it ``Decoded`` paths. Not thread-safe: the owner holds its lock.
+neighbor's Adj-RIB-In without sending a withdrawal per path). Speaker-neutral: every
+speaker adapter (gobgpd's in ``routerd.bgp``, the simulator's) feeds it ``Decoded`` paths.
+Not thread-safe: the owner holds its lock.
 
 The address -> paths mapping is kept up to date per change and handed out copy-on-write, so
 a snapshot costs nothing and a change after one costs one C-level dict copy: a consumer
@@ -14,12 +15,34 @@ that looks after every change stays linear in the number of changes.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from types import MappingProxyType
 
-from routerd.bgp.codec import Decoded
-from routerd.core.exchange import ImportPolicy, LearnedPath, Refusal, SessionState, judge
+from routerd.core.exchange import (
+    ImportPolicy,
+    LearnedPath,
+    ReceivedPath,
+    Refusal,
+    SessionState,
+    judge,
+)
 
 PathKey = tuple[str, str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """One received path, with the key that identifies it in the neighbor's Adj-RIB-In.
+
+    Attributes:
+        key: (neighbor address, prefix, add-path identifier).
+        withdrawn: the path is a withdrawal of ``key``.
+        path: the path's contents (None for a withdrawal).
+    """
+
+    key: tuple[str, str, int]
+    withdrawn: bool
+    path: ReceivedPath | None
 
 
 class LearnedTable:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from routerd.core.store import DB_NAME, MIGRATIONS, SCHEMA_VERSION, Store
-from routerd.core.store_actions import ActionRecord
+from routerd.core.action_journal import ActionRecord
+from routerd.state.store import DB_NAME, MIGRATIONS, SCHEMA_VERSION, Store
 
 
 def record(key: str, address: str = "10.40.8.31", **kw: object) -> ActionRecord:

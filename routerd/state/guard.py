@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from routerd.core.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
-from routerd.core.store_actions import ACTION_TABLES
+from routerd.core.state_port import StoreError
+from routerd.state.actions import ACTION_TABLES
+from routerd.state.store import DB_NAME, SCHEMA_VERSION, Store
 
 LOCK_NAME = "routerd.lock"
 SQLITE_HEADER = b"SQLite format 3\x00"

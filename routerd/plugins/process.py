@@ -28,42 +28,11 @@ import stat
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from routerd.core.errors import RouterdError
+from routerd.core.plugins.port import STDERR_CAP, STDOUT_CAP, LaunchError, ProcessResult
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-STDERR_CAP = 8192
-STDOUT_CAP = 4 * 1024 * 1024
 _CHUNK = 65536
-
-
-class LaunchError(RouterdError):
-    """The executable cannot be started (missing, not a regular file, not executable)."""
-
-
-@dataclass(frozen=True)
-class ProcessResult:
-    """What one child run produced.
-
-    Attributes:
-        returncode: the exit status; negative for a signal; None when routerd killed the
-            child (deadline or stdout cap).
-        stdout: everything written to stdout (at most the cap).
-        stderr: the first ``stderr_cap`` bytes of stderr.
-        stderr_truncated: stderr was longer than the cap.
-        timed_out: the deadline fired and the process group was killed.
-        stdout_overflow: stdout exceeded its cap and the process group was killed.
-        duration: seconds from start until the leader exited or was killed.
-    """
-
-    returncode: int | None
-    stdout: bytes
-    stderr: bytes
-    stderr_truncated: bool
-    timed_out: bool
-    stdout_overflow: bool
-    duration: float
 
 
 def check_executable(path: str) -> None:
@@ -244,3 +213,15 @@ class _Pump:
             self.stderr += chunk[:room]
             self.stderr_truncated = self.stderr_truncated or len(chunk) > room
         return True
+
+
+def launch_plugin(
+    executable: str, *, stdin: bytes, env: Mapping[str, str], timeout: float
+) -> ProcessResult:
+    """The ``PluginLauncher`` the daemon and CLI use: the daemon's PATH plus ``spec.env``.
+
+    Raises:
+        LaunchError: the executable fails :func:`check_executable` or cannot be exec'd.
+    """
+    child = child_env(env, parent_path=os.environ.get("PATH"))
+    return run_process(executable, stdin=stdin, env=child, timeout=timeout)

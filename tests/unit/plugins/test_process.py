@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from routerd.core.plugins.process import (
-    DEFAULT_PATH,
-    LaunchError,
-    check_executable,
-    child_env,
-    run_process,
-)
+from routerd.core.plugins.port import LaunchError
+from routerd.plugins.process import DEFAULT_PATH, check_executable, child_env, run_process
 from tests.support.wait import wait_until
 from tests.unit.core.plugins.kit import ScriptFactory, process_gone
 

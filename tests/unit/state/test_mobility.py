@@ -9,7 +9,8 @@ import pytest
 
 from routerd.core.mobility.port import MemoryMobilityStore, MobilityBatch, MobilityStore
 from routerd.core.mobility.records import MoveRecord, Own, Pin
-from routerd.core.store import MIGRATIONS, SCHEMA_VERSION, JournalEntry, Store
+from routerd.core.state_port import JournalEntry
+from routerd.state.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 A, B = "10.77.3.9", "10.77.3.10"
 
@@ -71,6 +72,7 @@ def test_restart_keeps_sequences_pins_and_journal(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["sqlite", "memory"])
 def test_both_stores_behave_alike(tmp_path: Path, kind: str) -> None:
     store: MobilityStore = Store.open(tmp_path) if kind == "sqlite" else MemoryMobilityStore()
+    assert store.mobility_head() == 0
     store.mobility_commit(
         MobilityBatch(own_put=(Own(A, "lab", 2, 1.0, "presence"),), high=((A, 2),))
     )
@@ -84,6 +86,7 @@ def test_both_stores_behave_alike(tmp_path: Path, kind: str) -> None:
     stored = store.mobility_commit(MobilityBatch(moves=tuple(moves[:2])))
     stored += store.mobility_commit(MobilityBatch(moves=(moves[2],)))
     assert [m.seq for m in stored] == [1, 2, 3]
+    assert store.mobility_head() == 3
     assert [m.seq for m in store.mobility_moves(address=A)] == [1, 3]
     assert [m.seq for m in store.mobility_moves(after=1, limit=1)] == [2]
     assert store.mobility_drop_pin(A) is False

@@ -1,12 +1,16 @@
 """Explicit backend registry: name -> module with ``available()`` and ``create()``.
 
 No discovery magic (cloud-init's renderers style): ``NAME_TO_BACKEND`` is the whole list.
-Imports are lazy so ``routerd validate`` never loads pyroute2 or libnftables.
+Imports are lazy so ``routerd validate`` never loads pyroute2 or libnftables. The registry
+is part of the daemon's wiring: it joins a backend with what the daemon pairs it with
+(provider evidence, a route exchange, a presence source), which backends never import.
 """
 
 from __future__ import annotations
 
 import importlib
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, cast
 
@@ -15,12 +19,19 @@ from routerd.core.config import RouterConfig
 from routerd.core.exchange import ImportPolicy, RouteExchange, SpeakerSettings
 from routerd.core.port import DataplaneBackend
 from routerd.core.presence import PresenceSource
-from routerd.core.store import Store
+from routerd.state.store import Store
 
 NAME_TO_BACKEND = {
     "linux": "routerd.backends.linux.factory",
     "sim": "routerd.backends.sim.factory",
 }
+
+NAME_TO_EXCHANGE = {
+    "linux": "routerd.bgp.factory",
+    "sim": "routerd.backends.sim.factory",
+}
+"""Where each backend's route exchange is made (a module with ``route_exchange``): gobgpd
+beside the Linux backend, the world's BGP fabric inside the simulator."""
 
 
 class BackendModule(Protocol):
@@ -71,24 +82,30 @@ def route_exchange(
 ) -> RouteExchange | None:
     """The address-mobility route exchange a backend provides (None: it provides none).
 
-    sim: the router's speaker in the world's BGP fabric.
+    Linux: gobgpd, supervised from ``<state_dir>/bgp``; sim: the router's speaker in the
+    world's BGP fabric.
     """
-    make = getattr(module(name), "route_exchange", None)
+    path = NAME_TO_EXCHANGE.get(name)
+    make = getattr(importlib.import_module(path), "route_exchange", None) if path else None
     if make is None:
         return None
     exchange: RouteExchange = make(backend, settings, policy, state_dir=state_dir)
     return exchange
 
 
-def presence_source(name: str, backend: DataplaneBackend) -> PresenceSource | None:
+def presence_source(
+    name: str, backend: DataplaneBackend, *, clock: Callable[[], float] = time.time
+) -> PresenceSource | None:
     """The presence source a backend provides (None: it provides none).
 
-    sim: what the router hears on the world's segments.
+    Linux: the ARP/RARP listener and prober of the router's namespace, stamping evidence with
+    ``clock`` (the engine's); sim: what the router hears on the world's segments (stamped
+    with the world's clock).
     """
     make = getattr(module(name), "presence_source", None)
     if make is None:
         return None
-    source: PresenceSource = make(backend)
+    source: PresenceSource = make(backend, clock=clock)
     return source
 
 

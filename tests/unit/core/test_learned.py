@@ -1,11 +1,10 @@
 """The learned table: Adj-RIB-In keys, refusals, sessions going down, snapshots
-(routerd.bgp.learned)."""
+(routerd.core.learned)."""
 
 from __future__ import annotations
 
-from routerd.bgp.codec import Decoded
-from routerd.bgp.learned import LearnedTable
 from routerd.core.exchange import ImportPolicy, LearnedPath, ReceivedPath, Refusal
+from routerd.core.learned import Decoded, LearnedTable
 
 ASN = 65000
 A, B, RR = "10.99.0.11", "10.99.0.21", "10.99.0.1"
