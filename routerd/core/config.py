@@ -6,7 +6,7 @@ validation and doctor read them through the same small index API.
 The digest (SHA-256 of the canonical JSON) tells whether a reloaded file changed anything
 (``routerd serve`` computes it on its reload thread). Serialising 10,000 resources takes
 ~0.1 s, so a config computes it once and keeps it (the digest, not the JSON: that would be
-~400 bytes a claim for as long as the config lives).
+~500 bytes a claim for as long as the config lives).
 """
 
 from __future__ import annotations
