@@ -274,11 +274,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         full_pass_interval=args.full_pass_interval,
         reference_engine=args.reference_engine,
     )
+    gcpolicy.trim()  # what loading freed
     try:
         daemon = Daemon(opts, result.config, load_config, config_stamp=before)
     except (registry.BackendUnavailable, StoreError, OSError) as e:
         LOG.error("routerd cannot start: %s", e)
         return EXIT_STATE if isinstance(e, StoreError) else EXIT_FAIL
+    daemon.pass_hooks.append(gcpolicy.trim_after_pass)
     code = daemon.run()
     _leave(code)
     return code  # not reached: _leave exits

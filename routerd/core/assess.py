@@ -13,6 +13,7 @@ message says what stayed unproven.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -139,7 +140,8 @@ def unproven(c: ClaimIntent, o: Observed) -> str:
     if answer is not None and answer.status == "assigned":
         return ""
     why = answer.detail if answer is not None else "no provider metadata was consulted"
-    return f"capture declared, provider side unproven: {why}"
+    # one string for every claim with the same reason (a claim view keeps it per claim)
+    return sys.intern(f"capture declared, provider side unproven: {why}")
 
 
 def _tunnel(c: ClaimIntent, o: Observed) -> Fail | None:

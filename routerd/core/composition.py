@@ -144,6 +144,9 @@ class Composition:
         self.pieces: dict[str, ClaimPiece] = {}
         self._objects: _Overlay[DataplaneObject, DataplaneObject] = _Overlay(_tail_wins)
         self._owners: _Overlay[PSet[str], str] = _Overlay(_all_owners)
+        # owner labels put since the owners were last written, by key: a key every claim
+        # needs (a sysctl) gets its 10,000 labels in one set update, not 10,000
+        self._owner_adds: dict[Key, list[str]] = {}
         self._keys: Map[str, tuple[Key, ...]] = Map()
         self._intents: Map[str, ClaimIntent] = Map()
         self._keys_edit = self._keys.mutate()
@@ -172,9 +175,13 @@ class Composition:
             self.remove(piece.name)
         self.pieces[piece.name] = piece
         label = piece.owner
-        owners = self._owners
+        adds = self._owner_adds
         for k in piece.keys:
-            owners.set_base(k, (owners.base(k) or _NO_OWNERS).add(label))
+            labels = adds.get(k)
+            if labels is None:
+                adds[k] = [label]
+            else:
+                labels.append(label)
         for obj in piece.objects:
             self._provide(obj)
         self._keys_edit[piece.name] = piece.keys
@@ -191,6 +198,7 @@ class Composition:
         piece = self.pieces.pop(name, None)
         if piece is None:
             return None
+        self._write_owners()
         label = piece.owner
         owners = self._owners
         for k in piece.keys:
@@ -273,6 +281,7 @@ class Composition:
     def _resolve(self, k: Key) -> None:
         """The object of the smallest-named claim wanting ``k`` (claims disagree on it)."""
         found: dict[str, DataplaneObject] = {}
+        self._write_owners()
         for label in self._owners.base(k) or ():
             piece = self.pieces.get(label[len(CLAIM_LABEL) :])
             if piece is not None:
@@ -282,6 +291,15 @@ class Composition:
         self._objects.set_base(k, found[min(found)])
         if len(set(found.values())) == 1:
             self._conflicts.discard(k)
+
+    def _write_owners(self) -> None:
+        """Write the owner labels ``put`` collected (before anything reads owners)."""
+        if not self._owner_adds:
+            return
+        owners = self._owners
+        for k, labels in self._owner_adds.items():
+            owners.set_base(k, (owners.base(k) or _NO_OWNERS).add_all(labels))
+        self._owner_adds = {}
 
     def _contribute(self, piece: ClaimPiece, n: int) -> None:
         for tunnel, peer_key, cidr in piece.allowed:
@@ -299,6 +317,7 @@ class Composition:
 
     def publish(self) -> Lowered:
         """The desired state as of now (the same object until something changes)."""
+        self._write_owners()
         if self._tail_dirty:
             self._refresh_tail()
         if self._published is None:

@@ -5,14 +5,15 @@ validation and doctor read them through the same small index API.
 
 The digest (SHA-256 of the canonical JSON) tells whether a reloaded file changed anything
 (``routerd serve`` computes it on its reload thread). Serialising 10,000 resources takes
-~0.1 s, so a config computes it once and keeps it.
+~0.1 s, so a config computes it once and keeps it (the digest, not the JSON: that would be
+~500 bytes a claim for as long as the config lives).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from routerd.core.resources import ROUTER_API_VERSION, Resource, bare_name
@@ -33,7 +34,6 @@ class RouterConfig:
     __slots__ = (
         "_by_kind",
         "_digest",
-        "_fragments",
         "_index",
         "file",
         "lines",
@@ -47,19 +47,26 @@ class RouterConfig:
         resources: Iterable[Resource],
         *,
         file: str | None = None,
-        lines: dict[tuple[int, str], int] | None = None,
+        lines: Mapping[tuple[int, str], int] | None = None,
     ) -> None:
         self.name = name
         self.resources: tuple[Resource, ...] = tuple(resources)
         self.file = file
-        self.lines = lines or {}
+        self.lines: Mapping[tuple[int, str], int] = lines if lines is not None else {}
         self._digest: str | None = None
-        self._fragments: tuple[str, ...] | None = None
         self._by_kind: dict[str, list[Resource]] = {}
-        self._index: dict[tuple[str, str], Resource] = {}
+        self._index: dict[str, dict[str, Resource]] = {}  # kind -> name -> first of that name
         for r in self.resources:
-            self._by_kind.setdefault(r.kind, []).append(r)
-            self._index.setdefault((r.kind, r.name), r)
+            self._add(r)
+
+    def _add(self, r: Resource) -> None:
+        kind = r.kind
+        rs = self._by_kind.get(kind)
+        if rs is None:
+            self._by_kind[kind], self._index[kind] = [r], {r.name: r}
+        else:
+            rs.append(r)
+            self._index[kind].setdefault(r.name, r)
 
     @classmethod
     def sharing(cls, other: RouterConfig) -> RouterConfig:
@@ -71,7 +78,7 @@ class RouterConfig:
         out = cls.__new__(cls)
         out.name, out.resources, out.file, out.lines = other.name, other.resources, other.file, {}
         out._by_kind, out._index = other._by_kind, other._index
-        out._digest, out._fragments = other._digest, other._fragments
+        out._digest = other._digest
         return out
 
     @classmethod
@@ -83,12 +90,11 @@ class RouterConfig:
         if not extra:
             return out
         out.resources = other.resources + extra
-        out._digest = out._fragments = None
+        out._digest = None
         out._by_kind = {kind: list(rs) for kind, rs in other._by_kind.items()}
-        out._index = dict(other._index)
+        out._index = {kind: dict(names) for kind, names in other._index.items()}
         for r in extra:
-            out._by_kind.setdefault(r.kind, []).append(r)
-            out._index.setdefault((r.kind, r.name), r)
+            out._add(r)
         return out
 
     def of(self, kind: type[R]) -> list[R]:
@@ -97,10 +103,12 @@ class RouterConfig:
 
     def get(self, kind: type[R], ref: str) -> R | None:
         """Look up by ``name`` or ``Kind/name``."""
-        return self._index.get((kind.KIND, bare_name(ref, kind.KIND)))  # type: ignore[return-value]
+        names = self._index.get(kind.KIND)
+        return None if names is None else names.get(bare_name(ref, kind.KIND))  # type: ignore[return-value]
 
     def find(self, kind: str, name: str) -> Resource | None:
-        return self._index.get((kind, name))
+        names = self._index.get(kind)
+        return None if names is None else names.get(name)
 
     def identities(self) -> set[tuple[str, str, str]]:
         return {r.identity for r in self.resources}
@@ -135,14 +143,8 @@ class RouterConfig:
         thread (two threads racing compute the same value).
         """
         if self._digest is None:
-            self._digest = _digest_of(self.name, self.fragments())
+            self._digest = _digest_of(self.name, (resource_json(r) for r in self.resources))
         return self._digest
-
-    def fragments(self) -> tuple[str, ...]:
-        """The canonical JSON of each resource, in order (computed once)."""
-        if self._fragments is None:
-            self._fragments = tuple(resource_json(r) for r in self.resources)
-        return self._fragments
 
     def replace(self, resources: Iterable[Resource]) -> RouterConfig:
         """A new config with the same name and other resources (no line info)."""
@@ -157,9 +159,13 @@ def resource_json(r: Resource) -> str:
 def _digest_of(name: str, fragments: Iterable[str]) -> str:
     # Exactly json.dumps(config.to_doc(), sort_keys=True, separators=(",", ":")): the
     # envelope's keys are already in sorted order and a list is its items joined by ",".
-    head = (
-        f'{{"apiVersion":{json.dumps(ROUTER_API_VERSION)},"kind":"Router",'
-        f'"metadata":{{"name":{json.dumps(name)}}},"spec":{{"resources":['
+    h = hashlib.sha256(
+        (
+            f'{{"apiVersion":{json.dumps(ROUTER_API_VERSION)},"kind":"Router",'
+            f'"metadata":{{"name":{json.dumps(name)}}},"spec":{{"resources":['
+        ).encode()
     )
-    blob = head + ",".join(fragments) + "]}}"
-    return hashlib.sha256(blob.encode()).hexdigest()
+    for i, fragment in enumerate(fragments):
+        h.update(f",{fragment}".encode() if i else fragment.encode())
+    h.update(b"]}}")
+    return h.hexdigest()

@@ -6,7 +6,10 @@ plain dictionary work. Every object has a ``key`` (its identity on the host) and
 is decided by ``satisfies(desired, observed)``, which knows the "don't care" values
 (listen port 0, MTU 0, endpoint "" ...) so a second pass with nothing to do changes nothing.
 
-Objects are frozen, slotted dataclasses: at 10,000 claims there are ~30,000 of them.
+Objects are frozen, slotted dataclasses: at 10,000 claims there are ~30,000 of them. The
+kinds there is one of per claim (routes, proxy entries, absent addresses) build their key
+once: the key is held by the desired map, the claim's piece, owners and the backend's
+cache, and a tuple built on every read would be one more copy in each (~170 B a claim).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 Key: TypeAlias = tuple[str, ...]
 
 MAIN_TABLE = 254
+_TABLE_NAMES = {MAIN_TABLE: str(MAIN_TABLE)}  # one string for the table nearly every key names
 DELIVERY_METRIC = 120
 PROXY_PROTO = "routerd"
 
@@ -59,10 +63,15 @@ class Route:
     gateway: str = ""
     table: int = MAIN_TABLE
     type: str = "unicast"  # or "blackhole"
+    _key: Key = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        table = _TABLE_NAMES.get(self.table) or str(self.table)
+        object.__setattr__(self, "_key", ("route", table, self.dst))
 
     @property
     def key(self) -> Key:
-        return ("route", str(self.table), self.dst)
+        return self._key
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +80,14 @@ class ProxyNeighbour:
 
     address: str  # bare IPv4, e.g. "10.40.8.21"
     dev: str
+    _key: Key = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", ("pneigh", self.address, self.dev))
 
     @property
     def key(self) -> Key:
-        return ("pneigh", self.address, self.dev)
+        return self._key
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +116,14 @@ class AbsentAddress:
     address: str  # bare IPv4
     present_on: tuple[tuple[str, str], ...] = ()
     local_routes: tuple[tuple[str, int], ...] = ()
+    _key: Key = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", ("absent", self.address))
 
     @property
     def key(self) -> Key:
-        return ("absent", self.address)
+        return self._key
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,14 @@
 Every problem is reported at once, each with the file, line, ``Kind/name``, field path and
 what to do. Line numbers come from the YAML node tree, which we walk alongside the decoded
 document; duplicate keys (silently last-wins in PyYAML) are errors here.
+
+What a loaded config keeps is sized for 100,000 claims: a plain document is read one
+resource at a time (``routerd.core.yaml_stream``), so no YAML tree of the whole file ever
+exists; each resource is validated by its pydantic model and the claims are kept as
+compact records sharing equal parts (``routerd.core.resources.claim``); the lines of every
+field are kept in a ``LineIndex`` (16 bytes a resource when resources are written alike).
+Documents that are not plain are read whole (``routerd.core.yaml_parse``), with the same
+findings; ``load_text(..., stream=False)`` reads every document that way.
 """
 
 from __future__ import annotations
@@ -20,16 +28,28 @@ from routerd.core.input_limits import (
     LIMITS,
     InputLimitError,
     InputLimits,
-    check_node_graph,
     check_size,
 )
-from routerd.core.resources import KINDS, ROUTER_API_VERSION, DynamicConfigPart, Resource
+from routerd.core.line_index import LineIndex
+from routerd.core.resources import (
+    KINDS,
+    ROUTER_API_VERSION,
+    DynamicConfigPart,
+    RemoteAddressClaim,
+    Resource,
+)
+from routerd.core.resources.claim import Interner
 from routerd.core.validation import ExtraCheck, validate_config
+from routerd.core.yaml_parse import LineMap, parse_yaml, walk
+from routerd.core.yaml_stream import Fallback, ResourceStream
 
-LineMap = dict[tuple[Any, ...], int]
-
-# libyaml's parser is ~10x faster; node marks (line numbers) work the same way.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+__all__ = [
+    "LineMap",
+    "LoadResult",
+    "decode_resource",
+    "load_text",
+    "parse_yaml",
+]
 
 
 @dataclass
@@ -50,156 +70,6 @@ class LoadResult:
         return self.config
 
 
-def _walk(
-    node: yaml.Node,
-    path: tuple[Any, ...],
-    lines: LineMap,
-    dups: list[tuple[tuple[Any, ...], int]],
-    max_depth: int,
-) -> None:
-    if len(path) >= max_depth:  # the graph check bounds this too; this keeps recursion safe
-        raise InputLimitError(f"nesting is deeper than {max_depth} levels", _mark_line(node))
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if not isinstance(key, str):  # a complex key: the constructor has refused it
-                continue
-            if key in seen:
-                dups.append((path + (key,), key_node.start_mark.line + 1))
-            seen.add(key)
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, path + (key,), lines, dups, max_depth)
-            lines[path + (key,)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, child in enumerate(node.value):
-            _walk(child, path + (i,), lines, dups, max_depth)
-
-
-def _mark_line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-def _issue(message: str, line: int | None, file: str | None) -> ConfigIssue:
-    return ConfigIssue("Router", "", message, line, file)
-
-
-def _compose(text: str, limits: InputLimits) -> tuple[Any, yaml.Node | None]:
-    """Parse to a node graph, check it against ``limits``, then build the Python values.
-
-    The check runs before construction: merge keys (``<<: *a``) are flattened during
-    construction and would otherwise expand an alias bomb right there.
-    """
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, None
-        if "&" in text:  # without an anchor there is no alias: the nodes form a tree
-            check_node_graph(node, limits)
-        try:
-            return loader.construct_document(node), node
-        except yaml.YAMLError:
-            raise
-        except Exception as e:  # a scalar the constructor cannot convert (2026-02-30)
-            raise _bad_value(node, e) from None
-    finally:
-        loader.dispose()
-
-
-class _ValueError(Exception):
-    def __init__(self, message: str, line: int | None) -> None:
-        super().__init__(message)
-        self.message, self.line = message, line
-
-
-def _bad_value(root: yaml.Node, err: Exception) -> _ValueError:
-    """Find the scalar the constructor choked on, to name its line and text."""
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
-            try:
-                yaml.constructor.SafeConstructor().construct_object(node, deep=True)
-            except Exception as e:
-                kind = str(node.tag).rsplit(":", 1)[-1]
-                why = str(e).split(";")[0]  # drop Python's own advice (set_int_max_str_digits)
-                return _ValueError(
-                    f"{node.value[:40]!r} cannot be read as {kind} ({why}); quote it to keep it "
-                    "as text",
-                    _mark_line(node),
-                )
-        elif isinstance(node, yaml.MappingNode):
-            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(reversed(node.value))
-    return _ValueError(f"a value cannot be read ({err}); quote it to keep it as text", None)
-
-
-def parse_yaml(
-    text: str, file: str | None = None, *, limits: InputLimits = LIMITS
-) -> tuple[Any, LineMap, list[ConfigIssue]]:
-    """Parse YAML text, returning the document, a path->line map and syntax issues.
-
-    Work is bounded by ``limits`` (size, nesting, alias expansion): a document over a limit
-    is one issue saying which, never a long parse or a full memory.
-    """
-    lines: LineMap = {}
-    issues: list[ConfigIssue] = []
-    try:
-        check_size(len(text), limits)
-        data, node = _compose(text, limits)
-    except InputLimitError as e:
-        return None, lines, [_issue(e.message, e.line, file)]
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else None
-        col = f", column {mark.column + 1}" if mark else ""
-        problem = e.problem or e.context or "invalid YAML"
-        msg = f"YAML syntax error{col}: {problem}; fix the indentation or quoting at this position"
-        return None, lines, [_issue(msg, line, file)]
-    except yaml.reader.ReaderError as e:
-        line = text.count("\n", 0, e.position) + 1
-        char = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "?")
-        msg = f"YAML error: {e.reason} (character #x{char:04x}); remove it or quote the text"
-        return None, lines, [_issue(msg, line, file)]
-    except yaml.YAMLError as e:
-        return None, lines, [_issue(f"YAML error: {e}", None, file)]
-    except RecursionError:  # the pure-Python parser nests a frame per level
-        return None, lines, [_issue(_too_deep_message(limits), None, file)]
-    except _ValueError as e:
-        return None, lines, [_issue(e.message, e.line, file)]
-    if node is not None:
-        dups: list[tuple[tuple[Any, ...], int]] = []
-        try:
-            _walk(node, (), lines, dups, limits.max_depth)
-        except InputLimitError as e:
-            return None, {}, [_issue(_too_deep_message(limits), e.line, file)]
-        for p, line in dups:
-            issues.append(
-                ConfigIssue(
-                    "Router",
-                    ".".join(str(x) for x in p),
-                    "duplicate key: the second value would silently replace the first; keep one",
-                    line,
-                    file,
-                )
-            )
-    return data, lines, issues
-
-
-def _too_deep_message(limits: InputLimits) -> str:
-    return (
-        f"nesting is deeper than {limits.max_depth} levels; a Router document needs about 8: "
-        "flatten the structure"
-    )
-
-
 def _loc_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(x) for x in loc)
 
@@ -218,9 +88,14 @@ def _pydantic_message(err: Any) -> str:
 
 
 def decode_resource(
-    doc: Any, *, where: str = "resource"
+    doc: Any, *, where: str = "resource", intern: Interner | None = None
 ) -> tuple[Resource | None, list[tuple[str, str]]]:
     """Decode one resource document into its typed class.
+
+    Args:
+        doc: the resource document.
+        where: what the document is, for the message when it is not a mapping.
+        intern: shares equal parts between the claims of one load.
 
     Returns:
         ``(resource, [])`` when valid, else ``(None, [(path, message), ...])``.
@@ -243,7 +118,11 @@ def decode_resource(
     if "spec" not in doc:
         problems.append(("spec", "required field is missing"))
     try:
-        res = cls.model_validate(doc)
+        res: Resource = (
+            RemoteAddressClaim.model_validate(doc, intern=intern)
+            if intern is not None and cls is RemoteAddressClaim
+            else cls.model_validate(doc)
+        )
     except ValidationError as e:
         for err in e.errors():
             problems.append((_loc_path(err["loc"]), _pydantic_message(err)))
@@ -301,32 +180,23 @@ def _envelope(
     return name, resources, issues
 
 
-def load_text(
-    text: str, file: str | None = None, *, extra_checks: Sequence[ExtraCheck] = ()
-) -> LoadResult:
-    """Parse, decode and validate a Router document given as text.
+class _Build:
+    """What loading collects resource by resource, whichever reader hands them over."""
 
-    Args:
-        text: the YAML.
-        file: its path, for messages.
-        extra_checks: rules from outside core (``routerd.providers.config_checks``).
-    """
-    data, lines, issues = parse_yaml(text, file)
-    if data is None and issues:
-        return LoadResult(None, issues)
-    name, docs, env_issues = _envelope(data, file, lines)
-    errors = issues + env_issues
-    resources: list[Resource] = []
-    undecoded: set[tuple[str, str]] = set()
-    by_resource: dict[int, list[tuple[tuple[Any, ...], int]]] = {}
-    for key, line in lines.items():  # one pass: grouping per resource keeps loading linear
-        if len(key) >= 3 and key[:2] == ("spec", "resources") and isinstance(key[2], int):
-            by_resource.setdefault(key[2], []).append((key, line))
-    res_lines: dict[tuple[int, str], int] = {}
-    for i, doc in enumerate(docs):
+    def __init__(self, file: str | None) -> None:
+        self.file = file
+        self.errors: list[ConfigIssue] = []
+        self.resources: list[Resource] = []
+        self.undecoded: set[tuple[str, str]] = set()
+        self.lines = LineIndex()
+        self.intern = Interner()
+        self.name = ""
+
+    def resource(self, i: int, doc: Any, lines: LineMap) -> None:
+        """Decode resource ``i``; ``lines`` holds the lines of its paths (and no others)."""
         base = ("spec", "resources", i)
         label = _resource_label(doc, i)
-        res, problems = decode_resource(doc)
+        res, problems = decode_resource(doc, intern=self.intern)
         if isinstance(res, DynamicConfigPart):
             problems = [
                 (
@@ -338,19 +208,101 @@ def load_text(
             res = None
         if res is None and "/" in label:
             kind, _, rname = label.partition("/")
-            undecoded.add((kind, rname))
+            self.undecoded.add((kind, rname))
         for path, msg in problems:
             key = base + tuple(int(p) if p.isdigit() else p for p in path.split(".") if p)
-            errors.append(ConfigIssue(label, path, msg, _line_for(lines, key, base), file))
+            self.errors.append(
+                ConfigIssue(label, path, msg, _line_for(lines, key, base), self.file)
+            )
         if res is not None:
-            idx = len(resources)
-            for key, line in by_resource.get(i, ()):
-                res_lines[(idx, ".".join(str(x) for x in key[3:]))] = line
-            resources.append(res)
-    config = RouterConfig(name, resources, file=file, lines=res_lines)
-    sem_errors, warnings = validate_config(config, extra_checks, undecoded=frozenset(undecoded))
+            own = [(".".join(str(x) for x in key[3:]), line) for key, line in lines.items()]
+            self.lines.add(len(self.resources), own)
+            self.resources.append(res)
+
+
+def load_text(
+    text: str,
+    file: str | None = None,
+    *,
+    extra_checks: Sequence[ExtraCheck] = (),
+    stream: bool = True,
+) -> LoadResult:
+    """Parse, decode and validate a Router document given as text.
+
+    A plain document is read resource by resource (``routerd.core.yaml_stream``), so the
+    memory loading takes does not grow with the number of resources; any other is read
+    whole. Both give the same config and the same findings.
+
+    Args:
+        text: the YAML.
+        file: its path, for messages.
+        extra_checks: rules from outside core (``routerd.providers.config_checks``).
+        stream: False reads every document whole (the reference the streaming reader is
+            tested against).
+    """
+    built = _stream(text, file) if stream else None
+    if built is None:
+        data, lines, issues = parse_yaml(text, file)
+        if data is None and issues:
+            return LoadResult(None, issues)
+        built = _whole(data, lines, file)
+        built.errors[:0] = issues
+    config = RouterConfig(built.name, built.resources, file=file, lines=built.lines)
+    errors = built.errors
+    sem_errors, warnings = validate_config(
+        config, extra_checks, undecoded=frozenset(built.undecoded)
+    )
     errors.extend(sem_errors)
     return LoadResult(None if errors else config, errors, warnings)
+
+
+def _whole(data: Any, lines: LineMap, file: str | None) -> _Build:
+    """Decode the resources of a document parsed whole (``parse_yaml``)."""
+    built = _Build(file)
+    built.name, docs, built.errors = _envelope(data, file, lines)
+    by_resource: dict[int, LineMap] = {}
+    for key, line in lines.items():  # one pass: grouping per resource keeps loading linear
+        if len(key) >= 3 and key[:2] == ("spec", "resources") and isinstance(key[2], int):
+            by_resource.setdefault(key[2], {})[key] = line
+    for i, doc in enumerate(docs):
+        built.resource(i, doc, by_resource.get(i, {}))
+    return built
+
+
+def _stream(text: str, file: str | None, limits: InputLimits = LIMITS) -> _Build | None:
+    """Load a plain document resource by resource; None when it must be read whole."""
+    built = _Build(file)
+    try:
+        check_size(len(text), limits)
+        stream = ResourceStream(text, max_depth=limits.max_depth)
+
+        def on_resource(i: int, node: yaml.Node) -> None:
+            lines: LineMap = {}
+            dups: list[tuple[tuple[Any, ...], int]] = []
+            walk(node, ("spec", "resources", i), lines, dups, limits.max_depth)
+            if dups:
+                raise Fallback("duplicate key")
+            built.resource(i, _construct(stream, node), lines)
+
+        root = stream.read(on_resource)
+        lines: LineMap = {}
+        dups: list[tuple[tuple[Any, ...], int]] = []
+        walk(root, (), lines, dups, limits.max_depth)
+        if dups:
+            raise Fallback("duplicate key")
+        name, _, env_issues = _envelope(_construct(stream, root), file, lines)
+    except (Fallback, InputLimitError, yaml.YAMLError, RecursionError):
+        return None
+    built.name = name
+    built.errors = env_issues + built.errors
+    return built
+
+
+def _construct(stream: ResourceStream, node: yaml.Node) -> Any:
+    try:
+        return stream.construct(node)
+    except Exception as e:  # a scalar the constructor cannot convert: the whole reader says which
+        raise Fallback("construct") from e
 
 
 def _line_for(lines: LineMap, key: tuple[Any, ...], base: tuple[Any, ...]) -> int | None:

@@ -68,6 +68,19 @@ class PSet(Set[T]):
             return out
         return PSet._of(self._map().set(item, None))
 
+    def add_all(self, items: Iterable[T]) -> PSet[T]:
+        """This set with every one of ``items``: one update of the map, however many
+        (the same object when all are members already)."""
+        new = [i for i in dict.fromkeys(items) if i not in self]
+        if not new:
+            return self
+        if len(new) == 1:
+            return self.add(new[0])
+        edit = self._map().mutate()
+        for i in new:
+            edit[i] = None
+        return PSet._of(edit.finish())
+
     def discard(self, item: T) -> PSet[T]:
         """This set without ``item`` (the same object when not a member)."""
         if item not in self:

@@ -13,11 +13,25 @@ models): reference counting frees it the moment it is dropped, whatever the thre
 The collector only exists for cycles, so running it every 50,000 allocations instead of
 every 700 costs no memory in practice and takes the collector out of the reconcile pass
 (~15 ms per pass at 10,000 claims).
+
+The second half is the C heap. Loading a config and a first pass over thousands of claims
+allocate far more than they keep (the parser's text and events, each claim's pydantic
+validation, the pass's work lists); freed, that memory stays in glibc's heap and shows as
+the daemon's resident size for good (~0.9 KB a claim after a 10,000-claim first pass, by
+the bench's ``rss`` item). ``trim`` hands the free pages back (``malloc_trim``) after a
+load and after any pass that changed or moved many things: a few milliseconds, never on a
+quiet pass.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from routerd.core.engine import PassResult
 
 THRESHOLDS = (50_000, 20, 100)
 """Young-generation allocations before a collection, then the middle and old multipliers."""
@@ -26,3 +40,30 @@ THRESHOLDS = (50_000, 20, 100)
 def apply() -> None:
     """Set the daemon's thresholds (process-wide; ``routerd serve`` calls it at start)."""
     gc.set_threshold(*THRESHOLDS)
+
+
+TRIM_AFTER = 1_000
+"""Changes plus transitions in one pass from which the heap is trimmed after it."""
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):  # not glibc: nothing to hand back this way
+        return None
+    return trim
+
+
+_TRIM = _malloc_trim()
+
+
+def trim() -> None:
+    """Return the C heap's free pages to the system (glibc; elsewhere nothing)."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+def trim_after_pass(result: PassResult) -> None:
+    """A pass hook: ``trim`` after a pass that changed or moved at least ``TRIM_AFTER``."""
+    if result.changes + result.transitions >= TRIM_AFTER:
+        trim()

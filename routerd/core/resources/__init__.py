@@ -16,9 +16,11 @@ from routerd.core.resources.base import (
     Metadata,
     OwnerRef,
     Resource,
+    ResourceModel,
     Spec,
     bare_name,
 )
+from routerd.core.resources.claim import ClaimSpec, RemoteAddressClaim
 from routerd.core.resources.dynamic import (
     Directive,
     DynamicConfigPart,
@@ -32,7 +34,6 @@ from routerd.core.resources.hybrid import (
     CloudProviderProfile,
     HybridRoute,
     OverlayPeer,
-    RemoteAddressClaim,
 )
 from routerd.core.resources.mobility import (
     AnycastGateway,
@@ -53,7 +54,7 @@ from routerd.core.resources.net import (
 from routerd.core.resources.provider_policy import ProviderActionPolicy
 from routerd.core.resources.redundancy import RedundancyGroup
 
-KINDS: dict[str, type[Resource]] = {
+KINDS: dict[str, type[ResourceModel] | type[RemoteAddressClaim]] = {
     cls.KIND: cls
     for cls in (
         OverlayPeer,
@@ -89,6 +90,7 @@ __all__ = [
     "AnycastGateway",
     "BGPNeighbor",
     "BGPSpeaker",
+    "ClaimSpec",
     "CloudProviderProfile",
     "Directive",
     "DynamicConfigPart",
@@ -109,6 +111,7 @@ __all__ = [
     "RedundancyGroup",
     "RemoteAddressClaim",
     "Resource",
+    "ResourceModel",
     "Spec",
     "Sysctl",
     "TargetRef",

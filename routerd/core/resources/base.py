@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -67,32 +67,43 @@ class Metadata(Spec):
         return v
 
 
-class Resource(BaseModel):
-    """A typed resource. Subclasses fix ``KIND``, ``API_VERSION`` and the spec type."""
+class Resource:
+    """What every resource offers, however it is stored.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    Most kinds are pydantic models (``ResourceModel``). ``RemoteAddressClaim`` is a compact
+    slotted record instead: a config may hold 100,000 of them, and a pydantic model tree
+    costs ~3 KB per claim where the record costs a few hundred bytes. Code that handles
+    "any resource" reads it through this interface only.
+    """
+
+    __slots__ = ()
 
     KIND: ClassVar[str] = ""
     API_VERSION: ClassVar[str] = ""
 
-    api_version: str = Field(alias="apiVersion")
-    kind: str
-    metadata: Metadata
-    spec: Any
-    status: dict[str, Any] | None = None
+    if TYPE_CHECKING:  # fields of the subclasses (pydantic fields must not be shadowed)
 
-    @property
-    def name(self) -> str:
-        return self.metadata.name
+        @property
+        def api_version(self) -> str: ...
+        @property
+        def kind(self) -> str: ...
+        @property
+        def metadata(self) -> Metadata: ...
+        @property
+        def spec(self) -> Any: ...
+        @property
+        def status(self) -> dict[str, Any] | None: ...
+        @property
+        def name(self) -> str: ...
 
     @property
     def ref(self) -> str:
         """``Kind/name``, the form every message uses."""
-        return f"{self.kind}/{self.metadata.name}"
+        return f"{self.kind}/{self.name}"
 
     @property
     def identity(self) -> tuple[str, str, str]:
-        return (self.api_version, self.kind, self.metadata.name)
+        return (self.api_version, self.kind, self.name)
 
     def to_doc(self) -> dict[str, Any]:
         """The YAML/JSON document form (camelCase keys, defaults omitted where unset)."""
@@ -103,6 +114,23 @@ class Resource(BaseModel):
             "spec": self.spec.model_dump(by_alias=True, exclude_defaults=True),
         }
         return doc
+
+
+class ResourceModel(BaseModel, Resource):
+    """A resource kind validated and stored as a pydantic model. Subclasses fix ``KIND``,
+    ``API_VERSION`` and the spec type."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    api_version: str = Field(alias="apiVersion")
+    kind: str
+    metadata: Metadata
+    spec: Any
+    status: dict[str, Any] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from routerd.core.duration import parse_duration
 from routerd.core.resources.base import (
     CONFIG_API,
     PLUGIN_API,
-    Resource,
+    ResourceModel,
     Spec,
     check_duration,
     one_of,
@@ -82,7 +82,7 @@ class DynamicOverridePolicySpec(Spec):
         )
 
 
-class DynamicOverridePolicy(Resource):
+class DynamicOverridePolicy(ResourceModel):
     KIND: ClassVar[str] = "DynamicOverridePolicy"
     API_VERSION: ClassVar[str] = CONFIG_API
     spec: DynamicOverridePolicySpec
@@ -117,7 +117,7 @@ class DynamicConfigPartSpec(Spec):
         return check_duration(v) if v else v
 
 
-class DynamicConfigPart(Resource):
+class DynamicConfigPart(ResourceModel):
     KIND: ClassVar[str] = "DynamicConfigPart"
     API_VERSION: ClassVar[str] = CONFIG_API
     spec: DynamicConfigPartSpec
@@ -172,7 +172,7 @@ class PluginSpec(Spec):
         return parse_duration(self.timeout)
 
 
-class Plugin(Resource):
+class Plugin(ResourceModel):
     KIND: ClassVar[str] = "Plugin"
     API_VERSION: ClassVar[str] = PLUGIN_API
     spec: PluginSpec
@@ -206,7 +206,7 @@ class DynamicConfigSourceSpec(Spec):
         return parse_duration(self.ttl)
 
 
-class DynamicConfigSource(Resource):
+class DynamicConfigSource(ResourceModel):
     KIND: ClassVar[str] = "DynamicConfigSource"
     API_VERSION: ClassVar[str] = PLUGIN_API
     spec: DynamicConfigSourceSpec

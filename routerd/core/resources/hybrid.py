@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 
 from routerd.core.resources.base import (
     HYBRID_API,
-    Resource,
+    ResourceModel,
     Spec,
     check_host32,
     check_ipv4,
@@ -35,7 +35,8 @@ __all__ = [
     "Delivery",
     "HybridRoute",
     "OverlayPeer",
-    "RemoteAddressClaim",
+    "RemoteAddressClaimDocument",
+    "RemoteAddressClaimSpec",
 ]
 PROVIDERS = ("azure", "aws", "oci", "gcp")
 
@@ -86,7 +87,7 @@ class OverlayPeerSpec(Spec):
         return v
 
 
-class OverlayPeer(Resource):
+class OverlayPeer(ResourceModel):
     KIND: ClassVar[str] = "OverlayPeer"
     API_VERSION: ClassVar[str] = HYBRID_API
     spec: OverlayPeerSpec
@@ -119,7 +120,7 @@ class HybridRouteSpec(Spec):
         return tuple(out)
 
 
-class HybridRoute(Resource):
+class HybridRoute(ResourceModel):
     KIND: ClassVar[str] = "HybridRoute"
     API_VERSION: ClassVar[str] = HYBRID_API
     spec: HybridRouteSpec
@@ -146,7 +147,7 @@ class AddressMobilityDomainSpec(Spec):
     )
 
 
-class AddressMobilityDomain(Resource):
+class AddressMobilityDomain(ResourceModel):
     KIND: ClassVar[str] = "AddressMobilityDomain"
     API_VERSION: ClassVar[str] = HYBRID_API
     spec: AddressMobilityDomainSpec
@@ -185,7 +186,7 @@ class CloudProviderProfileSpec(Spec):
         return v
 
 
-class CloudProviderProfile(Resource):
+class CloudProviderProfile(ResourceModel):
     KIND: ClassVar[str] = "CloudProviderProfile"
     API_VERSION: ClassVar[str] = HYBRID_API
     spec: CloudProviderProfileSpec
@@ -210,12 +211,10 @@ class RemoteAddressClaimSpec(Spec):
     _owner = field_validator("owner_side")(one_of("ownerSide", ("cloud", "onprem")))
 
 
-class RemoteAddressClaim(Resource):
+class RemoteAddressClaimDocument(ResourceModel):
+    """A ``RemoteAddressClaim`` document as validated: configs keep the compact record of
+    it (``routerd.core.resources.claim.RemoteAddressClaim``)."""
+
     KIND: ClassVar[str] = "RemoteAddressClaim"
     API_VERSION: ClassVar[str] = HYBRID_API
     spec: RemoteAddressClaimSpec
-
-    @property
-    def ip(self) -> str:
-        """The bare address (``10.40.8.31``)."""
-        return self.spec.address.split("/", 1)[0]

@@ -21,7 +21,7 @@ from pydantic import Field, field_validator
 from routerd.core.duration import parse_duration
 from routerd.core.resources.base import (
     HYBRID_API,
-    Resource,
+    ResourceModel,
     Spec,
     check_duration,
     check_ipv4,
@@ -105,7 +105,7 @@ class BGPSpeakerSpec(Spec):
         return check_ipv4(v) if v else v
 
 
-class BGPSpeaker(Resource):
+class BGPSpeaker(ResourceModel):
     KIND: ClassVar[str] = "BGPSpeaker"
     API_VERSION: ClassVar[str] = HYBRID_API
     spec: BGPSpeakerSpec

@@ -18,7 +18,7 @@ from pydantic import AliasChoices, Field, field_validator
 from routerd.core.resources.base import (
     NET_API,
     SYSTEM_API,
-    Resource,
+    ResourceModel,
     Spec,
     check_ipv4,
     check_ipv4_cidr,
@@ -74,7 +74,7 @@ class InterfaceSpec(Spec):
     _owner = field_validator("owner")(one_of("owner", ("routerd", "external"), allow_empty=True))
 
 
-class Interface(Resource):
+class Interface(ResourceModel):
     KIND: ClassVar[str] = "Interface"
     API_VERSION: ClassVar[str] = NET_API
     spec: InterfaceSpec
@@ -108,7 +108,7 @@ class WireGuardInterfaceSpec(Spec):
         return v
 
 
-class WireGuardInterface(Resource):
+class WireGuardInterface(ResourceModel):
     KIND: ClassVar[str] = "WireGuardInterface"
     API_VERSION: ClassVar[str] = NET_API
     spec: WireGuardInterfaceSpec
@@ -145,7 +145,7 @@ class WireGuardPeerSpec(Spec):
     )
 
 
-class WireGuardPeer(Resource):
+class WireGuardPeer(ResourceModel):
     KIND: ClassVar[str] = "WireGuardPeer"
     API_VERSION: ClassVar[str] = NET_API
     spec: WireGuardPeerSpec
@@ -167,7 +167,7 @@ class IPv4RouteSpec(Spec):
         return check_ipv4(v) if v else v
 
 
-class IPv4Route(Resource):
+class IPv4Route(ResourceModel):
     KIND: ClassVar[str] = "IPv4Route"
     API_VERSION: ClassVar[str] = NET_API
     spec: IPv4RouteSpec
@@ -183,7 +183,7 @@ class IPv4StaticAddressSpec(Spec):
     _addr = field_validator("address")(check_ipv4_interface)
 
 
-class IPv4StaticAddress(Resource):
+class IPv4StaticAddress(ResourceModel):
     KIND: ClassVar[str] = "IPv4StaticAddress"
     API_VERSION: ClassVar[str] = NET_API
     spec: IPv4StaticAddressSpec
@@ -209,7 +209,7 @@ class SysctlSpec(Spec):
         return v
 
 
-class Sysctl(Resource):
+class Sysctl(ResourceModel):
     KIND: ClassVar[str] = "Sysctl"
     API_VERSION: ClassVar[str] = SYSTEM_API
     spec: SysctlSpec

@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator
 
-from routerd.core.resources.base import HYBRID_API, Resource, Spec, one_of
+from routerd.core.resources.base import HYBRID_API, ResourceModel, Spec, one_of
 
 ACTION_ASSIGN = "assign"
 ACTION_UNASSIGN = "unassign"
@@ -102,7 +102,7 @@ class ProviderActionPolicySpec(Spec):
         return any(ip in ipaddress.IPv4Network(p) for p in self.allowed_prefixes)
 
 
-class ProviderActionPolicy(Resource):
+class ProviderActionPolicy(ResourceModel):
     KIND: ClassVar[str] = "ProviderActionPolicy"
     API_VERSION: ClassVar[str] = HYBRID_API
     spec: ProviderActionPolicySpec

@@ -15,7 +15,7 @@ from typing import Annotated, ClassVar
 from pydantic import AfterValidator, Field, field_validator
 
 from routerd.core.duration import parse_duration
-from routerd.core.resources.base import HYBRID_API, Resource, Spec, check_ipv4, one_of
+from routerd.core.resources.base import HYBRID_API, ResourceModel, Spec, check_ipv4, one_of
 
 ROLES = ("onprem", "cloud")
 MIN_ADVERT = 0.01
@@ -157,7 +157,7 @@ class RedundancyGroupSpec(Spec):
         return v
 
 
-class RedundancyGroup(Resource):
+class RedundancyGroup(ResourceModel):
     KIND: ClassVar[str] = "RedundancyGroup"
     API_VERSION: ClassVar[str] = HYBRID_API
     spec: RedundancyGroupSpec

@@ -297,3 +297,42 @@ def test_a_published_state_cannot_be_changed():
         owners.update({"someone"})  # type: ignore[attr-defined]
     owners.add("someone")  # type: ignore[attr-defined]  # a new set; this one stays
     assert "someone" not in owners
+
+
+def test_owners_are_exactly_the_claims_needing_each_key_through_puts_and_removes():
+    # put collects owner labels and writes them in one update per key; a read between
+    # (a remove, a conflict, a publish) must see every label put before it
+    claims = pool()
+    base = [*BASE, CONTEXT["lan"][0], wg_interface(1420), *CONTEXT["peers"][0]]
+    context = claim_context(RouterConfig("r", base))
+    lowerer = ClaimLowerer(context)
+    comp = Composition(context)
+    pieces = {c.name: lowerer.lower(c) for c in claims}  # type: ignore[arg-type]
+    live: dict[str, Any] = {}
+    rng = random.Random(7)
+    for step_no in range(200):
+        name = rng.choice(list(pieces))
+        if name in live and rng.random() < 0.4:
+            comp.remove(name)
+            del live[name]
+        else:
+            comp.put(pieces[name])
+            live[name] = pieces[name]
+        if step_no % 5:
+            continue
+        owners = comp.publish().desired.owners
+        for k in {k for p in live.values() for k in p.keys} | set(owners):
+            want = {p.owner for p in live.values() if k in p.keys}
+            got = {o for o in owners.get(k, ()) if o.startswith("RemoteAddressClaim/")}
+            assert got == want, (step_no, k)
+
+
+def test_a_persistent_set_takes_many_members_at_once():
+    from routerd.core.persistent import PSet
+
+    empty: PSet[str] = PSet()
+    one = empty.add_all(["a"])
+    many = one.add_all(["b", "c", "b", "a"])
+    assert one == {"a"} and many == {"a", "b", "c"} and empty == set()
+    assert many.add_all(["a", "c"]) is many and many.add_all([]) is many
+    assert "b" not in one  # the set it was made from is unchanged

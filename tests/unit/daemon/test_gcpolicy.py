@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 
+from routerd.core.engine import PassResult
 from routerd.daemon import gcpolicy
 
 
@@ -15,3 +16,19 @@ def test_apply_sets_rarer_young_collections_process_wide():
         assert gc.get_threshold()[0] > before[0] and gc.isenabled()
     finally:
         gc.set_threshold(*before)
+
+
+def test_the_heap_is_trimmed_after_a_big_pass_only(monkeypatch):
+    calls: list[int] = []
+    monkeypatch.setattr(gcpolicy, "_TRIM", lambda pad: calls.append(pad) or 1)
+    gcpolicy.trim_after_pass(PassResult(changes=3, failures=[], transitions=30, seconds=0.1))
+    assert calls == []
+    big = PassResult(changes=10_000, failures=[], transitions=30_000, seconds=3.0)
+    gcpolicy.trim_after_pass(big)
+    assert calls == [0]
+
+
+def test_trim_hands_memory_back_on_glibc():
+    # this machine runs glibc: the call must be bound, not silently absent
+    assert gcpolicy._TRIM is not None
+    gcpolicy.trim()
