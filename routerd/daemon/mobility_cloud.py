@@ -141,18 +141,19 @@ class InventoryPoller:
         return reads
 
     def _loop(self) -> None:
-        due: dict[CloudSite, float] = {}
+        due: dict[str, tuple[CloudSite, float]] = {}
         while not self._stop.is_set():
             with self._lock:
                 sites = self._sites
-            due = {s: due.get(s, 0.0) for s in sites}
+            # a site whose settings changed is read at once
+            due = {s.domain: (s, _next(due, s)) for s in sites}
             for site in sites:
                 if self._stop.is_set():
                     return
-                if self.clock() >= due[site]:
+                if self.clock() >= due[site.domain][1]:
                     self.read(site)
-                    due[site] = self.clock() + site.interval
-            wait = min(due.values(), default=self.clock() + 60.0) - self.clock()
+                    due[site.domain] = (site, self.clock() + site.interval)
+            wait = min((t for _, t in due.values()), default=self.clock() + 60.0) - self.clock()
             self._wake.wait(max(0.0, wait))
             self._wake.clear()
 
@@ -175,6 +176,11 @@ class InventoryPoller:
             self._reads.append(read)
         self.on_read()
         return read
+
+
+def _next(due: Mapping[str, tuple[CloudSite, float]], site: CloudSite) -> float:
+    known = due.get(site.domain)
+    return known[1] if known is not None and known[0] == site else 0.0
 
 
 @dataclass

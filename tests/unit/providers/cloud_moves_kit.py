@@ -154,15 +154,11 @@ class CloudSiteKit:
 
     def announce(self, address: str, sequence: int) -> None:
         """Site A originates ``address`` at ``sequence`` (the VM is there)."""
-        self.paths[address] = (
-            LearnedPath(address, 1, sequence, SITE_A_ROUTER, RR, SITE_A_ROUTER),
-        )
+        self.paths[address] = (LearnedPath(address, 1, sequence, SITE_A_ROUTER, RR, SITE_A_ROUTER),)
 
     def targets(self) -> dict[str, ProfileTargets]:
         """The reconciler's desired state: every derived claim's address on its NIC."""
-        wanted = {
-            c.ip: Target(c.ip, c.spec.capture.nic_ref, c.name) for c in self.claims.values()
-        }
+        wanted = {c.ip: Target(c.ip, c.spec.capture.nic_ref, c.name) for c in self.claims.values()}
         return {self.profile.name: ProfileTargets(self.profile, self.policy, wanted)}
 
     def reconcile(self) -> ProfileReport:
