@@ -12,8 +12,10 @@ elsewhere (``static_may_take``); for a mobile address the controller knows, so
   current remote home was learned is taken (the VM left and its old NIC still holds the
   address). A holding that began after it is an arrival the controller has not decided
   yet (the reconciler's own read can be newer than presence's); one presence has not seen
-  yet waits for the next inventory read; one found by the first read after a start is never
-  taken (the VM may have arrived while routerd was down): the operator decides;
+  yet waits for the next inventory read; one found by the first read after a start is taken
+  only when the journal shows the address leaving this site for its home now (the VM was
+  here and left), never otherwise (it may have arrived while routerd was down): the
+  operator decides;
 * an on-prem site, or an address outside every mobile domain: as for static claims.
 
 Each "no" is a sentence: the reconciler reports it as the address's blocked reason.
@@ -25,10 +27,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from routerd.core.mobility import MobilityError
+from routerd.core.mobility import MobilityError, MoveRecord
 from routerd.daemon.mobility_cloud import SitePresence
 from routerd.daemon.mobility_runtime import MobilityRuntime
 from routerd.providers.reconcile_plan import MayTake, static_may_take
+
+PAGE = 1000
+"""Journal records read at once while looking for an address's newest move."""
 
 
 def verdict(rt: MobilityRuntime, address: str, holder: str) -> bool | str:
@@ -59,18 +64,34 @@ def verdict(rt: MobilityRuntime, address: str, holder: str) -> bool | str:
     if seen is None or seen[0] != holder:
         return f"held by {holder}, which presence has not read yet: decided after its next read"
     began = seen[1]
+    if home is None:
+        return f"held by {holder}, and no site homes it"
     if began <= 0.0:
+        last = _last_move(rt, address)
+        if last is not None and (last.from_site, last.to_site) == (dom.local.name, home.site):
+            return True  # homed here, then it left for its home now: its old NIC kept it
         return (
-            f"held by {holder} since before routerd started; the VM may have arrived while "
-            f"routerd was down, so it is not taken: release it there, or move the address "
-            f"here (routerctl move {address} --to {dom.local.name})"
+            f"held by {holder} since before routerd started, and the journal does not show "
+            f"it leaving this site; the VM may have arrived while routerd was down, so it is "
+            f"not taken: release it there, or move the address here (routerctl move "
+            f"{address} --to {dom.local.name})"
         )
-    if home is None or began >= home.since:
+    if began >= home.since:
         return (
             f"held by {holder} since after its home moved: a VM arriving here, which the "
             "controller decides on its next step"
         )
     return True
+
+
+def _last_move(rt: MobilityRuntime, address: str) -> MoveRecord | None:
+    """The address's newest journal record (the journal pages oldest first)."""
+    last, after = None, 0
+    while page := rt.ctl.moves(address, after=after, limit=PAGE):
+        last, after = page[-1], page[-1].seq
+        if len(page) < PAGE:
+            break
+    return last
 
 
 def may_take_for(daemon: Any) -> MayTake:

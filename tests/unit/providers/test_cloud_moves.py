@@ -172,6 +172,21 @@ def test_holding_found_at_start_is_not_taken(world: World, store: Store) -> None
     assert kit.home(ip) == "site-a", "an old holding does not beat a home"
     report = kit.reconcile()
     assert report.executed == []
-    assert "since before routerd started" in report.blocked[ip]
+    assert "journal does not show it leaving" in report.blocked[ip]
     assert f"routerctl move {ip} --to site-c" in report.blocked[ip]
     assert kit.holder(ip) == [kit.vm_nic]
+
+
+def test_a_vm_found_at_start_that_leaves_is_taken_off_its_nic(world: World, store: Store) -> None:
+    ip = world.free[7]
+    assert world.executor().assign(world.nics[2], ip, reassign=False, key="before").ok
+    kit = CloudSiteKit(world, store)
+    kit.read()
+    kit.step()
+    assert kit.home(ip) == "site-c", "a VM found here with no other home is homed here"
+    kit.tick()
+    kit.announce(ip, 5)
+    kit.step()
+    report = kit.reconcile()
+    assert [k.split(":")[2] for k in report.executed] == ["reassign"], report.blocked
+    assert kit.holder(ip) == [kit.router_nic]
