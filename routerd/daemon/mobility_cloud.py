@@ -351,20 +351,6 @@ class CloudPresence:
     def present(self) -> list[str]:
         return [a for s in self._sites.values() for a in s.present]
 
-    def sites(self) -> dict[str, dict[str, object]]:
-        """Per cloud domain, what presence last read (for views and the doctor)."""
-        return {
-            name: {
-                "subnet": s.site.subnet,
-                "nic": s.site.nic,
-                "reads": s.reads,
-                "held": len(s.holders),
-                "present": len(s.present),
-                "error": s.error,
-            }
-            for name, s in self._sites.items()
-        }
-
 
 def _limited(plan: MobilityPlan, dom: MobileDomain) -> list[str]:
     out = []
