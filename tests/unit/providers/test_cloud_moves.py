@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from routerd.daemon.mobility_take import verdict
 from routerd.state.store import Store
 from tests.unit.providers.cloud_moves_kit import CloudSiteKit
 from tests.unit.providers.exec_worlds import World
@@ -78,6 +79,8 @@ def test_explicit_move_in_releases_first_then_the_vm_takes_it(world: World, stor
     assert kit.ctl.where(ip).home.origin == "presence", "the VM confirmed the explicit move"
     assert kit.reconcile().executed == []
     assert kit.holder(ip) == [kit.vm_nic], "left on the VM"
+    refused = verdict(kit, ip, kit.vm_nic)  # type: ignore[arg-type]
+    assert isinstance(refused, str) and "homed at this site (site-c)" in refused
 
 
 def test_inventory_arrival_is_never_taken_back(world: World, store: Store) -> None:
