@@ -4,7 +4,8 @@ When the effective config has a mobile domain (``AddressMobilityDomain.spec.mobi
 this component runs a ``MobilityRuntime`` (``mobility_runtime``) in the engine: the
 controller steps at the start of every pass through a claim source, its derived claims are
 reconciled like any other claim, the router's BGP speaker announces what this site homes,
-and presence listens on the capture segments. It is reachable as
+and presence listens on the capture segments (on a cloud site it reads the provider's
+inventory instead: ``mobility_cloud``). It is reachable as
 
 * ``daemon.mobility``: the ``MobilityPort`` the API serves (``mobility_port``);
 * ``daemon.exchange``: the route exchange, for the doctor.
@@ -40,9 +41,10 @@ from routerd.core.mobility import MobilityPlan
 from routerd.core.resources import AddressMobilityDomain, BGPSpeaker, Interface
 from routerd.core.snapshot import Snapshot
 from routerd.daemon import registry
+from routerd.daemon.mobility_cloud import CloudPresence, InventoryPoller, SitePresence
 from routerd.daemon.mobility_port import ControllerPort
-from routerd.daemon.mobility_presence import PresenceFeed
 from routerd.daemon.mobility_runtime import MobilityRuntime
+from routerd.providers.executor_factory import ExecutorFactory
 
 LOG = logging.getLogger(__name__)
 
@@ -110,12 +112,14 @@ class Mobility:
         opts = self.daemon.opts
         backend, clock = self.daemon.backend, self.engine.clock
         source = registry.presence_source(opts.backend, backend, clock=clock)
+        executors = getattr(self.daemon, "provider_executors", None) or ExecutorFactory()
+        cloud = CloudPresence(InventoryPoller(executors, clock=clock))
         rt = MobilityRuntime(
             config,
             self.daemon.store,
             self.daemon.backend,
             self._exchange,
-            PresenceFeed(source),
+            SitePresence(source, cloud),
             clock=self.engine.clock,
             wake=self.engine.wake,
             active=self._active,

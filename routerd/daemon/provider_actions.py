@@ -11,7 +11,10 @@ provider) wakes the reconciler at once, reading the provider anew, so it puts th
 back without waiting for its resync.
 
 The reconciler is reachable as ``daemon.provider_actions`` (the ActionService wakes it
-after an approval or an undo).
+after an approval or an undo), its executors as ``daemon.provider_executors`` (cloud
+presence reads the inventory through them, sharing their cache and rate limit). Whether it
+may take an address off another NIC is address mobility's answer when the address is
+mobile (``mobility_take``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 from routerd.core.engine import Engine
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.snapshot import Snapshot
+from routerd.daemon.mobility_take import may_take_for
 from routerd.providers.action_runner import ActionRunner
 from routerd.providers.executor_factory import ExecutorFactory
 from routerd.providers.reconciler import ProviderReconciler
@@ -36,7 +40,10 @@ def build(daemon: Any) -> ProviderReconciler:
     """The reconciler for ``daemon`` (not started), wired to its store and engine."""
     engine: Engine = daemon.engine
     factory = ExecutorFactory()
-    runner = ActionRunner(daemon.store, lambda pt: factory(pt.profile))
+    daemon.provider_executors = factory  # cloud presence reads through the same executors
+    runner = ActionRunner(
+        daemon.store, lambda pt: factory(pt.profile), may_take=may_take_for(daemon)
+    )
 
     def changed() -> None:
         refresh = getattr(engine.provider, "refresh", None)

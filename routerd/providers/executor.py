@@ -206,7 +206,7 @@ class Executor:
         with self._lock:
             self._inventory.clear()
 
-    def inventory(self, subnet: str | None = None) -> Inventory:
+    def inventory(self, subnet: str | None = None, *, max_age: float | None = None) -> Inventory:
         """Which NIC holds which address in ``subnet``, read at most once per interval.
 
         Within ``config.inventory_min_interval`` of the last successful read the cached
@@ -215,6 +215,9 @@ class Executor:
 
         Args:
             subnet: the provider's subnet ID; defaults to ``config.subnet``.
+            max_age: accept a cached copy only this young (seconds), when shorter than the
+                configured interval: cloud presence reads every few seconds, and every
+                other reader shares what it read.
 
         Raises:
             ProviderError: no subnet given or configured, or the read failed and nothing
@@ -230,9 +233,10 @@ class Executor:
         now = self._clock()
         with self._lock:
             entry = self._inventory.get(sub)
-            fresh = (
-                entry is not None and now - entry.fetched_mono < self.config.inventory_min_interval
-            )
+            limit = self.config.inventory_min_interval
+            if max_age is not None:
+                limit = min(limit, max_age)
+            fresh = entry is not None and now - entry.fetched_mono < limit
         if entry is not None and fresh:
             return _inventory_of(sub, entry, now, cached=True)
         try:

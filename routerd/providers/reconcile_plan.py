@@ -33,13 +33,14 @@ from routerd.core.resources.provider_policy import (
 from routerd.providers.execution import Holding
 from routerd.providers.targets import ProfileTargets
 
-MayTake = Callable[[str, str], bool]
-"""``may_take(address, holder_nic) -> bool``: may routerd move ``address`` off that NIC?"""
+MayTake = Callable[[str, str], bool | str]
+"""``may_take(address, holder_nic)``: may routerd move ``address`` off that NIC? ``True``
+yes; ``False`` or a sentence saying why not (shown as the blocked reason) no."""
 SameNic = Callable[[str, str], bool]
 ORDER = {ACTION_UNASSIGN: 0, ACTION_REASSIGN: 1, ACTION_ASSIGN: 2}
 
 
-def static_may_take(address: str, holder: str) -> bool:
+def static_may_take(address: str, holder: str) -> bool | str:
     """The hook for static claims: yes (the claim says the address's VM lives elsewhere).
 
     A static ``RemoteAddressClaim`` on this router is the operator's statement that the
@@ -124,8 +125,12 @@ def plan_profile(
                 f"it is the primary IP of {held.nic}: a VM in this cloud owns it; it never "
                 "moves (fix the claim if the VM lives here)"
             )
-        elif not may_take(ip, held.nic):
-            out.blocked[ip] = f"held by {held.nic}, a VM this site homes: never taken from it"
+        elif (verdict := may_take(ip, held.nic)) is not True:
+            out.blocked[ip] = (
+                verdict
+                if isinstance(verdict, str) and verdict
+                else f"held by {held.nic}, a VM this site homes: never taken from it"
+            )
         else:
             step = Step(ACTION_REASSIGN, ip, target.nic, held.nic, target.claim)
             _step(out, allowed, step)

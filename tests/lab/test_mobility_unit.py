@@ -267,3 +267,52 @@ def test_router_configs_validate_once_routerd_has_the_mobility_kinds(tmp_path: P
             [str(ROUTERD), "validate", "-c", str(path)], capture_output=True, text=True, check=False
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cloud_actions_router_config_executes_and_validates(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from tools.labkit.mobcloud import EXCLUDE as CLOUD_EXCLUDE
+    from tools.labkit.mobcloud import PRIMARIES, MobilityCloud
+
+    lab = SimpleNamespace(dir=tmp_path)
+    mc = MobilityCloud(lab)  # type: ignore[arg-type]
+    mc.url = "http://10.40.8.1:8080"
+    mc.world = {"subnet": "subnet-0123", "nics": [f"eni-{i:017x}" for i in range(len(PRIMARIES))]}
+    cloud = next(s for s in SITES if s.kind == "cloud")
+    text = mc.rewrite(router_config(cloud, "ab12", Keys.create(tmp_path / "keys")))
+    doc = yaml.safe_load(text)
+    by_kind = {r["kind"]: r for r in doc["spec"]["resources"]}
+    assert by_kind["CloudProviderProfile"]["spec"]["execution"] == "execute"
+    mob = by_kind["AddressMobilityDomain"]["spec"]["mobility"]
+    assert mob["capture"]["nicRef"] == mc.nic("router")
+    assert set(CLOUD_EXCLUDE) <= set(mob["exclude"])
+    assert by_kind["ProviderActionPolicy"]["spec"]["approval"] == "none"
+    assert "ROUTERD_PROVIDER_ENDPOINT" in mc.router_env()
+    assert not any("secret" in k.lower() or "key" in k.lower() for k in mc.router_env())
+    resources = pytest.importorskip("routerd.core.resources")
+    if not hasattr(resources, "BGPSpeaker"):
+        pytest.skip("this routerd has no mobility kinds")
+    path = tmp_path / "site-c.yaml"
+    path.write_text(text)
+    proc = subprocess.run(
+        [str(ROUTERD), "validate", "-c", str(path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cli_cloud_actions_picks_the_scenarios_that_fit(capsys: pytest.CaptureFixture) -> None:
+    from tools.labkit.cli import cmd_mobility
+    from tools.labkit.mobscenarios import default_scenarios
+
+    assert "cloud-moves" in default_scenarios(True)
+    assert "explicit-moves" not in default_scenarios(True)
+    assert "cloud-moves" not in default_scenarios(False)
+    args = build_parser().parse_args(["mobility", "--scenario", "cloud-moves"])
+    assert cmd_mobility(args) != 0
+    assert "needs --cloud-actions" in capsys.readouterr().out
+    args = build_parser().parse_args(
+        ["mobility", "--cloud-actions", "--scenario", "explicit-moves"]
+    )
+    assert cmd_mobility(args) != 0
+    assert "not with --cloud-actions" in capsys.readouterr().out

@@ -35,7 +35,7 @@ from .cloud_actions import PROVIDERS as ACTION_PROVIDERS
 from .config import VARIANTS
 from .lab import RUNS_DIR, Lab, kept_runs
 from .mobcontrol import MODES
-from .mobscenarios import SCENARIOS
+from .mobscenarios import CLOUD_ACTIONS, HAND_PROVIDER, SCENARIOS, default_scenarios
 from .steps import StepResult, run_steps
 from .topology import PROVIDERS, ROLE_MEANING, ROLES
 
@@ -171,9 +171,23 @@ def cmd_mobility(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, file=sys.stderr if as_json else sys.stdout, flush=True)
 
-    scenarios = args.scenario or list(SCENARIOS)
+    scenarios = args.scenario or default_scenarios(args.cloud_actions)
+    wrong = [n for n in scenarios if n in (HAND_PROVIDER if args.cloud_actions else CLOUD_ACTIONS)]
+    if wrong:
+        say(
+            f"tools/lab mobility: {', '.join(wrong)} "
+            + (
+                "plays the provider by hand: not with --cloud-actions (cloud-moves does it "
+                "through routerd)"
+                if args.cloud_actions
+                else "needs --cloud-actions"
+            )
+        )
+        return EXIT_USAGE
     try:
-        out, ok = mobrun.main(args.control, scenarios, args.runs, args.keep, say)
+        out, ok = mobrun.main(
+            args.control, scenarios, args.runs, args.keep, say, args.cloud_actions
+        )
     except ValueError as exc:
         say(f"tools/lab mobility: {exc}")
         return EXIT_USAGE
@@ -214,7 +228,15 @@ def _mobility_parser(sub: Any) -> None:
         "--scenario",
         action="append",
         choices=list(SCENARIOS),
-        help="run only this scenario (repeatable; default: all, in order)",
+        help="run only this scenario (repeatable; default: all that fit, in order)",
+    )
+    mob.add_argument(
+        "--cloud-actions",
+        action="store_true",
+        help="the cloud site's capture through routerd's provider actions against the AWS "
+        "double (moto), the fabric following the double; runs cloud-moves in place of "
+        "explicit-moves and adds the figures cloud_move_in_ms, cloud_move_out_ms and "
+        "provider_api_ms (needs --control routerd or auto)",
     )
     mob.set_defaults(func=cmd_mobility)
 

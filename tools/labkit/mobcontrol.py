@@ -269,7 +269,11 @@ class Routerd:
                 tunnel=wg,
                 capture_if=site.lan_if,
             )
-            r.write_config(router_config(site, lab.run_id, lab.keys))
+            text = router_config(site, lab.run_id, lab.keys)
+            if site.kind == "cloud" and lab.cloud is not None:  # --cloud-actions
+                text = lab.cloud.rewrite(text)
+                r.env = lab.cloud.router_env()
+            r.write_config(text)
             self.routers[site.name] = r
         for r in self.routers.values():
             r.start(lab.registry)
@@ -337,6 +341,8 @@ def choose(mode: str, lab: MobilityLab) -> Control:
     """
     if mode not in MODES:
         raise ValueError(f"unknown control {mode!r}: one of {', '.join(MODES)}")
+    if lab.cloud is not None and mode == "hand-played":
+        raise ValueError("--cloud-actions runs routerd (--control routerd or auto)")
     if mode == "hand-played":
         return HandPlayed(lab)
     probe = lab.dir / "validate-site-a.yaml"
@@ -345,7 +351,7 @@ def choose(mode: str, lab: MobilityLab) -> Control:
     probe.unlink()
     if ok:
         return Routerd(lab)
-    if mode == "routerd":
+    if mode == "routerd" or lab.cloud is not None:
         raise ValueError(f"--control routerd: {why}; use --control hand-played")
     return HandPlayed(lab)
 

@@ -8,6 +8,9 @@ measurement worker per VM and monitor namespace, then the control plane (``mobco
 Finally the homes the lab starts with are made known the way they would be: each on-prem VM
 sends a gratuitous ARP (as it does when it boots), and the cloud's addresses are moved to
 the cloud explicitly (presence in a cloud is the provider's inventory or an explicit call).
+With ``cloud_actions`` (``mobcloud``) the provider is the AWS double instead: the lab assigns
+nothing to the cloud router's NIC, routerd does, and the cloud's addresses are homed by the
+cloud router's inventory presence.
 ``up`` returns once every router agrees on every home and the reflector holds exactly one
 originator per address.
 
@@ -27,9 +30,10 @@ from routerd.backends.linux.wgsupervisor import process_start_time
 from tests.support.netns import Cleanup, NetnsWorker, uid
 from tests.support.wait import WaitTimeout, wait_until
 
-from . import agents, hypervisor
+from . import agents, hypervisor, mobcloud
 from .birdrr import BirdRR
 from .lab import RUNS_DIR
+from .mobcloud import MobilityCloud
 from .mobconfig import Keys, rr_config, static_overlay
 from .mobcontrol import Control, choose, start_tunnel
 from .mobfabric import MobilityFabric
@@ -86,12 +90,15 @@ class MobilityLab:
     echo_serving: bool = False
     startup: Report = field(default_factory=Report)
     """Checks made while the lab came up (reported with the scenarios')."""
+    cloud: MobilityCloud | None = None
+    """The AWS double and the migration tool (``--cloud-actions``), else None."""
 
     @classmethod
     def up(
         cls,
         control: str = "auto",
         *,
+        cloud_actions: bool = False,
         base_dir: Path = RUNS_DIR,
         log: Callable[[str], None] = lambda _: None,
     ) -> MobilityLab:
@@ -106,6 +113,8 @@ class MobilityLab:
             run_id, run_dir, registry, topo, MobilityFabric(topo), Keys.create(run_dir / "keys")
         )
         lab.log = log
+        if cloud_actions:
+            lab.cloud = MobilityCloud(lab)
         try:
             lab._build(control)
         except BaseException:
@@ -119,11 +128,16 @@ class MobilityLab:
         for vm in VMS:
             if vm.site == CLOUD.name:
                 self.topo.add_vm(vm)
-                self.fabric.assign(vm.port, vm.addresses)
+                if self.cloud is None:
+                    self.fabric.assign(vm.port, vm.addresses)
         homes = initial_homes()
-        self.fabric.assign(
-            FABRIC_ROUTER_PORT, sorted(a for a, s in homes.items() if s != CLOUD.name)
-        )
+        if self.cloud is None:
+            self.fabric.assign(
+                FABRIC_ROUTER_PORT, sorted(a for a, s in homes.items() if s != CLOUD.name)
+            )
+        else:
+            self.cloud.start(self.registry)
+            self.log("cloud actions: the AWS double, its fabric sync and the migration tool")
         self.topo.ns[NET].exec("nft", "-f", "-", input=PARTITION)
         self.log(f"namespaces lab{self.run_id}-*: built")
         for vm in VMS:
@@ -191,7 +205,10 @@ class MobilityLab:
                 self.workers[vm.role].call(agents.announce, VM_IF, list(vm.addresses))
                 onprem.update(dict.fromkeys(vm.addresses, vm.site))
         cloud = [a for vm in VMS if vm.up and vm.site == CLOUD.name for a in vm.addresses]
-        self.control.move(CLOUD.name, cloud)
+        if self.cloud is None:
+            self.control.move(CLOUD.name, cloud)
+        else:
+            mobcloud.startup(self, self.cloud, CONVERGE_TIMEOUT)
         try:
             took = f"in {self.wait_homes(onprem, timeout=PRESENCE_TIMEOUT):.1f}s"
             missing: list[str] = []

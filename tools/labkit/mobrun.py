@@ -89,9 +89,10 @@ def main(
     runs: int,
     keep: bool,
     echo: Callable[[str], None],
+    cloud_actions: bool = False,
 ) -> tuple[dict[str, Any], bool]:
     """Build, run, tear down (unless ``keep``); (the JSON report, whether all passed)."""
-    lab = MobilityLab.up(control, log=lambda s: echo(f"   {s}"))
+    lab = MobilityLab.up(control, cloud_actions=cloud_actions, log=lambda s: echo(f"   {s}"))
     report = Report()
     try:
         report = run(lab, scenarios, runs, echo)
@@ -113,4 +114,5 @@ def main(
             errors = lab.down()
             report.check("teardown: everything released", not errors, "; ".join(errors) or "ok")
     out = {"control": lab.control_plane.mode, "run": lab.run_id, "runs": runs, **report.as_json()}
+    out["cloudActions"] = cloud_actions
     return out, report.ok

@@ -27,6 +27,9 @@
 4. ``restarts``: each router's control plane restarted in turn during steady traffic
    between all sites and a TCP stream: nothing lost, no home or sequence changes.
 
+5. ``cloud-moves`` (``--cloud-actions`` only, in place of 2): moves into and out of the cloud
+   site with routerd's provider actions through the AWS double (``mobcloud``).
+
 Every scenario also runs under ``Watch`` (two responders, gateway MAC, two homes, one NIC).
 """
 
@@ -39,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from tests.support.wait import WaitTimeout, wait_until
 
 from . import agents
+from .mobcloud import cloud_moves
 from .mobmeasure import (
     TOLERANCE,
     TOLERANCE_BULK,
@@ -438,4 +442,15 @@ SCENARIOS: dict[str, Callable[[MobilityLab, int], Report]] = {
     "explicit-moves": explicit_moves,
     "partition": partition,
     "restarts": restarts,
+    "cloud-moves": cloud_moves,
 }
+HAND_PROVIDER = frozenset({"explicit-moves"})
+"""Scenarios that play the provider by hand (not with ``--cloud-actions``)."""
+CLOUD_ACTIONS = frozenset({"cloud-moves"})
+"""Scenarios that need ``--cloud-actions``."""
+
+
+def default_scenarios(cloud_actions: bool) -> list[str]:
+    """Every scenario that fits the lab's provider, in order."""
+    skip = HAND_PROVIDER if cloud_actions else CLOUD_ACTIONS
+    return [name for name in SCENARIOS if name not in skip]

@@ -22,7 +22,9 @@ from routerd.core.overlay import os_ifname
 from routerd.core.resources import (
     AddressMobilityDomain,
     BGPSpeaker,
+    CloudProviderProfile,
     RemoteAddressClaim,
+    bare_name,
 )
 from routerd.core.resources.capture import Capture
 
@@ -71,6 +73,10 @@ class MobileDomain:
         absent_after: unanswered probes before an address counts as absent.
         stale_time: seconds a home learned over a session that went down is kept.
         router_id: this router's BGP identifier, the next hop of what it originates.
+        provider: on a cloud site, the ``CloudProviderProfile`` its capture goes through
+            (None on-prem, or when the capture names none).
+        inventory_interval: on a cloud site, seconds between reads of the provider's
+            inventory (presence there).
     """
 
     name: str
@@ -88,6 +94,8 @@ class MobileDomain:
     absent_after: int
     stale_time: float
     router_id: str = ""
+    provider: CloudProviderProfile | None = field(default=None, compare=False)
+    inventory_interval: float = 2.0
     _net: tuple[int, int] = field(repr=False, compare=False, default=(0, 0))
     _excluded: tuple[tuple[int, int], ...] = field(repr=False, compare=False, default=())
     _by_id: Mapping[int, Site] = field(repr=False, compare=False, default_factory=dict)
@@ -154,10 +162,19 @@ def _domain(
         absent_after=m.presence.absent_after,
         stale_time=parse_duration(m.stale_time),
         router_id=router_id,
+        provider=_provider(config, m.capture) if local.kind == "cloud" else None,
+        inventory_interval=parse_duration(m.presence.inventory_interval),
         _net=_net(dom.spec.prefix),
         _excluded=tuple(excluded),
         _by_id={s.site_id: s for s in sites.values()},
     )
+
+
+def _provider(config: RouterConfig, capture: Capture) -> CloudProviderProfile | None:
+    """The profile a cloud site's capture goes through (None when it names none)."""
+    if not capture.provider_ref:
+        return None
+    return config.get(CloudProviderProfile, bare_name(capture.provider_ref, "CloudProviderProfile"))
 
 
 def _derived_capture(

@@ -32,6 +32,8 @@ from routerd.core.resources.capture import Capture
 
 U32 = 2**32 - 1
 SITE_KINDS = ("onprem", "cloud")
+MIN_INVENTORY_INTERVAL = 1.0
+"""Seconds: a cloud site reads its provider's inventory at most this often."""
 SPEAKER_IMPLEMENTATIONS = ("gobgp",)
 RESERVED_SPEAKERS = {
     name: (
@@ -148,13 +150,30 @@ class AnycastGateway(Spec):
 
 
 class PresenceTuning(Spec):
-    """How an on-prem router decides that a host holding an address is still there."""
+    """How a router decides that a host holding an address is still there.
+
+    On-prem: ARP probes every ``probeInterval``. In a cloud site: a read of the provider's
+    inventory every ``inventoryInterval`` (each read is a probe round; ``absentAfter`` reads
+    in a row without the address on a VM's NIC make it absent).
+    """
 
     probe_interval: str = "1s"
     absent_after: int = Field(3, ge=1, le=100)
     ignore_macs: tuple[str, ...] = Field((), alias="ignoreMACs")
+    inventory_interval: str = "2s"
 
     _interval = field_validator("probe_interval")(check_duration)
+
+    @field_validator("inventory_interval")
+    @classmethod
+    def _inventory(cls, v: str) -> str:
+        check_duration(v)
+        if parse_duration(v) < MIN_INVENTORY_INTERVAL:
+            raise ValueError(
+                f"inventoryInterval {v!r} is below {MIN_INVENTORY_INTERVAL:g}s: every read is a "
+                "provider API call (rate limits); use 1s or more"
+            )
+        return v
 
     @field_validator("ignore_macs")
     @classmethod
