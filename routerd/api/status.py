@@ -16,6 +16,7 @@ import grpc
 from routerd import __version__
 from routerd.api import convert
 from routerd.api.errors import unary
+from routerd.api.redundancy import pair_role, role_source
 from routerd.api.view import DaemonView
 from routerd.configfile import FileState
 from routerd.core.engine import Snapshot
@@ -152,4 +153,5 @@ class StatusServicer(status_pb2_grpc.StatusServiceServicer):
             health=health,
             config_file=config_file_status(file),
             state_store_fault=d.store.fault,
+            pair=pair_role(role_source(d)),
         )

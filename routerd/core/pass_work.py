@@ -26,7 +26,7 @@ from routerd.core.claim_source import Hold
 from routerd.core.claim_table import ClaimTable, Sync
 from routerd.core.desired import Garp, Key, Observed, ObserveScope
 from routerd.core.evidence import Evidence
-from routerd.core.lifecycle import ClaimState, Lifecycle
+from routerd.core.lifecycle import LEVEL, ClaimState, Lifecycle
 from routerd.core.lowering import Lowered
 from routerd.core.pass_scope import PassScope
 from routerd.core.plan import diff
@@ -70,6 +70,18 @@ class PassWork:
         self.results: list[ChangeResult] = []
         self.observed = Observed()
         self._captured: list[str] = []
+        self._woken: frozenset[str] = frozenset()
+        self._gateways: list[tuple[Garp, str]] = []
+
+    def takeover(self, woken: frozenset[str], gateways: list[tuple[Garp, str]]) -> None:
+        """Capture came back on ``woken`` (proxy-ARP interfaces) and these gateways leave
+        standby in this pass: announce all of it once the pass has applied.
+
+        Args:
+            woken: capture interfaces whose standby ended.
+            gateways: (gratuitous ARP, owner) for every gateway address leaving standby.
+        """
+        self._woken, self._gateways = woken, gateways
 
     def run(self) -> None:
         e, sync = self.e, self.sync
@@ -267,17 +279,33 @@ class PassWork:
     def _announce(self) -> None:
         """Gratuitous ARP for new proxy-ARP captures that ask for it, as changes.
 
-        D9 in docs/decisions.md: ``gratuitousARP: true`` announces a new capture.
+        D9 in docs/decisions.md: ``gratuitousARP: true`` announces a new capture. A
+        takeover (``takeover``) announces every address captured on the interfaces whose
+        standby ended and every gateway leaving standby, whatever ``gratuitousARP`` says:
+        the segment's hosts cached the failed router's MAC for them.
         """
         intents = self.lowered.claims
-        actions = []
+        garps: dict[Key, tuple[Garp, str]] = {g.key: (g, owner) for g, owner in self._gateways}
         for name in sorted(set(self._captured)):
             c = intents.get(name)
             if c is not None and c.gratuitous_arp and c.capture_type == "proxy-arp":
                 garp = Garp(c.ip, c.capture_interface)
-                actions.append(
-                    Change("announce", garp.key, new=garp, owners=(f"RemoteAddressClaim/{name}",))
-                )
+                garps[garp.key] = (garp, f"RemoteAddressClaim/{name}")
+        if self._woken:
+            machines = self.e.lifecycle.claims
+            for name, c in sorted(intents.items()):
+                m = machines.get(name)
+                if (
+                    c.capture_type == "proxy-arp"
+                    and c.capture_interface in self._woken
+                    and m is not None
+                    and LEVEL.get(ClaimState(m.state), 0) >= 1
+                ):
+                    garp = Garp(c.ip, c.capture_interface)
+                    garps[garp.key] = (garp, f"RemoteAddressClaim/{name}")
+        actions = [
+            Change("announce", key, new=garp, owners=(owner,)) for key, (garp, owner) in garps.items()
+        ]
         if not actions:
             return
         for r in self.e.backend.apply(actions):

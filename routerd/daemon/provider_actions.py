@@ -11,7 +11,9 @@ provider) wakes the reconciler at once, reading the provider anew, so it puts th
 back without waiting for its resync.
 
 The reconciler is reachable as ``daemon.provider_actions`` (the ActionService wakes it
-after an approval or an undo).
+after an approval or an undo). On a router of a redundant pair it runs only while the
+router is active (``daemon.redundancy``): a cloud pair's new active router takes the
+secondary IPs over, the standby never touches them.
 """
 
 from __future__ import annotations
@@ -60,5 +62,14 @@ def start(daemon: Any) -> Callable[[], None]:
     """Start the reconciler; the returned callable stops it (a call in flight finishes)."""
     reconciler = build(daemon)
     daemon.provider_actions = reconciler
+    redundancy = getattr(daemon, "redundancy", None)
+    unsubscribe: Callable[[], None] = lambda: None  # noqa: E731
+    if redundancy is not None:
+        unsubscribe = redundancy.subscribe(lambda role: reconciler.set_active(role.active))
     reconciler.start()
-    return reconciler.stop
+
+    def stop() -> None:
+        unsubscribe()
+        reconciler.stop()
+
+    return stop

@@ -38,6 +38,7 @@ COMPONENTS: tuple[str, ...] = (
     "routerd.daemon.metrics",
     "routerd.daemon.watchdog",
     "routerd.daemon.statewatch",
+    "routerd.daemon.redundancy",
     "routerd.daemon.provider_actions",
     "routerd.api.server",
     "routerd.daemon.sdnotify",

@@ -1,0 +1,112 @@
+"""A redundant on-prem pair of real routerd daemons: only the active router captures.
+
+Two ``routerd serve`` processes with the same proxy-ARP claim and one RedundancyGroup
+(``pair_routers``); a client sweeps ARP for the claimed address every 10 ms. What these
+catch:
+
+* capture follows the role: the standby keeps its route (warm) with ``proxy_arp`` off;
+* a crashed active router (every process of it killed at once) is replaced: the standby
+  captures and announces the address (a gratuitous ARP), and no sweep ever sees two
+  answers;
+* the crashed router restarted comes back as standby without its stale virtual address,
+  and fails back only on ``routerctl failback``;
+* routerd killed alone changes nothing: keepalived and the dataplane keep serving, and the
+  restarted routerd adopts them still active.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.netns import pair_routers as pr
+from tests.netns import vrrp_host as vh
+from tests.support.wait import wait_until
+
+pytestmark = pytest.mark.netns
+
+
+def _up(lab: Any, tmp_path: Path) -> tuple[Any, dict[str, pr.Daemon], Any]:
+    client, routers = pr.build(lab, tmp_path)
+    ra, rb = routers["ra"], routers["rb"]
+    ra.start()
+    ra.wait_role("active")
+    rb.start()
+    rb.wait_role("standby")
+    sweeper = lab.worker(client)
+    sweeper.call(pr.start_garp_watch, "eth0", pr.CLAIMED)
+    sweeper.call(vh.start_sweep, "eth0", pr.ADDR["cl"], pr.CLAIMED)
+    pr.wait_answered_by(lambda s: sweeper.call(vh.sweep, s), ra.mac(), 0.0)
+    return client, routers, sweeper
+
+
+def _never_two(sweeper: Any, since: float = 0.0) -> list[frozenset[str]]:
+    seen = pr.answers(sweeper.call(vh.sweep, since))
+    assert all(len(macs) <= 1 for macs in seen), f"two routers answered: {seen}"
+    return seen
+
+
+def test_standby_keeps_its_route_with_capture_off(lab: Any, tmp_path: Path) -> None:
+    _, routers, sweeper = _up(lab, tmp_path)
+    ra, rb = routers["ra"], routers["rb"]
+    assert (ra.proxy_arp(), rb.proxy_arp()) == ("1", "0")
+    route = rb.ns.ipj("route", "show", f"{pr.CLAIMED}/32")
+    assert route and route[0]["dev"] == rb.wg  # warm: takeover is the sysctl alone
+    status = rb.status()["pair"]
+    assert status["group"] == "RedundancyGroup/site-a" and status["partners"] == [pr.ADDR["ra"]]
+    assert "is master" in status["why"] and status.get("active", False) is False
+    assert rb.claim_state()[1] == "capture-standby"
+    _never_two(sweeper)
+    assert {m for m, _ in sweeper.call(pr.garps)} <= {ra.mac()}
+
+
+def test_crashed_active_router_is_replaced_and_comes_back_standby(
+    lab: Any, tmp_path: Path
+) -> None:
+    _, routers, sweeper = _up(lab, tmp_path)
+    ra, rb = routers["ra"], routers["rb"]
+    sweep = lambda s: sweeper.call(vh.sweep, s)  # noqa: E731
+
+    t0 = pr.now()
+    ra.crash()
+    taken = pr.wait_answered_by(sweep, rb.mac(), t0)
+    rb.wait_role("active")
+    assert rb.proxy_arp() == "1"
+    assert sweeper.call(pr.garps, t0) == [(rb.mac(), 1), (rb.mac(), 2)]  # announced once
+    print(f"\nfailover after a crash: answered by the standby {1000 * (taken - t0):.0f} ms later")
+
+    t1 = pr.now()
+    assert ra.has_vip()  # what a SIGKILLed keepalived leaves behind
+    ra.start()
+    ra.wait_role("standby")
+    assert not ra.has_vip() and ra.proxy_arp() == "0"
+    wait_until(lambda: None if pr.now() - t1 > 1.0 else "settling", timeout=5)
+    assert pr.answerers(sweep(t1)) == {rb.mac()}  # never took it back
+    assert rb.role() == "active"
+
+    t2 = pr.now()
+    out = ra.ctl("failback").stdout
+    assert "taking over" in out, out
+    ra.wait_role("active")
+    rb.wait_role("standby")
+    pr.wait_answered_by(sweep, ra.mac(), t2)
+    assert (ra.proxy_arp(), rb.proxy_arp()) == ("1", "0")
+    _never_two(sweeper, t0)
+
+
+def test_routerd_killed_alone_changes_nothing(lab: Any, tmp_path: Path) -> None:
+    _, routers, sweeper = _up(lab, tmp_path)
+    ra, rb = routers["ra"], routers["rb"]
+    t0 = pr.now()
+    ra.kill_routerd()
+    wait_until(lambda: None if pr.now() - t0 > 1.5 else "waiting", timeout=5)
+    assert pr.answerers(sweeper.call(vh.sweep, t0)) == {ra.mac()}
+    assert rb.role() == "standby" and ra.has_vip() and ra.proxy_arp() == "1"
+    ra.start()
+    assert ra.role() == "active"
+    wait_until(lambda: None if pr.now() - t0 > 4 else "waiting", timeout=5)
+    assert pr.answerers(sweeper.call(vh.sweep, t0)) == {ra.mac()}
+    _never_two(sweeper)
+    assert sweeper.call(pr.garps, t0) == []  # no takeover happened

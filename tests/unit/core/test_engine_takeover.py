@@ -1,0 +1,78 @@
+"""A redundant pair's switch in the engine: every capture interface in standby at once
+(``EVERY_INTERFACE``), routes kept, and a takeover announced for every captured address."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from routerd.core.capture import EVERY_INTERFACE
+from routerd.core.engine import Engine, EngineSettings
+from routerd.core.mobility.gateway import gateway_ifname
+from tests.support import configs
+from tests.unit.core.fakehost import FakeHost
+
+PROXY = "net.ipv4.conf.ens19.proxy_arp"
+ROUTE = ("route", "254", "10.40.8.21/32")
+
+
+def _engine(tmp_path: Path, host: FakeHost) -> Engine:
+    cfg = configs.single("azure", "onprem", tmp_path)
+    return Engine(host, cfg, settings=EngineSettings(key_dir=str(tmp_path / "keys")))
+
+
+def test_standby_before_the_first_pass_never_captures(tmp_path: Path) -> None:
+    host = FakeHost()
+    eng = _engine(tmp_path, host)
+    eng.set_capture_active(EVERY_INTERFACE, False)
+    eng.run_pass()
+    assert host.sysctls.get(PROXY, "0") == "0"
+    assert ROUTE in host.objects  # warm: the delivery route is there
+    assert host.garps == []
+    view = eng.snapshot.claims["cloud-vm-21"]
+    assert view.reason == "capture-standby", (view.state, view.reason)
+
+
+def test_takeover_announces_every_captured_address_once(tmp_path: Path) -> None:
+    host = FakeHost()
+    eng = _engine(tmp_path, host)
+    eng.set_capture_active(EVERY_INTERFACE, False)
+    eng.run_pass()
+    eng.set_capture_active(EVERY_INTERFACE, True)
+    eng.run_pass()
+    assert host.sysctls[PROXY] == "1"
+    assert host.garps == [("10.40.8.21", "ens19")]
+    assert eng.snapshot.claims["cloud-vm-21"].state == "verified"
+    eng.run_pass()
+    assert host.garps == [("10.40.8.21", "ens19")]  # once, at the switch
+
+
+def test_takeover_announces_even_without_gratuitous_arp(tmp_path: Path) -> None:
+    host = FakeHost()
+    eng = _engine(tmp_path, host)
+    eng.run_pass()
+    assert host.garps == [("10.40.8.21", "ens19")]  # the claim asks for one on capture
+    eng.set_capture_active(EVERY_INTERFACE, False)
+    eng.run_pass()
+    assert host.sysctls.get(PROXY) == "0" and ROUTE in host.objects
+    eng.set_capture_active(EVERY_INTERFACE, True)
+    eng.run_pass()
+    assert host.garps == [("10.40.8.21", "ens19")] * 2
+
+
+def test_a_gateway_leaving_standby_is_announced_in_that_pass(tmp_path: Path) -> None:
+    host = FakeHost()
+    site = configs.load(configs.with_keys(configs.example_text("mobility", "site-a"), tmp_path))
+    eng = Engine(host, site, settings=EngineSettings(key_dir=str(tmp_path / "keys")))
+    eng.set_gateway_standby({"lab"})
+    eng.set_capture_active(EVERY_INTERFACE, False)
+    eng.run_pass()
+    gw = gateway_ifname("lab")
+    assert host.objects[("gateway", gw)].up is False  # type: ignore[union-attr]
+    assert (("10.77.0.1", gw)) not in host.garps
+    eng.set_gateway_standby(())
+    eng.set_capture_active(EVERY_INTERFACE, True)
+    eng.run_pass()
+    assert host.objects[("gateway", gw)].up is True  # type: ignore[union-attr]
+    assert host.garps.count(("10.77.0.1", gw)) == 1
+    eng.run_pass()
+    assert host.garps.count(("10.77.0.1", gw)) == 1
