@@ -44,10 +44,10 @@ from routerd.core.assignment import ProviderEvidence
 from routerd.core.assignment_watch import AssignmentWatch
 from routerd.core.backoff import Backoff
 from routerd.core.capture import proxy_arp_key
-from routerd.core.desired import Garp
 from routerd.core.claim_source import ClaimSource
 from routerd.core.claim_table import ClaimTable, Sync
 from routerd.core.config import RouterConfig
+from routerd.core.desired import Garp
 from routerd.core.events import EventBus
 from routerd.core.evidence import Evidence
 from routerd.core.inputs import ConfigInputs

@@ -304,7 +304,8 @@ class PassWork:
                     garp = Garp(c.ip, c.capture_interface)
                     garps[garp.key] = (garp, f"RemoteAddressClaim/{name}")
         actions = [
-            Change("announce", key, new=garp, owners=(owner,)) for key, (garp, owner) in garps.items()
+            Change("announce", key, new=garp, owners=(owner,))
+            for key, (garp, owner) in garps.items()
         ]
         if not actions:
             return

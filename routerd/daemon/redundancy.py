@@ -151,9 +151,7 @@ class Redundancy:
                 return
             self._active = role.active
             standby = () if role.active else self._domains
-        LOG.info(
-            "role %s: capture %s (%s)", role.role, "on" if role.active else "off", role.why
-        )
+        LOG.info("role %s: capture %s (%s)", role.role, "on" if role.active else "off", role.why)
         self.engine.set_capture_active(EVERY_INTERFACE, role.active)
         self.engine.set_gateway_standby(standby)
 

@@ -216,9 +216,7 @@ def build(lab: Any, root: Path) -> tuple[Netns, dict[str, Daemon]]:
         sw.ip("link", "set", port, "master", "br0")
         ns.ip("addr", "add", f"{ADDR[name]}/24", "dev", "eth0")
         nss[name] = ns
-    routers = {
-        n: Daemon(n, nss[n], root, lab.name(f"wg{n[1]}"), lab.cleanup) for n in ("ra", "rb")
-    }
+    routers = {n: Daemon(n, nss[n], root, lab.name(f"wg{n[1]}"), lab.cleanup) for n in ("ra", "rb")}
     lab.logs.extend(r.log for r in routers.values())  # no Traceback allowed in them
     return nss["cl"], routers
 

@@ -62,9 +62,7 @@ def test_standby_keeps_its_route_with_capture_off(lab: Any, tmp_path: Path) -> N
     assert {m for m, _ in sweeper.call(pr.garps)} <= {ra.mac()}
 
 
-def test_crashed_active_router_is_replaced_and_comes_back_standby(
-    lab: Any, tmp_path: Path
-) -> None:
+def test_crashed_active_router_is_replaced_and_comes_back_standby(lab: Any, tmp_path: Path) -> None:
     _, routers, sweeper = _up(lab, tmp_path)
     ra, rb = routers["ra"], routers["rb"]
     sweep = lambda s: sweeper.call(vh.sweep, s)  # noqa: E731
