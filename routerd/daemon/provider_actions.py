@@ -58,14 +58,32 @@ def build(daemon: Any) -> ProviderReconciler:
     return reconciler
 
 
+def follow_role(reconciler: ProviderReconciler, redundancy: Any) -> Callable[[], None]:
+    """Run ``reconciler`` only while this router is its pair's active one.
+
+    Args:
+        reconciler: the provider reconciler (started or not).
+        redundancy: ``daemon.redundancy`` (``subscribe(listener) -> unsubscribe``).
+
+    Returns:
+        A callable that stops following.
+    """
+    unsubscribe: Callable[[], None] = redundancy.subscribe(
+        lambda role: reconciler.set_active(role.active)
+    )
+    return unsubscribe
+
+
+def _nothing() -> None:
+    return None
+
+
 def start(daemon: Any) -> Callable[[], None]:
     """Start the reconciler; the returned callable stops it (a call in flight finishes)."""
     reconciler = build(daemon)
     daemon.provider_actions = reconciler
     redundancy = getattr(daemon, "redundancy", None)
-    unsubscribe: Callable[[], None] = lambda: None  # noqa: E731
-    if redundancy is not None:
-        unsubscribe = redundancy.subscribe(lambda role: reconciler.set_active(role.active))
+    unsubscribe = follow_role(reconciler, redundancy) if redundancy is not None else _nothing
     reconciler.start()
 
     def stop() -> None:
