@@ -37,7 +37,7 @@ def register(
         description="Ask this router to become its pair's active router (RedundancyGroup). "
         "It takes over by VRRP preemption: the partner hears a higher priority and yields, "
         "and this router captures and announces every address in the same step, so no "
-        "traffic is lost. Refused (exit 1, with the reason) while this router is in fault "
+        "traffic is lost. Refused (exit 2, with the reason) while this router is in fault "
         "or its keepalived is not running. On a router without a pair it does nothing.",
     )
     add_output(p, DATA_FORMATS, "table")
