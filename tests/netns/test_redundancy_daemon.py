@@ -16,6 +16,7 @@ catch:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,12 @@ def test_standby_keeps_its_route_with_capture_off(lab: Any, tmp_path: Path) -> N
     assert status["group"] == "RedundancyGroup/site-a" and status["partners"] == [pr.ADDR["ra"]]
     assert "is master" in status["why"] and status.get("active", False) is False
     assert rb.claim_state()[1] == "capture-standby"
+    for r in (ra, rb):  # the doctor's pair checks, against the daemon's real RoleSource
+        doctor = r.ctl("doctor", "mobility", "-o", "json", check=False)
+        assert doctor.returncode in (0, 3), doctor.stderr
+        found = {f["name"]: f for f in json.loads(doctor.stdout)["findings"]}
+        assert found["RedundancyGroup/site-a role"]["status"] == "pass", found
+        assert found["RedundancyGroup/site-a active routers"]["status"] == "pass", found
     _never_two(sweeper)
     assert {m for m, _ in sweeper.call(pr.garps)} <= {ra.mac()}
 
