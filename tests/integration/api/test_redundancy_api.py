@@ -20,6 +20,7 @@ import pytest
 from routerd.core.redundancy import Role, RoleState, TakeoverRefused
 from routerd.v1 import redundancy_pb2, redundancy_pb2_grpc
 from tests.integration.api.harness import serving
+from tests.support.fake_mobility import FakeDomain, FakeMobility
 
 pytestmark = pytest.mark.integration
 
@@ -96,3 +97,22 @@ def test_a_router_without_a_pair_is_its_sites_only_router(
         assert (role.role, role.active, role.group) == ("active", True, "")
         done = served.ctl("failback")
         assert done.code == 0 and "no partner" in done.out
+
+
+def test_get_homes_names_this_sites_active_router(
+    tmp_path: Path, sockdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serving(tmp_path, str(sockdir / "routerd.sock"), monkeypatch) as served:
+        dom = FakeDomain("lab", "10.77.0.0/16", "site-a", {"site-a": "here", "site-b": "b"})
+        port = FakeMobility([dom])
+        port.set_home("10.77.3.9", "site-a", 5, "presence", "garp")
+        served.daemon.mobility = port  # type: ignore[attr-defined]
+        roles = Roles()
+        served.daemon.role_source = roles  # type: ignore[attr-defined]
+        out = served.ctl("get", "homes").out
+        assert "# RedundancyGroup/site-a: this site's active router is its partner" in out, out
+        roles.take_over()
+        out = served.ctl("get", "homes").out
+        assert "active router is this router (active: VRRP master" in out, out
+        data = json.loads(served.ctl("get", "homes", "-o", "json").out)
+        assert data["localPair"]["role"] == "active"
