@@ -112,6 +112,8 @@ class Daemon:
         self.socket = self.dir / "routerd.sock"
         self.log = self.dir / "routerd.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.switch: Netns | None = None  # the bridge's namespace and our port on it
+        self.port = ""
         self.config.write_text(router_yaml(name, wg, self.dir / "keys"))
         cleanup.push(f"routerd {name}", self.stop)
 
@@ -165,6 +167,17 @@ class Daemon:
             self.proc = None
         wait_until(lambda: None if not self.ns.pids() else "alive", timeout=10, what="crash")
 
+    def cut(self, up: bool = False) -> None:
+        """Take this router's switch port down (its link is cut) or back up."""
+        assert self.switch is not None
+        self.switch.ip("link", "set", self.port, "up" if up else "down")
+
+    def pause(self, resume: bool = False) -> None:
+        """SIGSTOP (or SIGCONT) every process of this router at once: a hung router."""
+        for pid in self.ns.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT if resume else signal.SIGSTOP)
+
     def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         argv = [str(ROUTERCTL), "--socket", str(self.socket), "--timeout", "20", *args]
         p = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
@@ -208,15 +221,17 @@ def build(lab: Any, root: Path) -> tuple[Netns, dict[str, Daemon]]:
     sw = lab.netns("sw")
     sw.ip("link", "add", "br0", "type", "bridge")
     sw.ip("link", "set", "br0", "up")
-    nss = {}
+    nss, ports = {}, {}
     for name in ("ra", "rb", "cl"):
         ns = lab.netns(name)
-        port = lab.name(f"p{name}")
+        port = ports[name] = lab.name(f"p{name}")
         veth(ns, "eth0", sw, port)
         sw.ip("link", "set", port, "master", "br0")
         ns.ip("addr", "add", f"{ADDR[name]}/24", "dev", "eth0")
         nss[name] = ns
     routers = {n: Daemon(n, nss[n], root, lab.name(f"wg{n[1]}"), lab.cleanup) for n in ("ra", "rb")}
+    for n, r in routers.items():
+        r.switch, r.port = sw, ports[n]
     lab.logs.extend(r.log for r in routers.values())  # no Traceback allowed in them
     return nss["cl"], routers
 

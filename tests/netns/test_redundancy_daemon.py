@@ -115,3 +115,47 @@ def test_routerd_killed_alone_changes_nothing(lab: Any, tmp_path: Path) -> None:
     assert pr.answerers(sweeper.call(vh.sweep, t0)) == {ra.mac()}
     _never_two(sweeper)
     assert sweeper.call(pr.garps, t0) == []  # no takeover happened
+
+
+def test_cut_link_fails_over_and_the_router_returns_standby(lab: Any, tmp_path: Path) -> None:
+    _, routers, sweeper = _up(lab, tmp_path)
+    ra, rb = routers["ra"], routers["rb"]
+    sweep = lambda s: sweeper.call(vh.sweep, s)  # noqa: E731
+    t0 = pr.now()
+    ra.cut()
+    taken = pr.wait_answered_by(sweep, rb.mac(), t0)
+    print(f"\nfailover after a link cut: {1000 * (taken - t0):.0f} ms")
+    ra.wait_role("fault")
+    assert ra.proxy_arp() == "0"
+    t1 = pr.now()
+    ra.cut(up=True)
+    ra.wait_role("standby")
+    wait_until(lambda: None if pr.now() - t1 > 1.0 else "settling", timeout=5)
+    assert pr.answerers(sweep(t1)) == {rb.mac()} and rb.role() == "active"
+    _never_two(sweeper, t0)
+
+
+def test_paused_router_comes_back_standby(lab: Any, tmp_path: Path) -> None:
+    """Every process of the active router stopped (SIGSTOP), then resumed: the partner
+    takes over meanwhile; on resuming, routerd reads the partner's adverts in wire order,
+    sees two masters while its own was silent, and gives the role up (the fence), although
+    VRRP alone would hand mastership back to the higher priority."""
+    _, routers, sweeper = _up(lab, tmp_path)
+    ra, rb = routers["ra"], routers["rb"]
+    sweep = lambda s: sweeper.call(vh.sweep, s)  # noqa: E731
+    t0 = pr.now()
+    ra.pause()
+    try:
+        rb.wait_role("active")
+        wait_until(lambda: None if pr.now() - t0 > 1.5 else "paused", timeout=5)
+    finally:
+        ra.pause(resume=True)
+    ra.wait_role("standby", timeout=20)  # after its keepalived restarted as backup
+    rb.wait_role("active")
+    t1 = pr.now()
+    wait_until(lambda: None if pr.now() - t1 > 1.0 else "settling", timeout=5)
+    assert pr.answerers(sweep(t1)) == {rb.mac()}
+    assert not ra.has_vip() and rb.has_vip() and ra.proxy_arp() == "0"
+    assert "keepalived hangs" in ra.log.read_text()
+    doubles = sum(len(m) > 1 for _, m in sweep(t0))
+    print(f"\nsweeps answered twice while the whole router was paused: {doubles}")
