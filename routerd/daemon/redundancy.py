@@ -17,6 +17,10 @@ RoleSource's thread, then a scoped engine pass) this component:
   secondary IPs over, a standby leaves them alone; the mobility controller: a standby
   withdraws everything it originates).
 
+On Linux the pair also gets a kernel-side fence (``routerd.redundancy.fence``): ARP replies
+for anything but the router's own addresses stop shortly after both routerd and keepalived
+stopped, so a paused or half-dead router never answers next to its partner.
+
 Anything short of ``active`` (standby, fault, a keepalived that has not reported yet) is
 not active: a router that cannot tell must not capture. The role before the engine's first
 pass is therefore "not active" on a paired router, so a restarted router never answers for
@@ -32,11 +36,12 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from routerd.core.capture import EVERY_INTERFACE
 from routerd.core.config import RouterConfig
 from routerd.core.engine import Engine
+from routerd.core.errors import RouterdError
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.redundancy import (
     PairPlan,
@@ -69,6 +74,25 @@ def make_source(plan: PairPlan | None, state_dir: Path) -> RoleSource:
     return KeepalivedRoleSource(plan, state_dir / "keepalived")
 
 
+class Fenced(Protocol):
+    """What the component needs of a fence (``routerd.redundancy.fence.Fence``)."""
+
+    plan: PairPlan
+
+    def start(self) -> None: ...
+
+    def close(self, *, cleanup: bool = False) -> None: ...
+
+
+def make_fence(plan: PairPlan | None) -> Fenced | None:
+    """The kernel-side fence for ``plan`` (None without a pair)."""
+    if plan is None:
+        return None
+    from routerd.redundancy.fence import Fence
+
+    return Fence(plan)
+
+
 class Redundancy:
     """Feeds the role of ``source`` into ``engine`` and into whoever subscribes.
 
@@ -78,9 +102,16 @@ class Redundancy:
         config: the startup config (its mobile domains' gateways follow the role).
     """
 
-    def __init__(self, engine: Engine, source: RoleSource, config: RouterConfig) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        source: RoleSource,
+        config: RouterConfig,
+        fence: Fenced | None = None,
+    ) -> None:
         self.engine = engine
         self.source = source
+        self.fence = fence
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []
         self._active: bool | None = None  # what the engine was last told
@@ -127,12 +158,28 @@ class Redundancy:
     def start(self) -> None:
         """Put the engine in the role's state before its first pass, then follow changes."""
         self._apply(self.source.role())
+        self._start_fence()
         self.source.start(self._changed)
         self._changed()
         self.engine.listeners.append(self._on_snapshot)
 
     def stop(self, *, cleanup: bool = False) -> None:
         self.source.close(cleanup=cleanup)
+        if self.fence is not None:
+            self.fence.close(cleanup=cleanup)
+
+    def _start_fence(self) -> None:
+        if self.fence is None:
+            return
+        try:
+            self.fence.start()
+        except (RouterdError, OSError) as exc:
+            LOG.error(
+                "no pair fence on %s (%s): a router whose routerd and keepalived both stop "
+                "keeps answering ARP next to its partner",
+                self.fence.plan.interface,
+                exc,
+            )
 
     def _changed(self) -> None:
         role = self.source.role()
@@ -178,6 +225,10 @@ class Redundancy:
         update = getattr(self.source, "update", None)
         if plan is not None and current is not None and callable(update):
             threading.Thread(target=self._update, args=(update, plan), daemon=True).start()
+            if self.fence is not None:
+                self.fence.close()
+                self.fence = make_fence(plan)
+                self._start_fence()
             return
         LOG.error(
             "the RedundancyGroup was %s by a reload; restart routerd to %s the pair",
@@ -201,8 +252,17 @@ def start(daemon: Any) -> Callable[[], None]:
     """Start the RoleSource and wire it; the returned callable stops watching (keepalived
     keeps running across a routerd restart unless the daemon cleans up on exit)."""
     config = daemon.engine.startup
-    source = make_source(pair_plan(config), Path(daemon.opts.state_dir))
-    redundancy = Redundancy(daemon.engine, source, config)
+    plan = pair_plan(config)
+    if plan is not None and daemon.opts.backend != "linux":
+        LOG.warning(
+            "%s: the %s backend runs no keepalived; this router acts as its site's only one",
+            plan.ref,
+            daemon.opts.backend,
+        )
+        plan = None
+    source = make_source(plan, Path(daemon.opts.state_dir))
+    fence = make_fence(plan)
+    redundancy = Redundancy(daemon.engine, source, config, fence)
     daemon.role_source = source
     daemon.redundancy = redundancy
     redundancy.start()
