@@ -91,7 +91,8 @@ class Router:
         self.rec = None
 
     def actions(self) -> list[tuple[str, str, str]]:
-        return [(r.operation, r.from_nic, r.status) for r in reversed(self.kit.store.list_actions())]
+        records = reversed(self.kit.store.list_actions())
+        return [(r.operation, r.from_nic, r.status) for r in records]
 
 
 @pytest.fixture
