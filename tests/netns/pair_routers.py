@@ -126,7 +126,11 @@ class Daemon:
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
+        self.started(self.proc)
         wait_until(self._answers, timeout=30, what=f"routerd {self.name} API")
+
+    def started(self, proc: subprocess.Popen[bytes]) -> None:
+        """Called with each routerd process right after it started (a lab records it)."""
 
     def _answers(self) -> str | None:
         assert self.proc is not None and self.proc.poll() is None, self.log.read_text()[-3000:]
