@@ -100,6 +100,8 @@ class Redundancy:
         engine: the engine whose capture and gateways follow the role.
         source: where the role comes from (started here).
         config: the startup config (its mobile domains' gateways follow the role).
+        fence: the kernel-side fence (started here), None without one.
+        make_fence: makes the fence of a changed group (on reload).
     """
 
     def __init__(
@@ -108,10 +110,13 @@ class Redundancy:
         source: RoleSource,
         config: RouterConfig,
         fence: Fenced | None = None,
+        *,
+        make_fence: Callable[[PairPlan | None], Fenced | None] = make_fence,
     ) -> None:
         self.engine = engine
         self.source = source
         self.fence = fence
+        self._make_fence = make_fence
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []
         self._active: bool | None = None  # what the engine was last told
@@ -227,7 +232,7 @@ class Redundancy:
             threading.Thread(target=self._update, args=(update, plan), daemon=True).start()
             if self.fence is not None:
                 self.fence.close()
-                self.fence = make_fence(plan)
+                self.fence = self._make_fence(plan)
                 self._start_fence()
             return
         LOG.error(

@@ -145,9 +145,14 @@ class Fence:
     def start(self) -> None:
         """Install the table and beat every half advert interval on a thread."""
         self.install()
-        self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-        self._sock.bind((self.plan.interface, 0))
-        mac = self._sock.getsockname()[4]
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        try:
+            sock.bind((self.plan.interface, 0))
+        except OSError:
+            sock.close()
+            raise
+        self._sock = sock
+        mac = sock.getsockname()[4]
         frame = mac + mac + struct.pack("!H", HEARTBEAT_ETHERTYPE) + b"routerd-alive".ljust(46)
         self._thread = threading.Thread(
             target=self._beat, args=(frame,), name="pair-fence", daemon=True
