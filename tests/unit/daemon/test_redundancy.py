@@ -2,7 +2,8 @@
 
 What these catch: a paired router capturing before keepalived said it is master (its
 first pass); a role change not reaching capture, the gateways or subscribers; one failing
-subscriber silencing the others; a changed group not handed to keepalived; the fence not started or stopped.
+subscriber silencing the others; a changed group not handed to keepalived; the fence not
+started or stopped.
 """
 
 from __future__ import annotations
