@@ -27,6 +27,7 @@ across a routerd restart (keepalived keeps renewing it) and is removed with ``cl
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import socket
@@ -168,6 +169,9 @@ class Fence:
                 self._sock.send(frame)
                 failed = False
             except OSError as exc:  # the interface went away: keepalived is in FAULT then
+                if exc.errno == errno.ENOBUFS:  # our egress rule renewed the lease and
+                    failed = False  # dropped the frame, as it should: the send says so
+                    continue
                 if not failed:
                     LOG.warning("pair fence heartbeat on %s failed: %s", self.plan.interface, exc)
                 failed = True

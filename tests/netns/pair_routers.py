@@ -101,7 +101,9 @@ def router_yaml(name: str, wg: str, key_dir: Path, **group: Any) -> str:
 class Daemon:
     """One router: its namespace, directory and ``routerd serve`` process."""
 
-    def __init__(self, name: str, ns: Netns, root: Path, wg: str, cleanup: Any) -> None:
+    def __init__(
+        self, name: str, ns: Netns, root: Path, wg: str, cleanup: Any, **group: Any
+    ) -> None:
         self.name = name
         self.ns = ns
         self.wg = wg
@@ -114,7 +116,7 @@ class Daemon:
         self.proc: subprocess.Popen[bytes] | None = None
         self.switch: Netns | None = None  # the bridge's namespace and our port on it
         self.port = ""
-        self.config.write_text(router_yaml(name, wg, self.dir / "keys"))
+        self.config.write_text(router_yaml(name, wg, self.dir / "keys", **group))
         cleanup.push(f"routerd {name}", self.stop)
 
     def start(self) -> None:
@@ -220,8 +222,11 @@ class Daemon:
         return str(c.get("state", "")), str(c.get("reason", ""))
 
 
-def build(lab: Any, root: Path) -> tuple[Netns, dict[str, Daemon]]:
-    """The LAN and both routers (not started); returns the client namespace and them."""
+def build(lab: Any, root: Path, **group: Any) -> tuple[Netns, dict[str, Daemon]]:
+    """The LAN and both routers (not started); returns the client namespace and them.
+
+    ``group`` overrides fields of the RedundancyGroup's spec on both routers.
+    """
     sw = lab.netns("sw")
     sw.ip("link", "add", "br0", "type", "bridge")
     sw.ip("link", "set", "br0", "up")
@@ -233,7 +238,10 @@ def build(lab: Any, root: Path) -> tuple[Netns, dict[str, Daemon]]:
         sw.ip("link", "set", port, "master", "br0")
         ns.ip("addr", "add", f"{ADDR[name]}/24", "dev", "eth0")
         nss[name] = ns
-    routers = {n: Daemon(n, nss[n], root, lab.name(f"wg{n[1]}"), lab.cleanup) for n in ("ra", "rb")}
+    routers = {
+        n: Daemon(n, nss[n], root, lab.name(f"wg{n[1]}"), lab.cleanup, **group)
+        for n in ("ra", "rb")
+    }
     for n, r in routers.items():
         r.switch, r.port = sw, ports[n]
     lab.logs.extend(r.log for r in routers.values())  # no Traceback allowed in them

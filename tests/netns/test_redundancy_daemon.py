@@ -29,8 +29,8 @@ from tests.support.wait import wait_until
 pytestmark = pytest.mark.netns
 
 
-def _up(lab: Any, tmp_path: Path) -> tuple[Any, dict[str, pr.Daemon], Any]:
-    client, routers = pr.build(lab, tmp_path)
+def _up(lab: Any, tmp_path: Path, **group: Any) -> tuple[Any, dict[str, pr.Daemon], Any]:
+    client, routers = pr.build(lab, tmp_path, **group)
     ra, rb = routers["ra"], routers["rb"]
     ra.start()
     ra.wait_role("active")
@@ -162,3 +162,24 @@ def test_paused_router_comes_back_standby(lab: Any, tmp_path: Path) -> None:
     _never_two(sweeper, t0, resumed)  # the fence: the paused kernel stopped answering
     overlap = [t for t, macs in sweep(resumed) if len(macs) > 1]
     print(f"\nafter resuming, both answered for {len(overlap)} sweeps of 10 ms")
+
+
+def test_failback_after_the_hold_down_by_itself(lab: Any, tmp_path: Path) -> None:
+    """With ``failbackHoldDown`` the recovered higher-priority router takes over again by
+    itself once it was a healthy standby that long, without an outage."""
+    _, routers, sweeper = _up(lab, tmp_path, failbackHoldDown="5s")
+    ra, rb = routers["ra"], routers["rb"]
+    sweep = lambda s: sweeper.call(vh.sweep, s)  # noqa: E731
+    ra.crash()
+    rb.wait_role("active")
+    t1 = pr.now()
+    ra.start()
+    ra.wait_role("active", timeout=20)  # nobody asked
+    rb.wait_role("standby")
+    roles = [ln.split(" is ", 1)[1] for ln in ra.log.read_text().splitlines()[-200:] if
+             "redundancy.source RedundancyGroup/site-a is " in ln]  # fmt: skip
+    assert "after 5s as a healthy backup" in roles[-2] and roles[-1].startswith("active")
+    pr.wait_answered_by(sweep, ra.mac(), t1)
+    settled = pr.now()
+    wait_until(lambda: None if pr.now() - settled > 0.5 else "settling", timeout=5)
+    assert pr.answerers(sweep(settled)) == {ra.mac()}
