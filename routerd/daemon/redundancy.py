@@ -27,7 +27,8 @@ pass is therefore "not active" on a paired router, so a restarted router never a
 an address until keepalived makes it master.
 
 Reachable as ``daemon.role_source`` (the port: role, why, takeover) and
-``daemon.redundancy`` (``is_active()``, ``subscribe()``, ``failback()``).
+``daemon.redundancy`` (``is_active()``, ``subscribe()``, ``failback()``); ``join_mobility``
+gates the mobility component's originations on the role.
 """
 
 from __future__ import annotations
@@ -247,6 +248,28 @@ class Redundancy:
             update(plan)
         except Exception as exc:  # keepalived keeps the old configuration
             LOG.error("%s could not be applied, keeping the running one: %s", plan.ref, exc)
+
+
+def join_mobility(redundancy: Redundancy, mobility: Any) -> Callable[[], None]:
+    """Let the mobility component originate only while this router is active.
+
+    Args:
+        redundancy: ``daemon.redundancy``.
+        mobility: the mobility component (``set_active_source(callable)``, ``wake()``):
+            it asks ``is_active`` at the start of every pass and is woken on every role
+            change, so a standby withdraws everything it originates in its next pass.
+
+    Returns:
+        A callable that undoes the join (the component originates again regardless).
+    """
+    mobility.set_active_source(redundancy.is_active)
+    unsubscribe = redundancy.subscribe(lambda _role: mobility.wake())
+
+    def undo() -> None:
+        unsubscribe()
+        mobility.set_active_source(None)
+
+    return undo
 
 
 def _domains(config: RouterConfig) -> frozenset[str]:

@@ -17,7 +17,7 @@ from typing import Any
 from routerd.core.config import RouterConfig
 from routerd.core.redundancy import PairPlan, Role, RoleState, plan_group
 from routerd.core.resources.redundancy import RedundancyGroup
-from routerd.daemon.redundancy import Redundancy, pair_plan
+from routerd.daemon.redundancy import Redundancy, join_mobility, pair_plan
 from tests.support import configs
 from tests.support.wait import wait_until
 
@@ -153,3 +153,33 @@ def test_without_a_group_the_router_is_solo(tmp_path: Path) -> None:
     assert pair_plan(cfg) is None
     group = site(tmp_path).of(RedundancyGroup)[0]
     assert replace(plan_group(group), priority=1).priority == 1
+
+
+class Mobility:
+    def __init__(self) -> None:
+        self.active: Callable[[], bool] | None = None
+        self.wakes = 0
+
+    def set_active_source(self, active: Callable[[], bool] | None) -> None:
+        self.active = active
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+
+def test_mobility_originates_only_while_active(tmp_path: Path) -> None:
+    cfg = site(tmp_path)
+    roles = Roles(pair_plan(cfg), Role.STANDBY)
+    red = Redundancy(Engine(), roles, cfg)  # type: ignore[arg-type]
+    red.start()
+    mob = Mobility()
+    undo = join_mobility(red, mob)
+    assert mob.active is not None and mob.active() is False
+    wakes = mob.wakes
+    roles.set(Role.ACTIVE)
+    assert mob.active() is True and mob.wakes == wakes + 1
+    roles.set(Role.STANDBY)
+    assert mob.active() is False and mob.wakes == wakes + 2
+    undo()
+    roles.set(Role.ACTIVE)
+    assert mob.active is None and mob.wakes == wakes + 2
