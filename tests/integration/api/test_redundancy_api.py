@@ -21,6 +21,7 @@ from routerd.core.redundancy import Role, RoleState, TakeoverRefused
 from routerd.v1 import redundancy_pb2, redundancy_pb2_grpc
 from tests.integration.api.harness import serving
 from tests.support.fake_mobility import FakeDomain, FakeMobility
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -116,3 +117,19 @@ def test_get_homes_names_this_sites_active_router(
         assert "active router is this router (active: VRRP master" in out, out
         data = json.loads(served.ctl("get", "homes", "-o", "json").out)
         assert data["localPair"]["role"] == "active"
+
+
+def test_a_standbys_held_back_claims_are_no_health_problem(
+    tmp_path: Path, sockdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serving(tmp_path, str(sockdir / "routerd.sock"), monkeypatch) as served:
+
+        def claims() -> set[tuple[str, str]]:
+            listed = json.loads(served.ctl("get", "claims", "-o", "json").out)["claims"]
+            return {(c["state"], c.get("reason", "")) for c in listed}
+
+        wait_until(lambda: None if claims() == {("verified", "")} else str(claims()))
+        served.daemon.engine.set_capture_active("*", False)  # it became its pair's standby
+        want = {("degraded", "capture-standby")}
+        wait_until(lambda: None if claims() == want else str(claims()))
+        assert json.loads(served.ctl("status", "-o", "json").out)["health"] == []
