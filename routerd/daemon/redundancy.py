@@ -61,13 +61,28 @@ Listener = Callable[[RoleState], None]
 
 
 def pair_plan(config: RouterConfig) -> PairPlan | None:
-    """The plan of ``config``'s RedundancyGroup (None: this router has no partner)."""
+    """The plan of ``config``'s RedundancyGroup.
+
+    Args:
+        config: the startup config (validated: at most one group).
+
+    Returns:
+        The plan, or None when this router has no partner.
+    """
     groups = config.of(RedundancyGroup)
     return plan_group(groups[0], config) if groups else None
 
 
 def make_source(plan: PairPlan | None, state_dir: Path) -> RoleSource:
-    """The RoleSource for ``plan``: keepalived under ``state_dir``, or solo."""
+    """The RoleSource for ``plan``.
+
+    Args:
+        plan: the pair, or None for a site's only router.
+        state_dir: the daemon's state directory (keepalived lives in ``keepalived/``).
+
+    Returns:
+        A ``KeepalivedRoleSource`` (not started), or a ``SoloRoleSource``.
+    """
     if plan is None:
         return SoloRoleSource()
     from routerd.redundancy.source import KeepalivedRoleSource
@@ -86,7 +101,14 @@ class Fenced(Protocol):
 
 
 def make_fence(plan: PairPlan | None) -> Fenced | None:
-    """The kernel-side fence for ``plan`` (None without a pair)."""
+    """The kernel-side fence for ``plan``.
+
+    Args:
+        plan: the pair, or None for a site's only router.
+
+    Returns:
+        A ``routerd.redundancy.fence.Fence`` (not started), or None without a pair.
+    """
     if plan is None:
         return None
     from routerd.redundancy.fence import Fence
