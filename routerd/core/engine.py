@@ -170,6 +170,7 @@ class Engine:
         self._gateway_standby: frozenset[str] = frozenset()
         self._gateway_applied: frozenset[str] = frozenset()
         self._woken: frozenset[str] = frozenset()
+        self._paired: frozenset[str] = frozenset()  # capture interfaces ever in standby
         self.generation = int(store.get_meta("generation", "0")) if store else 0
         self.snapshot = Snapshot(self.generation, Map(), None, None, 0, 0.0, 0.0, 0, Map(), startup)
         self.listeners: list[Callable[[Snapshot, list[TransitionRecord]], None]] = []
@@ -304,7 +305,7 @@ class Engine:
         sync = self._sync(now, full)
         lowered = self.claims.published()
         work = PassWork(self.parts, lowered, sync, now, full)
-        work.takeover(self._woken, self._gateway_garps())
+        work.takeover(self._woken, self._gateway_garps(), self._paired)
         work.run()
         records = self.lifecycle.drain()
         self.bus.publish(records, self.generation)
@@ -385,6 +386,7 @@ class Engine:
         )
         standby = self.claims.comp.standby
         self._woken = self._standby - standby
+        self._paired |= standby
         if standby != self._standby:  # switched: judge the claims captured there
             flipped = (("sysctl", proxy_arp_key(i)) for i in standby ^ self._standby)
             sync.dirty |= self.claims.claims_needing(flipped)

@@ -72,16 +72,26 @@ class PassWork:
         self._captured: list[str] = []
         self._woken: frozenset[str] = frozenset()
         self._gateways: list[tuple[Garp, str]] = []
+        self._paired: frozenset[str] = frozenset()
 
-    def takeover(self, woken: frozenset[str], gateways: list[tuple[Garp, str]]) -> None:
+    def takeover(
+        self,
+        woken: frozenset[str],
+        gateways: list[tuple[Garp, str]],
+        paired: frozenset[str] = frozenset(),
+    ) -> None:
         """Capture came back on ``woken`` (proxy-ARP interfaces) and these gateways leave
         standby in this pass: announce all of it once the pass has applied.
 
         Args:
             woken: capture interfaces whose standby ended.
             gateways: (gratuitous ARP, owner) for every gateway address leaving standby.
+            paired: capture interfaces that were ever in standby (a pair's): every capture
+                there is announced, also one completing in a later pass than the switch
+                (its tunnel or route was not ready yet), since the partner may have
+                answered for it before.
         """
-        self._woken, self._gateways = woken, gateways
+        self._woken, self._gateways, self._paired = woken, gateways, paired
 
     def run(self) -> None:
         e, sync = self.e, self.sync
@@ -282,13 +292,16 @@ class PassWork:
         D9 in docs/decisions.md: ``gratuitousARP: true`` announces a new capture. A
         takeover (``takeover``) announces every address captured on the interfaces whose
         standby ended and every gateway leaving standby, whatever ``gratuitousARP`` says:
-        the segment's hosts cached the failed router's MAC for them.
+        the segment's hosts cached the failed router's MAC for them. For the same reason a
+        capture completing later on an interface of a pair is announced too.
         """
         intents = self.lowered.claims
         garps: dict[Key, tuple[Garp, str]] = {g.key: (g, owner) for g, owner in self._gateways}
         for name in sorted(set(self._captured)):
             c = intents.get(name)
-            if c is not None and c.gratuitous_arp and c.capture_type == "proxy-arp":
+            if c is None or c.capture_type != "proxy-arp":
+                continue
+            if c.gratuitous_arp or c.capture_interface in self._paired:
                 garp = Garp(c.ip, c.capture_interface)
                 garps[garp.key] = (garp, f"RemoteAddressClaim/{name}")
         if self._woken:

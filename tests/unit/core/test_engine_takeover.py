@@ -15,8 +15,12 @@ PROXY = "net.ipv4.conf.ens19.proxy_arp"
 ROUTE = ("route", "254", "10.40.8.21/32")
 
 
-def _engine(tmp_path: Path, host: FakeHost) -> Engine:
-    cfg = configs.single("azure", "onprem", tmp_path)
+def _engine(tmp_path: Path, host: FakeHost, *, garp: bool = True) -> Engine:
+    text = configs.with_keys(configs.example_text("azure", "onprem"), tmp_path)
+    if not garp:
+        text = text.replace("gratuitousARP: true", "gratuitousARP: false")
+        assert "gratuitousARP: false" in text
+    cfg = configs.load(text)
     return Engine(host, cfg, settings=EngineSettings(key_dir=str(tmp_path / "keys")))
 
 
@@ -48,15 +52,15 @@ def test_takeover_announces_every_captured_address_once(tmp_path: Path) -> None:
 
 def test_takeover_announces_even_without_gratuitous_arp(tmp_path: Path) -> None:
     host = FakeHost()
-    eng = _engine(tmp_path, host)
+    eng = _engine(tmp_path, host, garp=False)
     eng.run_pass()
-    assert host.garps == [("10.40.8.21", "ens19")]  # the claim asks for one on capture
+    assert host.garps == []  # the claim asks for none on capture
     eng.set_capture_active(EVERY_INTERFACE, False)
     eng.run_pass()
     assert host.sysctls.get(PROXY) == "0" and ROUTE in host.objects
     eng.set_capture_active(EVERY_INTERFACE, True)
     eng.run_pass()
-    assert host.garps == [("10.40.8.21", "ens19")] * 2
+    assert host.garps == [("10.40.8.21", "ens19")]
 
 
 def test_a_gateway_leaving_standby_is_announced_in_that_pass(tmp_path: Path) -> None:
@@ -76,3 +80,23 @@ def test_a_gateway_leaving_standby_is_announced_in_that_pass(tmp_path: Path) -> 
     assert host.garps.count(("10.77.0.1", gw)) == 1
     eng.run_pass()
     assert host.garps.count(("10.77.0.1", gw)) == 1
+
+
+def test_a_capture_completing_after_the_switch_is_announced_too(tmp_path: Path) -> None:
+    host = FakeHost()
+    eng = _engine(tmp_path, host, garp=False)
+    eng.set_capture_active(EVERY_INTERFACE, False)
+    eng.run_pass()
+    host.delete(ROUTE)  # the route went while standby and cannot come back at once
+    host.fail[ROUTE] = "RTNETLINK answers: Network is unreachable"
+    eng.set_capture_active(EVERY_INTERFACE, True)
+    eng.request_full_pass()
+    eng.run_pass()
+    assert eng.snapshot.claims["cloud-vm-21"].state != "verified"
+    assert host.garps == []  # nothing captured yet: nothing to announce
+    del host.fail[ROUTE]
+    clock = eng.clock
+    eng.clock = lambda: clock() + 120  # past the route's backoff
+    eng.run_pass()
+    assert ROUTE in host.objects
+    assert host.garps == [("10.40.8.21", "ens19")]
