@@ -32,6 +32,7 @@ from routerd.api.mobility_port import (
     home_state,
 )
 from routerd.api.mobility_watch import MAX_WATCHERS, MOVE_WAIT, WatchSlots, await_moves, follow
+from routerd.api.redundancy import pair_role, role_source
 from routerd.api.view import DaemonView, wait_seconds
 from routerd.v1 import mobility_pb2, mobility_pb2_grpc
 
@@ -136,7 +137,8 @@ class MobilityServicer(mobility_pb2_grpc.MobilityServiceServicer):
                 convert.home(h)
                 for h in homes
                 if not request.state or home_state(h) == request.state
-            ]
+            ],
+            local_pair=pair_role(role_source(self.daemon)),
         )
 
     @stream

@@ -40,6 +40,7 @@ from routerd.api.listener import (
 from routerd.api.mobility import MobilityServicer
 from routerd.api.mobility_watch import MAX_WATCHERS as MAX_HOME_WATCHERS
 from routerd.api.plugins import PluginServicer
+from routerd.api.redundancy import RedundancyServicer
 from routerd.api.status import StatusServicer
 from routerd.api.topology import TopologyServicer
 from routerd.api.view import DaemonView
@@ -59,6 +60,8 @@ from routerd.v1 import (
     mobility_pb2_grpc,
     plugins_pb2,
     plugins_pb2_grpc,
+    redundancy_pb2,
+    redundancy_pb2_grpc,
     status_pb2,
     status_pb2_grpc,
     topology_pb2,
@@ -79,6 +82,7 @@ SERVICE_NAMES = tuple(
         doctor_pb2,
         mobility_pb2,
         plugins_pb2,
+        redundancy_pb2,
         status_pb2,
         topology_pb2,
     )
@@ -145,6 +149,7 @@ class ApiServer:
         doctor_pb2_grpc.add_DoctorServiceServicer_to_server(DoctorServicer(d), server)
         mobility_pb2_grpc.add_MobilityServiceServicer_to_server(self.mobility, server)
         plugins_pb2_grpc.add_PluginServiceServicer_to_server(PluginServicer(d), server)
+        redundancy_pb2_grpc.add_RedundancyServiceServicer_to_server(RedundancyServicer(d), server)
         status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(d), server)
         topology_pb2_grpc.add_TopologyServiceServicer_to_server(TopologyServicer(d), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)

@@ -16,11 +16,15 @@ import grpc
 from routerd import __version__
 from routerd.api import convert
 from routerd.api.errors import unary
+from routerd.api.redundancy import pair_role, role_source
 from routerd.api.view import DaemonView
 from routerd.configfile import FileState
 from routerd.core.snapshot import Snapshot
 from routerd.v1 import status_pb2, status_pb2_grpc
 
+EXPECTED = frozenset({"capture-standby"})
+"""Reasons a claim is held back on purpose (a pair's standby router): no health problem;
+the Pair line says why."""
 MAX_CLAIM_WARNINGS = 20
 """Beyond this many degraded claims, one summary line stands for the rest."""
 
@@ -37,7 +41,10 @@ def health_warnings(snap: Snapshot) -> list[status_pb2.HealthWarning]:
                 message="the first reconcile pass has not finished yet",
             )
         )
-    degraded = sorted((c for c in snap.claims.values() if c.state == "degraded"), key=_name)
+    degraded = sorted(
+        (c for c in snap.claims.values() if c.state == "degraded" and c.reason not in EXPECTED),
+        key=_name,
+    )
     for c in degraded[:MAX_CLAIM_WARNINGS]:
         detail = f": {c.message}" if c.message else ""
         out.append(
@@ -152,4 +159,5 @@ class StatusServicer(status_pb2_grpc.StatusServiceServicer):
             health=health,
             config_file=config_file_status(file),
             state_store_fault=d.store.fault,
+            pair=pair_role(role_source(d)),
         )

@@ -153,7 +153,12 @@ def get_homes(client: Client, domain: str) -> tuple[mobility_pb2.ListHomesRespon
     ]
     headers = ["ADDRESS", "DOMAIN", "HOME", "STATE", "SEQUENCE", "SINCE", "ORIGIN", "EVIDENCE"]
     empty = "no address has a known home" + (f" in domain {domain}" if domain else "")
-    return resp, table(rows, headers) if rows else empty
+    text = table(rows, headers) if rows else empty
+    pair = resp.local_pair
+    if pair.group:  # a site's homes are captured and originated by its active router only
+        who = "this router" if pair.active else "its partner, not this router"
+        text += f"\n\n# {pair.group}: this site's active router is {who} ({pair.role}: {pair.why})"
+    return resp, text
 
 
 # -- pin, unpin ---------------------------------------------------------------------------

@@ -48,6 +48,15 @@ def _file_line(st: status_pb2.Status, now: float | None) -> list[tuple[str, str]
     return [("Config file", "changed on disk, not reloaded yet (routerctl reload)")]
 
 
+def _pair_line(st: status_pb2.Status, now: float | None) -> list[tuple[str, str]]:
+    """A ``Pair`` line on a router of a redundant pair (absent on a site's only router)."""
+    p = st.pair
+    if not p.group:
+        return []
+    since = f" since {ago(p.since, now)}" if p.HasField("since") else ""
+    return [("Pair", f"{p.role.upper()}{since} in {p.group}: {p.why}")]
+
+
 def render(st: status_pb2.Status, now: float | None = None) -> str:
     last = (
         f"{st.pass_count} passes, last {ago(st.last_pass_at, now)} "
@@ -61,6 +70,7 @@ def render(st: status_pb2.Status, now: float | None = None) -> str:
             ("Config", f"generation {st.config_generation} from {st.config_path}"),
             *_file_line(st, now),
             ("Uptime", f"{span(st.uptime)} (since {stamp(st.started_at)})"),
+            *_pair_line(st, now),
             ("Reconcile", last),
             ("Claims", claim_summary(st)),
             (

@@ -20,6 +20,7 @@ from routerd.cli import (
     ctl_dynamic,
     ctl_get,
     ctl_mobility,
+    ctl_pair,
     ctl_plugin,
     ctl_status,
     ctl_watch,
@@ -57,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="routerctl",
         description="Inspect and steer a running routerd: claims and their transitions, "
-        "peers, routes, where mobile addresses live and moving them, dynamic config, "
+        "peers, routes, where mobile addresses live and moving them, failback of a router pair, "
+        "dynamic config, "
         "plugins, provider actions, diagnostics.",
         epilog=EPILOG,
     )
@@ -77,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         ctl_get,
         ctl_watch,
         ctl_mobility,
+        ctl_pair,
         ctl_doctor,
         ctl_config,
         ctl_dynamic,

@@ -33,6 +33,10 @@ from collections.abc import Iterable, Mapping
 from routerd.core.desired import MAIN_TABLE, DesiredState, Key, Observed, Route, Sysctl
 
 ALL_PROXY_ARP = "net.ipv4.conf.all.proxy_arp"
+EVERY_INTERFACE = "*"
+"""The ``capture_active`` name that switches every proxy-ARP capture interface at once (a
+redundant pair's standby router: an interface that comes into use while it is standby must
+not capture for one pass before anyone could switch it off)."""
 STANDBY_OWNER = "routerd/capture-standby"
 """Owner label of the ``proxy_arp=0`` a capture interface in standby is given."""
 

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
 from typing import Generic, TypeVar
 
+from routerd.core.capture import EVERY_INTERFACE
 from routerd.core.config import RouterConfig
 from routerd.core.desired import DataplaneObject, DesiredState, Key
 from routerd.core.lowering import ClaimIntent, ClaimPiece, Lowered, ShapeFacts
@@ -249,10 +250,13 @@ class Composition:
 
     @property
     def standby(self) -> frozenset[str]:
-        """Proxy-ARP capture interfaces in use whose capture is switched off."""
+        """Proxy-ARP capture interfaces in use whose capture is switched off (all of them
+        while ``EVERY_INTERFACE`` is off)."""
         if not self.inactive:
             return frozenset()
         used = {f.capture_interface for f in self._facts if f.capture_type == "proxy-arp"}
+        if EVERY_INTERFACE in self.inactive:
+            return frozenset(used)
         return self.inactive & used
 
     def _provide(self, obj: DataplaneObject) -> None:

@@ -46,16 +46,18 @@ from routerd.core.capture import proxy_arp_key
 from routerd.core.claim_source import ClaimSource
 from routerd.core.claim_table import ClaimTable, Sync
 from routerd.core.config import RouterConfig
+from routerd.core.desired import Garp
 from routerd.core.events import EventBus
 from routerd.core.evidence import Evidence
 from routerd.core.inputs import ConfigInputs
 from routerd.core.lifecycle import LEVEL, ClaimState, Lifecycle, TransitionRecord
 from routerd.core.lowering import key_file
+from routerd.core.mobility.gateway import gateway_device
 from routerd.core.pass_scope import PassScope
 from routerd.core.pass_work import PassParts, PassWork
 from routerd.core.persistent import Map
 from routerd.core.port import ChangeResult, DataplaneBackend
-from routerd.core.resources import WireGuardInterface
+from routerd.core.resources import AddressMobilityDomain, WireGuardInterface
 from routerd.core.snapshot import ClaimView, Snapshot
 from routerd.core.state_port import EngineStore
 from routerd.core.validation import ExtraCheck
@@ -168,6 +170,9 @@ class Engine:
         self._pass_count = 0
         self._started = False
         self._gateway_standby: frozenset[str] = frozenset()
+        self._gateway_applied: frozenset[str] = frozenset()
+        self._woken: frozenset[str] = frozenset()
+        self._paired: frozenset[str] = frozenset()  # capture interfaces ever in standby
         self.generation = int(store.get_meta("generation", "0")) if store else 0
         self.snapshot = Snapshot(self.generation, Map(), None, None, 0, 0.0, 0.0, 0, Map(), startup)
         self.listeners: list[Callable[[Snapshot, list[TransitionRecord]], None]] = []
@@ -204,7 +209,10 @@ class Engine:
 
         Off is a warm standby: the interface's ``proxy_arp`` goes to 0 and every route
         stays, so the switch is one sysctl write in the next pass, which also judges the
-        claims captured there (``capture-standby`` while off).
+        claims captured there (``capture-standby`` while off). ``EVERY_INTERFACE`` switches
+        every capture interface, including those that come into use later. Switching back
+        on is a takeover: that pass sends a gratuitous ARP for every address captured on
+        the interface, so the segment's hosts and switches learn the new MAC at once.
         """
 
         def switch() -> None:
@@ -216,7 +224,8 @@ class Engine:
         """Hold these mobile domains' anycast gateways in standby from the next pass (any
         thread): each device is kept with its link down, so this router answers neither for
         the gateway nor for what it captures there (a redundant pair's standby router).
-        An empty set makes every gateway active."""
+        An empty set makes every gateway active; a gateway leaving standby is announced by
+        a gratuitous ARP in the pass that brings its link up."""
         wanted = frozenset(domains)
 
         def set_standby() -> None:
@@ -298,6 +307,7 @@ class Engine:
         sync = self._sync(now, full)
         lowered = self.claims.published()
         work = PassWork(self.parts, lowered, sync, now, full)
+        work.takeover(self._woken, self._gateway_garps(), self._paired)
         work.run()
         records = self.lifecycle.drain()
         self.bus.publish(records, self.generation)
@@ -381,6 +391,8 @@ class Engine:
             gateway_standby=self._gateway_standby,
         )
         standby = self.claims.comp.standby
+        self._woken = self._standby - standby
+        self._paired |= standby
         if standby != self._standby:  # switched: judge the claims captured there
             flipped = (("sysctl", proxy_arp_key(i)) for i in standby ^ self._standby)
             sync.dirty |= self.claims.claims_needing(flipped)
@@ -390,6 +402,21 @@ class Engine:
         self.parts.unverified.difference_update(released)
         self.parts.answers.update(self.claims.published().claims, [*sync.dirty, *released])
         return sync
+
+    def _gateway_garps(self) -> list[tuple[Garp, str]]:
+        """A gratuitous ARP for each gateway address leaving standby in this pass (with the
+        domain asking for it): the switches learn the shared MAC behind this router now."""
+        woken = self._gateway_applied - self._gateway_standby
+        self._gateway_applied = self._gateway_standby
+        if not woken:
+            return []
+        context = self.inputs.current.context
+        out = []
+        for dom in context.of(AddressMobilityDomain):
+            device = gateway_device(context, dom) if dom.name in woken else None
+            if device is not None:
+                out += [(Garp(a.split("/")[0], device.ifname), dom.ref) for a in device.addresses]
+        return out
 
     def _read_public_keys(self, context: RouterConfig) -> dict[str, str]:
         out: dict[str, str] = {}

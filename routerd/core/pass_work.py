@@ -32,7 +32,7 @@ from routerd.core.claim_source import Hold
 from routerd.core.claim_table import ClaimTable, Sync
 from routerd.core.desired import Garp, Key, Observed, ObserveScope
 from routerd.core.evidence import Evidence
-from routerd.core.lifecycle import ClaimFSM, ClaimState, Lifecycle
+from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle
 from routerd.core.lowering import Lowered
 from routerd.core.pass_scope import PassScope
 from routerd.core.plan import diff
@@ -77,6 +77,28 @@ class PassWork:
         self.observed = Observed()
         self._captured: list[str] = []
         self._announced: set[str] = set()
+        self._woken: frozenset[str] = frozenset()
+        self._gateways: list[tuple[Garp, str]] = []
+        self._paired: frozenset[str] = frozenset()
+
+    def takeover(
+        self,
+        woken: frozenset[str],
+        gateways: list[tuple[Garp, str]],
+        paired: frozenset[str] = frozenset(),
+    ) -> None:
+        """Capture came back on ``woken`` (proxy-ARP interfaces) and these gateways leave
+        standby in this pass: announce all of it once the pass has applied.
+
+        Args:
+            woken: capture interfaces whose standby ended.
+            gateways: (gratuitous ARP, owner) for every gateway address leaving standby.
+            paired: capture interfaces that were ever in standby (a pair's): every capture
+                there is announced, also one completing in a later pass than the switch
+                (its tunnel or route was not ready yet), since the partner may have
+                answered for it before.
+        """
+        self._woken, self._gateways, self._paired = woken, gateways, paired
 
     def run(self) -> None:
         e, sync = self.e, self.sync
@@ -327,23 +349,48 @@ class PassWork:
         """Gratuitous ARP for new proxy-ARP captures that ask for it and were not announced
         before the path checks, as changes.
 
-        D9 in docs/decisions.md: ``gratuitousARP: true`` announces a new capture.
+        D9 in docs/decisions.md: ``gratuitousARP: true`` announces a new capture. A
+        takeover (``takeover``) announces every address captured on the interfaces whose
+        standby ended and every gateway leaving standby, whatever ``gratuitousARP`` says:
+        the segment's hosts cached the failed router's MAC for them. For the same reason a
+        capture completing later on an interface of a pair is announced too.
         """
-        self._send_garps(set(self._captured) - self._announced)
+        self._send_garps(set(self._captured) - self._announced, takeover=True)
 
-    def _send_garps(self, names: Iterable[str]) -> set[str]:
-        """Send the gratuitous ARPs of these claims that ask for one; returns those."""
+    def _send_garps(self, names: Iterable[str], *, takeover: bool = False) -> set[str]:
+        """Send the gratuitous ARPs of these claims that ask for one (or capture on an
+        interface of a pair), and with ``takeover`` those of the takeover (``takeover``);
+        returns the claims announced."""
         intents = self.lowered.claims
-        actions = []
+        garps: dict[Key, tuple[Garp, str]] = {}
+        if takeover:
+            garps.update({g.key: (g, owner) for g, owner in self._gateways})
         sent = set()
         for name in sorted(names):
             c = intents.get(name)
-            if c is not None and c.gratuitous_arp and c.capture_type == "proxy-arp":
+            if c is None or c.capture_type != "proxy-arp":
+                continue
+            if c.gratuitous_arp or c.capture_interface in self._paired:
                 garp = Garp(c.ip, c.capture_interface)
-                actions.append(
-                    Change("announce", garp.key, new=garp, owners=(f"RemoteAddressClaim/{name}",))
-                )
+                garps[garp.key] = (garp, f"RemoteAddressClaim/{name}")
                 sent.add(name)
+        if takeover and self._woken:
+            machines = self.e.lifecycle.claims
+            for name, c in sorted(intents.items()):
+                m = machines.get(name)
+                if (
+                    name not in self._announced  # announced already in this pass
+                    and c.capture_type == "proxy-arp"
+                    and c.capture_interface in self._woken
+                    and m is not None
+                    and LEVEL.get(ClaimState(m.state), 0) >= 1
+                ):
+                    garp = Garp(c.ip, c.capture_interface)
+                    garps[garp.key] = (garp, f"RemoteAddressClaim/{name}")
+        actions = [
+            Change("announce", key, new=garp, owners=(owner,))
+            for key, (garp, owner) in garps.items()
+        ]
         if not actions:
             return sent
         for r in self.e.backend.apply(actions):

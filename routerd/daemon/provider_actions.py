@@ -14,7 +14,9 @@ The reconciler is reachable as ``daemon.provider_actions`` (the ActionService wa
 after an approval or an undo), its executors as ``daemon.provider_executors`` (cloud
 presence reads the inventory through them, sharing their cache and rate limit). Whether it
 may take an address off another NIC is address mobility's answer when the address is
-mobile (``mobility_take``).
+mobile (``mobility_take``). On a router of a redundant pair it runs only while the router
+is active (``daemon.redundancy``): a cloud pair's new active router takes the secondary IPs
+over, the standby never touches them.
 """
 
 from __future__ import annotations
@@ -63,9 +65,36 @@ def build(daemon: Any) -> ProviderReconciler:
     return reconciler
 
 
+def follow_role(reconciler: ProviderReconciler, redundancy: Any) -> Callable[[], None]:
+    """Run ``reconciler`` only while this router is its pair's active one.
+
+    Args:
+        reconciler: the provider reconciler (started or not).
+        redundancy: ``daemon.redundancy`` (``subscribe(listener) -> unsubscribe``).
+
+    Returns:
+        A callable that stops following.
+    """
+    unsubscribe: Callable[[], None] = redundancy.subscribe(
+        lambda role: reconciler.set_active(role.active)
+    )
+    return unsubscribe
+
+
+def _nothing() -> None:
+    return None
+
+
 def start(daemon: Any) -> Callable[[], None]:
     """Start the reconciler; the returned callable stops it (a call in flight finishes)."""
     reconciler = build(daemon)
     daemon.provider_actions = reconciler
+    redundancy = getattr(daemon, "redundancy", None)
+    unsubscribe = follow_role(reconciler, redundancy) if redundancy is not None else _nothing
     reconciler.start()
-    return reconciler.stop
+
+    def stop() -> None:
+        unsubscribe()
+        reconciler.stop()
+
+    return stop

@@ -15,23 +15,29 @@ import re
 
 from routerd.core.desired import MssClampTable
 from routerd.core.doctor import Finding, Status
+from routerd.core.resources.redundancy import RedundancyGroup
 from routerd.doctor.inputs import Inputs
 from routerd.doctor.nftables import list_nft
 
 AREA = "firewall"
 NAME = "stale routerd nft tables"
 OWNER_MARK = "routerd.owner=routerd"
+FENCE = "netdev/routerd_fence"
 _TABLE = re.compile(r"^table (\S+) (routerd_\S+)", re.MULTILINE)
 _COMMENT = re.compile(r'^\s*comment "([^"]*)"', re.MULTILINE)
 
 
 def expected(inputs: Inputs) -> set[str]:
-    """``family/name`` of every table a fresh lowering of the effective config produces."""
-    return {
+    """``family/name`` of every table a fresh lowering of the effective config produces,
+    plus a router pair's fence (``routerd.redundancy.fence``, written by the daemon)."""
+    out = {
         f"{o.key[1]}/{o.key[2]}"
         for o in inputs.desired.objects.values()
         if isinstance(o, MssClampTable)
     }
+    if inputs.config.of(RedundancyGroup):
+        out.add(FENCE)
+    return out
 
 
 def check(inputs: Inputs) -> list[Finding]:

@@ -9,6 +9,12 @@ for, when a retry is due, after ``maxActionsPerRun`` left work (one second later
 changed something at the provider, ``on_change`` tells the daemon, which refreshes the
 provider evidence and wakes the engine: the claim then moves to ``captured`` on its own.
 
+A router of a redundant pair runs the reconciler only while it is the active router
+(``set_active``): the standby neither assigns nor releases anything, so it never takes the
+secondary IPs from the active router (the fence: a recovering former active comes back as
+standby and leaves them alone); the moment it becomes active, a run reads the provider
+anew and reassigns the addresses from the failed partner's NIC to its own.
+
 Level-triggered: a run looks at the whole desired and observed state; nothing is cancelled
 in flight, a stale action is only marked superseded, and a run never trusts what an earlier
 run believed.
@@ -68,6 +74,7 @@ class ProviderReconciler:
         self._idle = threading.Event()
         self._forced = False
         self._fresh = False
+        self._active = True
 
     # -- from other threads ---------------------------------------------------------------
 
@@ -90,6 +97,23 @@ class ProviderReconciler:
         self._forced = True
         self._fresh = self._fresh or fresh
         self._wake.set()
+
+    def set_active(self, active: bool) -> None:
+        """Run only while ``active`` (this router is its pair's active one, or has no pair).
+
+        Becoming active runs at once with a fresh read of the provider (a takeover); becoming
+        standby lets a run in flight finish and starts no other.
+        """
+        was, self._active = self._active, active
+        if active and not was:
+            LOG.info("provider reconciler active: taking over this router's addresses")
+            self.wake(fresh=True)
+        elif was and not active:
+            LOG.info("provider reconciler on standby: the active router holds the addresses")
+
+    @property
+    def active(self) -> bool:
+        return self._active
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="provider-actions", daemon=True)
@@ -115,6 +139,10 @@ class ProviderReconciler:
             self._wake.clear()
             if self._stop.is_set():
                 return
+            if not self._active:  # standby: keep the offer, run nothing until active
+                self._idle.set()
+                next_at = None
+                continue
             forced, self._forced = self._forced, False
             moved = self._refresh()
             due = next_at is not None and self.clock() >= next_at

@@ -11,6 +11,13 @@ master and its priority for ``why``.
 The socket sees both directions (``ETH_P_ALL``; outgoing frames carry ``PACKET_OUTGOING``)
 and a classic BPF filter passes IPv4 protocol 112 only, so the traffic a router forwards
 never reaches Python: about twenty adverts a second do, at 0.1 s intervals.
+
+Each advert carries the kernel's timestamp of when it crossed the interface
+(``SO_TIMESTAMPNS``), so adverts read late are still judged in wire order and at wire time.
+That matters when the whole router was paused (SIGSTOP of routerd and keepalived alike):
+on resuming, the partner's adverts sent meanwhile wait in the socket, and keepalived may
+advertise again before routerd reads them; by read time ours look recent, by wire time
+they prove two masters while ours was silent.
 """
 
 from __future__ import annotations
@@ -19,11 +26,13 @@ import contextlib
 import ctypes
 import socket
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 ETH_P_ALL = 0x0003
 ETH_P_IP = 0x0800
 IPPROTO_VRRP = 112
+SO_TIMESTAMPNS = 35
+_TIMESPEC = struct.Struct("@qq")
 PACKET_OUTGOING = 4
 SO_ATTACH_FILTER = 26
 VRRP_ADVERT = 1
@@ -49,6 +58,7 @@ class Advert:
         priority: the sender's priority (0 = the sender is giving mastership up).
         interval: the advert interval it announces, in seconds (VRRPv3 only, else 0).
         outgoing: sent by this host.
+        at: when the kernel saw it on the interface (seconds since the epoch; 0: unknown).
     """
 
     source: str
@@ -56,6 +66,7 @@ class Advert:
     priority: int
     interval: float
     outgoing: bool
+    at: float = 0.0
 
 
 def parse_frame(frame: bytes, *, outgoing: bool = False) -> Advert | None:
@@ -93,6 +104,7 @@ class AdvertSocket:
             buf = ctypes.create_string_buffer(program, len(program))
             fprog = struct.pack("HL", len(_FILTER), ctypes.addressof(buf))
             self.sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+            self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             self.sock.bind((ifname, ETH_P_ALL))
             self.sock.setblocking(False)
         except OSError:
@@ -104,17 +116,26 @@ class AdvertSocket:
         return self.sock.fileno()
 
     def read(self) -> list[Advert]:
-        """Every advert waiting now (never blocks)."""
+        """Every advert waiting now, in the order the kernel saw them (never blocks)."""
         out: list[Advert] = []
         while True:
             try:
-                frame, addr = self.sock.recvfrom(2048)
+                frame, anc, _flags, addr = self.sock.recvmsg(2048, socket.CMSG_SPACE(16))
             except (BlockingIOError, InterruptedError):
                 return out
             advert = parse_frame(frame, outgoing=addr[2] == PACKET_OUTGOING)
             if advert is not None:
-                out.append(advert)
+                out.append(replace(advert, at=_stamp(anc)))
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
+
+
+def _stamp(ancillary: list[tuple[int, int, bytes]]) -> float:
+    """The kernel's receive timestamp among a message's control data (0.0 when absent)."""
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+            sec, nsec = _TIMESPEC.unpack_from(data)
+            return float(sec) + float(nsec) / 1e9
+    return 0.0

@@ -309,9 +309,11 @@ class KeepalivedRoleSource:
                 self._adverts.close()
                 self._adverts = None
                 adverts = []
-            # Ours first: then a silence that was already due when a late routerd reads a
-            # partner's advert is judged by the silence rule, as it would have been in time.
-            for advert in sorted(adverts, key=lambda a: not a.outgoing):
+            # In wire order, each at its wire time: a routerd that reads late (busy, or
+            # resumed after the whole router was paused) judges what happened on the wire.
+            # Ours first among equal stamps: then a silence that was already due when a
+            # partner's advert arrived is judged by the silence rule, as it would have been.
+            for advert in sorted(adverts, key=lambda a: (a.at, not a.outgoing)):
                 self._on_advert(advert)
         dead = [pid for fd, pid in self._pidfds.items() if fd in ready]
         if dead or (self._obs.daemon is Daemon.RUNNING and not self._pidfds):
@@ -331,7 +333,7 @@ class KeepalivedRoleSource:
     def _on_advert(self, advert: Advert) -> None:
         if advert.vrid != self.plan.vrid:
             return
-        now = time.monotonic()
+        now = _monotonic_at(advert.at)
         if advert.outgoing and self._excused is not None:
             LOG.info("our VRRP adverts are on the wire again")
             self._excused = None
@@ -449,3 +451,12 @@ class KeepalivedRoleSource:
         if self._adverts is not None:
             self._adverts.close()
             self._adverts = None
+
+
+def _monotonic_at(epoch: float) -> float:
+    """The monotonic time of a wall-clock kernel timestamp (now when it is unknown; never
+    later than now, should the wall clock have stepped)."""
+    now = time.monotonic()
+    if not epoch:
+        return now
+    return min(now, now - (time.time() - epoch))

@@ -23,51 +23,52 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from routerd.v1 import redundancy_pb2 as routerd_dot_v1_dot_redundancy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19routerd/v1/mobility.proto\x12\nrouterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"~\n\x08\x45vidence\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0b\n\x03mac\x18\x02 \x01(\t\x12\x11\n\tinterface\x18\x03 \x01(\t\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12\x0c\n\x04peer\x18\x06 \x01(\t\"\x84\x01\n\nAddressPin\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x0c\n\x04site\x18\x03 \x01(\t\x12)\n\x05since\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63\x61use\x18\x05 \x01(\t\x12\r\n\x05\x63laim\x18\x06 \x01(\t\"8\n\x08\x43onflict\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x0e\n\x06remedy\x18\x03 \x01(\t\"\xe1\x02\n\x04Home\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x0c\n\x04home\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x10\n\x08sequence\x18\x05 \x01(\r\x12)\n\x05since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06origin\x18\x07 \x01(\t\x12&\n\x08\x65vidence\x18\x08 \x01(\x0b\x32\x14.routerd.v1.Evidence\x12\x12\n\nlocal_site\x18\t \x01(\t\x12\x13\n\x0boriginating\x18\n \x01(\x08\x12/\n\x0bstale_until\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x03pin\x18\x0c \x01(\x0b\x32\x16.routerd.v1.AddressPin\x12\'\n\tconflicts\x18\r \x03(\x0b\x32\x14.routerd.v1.Conflict\"i\n\x12MoveAddressRequest\x12\x11\n\taddresses\x18\x01 \x03(\t\x12\x0f\n\x07to_site\x18\x02 \x01(\t\x12\r\n\x05\x63\x61use\x18\x03 \x01(\t\x12\x0f\n\x07no_wait\x18\x04 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x05 \x01(\x08\"r\n\nMoveResult\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x10\n\x08sequence\x18\x04 \x01(\r\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\">\n\x13MoveAddressResponse\x12\'\n\x07results\x18\x01 \x03(\x0b\x32\x16.routerd.v1.MoveResult\"!\n\x0eWhereIsRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\"1\n\x10ListHomesRequest\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\"4\n\x11ListHomesResponse\x12\x1f\n\x05homes\x18\x01 \x03(\x0b\x32\x10.routerd.v1.Home\"\xb9\x01\n\nMoveRecord\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x11\n\tfrom_site\x18\x04 \x01(\t\x12\x0f\n\x07to_site\x18\x05 \x01(\t\x12\x10\n\x08sequence\x18\x06 \x01(\r\x12\r\n\x05\x63\x61use\x18\x07 \x01(\t\x12\x10\n\x08\x65vidence\x18\x08 \x01(\t\x12&\n\x02\x61t\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Z\n\x11WatchHomesRequest\x12\x16\n\tsince_seq\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x0e\n\x06\x64omain\x18\x03 \x01(\tB\x0c\n\n_since_seq\":\n\nPinRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\r\n\x05\x63\x61use\x18\x03 \x01(\t\"C\n\x0bPinResponse\x12#\n\x03pin\x18\x01 \x01(\x0b\x32\x16.routerd.v1.AddressPin\x12\x0f\n\x07\x63hanged\x18\x02 \x01(\x08\"\x1f\n\x0cUnpinRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\"1\n\rUnpinResponse\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0f\n\x07removed\x18\x02 \x01(\x08\"W\n\x12MoveHistoryRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x11\n\tafter_seq\x18\x03 \x01(\x03\x12\r\n\x05limit\x18\x04 \x01(\x05\"<\n\x13MoveHistoryResponse\x12%\n\x05moves\x18\x01 \x03(\x0b\x32\x16.routerd.v1.MoveRecord2\xed\x03\n\x0fMobilityService\x12N\n\x0bMoveAddress\x12\x1e.routerd.v1.MoveAddressRequest\x1a\x1f.routerd.v1.MoveAddressResponse\x12\x37\n\x07WhereIs\x12\x1a.routerd.v1.WhereIsRequest\x1a\x10.routerd.v1.Home\x12H\n\tListHomes\x12\x1c.routerd.v1.ListHomesRequest\x1a\x1d.routerd.v1.ListHomesResponse\x12\x45\n\nWatchHomes\x12\x1d.routerd.v1.WatchHomesRequest\x1a\x16.routerd.v1.MoveRecord0\x01\x12\x36\n\x03Pin\x12\x16.routerd.v1.PinRequest\x1a\x17.routerd.v1.PinResponse\x12<\n\x05Unpin\x12\x18.routerd.v1.UnpinRequest\x1a\x19.routerd.v1.UnpinResponse\x12J\n\x07History\x12\x1e.routerd.v1.MoveHistoryRequest\x1a\x1f.routerd.v1.MoveHistoryResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19routerd/v1/mobility.proto\x12\nrouterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1brouterd/v1/redundancy.proto\"~\n\x08\x45vidence\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0b\n\x03mac\x18\x02 \x01(\t\x12\x11\n\tinterface\x18\x03 \x01(\t\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12\x0c\n\x04peer\x18\x06 \x01(\t\"\x84\x01\n\nAddressPin\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x0c\n\x04site\x18\x03 \x01(\t\x12)\n\x05since\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63\x61use\x18\x05 \x01(\t\x12\r\n\x05\x63laim\x18\x06 \x01(\t\"8\n\x08\x43onflict\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x0e\n\x06remedy\x18\x03 \x01(\t\"\xe1\x02\n\x04Home\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x0c\n\x04home\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x10\n\x08sequence\x18\x05 \x01(\r\x12)\n\x05since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06origin\x18\x07 \x01(\t\x12&\n\x08\x65vidence\x18\x08 \x01(\x0b\x32\x14.routerd.v1.Evidence\x12\x12\n\nlocal_site\x18\t \x01(\t\x12\x13\n\x0boriginating\x18\n \x01(\x08\x12/\n\x0bstale_until\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x03pin\x18\x0c \x01(\x0b\x32\x16.routerd.v1.AddressPin\x12\'\n\tconflicts\x18\r \x03(\x0b\x32\x14.routerd.v1.Conflict\"i\n\x12MoveAddressRequest\x12\x11\n\taddresses\x18\x01 \x03(\t\x12\x0f\n\x07to_site\x18\x02 \x01(\t\x12\r\n\x05\x63\x61use\x18\x03 \x01(\t\x12\x0f\n\x07no_wait\x18\x04 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x05 \x01(\x08\"r\n\nMoveResult\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x10\n\x08sequence\x18\x04 \x01(\r\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\">\n\x13MoveAddressResponse\x12\'\n\x07results\x18\x01 \x03(\x0b\x32\x16.routerd.v1.MoveResult\"!\n\x0eWhereIsRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\"1\n\x10ListHomesRequest\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\"^\n\x11ListHomesResponse\x12\x1f\n\x05homes\x18\x01 \x03(\x0b\x32\x10.routerd.v1.Home\x12(\n\nlocal_pair\x18\x02 \x01(\x0b\x32\x14.routerd.v1.PairRole\"\xb9\x01\n\nMoveRecord\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x11\n\tfrom_site\x18\x04 \x01(\t\x12\x0f\n\x07to_site\x18\x05 \x01(\t\x12\x10\n\x08sequence\x18\x06 \x01(\r\x12\r\n\x05\x63\x61use\x18\x07 \x01(\t\x12\x10\n\x08\x65vidence\x18\x08 \x01(\t\x12&\n\x02\x61t\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Z\n\x11WatchHomesRequest\x12\x16\n\tsince_seq\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x0e\n\x06\x64omain\x18\x03 \x01(\tB\x0c\n\n_since_seq\":\n\nPinRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\r\n\x05\x63\x61use\x18\x03 \x01(\t\"C\n\x0bPinResponse\x12#\n\x03pin\x18\x01 \x01(\x0b\x32\x16.routerd.v1.AddressPin\x12\x0f\n\x07\x63hanged\x18\x02 \x01(\x08\"\x1f\n\x0cUnpinRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\"1\n\rUnpinResponse\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0f\n\x07removed\x18\x02 \x01(\x08\"W\n\x12MoveHistoryRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x11\n\tafter_seq\x18\x03 \x01(\x03\x12\r\n\x05limit\x18\x04 \x01(\x05\"<\n\x13MoveHistoryResponse\x12%\n\x05moves\x18\x01 \x03(\x0b\x32\x16.routerd.v1.MoveRecord2\xed\x03\n\x0fMobilityService\x12N\n\x0bMoveAddress\x12\x1e.routerd.v1.MoveAddressRequest\x1a\x1f.routerd.v1.MoveAddressResponse\x12\x37\n\x07WhereIs\x12\x1a.routerd.v1.WhereIsRequest\x1a\x10.routerd.v1.Home\x12H\n\tListHomes\x12\x1c.routerd.v1.ListHomesRequest\x1a\x1d.routerd.v1.ListHomesResponse\x12\x45\n\nWatchHomes\x12\x1d.routerd.v1.WatchHomesRequest\x1a\x16.routerd.v1.MoveRecord0\x01\x12\x36\n\x03Pin\x12\x16.routerd.v1.PinRequest\x1a\x17.routerd.v1.PinResponse\x12<\n\x05Unpin\x12\x18.routerd.v1.UnpinRequest\x1a\x19.routerd.v1.UnpinResponse\x12J\n\x07History\x12\x1e.routerd.v1.MoveHistoryRequest\x1a\x1f.routerd.v1.MoveHistoryResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'routerd.v1.mobility_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVIDENCE']._serialized_start=74
-  _globals['_EVIDENCE']._serialized_end=200
-  _globals['_ADDRESSPIN']._serialized_start=203
-  _globals['_ADDRESSPIN']._serialized_end=335
-  _globals['_CONFLICT']._serialized_start=337
-  _globals['_CONFLICT']._serialized_end=393
-  _globals['_HOME']._serialized_start=396
-  _globals['_HOME']._serialized_end=749
-  _globals['_MOVEADDRESSREQUEST']._serialized_start=751
-  _globals['_MOVEADDRESSREQUEST']._serialized_end=856
-  _globals['_MOVERESULT']._serialized_start=858
-  _globals['_MOVERESULT']._serialized_end=972
-  _globals['_MOVEADDRESSRESPONSE']._serialized_start=974
-  _globals['_MOVEADDRESSRESPONSE']._serialized_end=1036
-  _globals['_WHEREISREQUEST']._serialized_start=1038
-  _globals['_WHEREISREQUEST']._serialized_end=1071
-  _globals['_LISTHOMESREQUEST']._serialized_start=1073
-  _globals['_LISTHOMESREQUEST']._serialized_end=1122
-  _globals['_LISTHOMESRESPONSE']._serialized_start=1124
-  _globals['_LISTHOMESRESPONSE']._serialized_end=1176
-  _globals['_MOVERECORD']._serialized_start=1179
-  _globals['_MOVERECORD']._serialized_end=1364
-  _globals['_WATCHHOMESREQUEST']._serialized_start=1366
-  _globals['_WATCHHOMESREQUEST']._serialized_end=1456
-  _globals['_PINREQUEST']._serialized_start=1458
-  _globals['_PINREQUEST']._serialized_end=1516
-  _globals['_PINRESPONSE']._serialized_start=1518
-  _globals['_PINRESPONSE']._serialized_end=1585
-  _globals['_UNPINREQUEST']._serialized_start=1587
-  _globals['_UNPINREQUEST']._serialized_end=1618
-  _globals['_UNPINRESPONSE']._serialized_start=1620
-  _globals['_UNPINRESPONSE']._serialized_end=1669
-  _globals['_MOVEHISTORYREQUEST']._serialized_start=1671
-  _globals['_MOVEHISTORYREQUEST']._serialized_end=1758
-  _globals['_MOVEHISTORYRESPONSE']._serialized_start=1760
-  _globals['_MOVEHISTORYRESPONSE']._serialized_end=1820
-  _globals['_MOBILITYSERVICE']._serialized_start=1823
-  _globals['_MOBILITYSERVICE']._serialized_end=2316
+  _globals['_EVIDENCE']._serialized_start=103
+  _globals['_EVIDENCE']._serialized_end=229
+  _globals['_ADDRESSPIN']._serialized_start=232
+  _globals['_ADDRESSPIN']._serialized_end=364
+  _globals['_CONFLICT']._serialized_start=366
+  _globals['_CONFLICT']._serialized_end=422
+  _globals['_HOME']._serialized_start=425
+  _globals['_HOME']._serialized_end=778
+  _globals['_MOVEADDRESSREQUEST']._serialized_start=780
+  _globals['_MOVEADDRESSREQUEST']._serialized_end=885
+  _globals['_MOVERESULT']._serialized_start=887
+  _globals['_MOVERESULT']._serialized_end=1001
+  _globals['_MOVEADDRESSRESPONSE']._serialized_start=1003
+  _globals['_MOVEADDRESSRESPONSE']._serialized_end=1065
+  _globals['_WHEREISREQUEST']._serialized_start=1067
+  _globals['_WHEREISREQUEST']._serialized_end=1100
+  _globals['_LISTHOMESREQUEST']._serialized_start=1102
+  _globals['_LISTHOMESREQUEST']._serialized_end=1151
+  _globals['_LISTHOMESRESPONSE']._serialized_start=1153
+  _globals['_LISTHOMESRESPONSE']._serialized_end=1247
+  _globals['_MOVERECORD']._serialized_start=1250
+  _globals['_MOVERECORD']._serialized_end=1435
+  _globals['_WATCHHOMESREQUEST']._serialized_start=1437
+  _globals['_WATCHHOMESREQUEST']._serialized_end=1527
+  _globals['_PINREQUEST']._serialized_start=1529
+  _globals['_PINREQUEST']._serialized_end=1587
+  _globals['_PINRESPONSE']._serialized_start=1589
+  _globals['_PINRESPONSE']._serialized_end=1656
+  _globals['_UNPINREQUEST']._serialized_start=1658
+  _globals['_UNPINREQUEST']._serialized_end=1689
+  _globals['_UNPINRESPONSE']._serialized_start=1691
+  _globals['_UNPINRESPONSE']._serialized_end=1740
+  _globals['_MOVEHISTORYREQUEST']._serialized_start=1742
+  _globals['_MOVEHISTORYREQUEST']._serialized_end=1829
+  _globals['_MOVEHISTORYRESPONSE']._serialized_start=1831
+  _globals['_MOVEHISTORYRESPONSE']._serialized_end=1891
+  _globals['_MOBILITYSERVICE']._serialized_start=1894
+  _globals['_MOBILITYSERVICE']._serialized_end=2387
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from routerd.v1 import redundancy_pb2 as _redundancy_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -132,10 +133,12 @@ class ListHomesRequest(_message.Message):
     def __init__(self, domain: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
 
 class ListHomesResponse(_message.Message):
-    __slots__ = ("homes",)
+    __slots__ = ("homes", "local_pair")
     HOMES_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_PAIR_FIELD_NUMBER: _ClassVar[int]
     homes: _containers.RepeatedCompositeFieldContainer[Home]
-    def __init__(self, homes: _Optional[_Iterable[_Union[Home, _Mapping]]] = ...) -> None: ...
+    local_pair: _redundancy_pb2.PairRole
+    def __init__(self, homes: _Optional[_Iterable[_Union[Home, _Mapping]]] = ..., local_pair: _Optional[_Union[_redundancy_pb2.PairRole, _Mapping]] = ...) -> None: ...
 
 class MoveRecord(_message.Message):
     __slots__ = ("seq", "address", "domain", "from_site", "to_site", "sequence", "cause", "evidence", "at")

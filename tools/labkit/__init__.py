@@ -17,7 +17,7 @@ pytest suite ``tests/lab`` drives the same steps. Module map:
 * ``steps``: the step runner and its failure type; ``plans``: which steps each command runs.
 * ``smoke``, ``nat``, ``clamp``, ``faults``: the steps themselves.
 * ``evidence``: what a failed run leaves behind for a human.
-* ``cli``: ``tools/lab up|smoke|faults|down|mobility``.
+* ``cli``: ``tools/lab up|smoke|faults|down|mobility|redundancy``.
 
 The three-site mobility lab (``tools/lab mobility``, docs/lab.md):
 
@@ -32,4 +32,9 @@ The three-site mobility lab (``tools/lab mobility``, docs/lab.md):
   reflector polls inside workers; ``mobmeasure``: figures and verdicts from what they saw;
 * ``mobwatch``: checks, figures and the watchers every scenario runs under;
   ``mobscenarios``: the self-check and the four scenarios; ``mobrun``: the command.
+
+The redundant-router lab (``tools/lab redundancy``, docs/lab.md): ``redlab`` builds an
+on-prem router pair of routerd (the configs of ``tests/netns/pair_routers``) and a client;
+``redrun`` crashes, cuts, pauses the active router and kills its routerd alone, fails back
+after each, and reports checks and figures.
 """

@@ -14,6 +14,8 @@
   the fabric delivers each address to the NIC the double says holds it.
 * ``mobility [--keep] [-o json] [--runs N] [--control C] [--scenario S ...]``: the three-site
   address-mobility lab (``mobrun``); ``-o json`` prints only the report on stdout.
+* ``redundancy [--keep] [-o json] [--runs N] [--kind K ...]``: an on-prem router pair whose
+  active router is crashed, cut off, paused and has routerd killed (``redrun``).
 
 Exit status 0 only when every step passed and teardown released everything; 1 otherwise
 (the evidence folder is printed); 2 on usage errors. SIGTERM and Ctrl-C still tear down.
@@ -30,7 +32,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from . import evidence, mobrun, plans
+from . import evidence, mobrun, plans, redrun
 from .cloud_actions import PROVIDERS as ACTION_PROVIDERS
 from .config import VARIANTS
 from .lab import RUNS_DIR, Lab, kept_runs
@@ -198,6 +200,44 @@ def cmd_mobility(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAIL
 
 
+def cmd_redundancy(args: argparse.Namespace) -> int:
+    as_json = args.output == "json"
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr if as_json else sys.stdout, flush=True)
+
+    out, ok = redrun.main(args.kind or list(redrun.KINDS), args.runs, args.keep, say)
+    if as_json:
+        print(json.dumps(out, indent=2))
+    else:
+        say(f"== redundancy run {out['run']}: {'PASS' if ok else 'FAIL'}")
+    return EXIT_OK if ok else EXIT_FAIL
+
+
+def _redundancy_parser(sub: Any) -> None:
+    red = sub.add_parser(
+        "redundancy",
+        help="an on-prem router pair: fail the active router every way, checks and figures",
+        description="Build a pair of routerd routers (keepalived supervised by routerd) and "
+        "a client on one LAN; crash the active router (every process of it), cut its link, "
+        "pause it (SIGSTOP of every process) and kill its routerd alone; check that the "
+        "client never hears two routers and that a recovered router comes back standby, "
+        "fail back with routerctl failback after each, and print figures (medians of "
+        "--runs runs): failover_ms per kind, the virtual address's outage, "
+        "failback_outage_ms.",
+    )
+    red.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
+    red.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    red.add_argument("--runs", type=_runs, default=5, help="runs per failure kind (default 5)")
+    red.add_argument(
+        "--kind",
+        action="append",
+        choices=list(redrun.KINDS),
+        help="run only this failure kind (repeatable; default: all, in order)",
+    )
+    red.set_defaults(func=cmd_redundancy)
+
+
 def _runs(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -266,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("--provider", choices=PROVIDERS, help="only runs of this provider")
     down.set_defaults(func=cmd_down)
     _mobility_parser(sub)
+    _redundancy_parser(sub)
     return p
 
 

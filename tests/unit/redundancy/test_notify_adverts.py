@@ -8,7 +8,13 @@ import struct
 
 import pytest
 
-from routerd.redundancy.adverts import PACKET_OUTGOING, Advert, parse_frame
+from routerd.redundancy.adverts import (
+    PACKET_OUTGOING,
+    SO_TIMESTAMPNS,
+    Advert,
+    _stamp,
+    parse_frame,
+)
 from routerd.redundancy.notify import Notice, NotifyFifo, parse_line
 
 
@@ -92,3 +98,10 @@ def test_anything_else_is_ignored(frame):
 def test_vrrpv2_has_no_centisecond_interval():
     advert = parse_frame(_frame(2, 7, 0))
     assert advert is not None and (advert.vrid, advert.priority, advert.interval) == (7, 0, 0.0)
+
+
+def test_the_kernel_timestamp_is_read_from_the_control_data() -> None:
+    stamp = struct.pack("@qq", 1_800_000_000, 250_000_000)
+    assert _stamp([(socket.SOL_SOCKET, SO_TIMESTAMPNS, stamp)]) == 1_800_000_000.25
+    assert _stamp([(socket.SOL_SOCKET, 99, stamp)]) == 0.0  # not ours: unknown
+    assert _stamp([]) == 0.0
