@@ -5,7 +5,8 @@ Items (issue numbering): ``kernel`` (1 cold apply, 2 one claim, 3 no-op pass; ro
 ``doctor`` (8, ``doctor hybrid`` at N claims; root), ``mobility`` (9, announce -> received
 through a BIRD2 route reflector at 1, 100 and 10,000 addresses; root, gobgpd, bird2),
 ``capture`` (proxy-ARP capture mechanisms at N addresses with real ARP checks; root),
-``rss`` (10, the daemon's memory per claim; root).
+``rss`` (10, the daemon's memory per claim; root), ``cli`` (``routerctl`` start-up against
+``python -c pass``, with a sim daemon for a real call).
 Sizes come from a preset: the full run (10,000 claims in the kernel, 100,000 in the state
 machine and the capture item), ``--quick`` (1,000 claims in the kernel, the dataplane ratio;
 under 3 minutes) or ``--toy`` (tiny sizes for the smoke test; its figures mean nothing).
@@ -32,7 +33,18 @@ from dataclasses import dataclass
 from bench import machine
 from bench.result import Result, render_json, render_table
 
-ITEMS = ("kernel", "fsm", "sim", "api", "dataplane", "doctor", "mobility", "capture", "rss")
+ITEMS = (
+    "kernel",
+    "fsm",
+    "sim",
+    "api",
+    "dataplane",
+    "doctor",
+    "mobility",
+    "capture",
+    "rss",
+    "cli",
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,7 @@ class Preset:
     capture_sizes: tuple[int, ...] = (10_000, 100_000)
     capture_reps: int = 3
     rss_claims: int = 100_000
+    cli_reps: int = 5
 
 
 FULL = Preset((1_000, 10_000), 3, 100_000, 10_000, 10_000, 10, 3)
@@ -79,6 +92,7 @@ TOY = Preset(
     capture_sizes=(100,),
     capture_reps=1,
     rss_claims=300,
+    cli_reps=1,
 )
 
 
@@ -128,6 +142,11 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
 
         return capture.run(list(p.capture_sizes), p.capture_reps)
 
+    def cli() -> list[Result]:
+        from bench import cli
+
+        return cli.run(p.cli_reps)
+
     return {
         "rss": rss,
         "kernel": kernel,
@@ -138,6 +157,7 @@ def _runners(p: Preset) -> dict[str, Callable[[], list[Result]]]:
         "doctor": doctor,
         "mobility": mobility,
         "capture": capture,
+        "cli": cli,
     }
 
 

@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 
 import grpc
 
+from routerd.api.metadata_keys import REASON_KEY as REASON_KEY
+from routerd.api.metadata_keys import RESUME_SEQ_KEY as RESUME_SEQ_KEY
 from routerd.api.mobility_port import MobilityRefused
 from routerd.core.dynamic import PartDecodeError
 from routerd.core.errors import (
@@ -39,10 +41,6 @@ from routerd.core.state_port import StoreError
 
 LOG = logging.getLogger(__name__)
 
-RESUME_SEQ_KEY = "routerd-resume-seq"
-"""Trailing metadata key naming the last sequence a watcher was sent (resume after it)."""
-REASON_KEY = "routerd-reason"
-"""Trailing metadata key carrying the stable reason code(s) of a refusal, comma-separated."""
 
 Metadata = Sequence[tuple[str, str]]
 

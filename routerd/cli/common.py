@@ -3,6 +3,9 @@
 The common flags mean the same everywhere: ``-c/--config``, ``--backend``, ``--state-dir``
 (default /var/lib/routerd), ``--socket`` (default /run/routerd/routerd.sock or
 ``$ROUTERD_SOCKET``), ``-o table|json|yaml`` (or text|json where output is prose).
+
+``routerctl`` imports this module to build its parser, so it imports nothing heavy: YAML is
+loaded when something is emitted as YAML.
 """
 
 from __future__ import annotations
@@ -13,14 +16,6 @@ import os
 import sys
 from typing import Any
 
-import yaml
-
-from routerd.core.config import RouterConfig
-from routerd.core.lowering import key_file
-from routerd.core.resources import WireGuardInterface
-from routerd.core.wgkey import public_key
-from routerd.keys import read_private_key
-
 DEFAULT_STATE_DIR = "/var/lib/routerd"
 DEFAULT_SOCKET = "/run/routerd/routerd.sock"
 
@@ -29,20 +24,8 @@ EXIT_FAIL = 1
 EXIT_USAGE = 2
 EXIT_DOCTOR_FAIL = 3
 
-
-def existing_public_keys(
-    config: RouterConfig, key_dir: str, *, in_key_dir: bool = False
-) -> dict[str, str]:
-    """Public keys of the key files that exist (read-only commands never create keys)."""
-    out = {}
-    for wgi in config.of(WireGuardInterface):
-        try:
-            out[wgi.name] = public_key(
-                read_private_key(key_file(wgi, key_dir, in_key_dir=in_key_dir))
-            )
-        except (OSError, ValueError):
-            continue
-    return out
+DATA_FORMATS = ("table", "json", "yaml")
+"""``-o`` choices of commands that print data (``routerd.cli.ctl_output`` renders them)."""
 
 
 def default_socket() -> str:
@@ -112,6 +95,8 @@ def emit(data: Any, fmt: str) -> None:
     if fmt == "json":
         print(json.dumps(data, indent=2, sort_keys=False, default=str))
     else:
+        import yaml  # only YAML output needs it
+
         print(yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip())
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from routerd.cli.common import EXIT_OK, add_output, table
+from routerd.cli.common import EXIT_OK, table
 from routerd.cli.ctl_client import Client
-from routerd.cli.ctl_output import DATA_FORMATS, ago, clip, emit, fields, to_data
-from routerd.core.action_journal import STATUSES
+from routerd.cli.ctl_output import ago, clip, emit, fields, to_data
 from routerd.v1 import action_pb2, action_pb2_grpc
 
 ERROR_WIDTH = 60
@@ -135,52 +134,3 @@ def cmd_undo(args: argparse.Namespace, client: Client) -> int:
     else:
         emit(action, args.output)
     return EXIT_OK
-
-
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    p = sub.add_parser(
-        "action",
-        help="provider actions routerd planned or ran at a cloud (journal, approve, undo)",
-        description="routerd runs provider actions only for a CloudProviderProfile with "
-        "execution: execute, within its ProviderActionPolicy; every action is journaled "
-        "with its request, result and undo.",
-    )
-    act = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    q = act.add_parser("list", parents=[common], help="journaled actions, newest first")
-    q.add_argument(
-        "--status",
-        action="append",
-        choices=STATUSES,
-        help="only actions in this status (repeatable)",
-    )
-    q.add_argument("--address", help="only actions on this address")
-    q.add_argument("--limit", type=int, default=200, help="at most this many (default: 200)")
-    add_output(q, DATA_FORMATS, "table")
-    q.set_defaults(func=cmd_list)
-    q = act.add_parser(
-        "describe", parents=[common], help="one action: request, result, undo, error"
-    )
-    q.add_argument("id", help="the action's id (or its idempotency key)")
-    add_output(q, DATA_FORMATS, "table")
-    q.set_defaults(func=cmd_describe)
-    q = act.add_parser(
-        "approve",
-        parents=[common],
-        help="let actions awaiting approval run (all named, or none)",
-    )
-    q.add_argument("ids", nargs="+", type=int, metavar="ID", help="action ids")
-    add_output(q, DATA_FORMATS, "table")
-    q.set_defaults(func=cmd_approve)
-    q = act.add_parser(
-        "undo",
-        parents=[common],
-        help="run a succeeded action's undo once (refused while a claim wants the address)",
-        description="Run the recorded undo of a succeeded action once, as a new action. "
-        "Refused while a claim still wants the address on this router's NIC: change or "
-        "remove the claim instead, and routerd releases what it assigned by itself.",
-    )
-    q.add_argument("id", type=int, help="the action to revert")
-    add_output(q, DATA_FORMATS, "table")
-    q.set_defaults(func=cmd_undo)

@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 import grpc
 
 from routerd.cli.common import EXIT_FAIL, EXIT_USAGE
-from routerd.configfile import read_text_file
 from routerd.core.input_limits import InputLimitError, NotUtf8Error, check_size, decode_utf8
 
 T = TypeVar("T")
@@ -58,6 +57,8 @@ def read_document(path: str) -> str:
     Raises:
         CtlError: naming the file, with exit code 2.
     """
+    from routerd.configfile import read_text_file  # imports the config loader: only here
+
     try:
         if path != "-":
             return read_text_file(Path(path))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from routerd.cli.common import EXIT_OK, add_output
+from routerd.cli.common import EXIT_OK
 from routerd.cli.ctl_client import Client, read_document
 from routerd.cli.ctl_output import emit
 from routerd.v1 import config_pb2, config_pb2_grpc
@@ -50,29 +50,3 @@ def cmd_reload(args: argparse.Namespace, client: Client) -> int:
         print(f"warning: {w.resource} {w.path}: {w.message}".replace("  ", " "))
     print(f"reloaded {resp.config_path} ({resp.resources} resources)")
     return EXIT_OK
-
-
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    p = sub.add_parser(
-        "plan",
-        parents=[common],
-        help="changes the daemon would make to the host now (read-only)",
-        description="Ask the daemon to observe the host and list the changes that would "
-        "make it match the effective config. With -c FILE, plan that config instead "
-        "(with the stored dynamic parts), e.g. before a reload. Changes nothing.",
-    )
-    p.add_argument("-c", "--config", metavar="FILE", help="plan this Router config instead")
-    add_output(p, ("text", "json", "yaml"), "text")
-    p.set_defaults(func=cmd_plan)
-
-    p = sub.add_parser(
-        "reload",
-        parents=[common],
-        help="make the daemon re-read its startup config",
-        description="Re-read the startup config file the daemon was started with (like "
-        "SIGHUP). An invalid file is refused with every error and the running config is "
-        "kept (exit 2).",
-    )
-    p.set_defaults(func=cmd_reload)

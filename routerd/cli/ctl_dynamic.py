@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 
-from routerd.cli.common import EXIT_OK, add_output, table
+from routerd.cli.common import EXIT_OK, table
 from routerd.cli.ctl_client import Client, read_document
-from routerd.cli.ctl_output import DATA_FORMATS, dump, emit, to_data, when
+from routerd.cli.ctl_output import dump, emit, to_data, when
 from routerd.v1 import config_pb2, config_pb2_grpc
 
 
@@ -131,56 +131,3 @@ def cmd_delete(args: argparse.Namespace, client: Client) -> int:
     resp = client.call(stub.DeleteDynamicSource, req)
     print(f"deleted {resp.deleted} generation(s) of {args.source}")
     return EXIT_OK
-
-
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    p = sub.add_parser(
-        "dynamic",
-        help="dynamic config parts: list, describe, render, diff, put, delete",
-        description="Inspect and manage dynamic config parts (runtime fragments from plugins "
-        "or operators). Only the latest active generation of each source participates; a "
-        "part the merge rejects is rejected as a whole.",
-    )
-    dyn = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    q = dyn.add_parser("list", parents=[common], help="stored parts with their merge status")
-    add_output(q, DATA_FORMATS, "table")
-    q.set_defaults(func=cmd_list)
-
-    q = dyn.add_parser("describe", parents=[common], help="every stored generation of one source")
-    q.add_argument("source", help="the exact source string, e.g. Plugin/cloud-inventory")
-    add_output(q, DATA_FORMATS, "table")
-    q.set_defaults(func=cmd_describe)
-
-    q = dyn.add_parser("render", parents=[common], help="print the effective Router config")
-    add_output(q, ("yaml", "json"), "yaml")
-    q.set_defaults(func=cmd_render)
-
-    q = dyn.add_parser(
-        "diff",
-        parents=[common],
-        help="what dynamic parts add (+), mask (-) or had rejected (!)",
-    )
-    add_output(q, ("text", "json"), "text")
-    q.set_defaults(func=cmd_diff)
-
-    q = dyn.add_parser(
-        "put",
-        parents=[common],
-        help="store a DynamicConfigPart (checked by a trial merge first)",
-        description="Store one DynamicConfigPart document (YAML or JSON; '-' reads stdin). "
-        "Omit spec.generation to get the source's next one; spec.ttl is required and "
-        "counts from when routerd receives the part. A part the merge would reject is "
-        "refused with every reason and nothing is stored (exit 2).",
-    )
-    q.add_argument("file", metavar="FILE", help="the part document, or - for stdin")
-    add_output(q, DATA_FORMATS, "table")
-    q.set_defaults(func=cmd_put)
-
-    q = dyn.add_parser(
-        "delete", parents=[common], help="delete every stored generation of one source"
-    )
-    q.add_argument("source", help="the exact source string")
-    q.set_defaults(func=cmd_delete)

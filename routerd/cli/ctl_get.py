@@ -13,11 +13,11 @@ import argparse
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from routerd.cli import ctl_mobility, provider_actions
-from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_output, table
+from routerd.cli import ctl_mobility
+from routerd.cli.common import EXIT_OK, EXIT_USAGE, table
 from routerd.cli.ctl_client import Client, CtlError
 from routerd.cli.ctl_dynamic import parts_table
-from routerd.cli.ctl_output import DATA_FORMATS, ago, emit, fields, when
+from routerd.cli.ctl_output import ago, emit, fields, when
 from routerd.v1 import (
     claims_pb2,
     claims_pb2_grpc,
@@ -27,8 +27,6 @@ from routerd.v1 import (
     topology_pb2_grpc,
 )
 
-GET_KINDS = ("claims", "domains", "peers", "routes", "dynamic", "homes")
-DESCRIBE_KINDS = ("claim", "peer", "wireguardinterface")
 RECENT = 10
 
 
@@ -156,6 +154,8 @@ def _provider_actions(client: Client, c: claims_pb2.Claim) -> str:
     """The claim's provider commands with their undo, from the daemon's effective config."""
     if c.capture_type != "provider-secondary-ip":
         return ""
+    from routerd.cli import provider_actions  # the resource models and provider plans
+
     stub = client.stub(config_pb2_grpc.ConfigServiceStub)
     eff = client.call(stub.GetEffectiveConfig, config_pb2.GetEffectiveConfigRequest())
     entry = provider_actions.for_document(json_format.MessageToDict(eff.config), c.name)
@@ -222,36 +222,3 @@ def cmd_describe(args: argparse.Namespace, client: Client) -> int:
     else:
         emit(resp, args.output)
     return EXIT_OK
-
-
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    p = sub.add_parser(
-        "get",
-        parents=[common],
-        help="list claims, domains, peers, routes, dynamic parts or homes",
-        description="List objects of one kind as a table. claims: state and reason per "
-        "claim; domains: AddressMobilityDomains; peers: OverlayPeers; routes: the routes "
-        "routerd installs; dynamic: stored dynamic config parts with their merge status; "
-        "homes: every address of a mobile domain with a known home site, its sequence and "
-        "evidence.",
-    )
-    p.add_argument("kind", choices=GET_KINDS, help="what to list")
-    p.add_argument("--domain", metavar="NAME", help="homes: only this mobile domain")
-    add_output(p, DATA_FORMATS, "table")
-    p.set_defaults(func=cmd_get)
-
-    p = sub.add_parser(
-        "describe",
-        parents=[common],
-        help="show one claim, peer or WireGuard interface in detail",
-        description="Show one object in detail. claim: intent, state, reason and recent "
-        "transitions; peer: overlay addresses and delivered claims; wireguardinterface: "
-        "the public key and each peer's allowed IPs, explicit and derived (private keys "
-        "are never shown).",
-    )
-    p.add_argument("kind", choices=DESCRIBE_KINDS, help="what to describe")
-    p.add_argument("name", help="its name (metadata.name)")
-    add_output(p, DATA_FORMATS, "table")
-    p.set_defaults(func=cmd_describe)

@@ -17,10 +17,10 @@ from typing import Any
 
 import grpc
 
-from routerd.api.errors import RESUME_SEQ_KEY
-from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_output, table
+from routerd.api.metadata_keys import RESUME_SEQ_KEY
+from routerd.cli.common import EXIT_OK, EXIT_USAGE, table
 from routerd.cli.ctl_client import Client, CtlError, rpc_failure
-from routerd.cli.ctl_output import DATA_FORMATS, ago, clip, dump, emit, fields, stamp, to_data, when
+from routerd.cli.ctl_output import ago, clip, dump, emit, fields, stamp, to_data, when
 from routerd.v1 import mobility_pb2, mobility_pb2_grpc
 
 WATCH_LINE = "{seq:>8}  {at:<20}  {address:<15} {change:<24} {sequence:>8}  {cause}"
@@ -278,67 +278,3 @@ def cmd_history_moves(args: argparse.Namespace, client: Client) -> int:
 
 
 # -- registration ---------------------------------------------------------------------------
-
-
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    p = sub.add_parser(
-        "move",
-        parents=[common],
-        help="move addresses to this router's site (explicit migration cutover)",
-        description="Move addresses of a mobile domain to SITE, which must be the site of the "
-        "router you are talking to (a router speaks only for its own site: to move an "
-        "address to another site, run this against that site's router). All or none: when "
-        "any address is refused nothing moves and each refusal is listed with what to do. "
-        "Waits until the addresses are originated here and prints each one's new sequence "
-        "(queued if that takes longer than 10 s; the move still happens). Exit 2 when "
-        "refused.",
-    )
-    p.add_argument("addresses", nargs="+", metavar="ADDRESS", help="an IPv4 address to move")
-    p.add_argument("--to", required=True, metavar="SITE", help="this router's site")
-    p.add_argument("--cause", default="", metavar="TEXT", help="why (journaled with each move)")
-    p.add_argument(
-        "--no-wait", action="store_true", help="return once queued, before they are originated"
-    )
-    p.add_argument("--dry-run", action="store_true", help="check every address and move nothing")
-    add_output(p, DATA_FORMATS, "table")
-    p.set_defaults(func=cmd_move)
-
-    p = sub.add_parser(
-        "where",
-        parents=[common],
-        help="where an address lives now, and why",
-        description="Show an address's home site, its mobility sequence, since when, the "
-        "evidence (a host answering here, a BGP path from another site, an explicit move, a "
-        "pin), whether this router originates it, and any conflict with what to do.",
-    )
-    p.add_argument("address", help="an IPv4 address of a mobile domain")
-    add_output(p, DATA_FORMATS, "table")
-    p.set_defaults(func=cmd_where)
-
-    p = sub.add_parser(
-        "pin",
-        parents=[common],
-        help="keep an address at a site whatever presence says",
-        description="Pin an address to SITE: this router then always originates it (SITE is "
-        "its own) or never does (another site), and presence no longer moves it. Stored; "
-        "survives restarts. Pinning again replaces the pin. An address pinned by a static "
-        "RemoteAddressClaim is changed in the config instead.",
-    )
-    p.add_argument("address", help="an IPv4 address of a mobile domain")
-    p.add_argument("--site", required=True, metavar="SITE", help="a site of its domain")
-    p.add_argument("--cause", default="", metavar="TEXT", help="why (kept with the pin)")
-    add_output(p, DATA_FORMATS, "table")
-    p.set_defaults(func=cmd_pin)
-
-    p = sub.add_parser(
-        "unpin",
-        parents=[common],
-        help="remove an address's pin (presence moves it again)",
-        description="Remove the pin set with routerctl pin. An address that is not pinned is "
-        "not an error.",
-    )
-    p.add_argument("address", help="an IPv4 address of a mobile domain")
-    add_output(p, DATA_FORMATS, "table")
-    p.set_defaults(func=cmd_unpin)

@@ -20,9 +20,8 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from routerd.cli.common import DATA_FORMATS as DATA_FORMATS
 from routerd.core.duration import format_duration
-
-DATA_FORMATS = ("table", "json", "yaml")
 
 
 def tidy(value: Any) -> Any:

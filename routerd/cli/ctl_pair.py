@@ -3,16 +3,17 @@
 A router of a pair that recovered from a failure comes back as standby and stays so (no
 preemption): the partner keeps serving, so the recovery costs no second outage. Failback
 is the operator's decision (or ``failbackHoldDown``'s): this command asks routerd to take
-over by VRRP preemption (make-before-break), then restores the normal priority.
+over by VRRP preemption (make-before-break), then restores the normal priority. Its
+arguments are in ``ctl_args``.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from routerd.cli.common import EXIT_OK, add_output
+from routerd.cli.common import EXIT_OK
 from routerd.cli.ctl_client import Client
-from routerd.cli.ctl_output import DATA_FORMATS, emit
+from routerd.cli.ctl_output import emit
 from routerd.v1 import redundancy_pb2, redundancy_pb2_grpc
 
 
@@ -25,20 +26,3 @@ def cmd_failback(args: argparse.Namespace, client: Client) -> int:
     else:
         emit(resp, args.output)
     return EXIT_OK
-
-
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    p = sub.add_parser(
-        "failback",
-        parents=[common],
-        help="make this router its pair's active router again (planned, no outage)",
-        description="Ask this router to become its pair's active router (RedundancyGroup). "
-        "It takes over by VRRP preemption: the partner hears a higher priority and yields, "
-        "and this router captures and announces every address in the same step, so no "
-        "traffic is lost. Refused (exit 2, with the reason) while this router is in fault "
-        "or its keepalived is not running. On a router without a pair it does nothing.",
-    )
-    add_output(p, DATA_FORMATS, "table")
-    p.set_defaults(func=cmd_failback)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 
-from routerd.cli.common import EXIT_FAIL, EXIT_OK, add_output, table
+from routerd.cli.common import EXIT_FAIL, EXIT_OK, table
 from routerd.cli.ctl_client import Client
-from routerd.cli.ctl_output import DATA_FORMATS, ago, dump, emit, fields, to_data
+from routerd.cli.ctl_output import ago, dump, emit, fields, to_data
 from routerd.v1 import plugins_pb2, plugins_pb2_grpc
 
 
@@ -85,32 +85,3 @@ def cmd_run(args: argparse.Namespace, client: Client) -> int:
     else:
         emit(report, args.output)
     return EXIT_OK if report.ok else EXIT_FAIL
-
-
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    p = sub.add_parser(
-        "plugin",
-        help="list plugins or run one now",
-        description="Plugins observe the world and propose dynamic config parts; their "
-        "action plans are display-only and never executed.",
-    )
-    plug = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    q = plug.add_parser(
-        "list", parents=[common], help="configured plugins, triggers, last run and part"
-    )
-    add_output(q, DATA_FORMATS, "table")
-    q.set_defaults(func=cmd_list)
-    q = plug.add_parser(
-        "run",
-        parents=[common],
-        help="run one plugin now (exit 1 when it fails)",
-        description="Run one plugin now through the daemon and show its candidate part, "
-        "whether the effective merge accepts it, and its display-only action plans. "
-        "Without --dry-run the part is stored as the source's next generation.",
-    )
-    q.add_argument("name", help="the Plugin's name")
-    q.add_argument("--dry-run", action="store_true", help="run it but store and record nothing")
-    add_output(q, DATA_FORMATS, "table")
-    q.set_defaults(func=cmd_run)

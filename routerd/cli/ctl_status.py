@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from routerd.cli.common import EXIT_OK, add_output
+from routerd.cli.common import EXIT_OK
 from routerd.cli.ctl_client import Client
-from routerd.cli.ctl_output import DATA_FORMATS, ago, emit, fields, span, stamp
-from routerd.core.lifecycle import ClaimState
+from routerd.cli.ctl_output import ago, emit, fields, span, stamp
 from routerd.v1 import status_pb2, status_pb2_grpc
 
 
@@ -26,6 +25,8 @@ def health_block(warnings: list[status_pb2.HealthWarning]) -> str:
 
 
 def claim_summary(st: status_pb2.Status) -> str:
+    from routerd.core.lifecycle import ClaimState  # the state machine library: only for -o table
+
     order = [s.value for s in ClaimState]
     parts = [f"{st.claim_counts[s]} {s}" for s in order if st.claim_counts.get(s)]
     return f"{st.claims_total} total" + (f": {', '.join(parts)}" if parts else "")
@@ -92,19 +93,3 @@ def cmd_status(args: argparse.Namespace, client: Client) -> int:
     else:
         emit(st, args.output)
     return EXIT_OK
-
-
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    p = sub.add_parser(
-        "status",
-        parents=[common],
-        help="daemon status, claim counts and health problems",
-        description="Show the running router, config generation, uptime, reconcile passes "
-        "and claim counts by state, and whether the config file on disk is what runs. "
-        "Health problems (degraded claims, rejected dynamic parts, failed applies, a "
-        "rejected reload, a damaged state database) follow in a '# Health:' block.",
-    )
-    add_output(p, DATA_FORMATS, "table")
-    p.set_defaults(func=cmd_status)

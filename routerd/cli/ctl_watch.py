@@ -17,11 +17,11 @@ import sys
 
 import grpc
 
-from routerd.api.errors import RESUME_SEQ_KEY
+from routerd.api.metadata_keys import RESUME_SEQ_KEY
 from routerd.cli import ctl_mobility
-from routerd.cli.common import EXIT_OK, EXIT_USAGE, add_output, table
+from routerd.cli.common import EXIT_OK, EXIT_USAGE, table
 from routerd.cli.ctl_client import Client, CtlError, rpc_failure
-from routerd.cli.ctl_output import DATA_FORMATS, ago, dump, emit, stamp, to_data
+from routerd.cli.ctl_output import ago, dump, emit, stamp, to_data
 from routerd.v1 import claims_pb2, claims_pb2_grpc
 
 LINE = "{seq:>8}  {at:<20}  {claim:<24} {change:<25} {trigger:<8} {reason}"
@@ -116,44 +116,3 @@ def cmd_history(args: argparse.Namespace, client: Client) -> int:
     headers = ["SEQ", "AT", "FROM", "TO", "TRIGGER", "REASON"]
     print(table(rows, headers) if rows else f"no transitions journaled for {args.name}")
     return EXIT_OK
-
-
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    p = sub.add_parser(
-        "watch",
-        parents=[common],
-        help="stream claim transitions or address moves as they happen",
-        description="Print claim transitions (claims) or journaled moves of mobile addresses "
-        "(homes) as they happen, each with its journal sequence number. --since SEQ first "
-        "replays everything after SEQ (0: the whole journal), so a watch restarted with the "
-        "last SEQ it printed misses nothing and repeats nothing. routerd disconnects a claims "
-        "watcher that falls behind rather than slow down; the watch then resumes by itself "
-        "from the last SEQ it was sent. -o json prints one JSON object per line. Stop with "
-        "Ctrl-C.",
-    )
-    p.add_argument("kind", choices=("claims", "homes"), help="what to watch")
-    p.add_argument("--since", type=int, metavar="SEQ", help="resume after this sequence number")
-    p.add_argument("--claim", metavar="NAME", help="claims: only this claim's transitions")
-    p.add_argument("--address", metavar="ADDRESS", help="homes: only this address's moves")
-    p.add_argument("--domain", metavar="NAME", help="homes: only this domain's moves")
-    p.add_argument(
-        "--count", type=int, default=0, metavar="N", help="exit after N transitions (0: never)"
-    )
-    add_output(p, DATA_FORMATS, "table")
-    p.set_defaults(func=cmd_watch)
-
-    p = sub.add_parser(
-        "history",
-        parents=[common],
-        help="the journaled transitions of a claim, or the moves of an address or domain",
-        description="Print, oldest first, every journaled transition of one claim (also of a "
-        "claim that has since been removed), or every journaled move of one mobile address "
-        "or of one domain, with its cause (presence, explicit, pin, bgp, ...) and evidence.",
-    )
-    p.add_argument("kind", choices=("claim", "address", "domain"), help="what to show history for")
-    p.add_argument("name", help="the claim's name, the address, or the domain's name")
-    p.add_argument("--limit", type=int, default=1000, metavar="N", help="at most N entries (1000)")
-    add_output(p, DATA_FORMATS, "table")
-    p.set_defaults(func=cmd_history)

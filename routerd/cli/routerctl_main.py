@@ -5,6 +5,11 @@ Every command talks to the daemon at ``--socket`` (``$ROUTERD_SOCKET``, default
 ``--socket`` and ``--timeout`` are accepted before or after the command. Exit codes are the
 same for every command: 0 ok, 1 routerd unreachable (with a hint) or the operation failed,
 2 usage or invalid input, 3 doctor found a failing check.
+
+The parser (``routerd.cli.ctl_args``, ``ctl_args_admin``) names each command's
+implementation, which is imported only when that command runs, and the gRPC client only once
+the command line parsed: ``--help`` and a usage error load no grpc, and one command loads
+only its own module.
 """
 
 from __future__ import annotations
@@ -13,20 +18,8 @@ import argparse
 import sys
 
 from routerd import __version__
-from routerd.cli import (
-    ctl_action,
-    ctl_config,
-    ctl_doctor,
-    ctl_dynamic,
-    ctl_get,
-    ctl_mobility,
-    ctl_pair,
-    ctl_plugin,
-    ctl_status,
-    ctl_watch,
-)
+from routerd.cli import ctl_args, ctl_args_admin
 from routerd.cli.common import DEFAULT_SOCKET, EXIT_FAIL, add_socket
-from routerd.cli.ctl_client import Client, CtlError
 
 DEFAULT_TIMEOUT = 30.0
 EPILOG = (
@@ -74,26 +67,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = common_flags()
-    modules = (
-        ctl_status,
-        ctl_get,
-        ctl_watch,
-        ctl_mobility,
-        ctl_pair,
-        ctl_doctor,
-        ctl_config,
-        ctl_dynamic,
-        ctl_plugin,
-        ctl_action,
+    registers = (
+        ctl_args.register_status,
+        ctl_args.register_get,
+        ctl_args.register_watch,
+        ctl_args.register_mobility,
+        ctl_args.register_pair,
+        ctl_args_admin.register_doctor,
+        ctl_args_admin.register_config,
+        ctl_args_admin.register_dynamic,
+        ctl_args_admin.register_plugin,
+        ctl_args_admin.register_action,
     )
-    for module in modules:
-        module.register(sub, common)
+    for register in registers:  # in the order --help lists them
+        register(sub, common)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on usage errors
+    from routerd.cli.ctl_client import Client, CtlError  # grpc: only once there is a command
+
     client = Client(args.socket, args.timeout)
     try:
         code: int = args.func(args, client)

@@ -24,9 +24,9 @@ from routerd.cli.common import (
     add_state_dir,
     add_world,
     die,
-    existing_public_keys,
     table,
 )
+from routerd.cli.public_keys import existing_public_keys
 from routerd.cli.validate_cmd import load_config, print_issues
 from routerd.core.config import RouterConfig
 from routerd.core.desired import DataplaneObject
