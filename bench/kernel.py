@@ -132,7 +132,7 @@ def read_commands(ns_name: str) -> list[list[str]]:
 
 
 def one_claim_lines(n: int, names: Names, op: str) -> str:
-    """``ip -batch`` input for the one-claim floor (``add``, ``del``, or ``move``) with N present."""
+    """``ip -batch`` input for the one-claim floor (``add``, ``del`` or ``move``), N present."""
     if op == "move":  # the first claim from its address to another one
         return one_claim_lines(0, names, "del") + one_claim_lines(n + 1, names, "add")
     return route_line(op, claim_address(n), names) + "\n"
