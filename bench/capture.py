@@ -9,8 +9,8 @@ side (``f`` behind it). Figures:
   namespace, vs the same-run floor every capture pays anyway: one ``ip -batch`` of the N
   ``/32`` routes. Target: at most 3x;
 * ``capture.floor.<mode>.<N>``: the same with the kernel's own tools (``ip -batch`` of the
-  routes and proxy entries, the ``proxy_arp`` write, ``nft -f`` of the responder), vs the
-  routes alone: what the mechanism costs the kernel;
+  routes and proxy entries, the capture interface's sysctl writes, ``nft -f`` of the
+  responder), vs the routes alone: what the mechanism costs the kernel;
 * ``capture.one_add`` / ``capture.one_remove``: one claim added (the N+1th) and the oldest
   one removed with N present, the apply alone (the observe is reported apart), vs one
   ``ip -batch`` with that claim's lines;
@@ -40,6 +40,7 @@ from typing import Any
 from bench import capture_worker as cw
 from bench.kernel import unavailable
 from bench.result import Result, Target, skipped
+from routerd.core.capture import capture_sysctls
 from routerd.core.desired import DELIVERY_METRIC
 from routerd.doctor.arp import sweep
 from tests.support.netns import Cleanup, Netns, NetnsWorker, run_in_netns, uid, veth
@@ -107,8 +108,8 @@ def floor_run(mode: str, n: int) -> dict[str, float]:
             )
             out["capture"] = _wall([*ns, "-batch", "-"], neigh)
         elif mode == "route":
-            out["capture"] = _wall(["ip", "netns", "exec", lab.r.name, "sysctl", "-qw",
-                                    f"net.ipv4.conf.{lab.cap}.proxy_arp=1"])  # fmt: skip
+            writes = [f"{s.name}={s.value}" for s in capture_sysctls(lab.cap)]
+            out["capture"] = _wall(["ip", "netns", "exec", lab.r.name, "sysctl", "-qw", *writes])
         else:
             with tempfile.NamedTemporaryFile("w", suffix=".nft", prefix="rdcap-") as f:
                 f.write(cw.nft_ruleset(lab.cap, lab.mac, [cw.address(i) for i in range(1, n + 1)]))
@@ -282,8 +283,10 @@ def _split(mode: str, mine: list[dict[str, Any]]) -> str:
 
 def _how(mode: str) -> str:
     return {
-        "entries": "LinuxBackend observe+diff+apply, a proxy entry per address (today)",
-        "route": "LinuxBackend observe+diff+apply with proxy_capture=route (no entries)",
+        "entries": "LinuxBackend observe+diff+apply, a proxy entry per address (the earlier "
+        "mechanism)",
+        "route": "LinuxBackend observe+diff+apply of what routerd lowers today (the route and "
+        "the capture interface's sysctls, no entries)",
         "nft": "routes through the backend's netlink batch + one libnftables transaction "
         "loading the netdev ARP responder's set",
     }[mode]
@@ -292,6 +295,6 @@ def _how(mode: str) -> str:
 def _floor_how(mode: str) -> str:
     return {
         "entries": "`ip -batch` of the proxy entries",
-        "route": "one proxy_arp sysctl write",
+        "route": "one `sysctl -w` of proxy_arp, forwarding and proxy_delay",
         "nft": "`nft -f` of the responder table with its set",
     }[mode]

@@ -3,16 +3,20 @@
 Three ways to make the kernel answer ARP for N captured addresses on the capture interface,
 each with the ``/32`` delivery route every capture needs anyway:
 
-* ``entries``: the Linux backend as routerd runs it today, one proxy entry per address;
-* ``route``: the Linux backend with ``proxy_capture="route"``, no per-address entry
-  (``proxy_arp=1`` and the route make the kernel answer);
+* ``entries``: the Linux backend given one proxy entry per address besides the route
+  (routerd's earlier mechanism, kept as the comparison; the backend still applies proxy
+  entries, it is lowering that no longer asks for them);
+* ``route``: the Linux backend with what lowering asks for today: no per-address entry,
+  ``proxy_arp=1``, ``forwarding=1`` and ``proxy_delay=0`` on the capture interface
+  (``routerd.core.capture``), and the route makes the kernel answer;
 * ``nft``: no backend mode exists for it; routes go out through the backend's own netlink
   encoding and socket, and a netdev-ingress nftables responder answers ARP requests for the
   addresses in a hash set (``proxy_arp`` stays 0), through one persistent libnftables context.
 
-The desired state is what lowering produces for a proxy-ARP claim (proxy neighbour, ``/32``
-route to the tunnel, ``ip_forward``, ``proxy_arp`` and a loose ``rp_filter`` on the tunnel),
-built directly: lowering 100,000 claims is the engine's cost, measured by the kernel item.
+The desired state is the shape lowering produces for a proxy-ARP claim (``/32`` route to the
+tunnel, ``ip_forward``, the capture interface's sysctls and a loose ``rp_filter`` on the
+tunnel; the ``entries`` mode adds the proxy entries), built directly: lowering 100,000
+claims is the engine's cost, measured by the kernel item.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from bench.kernel_worker import GcClock
 from routerd.backends.linux import routes
 from routerd.backends.linux.backend import LinuxBackend
 from routerd.backends.linux.netlink_socket import NetlinkSocket
+from routerd.core.capture import capture_sysctls
 from routerd.core.desired import (
     DELIVERY_METRIC,
     DesiredBuilder,
@@ -53,11 +58,16 @@ def desired(cap: str, tun: str, indices: range | list[int], mode: str) -> Desire
     """The lowered form of proxy-ARP claims ``indices`` on ``cap`` delivered to ``tun``."""
     out = DesiredBuilder(generation=1)
     out.add(Sysctl("net.ipv4.ip_forward", "1"), "bench")
-    out.add(Sysctl(f"net.ipv4.conf.{cap}.proxy_arp", "0" if mode == "nft" else "1"), "bench")
+    if mode == "nft":
+        out.add(Sysctl(f"net.ipv4.conf.{cap}.proxy_arp", "0"), "bench")
+    else:
+        for s in capture_sysctls(cap):
+            out.add(s, "bench")
     out.add(Sysctl(f"net.ipv4.conf.{tun}.rp_filter", "2", frozenset({"0", "2"})), "bench")
     for i in indices:
         a = address(i)
-        out.add(ProxyNeighbour(a, cap), "bench")
+        if mode == "entries":
+            out.add(ProxyNeighbour(a, cap), "bench")
         out.add(Route(f"{a}/32", tun, DELIVERY_METRIC), "bench")
     return out.build()
 
@@ -73,7 +83,7 @@ def _scope(want: DesiredState, cap: str, tun: str) -> ObserveScope:
 def open_backend(mode: str, n: int, cap: str, tun: str, state_dir: str) -> None:
     """Build the backend (no event thread: every observe is a full read) and the states."""
     store = Store.open(state_dir)
-    backend = LinuxBackend(store, state_dir=Path(state_dir), wireguard_go=None, proxy_capture=mode)
+    backend = LinuxBackend(store, state_dir=Path(state_dir), wireguard_go=None)
     STATE.update(backend=backend, store=store, cap=cap, tun=tun, gc=GcClock())
     STATE["states"] = {
         "cold": desired(cap, tun, range(1, n + 1), mode),

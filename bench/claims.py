@@ -3,15 +3,18 @@
 The configs go through the real loader, validation and lowering, so what the backend applies
 is exactly what ``routerd serve`` would apply for that many claims. Two sides:
 
-* ``proxy-arp`` (the on-prem router): per claim a proxy neighbour on the capture interface
-  and a ``/32`` delivery route;
+* ``proxy-arp`` (the on-prem router): per claim a ``/32`` delivery route, which is also its
+  capture (the kernel answers ARP for it through that route), and once for the capture
+  interface ``proxy_arp=1``, ``forwarding=1`` and ``proxy_delay=0``; no proxy neighbour
+  entry;
 * ``provider`` (the cloud router, provider-secondary-ip): per claim the address kept off
   every interface (nothing to do when it is absent) and the same delivery route.
 
 The delivery device is a plain veth declared as an ``Interface`` with a smaller MTU and an
 ``OverlayPeer`` of underlay type ``route``: that keeps WireGuard (a userspace process here)
-out of the figures, so the backend applies exactly the objects the floor installs, plus a
-handful of sysctls, and the path still steps down so the MSS clamp table exists.
+out of the figures, and the path still steps down so the MSS clamp table exists. The floor
+installs exactly what the backend writes: the routes (``floor_batch``), the lowered state's
+sysctls and its clamp table (``bench.kernel`` takes both from lowering).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from routerd.core.config import RouterConfig
+from routerd.core.desired import DELIVERY_METRIC
 from routerd.core.loader import load_text
 
 SIDES = ("proxy-arp", "provider")
@@ -119,11 +123,18 @@ def load_config(side: str, n: int, names: Names, *, first: int = 0) -> RouterCon
 
 
 def floor_batch(side: str, n: int, names: Names) -> str:
-    """``ip -batch`` lines installing the same routes (and proxy entries) as the backend."""
-    lines = []
-    for i in range(n):
-        a = claim_address(i)
-        lines.append(f"route add {a}/32 dev {names.tunnel} metric 120 proto {ROUTERD_PROTO}")
-        if side == "proxy-arp":
-            lines.append(f"neigh add proxy {a} dev {names.cap}")
+    """``ip -batch`` lines installing the claims' routes, the only per-claim objects on either side.
+
+    A proxy-ARP claim has no object of its own besides its route: the capture interface's
+    sysctls are shared by every claim (the floor writes them once, ``bench.kernel``).
+    """
+    if side not in SIDES:
+        raise ValueError(f"side must be one of {SIDES}")
+    lines = [route_line("add", claim_address(i), names) for i in range(n)]
     return "\n".join(lines) + "\n"
+
+
+def route_line(op: str, address: str, names: Names) -> str:
+    """The ``ip -batch`` line adding (``op`` "add") or deleting ("del") a claim's route."""
+    how = f"dev {names.tunnel} metric {DELIVERY_METRIC} proto {ROUTERD_PROTO}"
+    return f"route {op} {address}/32 {how}"

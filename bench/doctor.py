@@ -1,7 +1,8 @@
 """Item 8: ``doctor hybrid`` at N proxy-ARP claims, against the per-claim probes it replaced.
 
 Each size gets fresh namespaces (``tests.netns.measure_doctor.build``: N claims with their
-``/32`` routes, proxy entries, WireGuard allowed IPs and the clamp table; a LAN namespace on
+``/32`` routes, captured by route (``proxy_arp`` and ``forwarding`` on the capture interface,
+no proxy entries), WireGuard allowed IPs and the clamp table; a LAN namespace on
 the capture segment where nobody answers ARP), removed at the end, pass or fail.
 
 * ``doctor.hybrid.<N>``: wall time of ``run_doctor("hybrid")`` inside the router namespace

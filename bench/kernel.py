@@ -6,14 +6,18 @@ two veth pairs, ``<p>cap`` (capture interface) and ``<p>ov`` (the delivery devic
 so the path steps down and the clamp table exists); see ``bench.claims`` for why the
 delivery device is not WireGuard here.
 
-Floors (baselines), all process wall time, as docs/background.md measures them:
+Floors (baselines), all process wall time, as docs/background.md measures them. Each is
+exactly the kernel work routerd's backend does for the lowered state (``floor_objects``):
+per claim only its ``/32`` delivery route, on either side (a proxy-ARP claim is captured by
+that route; routerd writes no proxy neighbour entry), and once per namespace the sysctls
+(on the proxy-ARP side the capture interface's ``proxy_arp``, ``forwarding`` and
+``proxy_delay``) and the clamp table:
 
-* cold apply: one ``ip -batch`` with the same routes and proxy entries plus one ``nft -f``
-  with the same clamp table (the table routerd renders);
-* one claim: one ``ip -batch`` adding (removing) that claim's route and proxy entry with N
-  present;
-* no-op pass: reading the same state back, ``ip route show proto 196`` + ``ip neigh show
-  proxy`` + ``nft list table``.
+* cold apply: one ``ip -batch`` with the same routes, one ``sysctl -w`` of the lowered
+  sysctls the fresh namespace does not already satisfy (those the backend writes), and one
+  ``nft -f`` with the same clamp table (the table routerd renders);
+* one claim: one ``ip -batch`` adding (removing) that claim's route with N present;
+* no-op pass: reading the routes and the table back (``read_commands``).
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import kernel_worker as kw
-from bench.claims import SIDES, Names, claim_address, floor_batch, load_config
+from bench.claims import SIDES, Names, claim_address, floor_batch, load_config, route_line
 from bench.result import Result, Target, skipped
 from routerd.backends.linux.nftables import render
-from routerd.core.desired import MSS_TABLE, MssClampTable
+from routerd.core.desired import MSS_TABLE, MssClampTable, Sysctl
 from routerd.core.lowering import lower
 from tests.support.netns import Cleanup, IpMonitor, Netns, NetnsWorker, uid
 
@@ -40,10 +44,10 @@ COLD_TARGET = Target("ratio", "<=", 3)
 OBJECTS_TARGET = Target("value", "<=", 5, "objects")
 ONE_CLAIM_TARGET = Target("value", "<", 0.01, "s")
 NOOP_TARGET = Target("value", "<", 0.02, "s")
-MIN_OBJECTS = {"proxy-arp": 2, "provider": 1}
+MIN_OBJECTS = {"proxy-arp": 1, "provider": 1}
+"""What one claim needs in the kernel at least: its route (a proxy-ARP capture is the route)."""
 OPS = {"add": 1, "remove": 1, "modify": 2}
 """One-claim changes and how many times the claim's objects change (a move: away, then in)."""
-"""What one claim needs in the kernel at least: its route (and its proxy entry)."""
 NOOP_PASSES = 10
 
 
@@ -51,7 +55,7 @@ def unavailable() -> str:
     """Why items 1-3 cannot run here ("" when they can)."""
     if os.geteuid() != 0:
         return "needs root (network namespaces, netlink, nftables)"
-    missing = [t for t in ("ip", "nft") if shutil.which(t) is None]
+    missing = [t for t in ("ip", "nft", "sysctl") if shutil.which(t) is None]
     return f"missing tools: {', '.join(missing)}" if missing else ""
 
 
@@ -72,23 +76,66 @@ def _wall(args: list[str], stdin: str | None = None) -> float:
     return time.perf_counter() - t0
 
 
-def _clamp_ruleset(side: str, names: Names) -> str:
-    table = lower(load_config(side, 1, names), generation=1).desired.objects[
-        ("nft", "inet", MSS_TABLE)
-    ]
+def floor_objects(side: str, names: Names) -> tuple[list[Sysctl], str]:
+    """The per-namespace part of the floor: the lowered state's sysctls and clamp ruleset.
+
+    Both come from lowering one claim, so the floor follows whatever the backend is asked
+    to write besides the routes; any other kind of object in the lowered state raises, so
+    the floor cannot silently leave out work routerd does (nor keep work it stopped doing).
+
+    Args:
+        side: ``proxy-arp`` or ``provider``.
+        names: the namespace's interface names.
+
+    Returns:
+        The sysctls, and the clamp table as ``nft -f`` input.
+    """
+    desired = lower(load_config(side, 1, names), generation=1).desired
+    sysctls = [o for o in desired.objects.values() if isinstance(o, Sysctl)]
+    table = desired.objects[("nft", "inet", MSS_TABLE)]
     assert isinstance(table, MssClampTable)
-    return render(table)
+    other = {k[0] for k in desired.objects} - {"route", "sysctl", "nft", "absent"}
+    if other:
+        raise RuntimeError(f"the kernel floor does not install {sorted(other)} objects")
+    return sysctls, render(table)
 
 
-def _one_claim_lines(side: str, n: int, names: Names, op: str) -> str:
+def sysctl_writes(sysctls: list[Sysctl], current: dict[str, str]) -> list[str]:
+    """``name=value`` for each sysctl the backend would write (its current value is not wanted)."""
+    return [
+        f"{s.name}={s.value}"
+        for s in sysctls
+        if current.get(s.name) != s.value and current.get(s.name) not in s.accept
+    ]
+
+
+def _current(ns: Netns, sysctls: list[Sysctl]) -> dict[str, str]:
+    out = {}
+    for s in sysctls:
+        path = Path("/proc/sys", s.name.replace(".", "/"))
+        got = subprocess.run(
+            ["ip", "netns", "exec", ns.name, "cat", str(path)],
+            text=True,
+            capture_output=True,
+            check=False,
+        )
+        out[s.name] = got.stdout.strip() if got.returncode == 0 else ""
+    return out
+
+
+def read_commands(ns_name: str) -> list[list[str]]:
+    """The no-op floor: what a pass reads of routerd's objects (routes, the clamp table)."""
+    return [
+        ["ip", "-n", ns_name, "route", "show", "proto", "196"],
+        ["ip", "netns", "exec", ns_name, "nft", "list", "table", "inet", MSS_TABLE],
+    ]
+
+
+def one_claim_lines(n: int, names: Names, op: str) -> str:
+    """``ip -batch`` input for the one-claim floor (``add``, ``del`` or ``move``), N present."""
     if op == "move":  # the first claim from its address to another one
-        out = _one_claim_lines(side, 0, names, "del")
-        return out + _one_claim_lines(side, n + 1, names, "add")
-    a = claim_address(n)
-    lines = [f"route {op} {a}/32 dev {names.tunnel} metric 120 proto 196"]
-    if side == "proxy-arp":
-        lines.append(f"neigh {op} proxy {a} dev {names.cap}")
-    return "\n".join(lines) + "\n"
+        return one_claim_lines(0, names, "del") + one_claim_lines(n + 1, names, "add")
+    return route_line(op, claim_address(n), names) + "\n"
 
 
 def floor_run(side: str, n: int, *, steady: bool) -> dict[str, float]:
@@ -98,19 +145,26 @@ def floor_run(side: str, n: int, *, steady: bool) -> dict[str, float]:
         ns, names = topology(cleanup)
         with tempfile.TemporaryDirectory(prefix="rdbench-") as tmp:
             batch, ruleset = Path(tmp, "batch"), Path(tmp, "clamp.nft")
+            sysctls, clamp = floor_objects(side, names)
+            writes = sysctl_writes(sysctls, _current(ns, sysctls))
             batch.write_text(floor_batch(side, n, names))
-            ruleset.write_text(_clamp_ruleset(side, names))
+            ruleset.write_text(clamp)
             ip_s = _wall(["ip", "-n", ns.name, "-batch", str(batch)])
-            nft_s = _wall(["ip", "netns", "exec", ns.name, "nft", "-f", str(ruleset)])
-        out = {"cold": ip_s + nft_s, "ip_batch": ip_s, "nft_f": nft_s}
-        if steady:
-            out["read"] = (
-                _wall(["ip", "-n", ns.name, "route", "show", "proto", "196"])
-                + _wall(["ip", "-n", ns.name, "neigh", "show", "proxy"])
-                + _wall(["ip", "netns", "exec", ns.name, "nft", "list", "table", "inet", MSS_TABLE])
+            sysctl_s = (
+                _wall(["ip", "netns", "exec", ns.name, "sysctl", "-qw", *writes]) if writes else 0.0
             )
+            nft_s = _wall(["ip", "netns", "exec", ns.name, "nft", "-f", str(ruleset)])
+        out = {
+            "cold": ip_s + sysctl_s + nft_s,
+            "ip_batch": ip_s,
+            "sysctl": sysctl_s,
+            "sysctls_written": float(len(writes)),
+            "nft_f": nft_s,
+        }
+        if steady:
+            out["read"] = sum(_wall(cmd) for cmd in read_commands(ns.name))
             for op in ("add", "del", "move"):
-                lines = _one_claim_lines(side, n, names, op)
+                lines = one_claim_lines(n, names, op)
                 out[f"one_{op}"] = _wall(["ip", "-n", ns.name, "-batch", "-"], stdin=lines)
         return out
     finally:
@@ -193,8 +247,10 @@ def _cold_result(
     note = (
         f"LinuxBackend observe+diff+apply of the lowered {n:,}-claim state ({changes:,} "
         f"changes; {_median(mine, lambda r: r['cold']['gc']):.3f}s of it in Python's cyclic "
-        f"GC) on an empty namespace vs one `ip -batch` (median "
-        f"{_median(floors, lambda r: r['ip_batch']):.3f}s) + one `nft -f` "
+        f"GC) on an empty namespace vs one `ip -batch` of the {n:,} routes (median "
+        f"{_median(floors, lambda r: r['ip_batch']):.3f}s) + one `sysctl -w` of "
+        f"{int(floors[0]['sysctls_written'])} sysctls "
+        f"({_median(floors, lambda r: r['sysctl']):.3f}s) + one `nft -f` of the clamp table "
         f"({_median(floors, lambda r: r['nft_f']):.3f}s); removing it all again took "
         f"{_median(mine, lambda r: r['cold']['remove_seconds']):.3f}s; median of {len(mine)} "
         "fresh namespaces"
@@ -231,8 +287,7 @@ def _steady_results(
     noop_note = (
         f"Engine.run_pass with nothing to do, median of {NOOP_PASSES} passes x "
         f"{len(measured)} namespaces ({gc_ms:.0f} ms of it in Python's cyclic GC), vs "
-        "reading the same state with `ip route show proto 196` + `ip neigh show proxy` + "
-        "`nft list table`"
+        "reading the same state with `ip route show proto 196` + `nft list table`"
     )
     if profiled_run is not None and not NOOP_TARGET.check(
         _median(measured, lambda r: statistics.median(r["noop"]["seconds"])), None
@@ -271,8 +326,8 @@ def _one_claim_results(
             f"{_median(measured, lambda r, op=op: r[op]['apply_seconds']) * 1000:.1f} ms of it, "
             f"Python's cyclic GC {_median(measured, lambda r, op=op: r[op]['gc']) * 1000:.0f} ms; "
             f"objects by kind {first['by_kind']}, {first['lookups']} route lookup(s); "
-            f"`ip monitor` saw {first['notifications']} notification(s) (the kernel sends none "
-            "for proxy entries); floor: one `ip -batch` with the claim's lines"
+            f"`ip monitor` saw {first['notifications']} notification(s); floor: one `ip -batch` "
+            "with the claim's route lines"
         )
         if profiled_run is not None and not ONE_CLAIM_TARGET.check(seconds, None):
             note += "; " + profiled_run[op]["profile"]
