@@ -1,7 +1,7 @@
 """The three-site mobility lab (``tools/lab mobility``): every scenario's checks hold.
 
-One lab is built for the module with the control plane available (routerd once it has
-mobility, else the hand-played controller) and the scenarios run on it in order, as the CLI
+One lab is built for the module with routerd as the control plane (the product under test;
+the hand-played controller is only the lab's floor) and the scenarios run on it in order, as the CLI
 runs them, with two runs per timed case. Each test asserts its scenario's checks, not the
 timing targets: those are figures, printed here and by ``tools/lab mobility -o json``.
 After a failing scenario the remaining ones are skipped (the lab's state is then unknown)
@@ -39,7 +39,7 @@ def mobility() -> Iterator[Session]:
     missing = _missing_tools() + [t for t in MOBILITY_TOOLS if not _which(t)]
     if missing:
         pytest.skip(f"the mobility lab needs {', '.join(missing)} (run tools/bootstrap)")
-    lab = MobilityLab.up("auto")
+    lab = MobilityLab.up("routerd")
     session = Session(lab)
     try:
         yield session

@@ -316,3 +316,14 @@ def test_cli_cloud_actions_picks_the_scenarios_that_fit(capsys: pytest.CaptureFi
     )
     assert cmd_mobility(args) != 0
     assert "not with --cloud-actions" in capsys.readouterr().out
+
+
+def test_this_routerd_is_found_able_to_run_the_mobility_lab(tmp_path: Path) -> None:
+    """The lab's ``auto`` mode falls back to the hand-played controller when it thinks
+    routerd has no mobility: that check must see this checkout's daemon as capable."""
+    from tools.labkit.mobcontrol import Routerd
+
+    config = tmp_path / "site-a.yaml"
+    config.write_text(router_config(SITES[0], "ab12", Keys.create(tmp_path)))
+    ok, why = Routerd.available(config)
+    assert ok, why

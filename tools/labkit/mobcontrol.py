@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 MODES = ("auto", "hand-played", "routerd")
 SERVES_MOBILITY = (
     "import sys; from routerd.daemon.service import COMPONENTS; "
-    "sys.exit(not any('mobility' in c.rsplit('.', 1)[-1] for c in COMPONENTS))"
+    "sys.exit(not any(c.__module__.rsplit('.', 1)[-1] == 'mobility' for c in COMPONENTS))"
 )
 """Exits 0 when one of the daemon's components is a mobility one."""
 DOCTOR_FAIL = 3
