@@ -401,8 +401,7 @@ def lower(
         public_keys=public_keys,
         capture_active=capture_active,
     )
-    for c in config.of(RemoteAddressClaim):
-        comp.put(lower_claim(c, context))
+    comp.put_all([lower_claim(c, context) for c in config.of(RemoteAddressClaim)])
     return comp.publish()
 
 

@@ -336,3 +336,46 @@ def test_a_persistent_set_takes_many_members_at_once():
     assert one == {"a"} and many == {"a", "b", "c"} and empty == set()
     assert many.add_all(["a", "c"]) is many and many.add_all([]) is many
     assert "b" not in one  # the set it was made from is unchanged
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_batch_fold_equals_putting_piece_after_piece(seed):
+    # put_all folds the pieces of an empty composition in one go (the first pass); the
+    # result, and everything later puts and removes do to it, must be put after put's
+    rng = random.Random(seed)
+    context_res = [*BASE, *[rng.choice(v) for v in CONTEXT.values()]]
+    context_res = [r for x in context_res for r in (x if isinstance(x, list) else [x])]
+    context = claim_context(RouterConfig("r", [*context_res, *rng.choice(TAIL)]))
+    lowerer = ClaimLowerer(context)
+    pieces = [lowerer.lower(c) for c in pool()]  # type: ignore[arg-type]
+    rng.shuffle(pieces)
+    pieces = pieces[: rng.randrange(1, len(pieces) + 1)]
+    active = {"ens19": False} if seed % 2 else None
+    folded = Composition(context, capture_active=active)
+    stepped = Composition(context, capture_active=active)
+    if seed % 3 == 0:  # a composition that published before (its tail is in place)
+        folded.publish()
+        stepped.publish()
+    assert folded.put_all(pieces) == pieces
+    for p in pieces:
+        stepped.put(p)
+    assert shape(folded.publish()) == shape(stepped.publish())
+    assert folded.take_changed_keys() == stepped.take_changed_keys()
+    assert folded.standby == stepped.standby
+    for _ in range(30):
+        p = rng.choice(pieces)
+        for comp in (folded, stepped):
+            comp.remove(p.name) if p.name in comp.pieces else comp.put(p)
+        assert shape(folded.publish()) == shape(stepped.publish())
+        assert folded.take_changed_keys() == stepped.take_changed_keys()
+
+
+def test_a_batch_with_a_name_twice_is_put_piece_after_piece():
+    context = claim_context(RouterConfig("r", [*BASE, CONTEXT["lan"][0]]))
+    lowerer = ClaimLowerer(context)
+    first, again = (lowerer.lower(c) for c in pool()[:2])  # type: ignore[arg-type]
+    again = type(again)(first.name, first.owner, again.intent, again.objects, again.keys)
+    comp = Composition(context)
+    assert comp.put_all([first, again]) == [first, again]
+    assert comp.pieces == {first.name: again}
+    assert comp.put_all([again]) == []  # an equal piece changes nothing
