@@ -25,7 +25,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from routerd.core.assess import Verdict, assess, held_back, path_check
+from routerd.core.assess import (
+    Verdict,
+    assess,
+    assess_delivery,
+    assess_path,
+    held_back,
+    path_check,
+)
 from routerd.core.assignment_watch import AssignmentWatch
 from routerd.core.backoff import Backoff
 from routerd.core.claim_source import Hold
@@ -194,38 +201,12 @@ class PassWork:
             return
         e = self.e
         self.judged.update(names)
-        max_age = e.handshake_max_age
-        intents = self.lowered.claims
-        evidence = e.evidence.of
-        standby = e.claims.comp.standby
-        first = {
-            n: assess(
-                intents[n],
-                self.observed,
-                evidence.get(n),
-                max_handshake_age=max_age,
-                standby=standby,
-            )
-            for n in names
-        }
-        models = e.lifecycle.claims
-        if verify:  # the capture is what the path checks will not change: announce it now
-            self._announced |= self._send_garps(
-                n for n in names if n not in self._announced and self._captures(models[n], first[n])
-            )
-        refreshed = self._verify(first) if verify else set()
+        verdicts = self._verdicts(names, verify=verify)
         holds = self._holds()
         origins = e.claims.origins
+        models = e.lifecycle.claims
         for name in names:
-            verdict = first[name]
-            if name in refreshed:
-                verdict = assess(
-                    intents[name],
-                    self.observed,
-                    evidence.get(name),
-                    max_handshake_age=max_age,
-                    standby=standby,
-                )
+            verdict = verdicts[name]
             failed = e.backoff.error(verdict.key) if verdict.key is not None else ""
             if failed:
                 verdict = Verdict(
@@ -252,16 +233,74 @@ class PassWork:
             else:
                 e.unverified.add(name)
 
-    def _verify(self, first: dict[str, Verdict]) -> set[str]:
-        """Path checks for claims that are due; returns the claims given new evidence."""
+    def _verdicts(self, names: list[str], *, verify: bool) -> dict[str, Verdict]:
+        """Each claim's verdict on this observation, after its path check when one is due.
+
+        One judgement a claim: capture and delivery read no path evidence, so they are
+        judged once, before the checks; ``assess_path`` is worked out once, after them,
+        and for a claim nobody checked that is what it was before. Only a new capture that
+        asks for a gratuitous ARP needs its whole verdict before the checks (it is announced
+        then) and again after a check gave it new evidence.
+        """
+        e, observed = self.e, self.observed
+        max_age = e.handshake_max_age
+        intents = self.lowered.claims
+        evidence = e.evidence.of
+        standby = e.claims.comp.standby
+        verdicts: dict[str, Verdict] = {}
+        reached: list[str] = []  # capture and delivery hold: the path decides
+        below: list[str] = []
+        for n in names:
+            early = assess_delivery(intents[n], observed, standby)
+            if early is None:
+                reached.append(n)
+            else:
+                verdicts[n] = early
+                below.append(n)
+        refreshed: set[str] = set()
+        if verify:  # the capture is what the path checks will not change: announce it now
+            self._announce_captured(names, verdicts)
+            refreshed = self._verify(reached, below)
+        for n in reached:
+            if n in refreshed or n not in verdicts:
+                verdicts[n] = assess_path(
+                    intents[n], observed, evidence.get(n), max_handshake_age=max_age
+                )
+        return verdicts
+
+    def _announce_captured(self, names: list[str], verdicts: dict[str, Verdict]) -> None:
+        """Announce the claims this judgement captures that ask for a gratuitous ARP and
+        were not announced yet (their whole verdict is worked out into ``verdicts``)."""
+        e, observed = self.e, self.observed
+        intents, models, evidence = self.lowered.claims, e.lifecycle.claims, e.evidence.of
+        ready = []
+        for n in names:
+            c = intents[n]
+            if n in self._announced or not c.gratuitous_arp or c.capture_type != "proxy-arp":
+                continue
+            verdict = verdicts.get(n)
+            if verdict is None:
+                verdict = verdicts[n] = assess_path(
+                    c, observed, evidence.get(n), max_handshake_age=e.handshake_max_age
+                )
+            if self._captures(models[n], verdict):
+                ready.append(n)
+        self._announced |= self._send_garps(ready)
+
+    def _verify(self, reached: list[str], below: Iterable[str]) -> set[str]:
+        """Path checks for claims that are due; returns the claims given new evidence.
+
+        Args:
+            reached: claims whose capture and delivery hold, in judging order.
+            below: claims judged below delivering (checked as soon as they are back).
+        """
         e, now = self.e, self.now
         checks: list[PathCheck] = []
         intents = self.lowered.claims
         models = e.lifecycle.claims
-        for name, verdict in first.items():
-            if verdict.level < 2:
-                e.evidence.stale(name)
-                continue
+        for name in below:
+            e.evidence.stale(name)
+        for name in reached:
             if not e.evidence.wanted(name, models[name].state == ClaimState.VERIFIED, now):
                 continue
             checks.append(path_check(intents[name], self.observed))
