@@ -25,7 +25,7 @@ one-claim change costs O(changes · log n), and a published ``Lowered`` never ch
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from routerd.core.config import RouterConfig
@@ -161,7 +161,7 @@ class Composition:
                     objects[k] = obj
                     continue
                 providers[k] = providers.get(k, 1) + 1
-                if current != obj:
+                if current is not obj and current != obj:
                     conflicts.add(k)
         self.pieces.update((p.name, p) for p in pieces)
         self._keys_edit.update((p.name, p.keys) for p in pieces)
@@ -170,15 +170,20 @@ class Composition:
         self._owners.set_bases({k: PSet(v) for k, v in labels.items()})
         for k in list(conflicts):
             self._resolve(k)
-        for facts, n in Counter(p.intent.facts for p in pieces).items():
+        self._contribute_all(pieces)
+        self._published = None
+
+    def _contribute_all(self, pieces: Sequence[ClaimPiece]) -> None:
+        """What ``put`` counts of each piece (shapes, allowed IPs, clamps), for a fold."""
+        for facts, n in _runs(p.intent.facts for p in pieces):
             self._facts[facts] += n
         self._tail_dirty = self._tail_dirty or bool(self.inactive)
         for (tunnel, peer_key, cidr), n in Counter(a for p in pieces for a in p.allowed).items():
             if _count(self._allowed, (tunnel, peer_key), cidr, n):
                 self._tail_dirty = True
-        for clamp, n in Counter(m for p in pieces for m in p.mss).items():
-            self._add_mss(clamp, n)
-        self._published = None
+        for clamps, n in _runs(p.mss for p in pieces):
+            for clamp in clamps:
+                self._add_mss(clamp, n)
 
     def remove(self, name: str) -> ClaimPiece | None:
         """Take a claim's piece out; returns it (None when there was none)."""
@@ -374,6 +379,21 @@ class Composition:
 
 def _inactive(capture_active: Mapping[str, bool] | None) -> frozenset[str]:
     return frozenset(i for i, on in (capture_active or {}).items() if not on)
+
+
+def _runs(values: Iterable[T]) -> Iterator[tuple[T, int]]:
+    """Runs of one object (by identity) and their lengths: the claims of one shape share
+    their facts and clamps, so a fold hashes each once per run, not once per claim."""
+    it = iter(values)
+    for first in it:
+        last, n = first, 1
+        for v in it:
+            if v is last:
+                n += 1
+            else:
+                yield last, n
+                last, n = v, 1
+        yield last, n
 
 
 def _count(table: dict[K, Counter[T]], key: K, value: T, n: int) -> bool:

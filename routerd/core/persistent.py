@@ -34,6 +34,9 @@ class PSet(Set[T]):
     __slots__ = ("_items", "_one")
 
     def __init__(self, items: Iterable[T] = ()) -> None:
+        if type(items) is list and len(items) == 1:  # the common case: one owner
+            self._one, self._items = items[0], None
+            return
         members = list(dict.fromkeys(items))
         self._one: Any = members[0] if len(members) == 1 else _NONE
         self._items: Map[T, None] | None = None

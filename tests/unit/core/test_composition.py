@@ -350,6 +350,8 @@ def test_a_batch_fold_equals_putting_piece_after_piece(seed):
     pieces = [lowerer.lower(c) for c in pool()]  # type: ignore[arg-type]
     rng.shuffle(pieces)
     pieces = pieces[: rng.randrange(1, len(pieces) + 1)]
+    if seed % 2:  # in name order, as the engine folds them: claims of one shape in runs
+        pieces.sort(key=lambda p: p.name)
     active = {"ens19": False} if seed % 2 else None
     folded = Composition(context, capture_active=active)
     stepped = Composition(context, capture_active=active)
