@@ -174,9 +174,11 @@ class PassWork:
         among the claims this pass judges anyway. So it takes the owners of changed keys of
         their own, plus the claims it judges that need a changed shared key.
         """
-        claims = self.e.claims
+        claims, fresh = self.e.claims, self.sync.fresh
+        if len(fresh) == len(self.lowered.claims):  # every claim is new (a first pass)
+            return set()
         if self.full:
-            return claims.claims_needing(touched) - self.sync.fresh
+            return claims.claims_needing(touched) - fresh
         out = claims.claims_needing(touched - shared)
         shared_touched = touched & shared
         if shared_touched:
@@ -185,7 +187,7 @@ class PassWork:
                 piece = pieces.get(name)
                 if piece is not None and not shared_touched.isdisjoint(piece.keys):
                     out.add(name)
-        return out - self.sync.fresh
+        return out - fresh
 
     def _scoped(self) -> ObserveScope:
         return self.e.scope.scoped(self.lowered, self.keys, self.e.claims.comp.links())
