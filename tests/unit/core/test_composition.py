@@ -381,3 +381,26 @@ def test_a_batch_with_a_name_twice_is_put_piece_after_piece():
     assert comp.put_all([first, again]) == [first, again]
     assert comp.pieces == {first.name: again}
     assert comp.put_all([again]) == []  # an equal piece changes nothing
+
+
+def test_the_lowerer_gives_lower_claim_for_claims_sharing_their_blocks_or_not():
+    # claims of one load share equal capture and delivery blocks; the lowerer reuses the
+    # facts of the claim before when the blocks are the same objects, and only then
+    import dataclasses
+
+    from routerd.core.lowering import lower_claim
+
+    base = [*BASE, CONTEXT["lan"][0], wg_interface(1420), *CONTEXT["peers"][0]]
+    context = claim_context(RouterConfig("r", base))
+    by_name = {c.name: c for c in pool()}
+    a, b, p = by_name["c1"], by_name["b1"], by_name["p1"]
+    b_spec = dataclasses.replace(b.spec, capture=a.spec.capture)  # type: ignore[attr-defined]
+    b = dataclasses.replace(b, spec=b_spec)  # type: ignore[type-var]  # another delivery only
+    runs = []
+    for i, model in enumerate([a, a, b, b, a, p, p, a]):
+        spec = dataclasses.replace(model.spec, address=f"10.40.9.{i}/32")  # type: ignore[attr-defined]
+        runs.append(dataclasses.replace(model, name=f"x{i}", spec=spec))  # type: ignore[type-var]
+    assert runs[0].spec.capture is runs[1].spec.capture  # type: ignore[attr-defined]
+    lowerer = ClaimLowerer(context)
+    for c in runs:
+        assert lowerer.lower(c) == lower_claim(c, context)  # type: ignore[arg-type]
