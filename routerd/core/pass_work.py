@@ -84,6 +84,14 @@ class PassWork:
         self.observed = Observed()
         self._captured: list[str] = []
         self._announced: set[str] = set()
+        self._whole_scope: ObserveScope | None = None
+
+    def _whole(self) -> ObserveScope:
+        """Everything the pass's lowered state needs observed (made once a pass: the
+        lowered state it is made from never changes)."""
+        if self._whole_scope is None:
+            self._whole_scope = self.e.scope.whole(self.lowered)
+        return self._whole_scope
 
     def run(self) -> None:
         e, sync = self.e, self.sync
@@ -102,7 +110,7 @@ class PassWork:
             if e.scope.moved(self.observed, shared):
                 self.full = True
         if self.full:
-            self._observe(e.scope.whole(self.lowered))
+            self._observe(self._whole())
             judge = set(self.lowered.claims)
         self._reconcile(judge, shared)
 
@@ -153,7 +161,7 @@ class PassWork:
             if not self.full and (drift.everything or not shared.isdisjoint(drift.keys)):
                 self.full = True
             if self.full:
-                self._observe(e.scope.whole(self.lowered))
+                self._observe(self._whole())
                 judge = set(self.lowered.claims)
             else:
                 later = e.claims.claims_needing(drift.keys | (touched - shared))
