@@ -14,7 +14,6 @@ message says what stayed unproven.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from routerd.core import capture
@@ -88,7 +87,6 @@ class Verdict:
 
 
 Fail = tuple[str, str, Key | None]
-Check = Callable[[ClaimIntent, Observed, frozenset[str]], Fail | None]
 
 
 def _capture(c: ClaimIntent, o: Observed, standby: frozenset[str]) -> Fail | None:
@@ -294,13 +292,58 @@ def assess(
         standby: capture interfaces whose proxy-ARP capture is switched off on purpose.
 
     Returns:
-        The verdict.
+        The verdict: ``assess_delivery``'s when capture or delivery fails, else
+        ``assess_path``'s.
     """
-    checks: tuple[Check, ...] = (_capture, _deliver)
-    for level, check in enumerate(checks):
-        fail = check(c, o, standby)
-        if fail is not None:
-            return Verdict(level, *fail)
+    early = assess_delivery(c, o, standby)
+    if early is not None:
+        return early
+    return assess_path(c, o, evidence, max_handshake_age=max_handshake_age)
+
+
+def assess_delivery(
+    c: ClaimIntent, o: Observed, standby: frozenset[str] = frozenset()
+) -> Verdict | None:
+    """The verdict when capture or delivery fails (level 0 or 1), else None.
+
+    Reads no path evidence: a claim given new evidence after its path check keeps this
+    part, and only ``assess_path`` is worked out again (one judgement per claim a pass).
+
+    Args:
+        c: the claim's intent.
+        o: the observation.
+        standby: capture interfaces whose proxy-ARP capture is switched off on purpose.
+
+    Returns:
+        The failing verdict, or None when the observation supports delivering.
+    """
+    fail = _capture(c, o, standby)
+    if fail is not None:
+        return Verdict(0, *fail)
+    fail = _deliver(c, o, standby)
+    if fail is not None:
+        return Verdict(1, *fail)
+    return None
+
+
+def assess_path(
+    c: ClaimIntent,
+    o: Observed,
+    evidence: PathEvidence | None,
+    *,
+    max_handshake_age: float = HANDSHAKE_MAX_AGE,
+) -> Verdict:
+    """The verdict of a claim whose capture and delivery hold (``assess_delivery`` None).
+
+    Args:
+        c: the claim's intent.
+        o: the observation.
+        evidence: the claim's latest path evidence (None: none yet).
+        max_handshake_age: the age beyond which a WireGuard handshake is stale.
+
+    Returns:
+        Level 2 and why not further, or level 3.
+    """
     fail = _verify(c, o, evidence, max_handshake_age)
     if fail is not None:
         return Verdict(2, *fail)

@@ -103,8 +103,17 @@ class ClaimTable:
                 names: Iterable[str] = set(self.comp.pieces) | set(self.inputs.names())
             else:
                 names = r.claims
+            lowered: list[ClaimPiece] = []
+            before: dict[str, ClaimPiece] = {}
             for name in sorted(names):
-                self._sync_one(name, out)
+                piece = self._sync_one(name, out)
+                if piece is not None:
+                    lowered.append(piece)
+                    old = self.comp.pieces.get(name)
+                    if old is not None:
+                        before[name] = old
+            for piece in self.comp.put_all(lowered):
+                self._changed(piece, before.get(piece.name), out)
         self._started = True
         for name in out.origins:
             got = self.inputs.claim(name)
@@ -112,32 +121,31 @@ class ClaimTable:
                 self.origins[name] = got[1]
         return out
 
-    def _sync_one(self, name: str, out: Sync) -> None:
+    def _sync_one(self, name: str, out: Sync) -> ClaimPiece | None:
+        """Release a claim that went; else lower it (the caller puts the pieces)."""
         got = self.inputs.claim(name)
         if got is None:
             piece = self.comp.remove(name)
             if piece is not None:
                 self._release(piece, out)
-            return
+            return None
         claim, origin = got
         shadowed = self.inputs.shadowed(name)
         if shadowed is not None:
             LOG.warning(
                 "claim %s from %s ignored: the config has a claim of that name", name, shadowed
             )
-        before = self.comp.pieces.get(name)
-        piece = self._lowerer.lower(claim)
         if self.origins.get(name) != origin:
             self.origins[name] = origin
             out.origins.add(name)
-        if self.comp.put(piece):
-            self._changed(piece, before, out)
+        return self._lowerer.lower(claim)
 
     def _rebuild(self, out: Sync) -> None:
         """The reference: every effective claim lowered from scratch into a new composition."""
         context = self.inputs.current.context
         old = self.comp
         self.comp = Composition(context)
+        pieces: list[ClaimPiece] = []
         for name in sorted(self.inputs.names()):
             got = self.inputs.claim(name)
             assert got is not None
@@ -145,9 +153,10 @@ class ClaimTable:
             if self.origins.get(name) != origin:
                 self.origins[name] = origin
                 out.origins.add(name)
-            piece = lower_claim(claim, context)
-            self.comp.put(piece)
-            before = old.pieces.get(name)
+            pieces.append(lower_claim(claim, context))
+        self.comp.put_all(pieces)
+        for piece in pieces:
+            before = old.pieces.get(piece.name)
             if before != piece:
                 self._changed(piece, before, out)
         for name in sorted(old.pieces.keys() - self.comp.pieces.keys()):

@@ -25,8 +25,8 @@ one-claim change costs O(changes · log n), and a published ``Lowered`` never ch
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Hashable, Mapping
-from typing import Generic, TypeVar
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from typing import TypeVar
 
 from routerd.core.capture import EVERY_INTERFACE
 from routerd.core.config import RouterConfig
@@ -34,79 +34,13 @@ from routerd.core.desired import DataplaneObject, DesiredState, Key
 from routerd.core.lowering import ClaimIntent, ClaimPiece, Lowered, ShapeFacts
 from routerd.core.persistent import Map, PSet
 from routerd.core.tail import TailInputs, lower_tail
+from routerd.core.tail_overlay import TailOverlay
 
-V = TypeVar("V")
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 
 CLAIM_LABEL = "RemoteAddressClaim/"
 _NO_OWNERS: PSet[str] = PSet()
-
-
-class _Overlay(Generic[V, T]):
-    """A persistent map of base values with some keys overlaid by tail values.
-
-    ``published[k]`` is ``combine(base[k] or None, tail[k])`` for tail keys, else
-    ``base[k]``. Writes go to one mutation of the published map until ``finish``.
-    """
-
-    def __init__(self, combine: Callable[[V | None, T], V]) -> None:
-        self._combine = combine
-        self._map: Map[Key, V] = Map()
-        self._mut = self._map.mutate()
-        self._hidden: dict[Key, V] = {}  # base values of tail keys
-        self._tail: dict[Key, T] = {}
-        self._pending = False
-        self.written: set[Key] = set()
-        """Keys written since the caller last cleared this set."""
-
-    def base(self, key: Key) -> V | None:
-        if key in self._tail:
-            return self._hidden.get(key)
-        return self._mut.get(key)
-
-    def set_base(self, key: Key, value: V | None) -> None:
-        if key in self._tail:
-            if value is None:
-                self._hidden.pop(key, None)
-            else:
-                self._hidden[key] = value
-            self._write(key, self._combine(value, self._tail[key]))
-        else:
-            self._write(key, value)
-
-    def set_tail(self, key: Key, value: T | None) -> None:
-        if value is None:
-            if key in self._tail:
-                del self._tail[key]
-                self._write(key, self._hidden.pop(key, None))
-            return
-        if key not in self._tail:
-            base = self._mut.get(key)
-            if base is not None:
-                self._hidden[key] = base
-        self._tail[key] = value
-        self._write(key, self._combine(self._hidden.get(key), value))
-
-    def _write(self, key: Key, value: V | None) -> None:
-        mut = self._mut
-        if value is None:
-            if key in mut:
-                del mut[key]
-                self.written.add(key)
-                self._pending = True
-        elif mut.get(key) is not value:
-            mut[key] = value
-            self.written.add(key)
-            self._pending = True
-
-    def finish(self) -> Map[Key, V]:
-        """The published map with every write so far (the same object when none)."""
-        if self._pending:
-            self._map = self._mut.finish()
-            self._mut = self._map.mutate()
-            self._pending = False
-        return self._map
 
 
 def _tail_wins(_base: DataplaneObject | None, tail: DataplaneObject) -> DataplaneObject:
@@ -143,8 +77,8 @@ class Composition:
         self.inactive: frozenset[str] = _inactive(capture_active)
         self.gateway_standby: frozenset[str] = frozenset()
         self.pieces: dict[str, ClaimPiece] = {}
-        self._objects: _Overlay[DataplaneObject, DataplaneObject] = _Overlay(_tail_wins)
-        self._owners: _Overlay[PSet[str], str] = _Overlay(_all_owners)
+        self._objects: TailOverlay[DataplaneObject, DataplaneObject] = TailOverlay(_tail_wins)
+        self._owners: TailOverlay[PSet[str], str] = TailOverlay(_all_owners)
         # owner labels put since the owners were last written, by key: a key every claim
         # needs (a sysctl) gets its 10,000 labels in one set update, not 10,000
         self._owner_adds: dict[Key, list[str]] = {}
@@ -193,6 +127,64 @@ class Composition:
         self._contribute(piece, 1)
         self._published = None
         return True
+
+    def put_all(self, pieces: Sequence[ClaimPiece]) -> list[ClaimPiece]:
+        """``put`` of every piece; returns the pieces that changed something, in order.
+
+        Into an empty composition (a first pass, the reference engine, ``lower()``) the
+        pieces are folded in one go: each key's object and owner set is written once, not
+        once per claim. The result is the one ``put`` after ``put`` gives.
+        """
+        if not pieces:
+            return []
+        if self.pieces or len({p.name for p in pieces}) != len(pieces):
+            return [p for p in pieces if self.put(p)]
+        self._fold(pieces)
+        return list(pieces)
+
+    def _fold(self, pieces: Sequence[ClaimPiece]) -> None:
+        """Put ``pieces`` (distinct names) into a composition holding none."""
+        objects: dict[Key, DataplaneObject] = {}
+        labels: dict[Key, list[str]] = {}
+        providers, conflicts = self._providers, self._conflicts
+        for piece in pieces:
+            label = piece.owner
+            for k in piece.keys:
+                got = labels.get(k)
+                if got is None:
+                    labels[k] = [label]
+                else:
+                    got.append(label)
+            for obj in piece.objects:
+                k = obj.key
+                current = objects.get(k)
+                if current is None:
+                    objects[k] = obj
+                    continue
+                providers[k] = providers.get(k, 1) + 1
+                if current is not obj and current != obj:
+                    conflicts.add(k)
+        self.pieces.update((p.name, p) for p in pieces)
+        self._keys_edit.update((p.name, p.keys) for p in pieces)
+        self._intents_edit.update((p.name, p.intent) for p in pieces)
+        self._objects.set_bases(objects)
+        self._owners.set_bases({k: PSet(v) for k, v in labels.items()})
+        for k in list(conflicts):
+            self._resolve(k)
+        self._contribute_all(pieces)
+        self._published = None
+
+    def _contribute_all(self, pieces: Sequence[ClaimPiece]) -> None:
+        """What ``put`` counts of each piece (shapes, allowed IPs, clamps), for a fold."""
+        for facts, n in _runs(p.intent.facts for p in pieces):
+            self._facts[facts] += n
+        self._tail_dirty = self._tail_dirty or bool(self.inactive)
+        for (tunnel, peer_key, cidr), n in Counter(a for p in pieces for a in p.allowed).items():
+            if _count(self._allowed, (tunnel, peer_key), cidr, n):
+                self._tail_dirty = True
+        for clamps, n in _runs(p.mss for p in pieces):
+            for clamp in clamps:
+                self._add_mss(clamp, n)
 
     def remove(self, name: str) -> ClaimPiece | None:
         """Take a claim's piece out; returns it (None when there was none)."""
@@ -309,13 +301,18 @@ class Composition:
         for tunnel, peer_key, cidr in piece.allowed:
             if _count(self._allowed, (tunnel, peer_key), cidr, n):
                 self._tail_dirty = True
-        for iif, oif, mss in piece.mss:
-            counts = self._mss.get((iif, oif))
-            before = min(counts) if counts else None
-            _count(self._mss, (iif, oif), mss, n)
-            counts = self._mss.get((iif, oif))
-            if before != (min(counts) if counts else None):
-                self._tail_dirty = True
+        for entry in piece.mss:
+            self._add_mss(entry, n)
+
+    def _add_mss(self, entry: tuple[str, str, int], n: int) -> None:
+        """Count a clamp up or down; the tail is dirty when the path's smallest one moved."""
+        iif, oif, mss = entry
+        counts = self._mss.get((iif, oif))
+        before = min(counts) if counts else None
+        _count(self._mss, (iif, oif), mss, n)
+        counts = self._mss.get((iif, oif))
+        if before != (min(counts) if counts else None):
+            self._tail_dirty = True
 
     # -- results -------------------------------------------------------------------------
 
@@ -386,6 +383,21 @@ class Composition:
 
 def _inactive(capture_active: Mapping[str, bool] | None) -> frozenset[str]:
     return frozenset(i for i, on in (capture_active or {}).items() if not on)
+
+
+def _runs(values: Iterable[T]) -> Iterator[tuple[T, int]]:
+    """Runs of one object (by identity) and their lengths: the claims of one shape share
+    their facts and clamps, so a fold hashes each once per run, not once per claim."""
+    it = iter(values)
+    for first in it:
+        last, n = first, 1
+        for v in it:
+            if v is last:
+                n += 1
+            else:
+                yield last, n
+                last, n = v, 1
+        yield last, n
 
 
 def _count(table: dict[K, Counter[T]], key: K, value: T, n: int) -> bool:

@@ -25,7 +25,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from routerd.core.assess import Verdict, assess, held_back, path_check
+from routerd.core.assess import (
+    Verdict,
+    assess,
+    assess_delivery,
+    assess_path,
+    held_back,
+    path_check,
+)
 from routerd.core.assignment_watch import AssignmentWatch
 from routerd.core.backoff import Backoff
 from routerd.core.claim_source import Hold
@@ -77,6 +84,7 @@ class PassWork:
         self.observed = Observed()
         self._captured: list[str] = []
         self._announced: set[str] = set()
+        self._whole_scope: ObserveScope | None = None
         self._woken: frozenset[str] = frozenset()
         self._gateways: list[tuple[Garp, str]] = []
         self._paired: frozenset[str] = frozenset()
@@ -100,6 +108,13 @@ class PassWork:
         """
         self._woken, self._gateways, self._paired = woken, gateways, paired
 
+    def _whole(self) -> ObserveScope:
+        """Everything the pass's lowered state needs observed (made once a pass: the
+        lowered state it is made from never changes)."""
+        if self._whole_scope is None:
+            self._whole_scope = self.e.scope.whole(self.lowered)
+        return self._whole_scope
+
     def run(self) -> None:
         e, sync = self.e, self.sync
         drift = e.backend.drain()
@@ -117,7 +132,7 @@ class PassWork:
             if e.scope.moved(self.observed, shared):
                 self.full = True
         if self.full:
-            self._observe(e.scope.whole(self.lowered))
+            self._observe(self._whole())
             judge = set(self.lowered.claims)
         self._reconcile(judge, shared)
 
@@ -168,7 +183,7 @@ class PassWork:
             if not self.full and (drift.everything or not shared.isdisjoint(drift.keys)):
                 self.full = True
             if self.full:
-                self._observe(e.scope.whole(self.lowered))
+                self._observe(self._whole())
                 judge = set(self.lowered.claims)
             else:
                 later = e.claims.claims_needing(drift.keys | (touched - shared))
@@ -189,9 +204,11 @@ class PassWork:
         among the claims this pass judges anyway. So it takes the owners of changed keys of
         their own, plus the claims it judges that need a changed shared key.
         """
-        claims = self.e.claims
+        claims, fresh = self.e.claims, self.sync.fresh
+        if len(fresh) == len(self.lowered.claims):  # every claim is new (a first pass)
+            return set()
         if self.full:
-            return claims.claims_needing(touched) - self.sync.fresh
+            return claims.claims_needing(touched) - fresh
         out = claims.claims_needing(touched - shared)
         shared_touched = touched & shared
         if shared_touched:
@@ -200,7 +217,7 @@ class PassWork:
                 piece = pieces.get(name)
                 if piece is not None and not shared_touched.isdisjoint(piece.keys):
                     out.add(name)
-        return out - self.sync.fresh
+        return out - fresh
 
     def _scoped(self) -> ObserveScope:
         return self.e.scope.scoped(self.lowered, self.keys, self.e.claims.comp.links())
@@ -216,38 +233,12 @@ class PassWork:
             return
         e = self.e
         self.judged.update(names)
-        max_age = e.handshake_max_age
-        intents = self.lowered.claims
-        evidence = e.evidence.of
-        standby = e.claims.comp.standby
-        first = {
-            n: assess(
-                intents[n],
-                self.observed,
-                evidence.get(n),
-                max_handshake_age=max_age,
-                standby=standby,
-            )
-            for n in names
-        }
-        models = e.lifecycle.claims
-        if verify:  # the capture is what the path checks will not change: announce it now
-            self._announced |= self._send_garps(
-                n for n in names if n not in self._announced and self._captures(models[n], first[n])
-            )
-        refreshed = self._verify(first) if verify else set()
+        verdicts = self._verdicts(names, verify=verify)
         holds = self._holds()
         origins = e.claims.origins
+        models = e.lifecycle.claims
         for name in names:
-            verdict = first[name]
-            if name in refreshed:
-                verdict = assess(
-                    intents[name],
-                    self.observed,
-                    evidence.get(name),
-                    max_handshake_age=max_age,
-                    standby=standby,
-                )
+            verdict = verdicts[name]
             failed = e.backoff.error(verdict.key) if verdict.key is not None else ""
             if failed:
                 verdict = Verdict(
@@ -274,16 +265,74 @@ class PassWork:
             else:
                 e.unverified.add(name)
 
-    def _verify(self, first: dict[str, Verdict]) -> set[str]:
-        """Path checks for claims that are due; returns the claims given new evidence."""
+    def _verdicts(self, names: list[str], *, verify: bool) -> dict[str, Verdict]:
+        """Each claim's verdict on this observation, after its path check when one is due.
+
+        One judgement a claim: capture and delivery read no path evidence, so they are
+        judged once, before the checks; ``assess_path`` is worked out once, after them,
+        and for a claim nobody checked that is what it was before. Only a new capture that
+        asks for a gratuitous ARP needs its whole verdict before the checks (it is announced
+        then) and again after a check gave it new evidence.
+        """
+        e, observed = self.e, self.observed
+        max_age = e.handshake_max_age
+        intents = self.lowered.claims
+        evidence = e.evidence.of
+        standby = e.claims.comp.standby
+        verdicts: dict[str, Verdict] = {}
+        reached: list[str] = []  # capture and delivery hold: the path decides
+        below: list[str] = []
+        for n in names:
+            early = assess_delivery(intents[n], observed, standby)
+            if early is None:
+                reached.append(n)
+            else:
+                verdicts[n] = early
+                below.append(n)
+        refreshed: set[str] = set()
+        if verify:  # the capture is what the path checks will not change: announce it now
+            self._announce_captured(names, verdicts)
+            refreshed = self._verify(reached, below)
+        for n in reached:
+            if n in refreshed or n not in verdicts:
+                verdicts[n] = assess_path(
+                    intents[n], observed, evidence.get(n), max_handshake_age=max_age
+                )
+        return verdicts
+
+    def _announce_captured(self, names: list[str], verdicts: dict[str, Verdict]) -> None:
+        """Announce the claims this judgement captures that ask for a gratuitous ARP and
+        were not announced yet (their whole verdict is worked out into ``verdicts``)."""
+        e, observed = self.e, self.observed
+        intents, models, evidence = self.lowered.claims, e.lifecycle.claims, e.evidence.of
+        ready = []
+        for n in names:
+            c = intents[n]
+            if n in self._announced or not c.gratuitous_arp or c.capture_type != "proxy-arp":
+                continue
+            verdict = verdicts.get(n)
+            if verdict is None:
+                verdict = verdicts[n] = assess_path(
+                    c, observed, evidence.get(n), max_handshake_age=e.handshake_max_age
+                )
+            if self._captures(models[n], verdict):
+                ready.append(n)
+        self._announced |= self._send_garps(ready)
+
+    def _verify(self, reached: list[str], below: Iterable[str]) -> set[str]:
+        """Path checks for claims that are due; returns the claims given new evidence.
+
+        Args:
+            reached: claims whose capture and delivery hold, in judging order.
+            below: claims judged below delivering (checked as soon as they are back).
+        """
         e, now = self.e, self.now
         checks: list[PathCheck] = []
         intents = self.lowered.claims
         models = e.lifecycle.claims
-        for name, verdict in first.items():
-            if verdict.level < 2:
-                e.evidence.stale(name)
-                continue
+        for name in below:
+            e.evidence.stale(name)
+        for name in reached:
             if not e.evidence.wanted(name, models[name].state == ClaimState.VERIFIED, now):
                 continue
             checks.append(path_check(intents[name], self.observed))

@@ -34,9 +34,13 @@ class PSet(Set[T]):
     __slots__ = ("_items", "_one")
 
     def __init__(self, items: Iterable[T] = ()) -> None:
-        members = list(dict.fromkeys(items))
-        self._one: Any = members[0] if len(members) == 1 else _NONE
+        self._one: Any
         self._items: Map[T, None] | None = None
+        if type(items) is list and len(items) == 1:  # the common case: one owner
+            self._one = items[0]
+            return
+        members = list(dict.fromkeys(items))
+        self._one = members[0] if len(members) == 1 else _NONE
         if len(members) > 1:
             self._items = Map((i, None) for i in members)
 

@@ -10,8 +10,10 @@ check falling due) still reaches every claim it concerns.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -347,3 +349,30 @@ def test_claims_are_judged_and_journaled_in_name_order(tmp_path):
     names = [r.claim for r in rig.records if r.to_state == "captured"]
     assert names == sorted(f"c{i}" for i in range(12))
     assert names != [f"c{i}" for i in range(12)]
+
+
+def test_a_pass_judges_each_claim_once_with_the_evidence_its_path_check_gave(tmp_path, monkeypatch):
+    # capture and delivery read no path evidence: judged once, before the path checks; the
+    # path part once, after them, so what a check found is in the verdict the claim walks to
+    from routerd.core import pass_work
+
+    calls: Counter[tuple[str, str]] = Counter()
+    for part in ("assess_delivery", "assess_path"):
+        real = getattr(pass_work, part)
+
+        def counted(c: Any, *args: Any, _real: Any = real, _part: str = part, **kw: Any) -> Any:
+            calls[_part, c.name] += 1
+            return _real(c, *args, **kw)
+
+        monkeypatch.setattr(pass_work, part, counted)
+    rig = Rig(tmp_path, 20)
+    rig.host.lookup[address(3)] = "eth9"  # c3's route lookup leaves by another device
+    rig.engine.run_pass()
+    names = {f"c{i}" for i in range(20)}
+    assert calls == Counter({(p, n): 1 for p in ("assess_delivery", "assess_path") for n in names})
+    views = rig.engine.snapshot.claims
+    assert (views["c3"].state, views["c3"].reason) == ("delivering", "route-lookup-mismatch")
+    assert "eth9" in views["c3"].message
+    assert {views[n].state for n in names - {"c3"}} == {"verified"}
+    walk = [(r.from_state, r.to_state) for r in rig.records if r.claim == "c0"]
+    assert walk == [("pending", "captured"), ("captured", "delivering"), ("delivering", "verified")]
