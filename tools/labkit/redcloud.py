@@ -129,7 +129,9 @@ class CloudRouter(LabRouter):
         """This router's action journal, newest first."""
         out: list[dict[str, Any]] = []
         for address in CLAIMS:
-            doc = pr.json.loads(self.ctl("action", "list", "--address", address, "-o", "json").stdout)
+            doc = pr.json.loads(
+                self.ctl("action", "list", "--address", address, "-o", "json").stdout
+            )
             out += doc.get("actions", [])
         return sorted(out, key=lambda a: -int(a["id"]))
 
