@@ -17,8 +17,8 @@ EC2's own Query-API error format (see PROVENANCE.md):
 
 It also serves the instance-identity half of boto3's default credential chain (IMDSv2
 token and ``iam/security-credentials``; under ``/instance/<n>/`` as the instance owning
-the n-th seeded ENI, so two routers can each read their own metadata) and refuses API calls not signed with the key it
-issued. Everything else goes to moto unchanged.
+the n-th seeded ENI, so two routers can each read their own metadata) and refuses API
+calls not signed with the key it issued. Everything else goes to moto unchanged.
 
 Standalone: ``python -m tests.fakes.aws --host 127.0.0.1 --port 0`` prints its URL.
 """

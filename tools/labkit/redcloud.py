@@ -160,9 +160,8 @@ def start_delivery_watch(ports: list[str], ip: str) -> None:
                 continue
             if addr[1] != 0x0800 or addr[2] != socket.PACKET_OUTGOING:
                 continue
-            if data[9] == 1 and data[16:20] == want:
-                if data[(data[0] & 0x0F) * 4] == 8:
-                    seen.append((time.monotonic(), port))
+            if data[9] == 1 and data[16:20] == want and data[(data[0] & 0x0F) * 4] == 8:
+                seen.append((time.monotonic(), port))
 
     for port in ports:
         threading.Thread(target=run, args=(port,), daemon=True).start()

@@ -92,9 +92,6 @@ class RedundancyLab:
         except BaseException:
             lab.down()
             raise
-        except BaseException:
-            registry.close()
-            raise
 
     @classmethod
     def _build(
