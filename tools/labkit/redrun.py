@@ -26,6 +26,7 @@ their own checks and figures.
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -231,6 +232,10 @@ def main(
             if lab.cloud is not None:
                 nss += [lab.cloud.fab, lab.cloud.vm, *(r.ns for r in lab.cloud.routers.values())]
             dump_evidence(nss, dest)
+            for log in lab.logs():  # routerd's and keepalived's logs say why
+                if log.is_file():
+                    name = "-".join(log.relative_to(lab.dir).parts)
+                    shutil.copyfile(log, dest / name)
             echo(f"evidence written to {dest}")
         if keep:
             echo(f"run {lab.run_id} kept: tear down with tools/lab down --run {lab.run_id}")
