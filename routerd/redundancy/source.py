@@ -26,6 +26,7 @@ the two routers hold the address together for the moment the partner takes to he
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import select
@@ -305,9 +306,14 @@ class KeepalivedRoleSource:
             try:
                 adverts = self._adverts.read()
             except OSError as exc:
-                LOG.warning("VRRP advert socket failed (%s); reopened at the next start", exc)
-                self._adverts.close()
-                self._adverts = None
+                if exc.errno != errno.ENETDOWN:
+                    LOG.warning("VRRP advert socket failed (%s); reopened at the next start", exc)
+                    self._adverts.close()
+                    self._adverts = None
+                # ENETDOWN: the interface went down. The kernel reports it once and keeps the
+                # socket bound, delivering again once the interface is up; closing it would
+                # leave a router that comes back blind to its partner's adverts (and so
+                # unable to see, after a pause, that the partner was master meanwhile).
                 adverts = []
             # In wire order, each at its wire time: a routerd that reads late (busy, or
             # resumed after the whole router was paused) judges what happened on the wire.

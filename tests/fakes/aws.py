@@ -16,8 +16,9 @@ EC2's own Query-API error format (see PROVENANCE.md):
   addresses too.
 
 It also serves the instance-identity half of boto3's default credential chain (IMDSv2
-token and ``iam/security-credentials``) and refuses API calls not signed with the key it
-issued. Everything else goes to moto unchanged.
+token and ``iam/security-credentials``; under ``/instance/<n>/`` as the instance owning
+the n-th seeded ENI, so two routers can each read their own metadata) and refuses API
+calls not signed with the key it issued. Everything else goes to moto unchanged.
 
 Standalone: ``python -m tests.fakes.aws --host 127.0.0.1 --port 0`` prints its URL.
 """
@@ -32,6 +33,7 @@ import re
 import secrets
 import threading
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -43,6 +45,7 @@ ROLE = "routerd-router"
 MD = "/latest/meta-data"
 _ADDRESS_FILTERS = ("addresses.private-ip-address", "private-ip-address")
 _CRED = re.compile(r"Credential=([^/]+)/")
+_EACH_INSTANCE = re.compile(r"/instance/(\d+)(/latest/.*)")
 
 
 def _error(status: int, code: str, message: str) -> Reply:
@@ -104,6 +107,7 @@ class AwsFake:
             controls={"/_fake/release": self.release},
         )
         self.instance: tuple[str, str] | None = None
+        self.seeded_nics: list[str] = []
 
     @property
     def url(self) -> str:
@@ -131,6 +135,7 @@ class AwsFake:
             ]["NetworkInterfaceId"]
             for ip in primaries
         ]
+        self.seeded_nics = nics
         return {"subnet": subnet["SubnetId"], "nics": nics, "vm_primary": primaries[-1]}
 
     def serve_instance(self, eni: str, instance_id: str = "i-0routerd0lab0001") -> None:
@@ -182,7 +187,13 @@ class AwsFake:
 
     def _handle(self, req: Request) -> Reply:
         if req.path.startswith("/latest/"):
-            return self._imds(req)
+            return self._imds(req, self.instance)
+        each = _EACH_INSTANCE.fullmatch(req.path)
+        if each:  # /instance/<n>/latest/...: IMDS as the instance owning seeded ENI n
+            nics = self.seeded_nics
+            n = int(each.group(1))
+            instance = (nics[n], f"i-0routerd0lab{n + 1:04d}") if n < len(nics) else None
+            return self._imds(replace(req, path=each.group(2)), instance)
         form = {k: v[0] for k, v in parse_qs(req.body.decode(), keep_blank_values=True).items()}
         creds = _CRED.search(req.header("authorization"))
         if creds is None or creds.group(1) != self.access_key:
@@ -224,7 +235,7 @@ class AwsFake:
             return self._describe(req, form)
         return self._forward(req, req.body)
 
-    def _imds(self, req: Request) -> Reply:
+    def _imds(self, req: Request, instance: tuple[str, str] | None) -> Reply:
         if req.path == "/latest/api/token" and req.method == "PUT":
             if not req.header("x-aws-ec2-metadata-token-ttl-seconds"):
                 return Reply(400, "", content_type="text/plain")
@@ -234,7 +245,7 @@ class AwsFake:
         if req.header("x-aws-ec2-metadata-token") not in self._imds_tokens:
             return Reply(401, "", content_type="text/plain")
         if req.path.startswith(MD) and not req.path.startswith(MD + "/iam/"):
-            return self._instance_metadata(req.path[len(MD) :])
+            return self._instance_metadata(req.path[len(MD) :], instance)
         base = "/latest/meta-data/iam/security-credentials/"
         if req.path == base:
             return Reply(200, ROLE, content_type="text/plain")
@@ -254,11 +265,11 @@ class AwsFake:
             )
         return Reply(404, "", content_type="text/plain")
 
-    def _instance_metadata(self, path: str) -> Reply:
+    def _instance_metadata(self, path: str, instance: tuple[str, str] | None) -> Reply:
         text = "text/plain"
-        if self.instance is None:
+        if instance is None:
             return Reply(404, "", content_type=text)
-        eni_id, instance_id = self.instance
+        eni_id, instance_id = instance
         enis = [e for e in self._enis() if e["NetworkInterfaceId"] == eni_id]
         if path == "/instance-id":
             return Reply(200, instance_id, content_type=text)

@@ -14,8 +14,9 @@
   the fabric delivers each address to the NIC the double says holds it.
 * ``mobility [--keep] [-o json] [--runs N] [--control C] [--scenario S ...]``: the three-site
   address-mobility lab (``mobrun``); ``-o json`` prints only the report on stdout.
-* ``redundancy [--keep] [-o json] [--runs N] [--kind K ...]``: an on-prem router pair whose
-  active router is crashed, cut off, paused and has routerd killed (``redrun``).
+* ``redundancy [--keep] [-o json] [--runs N] [--kind K ...] [--pair P ...]``: an on-prem
+  and a cloud router pair whose active router is crashed, cut off, paused and (on-prem)
+  has routerd killed (``redrun``, ``redcloudrun``).
 
 Exit status 0 only when every step passed and teardown released everything; 1 otherwise
 (the evidence folder is printed); 2 on usage errors. SIGTERM and Ctrl-C still tear down.
@@ -206,7 +207,8 @@ def cmd_redundancy(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, file=sys.stderr if as_json else sys.stdout, flush=True)
 
-    out, ok = redrun.main(args.kind or list(redrun.KINDS), args.runs, args.keep, say)
+    pairs = tuple(args.pair or redrun.PAIRS)
+    out, ok = redrun.main(args.kind or list(redrun.KINDS), args.runs, args.keep, say, pairs)
     if as_json:
         print(json.dumps(out, indent=2))
     else:
@@ -217,14 +219,19 @@ def cmd_redundancy(args: argparse.Namespace) -> int:
 def _redundancy_parser(sub: Any) -> None:
     red = sub.add_parser(
         "redundancy",
-        help="an on-prem router pair: fail the active router every way, checks and figures",
+        help="an on-prem and a cloud router pair: fail the active router every way, checks "
+        "and figures",
         description="Build a pair of routerd routers (keepalived supervised by routerd) and "
         "a client on one LAN; crash the active router (every process of it), cut its link, "
         "pause it (SIGSTOP of every process) and kill its routerd alone; check that the "
         "client never hears two routers and that a recovered router comes back standby, "
         "fail back with routerctl failback after each, and print figures (medians of "
         "--runs runs): failover_ms per kind, the virtual address's outage, "
-        "failback_outage_ms.",
+        "failback_outage_ms. The cloud pair (two routers on a cloud subnet of the AWS "
+        "double, the fabric delivering each secondary IP to the NIC holding it) is crashed, "
+        "cut and paused too: its new active router must move every secondary IP to its own "
+        "NIC, the recovered one must not take them back, failback moves them back; figures "
+        "cloud_failover_ms per kind and provider_api_ms.",
     )
     red.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
     red.add_argument("-o", "--output", choices=("text", "json"), default="text")
@@ -234,6 +241,12 @@ def _redundancy_parser(sub: Any) -> None:
         action="append",
         choices=list(redrun.KINDS),
         help="run only this failure kind (repeatable; default: all, in order)",
+    )
+    red.add_argument(
+        "--pair",
+        action="append",
+        choices=list(redrun.PAIRS),
+        help="run only this pair's failures (repeatable; default: both)",
     )
     red.set_defaults(func=cmd_redundancy)
 

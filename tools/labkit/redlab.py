@@ -1,5 +1,7 @@
 """The redundant-router lab: an on-prem router pair of real routerd daemons on one LAN.
 
+With ``cloud=True`` the same run also builds the cloud pair of ``redcloud``.
+
 ``RedundancyLab.up()`` builds namespace ``sw`` (a bridge), routers ``ra`` (10.40.8.2,
 priority 150) and ``rb`` (10.40.8.3, priority 100) and a client ``cl`` (10.40.8.9), each
 with an ``eth0`` on the bridge, and starts ``routerd serve --backend linux`` in each router
@@ -20,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from routerd.backends.linux.wgsupervisor import process_start_time
 from routerd.backends.linux.wguapi import RUN_DIR as WG_RUN_DIR
@@ -30,6 +32,9 @@ from tests.support.netns import Netns, NetnsWorker, uid, veth
 
 from .lab import RUNS_DIR
 from .registry import Registry
+
+if TYPE_CHECKING:
+    from .redcloud import CloudPair
 
 VIP = pr.VIP
 CLAIMED = pr.CLAIMED
@@ -62,31 +67,37 @@ class RedundancyLab:
     client: Netns
     routers: dict[str, LabRouter]
     sweeper: NetnsWorker
+    cloud: CloudPair | None = None
 
     @classmethod
-    def up(cls, log: Callable[[str], None] = lambda s: None) -> RedundancyLab:
+    def up(
+        cls, log: Callable[[str], None] = lambda s: None, *, cloud: bool = False
+    ) -> RedundancyLab:
         run_id = uid()
         run_dir = RUNS_DIR / run_id
         run_dir.mkdir(parents=True, mode=0o700)
         registry = Registry.create(run_dir, run=run_id, provider="redundancy")
         registry.push("path", path=str(run_dir))
         try:
-            return cls._build(run_id, run_dir, registry, log)
+            lab = cls._build(run_id, run_dir, registry, log)
         except BaseException:
             registry.close()
+            raise
+        try:
+            if cloud:
+                from .redcloud import CloudPair
+
+                lab.cloud = CloudPair.up(run_id, run_dir, registry, lab.netns, log)
+            return lab
+        except BaseException:
+            lab.down()
             raise
 
     @classmethod
     def _build(
         cls, run_id: str, run_dir: Path, registry: Registry, log: Callable[[str], None]
     ) -> RedundancyLab:
-        def netns(role: str) -> Netns:
-            ns = Netns(f"lab{run_id}-{role}")
-            subprocess.run(["ip", "netns", "add", ns.name], check=True)
-            registry.push("netns", name=ns.name)
-            ns.ip("link", "set", "lo", "up")
-            return ns
-
+        netns = _namespaces(run_id, registry)
         sw = netns("sw")
         sw.ip("link", "add", "br0", "type", "bridge")
         sw.ip("link", "set", "br0", "up")
@@ -119,6 +130,10 @@ class RedundancyLab:
         log("ra active, rb standby, the client hears ra alone")
         return lab
 
+    def netns(self, role: str) -> Netns:
+        """A new namespace of this run (recorded for teardown)."""
+        return _namespaces(self.run_id, self.registry)(role)
+
     # -- what scenarios use ---------------------------------------------------------------
 
     def sweep(self, since: float = 0.0) -> list[tuple[float, frozenset[str]]]:
@@ -137,9 +152,11 @@ class RedundancyLab:
     def logs(self) -> list[Path]:
         out = [r.log for r in self.routers.values()]
         out += [r.state / "keepalived" / "keepalived.log" for r in self.routers.values()]
-        return out
+        return out + (self.cloud.logs() if self.cloud is not None else [])
 
     def down(self) -> list[str]:
+        if self.cloud is not None:
+            self.cloud.down()
         for r in self.routers.values():
             r.pause(resume=True)  # a paused router must be able to stop
             r.stop()
@@ -147,3 +164,14 @@ class RedundancyLab:
         with_sweep_closed.close(timeout=5)
         time.sleep(0.05)
         return self.registry.close()
+
+
+def _namespaces(run_id: str, registry: Registry) -> Callable[[str], Netns]:
+    def netns(role: str) -> Netns:
+        ns = Netns(f"lab{run_id}-{role}")
+        subprocess.run(["ip", "netns", "add", ns.name], check=True)
+        registry.push("netns", name=ns.name)
+        ns.ip("link", "set", "lo", "up")
+        return ns
+
+    return netns

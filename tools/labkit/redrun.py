@@ -20,11 +20,13 @@ address keepalived left behind), ``failback_outage_ms`` and ``resume_overlap_ms`
 routers answered right after a paused router resumed). Checks: never two answers for the
 captured address in any window that must have one (a failback's make-before-break moment
 excepted), every role as expected, one gratuitous ARP per takeover, no Traceback in any
-log.
+log. With the cloud pair (``redcloudrun``), its crash, cut and pause runs follow, with
+their own checks and figures.
 """
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -35,11 +37,13 @@ from tests.netns.pair import outages
 from tests.support.netns import dump_evidence
 from tests.support.wait import wait_until
 
+from . import redcloudrun
 from .evidence import EVIDENCE_ROOT
 from .mobwatch import Report
 from .redlab import RedundancyLab
 
 KINDS = ("crash", "cut", "pause", "routerd")
+PAIRS = ("onprem", "cloud")
 TRAIN = 0.01
 
 
@@ -133,10 +137,16 @@ def _routerd_alone(lab: RedundancyLab, r: Report, figures: dict[str, list[float]
     )
 
 
-def run(lab: RedundancyLab, kinds: list[str], runs: int, echo: Callable[[str], None]) -> Report:
+def run(
+    lab: RedundancyLab,
+    kinds: list[str],
+    runs: int,
+    echo: Callable[[str], None],
+    pairs: tuple[str, ...] = PAIRS,
+) -> Report:
     report = Report()
     figures: dict[str, list[float]] = {}
-    for kind in kinds:
+    for kind in kinds if "onprem" in pairs else []:
         echo(f"-- {kind} x{runs}")
         names = [f"vip_outage_ms.{kind}"] if kind in ("cut", "routerd") else []
         for name in names + ([f"failover_ms.{kind}"] if kind != "routerd" else []):
@@ -155,12 +165,38 @@ def run(lab: RedundancyLab, kinds: list[str], runs: int, echo: Callable[[str], N
                     echo(f"FAIL  {c.name}: {c.detail}")
             report.extend(r)
         echo("   " + ", ".join(f"{k}={v[-runs:]}" for k, v in figures.items() if kind in k))
+    if lab.cloud is not None:
+        _cloud(lab, kinds, runs, echo, report, figures)
     bad = [str(p) for p in lab.logs() if p.is_file() and "Traceback" in p.read_text()]
     report.check("logs: no Traceback", not bad, ", ".join(bad) or "ok")
     for name, values in sorted(figures.items()):
         if values:
             report.figure(name, statistics.median(values))
     return _merged(report)
+
+
+def _cloud(
+    lab: RedundancyLab,
+    kinds: list[str],
+    runs: int,
+    echo: Callable[[str], None],
+    report: Report,
+    figures: dict[str, list[float]],
+) -> None:
+    assert lab.cloud is not None
+    figures.setdefault("provider_api_ms", [])
+    figures.setdefault("cloud_failback_ms", [])
+    for kind in [k for k in kinds if k in redcloudrun.KINDS]:
+        echo(f"-- cloud {kind} x{runs}")
+        figures[f"cloud_failover_ms.{kind}"] = []
+        for _ in range(runs):
+            r = Report()
+            redcloudrun.one(lab.cloud, kind, r, figures)
+            for c in r.checks:
+                if not c.ok:
+                    echo(f"FAIL  {c.name}: {c.detail}")
+            report.extend(r)
+        echo(f"   cloud_failover_ms.{kind}={figures[f'cloud_failover_ms.{kind}']}")
 
 
 def _merged(report: Report) -> Report:
@@ -176,19 +212,30 @@ def _merged(report: Report) -> Report:
 
 
 def main(
-    kinds: list[str], runs: int, keep: bool, echo: Callable[[str], None]
+    kinds: list[str],
+    runs: int,
+    keep: bool,
+    echo: Callable[[str], None],
+    pairs: tuple[str, ...] = PAIRS,
 ) -> tuple[dict[str, Any], bool]:
     """Build, run, tear down (unless ``keep``); (the JSON report, whether all passed)."""
-    lab = RedundancyLab.up(log=lambda s: echo(f"   {s}"))
+    lab = RedundancyLab.up(log=lambda s: echo(f"   {s}"), cloud="cloud" in pairs)
     report = Report()
     try:
-        report = run(lab, kinds, runs, echo)
+        report = run(lab, kinds, runs, echo, pairs)
     except Exception as exc:
         report.check("completed", False, f"{type(exc).__name__}: {exc}")
     finally:
         if not report.ok:
             dest = EVIDENCE_ROOT / f"{lab.run_id}-redundancy"
-            dump_evidence([lab.sw, lab.client, *(r.ns for r in lab.routers.values())], dest)
+            nss = [lab.sw, lab.client, *(r.ns for r in lab.routers.values())]
+            if lab.cloud is not None:
+                nss += [lab.cloud.fab, lab.cloud.vm, *(r.ns for r in lab.cloud.routers.values())]
+            dump_evidence(nss, dest)
+            for log in lab.logs():  # routerd's and keepalived's logs say why
+                if log.is_file():
+                    name = "-".join(log.relative_to(lab.dir).parts)
+                    shutil.copyfile(log, dest / name)
             echo(f"evidence written to {dest}")
         if keep:
             echo(f"run {lab.run_id} kept: tear down with tools/lab down --run {lab.run_id}")
