@@ -43,7 +43,7 @@ from routerd.core.snapshot import Snapshot
 from routerd.daemon import registry
 from routerd.daemon.mobility_cloud import CloudPresence, InventoryPoller, SitePresence
 from routerd.daemon.mobility_port import ControllerPort
-from routerd.daemon.mobility_runtime import MobilityRuntime
+from routerd.daemon.mobility_runtime import FIRST_VIEW_WAIT, MobilityRuntime
 from routerd.providers.executor_factory import ExecutorFactory
 
 LOG = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class Mobility:
         self._retire_after: int | None = None
         """Retire once the runtime stepped past this many steps (mobility left the config)."""
         self._active: Callable[[], bool] = _always
+        self._started = False  # start() ran: later activations come from a reload
 
     def set_active_source(self, active: Callable[[], bool] | None) -> None:
         """Originate only while ``active()`` is True (None: always); takes effect on the next
@@ -130,7 +131,9 @@ class Mobility:
         else:
             self.engine.add_claim_source(rt.source)
         self.runtime, self.active = rt, True
-        rt.start()
+        # At daemon start the first pass waits for the speaker's tables; on a reload the
+        # engine thread does not (a speaker started now has learned nothing yet).
+        rt.start(first_view_wait=0.0 if self._started else FIRST_VIEW_WAIT)
         self.daemon.mobility = ControllerPort(rt)
         self.daemon.exchange = rt.exchange
         domains = ", ".join(f"{d.name} ({d.local.name})" for d in rt.plan.domains)
@@ -144,6 +147,7 @@ class Mobility:
         self._config, self._key = config, _mobility_key(config)
         if MobilityPlan.of(config):
             self._activate(config)
+        self._started = True
         self.engine.listeners.append(self.after_pass)
 
     def after_pass(self, snapshot: Snapshot, records: list[TransitionRecord]) -> None:

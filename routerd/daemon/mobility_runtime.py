@@ -38,6 +38,7 @@ router active again hands the speaker everything the controller originates.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -67,6 +68,8 @@ from routerd.daemon.mobility_presence import PresenceFeed
 LOG = logging.getLogger(__name__)
 
 RETRY = 1.0
+FIRST_VIEW_WAIT = 5.0
+"""How long start waits for the speaker's first complete view (seconds)."""
 """Seconds before a failed step is tried again."""
 FULL_EVERY = 60.0
 """Seconds between steps that re-decide every address (the others decide what changed)."""
@@ -143,11 +146,32 @@ class MobilityRuntime:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the speaker and presence for the current plan."""
+    def start(self, first_view_wait: float = FIRST_VIEW_WAIT) -> None:
+        """Start the speaker and presence for the current plan, and wait (at most
+        ``first_view_wait`` seconds) until the speaker's tables have been read.
+
+        A restarted routerd adopts a speaker that kept its sessions and learned paths; the
+        first pass must see them, or it would release every derived claim (and their routes
+        and captures) only to install them again a pass later: an outage of one pass for
+        every remote address.
+        """
         self._replan_speaker()
         self.feed.configure(self.plan)
         self.feed.start(self.wake)
+        exchange = self.exchange
+        if exchange is None:
+            return
+        deadline = time.monotonic() + first_view_wait
+        while not exchange.view().connected:
+            if time.monotonic() >= deadline:
+                LOG.warning(
+                    "mobility: the speaker's tables were not read within %.0fs (%s); "
+                    "starting without them",
+                    first_view_wait,
+                    exchange.view().error or "not connected",
+                )
+                return
+            time.sleep(0.02)
 
     def reconfigure(self, config: RouterConfig) -> None:
         """A new effective config: the controller re-decides everything on its next step;

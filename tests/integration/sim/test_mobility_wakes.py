@@ -19,7 +19,10 @@ and the pass, so work that waited for a timer or a later full pass would be miss
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -39,7 +42,7 @@ from routerd.core.exchange import (
 from routerd.core.mobility.port import MemoryMobilityStore
 from routerd.daemon.mobility_port import ControllerPort
 from routerd.daemon.mobility_presence import PresenceFeed
-from routerd.daemon.mobility_runtime import MobilityRuntime
+from routerd.daemon.mobility_runtime import FIRST_VIEW_WAIT, MobilityRuntime
 from routerd.keys import KeyFiles
 from tests.support import configs
 from tests.support import mobility_world as mw
@@ -188,3 +191,59 @@ def test_a_moves_log_lines_follow_the_dataplane_change_it_caused(rig, caplog) ->
         logging.getLogger("routerd.daemon.mobility_runtime").removeHandler(handler)
     assert arp_answer(host, "ens19", VM) is None
     assert events == ["release applied", "logged"]
+
+
+class SlowExchange(Exchange):
+    """A speaker adopted after a restart: it kept a learned path, and its tables are read
+    on the watcher's thread a moment after ``start``."""
+
+    def __init__(self, path: LearnedPath, delay: float) -> None:
+        super().__init__()
+        self.kept, self.delay, self.read = path, delay, threading.Event()
+
+    def start(self, on_change: Callable[[], None]) -> None:
+        super().start(on_change)
+
+        def read_tables() -> None:
+            time.sleep(self.delay)
+            self.paths[self.kept.address] = (self.kept,)
+            self.read.set()
+            self.on_change()
+
+        threading.Thread(target=read_tables, daemon=True).start()
+
+    def view(self) -> ExchangeView:
+        return replace(super().view(), connected=self.read.is_set())
+
+
+@pytest.mark.parametrize("wait", [FIRST_VIEW_WAIT, 0.0], ids=["waits", "does-not-wait"])
+def test_a_restarted_router_s_first_pass_sees_what_its_speaker_kept(
+    tmp_path: Path, wait: float
+) -> None:
+    world, _control, clock = mw.build()
+    text = configs.without_gateway((configs.EXAMPLES / "mobility" / "site-a.yaml").read_text())
+    config = configs.load(configs.with_keys(text, tmp_path / "keys"))
+    settings = EngineSettings(key_dir=str(tmp_path / "keys"), keys_in_key_dir=True)
+    backend = SimBackend(world, "ra")
+    engine = Engine(backend, config, settings=settings, clock=clock, keys=KeyFiles())
+    exchange = SlowExchange(LearnedPath(VM, 2, 1, "10.255.0.21", RR, "10.255.0.21"), 0.2)
+    rt = MobilityRuntime(
+        config,
+        MemoryMobilityStore(),
+        engine.backend,
+        lambda settings, policy: exchange,  # type: ignore[arg-type,return-value]
+        PresenceFeed(None),
+        clock=clock,
+        wake=engine.wake,
+    )
+    engine.add_claim_source(rt.source)
+    try:
+        rt.start(first_view_wait=wait)
+        engine.run_pass()
+        first = CLAIM in engine.snapshot.claims
+    finally:
+        rt.close(cleanup=True)
+        engine.close()
+    # Without the wait the first pass has no derived claim: it would release the route and
+    # capture a restarted router had in place, and install them again a pass later.
+    assert first is (wait > 0)
