@@ -64,6 +64,74 @@ TIMING_SOURCE = "Operator/lab-timing"
 REGION = "us-east-1"
 
 
+def spawn_in(ns_name: str, registry: Registry, argv: list[str], out: Path, what: str) -> None:
+    """Start ``argv`` in namespace ``ns_name`` with the checkout importable, its output
+    appended to ``out``; the registry stops it at teardown."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with out.open("ab") as log:
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", ns_name, *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            cwd=ROOT,
+        )
+    registry.push_process(proc, what)
+
+
+def start_double(
+    ns_name: str,
+    registry: Registry,
+    out: Path,
+    *,
+    host: str,
+    subnet: str,
+    primaries: list[str],
+    instance_nic: bool = True,
+) -> tuple[str, dict[str, Any]]:
+    """Start the AWS double (``tests.fakes.aws``) in ``ns_name`` on ``host`` and wait until
+    it prints its URL and world.
+
+    Args:
+        instance_nic: serve instance metadata as the owner of the first ENI; without it the
+            double serves ``/instance/<n>/`` for each seeded ENI.
+
+    Returns:
+        (url, world) as the double announced them.
+    """
+    argv = [sys.executable, "-m", "tests.fakes.aws", "--host", host, "--subnet", subnet]
+    argv += ["--primaries", ",".join(primaries)]
+    if instance_nic:
+        argv += ["--instance-nic", "0"]
+    spawn_in(ns_name, registry, argv, out, "aws double")
+    found: dict[str, Any] = {}
+
+    def announced() -> str | None:
+        for line in out.read_text().splitlines() if out.exists() else []:
+            if line.startswith("{"):
+                found.update(json.loads(line))
+                return None
+        return "the AWS double has not printed its URL yet"
+
+    wait_until(announced, timeout=START_TIMEOUT, interval=0.2, what="AWS double up")
+    return str(found["url"]), dict(found["world"])
+
+
+def double_env(url: str, imds: str = "") -> dict[str, str]:
+    """A routerd's environment with the double at ``url`` as EC2 API, IMDS and metadata (and
+    no credential file of the host's); ``imds`` serves one instance's metadata instead."""
+    imds = imds or url
+    return {
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds + "/",
+        "AWS_CONFIG_FILE": "/nonexistent/routerd-lab",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/routerd-lab",
+        "ROUTERD_PROVIDER_ENDPOINT": url,
+        "ROUTERD_IMDS_URL": imds,
+    }
+
+
 class CloudActions:
     """The double and the fabric sync of one run (both recorded in the run's registry)."""
 
@@ -85,22 +153,14 @@ class CloudActions:
     def start(self, registry: Registry) -> None:
         """Start the double, then the fabric sync (the fabric must be built)."""
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        out = self.dir / "aws-fake.out"
-        argv = [sys.executable, "-m", "tests.fakes.aws", "--host", FABRIC_GATEWAY]
-        argv += ["--subnet", SUBNET, "--primaries", f"{CLOUD_ROUTER_IP},{CLOUD_VM_IP}"]
-        argv += ["--instance-nic", "0"]
-        self._spawn(registry, argv, out, "aws double")
-
-        def announced() -> str | None:
-            lines = out.read_text().splitlines() if out.exists() else []
-            for line in lines:
-                if line.startswith("{"):
-                    doc = json.loads(line)
-                    self.url, self.world = doc["url"], doc["world"]
-                    return None
-            return "the AWS double has not printed its URL yet"
-
-        wait_until(announced, timeout=START_TIMEOUT, interval=0.2, what="AWS double up")
+        self.url, self.world = start_double(
+            self.ns.name,
+            registry,
+            self.dir / "aws-fake.out",
+            host=FABRIC_GATEWAY,
+            subnet=SUBNET,
+            primaries=[CLOUD_ROUTER_IP, CLOUD_VM_IP],
+        )
         cap = capture_ifname(self.topo.provider)
         ports = {
             self.world["nics"][0]: (FABRIC_ROUTER_PORT, self._mac(CLOUD_ROUTER, cap)),
@@ -112,21 +172,7 @@ class CloudActions:
             argv += ["--port", f"{nic}={port}={mac}"]
         argv += ["--current", f"{CLOUD_ROUTER_IP}={FABRIC_ROUTER_PORT}"]
         argv += ["--current", f"{CLOUD_VM_IP}={FABRIC_VM_PORT}"]
-        self._spawn(registry, argv, self.dir / "fabric-sync.out", "fabric sync")
-
-    def _spawn(self, registry: Registry, argv: list[str], out: Path, what: str) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with out.open("ab") as log:
-            proc = subprocess.Popen(
-                ["ip", "netns", "exec", self.ns.name, *argv],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-                cwd=ROOT,
-            )
-        registry.push_process(proc, what)
+        spawn_in(self.ns.name, registry, argv, self.dir / "fabric-sync.out", "fabric sync")
 
     def _mac(self, role: str, ifname: str) -> str:
         link = self.topo.ns[role].ipj("link", "show", "dev", ifname)
@@ -134,13 +180,7 @@ class CloudActions:
 
     def router_env(self) -> dict[str, str]:
         """The cloud routerd's environment: the double as EC2 API, IMDS and metadata."""
-        return {
-            "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.url + "/",
-            "AWS_CONFIG_FILE": "/nonexistent/routerd-lab",
-            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/routerd-lab",
-            "ROUTERD_PROVIDER_ENDPOINT": self.url,
-            "ROUTERD_IMDS_URL": self.url,
-        }
+        return double_env(self.url)
 
     def rewrite(self, text: str) -> str:
         """The cloud router's config executing its provider actions through the double."""

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 import urllib.request
@@ -54,6 +53,7 @@ import yaml
 
 from tests.support.wait import wait_until
 
+from .cloud_actions import double_env, spawn_in, start_double
 from .mobmeasure import handover, median
 from .mobtopo import (
     BULK,
@@ -101,21 +101,14 @@ class MobilityCloud:
     def start(self, registry: Registry) -> None:
         """The double, the fabric sync, the tool; then the cloud VMs' secondaries."""
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        out = self.dir / "aws-fake.out"
-        argv = [sys.executable, "-m", "tests.fakes.aws", "--host", FABRIC_GATEWAY]
-        argv += ["--subnet", SUBNET, "--primaries", ",".join(PRIMARIES.values())]
-        argv += ["--instance-nic", "0"]
-        self._spawn(registry, argv, out, "aws double")
-
-        def announced() -> str | None:
-            for line in out.read_text().splitlines() if out.exists() else []:
-                if line.startswith("{"):
-                    doc = json.loads(line)
-                    self.url, self.world = doc["url"], doc["world"]
-                    return None
-            return "the AWS double has not printed its URL yet"
-
-        wait_until(announced, timeout=START_TIMEOUT, interval=0.2, what="AWS double up")
+        self.url, self.world = start_double(
+            self.lab.topo.ns_name(FAB),
+            registry,
+            self.dir / "aws-fake.out",
+            host=FABRIC_GATEWAY,
+            subnet=SUBNET,
+            primaries=list(PRIMARIES.values()),
+        )
         ports = {self.nic("router"): (FABRIC_ROUTER_PORT, self._mac(CLOUD.role, CLOUD.lan_if))}
         for who in ("vc", "cm1", "cmn"):
             ports[self.nic(who)] = (VM[who].port, VM[who].mac)
@@ -124,38 +117,20 @@ class MobilityCloud:
         for nic, (port, mac) in ports.items():
             argv += ["--port", f"{nic}={port}={mac}"]
         argv += ["--current", f"{CLOUD.lan_ip}={FABRIC_ROUTER_PORT}"]
-        self._spawn(registry, argv, self.dir / "fabric-sync.out", "fabric sync")
+        spawn_in(
+            self.lab.topo.ns_name(FAB), registry, argv, self.dir / "fabric-sync.out", "fabric sync"
+        )
         tool = self.lab.worker(FAB, name="agent fab")
         tool.call(tool_setup, self.url, self.world["subnet"])
         tool.call(tool_assign, self.nic("cm1"), [SINGLE])
         tool.call(tool_assign, self.nic("cmn"), list(BULK), timeout=300)
-
-    def _spawn(self, registry: Registry, argv: list[str], out: Path, what: str) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with out.open("ab") as log:
-            proc = subprocess.Popen(
-                ["ip", "netns", "exec", self.lab.topo.ns_name(FAB), *argv],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-                cwd=ROOT,
-            )
-        registry.push_process(proc, what)
 
     def _mac(self, role: str, ifname: str) -> str:
         return str(self.lab.topo.ns[role].ipj("link", "show", "dev", ifname)[0]["address"])
 
     def router_env(self) -> dict[str, str]:
         """The cloud routerd's environment: the double as EC2 API, IMDS and metadata."""
-        return {
-            "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.url + "/",
-            "AWS_CONFIG_FILE": "/nonexistent/routerd-lab",
-            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/routerd-lab",
-            "ROUTERD_PROVIDER_ENDPOINT": self.url,
-            "ROUTERD_IMDS_URL": self.url,
-        }
+        return double_env(self.url)
 
     def rewrite(self, text: str) -> str:
         """The cloud router's config executing its provider actions through the double."""

@@ -37,6 +37,7 @@ from tests.netns import pair_routers as pr
 from tests.support.netns import Netns, NetnsWorker, veth
 from tests.support.wait import wait_until
 
+from .cloud_actions import double_env, spawn_in, start_double
 from .fabric import RULESET, SINK, SINK_PEER, TABLE
 from .redlab import LabRouter
 from .registry import Registry
@@ -226,7 +227,7 @@ class CloudPair:
         for name, nic in nics.items():
             mac = nss[name].ipj("link", "show", "dev", "eth0")[0]["address"]
             sync += ["--port", f"{nic}={ports[name]}={mac}"]
-        _spawn(fab, registry, sync, cdir / "fabric-sync.out", "fabric sync")
+        spawn_in(fab.name, registry, sync, cdir / "fabric-sync.out", "fabric sync")
         routers = {}
         for i, name in enumerate(("ca", "cb")):
             wg = f"w{run_id}{name[1]}c"
@@ -235,14 +236,7 @@ class CloudPair:
             r = CloudRouter(name, nss[name], cdir, wg, config)
             r.registry = registry
             r.switch, r.port = fab, ports[name]
-            imds = f"{url}/instance/{i}"
-            r.env = {
-                "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds + "/",
-                "AWS_CONFIG_FILE": "/nonexistent/routerd-lab",
-                "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/routerd-lab",
-                "ROUTERD_PROVIDER_ENDPOINT": url,
-                "ROUTERD_IMDS_URL": imds,
-            }
+            r.env = double_env(url, imds=f"{url}/instance/{i}")
             routers[name] = r
         watcher = NetnsWorker(fab.name)
         registry.push("process", pid=watcher.pid, start=process_start_time(watcher.pid))
@@ -303,35 +297,15 @@ class CloudPair:
         self.watcher.close(timeout=5)  # type: ignore[call-arg]
 
 
-def _spawn(fab: Netns, registry: Registry, argv: list[str], out: Path, what: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with out.open("ab") as log:
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", fab.name, *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            cwd=ROOT,
-        )
-    registry.push_process(proc, what)
-
-
 def _spawn_double(fab: Netns, registry: Registry, cdir: Path) -> tuple[str, dict[str, Any]]:
+    primaries = [ADDR[n] for n in ("ca", "cb", "vm")]
     out = cdir / "aws-fake.out"
-    argv = [sys.executable, "-m", "tests.fakes.aws", "--host", GATEWAY, "--subnet", SUBNET]
-    argv += ["--primaries", ",".join(ADDR[n] for n in ("ca", "cb", "vm"))]
-    _spawn(fab, registry, argv, out, "aws double")
-    found: dict[str, Any] = {}
-
-    def announced() -> str | None:
-        for line in out.read_text().splitlines() if out.exists() else []:
-            if line.startswith("{"):
-                found.update(pr.json.loads(line))
-                return None
-        return "the AWS double has not printed its URL yet"
-
-    wait_until(announced, timeout=60, interval=0.2, what="AWS double up")
-    time.sleep(0)
-    return str(found["url"]), dict(found["world"])
+    return start_double(
+        fab.name,
+        registry,
+        out,
+        host=GATEWAY,
+        subnet=SUBNET,
+        primaries=primaries,
+        instance_nic=False,  # each router reads its own /instance/<n>/ metadata
+    )
