@@ -396,24 +396,10 @@ class Store(ActionTables):
         return int(self._query("SELECT COALESCE(MAX(seq), 0) AS s FROM claim_journal")[0]["s"])
 
     def append_journal(self, entries: Iterable[JournalEntry]) -> None:
-        rows = [
-            (
-                e.seq,
-                e.claim,
-                e.address,
-                e.from_state,
-                e.to_state,
-                e.trigger,
-                e.reason,
-                e.message,
-                e.at,
-                e.generation,
-            )
-            for e in entries
-        ]
+        rows = entries if isinstance(entries, list) else list(entries)
         if not rows:
             return
-        with self._tx() as db:
+        with self._tx() as db:  # an entry is a tuple in the table's column order
             db.executemany("INSERT INTO claim_journal VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
 
     def journal(
