@@ -356,13 +356,14 @@ class PassWork:
         e = self.e
         models = e.lifecycle.claims
         intents = self.lowered.claims
-        due = []
-        for name in e.claims.claims_needing(own):
-            c, model = intents.get(name), models.get(name)
-            if c is None or model is None or not c.gratuitous_arp or c.capture_type != "proxy-arp":
-                continue
-            if ClaimState(model.state) is ClaimState.PENDING:
-                due.append(name)
+        pending = ClaimState.PENDING.value
+        asking = set()  # looked for first: finding the claims of every key costs more
+        for name, c in intents.items():
+            if c.gratuitous_arp and c.capture_type == "proxy-arp":
+                model = models.get(name)
+                if model is not None and model.state == pending:
+                    asking.add(name)
+        due = list(e.claims.claims_needing(own) & asking) if asking else []
         if not due:
             return
         failed = {o for r in self.results if not r.ok for o in r.change.owners}
