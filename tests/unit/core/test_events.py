@@ -54,3 +54,15 @@ def test_transition_log_keeps_degrades_when_info_is_off(caplog):
     caplog.set_level(logging.INFO, logger="routerd.core.engine")
     Engine._log_transitions(None, records)  # type: ignore[arg-type]
     assert [r.kv_to for r in caplog.records] == ["captured", "captured", "degraded"]
+
+
+def test_a_journal_of_many_batches_reads_back_whole_and_in_order(tmp_path):
+    from routerd.state.store import JOURNAL_BATCH
+
+    store = Store.open(tmp_path)
+    bus = EventBus(store)
+    n = 2 * JOURNAL_BATCH + 7  # whole batches and a rest
+    entries = bus.publish(_records(n), generation=3)
+    assert store.journal() == entries
+    assert store.max_seq() == n
+    assert store.journal(claim="c5") == [entries[5]]
