@@ -32,7 +32,6 @@ nothing (``Lifecycle.judge``), so every claim left alone would have stayed where
 
 from __future__ import annotations
 
-import gc
 import logging
 import queue
 import threading
@@ -296,24 +295,7 @@ class Engine:
         return min(times)
 
     def run_pass(self) -> PassResult:
-        """One pass (see the module docstring), with the cyclic garbage collector paused.
-
-        A pass allocates in proportion to what it handles (30,000 transition records and
-        their journal entries in a first pass at 10,000 claims), and the collector's full
-        sweeps, triggered by allocation counts, walk every live object each time: several
-        of them during a first pass cost a third of its CPU. Paused, what the pass made is
-        looked at by the collections after it, not by every sweep during it; the garbage
-        left meanwhile is bounded by one pass.
-        """
-        if not gc.isenabled():  # paused by whoever runs the engine: theirs to resume
-            return self._run_pass()
-        gc.disable()
-        try:
-            return self._run_pass()
-        finally:
-            gc.enable()
-
-    def _run_pass(self) -> PassResult:
+        """One pass (see the module docstring)."""
         t0 = time.perf_counter()
         self.start()
         self._drain_inbox()

@@ -299,30 +299,3 @@ def test_cleanup_flag_reaches_backend(tmp_path, clock):
     eng.run_pass()
     eng.close(cleanup=False)
     assert host.closed_with is False
-
-
-def test_a_pass_runs_with_the_collector_paused_and_leaves_it_as_it_found_it(tmp_path, clock):
-    import gc
-
-    host = FakeHost()
-    eng = engine_for(configs.single("azure", "onprem", tmp_path), host, tmp_path, clock)
-    during: list[bool] = []
-    eng.listeners.append(lambda snap, records: during.append(gc.isenabled()))
-    assert gc.isenabled()
-    eng.run_pass()
-    assert during == [False] and gc.isenabled()
-
-    def boom(snap: object, records: object) -> None:
-        raise RuntimeError("listener failed")
-
-    eng.listeners.append(boom)
-    with pytest.raises(RuntimeError, match="listener failed"):
-        eng.run_pass()
-    assert gc.isenabled()  # resumed when the pass fails too
-    eng.listeners.remove(boom)
-    gc.disable()  # paused by the caller: the pass does not resume it
-    try:
-        eng.run_pass()
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
