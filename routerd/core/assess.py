@@ -89,6 +89,9 @@ class Verdict(NamedTuple):
         return _STATES[self.level]
 
 
+VERIFIED = Verdict(3)
+"""The verdict of a claim with every piece of evidence and nothing left unproven."""
+
 Fail = tuple[str, str, Key | None]
 
 
@@ -350,4 +353,5 @@ def assess_path(
     fail = _verify(c, o, evidence, max_handshake_age)
     if fail is not None:
         return Verdict(2, *fail)
-    return Verdict(3, "", unproven(c, o))
+    why = unproven(c, o)
+    return Verdict(3, "", why) if why else VERIFIED

@@ -32,6 +32,8 @@ _PROXY_ARP = "proxy-arp"
 _MAIN = str(MAIN_TABLE)
 _BLOCKING = frozenset({"not-assigned", "pending"})
 """Provider answers that fail a provider-side capture."""
+_CHECK = tuple.__new__
+"""Makes a ``PathCheck`` from a tuple of its fields (no keyword handling)."""
 
 Shape = tuple[str, str, str, str, int | None, tuple[tuple[str, str], ...]]
 
@@ -110,27 +112,27 @@ class Judgement:
     def _own_holds(self, c: ClaimIntent) -> bool:
         """The checks of capture and delivery that read the claim's own objects (its shape's
         shared checks hold)."""
-        o = self.o
+        o, f, ip = self.o, c.facts, c.ip  # the shape's facts read directly: once a claim
         objects = o.objects
-        if c.capture_type == _PROXY_ARP:
-            route = objects.get(capture.route_key(c.ip))
+        if f.capture_type == _PROXY_ARP:
+            route = objects.get(capture.route_key(ip))
             if not (
                 isinstance(route, Route)
                 and route.type == "unicast"
-                and route.dev != c.capture_interface
+                and route.dev != f.capture_interface
             ):
                 return False
         else:
-            seen = objects.get(("absent", c.ip))
+            seen = objects.get(("absent", ip))
             if isinstance(seen, AbsentAddress) and (seen.present_on or seen.local_routes):
                 return False
-            answer = o.assignments.get(c.ip)
+            answer = o.assignments.get(ip)
             if answer is not None and answer.status in _BLOCKING:
                 return False
         route = objects.get(("route", _MAIN, c.address))
-        if not isinstance(route, Route) or route.dev != c.tunnel:
+        if not isinstance(route, Route) or route.dev != f.tunnel:
             return False
-        return not c.wg_public_key or c.address in self._peers[(c.tunnel, c.wg_public_key)]
+        return not f.wg_public_key or c.address in self._peers[(f.tunnel, f.wg_public_key)]
 
     def path_check(self, c: ClaimIntent) -> PathCheck:
         """``assess.path_check(c, o)``: the end-to-end check to ask the backend for.
@@ -142,27 +144,34 @@ class Judgement:
             The check, with the probe's source and the capture segment's address worked
             out once per tunnel and per capture interface.
         """
-        probe = (c.tunnel, c.local_overlay, c.peer_overlay)
+        f, ip = c.facts, c.ip
+        probe = (f.tunnel, f.local_overlay, f.peer_overlay)
         source = self._probes.get(probe)
         if source is None:
             source = self._probes[probe] = probe_source(c, self.o)
         segment = ""
-        capif = c.capture_interface
-        if c.capture_type == _PROXY_ARP and capif:
+        capif = f.capture_interface
+        if f.capture_type == _PROXY_ARP and capif:
             candidates = self._segments.get(capif)
             if candidates is None:
                 link = self.o.links.get(capif)
                 candidates = capture.segment_candidates(link.addresses if link else ())
                 self._segments[capif] = candidates
-            ip = c.ip
-            segment = next((a for a in candidates if a != ip), "")
-        return PathCheck(
-            c.name,
-            c.ip,
-            c.tunnel,
-            c.wg_public_key,
-            source,
-            c.peer_overlay if source else "",
-            capif,
-            segment,
+            for segment in candidates:
+                if segment != ip:
+                    break
+            else:
+                segment = ""
+        return _CHECK(
+            PathCheck,
+            (
+                c.name,
+                ip,
+                f.tunnel,
+                f.wg_public_key,
+                source,
+                f.peer_overlay if source else "",
+                capif,
+                segment,
+            ),
         )
