@@ -14,7 +14,7 @@ message says what stayed unproven.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from routerd.core import capture
 from routerd.core.desired import (
@@ -59,15 +59,23 @@ HELD_AT = ClaimState.DELIVERING
 what its source rests on is not (the home site of a derived claim no longer announces it)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """Where the observation puts a claim.
+_STATES = (
+    ClaimState.PENDING,
+    ClaimState.CAPTURED,
+    ClaimState.DELIVERING,
+    ClaimState.VERIFIED,
+)
+
+
+class Verdict(NamedTuple):
+    """Where the observation puts a claim (a tuple: a full pass makes one per claim).
 
     Attributes:
         level: 0 pending .. 3 verified.
         reason: code of the first failing check ("" when verified).
         message: human detail for that check.
         key: the desired object behind the failure, when one is.
+        apply_failed: that object could not be programmed.
     """
 
     level: int
@@ -78,13 +86,11 @@ class Verdict:
 
     @property
     def state(self) -> ClaimState:
-        return (
-            ClaimState.PENDING,
-            ClaimState.CAPTURED,
-            ClaimState.DELIVERING,
-            ClaimState.VERIFIED,
-        )[self.level]
+        return _STATES[self.level]
 
+
+VERIFIED = Verdict(3)
+"""The verdict of a claim with every piece of evidence and nothing left unproven."""
 
 Fail = tuple[str, str, Key | None]
 
@@ -347,4 +353,5 @@ def assess_path(
     fail = _verify(c, o, evidence, max_handshake_age)
     if fail is not None:
         return Verdict(2, *fail)
-    return Verdict(3, "", unproven(c, o))
+    why = unproven(c, o)
+    return Verdict(3, "", why) if why else VERIFIED

@@ -105,6 +105,23 @@ def route_answers(route_type: str | None, dev: str | None, address: str, capif: 
     return ""
 
 
+def interface_captures(capif: str, o: Observed, *, standby: bool = False) -> bool:
+    """Whether ``capif`` meets every condition ``judge`` checks before the route (its
+    settings, shared by every claim captured there); ``judge`` says which one fails.
+
+    Args:
+        capif: the capture interface (its OS name).
+        o: the observation.
+        standby: capture is switched off on ``capif`` on purpose (warm standby).
+
+    Returns:
+        True when only the route of an address decides whether it is captured there.
+    """
+    if standby or o.sysctl(forwarding_key(capif)) != "1":
+        return False
+    return o.sysctl(proxy_arp_key(capif)) == "1" or o.sysctl(ALL_PROXY_ARP) == "1"
+
+
 def judge(ip: str, capif: str, o: Observed, *, standby: bool = False) -> Fail | None:
     """The first capture condition ``o`` does not meet for ``ip`` on ``capif`` (None: all met).
 
@@ -175,7 +192,23 @@ def segment_source(cidrs: Iterable[str], ip: str) -> str:
     Returns:
         The source address, or "" when the interface has no subnet with room for one.
     """
+    return next((a for a in segment_candidates(cidrs) if a != ip), "")
+
+
+def segment_candidates(cidrs: Iterable[str]) -> tuple[str, ...]:
+    """The addresses ``segment_source`` picks from, best first (the same for every claim
+    captured on the interface): the top four host addresses of each subnet of ``cidrs``
+    with room for them, local ones left out.
+
+    Args:
+        cidrs: the capture interface's addresses (``10.50.0.1/24``).
+
+    Returns:
+        The candidates; ``segment_source`` takes the first that is not the claim's address.
+    """
+    cidrs = tuple(cidrs)
     local = {c.split("/")[0] for c in cidrs}
+    out: list[str] = []
     for cidr in cidrs:
         net = ipaddress.IPv4Interface(cidr).network
         if net.prefixlen > 30:
@@ -183,9 +216,9 @@ def segment_source(cidrs: Iterable[str], ip: str) -> str:
         top = int(net.broadcast_address) - 1
         for n in range(top, max(top - 4, int(net.network_address)), -1):
             candidate = str(ipaddress.IPv4Address(n))
-            if candidate not in local and candidate != ip:
-                return candidate
-    return ""
+            if candidate not in local:
+                out.append(candidate)
+    return tuple(out)
 
 
 def captured_on(desired: DesiredState, ifname: str) -> list[str]:

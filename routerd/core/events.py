@@ -90,26 +90,15 @@ class EventBus:
 
     def publish(self, records: Iterable[TransitionRecord], generation: int) -> list[JournalEntry]:
         """Journal then publish; returns the entries with their sequence numbers."""
+        make = tuple.__new__  # an entry is the record with its sequence and generation added
         with self._lock:
-            entries = []
-            for r in records:
-                self.seq += 1
-                entries.append(
-                    JournalEntry(
-                        self.seq,
-                        r.claim,
-                        r.address,
-                        r.from_state,
-                        r.to_state,
-                        r.trigger,
-                        r.reason,
-                        r.message,
-                        r.at,
-                        generation,
-                    )
-                )
+            first = self.seq + 1
+            entries: list[JournalEntry] = [
+                make(JournalEntry, (seq, *r, generation)) for seq, r in enumerate(records, first)
+            ]
             if not entries:
                 return entries
+            self.seq = entries[-1].seq
             if self._store is not None:
                 self._store.append_journal(entries)
             self._ring.extend(entries)

@@ -115,6 +115,10 @@ class TransitionRecord(NamedTuple):
     at: float
 
 
+_RECORD = tuple.__new__
+"""Makes a ``TransitionRecord`` from a tuple of its fields (no keyword handling)."""
+
+
 def compile_table(machine: Machine) -> dict[tuple[str, str], str]:
     """``(state, trigger) -> next state`` for every transition ``machine`` allows."""
     table: dict[tuple[str, str], str] = {}
@@ -144,6 +148,7 @@ class Lifecycle:
         )
         self.table = compile_table(self.machine)
         self.claims: dict[str, ClaimFSM] = {}
+        self._forward: dict[tuple[ClaimState, ClaimState], tuple[tuple[str, str], ...]] = {}
 
     def add(self, name: str, address: str) -> ClaimFSM:
         """Register a claim in ``pending`` (O(1))."""
@@ -183,6 +188,22 @@ class Lifecycle:
         )
         model.state, model.since = dest, now
 
+    def _steps(self, state: ClaimState, target: ClaimState) -> tuple[tuple[str, str], ...]:
+        """(trigger, next state) of each forward step from ``state`` up to ``target``, as
+        the table allows them (worked out once per pair: a first pass walks 30,000)."""
+        steps = self._forward.get((state, target))
+        if steps is None:
+            out, at = [], str(state.value)
+            for nxt in FORWARD[LEVEL[state] + 1 : LEVEL[target] + 1]:
+                trigger = STEP_TRIGGER[nxt]
+                dest = self.table.get((at, trigger))
+                if dest is None:  # a bug in the engine's walk, never a user error
+                    raise RuntimeError(f"can't trigger event {trigger} from state {at}")
+                out.append((trigger, dest))
+                at = dest
+            steps = self._forward[(state, target)] = tuple(out)
+        return steps
+
     def walk(
         self, model: ClaimFSM, target: ClaimState, reason: str = "", message: str = ""
     ) -> None:
@@ -208,13 +229,18 @@ class Lifecycle:
             model.high_water = LEVEL[state]
             self.fire(model, "degrade", reason, message)
             return
-        for nxt in FORWARD[LEVEL[state] + 1 : LEVEL[target] + 1]:
-            self.fire(
-                model,
-                STEP_TRIGGER[nxt],
-                reason if nxt is target else "",
-                message if nxt is target else "",
-            )
+        steps = self._steps(state, target)
+        if steps:
+            # each step recorded as ``fire`` does; only the last says why it stopped there
+            name, address, append, make = model.name, model.address, self.records.append, _RECORD
+            at = model.state
+            last = len(steps) - 1
+            for i, (trigger, dest) in enumerate(steps):
+                now = self._clock()
+                why, what = (reason, message) if i == last else ("", "")
+                append(make(TransitionRecord, (name, address, at, dest, trigger, why, what, now)))
+                at = dest
+            model.state, model.since = at, now
         model.reason, model.message = reason, message
 
     def judge(

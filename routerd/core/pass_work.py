@@ -28,10 +28,8 @@ from dataclasses import dataclass, field, replace
 from routerd.core.assess import (
     Verdict,
     assess,
-    assess_delivery,
     assess_path,
     held_back,
-    path_check,
 )
 from routerd.core.assignment_watch import AssignmentWatch
 from routerd.core.backoff import Backoff
@@ -39,6 +37,7 @@ from routerd.core.claim_source import Hold
 from routerd.core.claim_table import ClaimTable, Sync
 from routerd.core.desired import Garp, Key, Observed, ObserveScope
 from routerd.core.evidence import Evidence
+from routerd.core.judgement import Judgement
 from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle
 from routerd.core.lowering import Lowered
 from routerd.core.pass_scope import PassScope
@@ -282,8 +281,10 @@ class PassWork:
         verdicts: dict[str, Verdict] = {}
         reached: list[str] = []  # capture and delivery hold: the path decides
         below: list[str] = []
+        judgement = Judgement(observed, standby)
+        delivery = judgement.delivery
         for n in names:
-            early = assess_delivery(intents[n], observed, standby)
+            early = delivery(intents[n])
             if early is None:
                 reached.append(n)
             else:
@@ -292,7 +293,7 @@ class PassWork:
         refreshed: set[str] = set()
         if verify:  # the capture is what the path checks will not change: announce it now
             self._announce_captured(names, verdicts)
-            refreshed = self._verify(reached, below)
+            refreshed = self._verify(reached, below, judgement)
         for n in reached:
             if n in refreshed or n not in verdicts:
                 verdicts[n] = assess_path(
@@ -319,12 +320,13 @@ class PassWork:
                 ready.append(n)
         self._announced |= self._send_garps(ready)
 
-    def _verify(self, reached: list[str], below: Iterable[str]) -> set[str]:
+    def _verify(self, reached: list[str], below: Iterable[str], judgement: Judgement) -> set[str]:
         """Path checks for claims that are due; returns the claims given new evidence.
 
         Args:
             reached: claims whose capture and delivery hold, in judging order.
             below: claims judged below delivering (checked as soon as they are back).
+            judgement: this observation's (makes the checks).
         """
         e, now = self.e, self.now
         checks: list[PathCheck] = []
@@ -335,7 +337,7 @@ class PassWork:
         for name in reached:
             if not e.evidence.wanted(name, models[name].state == ClaimState.VERIFIED, now):
                 continue
-            checks.append(path_check(intents[name], self.observed))
+            checks.append(judgement.path_check(intents[name]))
         if not checks:
             return set()
         found = e.backend.verify(checks)
@@ -354,13 +356,14 @@ class PassWork:
         e = self.e
         models = e.lifecycle.claims
         intents = self.lowered.claims
-        due = []
-        for name in e.claims.claims_needing(own):
-            c, model = intents.get(name), models.get(name)
-            if c is None or model is None or not c.gratuitous_arp or c.capture_type != "proxy-arp":
-                continue
-            if ClaimState(model.state) is ClaimState.PENDING:
-                due.append(name)
+        pending = ClaimState.PENDING.value
+        asking = set()  # looked for first: finding the claims of every key costs more
+        for name, c in intents.items():
+            if c.gratuitous_arp and c.capture_type == "proxy-arp":
+                model = models.get(name)
+                if model is not None and model.state == pending:
+                    asking.add(name)
+        due = list(e.claims.claims_needing(own) & asking) if asking else []
         if not due:
             return
         failed = {o for r in self.results if not r.ok for o in r.change.owners}

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 from routerd.core import desired as d
 from routerd.core.desired import DataplaneObject, Key, Observed, ObserveScope
@@ -72,9 +72,9 @@ class ChangeResult:
     retryable: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class PathCheck:
-    """End-to-end evidence wanted for one claim (the ``verified`` state).
+class PathCheck(NamedTuple):
+    """End-to-end evidence wanted for one claim (the ``verified`` state); a tuple, since a
+    full pass asks for one per claim.
 
     Attributes:
         claim: claim name.

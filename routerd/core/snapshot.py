@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from routerd.core.config import RouterConfig
 from routerd.core.effective import EffectiveResult
@@ -18,9 +19,8 @@ from routerd.core.lowering import ClaimIntent, Lowered
 from routerd.core.persistent import EMPTY_MAP
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimView:
-    """A claim as the API shows it."""
+class ClaimView(NamedTuple):
+    """A claim as the API shows it (a tuple: a first pass makes one per claim)."""
 
     name: str
     address: str
@@ -33,16 +33,23 @@ class ClaimView:
 
 
 def view_of(model: ClaimFSM, intent: ClaimIntent, origin: str) -> ClaimView:
-    return ClaimView(
-        model.name,
-        model.address,
-        model.state,
-        model.reason,
-        model.message,
-        model.since,
-        origin,
-        intent,
+    return _VIEW(
+        ClaimView,
+        (
+            model.name,
+            model.address,
+            model.state,
+            model.reason,
+            model.message,
+            model.since,
+            origin,
+            intent,
+        ),
     )
+
+
+_VIEW = tuple.__new__
+"""Makes a ``ClaimView`` from a tuple of its fields (no keyword handling)."""
 
 
 @dataclass(frozen=True, slots=True)

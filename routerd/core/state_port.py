@@ -17,15 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from routerd.core.action_journal import ActionRecord, HeldAddress
 from routerd.core.dynamic import DynamicPart
 
 
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    """One claim transition as journaled and streamed to watchers."""
+class JournalEntry(NamedTuple):
+    """One claim transition as journaled and streamed to watchers.
+
+    A tuple in the journal table's column order: the first pass at 10,000 claims journals
+    30,000 of them, and the store inserts them as they are, with no row built per entry.
+    """
 
     seq: int
     claim: str

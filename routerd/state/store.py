@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,14 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 FAULT_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY")
 """SQLite errors that mean the database is damaged or cannot take writes (not a busy retry)."""
+
+
+JOURNAL_BATCH = 90
+"""Journal rows per INSERT: 900 parameters, under SQLite's oldest limit of 999."""
+_JOURNAL_INSERT = "INSERT INTO claim_journal VALUES (?,?,?,?,?,?,?,?,?,?)"
+_JOURNAL_INSERT_BATCH = "INSERT INTO claim_journal VALUES " + ",".join(
+    ["(?,?,?,?,?,?,?,?,?,?)"] * JOURNAL_BATCH
+)
 
 
 class Store(ActionTables):
@@ -396,25 +405,19 @@ class Store(ActionTables):
         return int(self._query("SELECT COALESCE(MAX(seq), 0) AS s FROM claim_journal")[0]["s"])
 
     def append_journal(self, entries: Iterable[JournalEntry]) -> None:
-        rows = [
-            (
-                e.seq,
-                e.claim,
-                e.address,
-                e.from_state,
-                e.to_state,
-                e.trigger,
-                e.reason,
-                e.message,
-                e.at,
-                e.generation,
-            )
-            for e in entries
-        ]
+        """Insert entries in one transaction, ``JOURNAL_BATCH`` rows per statement (half the
+        cost of a statement per row: a first pass at 10,000 claims journals 30,000)."""
+        rows = entries if isinstance(entries, list) else list(entries)
         if not rows:
             return
-        with self._tx() as db:
-            db.executemany("INSERT INTO claim_journal VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        whole = len(rows) - len(rows) % JOURNAL_BATCH
+        with self._tx() as db:  # an entry is a tuple in the table's column order
+            for i in range(0, whole, JOURNAL_BATCH):
+                db.execute(
+                    _JOURNAL_INSERT_BATCH, list(chain.from_iterable(rows[i : i + JOURNAL_BATCH]))
+                )
+            if whole < len(rows):
+                db.executemany(_JOURNAL_INSERT, rows[whole:])
 
     def journal(
         self, *, after_seq: int = 0, claim: str | None = None, limit: int = 10000

@@ -357,14 +357,19 @@ def test_a_pass_judges_each_claim_once_with_the_evidence_its_path_check_gave(tmp
     from routerd.core import pass_work
 
     calls: Counter[tuple[str, str]] = Counter()
-    for part in ("assess_delivery", "assess_path"):
-        real = getattr(pass_work, part)
+    real_path = pass_work.assess_path
+    real_delivery = pass_work.Judgement.delivery
 
-        def counted(c: Any, *args: Any, _real: Any = real, _part: str = part, **kw: Any) -> Any:
-            calls[_part, c.name] += 1
-            return _real(c, *args, **kw)
+    def path(c: Any, *args: Any, **kw: Any) -> Any:
+        calls["assess_path", c.name] += 1
+        return real_path(c, *args, **kw)
 
-        monkeypatch.setattr(pass_work, part, counted)
+    def delivery(self: Any, c: Any) -> Any:  # a pass judges capture and delivery here
+        calls["assess_delivery", c.name] += 1
+        return real_delivery(self, c)
+
+    monkeypatch.setattr(pass_work, "assess_path", path)
+    monkeypatch.setattr(pass_work.Judgement, "delivery", delivery)
     rig = Rig(tmp_path, 20)
     rig.host.lookup[address(3)] = "eth9"  # c3's route lookup leaves by another device
     rig.engine.run_pass()

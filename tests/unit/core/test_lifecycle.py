@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routerd.core.lifecycle import TRANSITIONS, ClaimFSM, ClaimState, Lifecycle
+from routerd.core.lifecycle import TRANSITIONS, ClaimFSM, ClaimState, Lifecycle, TransitionRecord
 
 
 @pytest.fixture
@@ -181,3 +181,17 @@ def test_transition_records_carry_reason_and_time(lc):
         "msg",
     )
     assert rec.at > 0
+
+
+def test_a_walk_of_several_steps_says_why_only_where_it_stopped(lc):
+    m = lc.add("a", "10.0.0.1/32")
+    lc.walk(m, ClaimState.DELIVERING, "handshake-stale", "no handshake")
+    recs = lc.drain()
+    assert all(type(r) is TransitionRecord for r in recs)
+    assert [(r.to_state, r.reason, r.message) for r in recs] == [
+        ("captured", "", ""),
+        ("delivering", "handshake-stale", "no handshake"),
+    ]
+    assert (m.state, m.reason, m.since) == ("delivering", "handshake-stale", recs[-1].at)
+    lc.walk(m, ClaimState.DELIVERING, "overlay-probe-pending", "probing")  # no step: fields
+    assert lc.drain() == [] and m.reason == "overlay-probe-pending"

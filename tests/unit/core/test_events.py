@@ -1,0 +1,68 @@
+"""The event bus: sequence numbers, the journal and live watchers see the same entries."""
+
+from __future__ import annotations
+
+import logging
+
+from routerd.core.events import EventBus
+from routerd.core.lifecycle import TransitionRecord
+from routerd.core.state_port import JournalEntry
+from routerd.state.store import Store
+
+
+def _records(n: int) -> list[TransitionRecord]:
+    return [
+        TransitionRecord(f"c{i}", f"10.0.0.{i}/32", "pending", "captured", "capture", "r", "m", 5.0)
+        for i in range(n)
+    ]
+
+
+def test_entry_is_the_record_with_seq_and_generation_around_it():
+    # the bus builds an entry as (seq, *record, generation): the fields must line up
+    assert JournalEntry._fields[1:-1] == TransitionRecord._fields
+
+
+def test_publish_numbers_journals_and_streams_the_same_entries(tmp_path):
+    store = Store.open(tmp_path)
+    bus = EventBus(store)
+    sub = bus.subscribe()
+    first = bus.publish(_records(3), generation=7)
+    second = bus.publish(iter(_records(2)), generation=8)
+    assert [e.seq for e in first + second] == [1, 2, 3, 4, 5]
+    assert first[1] == JournalEntry(
+        2, "c1", "10.0.0.1/32", "pending", "captured", "capture", "r", "m", 5.0, 7
+    )
+    assert second[0].generation == 8 and second[0].claim == "c0"
+    assert sub.get(timeout=0) == first + second
+    assert store.journal() == first + second
+    assert bus.publish([], generation=9) == [] and bus.seq == 5
+    again = EventBus(store)  # a restarted daemon continues the sequence
+    third = again.publish(_records(1), generation=9)
+    assert third[0].seq == 6
+    assert again.subscribe(after_seq=4).get(timeout=0) == [second[1], *third]
+
+
+def test_transition_log_keeps_degrades_when_info_is_off(caplog):
+    from routerd.core.engine import Engine
+
+    records = _records(2)
+    records.append(records[0]._replace(from_state="verified", to_state="degraded"))
+    caplog.set_level(logging.WARNING, logger="routerd.core.engine")
+    Engine._log_transitions(None, records)  # type: ignore[arg-type]  # reads no engine state
+    assert [(r.levelname, r.kv_to) for r in caplog.records] == [("WARNING", "degraded")]
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="routerd.core.engine")
+    Engine._log_transitions(None, records)  # type: ignore[arg-type]
+    assert [r.kv_to for r in caplog.records] == ["captured", "captured", "degraded"]
+
+
+def test_a_journal_of_many_batches_reads_back_whole_and_in_order(tmp_path):
+    from routerd.state.store import JOURNAL_BATCH
+
+    store = Store.open(tmp_path)
+    bus = EventBus(store)
+    n = 2 * JOURNAL_BATCH + 7  # whole batches and a rest
+    entries = bus.publish(_records(n), generation=3)
+    assert store.journal() == entries
+    assert store.max_seq() == n
+    assert store.journal(claim="c5") == [entries[5]]
