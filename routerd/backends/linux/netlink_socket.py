@@ -24,7 +24,7 @@ import errno
 import socket
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from routerd.backends.linux import netlink_codec as nl
 
@@ -44,17 +44,18 @@ class NetlinkError(OSError):
     """A netlink request or dump failed as a whole (not one message of a batch)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    """A message to send: type, flags (``NLM_F_REQUEST`` is added) and body."""
+class Request(NamedTuple):
+    """A message to send: type, flags (``NLM_F_REQUEST`` is added) and body.
+
+    A NamedTuple: a cold apply builds one per route and a verify one per lookup.
+    """
 
     type: int
     flags: int
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(NamedTuple):
     """The kernel's answer to one request: errno 0 and, for lookups, the reply body."""
 
     errno: int
@@ -64,6 +65,9 @@ class Reply:
     @property
     def ok(self) -> bool:
         return self.errno == 0
+
+
+OK = Reply(0)
 
 
 class NetlinkSocket:
@@ -131,9 +135,12 @@ class NetlinkSocket:
         n = len(chunk)
         first = self._next_seqs(n + 1)
         quiet = nl.NLM_F_REQUEST
+        not_ack = ~nl.NLM_F_ACK
+        pack = nl.NLMSGHDR.pack
+        hdr = nl.NLMSGHDR.size
         parts = [
-            nl.pack_message(r.type, (r.flags & ~nl.NLM_F_ACK) | quiet, first + i, r.body)
-            for i, r in enumerate(chunk)
+            pack(hdr + len(body), kind, (flags & not_ack) | quiet, seq, 0) + body
+            for seq, (kind, flags, body) in enumerate(chunk, first)
         ]
         parts.append(nl.pack_message(nl.NLMSG_NOOP, quiet | nl.NLM_F_ACK, first + n, b""))
         out: list[Reply | None] = [None] * n
@@ -142,37 +149,59 @@ class NetlinkSocket:
         barrier = False
         while not barrier or lookups:
             try:
-                msgs = self._recv()
+                size = self.sock.recv_into(self._buf)
             except TimeoutError:
                 return self._fill(out, chunk, barrier, Reply(errno.ETIMEDOUT, "no answer"))
             except OSError as exc:
                 if exc.errno != errno.ENOBUFS:
                     raise
                 return self._fill(out, chunk, barrier, Reply(errno.ENOBUFS, "answers lost"))
-            for msg in msgs:
-                i = msg.seq - first
-                if i == n:
-                    barrier = True
-                elif 0 <= i < n and out[i] is None:  # else: late answer to an abandoned batch
-                    out[i] = self._reply(msg)
-                    lookups -= not chunk[i].flags & nl.NLM_F_ACK
+            barrier, lookups = self._answers(size, first, chunk, out, barrier, lookups)
         return self._fill(out, chunk, True, Reply(errno.EIO, "no answer"))
 
-    @staticmethod
-    def _reply(msg: nl.Message) -> Reply:
-        if msg.type == nl.NLMSG_ERROR:
-            err, text = nl.parse_error(msg)
-            return Reply(err, text)
-        return Reply(0, "", msg.body)
+    def _answers(
+        self,
+        size: int,
+        first: int,
+        chunk: Sequence[Request],
+        out: list[Reply | None],
+        barrier: bool,
+        lookups: int,
+    ) -> tuple[bool, int]:
+        """File the answers of one received datagram; returns the updated barrier/lookups.
+
+        Headers are read straight from the receive buffer: a verify of 10,000 addresses
+        receives 10,000 datagrams, and only the lookup replies' bodies are copied out.
+        """
+        buf = self._buf
+        n = len(chunk)
+        unpack = nl.NLMSGHDR.unpack_from
+        hdr = nl.NLMSGHDR.size
+        off = 0
+        while off + hdr <= size:
+            length, kind, flags, seq, pid = unpack(buf, off)
+            if length < hdr or off + length > size:
+                break
+            i = seq - first
+            if i == n:
+                barrier = True
+            elif 0 <= i < n and out[i] is None:  # else: late answer to an abandoned batch
+                body = bytes(buf[off + hdr : off + length])
+                if kind == nl.NLMSG_ERROR:
+                    out[i] = Reply(*nl.parse_error(nl.Message(kind, flags, seq, pid, body)))
+                else:
+                    out[i] = Reply(0, "", body)
+                lookups -= not chunk[i].flags & nl.NLM_F_ACK
+            off += (length + 3) & ~3
+        return barrier, lookups
 
     @staticmethod
     def _fill(
         out: list[Reply | None], chunk: Sequence[Request], barrier: bool, missing: Reply
     ) -> list[Reply]:
         """Unanswered changes succeeded once the barrier was seen; anything else is ``missing``."""
-        ok = Reply(0)
         return [
-            r if r is not None else (ok if barrier and req.flags & nl.NLM_F_ACK else missing)
+            r if r is not None else (OK if barrier and req.flags & nl.NLM_F_ACK else missing)
             for r, req in zip(out, chunk, strict=True)
         ]
 

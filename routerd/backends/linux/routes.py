@@ -13,7 +13,9 @@ part of a route's identity in the kernel).
 
 from __future__ import annotations
 
+import functools
 import os
+import socket
 from collections.abc import Callable
 
 from routerd.backends.linux import netlink_codec as nl
@@ -39,25 +41,38 @@ def _table_fields(table: int) -> tuple[int, bytes]:
     return (table if table < 256 else nl.RT_TABLE_UNSPEC), nl.attr_u32(nl.RTA_TABLE, table)
 
 
+@functools.lru_cache(maxsize=1024)
+def _add_template(
+    plen: int, table: int, ifindex: int | None, gateway: str, metric: int, kind: str
+) -> tuple[bytes, bytes]:
+    """An RTM_NEWROUTE body around its destination address: ``(head, tail)``.
+
+    Every route of a plan that shares table, device, gateway and metric differs only in
+    those four bytes, so a cold apply builds each template once and then copies.
+    """
+    blackhole = kind == "blackhole"
+    scope = nl.RT_SCOPE_UNIVERSE if blackhole or gateway else nl.RT_SCOPE_LINK
+    rtype = nl.RTN_BLACKHOLE if blackhole else nl.RTN_UNICAST
+    tbl, tbl_attr = _table_fields(table)
+    head = nl.RTMSG.pack(nl.AF_INET, plen, 0, 0, tbl, ROUTERD_PROTO, scope, rtype, 0) + tbl_attr
+    if plen:
+        head += nl.NLA.pack(nl.NLA.size + 4, nl.RTA_DST)
+    tail = b""
+    if ifindex is not None and not blackhole:
+        tail += nl.attr_u32(nl.RTA_OIF, ifindex)
+    if gateway and not blackhole:
+        tail += nl.attr_ip4(nl.RTA_GATEWAY, gateway)
+    if metric:
+        tail += nl.attr_u32(nl.RTA_PRIORITY, metric)
+    return head, tail
+
+
 def encode_add(route: Route, ifindex: int | None, *, replace: bool = False) -> Request:
     """RTM_NEWROUTE for ``route`` marked with routerd's protocol."""
-    addr, plen = _split(route.dst)
-    blackhole = route.type == "blackhole"
-    if blackhole or route.gateway:
-        scope = nl.RT_SCOPE_UNIVERSE
-    else:
-        scope = nl.RT_SCOPE_LINK
-    rtype = nl.RTN_BLACKHOLE if blackhole else nl.RTN_UNICAST
-    tbl, tbl_attr = _table_fields(route.table)
-    body = nl.RTMSG.pack(nl.AF_INET, plen, 0, 0, tbl, ROUTERD_PROTO, scope, rtype, 0) + tbl_attr
-    if plen:
-        body += nl.attr_ip4(nl.RTA_DST, addr)
-    if ifindex is not None and not blackhole:
-        body += nl.attr_u32(nl.RTA_OIF, ifindex)
-    if route.gateway and not blackhole:
-        body += nl.attr_ip4(nl.RTA_GATEWAY, route.gateway)
-    if route.metric:
-        body += nl.attr_u32(nl.RTA_PRIORITY, route.metric)
+    addr, _, plen_text = route.dst.partition("/")
+    plen = int(plen_text or 32)
+    head, tail = _add_template(plen, route.table, ifindex, route.gateway, route.metric, route.type)
+    body = head + socket.inet_aton(addr) + tail if plen else head + tail
     return Request(nl.RTM_NEWROUTE, REPLACE_FLAGS if replace else ADD_FLAGS, body)
 
 
@@ -168,10 +183,12 @@ def encode_delete_local(address: str, ifindex: int | None, proto: int) -> Reques
     return Request(nl.RTM_DELROUTE, nl.NLM_F_ACK, body)
 
 
+LOOKUP_HEAD = nl.RTMSG.pack(nl.AF_INET, 32, 0, 0, 0, 0, 0, 0, 0) + nl.NLA.pack(8, nl.RTA_DST)
+
+
 def encode_lookup(address: str) -> Request:
     """RTM_GETROUTE for one destination (``ip route get ADDR``), answered with a route."""
-    body = nl.RTMSG.pack(nl.AF_INET, 32, 0, 0, 0, 0, 0, 0, 0) + nl.attr_ip4(nl.RTA_DST, address)
-    return Request(nl.RTM_GETROUTE, 0, body)
+    return Request(nl.RTM_GETROUTE, 0, LOOKUP_HEAD + socket.inet_aton(address))
 
 
 ROUTE_TYPES = {
@@ -223,15 +240,28 @@ def input_lookups(
 def lookup_devices(
     sock: NetlinkSocket, addresses: list[str], names: Callable[[int], str]
 ) -> dict[str, str | None]:
-    """The output device the kernel picks for each address (pipelined ``ip route get``)."""
+    """The output device the kernel picks for each address (pipelined ``ip route get``).
+
+    Only the output interface of each answer is read (``nl.find_attr``); it is still the
+    kernel's own answer to the lookup, one per address.
+    """
+    get = Request(nl.RTM_GETROUTE, 0, b"")
+    head = LOOKUP_HEAD
+    aton = socket.inet_aton
     with sock.lock:
-        replies = sock.transact([encode_lookup(a) for a in addresses])
+        replies = sock.transact([get._replace(body=head + aton(a)) for a in addresses])
     out: dict[str, str | None] = {}
-    for address, reply in zip(addresses, replies, strict=True):
-        if not reply.ok or reply.body is None:
+    find = nl.find_attr
+    start = nl.RTMSG.size
+    devs: dict[int, str] = {}
+    for address, (err, _, body) in zip(addresses, replies, strict=True):
+        oif = find(body, start, nl.RTA_OIF) if not err and body is not None else None
+        if oif is None:
             out[address] = None
             continue
-        attrs = nl.parse_attrs(reply.body, nl.RTMSG.size)
-        oif = attrs.get(nl.RTA_OIF)
-        out[address] = names(nl.u32(oif)) if oif is not None else None
+        index = nl.u32(oif)
+        dev = devs.get(index)
+        if dev is None:
+            dev = devs[index] = names(index)
+        out[address] = dev
     return out
