@@ -20,6 +20,7 @@ owns, through the same diff-and-apply path the engine uses.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import threading
@@ -143,6 +144,7 @@ class LinuxBackend:
                 feed=self._feed,
                 nft_touched=self.cache.nft_touched,
                 lost=self.cache.invalidate,
+                drop_own_routes=True,
             )
             self._watcher.interest = Interest(proto=routes.ROUTERD_PROTO)
             # Whatever was read before the subscription cannot be patched from events.
@@ -171,9 +173,13 @@ class LinuxBackend:
             return observe_host(self.host, scope)
 
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
-        with self._lock:
+        watcher = self._watcher
+        with self._lock, watcher.held() if watcher is not None else contextlib.nullcontext():
+            self.applier.route_writes = []
             results = self.applier.apply(changes)
-            self.cache.applied(results)
+            dropped = watcher is not None and watcher.drops_own_routes
+            self.cache.applied(results, self.applier.route_writes if dropped else ())
+            self.applier.route_writes = []
         failed = [r for r in results if not r.ok]
         if failed:
             LOG.info(

@@ -28,14 +28,16 @@ wireguard-go; it returns True when a pass is needed.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import logging
 import os
 import select
 import socket
+import struct
 import threading
 import time
-from collections.abc import Callable, Container, Set
+from collections.abc import Callable, Container, Iterator, Set
 from dataclasses import dataclass, field
 
 from routerd.backends.linux import netlink_codec as nl
@@ -86,6 +88,44 @@ class LazySet:
         if self._build is not None:
             self._items, self._build = self._build(), None
         return item in self._items
+
+
+SO_ATTACH_FILTER = 26
+BPF_LD_H_ABS, BPF_LD_W_ABS, BPF_JEQ_K, BPF_RET_K = 0x28, 0x20, 0x15, 0x06
+SOCK_FILTER = struct.Struct("=HBBI")
+
+
+def own_route_echo_filter(portid: int) -> list[bytes]:
+    """A classic BPF program that drops route notifications caused by port ``portid``.
+
+    rtnetlink sends every notification in its own datagram, stamped with the port id of
+    the socket whose request caused it: the kernel drops the echoes of routerd's own route
+    writes (10,000 on a cold apply) before they are queued, and the backend patches its
+    cache from its acknowledged writes instead. Every other notification (a foreign route
+    write, routerd's own address or link changes) passes. BPF absolute loads read
+    big-endian, the netlink header is host order: the constants are swapped to match.
+    """
+
+    def be(fmt: str, value: int) -> int:
+        return int.from_bytes(struct.pack(fmt, value), "big")
+
+    new, delete = be("=H", nl.RTM_NEWROUTE), be("=H", nl.RTM_DELROUTE)
+    return [
+        SOCK_FILTER.pack(BPF_LD_H_ABS, 0, 0, 4),  # nlmsg_type
+        SOCK_FILTER.pack(BPF_JEQ_K, 1, 0, new),
+        SOCK_FILTER.pack(BPF_JEQ_K, 0, 3, delete),
+        SOCK_FILTER.pack(BPF_LD_W_ABS, 0, 0, 12),  # nlmsg_pid
+        SOCK_FILTER.pack(BPF_JEQ_K, 0, 1, be("=I", portid)),
+        SOCK_FILTER.pack(BPF_RET_K, 0, 0, 0),  # drop
+        SOCK_FILTER.pack(BPF_RET_K, 0, 0, 0xFFFFFFFF),  # keep
+    ]
+
+
+def attach_filter(sock: socket.socket, program: list[bytes]) -> None:
+    """``SO_ATTACH_FILTER``: the kernel copies the program, the buffer may go after."""
+    code = ctypes.create_string_buffer(b"".join(program))
+    fprog = struct.pack("HP", len(program), ctypes.addressof(code))
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
 
 
 def route_event_matters(body: bytes, interest: Interest) -> bool:
@@ -172,7 +212,11 @@ class EventWatcher:
         feed: Callable[[nl.Message], None] | None = None,
         nft_touched: Callable[[], None] | None = None,
         lost: Callable[[], None] | None = None,
+        drop_own_routes: bool = False,
     ) -> None:
+        """``drop_own_routes``: the kernel drops the echoes of ``own_portid``'s route writes
+        (``own_route_echo_filter``); the owner then accounts for them itself, inside
+        ``held``."""
         self.on_change = on_change
         self.own_portid = own_portid
         self.tick = tick
@@ -187,13 +231,20 @@ class EventWatcher:
         """Counters: own echoes (not drift), relevant events, on_change calls, overruns."""
         self.failed = False
         """The sockets failed: no event will arrive any more (the cache must not be used)."""
-        self._read_lock = threading.Lock()
+        self._read_lock = threading.RLock()
         self._pending = False
         self._wake_r, self._wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         self._stop = threading.Event()
         groups = RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE
         self._rt = _subscribe(socket.NETLINK_ROUTE, groups, ())
         self._nf = _subscribe(NETLINK_NETFILTER, 0, (NFNLGRP_NFTABLES,))
+        self.drops_own_routes = False
+        if drop_own_routes:
+            try:
+                attach_filter(self._rt, own_route_echo_filter(own_portid))
+                self.drops_own_routes = True
+            except OSError as exc:  # no socket filters: the echoes are read and fed
+                LOG.warning("netlink socket filter refused (%s); reading own route echoes", exc)
         self._thread = threading.Thread(
             target=self._run, name="routerd-netlink-events", daemon=True
         )
@@ -220,6 +271,20 @@ class EventWatcher:
         if self._drain([self._rt.fileno(), self._nf.fileno()]):
             self._pending = True
             os.write(self._wake_w, b"x")
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Feed what is queued, then keep the thread from feeding until the block ends.
+
+        With own route echoes dropped, the owner patches its cache from its acknowledged
+        writes inside this block: a foreign notification queued while it writes is fed
+        after the patch, in the order the kernel made them (one queued before the block
+        was fed before it). A failing socket is reported through ``lost``, as in ``sync``.
+        """
+        with self._read_lock:
+            with contextlib.suppress(OSError):
+                self.sync()
+            yield
 
     def start(self) -> None:
         self._thread.start()

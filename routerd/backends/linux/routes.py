@@ -28,6 +28,11 @@ ROUTERD_PROTO = 196
 PROTO_NAME_LINE = f"{ROUTERD_PROTO}\trouterd\n"
 RTM_F_CLONED = 0x200
 
+RouteWrite = tuple[bool, bool, "Route | None"]
+"""One route routerd wrote, as its echo would report it: (added, replacing, route). A
+delete names the route it matched (by metric); an add's route is None when its echo
+cannot be predicted (``echoes_as_itself``)."""
+
 ADD_FLAGS = nl.NLM_F_ACK | nl.NLM_F_CREATE | nl.NLM_F_EXCL
 REPLACE_FLAGS = nl.NLM_F_ACK | nl.NLM_F_CREATE | nl.NLM_F_REPLACE
 
@@ -74,6 +79,29 @@ def encode_add(route: Route, ifindex: int | None, *, replace: bool = False) -> R
     head, tail = _add_template(plen, route.table, ifindex, route.gateway, route.metric, route.type)
     body = head + socket.inet_aton(addr) + tail if plen else head + tail
     return Request(nl.RTM_NEWROUTE, REPLACE_FLAGS if replace else ADD_FLAGS, body)
+
+
+def echoes_as_itself(route: Route, ifindex: int | None) -> bool:
+    """Whether the kernel's notification of adding ``route`` decodes to ``route`` itself.
+
+    True for the routes routerd lowers (a unicast route out of a known device, or a bare
+    blackhole, in canonical notation); anything else (no device, another type, a
+    non-canonical address) is left to a dump.
+    """
+    if route.type == "unicast":
+        if ifindex is None or (route.gateway and not _canonical(route.gateway)):
+            return False
+    elif route.type != "blackhole" or route.dev or route.gateway:
+        return False
+    addr, slash, plen = route.dst.partition("/")
+    return bool(slash) and _canonical(addr) and plen.isdigit() and str(int(plen)) == plen
+
+
+def _canonical(address: str) -> bool:
+    try:
+        return socket.inet_ntoa(socket.inet_aton(address)) == address
+    except OSError:
+        return False
 
 
 def encode_delete(route: Route) -> Request:
