@@ -189,12 +189,13 @@ class Applier:
             raise DataplaneError(c.describe(), f"device {new.dev} missing", errno=errno.ENODEV)
         old = c.old if isinstance(c.old, Route) else None
         stale = self.host.route_duplicates.pop(c.key, [old] if old else [])
-        echo = new if routes.echoes_as_itself(new, ifindex) else None
         if len(stale) == 1 and stale[0].metric == new.metric:
-            self._effects[id(c)] = [(True, True, echo)]
-            return [routes.encode_add(new, ifindex, replace=True)]
-        self._effects[id(c)] = [(False, False, r) for r in stale] + [(True, False, echo)]
-        return [routes.encode_delete(r) for r in stale] + [routes.encode_add(new, ifindex)]
+            request, write = routes.add_write(new, ifindex, replace=True)
+            self._effects[id(c)] = [write]
+            return [request]
+        request, write = routes.add_write(new, ifindex)
+        self._effects[id(c)] = [(False, False, r) for r in stale] + [write]
+        return [routes.encode_delete(r) for r in stale] + [request]
 
     def _routes(self, batch: Batch) -> dict[int, ChangeResult]:
         self._effects = {}

@@ -256,7 +256,7 @@ def assemble(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
     _routes(host, obs, kinds.routes, desired)
     _proxy_neighbours(host, obs, kinds, desired, wanted.pneigh)
     _addresses(host, obs, desired, kinds.addrs, wanted.addr)
-    _absent(host, obs, scope.absent_addresses | wanted.absent, kinds)
+    _absent(host, obs, scope.absent_addresses | wanted.absent, kinds, desired)
     _sysctls(host, obs, scope.sysctls | wanted.sysctls)
     _links(host, obs, scope.links, kinds.addrs)
     _wireguard(host, obs, scope.wireguard | wanted.wg, desired)
@@ -322,12 +322,18 @@ def _addresses(
             obs.objects.setdefault(want, desired[want])
 
 
-def _absent(host: Host, obs: Observed, wanted: set[str], kinds: Kinds) -> None:
+def _absent(
+    host: Host,
+    obs: Observed,
+    wanted: set[str],
+    kinds: Kinds,
+    desired: Mapping[Key, DataplaneObject],
+) -> None:
     if not wanted:
         return
     if wanted != kinds.absent_for:
         kinds.absent_for = frozenset(wanted)
-        kinds.absent_nowhere = {("absent", a): AbsentAddress(a) for a in wanted}
+        kinds.absent_nowhere = _absent_nowhere(wanted, desired)
     obs.objects.update(kinds.absent_nowhere)
     where: dict[str, list[tuple[str, str]]] = {}
     for a in kinds.addrs:
@@ -342,6 +348,24 @@ def _absent(host: Host, obs: Observed, wanted: set[str], kinds: Kinds) -> None:
             address, tuple(sorted(where.get(address, ()))), tuple(sorted(local.get(address, ())))
         )
         obs.objects[obj.key] = obj
+
+
+def _absent_nowhere(
+    wanted: set[str], desired: Mapping[Key, DataplaneObject]
+) -> dict[Key, AbsentAddress]:
+    """The observed form of each address present nowhere; the desired object is that
+    form already (nothing present), so it is reused rather than built again (a
+    provider-side router wants 10,000 of them)."""
+    out: dict[Key, AbsentAddress] = {}
+    for address in wanted:
+        key = ("absent", address)
+        want = desired.get(key)
+        if not (
+            isinstance(want, AbsentAddress) and not want.present_on and not want.local_routes
+        ):
+            want = AbsentAddress(address)
+        out[key] = want
+    return out
 
 
 def _sysctls(host: Host, obs: Observed, names: set[str]) -> None:
@@ -422,7 +446,7 @@ def assemble_keys(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
             _proxy_key(obs, kinds.pneigh, key, desired, _Wanted())
     if wanted.addr:  # drift may name addresses nobody wants: only owned ones are reported
         _addresses(host, obs, desired, kinds.addrs, [k for k in wanted.addr if k in desired])
-    _absent(host, obs, (scope.absent_addresses | wanted.absent), kinds)
+    _absent(host, obs, (scope.absent_addresses | wanted.absent), kinds, desired)
     _sysctls(host, obs, scope.sysctls | wanted.sysctls)
     _links(host, obs, scope.links, kinds.addrs)
     _wireguard(host, obs, scope.wireguard | wanted.wg, desired)

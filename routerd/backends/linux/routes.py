@@ -31,7 +31,7 @@ RTM_F_CLONED = 0x200
 RouteWrite = tuple[bool, bool, "Route | None"]
 """One route routerd wrote, as its echo would report it: (added, replacing, route). A
 delete names the route it matched (by metric); an add's route is None when its echo
-cannot be predicted (``echoes_as_itself``)."""
+cannot be predicted (``add_write``)."""
 
 ADD_FLAGS = nl.NLM_F_ACK | nl.NLM_F_CREATE | nl.NLM_F_EXCL
 REPLACE_FLAGS = nl.NLM_F_ACK | nl.NLM_F_CREATE | nl.NLM_F_REPLACE
@@ -49,11 +49,13 @@ def _table_fields(table: int) -> tuple[int, bytes]:
 @functools.lru_cache(maxsize=1024)
 def _add_template(
     plen: int, table: int, ifindex: int | None, gateway: str, metric: int, kind: str
-) -> tuple[bytes, bytes]:
-    """An RTM_NEWROUTE body around its destination address: ``(head, tail)``.
+) -> tuple[bytes, bytes, bool]:
+    """An RTM_NEWROUTE body around its destination address: ``(head, tail, plain)``.
 
     Every route of a plan that shares table, device, gateway and metric differs only in
-    those four bytes, so a cold apply builds each template once and then copies.
+    those four bytes, so a cold apply builds each template once and then copies. ``plain``:
+    the kernel's notification of such a route names the same device, gateway and type
+    (a unicast route out of a known device, or a bare blackhole; ``add_write``).
     """
     blackhole = kind == "blackhole"
     scope = nl.RT_SCOPE_UNIVERSE if blackhole or gateway else nl.RT_SCOPE_LINK
@@ -69,32 +71,36 @@ def _add_template(
         tail += nl.attr_ip4(nl.RTA_GATEWAY, gateway)
     if metric:
         tail += nl.attr_u32(nl.RTA_PRIORITY, metric)
-    return head, tail
+    if kind == "unicast":
+        plain = ifindex is not None and (not gateway or _canonical(gateway))
+    else:
+        plain = blackhole and ifindex is None and not gateway
+    return head, tail, plain
 
 
 def encode_add(route: Route, ifindex: int | None, *, replace: bool = False) -> Request:
     """RTM_NEWROUTE for ``route`` marked with routerd's protocol."""
-    addr, _, plen_text = route.dst.partition("/")
-    plen = int(plen_text or 32)
-    head, tail = _add_template(plen, route.table, ifindex, route.gateway, route.metric, route.type)
-    body = head + socket.inet_aton(addr) + tail if plen else head + tail
-    return Request(nl.RTM_NEWROUTE, REPLACE_FLAGS if replace else ADD_FLAGS, body)
+    return add_write(route, ifindex, replace=replace)[0]
 
 
-def echoes_as_itself(route: Route, ifindex: int | None) -> bool:
-    """Whether the kernel's notification of adding ``route`` decodes to ``route`` itself.
+def add_write(
+    route: Route, ifindex: int | None, *, replace: bool = False
+) -> tuple[Request, RouteWrite]:
+    """``encode_add``, and the write as the kernel's notification of it would report it.
 
-    True for the routes routerd lowers (a unicast route out of a known device, or a bare
-    blackhole, in canonical notation); anything else (no device, another type, a
-    non-canonical address) is left to a dump.
+    The route itself, when that notification decodes to it: a route routerd lowers (see
+    ``_add_template``) in canonical notation. Otherwise None: only a dump can tell.
     """
-    if route.type == "unicast":
-        if ifindex is None or (route.gateway and not _canonical(route.gateway)):
-            return False
-    elif route.type != "blackhole" or route.dev or route.gateway:
-        return False
-    addr, slash, plen = route.dst.partition("/")
-    return bool(slash) and _canonical(addr) and plen.isdigit() and str(int(plen)) == plen
+    addr, slash, plen_text = route.dst.partition("/")
+    plen = int(plen_text or 32)
+    packed = socket.inet_aton(addr)
+    head, tail, plain = _add_template(
+        plen, route.table, ifindex, route.gateway, route.metric, route.type
+    )
+    body = head + packed + tail if plen else head + tail
+    request = Request(nl.RTM_NEWROUTE, REPLACE_FLAGS if replace else ADD_FLAGS, body)
+    plain = plain and slash == "/" and plen_text == str(plen) and socket.inet_ntoa(packed) == addr
+    return request, (True, replace, route if plain else None)
 
 
 def _canonical(address: str) -> bool:
