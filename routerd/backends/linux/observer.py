@@ -360,9 +360,7 @@ def _absent_nowhere(
     for address in wanted:
         key = ("absent", address)
         want = desired.get(key)
-        if not (
-            isinstance(want, AbsentAddress) and not want.present_on and not want.local_routes
-        ):
+        if not (isinstance(want, AbsentAddress) and not want.present_on and not want.local_routes):
             want = AbsentAddress(address)
         out[key] = want
     return out
