@@ -162,6 +162,8 @@ class Applier:
         flat = [req for _, _, reqs in planned for req in reqs]
         with self.host.sock.lock:
             replies = self.host.sock.transact(flat)
+        if not any(r.errno for r in replies):  # the usual case: every request succeeded
+            return {i: (c, None) for i, c, _ in planned}
         out: dict[int, Outcome] = {}
         pos = 0
         for i, c, reqs in planned:

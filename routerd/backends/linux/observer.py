@@ -222,25 +222,26 @@ class _Wanted:
     absent: set[str] = field(default_factory=set)
     sysctls: set[str] = field(default_factory=set)
     wg: set[str] = field(default_factory=set)
+    gateways: set[str] = field(default_factory=set)
 
 
 def _wanted(desired: Mapping[Key, DataplaneObject]) -> _Wanted:
-    w = _Wanted()
-    for key in desired:
-        kind = key[0]
-        if kind == "route":
-            continue
-        if kind == "pneigh":
-            w.pneigh.append(key)
-        elif kind == "addr":
-            w.addr.append(key)
-        elif kind == "absent":
-            w.absent.add(key[1])
-        elif kind == "sysctl":
-            w.sysctls.add(key[1])
-        elif kind == "wg":
-            w.wg.add(key[1])
-    return w
+    keys: dict[str, list[Key]] = {
+        k: [] for k in ("pneigh", "addr", "absent", "sysctl", "wg", gateway.KIND)
+    }
+    pick = keys.get
+    for key in desired:  # 10,000s of routes and absences: one dictionary probe each
+        found = pick(key[0])
+        if found is not None:
+            found.append(key)
+    return _Wanted(
+        keys["pneigh"],
+        keys["addr"],
+        {k[1] for k in keys["absent"]},
+        {k[1] for k in keys["sysctl"]},
+        {k[1] for k in keys["wg"]},
+        {k[1] for k in keys[gateway.KIND]},
+    )
 
 
 def assemble(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
@@ -260,7 +261,7 @@ def assemble(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
     _sysctls(host, obs, scope.sysctls | wanted.sysctls)
     _links(host, obs, scope.links, kinds.addrs)
     _wireguard(host, obs, scope.wireguard | wanted.wg, desired)
-    _gateways(host, obs, kinds.addrs, desired, None)
+    _gateways(host, obs, kinds.addrs, desired, None, wanted.gateways)
     if kinds.nft is not None:
         obs.objects[kinds.nft.key] = kinds.nft
         obs.owned.add(kinds.nft.key)
@@ -415,10 +416,11 @@ def _gateways(
     addrs: list[AddressEntry],
     desired: Mapping[Key, DataplaneObject],
     keys: frozenset[Key] | None,
+    desired_names: set[str] | None = None,
 ) -> None:
     """Anycast-gateway devices from the link table (``gateway.py``): owned ones, and a
     foreign link where a device is desired."""
-    found, owned = gateway.observe(host, addrs, desired, keys)
+    found, owned = gateway.observe(host, addrs, desired, keys, desired_names)
     obs.objects.update(found)
     obs.owned.update(owned)
 
