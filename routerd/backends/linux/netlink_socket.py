@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from routerd.backends.linux import netlink_codec as nl
+from routerd.backends.linux.recvmmsg import DatagramReader
 
 SOL_NETLINK = 270
 NETLINK_ADD_MEMBERSHIP = 1
@@ -37,6 +38,8 @@ SO_RCVBUFFORCE = 33
 
 RCVBUF = 8 << 20
 RECV_SIZE = 1 << 20
+MAX_DATAGRAM = 32 << 10
+"""The kernel never sends a netlink datagram longer (dumps are capped below 32 KiB)."""
 DEFAULT_CHUNK = 256
 
 
@@ -99,7 +102,9 @@ class NetlinkSocket:
         self.sock.settimeout(timeout)
         self.portid: int = self.sock.getsockname()[0]
         self._seq = 0
-        self._buf = bytearray(RECV_SIZE)
+        self._reader = DatagramReader.open(self.sock, RECV_SIZE // MAX_DATAGRAM, MAX_DATAGRAM)
+        """Many answers per receive call (None: libc lacks ``recvmmsg``, one per call)."""
+        self._buf = self._reader.buf if self._reader is not None else bytearray(RECV_SIZE)
         self.sent_requests = 0
         """Requests sent through ``transact`` (changes and lookups; dumps not counted)."""
 
@@ -114,7 +119,7 @@ class NetlinkSocket:
         return first
 
     def _recv(self) -> list[nl.Message]:
-        n = self.sock.recv_into(self._buf)
+        n = self.sock.recv_into(self._buf)  # the whole buffer: several slots of the reader
         return list(nl.iter_messages(memoryview(self._buf), n))
 
     def transact(self, requests: Sequence[Request]) -> list[Reply]:
@@ -149,38 +154,48 @@ class NetlinkSocket:
         barrier = False
         while not barrier or lookups:
             try:
-                size = self.sock.recv_into(self._buf)
+                got = self._receive()
             except TimeoutError:
                 return self._fill(out, chunk, barrier, Reply(errno.ETIMEDOUT, "no answer"))
             except OSError as exc:
                 if exc.errno != errno.ENOBUFS:
                     raise
                 return self._fill(out, chunk, barrier, Reply(errno.ENOBUFS, "answers lost"))
-            barrier, lookups = self._answers(size, first, chunk, out, barrier, lookups)
+            buf = self._buf
+            for start, size in got:
+                barrier, lookups = self._answers(
+                    buf, start, start + size, first, chunk, out, barrier, lookups
+                )
         return self._fill(out, chunk, True, Reply(errno.EIO, "no answer"))
 
+    def _receive(self) -> list[tuple[int, int]]:
+        """The datagrams queued, as (offset, length) in the reader's (or our) buffer."""
+        if self._reader is not None:
+            return self._reader.read(self.sock.gettimeout())
+        return [(0, self.sock.recv_into(self._buf))]
+
+    @staticmethod
     def _answers(
-        self,
-        size: int,
+        buf: bytearray,
+        off: int,
+        end: int,
         first: int,
         chunk: Sequence[Request],
         out: list[Reply | None],
         barrier: bool,
         lookups: int,
     ) -> tuple[bool, int]:
-        """File the answers of one received datagram; returns the updated barrier/lookups.
+        """File the answers of one datagram (``buf[off:end]``); returns barrier and lookups.
 
         Headers are read straight from the receive buffer: a verify of 10,000 addresses
         receives 10,000 datagrams, and only the lookup replies' bodies are copied out.
         """
-        buf = self._buf
         n = len(chunk)
         unpack = nl.NLMSGHDR.unpack_from
         hdr = nl.NLMSGHDR.size
-        off = 0
-        while off + hdr <= size:
+        while off + hdr <= end:
             length, kind, flags, seq, pid = unpack(buf, off)
-            if length < hdr or off + length > size:
+            if length < hdr or off + length > end:
                 break
             i = seq - first
             if i == n:

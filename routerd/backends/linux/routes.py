@@ -37,11 +37,6 @@ ADD_FLAGS = nl.NLM_F_ACK | nl.NLM_F_CREATE | nl.NLM_F_EXCL
 REPLACE_FLAGS = nl.NLM_F_ACK | nl.NLM_F_CREATE | nl.NLM_F_REPLACE
 
 
-def _split(cidr: str) -> tuple[str, int]:
-    addr, _, plen = cidr.partition("/")
-    return addr, int(plen or 32)
-
-
 def _table_fields(table: int) -> tuple[int, bytes]:
     return (table if table < 256 else nl.RT_TABLE_UNSPEC), nl.attr_u32(nl.RTA_TABLE, table)
 
@@ -112,16 +107,24 @@ def _canonical(address: str) -> bool:
 
 def encode_delete(route: Route) -> Request:
     """RTM_DELROUTE matching only a route with routerd's protocol (any device, any scope)."""
-    addr, plen = _split(route.dst)
-    tbl, tbl_attr = _table_fields(route.table)
-    body = nl.RTMSG.pack(
+    addr, _, plen_text = route.dst.partition("/")
+    plen = int(plen_text or 32)
+    head, tail = _delete_template(plen, route.table, route.metric)
+    body = head + socket.inet_aton(addr) + tail if plen else head + tail
+    return Request(nl.RTM_DELROUTE, nl.NLM_F_ACK, body)
+
+
+@functools.lru_cache(maxsize=256)
+def _delete_template(plen: int, table: int, metric: int) -> tuple[bytes, bytes]:
+    """An RTM_DELROUTE body around its destination address (see ``_add_template``)."""
+    tbl, tbl_attr = _table_fields(table)
+    head = nl.RTMSG.pack(
         nl.AF_INET, plen, 0, 0, tbl, ROUTERD_PROTO, nl.RT_SCOPE_NOWHERE, nl.RTN_UNSPEC, 0
     )
-    body += tbl_attr
+    head += tbl_attr
     if plen:
-        body += nl.attr_ip4(nl.RTA_DST, addr)
-    body += nl.attr_u32(nl.RTA_PRIORITY, route.metric)
-    return Request(nl.RTM_DELROUTE, nl.NLM_F_ACK, body)
+        head += nl.NLA.pack(nl.NLA.size + 4, nl.RTA_DST)
+    return head, nl.attr_u32(nl.RTA_PRIORITY, metric)
 
 
 def decode(body: bytes, names: Callable[[int], str]) -> Route | None:
@@ -279,11 +282,11 @@ def lookup_devices(
     Only the output interface of each answer is read (``nl.find_attr``); it is still the
     kernel's own answer to the lookup, one per address.
     """
-    get = Request(nl.RTM_GETROUTE, 0, b"")
     head = LOOKUP_HEAD
     aton = socket.inet_aton
+    get = nl.RTM_GETROUTE
     with sock.lock:
-        replies = sock.transact([get._replace(body=head + aton(a)) for a in addresses])
+        replies = sock.transact([Request(get, 0, head + aton(a)) for a in addresses])
     out: dict[str, str | None] = {}
     find = nl.find_attr
     start = nl.RTMSG.size

@@ -138,3 +138,13 @@ def test_find_attr_reads_one_attribute_and_stops_at_a_broken_one():
     )
     assert nl.find_attr(body, nl.RTMSG.size, nl.RTA_OIF) is None
     assert nl.find_attr(body + b"\x02\0\x04\0", nl.RTMSG.size, nl.RTA_OIF) is None
+
+
+def test_route_delete_template_matches_attribute_by_attribute_encoding():
+    for route in (Route("10.40.8.31/32", "wg-sam", 120), Route("10.9.0.0/16", table=1000)):
+        addr, _, plen = route.dst.partition("/")
+        table = route.table if route.table < 256 else 0
+        body = nl.RTMSG.pack(2, int(plen), 0, 0, table, routes.ROUTERD_PROTO, 255, 0, 0)
+        body += nl.attr_u32(nl.RTA_TABLE, route.table) + nl.attr_ip4(nl.RTA_DST, addr)
+        body += nl.attr_u32(nl.RTA_PRIORITY, route.metric)
+        assert routes.encode_delete(route).body == body
