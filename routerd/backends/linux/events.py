@@ -13,9 +13,12 @@ rtnetlink stamps each notification with the port id of the socket whose request 
 carrying the committing PID. Correctness comes first: a receive-buffer overrun (lost events)
 always triggers a pass.
 
-Every rtnetlink notification, routerd's own echoes included, is also handed to ``feed`` in
-the order the kernel sent it, and every nf_tables transaction touching the table to
-``nft_touched``: that is what keeps the observation cache (``cache.py``) exact. ``sync``
+Every rtnetlink notification is also handed to ``feed`` in the order the kernel sent it,
+routerd's own echoes included, except those of its route writes: with ``drop_own_routes``
+the kernel drops them before they are queued (``echo_filter.py``; 10,000 datagrams
+on a cold apply) and the backend patches its cache from the acknowledged writes (inside
+``held``). Every nf_tables transaction touching the table goes to ``nft_touched``: that is
+what keeps the observation cache (``cache.py``) exact. ``sync``
 drains both sockets from the caller's thread, so an observation made right after it has
 seen every change the kernel reported before; ``lost`` is called when notifications were
 dropped (overrun) or the sockets failed, after which the cache must not be trusted.
@@ -28,19 +31,18 @@ wireguard-go; it returns True when a pass is needed.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import logging
 import os
 import select
 import socket
-import struct
 import threading
 import time
 from collections.abc import Callable, Container, Iterator, Set
 from dataclasses import dataclass, field
 
 from routerd.backends.linux import netlink_codec as nl
+from routerd.backends.linux.echo_filter import attach_filter, own_route_echo_filter
 from routerd.backends.linux.netlink_socket import (
     NETLINK_ADD_MEMBERSHIP,
     RCVBUF,
@@ -88,44 +90,6 @@ class LazySet:
         if self._build is not None:
             self._items, self._build = self._build(), None
         return item in self._items
-
-
-SO_ATTACH_FILTER = 26
-BPF_LD_H_ABS, BPF_LD_W_ABS, BPF_JEQ_K, BPF_RET_K = 0x28, 0x20, 0x15, 0x06
-SOCK_FILTER = struct.Struct("=HBBI")
-
-
-def own_route_echo_filter(portid: int) -> list[bytes]:
-    """A classic BPF program that drops route notifications caused by port ``portid``.
-
-    rtnetlink sends every notification in its own datagram, stamped with the port id of
-    the socket whose request caused it: the kernel drops the echoes of routerd's own route
-    writes (10,000 on a cold apply) before they are queued, and the backend patches its
-    cache from its acknowledged writes instead. Every other notification (a foreign route
-    write, routerd's own address or link changes) passes. BPF absolute loads read
-    big-endian, the netlink header is host order: the constants are swapped to match.
-    """
-
-    def be(fmt: str, value: int) -> int:
-        return int.from_bytes(struct.pack(fmt, value), "big")
-
-    new, delete = be("=H", nl.RTM_NEWROUTE), be("=H", nl.RTM_DELROUTE)
-    return [
-        SOCK_FILTER.pack(BPF_LD_H_ABS, 0, 0, 4),  # nlmsg_type
-        SOCK_FILTER.pack(BPF_JEQ_K, 1, 0, new),
-        SOCK_FILTER.pack(BPF_JEQ_K, 0, 3, delete),
-        SOCK_FILTER.pack(BPF_LD_W_ABS, 0, 0, 12),  # nlmsg_pid
-        SOCK_FILTER.pack(BPF_JEQ_K, 0, 1, be("=I", portid)),
-        SOCK_FILTER.pack(BPF_RET_K, 0, 0, 0),  # drop
-        SOCK_FILTER.pack(BPF_RET_K, 0, 0, 0xFFFFFFFF),  # keep
-    ]
-
-
-def attach_filter(sock: socket.socket, program: list[bytes]) -> None:
-    """``SO_ATTACH_FILTER``: the kernel copies the program, the buffer may go after."""
-    code = ctypes.create_string_buffer(b"".join(program))
-    fprog = struct.pack("HP", len(program), ctypes.addressof(code))
-    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
 
 
 def route_event_matters(body: bytes, interest: Interest) -> bool:
