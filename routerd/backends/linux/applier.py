@@ -28,6 +28,7 @@ from routerd.backends.linux.gateway import GatewayLinks
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.netlink_socket import Reply, Request
 from routerd.backends.linux.observer import ADDR_KIND
+from routerd.backends.linux.routes import RouteWrite
 from routerd.core.desired import (
     AbsentAddress,
     Garp,
@@ -83,6 +84,10 @@ class Applier:
         self.host = host
         self._refresh_links = refresh_links or host.links.refresh
         self.gateways = GatewayLinks(host)
+        self.route_writes: list[RouteWrite] = []
+        """What each successful route change did, in kernel order; the backend takes it
+        after every apply to patch its observation cache (its own echoes are not read)."""
+        self._effects: dict[int, list[RouteWrite]] = {}
         self._handlers: dict[str, Callable[[Batch], dict[int, ChangeResult]]] = {
             "route": self._routes,
             "pneigh": self._proxy_neighbours,
@@ -157,6 +162,8 @@ class Applier:
         flat = [req for _, _, reqs in planned for req in reqs]
         with self.host.sock.lock:
             replies = self.host.sock.transact(flat)
+        if not any(r.errno for r in replies):  # the usual case: every request succeeded
+            return {i: (c, None) for i, c, _ in planned}
         out: dict[int, Outcome] = {}
         pos = 0
         for i, c, reqs in planned:
@@ -171,7 +178,12 @@ class Applier:
         if c.op == "remove":
             old = c.old if isinstance(c.old, Route) else None
             stale = self.host.route_duplicates.pop(c.key, [old] if old else [])
-            return [routes.encode_delete(r) for r in stale] or [_route_from_key(c)]
+            if not stale:
+                gone = Route(dst=c.key[2], table=int(c.key[1]))
+                self._effects[id(c)] = [(False, False, gone)]
+                return [routes.encode_delete(gone)]
+            self._effects[id(c)] = [(False, False, r) for r in stale]
+            return [routes.encode_delete(r) for r in stale]
         assert isinstance(c.new, Route)
         new = c.new
         ifindex = self.host.links.index(new.dev) if new.dev else None
@@ -180,10 +192,15 @@ class Applier:
         old = c.old if isinstance(c.old, Route) else None
         stale = self.host.route_duplicates.pop(c.key, [old] if old else [])
         if len(stale) == 1 and stale[0].metric == new.metric:
-            return [routes.encode_add(new, ifindex, replace=True)]
-        return [routes.encode_delete(r) for r in stale] + [routes.encode_add(new, ifindex)]
+            request, write = routes.add_write(new, ifindex, replace=True)
+            self._effects[id(c)] = [write]
+            return [request]
+        request, write = routes.add_write(new, ifindex)
+        self._effects[id(c)] = [(False, False, r) for r in stale] + [write]
+        return [routes.encode_delete(r) for r in stale] + [request]
 
     def _routes(self, batch: Batch) -> dict[int, ChangeResult]:
+        self._effects = {}
         planned, out = self._plan(batch, self._route_requests)
         exists: list[int] = []
         for i, (c, bad) in self._send(planned).items():
@@ -199,6 +216,10 @@ class Applier:
                 else:
                     msg = "a route with this destination and metric exists and is not routerd's"
                     out[i] = failure(c, errno.EEXIST, msg)
+        effects, self._effects = self._effects, {}
+        for i, c, _ in planned:
+            if out[i].ok:
+                self.route_writes.extend(effects[id(c)])
         return out
 
     # -- proxy neighbours ------------------------------------------------------------------
@@ -345,8 +366,3 @@ def _first_failure(reqs: list[Request], replies: list[Reply]) -> Reply | None:
         if reply.errno and not (req.type in DELETES and reply.errno in GONE):
             return reply
     return None
-
-
-def _route_from_key(c: Change) -> Request:
-    _, table, dst = c.key
-    return routes.encode_delete(Route(dst=dst, table=int(table)))

@@ -20,6 +20,7 @@ owns, through the same diff-and-apply path the engine uses.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import threading
@@ -143,6 +144,7 @@ class LinuxBackend:
                 feed=self._feed,
                 nft_touched=self.cache.nft_touched,
                 lost=self.cache.invalidate,
+                drop_own_routes=True,
             )
             self._watcher.interest = Interest(proto=routes.ROUTERD_PROTO)
             # Whatever was read before the subscription cannot be patched from events.
@@ -171,9 +173,13 @@ class LinuxBackend:
             return observe_host(self.host, scope)
 
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
-        with self._lock:
+        watcher = self._watcher
+        with self._lock, watcher.held() if watcher is not None else contextlib.nullcontext():
+            self.applier.route_writes = []
             results = self.applier.apply(changes)
-            self.cache.applied(results)
+            dropped = watcher is not None and watcher.drops_own_routes
+            self.cache.applied(results, self.applier.route_writes if dropped else ())
+            self.applier.route_writes = []
         failed = [r for r in results if not r.ok]
         if failed:
             LOG.info(
@@ -206,6 +212,7 @@ class LinuxBackend:
         }
         probes = self.probes.probe_many(pairs)
         out = {}
+        same: dict[tuple[object, ...], PathEvidence] = {}
         for c in checks:
             pair = (c.local_overlay, c.peer_overlay)
             ok = probes.get(pair) if pair in pairs else None
@@ -216,13 +223,13 @@ class LinuxBackend:
                 detail = f"the first probe of {c.peer_overlay} from {c.local_overlay} is running"
             else:
                 detail = ""
-            out[c.claim] = PathEvidence(
-                devs.get(c.address),
-                ok,
-                detail,
-                probe_pending=pending,
-                capture=captured.get(c.claim),
-            )
+            fields = (devs.get(c.address), ok, detail, pending, captured.get(c.claim))
+            evidence = same.get(fields)
+            if evidence is None:  # claims with equal evidence share one (immutable) object
+                evidence = same[fields] = PathEvidence(
+                    fields[0], ok, detail, probe_pending=pending, capture=fields[4]
+                )
+            out[c.claim] = evidence
         return out
 
     def _capture_lookups(self, checks: Sequence[PathCheck]) -> dict[str, InputRoute]:
@@ -332,25 +339,26 @@ class LinuxBackend:
         objs: tuple[DataplaneObject, ...] = tuple(obs.objects.values())
         if scope.desired is not None:
             objs += tuple(scope.desired.objects.values())
-        gateways = [o for o in objs if isinstance(o, GatewayDevice)]
         extra_links = scope.links | scope.wireguard | set(self.host.wg.owned())
-        extra_links |= {g.ifname for g in gateways} | {g.parent for g in gateways}
+
+        def gateways() -> list[GatewayDevice]:
+            return [o for o in objs if isinstance(o, GatewayDevice)]
+
+        def addresses() -> set[str]:
+            out = {o.cidr.split("/")[0] for o in objs if isinstance(o, Address)}
+            out |= {c.split("/")[0] for g in gateways() for c in g.addresses}
+            return out | scope.absent_addresses
+
+        def links() -> set[str]:
+            out = {o.dev for o in objs if isinstance(o, Route | ProxyNeighbour) and o.dev}
+            out |= {name for g in gateways() for name in (g.ifname, g.parent)}
+            return out | extra_links
+
         self._watcher.interest = Interest(
             proto=routes.ROUTERD_PROTO,
             route_dsts=LazySet(lambda: {o.dst for o in objs if isinstance(o, Route)}),
-            addresses=LazySet(
-                lambda: (
-                    {o.cidr.split("/")[0] for o in objs if isinstance(o, Address)}
-                    | {c.split("/")[0] for g in gateways for c in g.addresses}
-                    | scope.absent_addresses
-                )
-            ),
-            links=LazySet(
-                lambda: (
-                    {o.dev for o in objs if isinstance(o, Route | ProxyNeighbour) and o.dev}
-                    | extra_links
-                )
-            ),
+            addresses=LazySet(addresses),
+            links=LazySet(links),
         )
 
     def _tick(self) -> bool:

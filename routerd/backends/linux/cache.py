@@ -6,12 +6,15 @@ changes something) although in steady state nothing changed. The cache keeps the
 reading per kind (``observer.Kinds``) and re-reads a kind only when something says it may
 have changed; it is never trusted blindly. How each kind stays equal to a full read:
 
-* routes (routerd's protocol): patched from RTM_NEWROUTE/DELROUTE, routerd's own echoes
-  included, in the order the kernel sent them (the backend calls ``EventWatcher.sync``
-  before each use: the kernel queues a notification before it answers the request that
-  caused it). Whatever one notification cannot settle exactly (a second route for a key,
-  an append, a foreign route replacing one of ours in place, a device the link table does
-  not know yet) marks the kind for a re-read instead.
+* routes (routerd's protocol): patched from RTM_NEWROUTE/DELROUTE in the order the kernel
+  sent them (the backend calls ``EventWatcher.sync`` before each use: the kernel queues a
+  notification before it answers the request that caused it). routerd's own route writes
+  are patched from the applier's acknowledged writes instead (``applied``): the kernel
+  drops their echoes (``events.own_route_echo_filter``), 10,000 datagrams on a cold
+  apply, and the event thread is held while routerd writes, so foreign notifications
+  still land in order around them. Whatever one notification (or write) cannot settle
+  exactly (a second route for a key, an append, a foreign route replacing one of ours in
+  place, a device the link table does not know yet) marks the kind for a re-read instead.
 * proxy entries: the kernel reports no change to them. ``applied`` patches what routerd
   changed, ``poll_proxies`` (the backend's periodic drift check) replaces them with a fresh
   dump, and entries a scope wants but the cache lacks are confirmed with exact look-ups.
@@ -51,6 +54,7 @@ from routerd.backends.linux.addresses import AddressEntry
 from routerd.backends.linux.gateway import KIND as GATEWAY
 from routerd.backends.linux.host import Host
 from routerd.backends.linux.links import IFF_LOWER_UP, IFF_UP
+from routerd.backends.linux.routes import RouteWrite
 from routerd.core.desired import Key, Observed, ObserveScope, ProxyNeighbour
 from routerd.core.mobility.gateway import PREFIX as GATEWAY_PREFIX
 from routerd.core.port import Change, ChangeResult, Drift
@@ -184,8 +188,14 @@ class ObservationCache:
 
     # -- what routerd changed ----------------------------------------------------------------
 
-    def applied(self, results: Sequence[ChangeResult]) -> None:
-        """Account for an apply: proxy entries patched, other touched kinds marked."""
+    def applied(
+        self, results: Sequence[ChangeResult], route_writes: Sequence[RouteWrite] = ()
+    ) -> None:
+        """Account for an apply: routes and proxy entries patched, other touched kinds marked.
+
+        ``route_writes`` are the applier's successful route writes, given when the event
+        watcher drops routerd's own route echoes; otherwise those echoes patch the routes.
+        """
         with self.lock:
             for r in results:
                 kind = r.change.key[0]
@@ -193,6 +203,17 @@ class ObservationCache:
                     self._proxy_applied(r.change)
                 else:
                     self.dirty.update((APPLIED if r.ok else FAILED).get(kind, ()))
+            if route_writes and self.kinds is not None and "routes" not in self.dirty:
+                self._routes_written(self.kinds.routes, route_writes)
+
+    def _routes_written(self, kind: ob.RouteKind, writes: Sequence[RouteWrite]) -> None:
+        """Patch routes as their echoes would have; a write no echo could settle re-reads."""
+        patch = kind.patch
+        for new, replace, route in writes:
+            if route is None or not patch(route, new=new, replace=replace):
+                self.dirty.add("routes")
+                return
+        self.stats["route_patches"] += len(writes)
 
     def _proxy_applied(self, change: Change) -> None:
         if self.kinds is None:

@@ -13,9 +13,12 @@ rtnetlink stamps each notification with the port id of the socket whose request 
 carrying the committing PID. Correctness comes first: a receive-buffer overrun (lost events)
 always triggers a pass.
 
-Every rtnetlink notification, routerd's own echoes included, is also handed to ``feed`` in
-the order the kernel sent it, and every nf_tables transaction touching the table to
-``nft_touched``: that is what keeps the observation cache (``cache.py``) exact. ``sync``
+Every rtnetlink notification is also handed to ``feed`` in the order the kernel sent it,
+routerd's own echoes included, except those of its route writes: with ``drop_own_routes``
+the kernel drops them before they are queued (``echo_filter.py``; 10,000 datagrams
+on a cold apply) and the backend patches its cache from the acknowledged writes (inside
+``held``). Every nf_tables transaction touching the table goes to ``nft_touched``: that is
+what keeps the observation cache (``cache.py``) exact. ``sync``
 drains both sockets from the caller's thread, so an observation made right after it has
 seen every change the kernel reported before; ``lost`` is called when notifications were
 dropped (overrun) or the sockets failed, after which the cache must not be trusted.
@@ -35,10 +38,11 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Callable, Container, Set
+from collections.abc import Callable, Container, Iterator, Set
 from dataclasses import dataclass, field
 
 from routerd.backends.linux import netlink_codec as nl
+from routerd.backends.linux.echo_filter import attach_filter, own_route_echo_filter
 from routerd.backends.linux.netlink_socket import (
     NETLINK_ADD_MEMBERSHIP,
     RCVBUF,
@@ -172,7 +176,11 @@ class EventWatcher:
         feed: Callable[[nl.Message], None] | None = None,
         nft_touched: Callable[[], None] | None = None,
         lost: Callable[[], None] | None = None,
+        drop_own_routes: bool = False,
     ) -> None:
+        """``drop_own_routes``: the kernel drops the echoes of ``own_portid``'s route writes
+        (``own_route_echo_filter``); the owner then accounts for them itself, inside
+        ``held``."""
         self.on_change = on_change
         self.own_portid = own_portid
         self.tick = tick
@@ -187,13 +195,20 @@ class EventWatcher:
         """Counters: own echoes (not drift), relevant events, on_change calls, overruns."""
         self.failed = False
         """The sockets failed: no event will arrive any more (the cache must not be used)."""
-        self._read_lock = threading.Lock()
+        self._read_lock = threading.RLock()
         self._pending = False
         self._wake_r, self._wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         self._stop = threading.Event()
         groups = RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE
         self._rt = _subscribe(socket.NETLINK_ROUTE, groups, ())
         self._nf = _subscribe(NETLINK_NETFILTER, 0, (NFNLGRP_NFTABLES,))
+        self.drops_own_routes = False
+        if drop_own_routes:
+            try:
+                attach_filter(self._rt, own_route_echo_filter(own_portid))
+                self.drops_own_routes = True
+            except OSError as exc:  # no socket filters: the echoes are read and fed
+                LOG.warning("netlink socket filter refused (%s); reading own route echoes", exc)
         self._thread = threading.Thread(
             target=self._run, name="routerd-netlink-events", daemon=True
         )
@@ -220,6 +235,20 @@ class EventWatcher:
         if self._drain([self._rt.fileno(), self._nf.fileno()]):
             self._pending = True
             os.write(self._wake_w, b"x")
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Feed what is queued, then keep the thread from feeding until the block ends.
+
+        With own route echoes dropped, the owner patches its cache from its acknowledged
+        writes inside this block: a foreign notification queued while it writes is fed
+        after the patch, in the order the kernel made them (one queued before the block
+        was fed before it). A failing socket is reported through ``lost``, as in ``sync``.
+        """
+        with self._read_lock:
+            with contextlib.suppress(OSError):
+                self.sync()
+            yield
 
     def start(self) -> None:
         self._thread.start()

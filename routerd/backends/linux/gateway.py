@@ -67,6 +67,7 @@ def observe(
     addrs: list[AddressEntry],
     desired: Mapping[Key, DataplaneObject],
     keys: Iterable[Key] | None = None,
+    desired_names: Iterable[str] | None = None,
 ) -> tuple[dict[Key, GatewayDevice], set[Key]]:
     """Gateway devices as observed objects, and the keys of those routerd owns.
 
@@ -76,13 +77,17 @@ def observe(
         desired: the desired objects: a foreign link is reported under a desired key.
         keys: only these keys (a scoped observation); None: every owned device and
             every desired one.
+        desired_names: the desired devices' names when the caller has them already
+            (otherwise read from ``desired``).
 
     Returns:
         (key -> observed device, owned keys).
     """
     if keys is None:
         names = {i.name for i in host.links.by_name.values() if ours(i)}
-        names |= {k[1] for k in desired if k[0] == KIND}
+        if desired_names is None:
+            desired_names = {k[1] for k in desired if k[0] == KIND}
+        names |= set(desired_names)
     else:
         names = {k[1] for k in keys if k[0] == KIND}
     addrs = list(addrs)

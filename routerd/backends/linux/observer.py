@@ -222,25 +222,26 @@ class _Wanted:
     absent: set[str] = field(default_factory=set)
     sysctls: set[str] = field(default_factory=set)
     wg: set[str] = field(default_factory=set)
+    gateways: set[str] = field(default_factory=set)
 
 
 def _wanted(desired: Mapping[Key, DataplaneObject]) -> _Wanted:
-    w = _Wanted()
-    for key in desired:
-        kind = key[0]
-        if kind == "route":
-            continue
-        if kind == "pneigh":
-            w.pneigh.append(key)
-        elif kind == "addr":
-            w.addr.append(key)
-        elif kind == "absent":
-            w.absent.add(key[1])
-        elif kind == "sysctl":
-            w.sysctls.add(key[1])
-        elif kind == "wg":
-            w.wg.add(key[1])
-    return w
+    keys: dict[str, list[Key]] = {
+        k: [] for k in ("pneigh", "addr", "absent", "sysctl", "wg", gateway.KIND)
+    }
+    pick = keys.get
+    for key in desired:  # 10,000s of routes and absences: one dictionary probe each
+        found = pick(key[0])
+        if found is not None:
+            found.append(key)
+    return _Wanted(
+        keys["pneigh"],
+        keys["addr"],
+        {k[1] for k in keys["absent"]},
+        {k[1] for k in keys["sysctl"]},
+        {k[1] for k in keys["wg"]},
+        {k[1] for k in keys[gateway.KIND]},
+    )
 
 
 def assemble(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
@@ -256,11 +257,11 @@ def assemble(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
     _routes(host, obs, kinds.routes, desired)
     _proxy_neighbours(host, obs, kinds, desired, wanted.pneigh)
     _addresses(host, obs, desired, kinds.addrs, wanted.addr)
-    _absent(host, obs, scope.absent_addresses | wanted.absent, kinds)
+    _absent(host, obs, scope.absent_addresses | wanted.absent, kinds, desired)
     _sysctls(host, obs, scope.sysctls | wanted.sysctls)
     _links(host, obs, scope.links, kinds.addrs)
     _wireguard(host, obs, scope.wireguard | wanted.wg, desired)
-    _gateways(host, obs, kinds.addrs, desired, None)
+    _gateways(host, obs, kinds.addrs, desired, None, wanted.gateways)
     if kinds.nft is not None:
         obs.objects[kinds.nft.key] = kinds.nft
         obs.owned.add(kinds.nft.key)
@@ -322,12 +323,18 @@ def _addresses(
             obs.objects.setdefault(want, desired[want])
 
 
-def _absent(host: Host, obs: Observed, wanted: set[str], kinds: Kinds) -> None:
+def _absent(
+    host: Host,
+    obs: Observed,
+    wanted: set[str],
+    kinds: Kinds,
+    desired: Mapping[Key, DataplaneObject],
+) -> None:
     if not wanted:
         return
     if wanted != kinds.absent_for:
         kinds.absent_for = frozenset(wanted)
-        kinds.absent_nowhere = {("absent", a): AbsentAddress(a) for a in wanted}
+        kinds.absent_nowhere = _absent_nowhere(wanted, desired)
     obs.objects.update(kinds.absent_nowhere)
     where: dict[str, list[tuple[str, str]]] = {}
     for a in kinds.addrs:
@@ -342,6 +349,22 @@ def _absent(host: Host, obs: Observed, wanted: set[str], kinds: Kinds) -> None:
             address, tuple(sorted(where.get(address, ()))), tuple(sorted(local.get(address, ())))
         )
         obs.objects[obj.key] = obj
+
+
+def _absent_nowhere(
+    wanted: set[str], desired: Mapping[Key, DataplaneObject]
+) -> dict[Key, AbsentAddress]:
+    """The observed form of each address present nowhere; the desired object is that
+    form already (nothing present), so it is reused rather than built again (a
+    provider-side router wants 10,000 of them)."""
+    out: dict[Key, AbsentAddress] = {}
+    for address in wanted:
+        key = ("absent", address)
+        want = desired.get(key)
+        if not (isinstance(want, AbsentAddress) and not want.present_on and not want.local_routes):
+            want = AbsentAddress(address)
+        out[key] = want
+    return out
 
 
 def _sysctls(host: Host, obs: Observed, names: set[str]) -> None:
@@ -393,10 +416,11 @@ def _gateways(
     addrs: list[AddressEntry],
     desired: Mapping[Key, DataplaneObject],
     keys: frozenset[Key] | None,
+    desired_names: set[str] | None = None,
 ) -> None:
     """Anycast-gateway devices from the link table (``gateway.py``): owned ones, and a
     foreign link where a device is desired."""
-    found, owned = gateway.observe(host, addrs, desired, keys)
+    found, owned = gateway.observe(host, addrs, desired, keys, desired_names)
     obs.objects.update(found)
     obs.owned.update(owned)
 
@@ -422,7 +446,7 @@ def assemble_keys(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
             _proxy_key(obs, kinds.pneigh, key, desired, _Wanted())
     if wanted.addr:  # drift may name addresses nobody wants: only owned ones are reported
         _addresses(host, obs, desired, kinds.addrs, [k for k in wanted.addr if k in desired])
-    _absent(host, obs, (scope.absent_addresses | wanted.absent), kinds)
+    _absent(host, obs, (scope.absent_addresses | wanted.absent), kinds, desired)
     _sysctls(host, obs, scope.sysctls | wanted.sysctls)
     _links(host, obs, scope.links, kinds.addrs)
     _wireguard(host, obs, scope.wireguard | wanted.wg, desired)

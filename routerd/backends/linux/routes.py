@@ -13,7 +13,9 @@ part of a route's identity in the kernel).
 
 from __future__ import annotations
 
+import functools
 import os
+import socket
 from collections.abc import Callable
 
 from routerd.backends.linux import netlink_codec as nl
@@ -26,53 +28,103 @@ ROUTERD_PROTO = 196
 PROTO_NAME_LINE = f"{ROUTERD_PROTO}\trouterd\n"
 RTM_F_CLONED = 0x200
 
+RouteWrite = tuple[bool, bool, "Route | None"]
+"""One route routerd wrote, as its echo would report it: (added, replacing, route). A
+delete names the route it matched (by metric); an add's route is None when its echo
+cannot be predicted (``add_write``)."""
+
 ADD_FLAGS = nl.NLM_F_ACK | nl.NLM_F_CREATE | nl.NLM_F_EXCL
 REPLACE_FLAGS = nl.NLM_F_ACK | nl.NLM_F_CREATE | nl.NLM_F_REPLACE
-
-
-def _split(cidr: str) -> tuple[str, int]:
-    addr, _, plen = cidr.partition("/")
-    return addr, int(plen or 32)
 
 
 def _table_fields(table: int) -> tuple[int, bytes]:
     return (table if table < 256 else nl.RT_TABLE_UNSPEC), nl.attr_u32(nl.RTA_TABLE, table)
 
 
+@functools.lru_cache(maxsize=1024)
+def _add_template(
+    plen: int, table: int, ifindex: int | None, gateway: str, metric: int, kind: str
+) -> tuple[bytes, bytes, bool]:
+    """An RTM_NEWROUTE body around its destination address: ``(head, tail, plain)``.
+
+    Every route of a plan that shares table, device, gateway and metric differs only in
+    those four bytes, so a cold apply builds each template once and then copies. ``plain``:
+    the kernel's notification of such a route names the same device, gateway and type
+    (a unicast route out of a known device, or a bare blackhole; ``add_write``).
+    """
+    blackhole = kind == "blackhole"
+    scope = nl.RT_SCOPE_UNIVERSE if blackhole or gateway else nl.RT_SCOPE_LINK
+    rtype = nl.RTN_BLACKHOLE if blackhole else nl.RTN_UNICAST
+    tbl, tbl_attr = _table_fields(table)
+    head = nl.RTMSG.pack(nl.AF_INET, plen, 0, 0, tbl, ROUTERD_PROTO, scope, rtype, 0) + tbl_attr
+    if plen:
+        head += nl.NLA.pack(nl.NLA.size + 4, nl.RTA_DST)
+    tail = b""
+    if ifindex is not None and not blackhole:
+        tail += nl.attr_u32(nl.RTA_OIF, ifindex)
+    if gateway and not blackhole:
+        tail += nl.attr_ip4(nl.RTA_GATEWAY, gateway)
+    if metric:
+        tail += nl.attr_u32(nl.RTA_PRIORITY, metric)
+    if kind == "unicast":
+        plain = ifindex is not None and (not gateway or _canonical(gateway))
+    else:
+        plain = blackhole and ifindex is None and not gateway
+    return head, tail, plain
+
+
 def encode_add(route: Route, ifindex: int | None, *, replace: bool = False) -> Request:
     """RTM_NEWROUTE for ``route`` marked with routerd's protocol."""
-    addr, plen = _split(route.dst)
-    blackhole = route.type == "blackhole"
-    if blackhole or route.gateway:
-        scope = nl.RT_SCOPE_UNIVERSE
-    else:
-        scope = nl.RT_SCOPE_LINK
-    rtype = nl.RTN_BLACKHOLE if blackhole else nl.RTN_UNICAST
-    tbl, tbl_attr = _table_fields(route.table)
-    body = nl.RTMSG.pack(nl.AF_INET, plen, 0, 0, tbl, ROUTERD_PROTO, scope, rtype, 0) + tbl_attr
-    if plen:
-        body += nl.attr_ip4(nl.RTA_DST, addr)
-    if ifindex is not None and not blackhole:
-        body += nl.attr_u32(nl.RTA_OIF, ifindex)
-    if route.gateway and not blackhole:
-        body += nl.attr_ip4(nl.RTA_GATEWAY, route.gateway)
-    if route.metric:
-        body += nl.attr_u32(nl.RTA_PRIORITY, route.metric)
-    return Request(nl.RTM_NEWROUTE, REPLACE_FLAGS if replace else ADD_FLAGS, body)
+    return add_write(route, ifindex, replace=replace)[0]
+
+
+def add_write(
+    route: Route, ifindex: int | None, *, replace: bool = False
+) -> tuple[Request, RouteWrite]:
+    """``encode_add``, and the write as the kernel's notification of it would report it.
+
+    The route itself, when that notification decodes to it: a route routerd lowers (see
+    ``_add_template``) in canonical notation. Otherwise None: only a dump can tell.
+    """
+    addr, slash, plen_text = route.dst.partition("/")
+    plen = int(plen_text or 32)
+    packed = socket.inet_aton(addr)
+    head, tail, plain = _add_template(
+        plen, route.table, ifindex, route.gateway, route.metric, route.type
+    )
+    body = head + packed + tail if plen else head + tail
+    request = Request(nl.RTM_NEWROUTE, REPLACE_FLAGS if replace else ADD_FLAGS, body)
+    plain = plain and slash == "/" and plen_text == str(plen) and socket.inet_ntoa(packed) == addr
+    return request, (True, replace, route if plain else None)
+
+
+def _canonical(address: str) -> bool:
+    try:
+        return socket.inet_ntoa(socket.inet_aton(address)) == address
+    except OSError:
+        return False
 
 
 def encode_delete(route: Route) -> Request:
     """RTM_DELROUTE matching only a route with routerd's protocol (any device, any scope)."""
-    addr, plen = _split(route.dst)
-    tbl, tbl_attr = _table_fields(route.table)
-    body = nl.RTMSG.pack(
+    addr, _, plen_text = route.dst.partition("/")
+    plen = int(plen_text or 32)
+    head, tail = _delete_template(plen, route.table, route.metric)
+    body = head + socket.inet_aton(addr) + tail if plen else head + tail
+    return Request(nl.RTM_DELROUTE, nl.NLM_F_ACK, body)
+
+
+@functools.lru_cache(maxsize=256)
+def _delete_template(plen: int, table: int, metric: int) -> tuple[bytes, bytes]:
+    """An RTM_DELROUTE body around its destination address (see ``_add_template``)."""
+    tbl, tbl_attr = _table_fields(table)
+    head = nl.RTMSG.pack(
         nl.AF_INET, plen, 0, 0, tbl, ROUTERD_PROTO, nl.RT_SCOPE_NOWHERE, nl.RTN_UNSPEC, 0
     )
-    body += tbl_attr
+    head += tbl_attr
     if plen:
-        body += nl.attr_ip4(nl.RTA_DST, addr)
-    body += nl.attr_u32(nl.RTA_PRIORITY, route.metric)
-    return Request(nl.RTM_DELROUTE, nl.NLM_F_ACK, body)
+        head += nl.NLA.pack(nl.NLA.size + 4, nl.RTA_DST)
+    return head, nl.attr_u32(nl.RTA_PRIORITY, metric)
 
 
 def decode(body: bytes, names: Callable[[int], str]) -> Route | None:
@@ -168,10 +220,12 @@ def encode_delete_local(address: str, ifindex: int | None, proto: int) -> Reques
     return Request(nl.RTM_DELROUTE, nl.NLM_F_ACK, body)
 
 
+LOOKUP_HEAD = nl.RTMSG.pack(nl.AF_INET, 32, 0, 0, 0, 0, 0, 0, 0) + nl.NLA.pack(8, nl.RTA_DST)
+
+
 def encode_lookup(address: str) -> Request:
     """RTM_GETROUTE for one destination (``ip route get ADDR``), answered with a route."""
-    body = nl.RTMSG.pack(nl.AF_INET, 32, 0, 0, 0, 0, 0, 0, 0) + nl.attr_ip4(nl.RTA_DST, address)
-    return Request(nl.RTM_GETROUTE, 0, body)
+    return Request(nl.RTM_GETROUTE, 0, LOOKUP_HEAD + socket.inet_aton(address))
 
 
 ROUTE_TYPES = {
@@ -223,15 +277,28 @@ def input_lookups(
 def lookup_devices(
     sock: NetlinkSocket, addresses: list[str], names: Callable[[int], str]
 ) -> dict[str, str | None]:
-    """The output device the kernel picks for each address (pipelined ``ip route get``)."""
+    """The output device the kernel picks for each address (pipelined ``ip route get``).
+
+    Only the output interface of each answer is read (``nl.find_attr``); it is still the
+    kernel's own answer to the lookup, one per address.
+    """
+    head = LOOKUP_HEAD
+    aton = socket.inet_aton
+    get = nl.RTM_GETROUTE
     with sock.lock:
-        replies = sock.transact([encode_lookup(a) for a in addresses])
+        replies = sock.transact([Request(get, 0, head + aton(a)) for a in addresses])
     out: dict[str, str | None] = {}
-    for address, reply in zip(addresses, replies, strict=True):
-        if not reply.ok or reply.body is None:
+    find = nl.find_attr
+    start = nl.RTMSG.size
+    devs: dict[int, str] = {}
+    for address, (err, _, body) in zip(addresses, replies, strict=True):
+        oif = find(body, start, nl.RTA_OIF) if not err and body is not None else None
+        if oif is None:
             out[address] = None
             continue
-        attrs = nl.parse_attrs(reply.body, nl.RTMSG.size)
-        oif = attrs.get(nl.RTA_OIF)
-        out[address] = names(nl.u32(oif)) if oif is not None else None
+        index = nl.u32(oif)
+        dev = devs.get(index)
+        if dev is None:
+            dev = devs[index] = names(index)
+        out[address] = dev
     return out

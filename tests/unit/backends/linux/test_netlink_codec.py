@@ -90,3 +90,61 @@ def test_address_encoding_exact_and_any_prefix():
     loose = nl.parse_attrs(addresses.encode_delete(entry, exact=False).body, nl.IFADDRMSG.size)
     exact = nl.parse_attrs(addresses.encode_delete(entry, exact=True).body, nl.IFADDRMSG.size)
     assert set(loose) == {nl.IFA_LOCAL} and set(exact) == {nl.IFA_LOCAL, nl.IFA_ADDRESS}
+
+
+def test_route_template_bodies_match_attribute_by_attribute_encoding():
+    for route, ifindex in [
+        (Route("10.40.8.31/32", "wg-sam", 120), 3),
+        (Route("10.40.8.32/32", "ens19", 0, gateway="10.40.8.2", table=1000), 7),
+        (Route("10.9.0.0/16", "", 5, table=100, type="blackhole"), None),
+        (Route("0.0.0.0/0", "ens19", 0), 7),
+    ]:
+        addr, _, plen = route.dst.partition("/")
+        blackhole = route.type == "blackhole"
+        scope = nl.RT_SCOPE_UNIVERSE if blackhole or route.gateway else nl.RT_SCOPE_LINK
+        table = route.table if route.table < 256 else 0
+        rtype = nl.RTN_BLACKHOLE if blackhole else nl.RTN_UNICAST
+        body = nl.RTMSG.pack(2, int(plen), 0, 0, table, routes.ROUTERD_PROTO, scope, rtype, 0)
+        body += nl.attr_u32(nl.RTA_TABLE, route.table)
+        body += nl.attr_ip4(nl.RTA_DST, addr) if int(plen) else b""
+        body += nl.attr_u32(nl.RTA_OIF, ifindex) if ifindex is not None else b""
+        body += nl.attr_ip4(nl.RTA_GATEWAY, route.gateway) if route.gateway else b""
+        body += nl.attr_u32(nl.RTA_PRIORITY, route.metric) if route.metric else b""
+        assert routes.encode_add(route, ifindex).body == body, route
+        assert routes.decode(body, name) == route
+
+
+def test_a_route_write_predicts_its_echo_only_when_it_decodes_to_itself():
+    def predicted(route: Route, ifindex: int | None) -> bool:
+        request, (added, replacing, echo) = routes.add_write(route, ifindex, replace=True)
+        assert added and replacing and request.flags & nl.NLM_F_REPLACE
+        return echo is route
+
+    assert predicted(Route("10.40.8.31/32", "wg-sam", 120), 3)
+    assert predicted(Route("10.40.8.32/32", "ens19", 0, gateway="10.40.8.2"), 7)
+    assert predicted(Route("10.9.0.0/16", "", 0, type="blackhole"), None)
+    assert not predicted(Route("10.40.8.31", "wg-sam"), 3)  # no prefix length
+    assert not predicted(Route("10.40.8.031/32", "wg-sam"), 3)  # octal: not canonical
+    assert not predicted(Route("10.40.8.31/032", "wg-sam"), 3)
+    assert not predicted(Route("10.40.8.31/32", "", gateway="10.40.8.2"), None)  # no device
+    assert not predicted(Route("10.9.0.0/16", "wg-sam", type="blackhole"), 3)
+
+
+def test_find_attr_reads_one_attribute_and_stops_at_a_broken_one():
+    body = nl.RTMSG.pack(2, 32, 0, 0, 254, 0, 0, 1, 0)
+    body += nl.attr_u32(nl.RTA_TABLE, 254) + nl.attr_ip4(nl.RTA_DST, "10.0.0.1")
+    assert nl.find_attr(body + nl.attr_u32(nl.RTA_OIF, 7), nl.RTMSG.size, nl.RTA_OIF) == (
+        b"\x07\0\0\0"
+    )
+    assert nl.find_attr(body, nl.RTMSG.size, nl.RTA_OIF) is None
+    assert nl.find_attr(body + b"\x02\0\x04\0", nl.RTMSG.size, nl.RTA_OIF) is None
+
+
+def test_route_delete_template_matches_attribute_by_attribute_encoding():
+    for route in (Route("10.40.8.31/32", "wg-sam", 120), Route("10.9.0.0/16", table=1000)):
+        addr, _, plen = route.dst.partition("/")
+        table = route.table if route.table < 256 else 0
+        body = nl.RTMSG.pack(2, int(plen), 0, 0, table, routes.ROUTERD_PROTO, 255, 0, 0)
+        body += nl.attr_u32(nl.RTA_TABLE, route.table) + nl.attr_ip4(nl.RTA_DST, addr)
+        body += nl.attr_u32(nl.RTA_PRIORITY, route.metric)
+        assert routes.encode_delete(route).body == body
