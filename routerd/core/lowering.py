@@ -179,12 +179,18 @@ class ClaimIntent:
 class ClaimPiece:
     """What one claim adds to the desired state, lowered on its own.
 
+    A piece is the claim's own objects (its route, its absent address) plus the shared
+    objects of its shape (``intent.facts.sysctls``), which every claim of the shape holds
+    as the very same objects: a fold of thousands of pieces handles the shared part once
+    per run of one shape, not once per claim.
+
     Attributes:
         name / owner: the claim and its owner label (``RemoteAddressClaim/<name>``).
         intent: what the engine judges the claim by.
-        objects: the objects the claim wants (it is among their owners).
-        keys: every key the claim needs, in lowering order: its objects' keys, a sysctl a
-            user Sysctl manages instead, the WireGuard device and the clamp table it relies on.
+        own: the objects only this claim wants, in lowering order.
+        keys: every key the claim needs, in lowering order: its own objects' keys, then its
+            shape's ``shared_keys`` (sysctls, including one a user Sysctl manages instead,
+            the WireGuard device and the clamp table it relies on).
         allowed: ``(wg interface, peer public key, CIDR)`` it adds to a peer's allowed IPs.
         mss: ``(iif, oif, mss)`` clamps it needs.
     """
@@ -192,10 +198,15 @@ class ClaimPiece:
     name: str
     owner: str
     intent: ClaimIntent
-    objects: tuple[DataplaneObject, ...]
+    own: tuple[DataplaneObject, ...]
     keys: tuple[Key, ...]
     allowed: tuple[tuple[str, str, str], ...] = ()
     mss: tuple[tuple[str, str, int], ...] = ()
+
+    @property
+    def objects(self) -> tuple[DataplaneObject, ...]:
+        """Every object the claim wants (it is among their owners): own, then shared."""
+        return self.own + self.intent.facts.sysctls
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,39 +322,33 @@ def shape_facts(context: RouterConfig, shape: ClaimShape) -> ShapeFacts:
 
 def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
     """The piece of ``claim``, given the facts of its shape."""
-    ip = claim.ip
-    address = claim.spec.address
+    spec = claim.spec
+    address = spec.address
+    ip = address.split("/", 1)[0]
     route = Route(address, facts.tunnel, DELIVERY_METRIC)
     # A proxy-ARP capture is the route itself plus the shape's sysctls (routerd.core.capture).
     if facts.capture_type == "proxy-arp":
-        objects: tuple[DataplaneObject, ...] = (route, *facts.sysctls)
+        own: tuple[DataplaneObject, ...] = (route,)
         keys: tuple[Key, ...] = (route.key, *facts.shared_keys)
     else:
         absent = AbsentAddress(ip)
-        objects = (absent, route, *facts.sysctls)
+        own = (absent, route)
         keys = (absent.key, route.key, *facts.shared_keys)
-    cap = claim.spec.capture
+    cap = spec.capture
+    name = claim.name
     intent = ClaimIntent(
-        claim.name,
+        name,
         address,
         ip,
         facts,
         cap.gratuitous_arp,
-        claim.spec.domain_ref,
+        spec.domain_ref,
         cap.nic_ref if cap.type != "proxy-arp" else "",
     )
     allowed: tuple[tuple[str, str, str], ...] = ()
     if facts.wg_public_key:
         allowed = ((facts.tunnel, facts.wg_public_key, address),)
-    return ClaimPiece(
-        claim.name,
-        claim.ref,
-        intent,
-        objects,
-        keys,
-        allowed,
-        facts.clamps,
-    )
+    return ClaimPiece(name, claim.ref, intent, own, keys, allowed, facts.clamps)
 
 
 def _wireguard_peer_key(context: RouterConfig, peer: OverlayPeer | None, tunnel: str) -> str:
