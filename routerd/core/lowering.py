@@ -39,6 +39,7 @@ from routerd.core import capture
 from routerd.core.config import RouterConfig
 from routerd.core.desired import (
     DELIVERY_METRIC,
+    MAIN_TABLE,
     AbsentAddress,
     DataplaneObject,
     DesiredState,
@@ -48,6 +49,7 @@ from routerd.core.desired import (
     Sysctl,
     WireGuardDevice,
 )
+from routerd.core.frozen import maker
 from routerd.core.mtu import path_mtu
 from routerd.core.overlay import delivery_tunnel, os_ifname, wireguard_peer_for
 from routerd.core.resources import (
@@ -325,7 +327,7 @@ def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
     spec = claim.spec
     address = spec.address
     ip = address.split("/", 1)[0]
-    route = Route(address, facts.tunnel, DELIVERY_METRIC)
+    route = _route(address, facts.tunnel, DELIVERY_METRIC, "", MAIN_TABLE, "unicast")
     # A proxy-ARP capture is the route itself plus the shape's sysctls (routerd.core.capture).
     if facts.capture_type == "proxy-arp":
         own: tuple[DataplaneObject, ...] = (route,)
@@ -336,7 +338,7 @@ def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
         keys = (absent.key, route.key, *facts.shared_keys)
     cap = spec.capture
     name = claim.name
-    intent = ClaimIntent(
+    intent = _intent(
         name,
         address,
         ip,
@@ -348,7 +350,13 @@ def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
     allowed: tuple[tuple[str, str, str], ...] = ()
     if facts.wg_public_key:
         allowed = ((facts.tunnel, facts.wg_public_key, address),)
-    return ClaimPiece(name, claim.ref, intent, own, keys, allowed, facts.clamps)
+    return _piece(name, claim.ref, intent, own, keys, allowed, facts.clamps)
+
+
+# what piece_of makes per claim, made the fast way (routerd.core.frozen)
+_route = maker(Route)
+_intent = maker(ClaimIntent)
+_piece = maker(ClaimPiece)
 
 
 def _wireguard_peer_key(context: RouterConfig, peer: OverlayPeer | None, tunnel: str) -> str:

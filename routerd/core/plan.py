@@ -15,6 +15,7 @@ from collections.abc import Set as AbstractSet
 from operator import attrgetter
 
 from routerd.core.desired import DataplaneObject, DesiredState, Key, Observed, satisfies
+from routerd.core.frozen import maker
 from routerd.core.persistent import PSet
 from routerd.core.port import Change
 
@@ -90,9 +91,9 @@ def _wanted(
         owners = owners_of(key)
         ordered = owners.ordered() if type(owners) is PSet else _sorted(owners)
         if seen is None:
-            change = Change("add", key, obj, None, ordered)
+            change = _change("add", key, obj, None, ordered)
         else:
-            change = Change("replace", key, obj, seen, ordered)
+            change = _change("replace", key, obj, seen, ordered)
         group = groups.get(key[0])
         if group is None:
             groups[key[0]] = [change]
@@ -128,6 +129,7 @@ class _Kinds:
 
 
 _KEY = attrgetter("key")
+_change = maker(Change)  # the adds of a first pass are made by the ten thousand
 
 
 def _sorted(owners: AbstractSet[str] | None) -> tuple[str, ...]:
