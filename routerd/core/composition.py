@@ -437,13 +437,13 @@ class _Fold:
         out = {k: PSet(v) for k, v in self.labels.items()}
         sets: dict[tuple[int, ...], PSet[str]] = {}
         for k, runs in self._shared.items():
-            labels = [label for r in runs for label in self._runs[r]]
-            if k in out:  # a key some claims share and others have to themselves
-                out[k] = PSet(self.labels[k] + labels)
-                continue
             sig = tuple(runs)
-            got = sets.get(sig)
+            got = sets.get(sig) if k not in out else None
             if got is None:
+                labels = [label for r in runs for label in self._runs[r]]
+                if k in out:  # a key some claims share and others have to themselves
+                    out[k] = PSet(self.labels[k] + labels)
+                    continue
                 got = sets[sig] = PSet(labels)
             out[k] = got
         return out
