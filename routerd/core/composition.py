@@ -380,14 +380,16 @@ class _Fold:
     and keys are taken once with the run's labels, and only each claim's own objects are
     looked at one by one. The first object offered for a key holds it; every further one
     counts as a provider, and one that differs puts the key in conflict (resolved later).
-    Shared keys needed by the same runs (every sysctl of one shape) get one owner set.
+    Owner sets are shared where the owners are: the keys a claim has to itself (its route,
+    its absent address) get one set, and so do the shared keys the same runs need.
     """
 
     def __init__(self, providers: dict[Key, int], conflicts: set[Key]) -> None:
         self.objects: dict[Key, DataplaneObject] = {}
-        self.labels: dict[Key, list[str]] = {}  # keys claims have to themselves
         self.providers = providers
         self.conflicts = conflicts
+        self._alone: dict[Key, PSet[str]] = {}  # keys one claim needs, so far
+        self._labels: dict[Key, list[str]] = {}  # keys of several claims' own objects
         self._runs: list[list[str]] = []  # the labels of each run
         self._shared: dict[Key, list[int]] = {}  # key -> the runs needing it
 
@@ -415,26 +417,35 @@ class _Fold:
                 self._again(k, current, obj, n)
 
     def own(self, run: Sequence[ClaimPiece]) -> None:
-        """Each claim's own objects and their keys."""
-        labels, objects = self.labels, self.objects
+        """Each claim's own objects and their keys (the first keys of the piece's)."""
+        objects, alone = self.objects, self._alone
         for p in run:
-            label = p.owner
-            for obj in p.own:
-                k = obj.key
-                got = labels.get(k)
-                if got is None:
-                    labels[k] = [label]
+            mine = None
+            for obj, k in zip(p.own, p.keys, strict=False):  # keys: own ones, then shared
+                if k in alone or k in self._labels:
+                    self._another(k, p.owner)
                 else:
-                    got.append(label)
+                    if mine is None:
+                        mine = PSet.one(p.owner)
+                    alone[k] = mine
                 current = objects.get(k)
                 if current is None:
                     objects[k] = obj
                 else:
                     self._again(k, current, obj, 1)
 
+    def _another(self, k: Key, label: str) -> None:
+        """A claim's own key some claim before it needs too (two claims of one address)."""
+        first = self._alone.pop(k, None)
+        if first is not None:
+            self._labels[k] = [*first, label]
+        else:
+            self._labels[k].append(label)
+
     def owners(self) -> dict[Key, PSet[str]]:
         """Every key's owner set."""
-        out = {k: PSet(v) for k, v in self.labels.items()}
+        out = self._alone
+        out.update((k, PSet(v)) for k, v in self._labels.items())
         sets: dict[tuple[int, ...], PSet[str]] = {}
         for k, runs in self._shared.items():
             sig = tuple(runs)
@@ -442,7 +453,7 @@ class _Fold:
             if got is None:
                 labels = [label for r in runs for label in self._runs[r]]
                 if k in out:  # a key some claims share and others have to themselves
-                    out[k] = PSet(self.labels[k] + labels)
+                    out[k] = PSet([*out[k], *labels])
                     continue
                 got = sets[sig] = PSet(labels)
             out[k] = got
