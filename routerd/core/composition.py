@@ -167,16 +167,21 @@ class Composition:
     def _contribute_all(
         self, pieces: Sequence[ClaimPiece], runs: list[tuple[ShapeFacts, int]]
     ) -> None:
-        """What ``put`` counts of each piece (shapes, allowed IPs, clamps), for a fold."""
-        for facts, n in runs:
-            self._facts[facts] += n
+        """What ``put`` counts of each piece (shapes, allowed IPs, clamps), for a fold: the
+        shape, clamps and peer of a run once, and each claim's /32 for a WireGuard peer."""
         self._tail_dirty = self._tail_dirty or bool(self.inactive)
-        for (tunnel, peer_key, cidr), n in Counter(a for p in pieces for a in p.allowed).items():
-            if _count(self._allowed, (tunnel, peer_key), cidr, n):
-                self._tail_dirty = True
-        for clamps, n in _runs(p.mss for p in pieces):
-            for clamp in clamps:
+        start = 0
+        for facts, n in runs:
+            run = pieces[start : start + n]
+            start += n
+            self._facts[facts] += n
+            for clamp in facts.clamps:
                 self._add_mss(clamp, n)
+            if facts.wg_public_key:
+                peer = (facts.tunnel, facts.wg_public_key)
+                for cidr, m in Counter(p.intent.address for p in run).items():
+                    if _count(self._allowed, peer, cidr, m):
+                        self._tail_dirty = True
 
     def remove(self, name: str) -> ClaimPiece | None:
         """Take a claim's piece out; returns it (None when there was none)."""

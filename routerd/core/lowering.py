@@ -193,8 +193,6 @@ class ClaimPiece:
         keys: every key the claim needs, in lowering order: its own objects' keys, then its
             shape's ``shared_keys`` (sysctls, including one a user Sysctl manages instead,
             the WireGuard device and the clamp table it relies on).
-        allowed: ``(wg interface, peer public key, CIDR)`` it adds to a peer's allowed IPs.
-        mss: ``(iif, oif, mss)`` clamps it needs.
     """
 
     name: str
@@ -202,13 +200,25 @@ class ClaimPiece:
     intent: ClaimIntent
     own: tuple[DataplaneObject, ...]
     keys: tuple[Key, ...]
-    allowed: tuple[tuple[str, str, str], ...] = ()
-    mss: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def objects(self) -> tuple[DataplaneObject, ...]:
         """Every object the claim wants (it is among their owners): own, then shared."""
         return self.own + self.intent.facts.sysctls
+
+    @property
+    def allowed(self) -> tuple[tuple[str, str, str], ...]:
+        """``(wg interface, peer public key, CIDR)`` the claim adds to a peer's allowed IPs
+        (its /32 when its tunnel is a managed WireGuard device)."""
+        facts = self.intent.facts
+        if not facts.wg_public_key:
+            return ()
+        return ((facts.tunnel, facts.wg_public_key, self.intent.address),)
+
+    @property
+    def mss(self) -> tuple[tuple[str, str, int], ...]:
+        """``(iif, oif, mss)`` clamps the claim needs (its shape's)."""
+        return self.intent.facts.clamps
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,10 +357,7 @@ def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
         spec.domain_ref,
         cap.nic_ref if cap.type != "proxy-arp" else "",
     )
-    allowed: tuple[tuple[str, str, str], ...] = ()
-    if facts.wg_public_key:
-        allowed = ((facts.tunnel, facts.wg_public_key, address),)
-    return _piece(name, claim.ref, intent, own, keys, allowed, facts.clamps)
+    return _piece(name, claim.ref, intent, own, keys)
 
 
 # what piece_of makes per claim, made the fast way (routerd.core.frozen)

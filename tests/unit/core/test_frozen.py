@@ -39,7 +39,7 @@ def test_made_intents_pieces_and_changes_equal_constructed_ones_and_stay_frozen(
     args = ("c1", "10.0.0.1/32", "10.0.0.1", facts, True, "dom", "")
     intent = maker(ClaimIntent)(*args)
     _same(intent, ClaimIntent(*args))
-    piece_args = ("c1", "RemoteAddressClaim/c1", intent, (route,), (route.key,), (), ())
+    piece_args = ("c1", "RemoteAddressClaim/c1", intent, (route,), (route.key,))
     piece = maker(ClaimPiece)(*piece_args)
     _same(piece, ClaimPiece(*piece_args))
     assert piece.objects == (route, *facts.sysctls)
