@@ -149,6 +149,7 @@ def pool() -> list[Resource]:
         claim("p2", "10.40.8.41/32", cap="provider-secondary-ip"),
         claim("t1", "10.40.8.50/32", tunnelInterface="ens20"),
         claim("dup-address", "10.40.8.1/32", tunnelInterface="ens20"),
+        claim("dup-wg", "10.40.8.2/32"),  # one /32 to one WireGuard peer for two claims
         claim("b1", "10.40.8.60/32", peer="cloud-b"),  # same path, a smaller clamp
         claim("b2", "10.40.8.61/32", peer="cloud-b", tunnelInterface="wg-sam"),
     ]
