@@ -20,7 +20,7 @@ keys are handed to the pass for removal.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from routerd.core.composition import CLAIM_LABEL, Composition
@@ -160,24 +160,25 @@ class ClaimTable:
             self._release(old.pieces[name], out)
 
     def _changed(
-        self, pieces: Iterable[ClaimPiece], before: Mapping[str, ClaimPiece], out: Sync
+        self, pieces: Sequence[ClaimPiece], before: Mapping[str, ClaimPiece], out: Sync
     ) -> None:
         """Mark ``pieces`` dirty; start the machines of new claims and the history of
         respecified ones (``before``: their previous pieces, where they had one)."""
-        models = self.lifecycle.claims
-        dirty, fresh = out.dirty, out.fresh
+        models, add = self.lifecycle.claims, self.lifecycle.add
+        fresh: list[str] = []
         for piece in pieces:
             name = piece.name
-            dirty.add(name)
             if name not in models:
-                self.lifecycle.add(name, piece.intent.address)
-                fresh.add(name)
+                add(name, piece.intent.address)
+                fresh.append(name)
                 continue
             old = before.get(name)
             if old is None or old.intent != piece.intent:
                 self.lifecycle.respecified(name, piece.intent.address)
                 self.evidence.stale(name)
-                fresh.add(name)
+                fresh.append(name)
+        out.dirty.update(p.name for p in pieces)
+        out.fresh.update(fresh)
 
     def _release(self, piece: ClaimPiece, out: Sync) -> None:
         name = piece.name
