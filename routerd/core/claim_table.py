@@ -203,7 +203,9 @@ class ClaimTable:
         n = len(CLAIM_LABEL)
         out: set[str] = set()
         for k in keys:
-            out.update(o[n:] for o in owners.get(k, ()) if o.startswith(CLAIM_LABEL))
+            for o in owners.get(k, ()):
+                if o.startswith(CLAIM_LABEL):
+                    out.add(o[n:])
         return out
 
     def update_views(self, names: Iterable[str], released: Iterable[ClaimPiece]) -> None:

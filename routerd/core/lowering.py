@@ -447,12 +447,12 @@ def observe_scope(lowered: Lowered) -> ObserveScope:
         o.ifname for k, o in objects.items() if k[0] == "wg" and isinstance(o, WireGuardDevice)
     ]
     scope.wireguard = set(devices)
-    claims = lowered.claims.values()
-    scope.links = set(devices) | {c.tunnel for c in claims}
-    scope.links |= {c.capture_interface for c in claims if c.capture_interface}
+    shapes = {id(c.facts): c.facts for c in lowered.claims.values()}.values()  # by identity
+    scope.links = set(devices) | {f.tunnel for f in shapes}
+    scope.links |= {f.capture_interface for f in shapes if f.capture_interface}
     if lowered.claims:
         scope.sysctls.add(IP_FORWARD)
-    for ifname in {c.capture_interface for c in claims if c.capture_type == "proxy-arp"}:
+    for ifname in {f.capture_interface for f in shapes if f.capture_type == "proxy-arp"}:
         scope.sysctls |= {s.name for s in capture.capture_sysctls(ifname)}
         scope.sysctls |= {k[1] for k in capture.needed_keys(ifname)}
     return scope
