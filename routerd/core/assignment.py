@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from routerd.core.frozen import maker
 from routerd.core.lowering import ClaimIntent
 
 PROVIDER_CAPTURE = "provider-secondary-ip"
@@ -81,6 +82,10 @@ class ProviderEvidence(Protocol):
 
 def query_for(intent: ClaimIntent) -> AssignmentQuery | None:
     """The question to ask for one claim, or None when it has no provider-side capture."""
-    if intent.capture_type != PROVIDER_CAPTURE or not intent.provider:
+    facts = intent.facts
+    if facts.capture_type != PROVIDER_CAPTURE or not facts.provider:
         return None
-    return AssignmentQuery(intent.ip, intent.provider, intent.nic_ref, intent.capture_interface)
+    return _query(intent.ip, facts.provider, intent.nic_ref, facts.capture_interface)
+
+
+_query = maker(AssignmentQuery)  # a first pass asks about every provider-side claim

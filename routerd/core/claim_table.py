@@ -20,7 +20,7 @@ keys are handed to the pass for removal.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from routerd.core.composition import CLAIM_LABEL, Composition
@@ -93,52 +93,52 @@ class ClaimTable:
         r = self.inputs.refresh(now)
         first = not self._started  # the first pass starts a generation, as a reload does
         out = Sync(config=r.config or first, context=r.context or first, origins=r.origins)
+        reported = list(r.origins)  # origin changes of claims that may not be synced below
         if self.reference:
             self._rebuild(out)
         else:
-            if out.context:
-                context = self.inputs.current.context
-                self._lowerer = ClaimLowerer(context)
-                self.comp.set_context(context)
-                names: Iterable[str] = set(self.comp.pieces) | set(self.inputs.names())
-            else:
-                names = r.claims
-            lowered: list[ClaimPiece] = []
-            before: dict[str, ClaimPiece] = {}
-            for name in sorted(names):
-                piece = self._sync_one(name, out)
-                if piece is not None:
-                    lowered.append(piece)
-                    old = self.comp.pieces.get(name)
-                    if old is not None:
-                        before[name] = old
-            for piece in self.comp.put_all(lowered):
-                self._changed(piece, before.get(piece.name), out)
+            self._update(r.claims, out)
         self._started = True
-        for name in out.origins:
+        for name in reported:
             got = self.inputs.claim(name)
             if got is not None:
                 self.origins[name] = got[1]
         return out
 
-    def _sync_one(self, name: str, out: Sync) -> ClaimPiece | None:
-        """Release a claim that went; else lower it (the caller puts the pieces)."""
-        got = self.inputs.claim(name)
-        if got is None:
-            piece = self.comp.remove(name)
-            if piece is not None:
-                self._release(piece, out)
-            return None
-        claim, origin = got
-        shadowed = self.inputs.shadowed(name)
-        if shadowed is not None:
-            LOG.warning(
-                "claim %s from %s ignored: the config has a claim of that name", name, shadowed
-            )
-        if self.origins.get(name) != origin:
-            self.origins[name] = origin
-            out.origins.add(name)
-        return self._lowerer.lower(claim)
+    def _update(self, changed: set[str], out: Sync) -> None:
+        """Lower the claims ``changed`` names (every one when the context changed) and put
+        them into the composition; release those that went."""
+        if out.context:
+            context = self.inputs.current.context
+            self._lowerer = ClaimLowerer(context)
+            self.comp.set_context(context)
+            names = sorted(set(self.comp.pieces) | set(self.inputs.names()))
+        else:
+            names = sorted(changed)
+        shadowed = self.inputs.shadowed(names)
+        lower, pieces, origins = self._lowerer.lower, self.comp.pieces, self.origins
+        lowered: list[ClaimPiece] = []
+        before: dict[str, ClaimPiece] = {}
+        for name, claim, origin in self.inputs.claims_of(names):
+            if claim is None:
+                piece = self.comp.remove(name)
+                if piece is not None:
+                    self._release(piece, out)
+                continue
+            if name in shadowed:
+                LOG.warning(
+                    "claim %s from %s ignored: the config has a claim of that name",
+                    name,
+                    shadowed[name],
+                )
+            if origins.get(name) != origin:
+                origins[name] = origin
+                out.origins.add(name)
+            lowered.append(lower(claim))
+            old = pieces.get(name)
+            if old is not None:
+                before[name] = old
+        self._changed(self.comp.put_all(lowered), before, out)
 
     def _rebuild(self, out: Sync) -> None:
         """The reference: every effective claim lowered from scratch into a new composition."""
@@ -155,24 +155,30 @@ class ClaimTable:
                 out.origins.add(name)
             pieces.append(lower_claim(claim, context))
         self.comp.put_all(pieces)
-        for piece in pieces:
-            before = old.pieces.get(piece.name)
-            if before != piece:
-                self._changed(piece, before, out)
+        self._changed([p for p in pieces if old.pieces.get(p.name) != p], old.pieces, out)
         for name in sorted(old.pieces.keys() - self.comp.pieces.keys()):
             self._release(old.pieces[name], out)
 
-    def _changed(self, piece: ClaimPiece, before: ClaimPiece | None, out: Sync) -> None:
-        name = piece.name
-        out.dirty.add(name)
-        model = self.lifecycle.claims.get(name)
-        if model is None:
-            self.lifecycle.add(name, piece.intent.address)
-            out.fresh.add(name)
-        elif before is None or before.intent != piece.intent:
-            self.lifecycle.respecified(name, piece.intent.address)
-            self.evidence.stale(name)
-            out.fresh.add(name)
+    def _changed(
+        self, pieces: Sequence[ClaimPiece], before: Mapping[str, ClaimPiece], out: Sync
+    ) -> None:
+        """Mark ``pieces`` dirty; start the machines of new claims and the history of
+        respecified ones (``before``: their previous pieces, where they had one)."""
+        models, add = self.lifecycle.claims, self.lifecycle.add
+        fresh: list[str] = []
+        for piece in pieces:
+            name = piece.name
+            if name not in models:
+                add(name, piece.intent.address)
+                fresh.append(name)
+                continue
+            old = before.get(name)
+            if old is None or old.intent != piece.intent:
+                self.lifecycle.respecified(name, piece.intent.address)
+                self.evidence.stale(name)
+                fresh.append(name)
+        out.dirty.update(p.name for p in pieces)
+        out.fresh.update(fresh)
 
     def _release(self, piece: ClaimPiece, out: Sync) -> None:
         name = piece.name
@@ -197,7 +203,9 @@ class ClaimTable:
         n = len(CLAIM_LABEL)
         out: set[str] = set()
         for k in keys:
-            out.update(o[n:] for o in owners.get(k, ()) if o.startswith(CLAIM_LABEL))
+            for o in owners.get(k, ()):
+                if o.startswith(CLAIM_LABEL):
+                    out.add(o[n:])
         return out
 
     def update_views(self, names: Iterable[str], released: Iterable[ClaimPiece]) -> None:

@@ -137,54 +137,51 @@ class Composition:
         """
         if not pieces:
             return []
-        if self.pieces or len({p.name for p in pieces}) != len(pieces):
-            return [p for p in pieces if self.put(p)]
-        self._fold(pieces)
-        return list(pieces)
+        if not self.pieces:
+            by_name = {p.name: p for p in pieces}
+            if len(by_name) == len(pieces):
+                self._fold(pieces, by_name)
+                return list(pieces)
+        return [p for p in pieces if self.put(p)]
 
-    def _fold(self, pieces: Sequence[ClaimPiece]) -> None:
-        """Put ``pieces`` (distinct names) into a composition holding none."""
-        objects: dict[Key, DataplaneObject] = {}
-        labels: dict[Key, list[str]] = {}
-        providers, conflicts = self._providers, self._conflicts
-        for piece in pieces:
-            label = piece.owner
-            for k in piece.keys:
-                got = labels.get(k)
-                if got is None:
-                    labels[k] = [label]
-                else:
-                    got.append(label)
-            for obj in piece.objects:
-                k = obj.key
-                current = objects.get(k)
-                if current is None:
-                    objects[k] = obj
-                    continue
-                providers[k] = providers.get(k, 1) + 1
-                if current is not obj and current != obj:
-                    conflicts.add(k)
-        self.pieces.update((p.name, p) for p in pieces)
+    def _fold(self, pieces: Sequence[ClaimPiece], by_name: dict[str, ClaimPiece]) -> None:
+        """Put ``pieces`` (distinct names, ``by_name``) into a composition holding none."""
+        fold = _Fold(self._providers, self._conflicts)
+        start = 0
+        runs = list(_runs(p.intent.facts for p in pieces))
+        for facts, n in runs:
+            run = pieces[start : start + n]
+            start += n
+            fold.shared(facts, [p.owner for p in run])
+            fold.own(run)
+        self.pieces = by_name
         self._keys_edit.update((p.name, p.keys) for p in pieces)
         self._intents_edit.update((p.name, p.intent) for p in pieces)
-        self._objects.set_bases(objects)
-        self._owners.set_bases({k: PSet(v) for k, v in labels.items()})
-        for k in list(conflicts):
+        self._objects.set_bases(fold.objects)
+        self._owners.set_bases(fold.owners())
+        for k in list(self._conflicts):
             self._resolve(k)
-        self._contribute_all(pieces)
+        self._contribute_all(pieces, runs)
         self._published = None
 
-    def _contribute_all(self, pieces: Sequence[ClaimPiece]) -> None:
-        """What ``put`` counts of each piece (shapes, allowed IPs, clamps), for a fold."""
-        for facts, n in _runs(p.intent.facts for p in pieces):
-            self._facts[facts] += n
+    def _contribute_all(
+        self, pieces: Sequence[ClaimPiece], runs: list[tuple[ShapeFacts, int]]
+    ) -> None:
+        """What ``put`` counts of each piece (shapes, allowed IPs, clamps), for a fold: the
+        shape, clamps and peer of a run once, and each claim's /32 for a WireGuard peer."""
         self._tail_dirty = self._tail_dirty or bool(self.inactive)
-        for (tunnel, peer_key, cidr), n in Counter(a for p in pieces for a in p.allowed).items():
-            if _count(self._allowed, (tunnel, peer_key), cidr, n):
-                self._tail_dirty = True
-        for clamps, n in _runs(p.mss for p in pieces):
-            for clamp in clamps:
+        start = 0
+        for facts, n in runs:
+            run = pieces[start : start + n]
+            start += n
+            self._facts[facts] += n
+            for clamp in facts.clamps:
                 self._add_mss(clamp, n)
+            if facts.wg_public_key:
+                peer = (facts.tunnel, facts.wg_public_key)
+                for cidr, m in Counter(p.intent.address for p in run).items():
+                    if _count(self._allowed, peer, cidr, m):
+                        self._tail_dirty = True
 
     def remove(self, name: str) -> ClaimPiece | None:
         """Take a claim's piece out; returns it (None when there was none)."""
@@ -379,6 +376,98 @@ class Composition:
         self._tail = tail
         self._tail_dirty = False
         self._published = None
+
+
+class _Fold:
+    """Objects and owner labels of pieces folded at once (``Composition._fold``).
+
+    Claims of one shape come in runs sharing one ``ShapeFacts``: a run's shared objects
+    and keys are taken once with the run's labels, and only each claim's own objects are
+    looked at one by one. The first object offered for a key holds it; every further one
+    counts as a provider, and one that differs puts the key in conflict (resolved later).
+    Owner sets are shared where the owners are: the keys a claim has to itself (its route,
+    its absent address) get one set, and so do the shared keys the same runs need.
+    """
+
+    def __init__(self, providers: dict[Key, int], conflicts: set[Key]) -> None:
+        self.objects: dict[Key, DataplaneObject] = {}
+        self.providers = providers
+        self.conflicts = conflicts
+        self._alone: dict[Key, PSet[str]] = {}  # keys one claim needs, so far
+        self._labels: dict[Key, list[str]] = {}  # keys of several claims' own objects
+        self._runs: list[list[str]] = []  # the labels of each run
+        self._shared: dict[Key, list[int]] = {}  # key -> the runs needing it
+
+    def shared(self, facts: ShapeFacts, owners: list[str]) -> None:
+        """The shape's shared keys and objects, for the claims labelled ``owners``."""
+        run = len(self._runs)
+        self._runs.append(owners)
+        shared = self._shared
+        for k in facts.shared_keys:
+            got = shared.get(k)
+            if got is None:
+                shared[k] = [run]
+            else:
+                got.append(run)
+        n = len(owners)
+        objects = self.objects
+        for obj in facts.sysctls:
+            k = obj.key
+            current = objects.get(k)
+            if current is None:
+                objects[k] = obj
+                if n > 1:
+                    self.providers[k] = n
+            else:
+                self._again(k, current, obj, n)
+
+    def own(self, run: Sequence[ClaimPiece]) -> None:
+        """Each claim's own objects and their keys (the first keys of the piece's)."""
+        objects, alone = self.objects, self._alone
+        for p in run:
+            mine = None
+            for obj, k in zip(p.own, p.keys, strict=False):  # keys: own ones, then shared
+                if k in alone or k in self._labels:
+                    self._another(k, p.owner)
+                else:
+                    if mine is None:
+                        mine = PSet.one(p.owner)
+                    alone[k] = mine
+                current = objects.get(k)
+                if current is None:
+                    objects[k] = obj
+                else:
+                    self._again(k, current, obj, 1)
+
+    def _another(self, k: Key, label: str) -> None:
+        """A claim's own key some claim before it needs too (two claims of one address)."""
+        first = self._alone.pop(k, None)
+        if first is not None:
+            self._labels[k] = [*first, label]
+        else:
+            self._labels[k].append(label)
+
+    def owners(self) -> dict[Key, PSet[str]]:
+        """Every key's owner set."""
+        out = self._alone
+        out.update((k, PSet(v)) for k, v in self._labels.items())
+        sets: dict[tuple[int, ...], PSet[str]] = {}
+        for k, runs in self._shared.items():
+            sig = tuple(runs)
+            got = sets.get(sig) if k not in out else None
+            if got is None:
+                labels = [label for r in runs for label in self._runs[r]]
+                if k in out:  # a key some claims share and others have to themselves
+                    out[k] = PSet([*out[k], *labels])
+                    continue
+                got = sets[sig] = PSet(labels)
+            out[k] = got
+        return out
+
+    def _again(self, k: Key, current: DataplaneObject, obj: DataplaneObject, n: int) -> None:
+        self.providers[k] = self.providers.get(k, 1) + n
+        if current is not obj and current != obj:
+            self.conflicts.add(k)
 
 
 def _inactive(capture_active: Mapping[str, bool] | None) -> frozenset[str]:

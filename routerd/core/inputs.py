@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from routerd.core.claim_source import ClaimSource
@@ -212,11 +212,36 @@ class ConfigInputs:
                     seen.add(name)
                     yield name
 
-    def shadowed(self, name: str) -> str | None:
-        """The source whose claim ``name`` the config's own claim hides, if any."""
-        if name not in self.current.claims:
-            return None
-        return next((s.name for s in self.sources if s.get(name) is not None), None)
+    def claims_of(
+        self, names: Iterable[str]
+    ) -> Iterator[tuple[str, RemoteAddressClaim | None, str]]:
+        """``(name, claim, origin)`` for each of ``names``, as ``claim`` gives them (claim
+        None and origin "" for a name with no effective claim): one walk for many names."""
+        config = self.current.claims.get
+        dynamic = self.effective.dynamic_origin
+        for name in names:
+            c = config(name)
+            if c is None:
+                got = self.claim(name)
+                yield (name, None, "") if got is None else (name, *got)
+            elif dynamic:
+                yield name, c, dynamic.get(c.identity, "startup")
+            else:
+                yield name, c, "startup"
+
+    def shadowed(self, names: Iterable[str]) -> dict[str, str]:
+        """Of ``names``, those whose config claim hides a source's claim of that name, each
+        with the first such source's name."""
+        if not self.sources:
+            return {}
+        config = self.current.claims
+        out: dict[str, str] = {}
+        for name in names:
+            if name in config:
+                found = next((s.name for s in self.sources if s.get(name) is not None), None)
+                if found is not None:
+                    out[name] = found
+        return out
 
 
 def _origin_changes(before: EffectiveResult, after: EffectiveResult) -> set[str]:

@@ -39,6 +39,7 @@ from routerd.core import capture
 from routerd.core.config import RouterConfig
 from routerd.core.desired import (
     DELIVERY_METRIC,
+    MAIN_TABLE,
     AbsentAddress,
     DataplaneObject,
     DesiredState,
@@ -48,6 +49,7 @@ from routerd.core.desired import (
     Sysctl,
     WireGuardDevice,
 )
+from routerd.core.frozen import maker
 from routerd.core.mtu import path_mtu
 from routerd.core.overlay import delivery_tunnel, os_ifname, wireguard_peer_for
 from routerd.core.resources import (
@@ -179,23 +181,44 @@ class ClaimIntent:
 class ClaimPiece:
     """What one claim adds to the desired state, lowered on its own.
 
+    A piece is the claim's own objects (its route, its absent address) plus the shared
+    objects of its shape (``intent.facts.sysctls``), which every claim of the shape holds
+    as the very same objects: a fold of thousands of pieces handles the shared part once
+    per run of one shape, not once per claim.
+
     Attributes:
         name / owner: the claim and its owner label (``RemoteAddressClaim/<name>``).
         intent: what the engine judges the claim by.
-        objects: the objects the claim wants (it is among their owners).
-        keys: every key the claim needs, in lowering order: its objects' keys, a sysctl a
-            user Sysctl manages instead, the WireGuard device and the clamp table it relies on.
-        allowed: ``(wg interface, peer public key, CIDR)`` it adds to a peer's allowed IPs.
-        mss: ``(iif, oif, mss)`` clamps it needs.
+        own: the objects only this claim wants, in lowering order.
+        keys: every key the claim needs, in lowering order: its own objects' keys, then its
+            shape's ``shared_keys`` (sysctls, including one a user Sysctl manages instead,
+            the WireGuard device and the clamp table it relies on).
     """
 
     name: str
     owner: str
     intent: ClaimIntent
-    objects: tuple[DataplaneObject, ...]
+    own: tuple[DataplaneObject, ...]
     keys: tuple[Key, ...]
-    allowed: tuple[tuple[str, str, str], ...] = ()
-    mss: tuple[tuple[str, str, int], ...] = ()
+
+    @property
+    def objects(self) -> tuple[DataplaneObject, ...]:
+        """Every object the claim wants (it is among their owners): own, then shared."""
+        return self.own + self.intent.facts.sysctls
+
+    @property
+    def allowed(self) -> tuple[tuple[str, str, str], ...]:
+        """``(wg interface, peer public key, CIDR)`` the claim adds to a peer's allowed IPs
+        (its /32 when its tunnel is a managed WireGuard device)."""
+        facts = self.intent.facts
+        if not facts.wg_public_key:
+            return ()
+        return ((facts.tunnel, facts.wg_public_key, self.intent.address),)
+
+    @property
+    def mss(self) -> tuple[tuple[str, str, int], ...]:
+        """``(iif, oif, mss)`` clamps the claim needs (its shape's)."""
+        return self.intent.facts.clamps
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,39 +334,36 @@ def shape_facts(context: RouterConfig, shape: ClaimShape) -> ShapeFacts:
 
 def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
     """The piece of ``claim``, given the facts of its shape."""
-    ip = claim.ip
-    address = claim.spec.address
-    route = Route(address, facts.tunnel, DELIVERY_METRIC)
+    spec = claim.spec
+    address = spec.address
+    ip = address.split("/", 1)[0]
+    route = _route(address, facts.tunnel, DELIVERY_METRIC, "", MAIN_TABLE, "unicast")
     # A proxy-ARP capture is the route itself plus the shape's sysctls (routerd.core.capture).
     if facts.capture_type == "proxy-arp":
-        objects: tuple[DataplaneObject, ...] = (route, *facts.sysctls)
+        own: tuple[DataplaneObject, ...] = (route,)
         keys: tuple[Key, ...] = (route.key, *facts.shared_keys)
     else:
         absent = AbsentAddress(ip)
-        objects = (absent, route, *facts.sysctls)
+        own = (absent, route)
         keys = (absent.key, route.key, *facts.shared_keys)
-    cap = claim.spec.capture
-    intent = ClaimIntent(
-        claim.name,
+    cap = spec.capture
+    name = claim.name
+    intent = _intent(
+        name,
         address,
         ip,
         facts,
         cap.gratuitous_arp,
-        claim.spec.domain_ref,
+        spec.domain_ref,
         cap.nic_ref if cap.type != "proxy-arp" else "",
     )
-    allowed: tuple[tuple[str, str, str], ...] = ()
-    if facts.wg_public_key:
-        allowed = ((facts.tunnel, facts.wg_public_key, address),)
-    return ClaimPiece(
-        claim.name,
-        claim.ref,
-        intent,
-        objects,
-        keys,
-        allowed,
-        facts.clamps,
-    )
+    return _piece(name, claim.ref, intent, own, keys)
+
+
+# what piece_of makes per claim, made the fast way (routerd.core.frozen)
+_route = maker(Route)
+_intent = maker(ClaimIntent)
+_piece = maker(ClaimPiece)
 
 
 def _wireguard_peer_key(context: RouterConfig, peer: OverlayPeer | None, tunnel: str) -> str:
@@ -427,12 +447,12 @@ def observe_scope(lowered: Lowered) -> ObserveScope:
         o.ifname for k, o in objects.items() if k[0] == "wg" and isinstance(o, WireGuardDevice)
     ]
     scope.wireguard = set(devices)
-    claims = lowered.claims.values()
-    scope.links = set(devices) | {c.tunnel for c in claims}
-    scope.links |= {c.capture_interface for c in claims if c.capture_interface}
+    shapes = {id(c.facts): c.facts for c in lowered.claims.values()}.values()  # by identity
+    scope.links = set(devices) | {f.tunnel for f in shapes}
+    scope.links |= {f.capture_interface for f in shapes if f.capture_interface}
     if lowered.claims:
         scope.sysctls.add(IP_FORWARD)
-    for ifname in {c.capture_interface for c in claims if c.capture_type == "proxy-arp"}:
+    for ifname in {f.capture_interface for f in shapes if f.capture_type == "proxy-arp"}:
         scope.sysctls |= {s.name for s in capture.capture_sysctls(ifname)}
         scope.sysctls |= {k[1] for k in capture.needed_keys(ifname)}
     return scope

@@ -31,11 +31,12 @@ class PSet(Set[T]):
     owner, so a one-member set holds its member directly (no map).
     """
 
-    __slots__ = ("_items", "_one")
+    __slots__ = ("_items", "_one", "_order")
 
     def __init__(self, items: Iterable[T] = ()) -> None:
         self._one: Any
         self._items: Map[T, None] | None = None
+        self._order: tuple[T, ...] | None = None
         if type(items) is list and len(items) == 1:  # the common case: one owner
             self._one = items[0]
             return
@@ -45,8 +46,16 @@ class PSet(Set[T]):
             self._items = Map((i, None) for i in members)
 
     @classmethod
+    def one(cls, item: T) -> PSet[T]:
+        """``PSet([item])``, made without looking at a list (a fold makes thousands)."""
+        out: PSet[T] = cls.__new__(cls)
+        out._one, out._items, out._order = item, None, None
+        return out
+
+    @classmethod
     def _of(cls, items: Map[T, None]) -> PSet[T]:
         out: PSet[T] = cls.__new__(cls)
+        out._order = None
         if len(items) == 1:
             out._one, out._items = next(iter(items)), None
         else:
@@ -68,7 +77,7 @@ class PSet(Set[T]):
             return self
         if self._one is _NONE and self._items is None:
             out: PSet[T] = PSet.__new__(PSet)
-            out._one, out._items = item, None
+            out._one, out._items, out._order = item, None, None
             return out
         return PSet._of(self._map().set(item, None))
 
@@ -90,6 +99,15 @@ class PSet(Set[T]):
         if item not in self:
             return self
         return PSet._of(self._map().delete(item))
+
+    def ordered(self) -> tuple[T, ...]:
+        """The members in sorted order: sorted once per set (the owners of a sysctl every
+        claim needs are thousands), never for the common one-member set."""
+        if self._items is None:
+            return () if self._one is _NONE else (self._one,)
+        if self._order is None:
+            self._order = tuple(sorted(self._items))  # type: ignore[type-var]
+        return self._order
 
     def __contains__(self, item: object) -> bool:
         if self._items is not None:

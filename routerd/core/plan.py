@@ -10,9 +10,13 @@ same host therefore produce the same plan, change for change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from operator import attrgetter
 
 from routerd.core.desired import DataplaneObject, DesiredState, Key, Observed, satisfies
+from routerd.core.frozen import maker
+from routerd.core.persistent import PSet
 from routerd.core.port import Change
 
 # Devices first: a per-interface sysctl (rp_filter on the tunnel) needs its interface.
@@ -50,11 +54,10 @@ def diff(
         skip: keys to leave alone this pass (objects in backoff).
 
     Returns:
-        The changes in canonical order; empty when the host already matches.
+        The changes in canonical order (``canonical``); empty when the host already matches.
     """
     want = desired.objects
     have = observed.objects
-    changes: list[Change] = []
     if keys is None:
         removals: Iterable[Key] = (k for k in observed.owned if k not in want)
         candidates: Iterable[tuple[Key, DataplaneObject]] = want.items()
@@ -62,19 +65,72 @@ def diff(
         scope = set(keys)
         removals = (k for k in scope if k in observed.owned and k not in want)
         candidates = ((k, want[k]) for k in scope if k in want)
+    removes = _Kinds()
     for key in removals:
         if skip is None or not skip(key):
-            changes.append(Change("remove", key, old=have.get(key)))
+            removes.add(Change("remove", key, None, have.get(key)))
+    return removes.ordered() + _wanted(desired, have, candidates, skip).ordered()
+
+
+def _wanted(
+    desired: DesiredState,
+    have: Mapping[Key, DataplaneObject],
+    candidates: Iterable[tuple[Key, DataplaneObject]],
+    skip: Callable[[Key], bool] | None,
+) -> _Kinds:
+    """The adds and replaces among ``candidates`` (the loop a first pass runs 10,000s of
+    times: locals bound, owners sorted by their set)."""
+    out = _Kinds()
+    groups, seen_of, owners_of = out.groups, have.get, desired.owners.get
     for key, obj in candidates:
-        seen = have.get(key)
+        seen = seen_of(key)
         if seen is not None and (seen == obj or satisfies(obj, seen)):
             continue
         if skip is not None and skip(key):
             continue
-        owners = tuple(sorted(desired.owners.get(key, ())))
+        owners = owners_of(key)
+        ordered = owners.ordered() if type(owners) is PSet else _sorted(owners)
         if seen is None:
-            changes.append(Change("add", key, new=obj, owners=owners))
+            change = _change("add", key, obj, None, ordered)
         else:
-            changes.append(Change("replace", key, new=obj, old=seen, owners=owners))
-    changes.sort(key=canonical)
-    return changes
+            change = _change("replace", key, obj, seen, ordered)
+        group = groups.get(key[0])
+        if group is None:
+            groups[key[0]] = [change]
+        else:
+            group.append(change)
+    return out
+
+
+class _Kinds:
+    """Changes of one op grouped by the kind of their key, for the canonical order: the
+    kinds by their rank, each kind by key (one sort of keys per kind, no sort key built
+    per change)."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self) -> None:
+        self.groups: dict[str, list[Change]] = {}
+
+    def add(self, change: Change) -> None:
+        group = self.groups.get(change.key[0])
+        if group is None:
+            self.groups[change.key[0]] = [change]
+        else:
+            group.append(change)
+
+    def ordered(self) -> list[Change]:
+        out: list[Change] = []
+        for kind in sorted(self.groups, key=lambda k: (_ORDER.get(k, 9), k)):
+            group = self.groups[kind]
+            group.sort(key=_KEY)
+            out += group
+        return out
+
+
+_KEY = attrgetter("key")
+_change = maker(Change)  # the adds of a first pass are made by the ten thousand
+
+
+def _sorted(owners: AbstractSet[str] | None) -> tuple[str, ...]:
+    return () if owners is None else tuple(sorted(owners))

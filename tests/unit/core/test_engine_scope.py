@@ -381,3 +381,25 @@ def test_a_pass_judges_each_claim_once_with_the_evidence_its_path_check_gave(tmp
     assert {views[n].state for n in names - {"c3"}} == {"verified"}
     walk = [(r.from_state, r.to_state) for r in rig.records if r.claim == "c0"]
     assert walk == [("pending", "captured"), ("captured", "delivering"), ("delivering", "verified")]
+
+
+def test_a_source_claim_the_config_has_a_claim_of_is_ignored_with_a_warning(tmp_path, caplog):
+    rig = Rig(tmp_path, 3)
+    source = ClaimSource("mobility")
+    rig.engine.add_claim_source(source)
+    template = rig.claims()[0]
+    spec = template.spec.model_copy(update={"address": "10.40.200.1/32"})
+    hidden = template.model_copy(update={"spec": spec})  # named like a config claim
+    meta = template.metadata.model_copy(update={"name": "m1"})
+    own = template.model_copy(update={"metadata": meta, "spec": spec.model_copy()})
+    source.put(hidden, own)
+    with caplog.at_level("WARNING", logger="routerd.core.claim_table"):
+        rig.engine.run_pass()
+    warned = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
+    assert warned == [
+        f"claim {template.name} from mobility ignored: the config has a claim of that name"
+    ]
+    claims = rig.engine.snapshot.claims
+    assert claims[template.name].origin == "startup"
+    assert claims[template.name].intent.address == template.spec.address  # the config's wins
+    assert claims["m1"].origin == "mobility"

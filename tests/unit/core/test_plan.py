@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import random
 
-from routerd.core.desired import DesiredBuilder, DesiredState, Observed, Route, Sysctl
-from routerd.core.plan import diff
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from routerd.core.desired import (
+    AbsentAddress,
+    Address,
+    DesiredBuilder,
+    DesiredState,
+    Observed,
+    ProxyNeighbour,
+    Route,
+    Sysctl,
+)
+from routerd.core.persistent import Map, PSet
+from routerd.core.plan import canonical, diff
 
 
 def state(*objs) -> DesiredState:
@@ -61,3 +74,55 @@ def test_a_scoped_diff_looks_only_at_its_keys():
         ("remove", ("route", "254", "10.0.0.9/32")),
         ("add", ("route", "254", "10.0.0.1/32")),
     ]
+
+
+_OBJECTS = st.one_of(
+    st.builds(
+        Route,
+        st.sampled_from(["10.0.0.1/32", "10.0.0.2/32", "10.0.1.0/24"]),
+        st.sampled_from(["wg0", "wg1"]),
+        st.sampled_from([0, 120]),
+    ),
+    st.builds(
+        Sysctl,
+        st.sampled_from(["net.ipv4.ip_forward", "net.ipv4.conf.a.proxy_arp"]),
+        st.sampled_from(["0", "1"]),
+    ),
+    st.builds(ProxyNeighbour, st.sampled_from(["10.0.0.1", "10.0.0.3"]), st.just("eth0")),
+    st.builds(Address, st.sampled_from(["wg0", "eth0"]), st.just("10.255.0.0/31")),
+    st.builds(AbsentAddress, st.sampled_from(["10.0.0.1", "10.0.0.4"])),
+)
+_LABELS = st.lists(
+    st.sampled_from(["RemoteAddressClaim/b", "RemoteAddressClaim/a", "Sysctl/x"]),
+    min_size=1,
+    max_size=3,
+    unique=True,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    want=st.lists(st.tuples(_OBJECTS, _LABELS), max_size=12),
+    have=st.lists(st.tuples(_OBJECTS, st.booleans()), max_size=12),
+    frozen_owners=st.booleans(),
+)
+def test_the_plan_is_in_canonical_order_with_sorted_owners(want, have, frozen_owners):
+    """Whatever the mix of kinds and ops: changes sorted by ``canonical``, each change's
+    owners in sorted order, whether the owner sets are persistent or plain frozensets."""
+    objects = {o.key: o for o, _ in want}
+    owners = {o.key: labels for o, labels in want}
+    wrap = frozenset if frozen_owners else PSet
+    desired = DesiredState(Map(objects), Map({k: wrap(v) for k, v in owners.items()}))
+    obs = Observed()
+    for o, owned in have:
+        obs.objects[o.key] = o
+        if owned:
+            obs.owned.add(o.key)
+    plan = diff(desired, obs)
+    assert plan == sorted(plan, key=canonical)
+    assert len({c.key for c in plan}) == len(plan)
+    for c in plan:
+        if c.op == "remove":
+            assert c.key in obs.owned and c.key not in objects
+        else:
+            assert c.owners == tuple(sorted(owners[c.key]))
