@@ -82,6 +82,10 @@ class _Run:
     started: float
     calls: list[str] = field(default_factory=list)
     attempts: int = 0
+    nic: str = ""
+    ip: str = ""
+    reassign: bool = False
+    fingerprint: tuple[Any, ...] = ()
 
 
 class Executor:
@@ -274,6 +278,22 @@ class Executor:
     def _run(
         self, action: str, nic: str, address: str, key: str, *, reassign: bool
     ) -> ActionResult:
+        run, early = self._begin(action, nic, address, key, reassign=reassign)
+        if early is not None:
+            return early
+        try:
+            before = self._read_with_retry("read holder", lambda: self._read_holder(run.ip))
+        except ProviderError as e:
+            return self._remember(run, Outcome(False, retryable=e.retryable, error=e.reason))
+        outcome = self._decide(run, before)
+        if outcome is None:
+            outcome = self._write_one(run, before)
+        return self._remember(run, outcome)
+
+    def _begin(
+        self, action: str, nic: str, address: str, key: str, *, reassign: bool
+    ) -> tuple[_Run, ActionResult | None]:
+        """Validate one request and look its key up; a result when no call is needed."""
         request: dict[str, str | bool] = {
             "provider": self.provider.name,
             "nic": nic,
@@ -281,45 +301,70 @@ class Executor:
         }
         if action == ASSIGN:
             request["reassign"] = reassign
-        run = _Run(action, key, request, self._clock())
+        run = _Run(action, key, request, self._clock(), nic=nic, reassign=reassign)
         problem = self._validate(nic, address, key)
         if problem is not None:
-            return self._result(run, Outcome(False, error=problem))
-        ip = bare_ip(address)
-        run.request["address"] = ip
-        fingerprint = (action, self.provider.parse_nic_ref(nic)["canonical"], ip, reassign)
+            return run, self._result(run, Outcome(False, error=problem))
+        run.ip = bare_ip(address)
+        run.request["address"] = run.ip
+        canonical = self.provider.parse_nic_ref(nic)["canonical"]
+        run.fingerprint = (action, canonical, run.ip, reassign)
         with self._lock:
             earlier = self._done.get(key)
-        if earlier is not None:
-            if earlier[0] != fingerprint:
-                return self._result(
-                    run,
-                    Outcome(
-                        False,
-                        error=(
-                            f"idempotency key {key!r} was used for a different request "
-                            f"({earlier[1].action} {earlier[1].request.get('address')} on "
-                            f"{earlier[1].request.get('nic')}): use a new key for a new action"
-                        ),
+        if earlier is None:
+            return run, None
+        if earlier[0] != run.fingerprint:
+            return run, self._result(
+                run,
+                Outcome(
+                    False,
+                    error=(
+                        f"idempotency key {key!r} was used for a different request "
+                        f"({earlier[1].action} {earlier[1].request.get('address')} on "
+                        f"{earlier[1].request.get('nic')}): use a new key for a new action"
                     ),
-                )
-            if earlier[1].ok:
-                return _replay(earlier[1])
-        try:
-            before = self._read_with_retry("read holder", lambda: self._read_holder(ip))
-        except ProviderError as e:
-            return self._result(run, Outcome(False, retryable=e.retryable, error=e.reason))
-        if action == ASSIGN:
-            outcome = self._assign(run, nic, ip, before, reassign=reassign)
-        else:
-            outcome = self._unassign(run, nic, ip, before)
+                ),
+            )
+        return run, (_replay(earlier[1]) if earlier[1].ok else None)
+
+    def _remember(self, run: _Run, outcome: Outcome) -> ActionResult:
+        """The result of a request that reached the provider, kept under its key."""
         result = self._result(run, outcome)
         with self._lock:
-            self._done[key] = (fingerprint, result)
-            self._done.move_to_end(key)
+            self._done[run.key] = (run.fingerprint, result)
+            self._done.move_to_end(run.key)
             while len(self._done) > _REMEMBERED_KEYS:
                 self._done.popitem(last=False)
         return result
+
+    def _decide(self, run: _Run, before: Holding | None) -> Outcome | None:
+        """The outcome when the holder alone decides (done already, or refused); else None."""
+        if run.action == ASSIGN:
+            return self._assign_refusal(run.nic, run.ip, before, reassign=run.reassign)
+        return self._unassign_refusal(run.nic, run.ip, before)
+
+    def _write_one(self, run: _Run, before: Holding | None) -> Outcome:
+        """The single-address write of ``run``, with its retries and its settle."""
+        nic, ip = run.nic, run.ip
+        if run.action == ASSIGN:
+            return self._write_until(
+                run,
+                lambda moving: self._write_assign(nic, ip, moving, run.key),
+                before,
+                done=lambda held: self._same_nic(held, nic),
+                ip=ip,
+                operation="assign",
+            )
+        assert before is not None  # _unassign_refusal answered when nothing is held here
+        held_before = before
+        return self._write_until(
+            run,
+            lambda held: self._write_unassign(nic, ip, held or held_before, run.key),
+            before,
+            done=lambda held: not self._same_nic(held, nic),
+            ip=ip,
+            operation="unassign",
+        )
 
     def _validate(self, nic: str, address: str, key: str) -> str | None:
         if not _KEY.fullmatch(key or ""):
@@ -337,9 +382,9 @@ class Executor:
             return e.reason
         return None
 
-    def _assign(
-        self, run: _Run, nic: str, ip: str, before: Holding | None, *, reassign: bool
-    ) -> Outcome:
+    def _assign_refusal(
+        self, nic: str, ip: str, before: Holding | None, *, reassign: bool
+    ) -> Outcome | None:
         mine = self._same_nic(before, nic)
         if mine:
             return Outcome(True, before=before, after=before, note=f"{ip} already on {nic}")
@@ -370,16 +415,9 @@ class Executor:
                     "addresses only: remove the range there first"
                 ),
             )
-        return self._write_until(
-            run,
-            lambda moving: self._write_assign(nic, ip, moving, run.key),
-            before,
-            done=lambda held: self._same_nic(held, nic),
-            ip=ip,
-            operation="assign",
-        )
+        return None
 
-    def _unassign(self, run: _Run, nic: str, ip: str, before: Holding | None) -> Outcome:
+    def _unassign_refusal(self, nic: str, ip: str, before: Holding | None) -> Outcome | None:
         if before is None or not self._same_nic(before, nic):
             where = "no NIC" if before is None else before.nic
             return Outcome(
@@ -391,14 +429,7 @@ class Executor:
                 before=before,
                 error=(f"{ip} is the primary IP of {nic}; it cannot be unassigned"),
             )
-        return self._write_until(
-            run,
-            lambda held: self._write_unassign(nic, ip, held or before, run.key),
-            before,
-            done=lambda held: not self._same_nic(held, nic),
-            ip=ip,
-            operation="unassign",
-        )
+        return None
 
     def _write_until(
         self,
