@@ -29,7 +29,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -38,6 +38,7 @@ from routerd.core.errors import ProviderError
 from routerd.providers.base import ASSIGN, UNASSIGN, NicRefError, Provider
 from routerd.providers.execution import (
     AccessFinding,
+    ActionRequest,
     ActionResult,
     CallFailure,
     ExecutorConfig,
@@ -51,6 +52,7 @@ from routerd.providers.execution import (
 
 __all__ = [
     "AccessFinding",
+    "ActionRequest",
     "ActionResult",
     "CallFailure",
     "Executor",
@@ -92,7 +94,10 @@ class Executor:
     """Base of every cloud executor: the shared semantics over four cloud hooks.
 
     Subclasses set ``provider`` and implement ``_read_holder``, ``_read_subnet``,
-    ``_write_assign``, ``_write_unassign``, ``_classify`` and ``_check_access``.
+    ``_write_assign``, ``_write_unassign``, ``_classify`` and ``_check_access``. A cloud
+    whose API takes many addresses of one NIC in one call also sets ``batch_limit`` above
+    1 and implements ``_write_assign_many`` and ``_write_unassign_many`` (and may answer
+    ``_read_holders`` in one read); ``run_many`` then makes one call per NIC.
 
     Args:
         config: endpoint, region, default subnet, retry and cache settings.
@@ -102,6 +107,8 @@ class Executor:
 
     provider: Provider
     sdk_loggers: tuple[str, ...] = ()
+    batch_limit: int = 1
+    """Most addresses one write call carries; 1: the cloud has no batch call."""
 
     def __init__(
         self,
@@ -140,6 +147,19 @@ class Executor:
         """Turn an SDK exception into a classified failure."""
         raise NotImplementedError
 
+    def _read_holders(self, addresses: Sequence[str]) -> dict[str, Holding | None]:
+        """Who holds each of ``addresses`` now; one read per address unless overridden."""
+        return {ip: self._read_holder(ip) for ip in addresses}
+
+    def _write_assign_many(self, nic: str, addresses: Sequence[str], move: bool) -> str:
+        """Put all of ``addresses`` on ``nic`` in one call (``move``: take them from other
+        NICs); returns a call summary. Only when ``batch_limit`` > 1."""
+        raise NotImplementedError
+
+    def _write_unassign_many(self, nic: str, addresses: Sequence[str]) -> str:
+        """Take all of ``addresses`` off ``nic`` in one call; returns a call summary."""
+        raise NotImplementedError
+
     def _check_access(self, nic: str | None) -> list[AccessFinding]:
         raise NotImplementedError
 
@@ -169,6 +189,30 @@ class Executor:
             key: the idempotency key.
         """
         return self._run(UNASSIGN, nic, address, key, reassign=False)
+
+    def run_many(self, requests: Sequence[ActionRequest]) -> list[ActionResult]:
+        """Run many assigns and unassigns, one provider call per NIC where the cloud batches.
+
+        Each request keeps its own key, result, undo and idempotency: the outcome of every
+        address is exactly what ``assign`` or ``unassign`` alone would have given, only the
+        number of calls differs. Requests of one NIC, one operation and one move flag share
+        a call (at most ``batch_limit`` addresses); a failed call is re-read per address,
+        and the addresses it did not place fall back to their own single calls. A cloud
+        without a batch call runs each request alone, in order.
+
+        Args:
+            requests: the actions; order matters only between addresses of no batch.
+
+        Returns:
+            One result per request, in the same order.
+        """
+        if self.batch_limit <= 1 or len(requests) <= 1:
+            return [
+                self._run(r.action, r.nic, r.address, r.key, reassign=r.reassign) for r in requests
+            ]
+        from routerd.providers.executor_batch import BatchFlow
+
+        return BatchFlow(self).run(requests)
 
     def holder(self, address: str) -> str | None:
         """The NIC that holds ``address`` now (fresh read), or None.
@@ -499,19 +543,7 @@ class Executor:
             if done(now):
                 return Outcome(True, changed=True, before=before, after=now)
             if self._clock() + delay > deadline:
-                where = "no NIC" if now is None else now.nic
-                return Outcome(
-                    False,
-                    changed=True,
-                    before=before,
-                    after=now,
-                    retryable=True,
-                    error=(
-                        f"the provider accepted the write but {ip} is still on "
-                        f"{where} after {self.config.settle_timeout:g}s; retry "
-                        "with the same key to re-check"
-                    ),
-                )
+                return unsettled(ip, before, now, self.config.settle_timeout)
             self._sleep(delay)
             delay = min(delay * 2, 1.0)
 
@@ -581,6 +613,22 @@ class Executor:
                 {"action": ASSIGN, "nic": out.before.nic, "address": ip, "reassign": True}
             )
         return MappingProxyType({"action": UNASSIGN, "nic": nic, "address": ip})
+
+
+def unsettled(ip: str, before: Holding | None, now: Holding | None, waited: float) -> Outcome:
+    """A write the provider accepted that no read showed within ``waited`` seconds."""
+    where = "no NIC" if now is None else now.nic
+    return Outcome(
+        False,
+        changed=True,
+        before=before,
+        after=now,
+        retryable=True,
+        error=(
+            f"the provider accepted the write but {ip} is still on {where} after "
+            f"{waited:g}s; retry with the same key to re-check"
+        ),
+    )
 
 
 def _inventory_of(sub: str, entry: _CacheEntry, now: float, *, cached: bool) -> Inventory:
