@@ -439,3 +439,37 @@ def _case(
         f"held elsewhere: {wrong[:5]}" if wrong else f"all on {copies[0]}'s ENI {home}",
     )
     return r
+
+
+def startup(lab: MobilityLab, mc: MobilityCloud, timeout: float) -> None:
+    """Startup checks: inventory presence homed the cloud's VMs, routerd captured the rest."""
+    router = mc.nic("router")
+    cloud = {a: CLOUD.name for who in ("vc", "cm1", "cmn") for a in VM[who].addresses}
+    try:
+        took = f"in {lab.wait_homes(cloud, timeout=timeout):.1f}s"
+        ok = True
+    except Exception as exc:
+        took, ok = str(exc)[:300], False
+    lab.startup.check(
+        "startup: the provider's inventory homes the cloud's VMs",
+        ok,
+        f"{len(cloud)} addresses homed at {CLOUD.name} from the double's inventory {took}"
+        if ok
+        else took,
+    )
+    elsewhere = [
+        a for v in VM.values() if v.up and not v.monitor and v.site != CLOUD.name
+        for a in v.addresses
+    ]  # fmt: skip
+
+    def captured() -> str | None:
+        held = mc.holders()
+        missing = [a for a in elsewhere if held.get(a) != router]
+        return None if not missing else f"not on the router's ENI: {missing}"
+
+    try:
+        wait_until(captured, timeout=timeout, interval=0.2, what="captures assigned")
+        detail, ok = f"{len(elsewhere)} addresses homed elsewhere on {router}", True
+    except Exception as exc:
+        detail, ok = str(exc)[:300], False
+    lab.startup.check("startup: routerd assigned what it captures to its ENI", ok, detail)
