@@ -151,9 +151,10 @@ class Executor:
         """Who holds each of ``addresses`` now; one read per address unless overridden."""
         return {ip: self._read_holder(ip) for ip in addresses}
 
-    def _write_assign_many(self, nic: str, addresses: Sequence[str], move: bool) -> str:
-        """Put all of ``addresses`` on ``nic`` in one call (``move``: take them from other
-        NICs); returns a call summary. Only when ``batch_limit`` > 1."""
+    def _write_assign_many(self, nic: str, moving_from: Mapping[str, Holding | None]) -> str:
+        """Put every address of ``moving_from`` on ``nic`` in one call, taking each from the
+        NIC it maps to (None: held nowhere; a call never mixes moves and plain assigns);
+        returns a call summary. Only when ``batch_limit`` > 1."""
         raise NotImplementedError
 
     def _write_unassign_many(self, nic: str, addresses: Sequence[str]) -> str:

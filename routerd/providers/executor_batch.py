@@ -108,14 +108,14 @@ class BatchFlow:
                 _Member(i, run, held)
             )
         limit = max(1, ex.batch_limit)
-        for (_, _, move), members in groups.items():
+        for members in groups.values():
             for start in range(0, len(members), limit):
                 chunk = members[start : start + limit]
                 if len(chunk) == 1:
                     m = chunk[0]
                     results[m.index] = ex._remember(m.run, ex._write_one(m.run, m.before))
                     continue
-                for m, out in self._write(chunk, move).items():
+                for m, out in self._write(chunk).items():
                     results[m.index] = ex._remember(m.run, out)
 
     # -- one batch call ---------------------------------------------------------------
@@ -124,15 +124,16 @@ class BatchFlow:
         on_nic = self.ex._same_nic(held, m.run.nic)
         return on_nic if m.run.action == ASSIGN else not on_nic
 
-    def _call(self, chunk: list[_Member], move: bool) -> Callable[[], str]:
+    def _call(self, chunk: list[_Member]) -> Callable[[], str]:
         ex = self.ex
         nic = chunk[0].run.nic
         ips = [m.run.ip for m in chunk]
         if chunk[0].run.action == ASSIGN:
-            return lambda: ex._write_assign_many(nic, ips, move)
+            moving_from = {m.run.ip: m.before for m in chunk}
+            return lambda: ex._write_assign_many(nic, moving_from)
         return lambda: ex._write_unassign_many(nic, ips)
 
-    def _write(self, chunk: list[_Member], move: bool) -> dict[_Member, Outcome]:
+    def _write(self, chunk: list[_Member]) -> dict[_Member, Outcome]:
         """One call for ``chunk`` (retried with what is still pending), then the settle."""
         ex = self.ex
         policy = ex.config.retry
@@ -146,7 +147,7 @@ class BatchFlow:
             for m in pending:
                 m.run.attempts += 1
             try:
-                summary = self._call(pending, move)()
+                summary = self._call(pending)()
             except Exception as e:
                 failure = ex._classify(e, operation)
             else:

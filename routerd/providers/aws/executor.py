@@ -18,7 +18,7 @@ retries, once, with its bounded policy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from routerd.providers.aws.profile import PROVIDER
@@ -123,9 +123,11 @@ class AwsExecutor(Executor):
         )
         return f"UnassignPrivateIpAddresses {nic} {address}"
 
-    def _write_assign_many(self, nic: str, addresses: Sequence[str], move: bool) -> str:
+    def _write_assign_many(self, nic: str, moving_from: Mapping[str, Holding | None]) -> str:
+        addresses = list(moving_from)
+        move = any(held is not None for held in moving_from.values())
         self._ec2.assign_private_ip_addresses(
-            NetworkInterfaceId=nic, PrivateIpAddresses=list(addresses), AllowReassignment=move
+            NetworkInterfaceId=nic, PrivateIpAddresses=addresses, AllowReassignment=move
         )
         listed = " ".join(addresses)
         return f"AssignPrivateIpAddresses {nic} {listed}" + (" AllowReassignment" if move else "")

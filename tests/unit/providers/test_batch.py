@@ -1,7 +1,7 @@
-"""Many addresses in one provider call: AWS's batch against its enforcing double (moto).
+"""Many addresses in one provider call: AWS (moto) and Azure batches against their doubles.
 
-The double counts the write requests it received and the state changes it applied, and
-enforces one address, one NIC; so a batch that silently fell back to one call per address,
+The doubles count the write requests they received and the state changes they applied, and
+enforce one address, one NIC; so a batch that silently fell back to one call per address,
 a half-applied batch reported as done, or a repeated write shows as a wrong count, a wrong
 holder or a wrong per-address result. OCI (no batch call) proves the per-address path.
 """
@@ -20,10 +20,20 @@ from routerd.state.store import Store
 from tests.unit.providers.action_kit import Kit
 from tests.unit.providers.exec_worlds import World
 
+BATCHING = ("aws", "azure")
+GRANTS = {"aws": "ec2:AssignPrivateIpAddresses", "azure": "Network Contributor"}
+OUTSIDE = {"aws": "InvalidParameterValue", "azure": "PrivateIPAddressNotInSubnet"}
+
 
 @pytest.fixture
 def aws(world_factory: Callable[[str], World]) -> World:
     return world_factory("aws")
+
+
+@pytest.fixture(params=BATCHING)
+def batching(request: pytest.FixtureRequest, world_factory: Callable[[str], World]) -> World:
+    """A cloud whose executor batches: AWS, then Azure."""
+    return world_factory(request.param)
 
 
 @pytest.fixture
@@ -43,6 +53,13 @@ def writes(world: World) -> list[dict[str, str]]:
     return out
 
 
+def write_calls(world: World) -> int:
+    """Write requests the double received (AWS: Assign/Unassign; Azure: NIC PUTs)."""
+    if world.cloud == "aws":
+        return len(writes(world))
+    return sum(1 for req in world.server.requests if req.method == "PUT")
+
+
 def listed(form: dict[str, str]) -> list[str]:
     return sorted(v for k, v in form.items() if k.startswith("PrivateIpAddress."))
 
@@ -51,24 +68,32 @@ def assigns(nic: str, ips: list[str], *, reassign: bool = False) -> list[ActionR
     return [ActionRequest(ASSIGN, nic, ip, f"k-{nic[-4:]}-{ip}", reassign) for ip in ips]
 
 
-def test_a_batch_of_n_is_one_call_with_a_result_per_address(aws: World) -> None:
-    ex = aws.executor()
-    a = aws.nics[0]
-    ips = aws.free[:8]
+def test_a_batch_of_n_is_one_call_with_a_result_per_address(batching: World) -> None:
+    world = batching
+    ex = world.executor()
+    a = world.nics[0]
+    ips = world.free[:8]
     results = ex.run_many(assigns(a, ips))
     assert [r.key for r in results] == [f"k-{a[-4:]}-{ip}" for ip in ips], "request order"
     assert all(r.ok and r.changed for r in results), [r.error for r in results]
     assert [r.undo for r in results] == [
         {"action": UNASSIGN, "nic": a, "address": ip} for ip in ips
     ]
+    assert write_calls(world) == 1 and world.server.applied == {"assign": 1}
+    assert all(world.held_by(ip) == [a] for ip in ips)
+    gone = ex.run_many([ActionRequest(UNASSIGN, a, ip, f"u-{ip}") for ip in ips])
+    assert all(r.ok and r.changed for r in gone)
+    assert write_calls(world) == 2 and world.server.applied == {"assign": 1, "unassign": 1}
+    assert all(world.held_by(ip) == [] for ip in ips)
+
+
+def test_aws_batch_lists_the_addresses_in_one_assign(aws: World) -> None:
+    a = aws.nics[0]
+    ips = aws.free[:8]
+    assert all(r.ok for r in aws.executor().run_many(assigns(a, ips)))
     [call] = writes(aws)
     assert call["Action"] == "AssignPrivateIpAddresses" and listed(call) == sorted(ips)
     assert call.get("AllowReassignment") == "false", "nothing to take: no reassignment"
-    assert all(aws.held_by(ip) == [a] for ip in ips)
-    gone = ex.run_many([ActionRequest(UNASSIGN, a, ip, f"u-{ip}") for ip in ips])
-    assert all(r.ok and r.changed for r in gone)
-    assert len(writes(aws)) == 2 and aws.server.applied == {"assign": 1, "unassign": 1}
-    assert all(aws.held_by(ip) == [] for ip in ips)
 
 
 def test_moves_and_plain_assigns_never_share_a_call(aws: World) -> None:
@@ -88,19 +113,21 @@ def test_moves_and_plain_assigns_never_share_a_call(aws: World) -> None:
     assert all(aws.held_by(ip) == [a] for ip in moving + fresh)
 
 
-def test_a_refused_batch_is_told_apart_per_address(aws: World) -> None:
-    """One address outside the subnet spoils AWS's whole call: the others still land."""
-    a = aws.nics[0]
-    good = aws.free[:4]
-    bad = "10.0.9.9"
-    results = aws.executor().run_many(assigns(a, [*good[:2], bad, *good[2:]]))
+def test_a_refused_batch_is_told_apart_per_address(batching: World) -> None:
+    """One address outside the subnet spoils the whole call: the others still land."""
+    world = batching
+    a = world.nics[0]
+    good = world.free[:4]
+    bad = "10.0.9.9" if world.cloud == "aws" else "10.9.9.9"
+    results = world.executor().run_many(assigns(a, [*good[:2], bad, *good[2:]]))
     by_ip = {r.request["address"]: r for r in results}
-    assert all(by_ip[ip].ok and by_ip[ip].changed for ip in good)
-    assert not by_ip[bad].ok and "InvalidParameterValue" in (by_ip[bad].error or "")
+    assert all(by_ip[ip].ok and by_ip[ip].changed for ip in good), [r.error for r in results]
+    code = OUTSIDE[world.cloud]
+    assert not by_ip[bad].ok and code in (by_ip[bad].error or ""), by_ip[bad].error
     assert by_ip[bad].undo is None and not by_ip[bad].changed
-    assert all(aws.held_by(ip) == [a] for ip in good) and aws.held_by(bad) == []
-    assert "assign batch of 5 failed: InvalidParameterValue" in by_ip[good[0]].response["calls"]
-    assert listed(writes(aws)[0]) == sorted([*good, bad])
+    assert all(world.held_by(ip) == [a] for ip in good) and world.held_by(bad) == []
+    assert f"assign batch of 5 failed: {code}" in by_ip[good[0]].response["calls"]
+    assert world.server.applied == {"assign": 4}, "the batch, then each address alone"
 
 
 def test_already_held_and_refused_addresses_stay_out_of_the_call(aws: World) -> None:
@@ -118,32 +145,35 @@ def test_already_held_and_refused_addresses_stay_out_of_the_call(aws: World) -> 
     assert aws.held_by(taken) == [b], "never taken without reassign"
 
 
-def test_a_lost_answer_converges_without_a_second_write(aws: World) -> None:
-    ips = aws.free[:5]
-    aws.server.faults.inject("assign", "drop")
-    results = aws.executor().run_many(assigns(aws.nics[0], ips))
+def test_a_lost_answer_converges_without_a_second_write(batching: World) -> None:
+    world = batching
+    ips = world.free[:5]
+    world.server.faults.inject("assign", "drop")
+    results = world.executor().run_many(assigns(world.nics[0], ips))
     assert all(r.ok and r.changed for r in results), [r.error for r in results]
     assert all("converged: the write had taken effect" in r.response["calls"] for r in results)
-    assert aws.server.applied == {"assign": 1} and len(writes(aws)) == 1
+    assert world.server.applied == {"assign": 1} and write_calls(world) == 1
 
 
-def test_throttling_retries_the_whole_batch(aws: World) -> None:
-    ips = aws.free[:5]
-    aws.server.faults.inject("assign", "throttle", 2)
-    results = aws.executor().run_many(assigns(aws.nics[0], ips))
+def test_throttling_retries_the_whole_batch(batching: World) -> None:
+    world = batching
+    ips = world.free[:5]
+    world.server.faults.inject("assign", "throttle", 2)
+    results = world.executor().run_many(assigns(world.nics[0], ips))
     assert all(r.ok and r.attempts == 3 for r in results), [r.error for r in results]
-    assert len(writes(aws)) == 3 and aws.server.applied == {"assign": 1}
-    assert len(aws.sleeps) == 2
+    assert write_calls(world) == 3 and world.server.applied == {"assign": 1}
+    assert len(world.sleeps) == 2
 
 
-def test_denied_fails_every_address_once_with_the_grant(aws: World) -> None:
-    ips = aws.free[:5]
-    aws.server.faults.inject("assign", "deny")
-    results = aws.executor().run_many(assigns(aws.nics[0], ips))
+def test_denied_fails_every_address_once_with_the_grant(batching: World) -> None:
+    world = batching
+    ips = world.free[:5]
+    world.server.faults.inject("assign", "deny")
+    results = world.executor().run_many(assigns(world.nics[0], ips))
     assert all(not r.ok and not r.retryable for r in results)
-    assert all("ec2:AssignPrivateIpAddresses" in (r.error or "") for r in results)
-    assert len(writes(aws)) == 1, "the same NIC and operation would be refused again"
-    assert all(aws.held_by(ip) == [] for ip in ips)
+    assert all(GRANTS[world.cloud] in (r.error or "") for r in results), results[0].error
+    assert write_calls(world) == 1, "the same NIC and operation would be refused again"
+    assert all(world.held_by(ip) == [] for ip in ips)
 
 
 def test_a_replayed_key_and_a_reused_key_are_answered_alone(aws: World) -> None:
@@ -174,21 +204,25 @@ def test_a_cloud_without_a_batch_call_keeps_one_call_per_address(
     assert oci.server.applied == {"assign": 3}
 
 
-def test_runner_failover_of_n_is_one_call_and_a_journal_record_each(
-    aws: World, store: Store
+def test_runner_failover_of_n_is_one_move_and_a_journal_record_each(
+    batching: World, store: Store
 ) -> None:
-    a, b = aws.nics[:2]
-    ips = aws.free[:6]
-    assert all(r.ok for r in aws.executor().run_many(assigns(b, ips)))
-    [report] = Kit(aws, store).run(dict.fromkeys(ips, a))
+    world = batching
+    a, b = world.nics[:2]
+    ips = world.free[:6]
+    assert all(r.ok for r in world.executor().run_many(assigns(b, ips)))
+    [report] = Kit(world, store).run(dict.fromkeys(ips, a))
     assert report.error == "" and len(report.executed) == 6
-    [move] = writes(aws)[1:]
-    assert move["AllowReassignment"] == "true" and listed(move) == sorted(ips)
+    if world.cloud == "aws":
+        [move] = writes(world)[1:]
+        assert move["AllowReassignment"] == "true" and listed(move) == sorted(ips)
+    else:  # Azure moves in two updates: off the old NIC, then onto the new one
+        assert write_calls(world) == 3 and world.server.applied == {"assign": 2, "unassign": 1}
     recs = store.list_actions()
     assert sorted(r.address for r in recs) == sorted(ips)
     assert {(r.operation, r.from_nic, r.status) for r in recs} == {("reassign", b, "succeeded")}
     assert len({r.key for r in recs}) == 6 and all(r.undo for r in recs)
-    assert all(aws.held_by(ip) == [a] for ip in ips)
+    assert all(world.held_by(ip) == [a] for ip in ips)
     assert sorted(store.provider_holdings("cloud")) == sorted(ips)
 
 
