@@ -283,7 +283,7 @@ class CloudPair:
         out: list[tuple[float, str]] = self.watcher.call(delivered, since)
         return out
 
-    def wait_delivered_to(self, name: str, since: float, timeout: float = 15) -> float:
+    def wait_delivered_to(self, name: str, since: float, timeout: float = 60) -> float:
         """Monotonic time of the first echo the fabric sent to ``name``'s NIC after ``since``."""
         found: list[float] = []
 
