@@ -1,4 +1,4 @@
-"""Many addresses in one provider call: AWS (moto) and Azure batches against their doubles.
+"""Many addresses in one provider call: AWS (moto), Azure and GCP against their doubles.
 
 The doubles count the write requests they received and the state changes they applied, and
 enforce one address, one NIC; so a batch that silently fell back to one call per address,
@@ -20,9 +20,17 @@ from routerd.state.store import Store
 from tests.unit.providers.action_kit import Kit
 from tests.unit.providers.exec_worlds import World
 
-BATCHING = ("aws", "azure")
-GRANTS = {"aws": "ec2:AssignPrivateIpAddresses", "azure": "Network Contributor"}
-OUTSIDE = {"aws": "InvalidParameterValue", "azure": "PrivateIPAddressNotInSubnet"}
+BATCHING = ("aws", "azure", "gcp")
+GRANTS = {
+    "aws": "ec2:AssignPrivateIpAddresses",
+    "azure": "Network Contributor",
+    "gcp": "compute.instances.updateNetworkInterface",
+}
+OUTSIDE = {
+    "aws": "InvalidParameterValue",
+    "azure": "PrivateIPAddressNotInSubnet",
+    "gcp": "BadRequest",
+}
 
 
 @pytest.fixture
@@ -32,7 +40,7 @@ def aws(world_factory: Callable[[str], World]) -> World:
 
 @pytest.fixture(params=BATCHING)
 def batching(request: pytest.FixtureRequest, world_factory: Callable[[str], World]) -> World:
-    """A cloud whose executor batches: AWS, then Azure."""
+    """A cloud whose executor batches: AWS, Azure, GCP."""
     return world_factory(request.param)
 
 
@@ -54,10 +62,13 @@ def writes(world: World) -> list[dict[str, str]]:
 
 
 def write_calls(world: World) -> int:
-    """Write requests the double received (AWS: Assign/Unassign; Azure: NIC PUTs)."""
+    """Write requests the double received (AWS: Assign/Unassign; Azure: NIC PUTs; GCP:
+    updateNetworkInterface)."""
     if world.cloud == "aws":
         return len(writes(world))
-    return sum(1 for req in world.server.requests if req.method == "PUT")
+    if world.cloud == "azure":
+        return sum(1 for req in world.server.requests if req.method == "PUT")
+    return sum(1 for req in world.server.requests if req.path.endswith("updateNetworkInterface"))
 
 
 def listed(form: dict[str, str]) -> list[str]:
@@ -216,7 +227,7 @@ def test_runner_failover_of_n_is_one_move_and_a_journal_record_each(
     if world.cloud == "aws":
         [move] = writes(world)[1:]
         assert move["AllowReassignment"] == "true" and listed(move) == sorted(ips)
-    else:  # Azure moves in two updates: off the old NIC, then onto the new one
+    else:  # Azure and GCP move in two updates: off the old NIC, then onto the new one
         assert write_calls(world) == 3 and world.server.applied == {"assign": 2, "unassign": 1}
     recs = store.list_actions()
     assert sorted(r.address for r in recs) == sorted(ips)
