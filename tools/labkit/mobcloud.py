@@ -407,8 +407,8 @@ def _case(
             outs.append(move_out(lab, mc, addresses, copies))
             ins.append(move_in(lab, mc, addresses, copies))
     r = w.report
-    api_out = _verdicts(r, f"{n} -> site-a", outs, "assign")
-    api_in = _verdicts(r, f"{n} -> site-c", ins, "unassign")
+    api_out = _verdicts(r, f"{n} -> site-a".lstrip(), outs, "assign")
+    api_in = _verdicts(r, f"{n} -> site-c".lstrip(), ins, "unassign")
     tool = [x["tool_ms"] for x in ins]
     ho_out = [x["handover"] * 1000 for x in outs if x["handover"] is not None]
     ho_in = [x["handover"] * 1000 for x in ins if x["handover"] is not None]
