@@ -296,7 +296,8 @@ class CloudPair:
 
     def ping_train(self, seconds: float) -> subprocess.Popen[str]:
         argv = ["ping", "-D", "-n", "-i", "0.01", "-W", "1", "-w", str(seconds), PINGED]
-        return self.vm.popen(*argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # nobody reads its output: a pipe would fill (a line per reply) and stall the train
+        return self.vm.popen(*argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def logs(self) -> list[Path]:
         out = [r.log for r in self.routers.values()]
