@@ -13,11 +13,14 @@ Per executing profile (``ProfileTargets``), a run:
    finishes, and the next run looks at the provider again);
 4. executes planned and approved actions (``approval: none``, or approved by a person),
    releases first, at most ``maxActionsPerRun``; a failed action is retried with the same
-   key after a bounded backoff while it is still wanted.
+   key after a bounded backoff while it is still wanted. The actions of one kind (release,
+   move, assign) go to the executor together, so a cloud with a batch call makes one call
+   per NIC (``Executor.run_many``); policy, journal, key and result stay per address.
 
-Each action is journaled ``running`` *before* its call (assignments also record the holding
-first: routerd may then release the address even if it dies right after the call) and
-``succeeded`` or ``failed`` after it, with the redacted request, result and undo.
+Each action is journaled ``running`` *before* its call (in a batch: every action of the
+batch before the one call; assignments also record the holding first: routerd may then
+release the address even if it dies right after the call) and ``succeeded`` or ``failed``
+after it, with the redacted request, result and undo.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from dataclasses import dataclass, field
 from routerd.core.action_journal import ActionRecord
 from routerd.core.errors import ProviderError
 from routerd.core.resources.provider_policy import ACTION_REASSIGN, ACTION_UNASSIGN
-from routerd.providers.execution import ActionResult, Holding
+from routerd.providers.base import ASSIGN, UNASSIGN
+from routerd.providers.execution import ActionRequest, ActionResult, Holding
 from routerd.providers.executor import Executor
 from routerd.providers.reconcile_plan import (
     MayTake,
@@ -133,10 +137,9 @@ class ActionRunner:
         if fresh:
             ex.forget_inventory()
         budget = pt.policy.spec.max_actions_per_run
-        for rec in self.store.open_actions(pt.name):
-            if rec.status == "running" and budget > 0:
-                budget -= 1
-                self._execute(ex, pt, rec, report)
+        rerun = [r for r in self.store.open_actions(pt.name) if r.status == "running"]
+        self._execute(ex, pt, rerun[: max(0, budget)], report)
+        budget -= min(len(rerun), max(0, budget))
         try:
             plan = self._plan(ex, pt)
         except ProviderError as e:
@@ -147,6 +150,7 @@ class ActionRunner:
             self.store.release_address(ip)
         todo = self._journal(ex, pt, plan, report)
         todo += self._undos(pt)
+        due: list[ActionRecord] = []
         for rec in sorted(todo, key=_order):
             if budget <= 0:
                 report.left += 1
@@ -156,7 +160,8 @@ class ActionRunner:
                 report.left += 1
                 continue
             budget -= 1
-            self._execute(ex, pt, rec, report)
+            due.append(rec)
+        self._execute(ex, pt, due, report)
         return report
 
     # -- planning and journaling ---------------------------------------------------------
@@ -267,23 +272,37 @@ class ActionRunner:
     # -- execution -----------------------------------------------------------------------
 
     def _execute(
-        self, ex: Executor, pt: ProfileTargets, rec: ActionRecord, report: ProfileReport
+        self, ex: Executor, pt: ProfileTargets, recs: list[ActionRecord], report: ProfileReport
     ) -> None:
-        report.executed.append(rec.key)
-        owning = rec.origin == "reconcile" and rec.operation != ACTION_UNASSIGN
-        self.store.update_action(rec.key, status="running")
-        if owning:
-            self.store.hold_address(rec.address, pt.name, rec.nic, rec.key)
+        """Run ``recs``: releases, then moves, then assigns, each kind in one ``run_many``.
+
+        A cloud that batches makes one call per NIC of each kind; every action is still
+        journaled ``running`` (and an assignment's holding recorded) before any call, and
+        gets its own result after.
+        """
+        kinds: dict[int, list[ActionRecord]] = {}
+        for rec in recs:
+            kinds.setdefault(_order(rec)[0], []).append(rec)
+        for kind in sorted(kinds):
+            self._execute_kind(ex, pt, kinds[kind], report)
+
+    def _execute_kind(
+        self, ex: Executor, pt: ProfileTargets, recs: list[ActionRecord], report: ProfileReport
+    ) -> None:
+        for rec in recs:
+            report.executed.append(rec.key)
+            self.store.update_action(rec.key, status="running")
+            if rec.origin == "reconcile" and rec.operation != ACTION_UNASSIGN:
+                self.store.hold_address(rec.address, pt.name, rec.nic, rec.key)
         if self.hook is not None:
-            self.hook("before-call", rec)
-        if rec.operation == ACTION_UNASSIGN:
-            result = ex.unassign(rec.nic, rec.address, key=rec.key)
-        else:
-            reassign = rec.operation == ACTION_REASSIGN
-            result = ex.assign(rec.nic, rec.address, reassign=reassign, key=rec.key)
+            for rec in recs:
+                self.hook("before-call", rec)
+        results = ex.run_many([_request(rec) for rec in recs])
         if self.hook is not None:
-            self.hook("after-call", rec)
-        self._finish(ex, rec, result, report)
+            for rec in recs:
+                self.hook("after-call", rec)
+        for rec, result in zip(recs, results, strict=True):
+            self._finish(ex, rec, result, report)
 
     def _finish(
         self, ex: Executor, rec: ActionRecord, result: ActionResult, report: ProfileReport
@@ -339,6 +358,14 @@ class ActionRunner:
     def next_retry(self) -> float | None:
         """When the earliest failed action may run again (monotonic), or None."""
         return min((r.due for r in self._retry.values()), default=None)
+
+
+def _request(rec: ActionRecord) -> ActionRequest:
+    if rec.operation == ACTION_UNASSIGN:
+        return ActionRequest(UNASSIGN, rec.nic, rec.address, rec.key)
+    return ActionRequest(
+        ASSIGN, rec.nic, rec.address, rec.key, reassign=rec.operation == ACTION_REASSIGN
+    )
 
 
 def _order(rec: ActionRecord) -> tuple[int, int]:

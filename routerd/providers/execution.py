@@ -285,3 +285,22 @@ class Inventory:
             "cached": self.cached,
             "error": self.error,
         }
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """One address's assign or unassign, as handed to ``Executor.run_many``.
+
+    Attributes:
+        action: ``assign-secondary-ip`` or ``unassign-secondary-ip``.
+        nic: the NIC in the provider's nicRef form.
+        address: bare IPv4 (``/32`` accepted).
+        key: this address's own idempotency key.
+        reassign: an assign may take the address from another NIC (a move).
+    """
+
+    action: str
+    nic: str
+    address: str
+    key: str
+    reassign: bool = False

@@ -29,7 +29,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -38,6 +38,7 @@ from routerd.core.errors import ProviderError
 from routerd.providers.base import ASSIGN, UNASSIGN, NicRefError, Provider
 from routerd.providers.execution import (
     AccessFinding,
+    ActionRequest,
     ActionResult,
     CallFailure,
     ExecutorConfig,
@@ -51,6 +52,7 @@ from routerd.providers.execution import (
 
 __all__ = [
     "AccessFinding",
+    "ActionRequest",
     "ActionResult",
     "CallFailure",
     "Executor",
@@ -82,13 +84,20 @@ class _Run:
     started: float
     calls: list[str] = field(default_factory=list)
     attempts: int = 0
+    nic: str = ""
+    ip: str = ""
+    reassign: bool = False
+    fingerprint: tuple[Any, ...] = ()
 
 
 class Executor:
     """Base of every cloud executor: the shared semantics over four cloud hooks.
 
     Subclasses set ``provider`` and implement ``_read_holder``, ``_read_subnet``,
-    ``_write_assign``, ``_write_unassign``, ``_classify`` and ``_check_access``.
+    ``_write_assign``, ``_write_unassign``, ``_classify`` and ``_check_access``. A cloud
+    whose API takes many addresses of one NIC in one call also sets ``batch_limit`` above
+    1 and implements ``_write_assign_many`` and ``_write_unassign_many`` (and may answer
+    ``_read_holders`` in one read); ``run_many`` then makes one call per NIC.
 
     Args:
         config: endpoint, region, default subnet, retry and cache settings.
@@ -98,6 +107,8 @@ class Executor:
 
     provider: Provider
     sdk_loggers: tuple[str, ...] = ()
+    batch_limit: int = 1
+    """Most addresses one write call carries; 1: the cloud has no batch call."""
 
     def __init__(
         self,
@@ -136,6 +147,20 @@ class Executor:
         """Turn an SDK exception into a classified failure."""
         raise NotImplementedError
 
+    def _read_holders(self, addresses: Sequence[str]) -> dict[str, Holding | None]:
+        """Who holds each of ``addresses`` now; one read per address unless overridden."""
+        return {ip: self._read_holder(ip) for ip in addresses}
+
+    def _write_assign_many(self, nic: str, moving_from: Mapping[str, Holding | None]) -> str:
+        """Put every address of ``moving_from`` on ``nic`` in one call, taking each from the
+        NIC it maps to (None: held nowhere; a call never mixes moves and plain assigns);
+        returns a call summary. Only when ``batch_limit`` > 1."""
+        raise NotImplementedError
+
+    def _write_unassign_many(self, nic: str, addresses: Sequence[str]) -> str:
+        """Take all of ``addresses`` off ``nic`` in one call; returns a call summary."""
+        raise NotImplementedError
+
     def _check_access(self, nic: str | None) -> list[AccessFinding]:
         raise NotImplementedError
 
@@ -165,6 +190,30 @@ class Executor:
             key: the idempotency key.
         """
         return self._run(UNASSIGN, nic, address, key, reassign=False)
+
+    def run_many(self, requests: Sequence[ActionRequest]) -> list[ActionResult]:
+        """Run many assigns and unassigns, one provider call per NIC where the cloud batches.
+
+        Each request keeps its own key, result, undo and idempotency: the outcome of every
+        address is exactly what ``assign`` or ``unassign`` alone would have given, only the
+        number of calls differs. Requests of one NIC, one operation and one move flag share
+        a call (at most ``batch_limit`` addresses); a failed call is re-read per address,
+        and the addresses it did not place fall back to their own single calls. A cloud
+        without a batch call runs each request alone, in order.
+
+        Args:
+            requests: the actions; order matters only between addresses of no batch.
+
+        Returns:
+            One result per request, in the same order.
+        """
+        if self.batch_limit <= 1 or len(requests) <= 1:
+            return [
+                self._run(r.action, r.nic, r.address, r.key, reassign=r.reassign) for r in requests
+            ]
+        from routerd.providers.executor_batch import BatchFlow
+
+        return BatchFlow(self).run(requests)
 
     def holder(self, address: str) -> str | None:
         """The NIC that holds ``address`` now (fresh read), or None.
@@ -274,6 +323,22 @@ class Executor:
     def _run(
         self, action: str, nic: str, address: str, key: str, *, reassign: bool
     ) -> ActionResult:
+        run, early = self._begin(action, nic, address, key, reassign=reassign)
+        if early is not None:
+            return early
+        try:
+            before = self._read_with_retry("read holder", lambda: self._read_holder(run.ip))
+        except ProviderError as e:
+            return self._remember(run, Outcome(False, retryable=e.retryable, error=e.reason))
+        outcome = self._decide(run, before)
+        if outcome is None:
+            outcome = self._write_one(run, before)
+        return self._remember(run, outcome)
+
+    def _begin(
+        self, action: str, nic: str, address: str, key: str, *, reassign: bool
+    ) -> tuple[_Run, ActionResult | None]:
+        """Validate one request and look its key up; a result when no call is needed."""
         request: dict[str, str | bool] = {
             "provider": self.provider.name,
             "nic": nic,
@@ -281,45 +346,70 @@ class Executor:
         }
         if action == ASSIGN:
             request["reassign"] = reassign
-        run = _Run(action, key, request, self._clock())
+        run = _Run(action, key, request, self._clock(), nic=nic, reassign=reassign)
         problem = self._validate(nic, address, key)
         if problem is not None:
-            return self._result(run, Outcome(False, error=problem))
-        ip = bare_ip(address)
-        run.request["address"] = ip
-        fingerprint = (action, self.provider.parse_nic_ref(nic)["canonical"], ip, reassign)
+            return run, self._result(run, Outcome(False, error=problem))
+        run.ip = bare_ip(address)
+        run.request["address"] = run.ip
+        canonical = self.provider.parse_nic_ref(nic)["canonical"]
+        run.fingerprint = (action, canonical, run.ip, reassign)
         with self._lock:
             earlier = self._done.get(key)
-        if earlier is not None:
-            if earlier[0] != fingerprint:
-                return self._result(
-                    run,
-                    Outcome(
-                        False,
-                        error=(
-                            f"idempotency key {key!r} was used for a different request "
-                            f"({earlier[1].action} {earlier[1].request.get('address')} on "
-                            f"{earlier[1].request.get('nic')}): use a new key for a new action"
-                        ),
+        if earlier is None:
+            return run, None
+        if earlier[0] != run.fingerprint:
+            return run, self._result(
+                run,
+                Outcome(
+                    False,
+                    error=(
+                        f"idempotency key {key!r} was used for a different request "
+                        f"({earlier[1].action} {earlier[1].request.get('address')} on "
+                        f"{earlier[1].request.get('nic')}): use a new key for a new action"
                     ),
-                )
-            if earlier[1].ok:
-                return _replay(earlier[1])
-        try:
-            before = self._read_with_retry("read holder", lambda: self._read_holder(ip))
-        except ProviderError as e:
-            return self._result(run, Outcome(False, retryable=e.retryable, error=e.reason))
-        if action == ASSIGN:
-            outcome = self._assign(run, nic, ip, before, reassign=reassign)
-        else:
-            outcome = self._unassign(run, nic, ip, before)
+                ),
+            )
+        return run, (_replay(earlier[1]) if earlier[1].ok else None)
+
+    def _remember(self, run: _Run, outcome: Outcome) -> ActionResult:
+        """The result of a request that reached the provider, kept under its key."""
         result = self._result(run, outcome)
         with self._lock:
-            self._done[key] = (fingerprint, result)
-            self._done.move_to_end(key)
+            self._done[run.key] = (run.fingerprint, result)
+            self._done.move_to_end(run.key)
             while len(self._done) > _REMEMBERED_KEYS:
                 self._done.popitem(last=False)
         return result
+
+    def _decide(self, run: _Run, before: Holding | None) -> Outcome | None:
+        """The outcome when the holder alone decides (done already, or refused); else None."""
+        if run.action == ASSIGN:
+            return self._assign_refusal(run.nic, run.ip, before, reassign=run.reassign)
+        return self._unassign_refusal(run.nic, run.ip, before)
+
+    def _write_one(self, run: _Run, before: Holding | None) -> Outcome:
+        """The single-address write of ``run``, with its retries and its settle."""
+        nic, ip = run.nic, run.ip
+        if run.action == ASSIGN:
+            return self._write_until(
+                run,
+                lambda moving: self._write_assign(nic, ip, moving, run.key),
+                before,
+                done=lambda held: self._same_nic(held, nic),
+                ip=ip,
+                operation="assign",
+            )
+        assert before is not None  # _unassign_refusal answered when nothing is held here
+        held_before = before
+        return self._write_until(
+            run,
+            lambda held: self._write_unassign(nic, ip, held or held_before, run.key),
+            before,
+            done=lambda held: not self._same_nic(held, nic),
+            ip=ip,
+            operation="unassign",
+        )
 
     def _validate(self, nic: str, address: str, key: str) -> str | None:
         if not _KEY.fullmatch(key or ""):
@@ -337,9 +427,9 @@ class Executor:
             return e.reason
         return None
 
-    def _assign(
-        self, run: _Run, nic: str, ip: str, before: Holding | None, *, reassign: bool
-    ) -> Outcome:
+    def _assign_refusal(
+        self, nic: str, ip: str, before: Holding | None, *, reassign: bool
+    ) -> Outcome | None:
         mine = self._same_nic(before, nic)
         if mine:
             return Outcome(True, before=before, after=before, note=f"{ip} already on {nic}")
@@ -370,16 +460,9 @@ class Executor:
                     "addresses only: remove the range there first"
                 ),
             )
-        return self._write_until(
-            run,
-            lambda moving: self._write_assign(nic, ip, moving, run.key),
-            before,
-            done=lambda held: self._same_nic(held, nic),
-            ip=ip,
-            operation="assign",
-        )
+        return None
 
-    def _unassign(self, run: _Run, nic: str, ip: str, before: Holding | None) -> Outcome:
+    def _unassign_refusal(self, nic: str, ip: str, before: Holding | None) -> Outcome | None:
         if before is None or not self._same_nic(before, nic):
             where = "no NIC" if before is None else before.nic
             return Outcome(
@@ -391,14 +474,7 @@ class Executor:
                 before=before,
                 error=(f"{ip} is the primary IP of {nic}; it cannot be unassigned"),
             )
-        return self._write_until(
-            run,
-            lambda held: self._write_unassign(nic, ip, held or before, run.key),
-            before,
-            done=lambda held: not self._same_nic(held, nic),
-            ip=ip,
-            operation="unassign",
-        )
+        return None
 
     def _write_until(
         self,
@@ -468,19 +544,7 @@ class Executor:
             if done(now):
                 return Outcome(True, changed=True, before=before, after=now)
             if self._clock() + delay > deadline:
-                where = "no NIC" if now is None else now.nic
-                return Outcome(
-                    False,
-                    changed=True,
-                    before=before,
-                    after=now,
-                    retryable=True,
-                    error=(
-                        f"the provider accepted the write but {ip} is still on "
-                        f"{where} after {self.config.settle_timeout:g}s; retry "
-                        "with the same key to re-check"
-                    ),
-                )
+                return unsettled(ip, before, now, self.config.settle_timeout)
             self._sleep(delay)
             delay = min(delay * 2, 1.0)
 
@@ -550,6 +614,22 @@ class Executor:
                 {"action": ASSIGN, "nic": out.before.nic, "address": ip, "reassign": True}
             )
         return MappingProxyType({"action": UNASSIGN, "nic": nic, "address": ip})
+
+
+def unsettled(ip: str, before: Holding | None, now: Holding | None, waited: float) -> Outcome:
+    """A write the provider accepted that no read showed within ``waited`` seconds."""
+    where = "no NIC" if now is None else now.nic
+    return Outcome(
+        False,
+        changed=True,
+        before=before,
+        after=now,
+        retryable=True,
+        error=(
+            f"the provider accepted the write but {ip} is still on {where} after "
+            f"{waited:g}s; retry with the same key to re-check"
+        ),
+    )
 
 
 def _inventory_of(sub: str, entry: _CacheEntry, now: float, *, cached: bool) -> Inventory:

@@ -9,6 +9,8 @@ EC2's own Query-API error format (see PROVENANCE.md):
 * ``AssignPrivateIpAddresses``: an address on another ENI is ``PrivateIpAddressInUse``
   unless ``AllowReassignment``, which *moves* it (unassigned there first); a primary
   address never moves; an address outside the ENI's subnet is ``InvalidParameterValue``;
+  a request of many addresses is checked whole before anything changes (one refused
+  address refuses the call and changes nothing);
 * ``UnassignPrivateIpAddresses`` of an address the ENI does not hold is
   ``InvalidParameterValue``;
 * ``DryRun=true`` answers ``DryRunOperation`` (412) or ``UnauthorizedOperation`` (403);
@@ -170,11 +172,15 @@ class AwsFake:
         }
 
     def _lookup(self, address: str) -> tuple[str, bool] | None:
-        for eni in self._enis():
-            for e in eni.get("PrivateIpAddresses", []):
-                if e["PrivateIpAddress"] == address:
-                    return eni["NetworkInterfaceId"], bool(e.get("Primary"))
-        return None
+        return self._held().get(address)
+
+    def _held(self) -> dict[str, tuple[str, bool]]:
+        """address -> (ENI, primary), from one read: a request's checks cost one read."""
+        return {
+            e["PrivateIpAddress"]: (eni["NetworkInterfaceId"], bool(e.get("Primary")))
+            for eni in self._enis()
+            for e in eni.get("PrivateIpAddresses", [])
+        }
 
     def _subnet_cidr(self, eni_id: str) -> ipaddress.IPv4Network | None:
         enis = [e for e in self._enis() if e["NetworkInterfaceId"] == eni_id]
@@ -304,6 +310,8 @@ class AwsFake:
                     "InvalidNetworkInterfaceID.NotFound",
                     f"The networkInterface ID '{eni}' does not exist",
                 )
+            holders = self._held()
+            taking: dict[str, list[str]] = {}
             for ip in wanted:
                 if ipaddress.IPv4Address(ip) not in cidr:
                     return _error(
@@ -311,7 +319,7 @@ class AwsFake:
                         "InvalidParameterValue",
                         f"Address {ip} does not fall within the subnet's address range",
                     )
-                held = self._lookup(ip)
+                held = holders.get(ip)
                 if held is None:
                     continue
                 if held[0] == eni:
@@ -328,8 +336,10 @@ class AwsFake:
                     return _error(
                         400, "PrivateIpAddressInUse", f"Address {ip} is in use by {held[0]}"
                     )
+                taking.setdefault(held[0], []).append(ip)
+            for eni_id, ips in taking.items():  # checked all first: a refusal changes nothing
                 self.direct.unassign_private_ip_addresses(
-                    NetworkInterfaceId=held[0], PrivateIpAddresses=[ip]
+                    NetworkInterfaceId=eni_id, PrivateIpAddresses=ips
                 )
             reply = self._forward(req, req.body)
             if reply.status == 200:
@@ -340,8 +350,9 @@ class AwsFake:
         eni = form.get("NetworkInterfaceId", "")
         wanted = [v for k, v in sorted(form.items()) if k.startswith("PrivateIpAddress.")]
         with self._lock:
+            holders = self._held()
             for ip in wanted:
-                held = self._lookup(ip)
+                held = holders.get(ip)
                 if held is None or held[0] != eni:
                     return _error(
                         400,

@@ -64,5 +64,6 @@ def test_moves_into_and_out_of_the_cloud(cloud_lab: MobilityLab) -> None:
     assert not bad, bad
     got = {f.name: f.value for f in report.figures}
     assert {"cloud_move_in_ms", "cloud_move_out_ms", "provider_api_ms"} <= set(got)
+    assert {"cloud_move_in_ms_100", "cloud_move_out_captured_ms_100"} <= set(got)
     for f in report.figures:
         print(f"{f.name} = {f.value} {f.unit}")

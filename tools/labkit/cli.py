@@ -33,7 +33,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from . import evidence, mobrun, plans, redrun
+from . import evidence, mobrun, plans, redcloud, redrun
 from .cloud_actions import PROVIDERS as ACTION_PROVIDERS
 from .config import VARIANTS
 from .lab import RUNS_DIR, Lab, kept_runs
@@ -208,6 +208,7 @@ def cmd_redundancy(args: argparse.Namespace) -> int:
         print(text, file=sys.stderr if as_json else sys.stdout, flush=True)
 
     pairs = tuple(args.pair or redrun.PAIRS)
+    redcloud.set_claims(args.cloud_claims)
     out, ok = redrun.main(args.kind or list(redrun.KINDS), args.runs, args.keep, say, pairs)
     if as_json:
         print(json.dumps(out, indent=2))
@@ -231,7 +232,9 @@ def _redundancy_parser(sub: Any) -> None:
         "double, the fabric delivering each secondary IP to the NIC holding it) is crashed, "
         "cut and paused too: its new active router must move every secondary IP to its own "
         "NIC, the recovered one must not take them back, failback moves them back; figures "
-        "cloud_failover_ms per kind and provider_api_ms.",
+        "cloud_failover_ms per kind (the first echo delivered to the new active router), "
+        "cloud_failover_all_ms per kind (every claimed address on its NIC) and "
+        "provider_api_ms.",
     )
     red.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
     red.add_argument("-o", "--output", choices=("text", "json"), default="text")
@@ -247,6 +250,14 @@ def _redundancy_parser(sub: Any) -> None:
         action="append",
         choices=list(redrun.PAIRS),
         help="run only this pair's failures (repeatable; default: both)",
+    )
+    red.add_argument(
+        "--cloud-claims",
+        type=int,
+        default=2,
+        metavar="N",
+        help=f"addresses the cloud pair claims and moves at each failover (1-"
+        f"{redcloud.MAX_CLAIMS}, default 2)",
     )
     red.set_defaults(func=cmd_redundancy)
 

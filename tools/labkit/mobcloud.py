@@ -18,8 +18,9 @@ there is no such step:
 * the migration tool is a worker in the fabric namespace calling the double through
   routerd's own AWS executor (one process, its SDK client kept between calls).
 
-Scenario ``cloud-moves`` (``runs`` times each way, single address 10.40.8.60, copies ``cm1``
-in the cloud and ``dm1`` at site A):
+Scenario ``cloud-moves`` (``runs`` times each way, first the single address 10.40.8.60,
+copies ``cm1`` in the cloud and ``dm1`` at site A, then the 100 addresses of ``cmn`` and
+``dmn`` at once, figures suffixed ``_100``):
 
 * out of the cloud: ``cm1`` stops (its ENI keeps the address), ``dm1`` starts, ``routerctl
   move --to site-a``; routerd at site C withdraws and takes the address off ``cm1``'s ENI
@@ -34,7 +35,8 @@ between calls), so no ``routerctl`` start-up counts. Figures (medians):
 ``cloud_move_out_ms`` and ``cloud_move_in_ms`` (from the move call until every observer got
 an answer to a request sent after it), ``provider_api_ms`` (routerd's own provider call,
 from its action journal), ``cloud_move_tool_api_ms`` (the migration tool's assign),
-``cloud_move_in_released_ms`` (the move call until the double shows the address released)
+``cloud_move_in_released_ms`` (the move call until the double shows the address released),
+``cloud_move_out_captured_ms`` (the move call until the double shows it on the router's ENI)
 and the target as ``cloud_move_out_budget_ms`` / ``cloud_move_in_budget_ms`` (500 ms plus the
 provider calls on that path).
 """
@@ -54,7 +56,7 @@ import yaml
 from tests.support.wait import wait_until
 
 from .cloud_actions import double_env, spawn_in, start_double
-from .mobmeasure import handover, median
+from .mobmeasure import TOLERANCE, TOLERANCE_BULK, handover, median
 from .mobtopo import (
     BULK,
     CLOUD,
@@ -193,13 +195,20 @@ def tool_setup(url: str, subnet: str) -> None:
 
 
 def tool_assign(nic: str, addresses: list[str], reassign: bool = False) -> float:
-    """Assign each address to ``nic``; milliseconds the calls took."""
+    """Assign ``addresses`` to ``nic`` (a list per call, as the executor batches);
+    milliseconds the calls took."""
+    from routerd.providers.base import ASSIGN
+    from routerd.providers.execution import ActionRequest
+
     ex = _TOOL["ex"]
     started = time.monotonic()
+    requests = []
     for address in addresses:
         _TOOL["n"] += 1
-        result = ex.assign(nic, address, reassign=reassign, key=f"lab-tool-{_TOOL['n']}")
+        requests.append(ActionRequest(ASSIGN, nic, address, f"lab-tool-{_TOOL['n']}", reassign))
+    for result in ex.run_many(requests):
         if not result.ok:
+            address = result.request.get("address")
             raise RuntimeError(f"the migration tool could not assign {address}: {result.error}")
     return 1000 * (time.monotonic() - started)
 
@@ -228,22 +237,22 @@ def tool_move(socket: str, site: str, addresses: list[str]) -> float:
 
 
 def tool_move_in(
-    socket: str, router_nic: str, vm_nic: str, address: str, timeout: float
+    socket: str, router_nic: str, vm_nic: str, addresses: list[str], timeout: float
 ) -> dict[str, float]:
-    """Move ``address`` to the cloud, wait until the router released it, then assign it to
-    the VM's NIC.
+    """Move ``addresses`` to the cloud, wait until the router released them all, then assign
+    them to the VM's NIC.
 
     Returns:
         ``t0`` (the move call), ``released`` (monotonic) and ``tool_ms`` (the assign).
     """
-    t0 = tool_move(socket, CLOUD.name, [address])
+    t0 = tool_move(socket, CLOUD.name, addresses)
     deadline = time.monotonic() + timeout
-    while tool_holders().get(address) == router_nic:
+    while any(tool_holders().get(a) == router_nic for a in addresses):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"the router never released {address}")
+            raise TimeoutError(f"the router never released {addresses[:3]}...")
         time.sleep(0.005)
     released = time.monotonic()
-    return {"t0": t0, "released": released, "tool_ms": tool_assign(vm_nic, [address])}
+    return {"t0": t0, "released": released, "tool_ms": tool_assign(vm_nic, addresses)}
 
 
 # -- the scenario -------------------------------------------------------------------------
@@ -265,13 +274,15 @@ def _handover(lab: MobilityLab, observers: list[str], t0: float) -> dict[str, An
     return {"handover": None if missing else worst, "missing": missing}
 
 
-def _newest(mc: MobilityCloud, operation: str, after: int) -> dict[str, Any] | None:
-    new = [a for a in mc.actions(SINGLE) if int(a["id"]) > after and a["operation"] == operation]
+def _newest(
+    mc: MobilityCloud, operation: str, after: int, address: str = SINGLE
+) -> dict[str, Any] | None:
+    new = [a for a in mc.actions(address) if int(a["id"]) > after and a["operation"] == operation]
     return new[0] if new else None
 
 
-def _last_id(mc: MobilityCloud) -> int:
-    return max((int(a["id"]) for a in mc.actions(SINGLE)), default=0)
+def _last_id(mc: MobilityCloud, address: str = SINGLE) -> int:
+    return max((int(a["id"]) for a in mc.actions(address)), default=0)
 
 
 def _socket(lab: MobilityLab, site: str) -> str:
@@ -282,47 +293,55 @@ def _homes(lab: MobilityLab) -> dict[str, str]:
     return {**initial_homes(), MIGRANT: lab.migrant_site} | lab.moved
 
 
-def move_out(lab: MobilityLab, mc: MobilityCloud) -> dict[str, Any]:
-    """The copy in the cloud stops; the address moves to site A (module docstring)."""
+def move_out(
+    lab: MobilityLab, mc: MobilityCloud, addresses: list[str], copies: tuple[str, str]
+) -> dict[str, Any]:
+    """The copy in the cloud stops; the addresses move to site A (module docstring)."""
     observers = ["vb", "vc"]
-    trains(lab, {o: [SINGLE] for o in observers}, 0.005)
+    trains(lab, {o: addresses for o in observers}, 0.005 if len(addresses) == 1 else 0.02)
     time.sleep(0.3)
-    before = _last_id(mc)
-    _switch(lab, "cm1", "dm1")
+    before = _last_id(mc, addresses[0])
+    _switch(lab, *copies)
     mark(lab, observers, now())
-    t0 = lab.workers[FAB].call(tool_move, _socket(lab, "site-a"), "site-a", [SINGLE])
-    lab.moved[SINGLE] = "site-a"
+    t0 = lab.workers[FAB].call(tool_move, _socket(lab, "site-a"), "site-a", addresses)
+    lab.moved.update(dict.fromkeys(addresses, "site-a"))
     router = mc.nic("router")
 
     def captured() -> str | None:
-        held = mc.holders().get(SINGLE)
-        return None if held == router else f"held by {held}"
+        held = mc.holders()
+        away = [a for a in addresses if held.get(a) != router]
+        return None if not away else f"{len(away)} not yet, {away[0]} on {held.get(away[0])}"
 
-    wait_until(captured, timeout=30, interval=0.05, what=f"{SINGLE} on the router's ENI")
-    lab.wait_homes(_homes(lab), timeout=30)
+    wait_until(captured, timeout=60, interval=0.02, what="the addresses on the router's ENI")
+    captured_at = now()
+    lab.wait_homes(_homes(lab), timeout=60)
     out = _handover(lab, observers, t0)
-    action = _newest(mc, "reassign", before) or _newest(mc, "assign", before)
-    out["action"] = action
+    out["captured_ms"] = 1000 * (captured_at - t0)
+    out["action"] = _newest(mc, "reassign", before, addresses[0]) or _newest(
+        mc, "assign", before, addresses[0]
+    )
     return out
 
 
-def move_in(lab: MobilityLab, mc: MobilityCloud) -> dict[str, Any]:
-    """The copy at site A stops; the address moves into the cloud (module docstring)."""
+def move_in(
+    lab: MobilityLab, mc: MobilityCloud, addresses: list[str], copies: tuple[str, str]
+) -> dict[str, Any]:
+    """The copy at site A stops; the addresses move into the cloud (module docstring)."""
     observers = ["va", "vb"]
-    trains(lab, {o: [SINGLE] for o in observers}, 0.005)
+    trains(lab, {o: addresses for o in observers}, 0.005 if len(addresses) == 1 else 0.02)
     time.sleep(0.3)
-    before = _last_id(mc)
-    _switch(lab, "dm1", "cm1")
+    before = _last_id(mc, addresses[0])
+    _switch(lab, copies[1], copies[0])
     mark(lab, observers, now())
     socket = _socket(lab, CLOUD.name)
     tool = lab.workers[FAB].call(
-        tool_move_in, socket, mc.nic("router"), mc.nic("cm1"), SINGLE, 30.0
+        tool_move_in, socket, mc.nic("router"), mc.nic(copies[0]), addresses, 60.0, timeout=120
     )
     t0 = tool["t0"]
-    lab.moved[SINGLE] = CLOUD.name
-    lab.wait_homes(_homes(lab), timeout=30)
+    lab.moved.update(dict.fromkeys(addresses, CLOUD.name))
+    lab.wait_homes(_homes(lab), timeout=60)
     out = _handover(lab, observers, t0)
-    out["action"] = _newest(mc, "unassign", before)
+    out["action"] = _newest(mc, "unassign", before, addresses[0])
     out["released_ms"] = 1000 * (tool["released"] - t0)
     out["tool_ms"] = tool["tool_ms"]
     return out
@@ -355,46 +374,69 @@ def _verdicts(r: Report, what: str, rs: list[dict[str, Any]], operation: str) ->
     return apis
 
 
+CASES = (("", [SINGLE], ("cm1", "dm1")), ("_100", list(BULK), ("cmn", "dmn")))
+"""Figure suffix, addresses, (cloud copy, site A copy): one address, then all of ``BULK``."""
+
+
 def cloud_moves(lab: MobilityLab, runs: int) -> Report:
-    """Scenario ``cloud-moves`` (module docstring)."""
+    """Scenario ``cloud-moves`` (module docstring): the single address, then the 100."""
     mc = lab.cloud
     if mc is None:
         raise RuntimeError("cloud-moves needs --cloud-actions")
+    report = Report()
+    for suffix, addresses, copies in CASES:
+        report.extend(_case(lab, mc, runs, suffix, addresses, copies))
+    return report
+
+
+def _case(
+    lab: MobilityLab,
+    mc: MobilityCloud,
+    runs: int,
+    suffix: str,
+    addresses: list[str],
+    copies: tuple[str, str],
+) -> Report:
     outs: list[dict[str, Any]] = []
     ins: list[dict[str, Any]] = []
-    w = Watch(lab, "cloud-moves", [SINGLE])
+    n = "" if len(addresses) == 1 else f" {len(addresses)}"
+    tolerance = TOLERANCE if len(addresses) == 1 else TOLERANCE_BULK
+    w = Watch(lab, f"cloud-moves{n}", addresses, tolerance)
     with w:
         for _ in range(runs):
-            outs.append(move_out(lab, mc))
-            ins.append(move_in(lab, mc))
+            outs.append(move_out(lab, mc, addresses, copies))
+            ins.append(move_in(lab, mc, addresses, copies))
     r = w.report
-    api_out = _verdicts(r, "-> site-a", outs, "assign")
-    api_in = _verdicts(r, "-> site-c", ins, "unassign")
+    api_out = _verdicts(r, f"{n} -> site-a".lstrip(), outs, "assign")
+    api_in = _verdicts(r, f"{n} -> site-c".lstrip(), ins, "unassign")
     tool = [x["tool_ms"] for x in ins]
     ho_out = [x["handover"] * 1000 for x in outs if x["handover"] is not None]
     ho_in = [x["handover"] * 1000 for x in ins if x["handover"] is not None]
     if ho_out:
-        r.figure("cloud_move_out_ms", median(ho_out))
+        r.figure(f"cloud_move_out_ms{suffix}", median(ho_out))
     if ho_in:
-        r.figure("cloud_move_in_ms", median(ho_in))
-    if api_out or api_in:
+        r.figure(f"cloud_move_in_ms{suffix}", median(ho_in))
+    r.figure(f"cloud_move_out_captured_ms{suffix}", median([x["captured_ms"] for x in outs]))
+    if (api_out or api_in) and not suffix:
         r.figure("provider_api_ms", median(api_out + api_in))
     if tool:
-        r.figure("cloud_move_tool_api_ms", median(tool))
+        r.figure(f"cloud_move_tool_api_ms{suffix}", median(tool))
     # the target (a figure, not a check: timings on a shared machine are noisy): 500 ms plus
     # the provider calls on the path (routerd's; moving in, also the migration tool's)
-    if api_out:
+    if api_out and not suffix:
         r.figure("cloud_move_out_budget_ms", TARGET_MS + median(api_out))
-    if api_in and tool:
+    if api_in and tool and not suffix:
         r.figure("cloud_move_in_budget_ms", TARGET_MS + median(api_in) + median(tool))
     released = [x["released_ms"] for x in ins]
     if released:
-        r.figure("cloud_move_in_released_ms", median(released))
+        r.figure(f"cloud_move_in_released_ms{suffix}", median(released))
     holders = mc.holders()
+    home = mc.nic(copies[0])
+    wrong = [a for a in addresses if holders.get(a) != home]
     r.check(
-        "cloud-moves: the cloud copy holds the address again",
-        holders.get(SINGLE) == mc.nic("cm1"),
-        f"{SINGLE} on {holders.get(SINGLE)} (cm1's ENI {mc.nic('cm1')})",
+        f"cloud-moves{n}: the cloud copy holds its addresses again",
+        not wrong,
+        f"held elsewhere: {wrong[:5]}" if wrong else f"all on {copies[0]}'s ENI {home}",
     )
     return r
 

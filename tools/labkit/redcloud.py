@@ -46,8 +46,20 @@ SUBNET = "10.40.8.0/24"
 GATEWAY = "10.40.8.1"
 ADDR = {"ca": "10.40.8.2", "cb": "10.40.8.3", "vm": "10.40.8.9"}
 PRIORITY = {"ca": 150, "cb": 100}
-CLAIMS = ("10.40.8.21", "10.40.8.22")
+CLAIMS = ["10.40.8.21", "10.40.8.22"]
+"""The claimed addresses (``set_claims`` changes how many, in place: importers share it)."""
 PINGED = CLAIMS[0]
+MAX_CLAIMS = 49
+"""An ENI holds at most 50 addresses, its primary one of them."""
+
+
+def set_claims(count: int) -> None:
+    """Claim ``count`` addresses from 10.40.8.21 up (``--cloud-claims``)."""
+    if not 1 <= count <= MAX_CLAIMS:
+        raise ValueError(f"--cloud-claims must be 1..{MAX_CLAIMS}, not {count}")
+    CLAIMS[:] = [f"10.40.8.{21 + i}" for i in range(count)]
+
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -88,7 +100,8 @@ def cloud_router_yaml(name: str, wg: str, key_dir: Path, nic: str, subnet_id: st
             "capabilities": ["eni-secondary-ip", "source-dest-check-disabled"]}),
         _res("hybrid", "ProviderActionPolicy", "lab-actions", {
             "providerRef": "aws-lab", "allowedPrefixes": [SUBNET],
-            "actions": ["assign", "unassign", "reassign"], "maxActionsPerRun": 10,
+            "actions": ["assign", "unassign", "reassign"],
+            "maxActionsPerRun": max(10, len(CLAIMS)),
             "approval": "none"}),
         *claims,
         _res("hybrid", "RedundancyGroup", "cloud-pair", {
@@ -128,12 +141,8 @@ class CloudRouter(LabRouter):
 
     def actions(self) -> list[dict[str, Any]]:
         """This router's action journal, newest first."""
-        out: list[dict[str, Any]] = []
-        for address in CLAIMS:
-            doc = pr.json.loads(
-                self.ctl("action", "list", "--address", address, "-o", "json").stdout
-            )
-            out += doc.get("actions", [])
+        doc = pr.json.loads(self.ctl("action", "list", "--limit", "1000", "-o", "json").stdout)
+        out = [a for a in doc.get("actions", []) if a.get("address") in CLAIMS]
         return sorted(out, key=lambda a: -int(a["id"]))
 
 
@@ -260,18 +269,21 @@ class CloudPair:
         h = self.holders()
         return {a: by_nic.get(h.get(a, ""), "") for a in CLAIMS}
 
-    def wait_held(self, name: str, timeout: float = 15) -> None:
+    def wait_held(self, name: str, timeout: float = 30) -> float:
+        """Monotonic time the double first showed every claim on ``name``'s ENI."""
+
         def check() -> str | None:
             got = self.held_by()
             return None if set(got.values()) == {name} else str(got)
 
-        wait_until(check, timeout=timeout, interval=0.05, what=f"claims on {name}'s ENI")
+        wait_until(check, timeout=timeout, interval=0.02, what=f"claims on {name}'s ENI")
+        return pr.now()
 
     def delivered(self, since: float) -> list[tuple[float, str]]:
         out: list[tuple[float, str]] = self.watcher.call(delivered, since)
         return out
 
-    def wait_delivered_to(self, name: str, since: float, timeout: float = 15) -> float:
+    def wait_delivered_to(self, name: str, since: float, timeout: float = 60) -> float:
         """Monotonic time of the first echo the fabric sent to ``name``'s NIC after ``since``."""
         found: list[float] = []
 
@@ -284,7 +296,8 @@ class CloudPair:
 
     def ping_train(self, seconds: float) -> subprocess.Popen[str]:
         argv = ["ping", "-D", "-n", "-i", "0.01", "-W", "1", "-w", str(seconds), PINGED]
-        return self.vm.popen(*argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # nobody reads its output: a pipe would fill (a line per reply) and stall the train
+        return self.vm.popen(*argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def logs(self) -> list[Path]:
         out = [r.log for r in self.routers.values()]

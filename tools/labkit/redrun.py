@@ -189,6 +189,7 @@ def _cloud(
     for kind in [k for k in kinds if k in redcloudrun.KINDS]:
         echo(f"-- cloud {kind} x{runs}")
         figures[f"cloud_failover_ms.{kind}"] = []
+        figures[f"cloud_failover_all_ms.{kind}"] = []
         for _ in range(runs):
             r = Report()
             redcloudrun.one(lab.cloud, kind, r, figures)
@@ -197,6 +198,7 @@ def _cloud(
                     echo(f"FAIL  {c.name}: {c.detail}")
             report.extend(r)
         echo(f"   cloud_failover_ms.{kind}={figures[f'cloud_failover_ms.{kind}']}")
+        echo(f"   cloud_failover_all_ms.{kind}={figures[f'cloud_failover_all_ms.{kind}']}")
 
 
 def _merged(report: Report) -> Report:

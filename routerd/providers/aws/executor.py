@@ -3,7 +3,9 @@
 Calls: ``AssignPrivateIpAddresses`` (with ``AllowReassignment`` for a move: AWS takes the
 address from the other ENI itself, asynchronously, so the executor waits until a read shows
 it), ``UnassignPrivateIpAddresses`` and ``DescribeNetworkInterfaces`` filtered by
-``addresses.private-ip-address`` (holder) or ``subnet-id`` (inventory). ``check_access``
+``addresses.private-ip-address`` (holder) or ``subnet-id`` (inventory). The two writes take
+a list of addresses of one ENI, so ``run_many`` moves up to 49 addresses per call, and one
+filtered read finds the holders of up to 200. ``check_access``
 proves read permission with ``DescribeNetworkInterfaces(DryRun=True)`` (AWS answers
 ``DryRunOperation`` when allowed, ``UnauthorizedOperation`` when not). The two write
 actions take no ``DryRun`` parameter, so their permission is reported as unproven, with
@@ -16,6 +18,7 @@ retries, once, with its bounded policy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from routerd.providers.aws.profile import PROVIDER
@@ -40,11 +43,18 @@ _RETRYABLE = {
 _DENIED = {"UnauthorizedOperation", "AccessDenied", "AccessDeniedException", "AuthFailure"}
 
 
+_FILTER_VALUES = 200
+"""Values per ``DescribeNetworkInterfaces`` filter that one read sends."""
+
+
 class AwsExecutor(Executor):
     """Assign, unassign and read ENI secondary private IPs with boto3."""
 
     provider = PROVIDER
     sdk_loggers = ("botocore", "boto3", "urllib3")
+    batch_limit = 49
+    """Addresses per Assign/Unassign call: an ENI holds at most 50 private IPv4 addresses
+    on any instance type, its primary one of them, so a longer list could never succeed."""
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -76,6 +86,19 @@ class AwsExecutor(Executor):
                     return Holding(eni["NetworkInterfaceId"], primary=bool(entry.get("Primary")))
         return None
 
+    def _read_holders(self, addresses: Sequence[str]) -> dict[str, Holding | None]:
+        wanted = list(dict.fromkeys(addresses))
+        found: dict[str, Holding | None] = dict.fromkeys(wanted)
+        for start in range(0, len(wanted), _FILTER_VALUES):
+            part = wanted[start : start + _FILTER_VALUES]
+            for eni in self._describe([{"Name": "addresses.private-ip-address", "Values": part}]):
+                for entry in eni.get("PrivateIpAddresses", []):
+                    ip = entry.get("PrivateIpAddress")
+                    if ip in found:
+                        primary = bool(entry.get("Primary"))
+                        found[ip] = Holding(eni["NetworkInterfaceId"], primary=primary)
+        return found
+
     def _read_subnet(self, subnet: str) -> tuple[dict[str, str], frozenset[str]]:
         holders: dict[str, str] = {}
         primary: set[str] = set()
@@ -99,6 +122,21 @@ class AwsExecutor(Executor):
             NetworkInterfaceId=nic, PrivateIpAddresses=[address]
         )
         return f"UnassignPrivateIpAddresses {nic} {address}"
+
+    def _write_assign_many(self, nic: str, moving_from: Mapping[str, Holding | None]) -> str:
+        addresses = list(moving_from)
+        move = any(held is not None for held in moving_from.values())
+        self._ec2.assign_private_ip_addresses(
+            NetworkInterfaceId=nic, PrivateIpAddresses=addresses, AllowReassignment=move
+        )
+        listed = " ".join(addresses)
+        return f"AssignPrivateIpAddresses {nic} {listed}" + (" AllowReassignment" if move else "")
+
+    def _write_unassign_many(self, nic: str, addresses: Sequence[str]) -> str:
+        self._ec2.unassign_private_ip_addresses(
+            NetworkInterfaceId=nic, PrivateIpAddresses=list(addresses)
+        )
+        return f"UnassignPrivateIpAddresses {nic} {' '.join(addresses)}"
 
     def _classify(self, exc: BaseException, operation: str) -> CallFailure:
         from botocore import exceptions as bx

@@ -11,7 +11,10 @@ NIC (packets to it are dropped), and if the add fails the address stays unassign
 result says so and its undo puts it back on the old NIC.
 
 Holder and inventory reads list every NIC of the subscription (``list_all``) and match
-the address or subnet: ARM has no "who holds this IP" query. Credentials come from
+the address or subnet: ARM has no "who holds this IP" query. Because a NIC is updated whole,
+``run_many`` adds (or removes) all of a run's addresses of one NIC in one PUT, and one
+listing finds all their holders; a batched move removes the addresses from each old NIC in
+one PUT per NIC first. Credentials come from
 ``DefaultAzureCredential`` (on a VM: the managed identity through IMDS) with the
 developer-tool credentials that shell out to a CLI excluded. azure-core's retries are off:
 the shared executor retries with its bounded policy.
@@ -19,6 +22,7 @@ the shared executor retries with its bounded policy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from routerd.providers.azure.action import ip_config_name
@@ -41,6 +45,8 @@ class AzureExecutor(Executor):
 
     provider = PROVIDER
     sdk_loggers = ("azure", "msal", "urllib3")
+    batch_limit = 255
+    """Addresses per NIC update: a NIC holds at most 256 ipConfigurations, its primary one."""
 
     def __init__(self, config: Any, *, subscription: str, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -86,6 +92,15 @@ class AzureExecutor(Executor):
                     return Holding(str(nic.id), primary=bool(cfg.primary), ref=str(cfg.name))
         return None
 
+    def _read_holders(self, addresses: Sequence[str]) -> dict[str, Holding | None]:
+        found: dict[str, Holding | None] = dict.fromkeys(addresses)
+        for nic in self._all_nics():
+            for cfg in nic.ip_configurations or []:
+                ip = cfg.private_ip_address
+                if ip in found:
+                    found[ip] = Holding(str(nic.id), primary=bool(cfg.primary), ref=str(cfg.name))
+        return found
+
     def _read_subnet(self, subnet: str) -> tuple[dict[str, str], frozenset[str]]:
         holders: dict[str, str] = {}
         primary: set[str] = set()
@@ -107,39 +122,55 @@ class AzureExecutor(Executor):
         self._nics.begin_create_or_update(parts["resourceGroup"], parts["nic"], body).result()
 
     def _write_assign(self, nic: str, address: str, moving_from: Holding | None, key: str) -> str:
+        return self._write_assign_many(nic, {address: moving_from})
+
+    def _write_assign_many(self, nic: str, moving_from: Mapping[str, Holding | None]) -> str:
         from azure.mgmt.network.models import NetworkInterfaceIPConfiguration, Subnet
 
         calls = []
-        if moving_from is not None:
-            calls.append(self._remove(moving_from.nic, address))
+        taken: dict[str, list[str]] = {}
+        for ip, held in moving_from.items():
+            if held is not None:
+                taken.setdefault(held.nic, []).append(ip)
+        for old, ips in taken.items():  # not atomic: remove there (one PUT per NIC), then add
+            calls.append(self._remove(old, ips))
         parts, body = self._get(nic)
         primary = next((c for c in body.ip_configurations if c.primary), body.ip_configurations[0])
-        body.ip_configurations.append(
-            # The SDK's typed overloads omit the flattened properties its models still accept
-            # as keywords (they land under ``properties``); the keywords work on every version.
-            NetworkInterfaceIPConfiguration(  # type: ignore[call-overload]
-                name=ip_config_name(address),
-                private_ip_address=address,
-                private_ip_allocation_method="Static",
-                subnet=Subnet(id=primary.subnet.id),
-                primary=False,
+        have = {c.private_ip_address for c in body.ip_configurations}
+        added = [ip for ip in moving_from if ip not in have]
+        for address in added:
+            body.ip_configurations.append(
+                # The SDK's typed overloads omit the flattened properties its models still
+                # accept as keywords (they land under ``properties``); the keywords work on
+                # every version.
+                NetworkInterfaceIPConfiguration(  # type: ignore[call-overload]
+                    name=ip_config_name(address),
+                    private_ip_address=address,
+                    private_ip_allocation_method="Static",
+                    subnet=Subnet(id=primary.subnet.id),
+                    primary=False,
+                )
             )
-        )
         self._put(parts, body)
-        calls.append(f"PUT {parts['nic']} +ipConfig {ip_config_name(address)} ({address})")
+        configs = " ".join(f"{ip_config_name(ip)} ({ip})" for ip in added)
+        calls.append(f"PUT {parts['nic']} +ipConfig {configs}")
         return "; ".join(calls)
 
-    def _remove(self, nic: str, address: str) -> str:
+    def _remove(self, nic: str, addresses: Sequence[str]) -> str:
         parts, body = self._get(nic)
-        keep = [c for c in body.ip_configurations if c.private_ip_address != address]
+        gone = set(addresses)
+        keep = [c for c in body.ip_configurations if c.private_ip_address not in gone]
         if len(keep) == len(body.ip_configurations):
-            return f"{address} already gone from {parts['nic']}"
+            return f"{' '.join(addresses)} already gone from {parts['nic']}"
         body.ip_configurations = keep
         self._put(parts, body)
-        return f"PUT {parts['nic']} -ipConfig ({address})"
+        return f"PUT {parts['nic']} -ipConfig ({' '.join(addresses)})"
 
     def _write_unassign(self, nic: str, address: str, holding: Holding, key: str) -> str:
-        return self._remove(nic, address)
+        return self._remove(nic, [address])
+
+    def _write_unassign_many(self, nic: str, addresses: Sequence[str]) -> str:
+        return self._remove(nic, addresses)
 
     def _classify(self, exc: BaseException, operation: str) -> CallFailure:
         from azure.core import exceptions as ax

@@ -7,6 +7,10 @@ conditionNotMet``, classified retryable, and the retry re-reads the interface) a
 ``requestId`` derived from the idempotency key (GCE ignores a repeated request id); the
 returned zone operation is awaited with ``zoneOperations.wait``.
 
+The interface's alias ranges are written whole, so ``run_many`` adds (or removes) all of a
+run's addresses of one interface in one update, and one ``aggregatedList`` finds all their
+holders.
+
 **Reassignment is two operations on GCP**: GCE refuses an alias range another interface
 holds, so a move removes the range there, then adds it here; in between the address is on
 no interface. Holder and inventory reads use ``instances.aggregatedList`` (every zone of the
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from routerd.providers.execution import AccessFinding, CallFailure, Holding
@@ -46,6 +51,11 @@ class OperationFailed(Exception):
         self.message = message
 
 
+def _batch_key(addresses: Mapping[str, Any] | Sequence[str]) -> str:
+    """The request-id seed of a batch: its addresses (each still has its own key)."""
+    return "batch:" + ",".join(sorted(addresses))
+
+
 def _tail(url: str, marker: str) -> str:
     """``https://.../projects/p/regions/r/subnetworks/s`` -> ``projects/p/.../s``."""
     at = url.find(marker)
@@ -56,6 +66,9 @@ class GcpExecutor(Executor):
     """Add and remove /32 alias IP ranges with google-cloud-compute."""
 
     provider = PROVIDER
+    batch_limit = 100
+    """Addresses per ``updateNetworkInterface``: the most alias IP ranges GCE allows on one
+    interface (a longer list fails, and each address then goes alone)."""
     sdk_loggers = ("google", "urllib3")
 
     def __init__(self, config: Any, *, project: str, **kwargs: Any) -> None:
@@ -90,15 +103,23 @@ class GcpExecutor(Executor):
         return out
 
     def _read_holder(self, address: str) -> Holding | None:
-        ip = ipaddress.IPv4Address(address)
+        return self._read_holders([address])[address]
+
+    def _read_holders(self, addresses: Sequence[str]) -> dict[str, Holding | None]:
+        found: dict[str, Holding | None] = dict.fromkeys(addresses)
+        ips = {a: ipaddress.IPv4Address(a) for a in addresses}
         for nic, ni in self._every_interface():
-            if ni.network_i_p == address:
-                return Holding(nic, primary=True)
-            for rng in ni.alias_ip_ranges:
-                net = ipaddress.ip_network(rng.ip_cidr_range, strict=False)
-                if ip in net:
-                    return Holding(nic, partial=net.prefixlen != 32)
-        return None
+            nets = [ipaddress.ip_network(r.ip_cidr_range, strict=False) for r in ni.alias_ip_ranges]
+            for address, ip in ips.items():
+                if found[address] is not None:
+                    continue
+                if ni.network_i_p == address:
+                    found[address] = Holding(nic, primary=True)
+                    continue
+                net = next((n for n in nets if ip in n), None)
+                if net is not None:
+                    found[address] = Holding(nic, partial=net.prefixlen != 32)
+        return found
 
     def _read_subnet(self, subnet: str) -> tuple[dict[str, str], frozenset[str]]:
         want = _tail(subnet, "projects/")
@@ -115,7 +136,7 @@ class GcpExecutor(Executor):
                     holders[str(net.network_address)] = nic
         return holders, frozenset(primary)
 
-    def _update(self, nic: str, address: str, *, add: bool, key: str) -> str:
+    def _update(self, nic: str, addresses: Sequence[str], *, add: bool, key: str) -> str:
         p = self.provider.parse_nic_ref(nic)
         inst = self._instances.get(
             project=p["project"],
@@ -129,10 +150,10 @@ class GcpExecutor(Executor):
             raise OperationFailed(
                 "NOT_FOUND", f"{p['instance']} has no network interface {p['nic']}"
             )
-        rng = f"{address}/32"
-        ranges = [r for r in ni.alias_ip_ranges if r.ip_cidr_range != rng]
+        wanted = [f"{a}/32" for a in addresses]
+        ranges = [r for r in ni.alias_ip_ranges if r.ip_cidr_range not in wanted]
         if add:
-            ranges.append(self._compute.AliasIpRange(ip_cidr_range=rng))
+            ranges += [self._compute.AliasIpRange(ip_cidr_range=rng) for rng in wanted]
         step = "add" if add else "remove"
         request_id = str(uuid.uuid5(_REQUEST_NS, f"{key}/{nic}/{step}/{ni.fingerprint}"))
         op = self._instances.update_network_interface_unary(
@@ -150,7 +171,9 @@ class GcpExecutor(Executor):
             timeout=self.config.timeout,
         )
         self._wait(p["project"], p["zone"], op)
-        return f"updateNetworkInterface {p['instance']}/{p['nic']} {'+' if add else '-'}{rng}"
+        sign = "+" if add else "-"
+        listed = " ".join(f"{sign}{rng}" for rng in wanted)
+        return f"updateNetworkInterface {p['instance']}/{p['nic']} {listed}"
 
     def _wait(self, project: str, zone: str, op: Any) -> None:
         done = self._compute.Operation.Status.DONE
@@ -171,12 +194,25 @@ class GcpExecutor(Executor):
     def _write_assign(self, nic: str, address: str, moving_from: Holding | None, key: str) -> str:
         calls = []
         if moving_from is not None:
-            calls.append(self._update(moving_from.nic, address, add=False, key=key))
-        calls.append(self._update(nic, address, add=True, key=key))
+            calls.append(self._update(moving_from.nic, [address], add=False, key=key))
+        calls.append(self._update(nic, [address], add=True, key=key))
         return "; ".join(calls)
 
     def _write_unassign(self, nic: str, address: str, holding: Holding, key: str) -> str:
-        return self._update(nic, address, add=False, key=key)
+        return self._update(nic, [address], add=False, key=key)
+
+    def _write_assign_many(self, nic: str, moving_from: Mapping[str, Holding | None]) -> str:
+        key = _batch_key(moving_from)
+        taken: dict[str, list[str]] = {}
+        for ip, held in moving_from.items():
+            if held is not None:
+                taken.setdefault(held.nic, []).append(ip)
+        calls = [self._update(old, ips, add=False, key=key) for old, ips in taken.items()]
+        calls.append(self._update(nic, list(moving_from), add=True, key=key))
+        return "; ".join(calls)
+
+    def _write_unassign_many(self, nic: str, addresses: Sequence[str]) -> str:
+        return self._update(nic, addresses, add=False, key=_batch_key(addresses))
 
     def _classify(self, exc: BaseException, operation: str) -> CallFailure:
         from google.api_core import exceptions as gx

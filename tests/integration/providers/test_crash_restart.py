@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,41 @@ def test_killed_runner_restarts_without_losing_or_repeating(
     store.close()
     assert world.held_by(ip) == [nic]
     assert world.server.applied == {"assign": 1}, "one write in all"
+
+
+@pytest.mark.parametrize("point", ["after-call", "before-call"])
+def test_killed_batch_restarts_without_losing_or_repeating(
+    world_factory: Callable[[str], World],  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    point: str,
+) -> None:
+    """Five addresses in one AWS call: every one journaled running before it, none after."""
+    aws = world_factory("aws")
+    monkeypatch.setenv(ENDPOINT_ENV, aws.server.url)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    nic = aws.nics[0]
+    ips = aws.free[:5]
+    config = tmp_path / "router.yaml"
+    config.write_text(router_text(aws, dict.fromkeys(ips, nic)))
+    state = tmp_path / "state"
+    killed = child(state, config, "--kill", point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    store = Store.open(state)
+    recs = store.list_actions()
+    assert sorted(r.address for r in recs) == sorted(ips)
+    assert {r.status for r in recs} == {"running"}, "all journaled before the one call"
+    store.close()
+    assert aws.server.applied == ({"assign": 1} if point == "after-call" else {})
+    restarted = child(state, config)
+    assert restarted.returncode == 0, restarted.stderr
+    [report] = json.loads(restarted.stdout)
+    assert sorted(report["executed"]) == sorted(r.key for r in recs), "the same keys again"
+    store = Store.open(state)
+    done = [store.action_by_key(r.key) for r in recs]
+    assert all(d is not None and d.status == "succeeded" for d in done)
+    assert all(d is not None and d.result["changed"] is (point == "before-call") for d in done)
+    assert sorted(store.provider_holdings("cloud")) == sorted(ips)
+    store.close()
+    assert all(aws.held_by(ip) == [nic] for ip in ips)
+    assert aws.server.applied == {"assign": 1}, "one write in all, for all five"
