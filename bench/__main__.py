@@ -12,8 +12,8 @@ machine and the capture item), ``--quick`` (1,000 claims in the kernel, the data
 under 3 minutes) or ``--toy`` (tiny sizes for the smoke test; its figures mean nothing).
 ``--sizes`` replaces the kernel item's claim counts, e.g. ``--only kernel --sizes
 10000,100000`` for the 100,000-claim figures the full run leaves out (a size above 10,000
-runs once; both sides at 100,000 alone take ~4.5 CPU minutes, 17 wall minutes on a busy
-2-vCPU machine).
+runs once; both sides at 100,000 alone took 4 minutes on a lightly loaded 2-vCPU machine
+and 17 on a busy one).
 
 The bench process runs under ``routerd serve``'s garbage-collector policy
 (``routerd.daemon.gcpolicy``; namespace workers inherit it), because the engine, backend and
