@@ -9,6 +9,10 @@ between calls.
 route/neighbour/address change message in a netlink batch, each nft transaction and each
 sysctl write is one object (lookups are counted apart). The counters wrap the backend's own
 handles, so nothing the backend does escapes them and nothing else is counted.
+
+The garbage collector runs as in ``routerd serve`` (``routerd.daemon.gcpolicy``): the
+daemon's thresholds from ``open_engine`` on, whoever started the worker, and the first
+engine pass with the collector paused and the start-up state frozen after it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.resources import RemoteAddressClaim
+from routerd.daemon import gcpolicy
 from routerd.keys import KeyFiles
 from routerd.state.store import Store
 from tests.support.netns import STATE
@@ -97,6 +102,7 @@ def _instrument(backend: LinuxBackend) -> Counter[str]:
 
 def open_engine(side: str, n: int, cap: str, tunnel: str, state_dir: str) -> None:
     """Load the N- and (N+1)-claim configs and build store, backend and engine (no I/O yet)."""
+    gcpolicy.apply()
     full = load_config(side, n + 1, Names(cap, tunnel))
     base = full.replace(full.resources[:-1])
     moved = _moved(base, claim_address(n + 1))
@@ -141,9 +147,18 @@ def cold_apply() -> dict[str, float]:
 
 
 def engine_cold_pass() -> dict[str, float]:
-    """The engine's first pass on an empty namespace (lowering, FSM, journal, verify too)."""
+    """The engine's first pass on an empty namespace (lowering, FSM, journal, verify too).
+
+    As at daemon start, the collector is off during the pass and what is alive after it is
+    frozen (``gcpolicy.FirstPass``).
+    """
     engine: Engine = STATE["engine"]
-    result = engine.run_pass()
+    first = gcpolicy.FirstPass()
+    first.begin()
+    try:
+        result = engine.run_pass()
+    finally:
+        first.after_pass()
     return {"seconds": result.seconds, "changes": result.changes, "failures": len(result.failures)}
 
 

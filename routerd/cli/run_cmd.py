@@ -248,6 +248,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     gcpolicy.apply()
     if args.world:
         return _serve_world(args)
+    first_pass = gcpolicy.FirstPass()
+    first_pass.begin()
     before = stamp(args.config)
     result = load_config(args.config)
     if not result.valid:
@@ -280,6 +282,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except (registry.BackendUnavailable, StoreError, OSError) as e:
         LOG.error("routerd cannot start: %s", e)
         return EXIT_STATE if isinstance(e, StoreError) else EXIT_FAIL
+    daemon.pass_hooks.append(first_pass.after_pass)
     daemon.pass_hooks.append(gcpolicy.trim_after_pass)
     code = daemon.run()
     _leave(code)

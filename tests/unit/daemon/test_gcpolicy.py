@@ -32,3 +32,30 @@ def test_trim_hands_memory_back_on_glibc():
     # this machine runs glibc: the call must be bound, not silently absent
     assert gcpolicy._TRIM is not None
     gcpolicy.trim()
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_start_up_runs_without_the_collector_then_freezes_what_it_kept():
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    first = gcpolicy.FirstPass()
+    try:
+        first.begin()
+        assert not gc.isenabled()
+        kept = _Cycle()
+        done = PassResult(changes=10_000, failures=[], transitions=30_000, seconds=3.0)
+        first.after_pass(done)
+        assert gc.isenabled()
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert not any(o is kept for o in gc.get_objects())  # no collection walks it now
+        first.after_pass(done)  # acts once: later passes freeze nothing more
+        assert gc.get_freeze_count() == frozen
+        later = _Cycle()
+        assert any(o is later for o in gc.get_objects())  # new objects are collected as usual
+    finally:
+        gc.unfreeze()
+        gc.enable()
