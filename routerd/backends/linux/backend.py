@@ -204,7 +204,7 @@ class LinuxBackend:
         with self._lock:
             self._fresh_links()
             devs = routes.lookup_devices(
-                self.host.sock, sorted({c.address for c in checks}), self.host.links.name
+                self.host.sock, list(dict.fromkeys(c.address for c in checks)), self.host.links.name
             )
             captured = self._capture_lookups(checks)
         pairs = {

@@ -279,26 +279,17 @@ def lookup_devices(
 ) -> dict[str, str | None]:
     """The output device the kernel picks for each address (pipelined ``ip route get``).
 
-    Only the output interface of each answer is read (``nl.find_attr``); it is still the
-    kernel's own answer to the lookup, one per address.
+    Only the output interface of each answer is read (``NetlinkSocket.lookup``); it is
+    still the kernel's own answer to the lookup, one per address.
     """
     head = LOOKUP_HEAD
     aton = socket.inet_aton
-    get = nl.RTM_GETROUTE
     with sock.lock:
-        replies = sock.transact([Request(get, 0, head + aton(a)) for a in addresses])
-    out: dict[str, str | None] = {}
-    find = nl.find_attr
-    start = nl.RTMSG.size
-    devs: dict[int, str] = {}
-    for address, (err, _, body) in zip(addresses, replies, strict=True):
-        oif = find(body, start, nl.RTA_OIF) if not err and body is not None else None
-        if oif is None:
-            out[address] = None
-            continue
-        index = nl.u32(oif)
-        dev = devs.get(index)
-        if dev is None:
-            dev = devs[index] = names(index)
-        out[address] = dev
-    return out
+        found = sock.lookup(
+            nl.RTM_GETROUTE, [head + aton(a) for a in addresses], nl.RTMSG.size, nl.RTA_OIF
+        )
+    devs: dict[bytes | None, str | None] = {None: None}
+    for raw in set(found):  # a handful of devices: one name lookup each
+        if raw is not None:
+            devs[raw] = names(nl.u32(raw))
+    return dict(zip(addresses, map(devs.__getitem__, found), strict=True))
