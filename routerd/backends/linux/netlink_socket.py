@@ -273,8 +273,12 @@ class NetlinkSocket:
         out: list[Reply | None], chunk: Sequence[Request], barrier: bool, missing: Reply
     ) -> list[Reply]:
         """Unanswered changes succeeded once the barrier was seen; anything else is ``missing``."""
+        ack = nl.NLM_F_ACK
+        if barrier and all(req.flags & ack for req in chunk):  # a batch of changes
+            return [OK if r is None else r for r in out]
+        done = OK if barrier else missing
         return [
-            r if r is not None else (OK if barrier and req.flags & nl.NLM_F_ACK else missing)
+            r if r is not None else (done if req.flags & ack else missing)
             for r, req in zip(out, chunk, strict=True)
         ]
 
