@@ -56,3 +56,10 @@ def test_late_answers_of_an_abandoned_batch_are_ignored_and_the_barrier_is_seen(
     )
     assert out == [struct.pack("=I", 9), None]
     assert barrier is True
+
+
+def test_a_broken_attribute_ends_the_search_without_reading_past_it():
+    after = nl.attr(nl.RTA_OIF, struct.pack("=I", 4))  # found only by stepping over garbage
+    broken = nl.pack_message(nl.RTM_NEWROUTE, 0, 30, bytes(FIXED) + b"\x02\0\x04\0" + after)
+    _, out = parse([broken, answer(31, (nl.RTA_OIF, struct.pack("=I", 5)))], first=30, n=2)
+    assert out == [None, struct.pack("=I", 5)]
