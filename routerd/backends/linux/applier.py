@@ -87,7 +87,6 @@ class Applier:
         self.route_writes: list[RouteWrite] = []
         """What each successful route change did, in kernel order; the backend takes it
         after every apply to patch its observation cache (its own echoes are not read)."""
-        self._effects: dict[int, list[RouteWrite]] = {}
         self._handlers: dict[str, Callable[[Batch], dict[int, ChangeResult]]] = {
             "route": self._routes,
             "pneigh": self._proxy_neighbours,
@@ -174,16 +173,15 @@ class Applier:
 
     # -- routes ----------------------------------------------------------------------------
 
-    def _route_requests(self, c: Change) -> list[Request]:
+    def _route_requests(self, c: Change) -> tuple[list[Request], list[RouteWrite]]:
+        """The requests of one route change, and what each successful one writes."""
         if c.op == "remove":
             old = c.old if isinstance(c.old, Route) else None
             stale = self.host.route_duplicates.pop(c.key, [old] if old else [])
             if not stale:
                 gone = Route(dst=c.key[2], table=int(c.key[1]))
-                self._effects[id(c)] = [(False, False, gone)]
-                return [routes.encode_delete(gone)]
-            self._effects[id(c)] = [(False, False, r) for r in stale]
-            return [routes.encode_delete(r) for r in stale]
+                return [routes.encode_delete(gone)], [(False, False, gone)]
+            return [routes.encode_delete(r) for r in stale], [(False, False, r) for r in stale]
         assert isinstance(c.new, Route)
         new = c.new
         ifindex = self.host.links.index(new.dev) if new.dev else None
@@ -193,15 +191,59 @@ class Applier:
         stale = self.host.route_duplicates.pop(c.key, [old] if old else [])
         if len(stale) == 1 and stale[0].metric == new.metric:
             request, write = routes.add_write(new, ifindex, replace=True)
-            self._effects[id(c)] = [write]
-            return [request]
+            return [request], [write]
         request, write = routes.add_write(new, ifindex)
-        self._effects[id(c)] = [(False, False, r) for r in stale] + [write]
-        return [routes.encode_delete(r) for r in stale] + [request]
+        return [routes.encode_delete(r) for r in stale] + [request], [
+            *((False, False, r) for r in stale),
+            write,
+        ]
+
+    def _plan_routes(
+        self, batch: Batch
+    ) -> tuple[
+        list[tuple[int, Change, list[Request]]], list[list[RouteWrite]], dict[int, ChangeResult]
+    ]:
+        """``_plan`` for routes, with each planned change's writes (in the same order).
+
+        A fresh add (nothing observed under its key) is the whole of a cold start: its
+        request is built here directly, the device's index looked up once per device.
+        """
+        planned: list[tuple[int, Change, list[Request]]] = []
+        effects: list[list[RouteWrite]] = []
+        done: dict[int, ChangeResult] = {}
+        dups = self.host.route_duplicates
+        index = self.host.links.index
+        ifindexes: dict[str, int | None] = {"": None}
+        fresh: list[tuple[int, Change]] = []
+        adds: list[tuple[Route, int | None]] = []
+        for i, c in batch:
+            new = c.new
+            if c.op == "add" and c.old is None and type(new) is Route and c.key not in dups:
+                dev = new.dev
+                ifindex = (
+                    ifindexes[dev] if dev in ifindexes else ifindexes.setdefault(dev, index(dev))
+                )
+                if ifindex is not None or not dev:
+                    fresh.append((i, c))
+                    adds.append((new, ifindex))
+                    continue
+            try:
+                reqs, writes = self._route_requests(c)
+            except (DataplaneError, OSError, ValueError) as exc:  # a bad object fails alone
+                done[i] = from_error(c, exc, retryable=False)
+                continue
+            planned.append((i, c, reqs))
+            effects.append(writes)
+        for (i, c), built in zip(fresh, routes.add_writes(adds), strict=True):
+            if isinstance(built, Exception):
+                done[i] = from_error(c, built, retryable=False)
+                continue
+            planned.append((i, c, [built[0]]))
+            effects.append([built[1]])
+        return planned, effects, done
 
     def _routes(self, batch: Batch) -> dict[int, ChangeResult]:
-        self._effects = {}
-        planned, out = self._plan(batch, self._route_requests)
+        planned, effects, out = self._plan_routes(batch)
         exists: list[int] = []
         for i, (c, bad) in self._send(planned).items():
             if bad is not None and bad.errno == errno.EEXIST:
@@ -216,10 +258,10 @@ class Applier:
                 else:
                     msg = "a route with this destination and metric exists and is not routerd's"
                     out[i] = failure(c, errno.EEXIST, msg)
-        effects, self._effects = self._effects, {}
-        for i, c, _ in planned:
+        writes = self.route_writes
+        for (i, _, _), effect in zip(planned, effects, strict=True):
             if out[i].ok:
-                self.route_writes.extend(effects[id(c)])
+                writes.extend(effect)
         return out
 
     # -- proxy neighbours ------------------------------------------------------------------
@@ -335,6 +377,8 @@ class Applier:
         """Bring up the gateway devices this apply left down; a failure lands on the
         device's change."""
         failed = self.gateways.bring_up()
+        if not failed:  # the usual case: no need to look through a plan of 10,000 routes
+            return {}
         return {
             i: from_error(c, failed[c.key[1]])
             for i, c in enumerate(changes)

@@ -204,30 +204,33 @@ class LinuxBackend:
         with self._lock:
             self._fresh_links()
             devs = routes.lookup_devices(
-                self.host.sock, sorted({c.address for c in checks}), self.host.links.name
+                self.host.sock, list(dict.fromkeys(c.address for c in checks)), self.host.links.name
             )
             captured = self._capture_lookups(checks)
         pairs = {
             (c.local_overlay, c.peer_overlay) for c in checks if c.local_overlay and c.peer_overlay
         }
         probes = self.probes.probe_many(pairs)
+        found: dict[tuple[str, str], tuple[bool | None, str, bool]] = {}
+        for pair in pairs:
+            ok = probes.get(pair)
+            if ok is False:
+                found[pair] = (ok, f"no answer from {pair[1]} via {pair[0]}", False)
+            elif ok is None:
+                found[pair] = (ok, f"the first probe of {pair[1]} from {pair[0]} is running", True)
+            else:
+                found[pair] = (ok, "", False)
+        unprobed = (None, "", False)
         out = {}
         same: dict[tuple[object, ...], PathEvidence] = {}
         for c in checks:
             pair = (c.local_overlay, c.peer_overlay)
-            ok = probes.get(pair) if pair in pairs else None
-            pending = pair in pairs and ok is None
-            if ok is False:
-                detail = f"no answer from {c.peer_overlay} via {c.local_overlay}"
-            elif pending:
-                detail = f"the first probe of {c.peer_overlay} from {c.local_overlay} is running"
-            else:
-                detail = ""
-            fields = (devs.get(c.address), ok, detail, pending, captured.get(c.claim))
+            fields = (devs.get(c.address), pair, captured.get(c.claim) if captured else None)
             evidence = same.get(fields)
             if evidence is None:  # claims with equal evidence share one (immutable) object
+                ok, detail, pending = found.get(pair, unprobed)
                 evidence = same[fields] = PathEvidence(
-                    fields[0], ok, detail, probe_pending=pending, capture=fields[4]
+                    fields[0], ok, detail, probe_pending=pending, capture=fields[2]
                 )
             out[c.claim] = evidence
         return out

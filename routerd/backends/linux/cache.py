@@ -197,12 +197,15 @@ class ObservationCache:
         watcher drops routerd's own route echoes; otherwise those echoes patch the routes.
         """
         with self.lock:
+            touched: set[tuple[bool, str]] = set()  # (ok, kind): 10,000 routes mark once
             for r in results:
                 kind = r.change.key[0]
                 if r.ok and kind == "pneigh":
                     self._proxy_applied(r.change)
                 else:
-                    self.dirty.update((APPLIED if r.ok else FAILED).get(kind, ()))
+                    touched.add((r.ok, kind))
+            for ok, kind in touched:
+                self.dirty.update((APPLIED if ok else FAILED).get(kind, ()))
             if route_writes and self.kinds is not None and "routes" not in self.dirty:
                 self._routes_written(self.kinds.routes, route_writes)
 

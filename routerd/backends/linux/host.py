@@ -35,6 +35,8 @@ class Host:
     wg: WireGuardDevices
     pneigh_labels: bool = True
     route_duplicates: dict[Key, list[Route]] = field(default_factory=dict)
+    wanted_memo: tuple[object, object] | None = None
+    """The last desired mapping observed and what it says to read (``observer._wanted``)."""
 
     def pneigh_records(self) -> set[tuple[str, str]]:
         if self.pneigh_labels:

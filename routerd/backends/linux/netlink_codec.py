@@ -133,23 +133,6 @@ def parse_attrs(body: bytes, offset: int) -> dict[int, bytes]:
     return out
 
 
-def find_attr(body: bytes, offset: int, kind: int) -> bytes | None:
-    """The payload of the first flat attribute ``kind`` after ``offset`` (None: absent).
-
-    For replies where one attribute is all that is read: no dictionary of the others.
-    """
-    end = len(body)
-    unpack = NLA.unpack_from
-    while offset + 4 <= end:
-        length, found = unpack(body, offset)
-        if length < 4:
-            return None
-        if found & 0x3FFF == kind:
-            return body[offset + 4 : offset + length]
-        offset += (length + 3) & ~3
-    return None
-
-
 def parse_error(msg: Message) -> tuple[int, str]:
     """``(errno, extended-ack text)`` of an NLMSG_ERROR; errno 0 is a plain ACK.
 

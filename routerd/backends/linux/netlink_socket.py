@@ -212,13 +212,73 @@ class NetlinkSocket:
             off += (length + 3) & ~3
         return barrier, lookups
 
+    def lookup(
+        self, kind: int, bodies: Sequence[bytes], start: int, attr: int
+    ) -> list[bytes | None]:
+        """Pipelined queries that each get one answer; per query, one attribute of its answer.
+
+        Sent like ``transact``'s lookups (chunks, then the ``NLMSG_NOOP`` barrier), but the
+        answers are read in place: no ``Reply`` and no body copy per answer, only the
+        payload of ``attr`` (the first flat attribute of that type at ``start`` in the
+        answer's body). A verify of 10,000 addresses spends far more time in Python
+        per answer than in the kernel's route lookups.
+
+        Args:
+            kind: the request type (``RTM_GETROUTE``).
+            bodies: one request body per query.
+            start: where the attributes of an answer's body begin (its fixed header size).
+            attr: the attribute to return.
+
+        Returns:
+            Per query, in order: the attribute's payload; None when the kernel refused the
+            query, its answer lacks the attribute, or no answer came (timeout, overrun).
+        """
+        out: list[bytes | None] = []
+        self.sent_requests += len(bodies)
+        for first in range(0, len(bodies), self.chunk):
+            out.extend(self._lookup_chunk(kind, bodies[first : first + self.chunk], start, attr))
+        return out
+
+    def _lookup_chunk(
+        self, kind: int, bodies: Sequence[bytes], start: int, attr: int
+    ) -> list[bytes | None]:
+        n = len(bodies)
+        first = self._next_seqs(n + 1)
+        pack = nl.NLMSGHDR.pack
+        hdr = nl.NLMSGHDR.size
+        parts = [
+            pack(hdr + len(body), kind, nl.NLM_F_REQUEST, seq, 0) + body
+            for seq, body in enumerate(bodies, first)
+        ]
+        parts.append(
+            nl.pack_message(nl.NLMSG_NOOP, nl.NLM_F_REQUEST | nl.NLM_F_ACK, first + n, b"")
+        )
+        out: list[bytes | None] = [None] * n
+        self.sock.sendto(b"".join(parts), (0, 0))
+        barrier = False
+        while not barrier:  # the barrier's ACK comes after every earlier answer
+            try:
+                got = self._receive()
+            except TimeoutError:
+                return out
+            except OSError as exc:
+                if exc.errno != errno.ENOBUFS:
+                    raise
+                return out
+            barrier = _find_in(self._buf, got, first, n, start + hdr, attr, out) or barrier
+        return out
+
     @staticmethod
     def _fill(
         out: list[Reply | None], chunk: Sequence[Request], barrier: bool, missing: Reply
     ) -> list[Reply]:
         """Unanswered changes succeeded once the barrier was seen; anything else is ``missing``."""
+        ack = nl.NLM_F_ACK
+        if barrier and all(req.flags & ack for req in chunk):  # a batch of changes
+            return [OK if r is None else r for r in out]
+        done = OK if barrier else missing
         return [
-            r if r is not None else (OK if barrier and req.flags & nl.NLM_F_ACK else missing)
+            r if r is not None else (done if req.flags & ack else missing)
             for r, req in zip(out, chunk, strict=True)
         ]
 
@@ -257,3 +317,44 @@ class NetlinkSocket:
                         )
                     continue
                 out.append(msg)
+
+
+def _find_in(
+    buf: bytearray,
+    got: list[tuple[int, int]],
+    first: int,
+    n: int,
+    start: int,
+    attr: int,
+    out: list[bytes | None],
+) -> bool:
+    """File ``attr`` of each answer in the datagrams ``got`` (offset, length) into ``out``.
+
+    Returns whether one held the barrier's ACK (sequence ``first + n``). An error answer
+    leaves its query's None; ``start`` counts from the message header.
+    """
+    unpack = nl.NLMSGHDR.unpack_from
+    unpack_nla = nl.NLA.unpack_from
+    error = nl.NLMSG_ERROR
+    barrier = False
+    for off, end in got:
+        end += off
+        while off + 16 <= end:
+            length, kind, _, seq, _ = unpack(buf, off)
+            if length < 16 or off + length > end:
+                break
+            i = seq - first
+            if i == n:
+                barrier = True
+            elif 0 <= i < n and kind != error:
+                pos, stop = off + start, off + length
+                while pos + 4 <= stop:
+                    size, found = unpack_nla(buf, pos)
+                    if size < 4:
+                        break
+                    if found & 0x3FFF == attr:
+                        out[i] = bytes(buf[pos + 4 : pos + size])
+                        break
+                    pos += (size + 3) & ~3
+            off += (length + 3) & ~3
+    return barrier

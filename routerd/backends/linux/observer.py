@@ -25,8 +25,9 @@ removes them (a capture is now its route, ``routerd.core.capture``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from routerd.backends.linux import addresses, gateway, neighbours, routes
 from routerd.backends.linux.addresses import AddressEntry
@@ -244,6 +245,21 @@ def _wanted(desired: Mapping[Key, DataplaneObject]) -> _Wanted:
     )
 
 
+def _wanted_for(host: Host, desired: Mapping[Key, DataplaneObject]) -> _Wanted:
+    """``_wanted``, remembered for the last desired mapping when that cannot change.
+
+    A pass observes its desired state more than once (before and after its apply); the
+    mapping is persistent (immutable), so what it says to read is the same each time.
+    """
+    memo = host.wanted_memo
+    if memo is not None and memo[0] is desired:
+        return cast(_Wanted, memo[1])
+    wanted = _wanted(desired)
+    if not isinstance(desired, MutableMapping):
+        host.wanted_memo = (desired, wanted)
+    return wanted
+
+
 def assemble(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
     """The ``Observed`` for ``scope`` from ``kinds`` plus fresh sysctls and WireGuard reads.
 
@@ -251,7 +267,7 @@ def assemble(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
     and added to ``kinds`` when found.
     """
     desired: Mapping[Key, DataplaneObject] = scope.desired.objects if scope.desired else {}
-    wanted = _wanted(desired)
+    wanted = _wanted_for(host, desired)
     kinds.wants_proxies = bool(wanted.pneigh)
     obs = Observed()
     _routes(host, obs, kinds.routes, desired)

@@ -98,6 +98,41 @@ def add_write(
     return request, (True, replace, route if plain else None)
 
 
+def add_writes(
+    adds: list[tuple[Route, int | None]],
+) -> list[tuple[Request, RouteWrite] | ValueError | OSError]:
+    """``add_write`` (no replace) of many routes: what a cold start sends.
+
+    The same requests and writes, built with each distinct shape's template and prefix
+    length looked up once per batch rather than once per route. A route that cannot be
+    encoded gets the error ``add_write`` would raise, in its place: it fails alone.
+    """
+    out: list[tuple[Request, RouteWrite] | ValueError | OSError] = []
+    aton, ntoa = socket.inet_aton, socket.inet_ntoa
+    new = tuple.__new__
+    kind, flags = nl.RTM_NEWROUTE, ADD_FLAGS
+    shapes: dict[tuple[object, ...], tuple[bytes, bytes, bool, int, bool]] = {}
+    for route, ifindex in adds:
+        addr, slash, plen_text = route.dst.partition("/")
+        shape = (plen_text, route.table, ifindex, route.gateway, route.metric, route.type)
+        try:
+            found = shapes.get(shape)
+            if found is None:
+                plen = int(plen_text or 32)
+                head, tail, plain = _add_template(plen, *shape[1:])
+                canonical_plen = slash == "/" and plen_text == str(plen)
+                found = shapes[shape] = (head, tail, plain, plen, canonical_plen)
+            head, tail, plain, plen, canonical_plen = found
+            packed = aton(addr)
+        except (ValueError, OSError) as exc:
+            out.append(exc)
+            continue
+        body = head + packed + tail if plen else head + tail
+        plain = plain and canonical_plen and ntoa(packed) == addr
+        out.append((new(Request, (kind, flags, body)), (True, False, route if plain else None)))
+    return out
+
+
 def _canonical(address: str) -> bool:
     try:
         return socket.inet_ntoa(socket.inet_aton(address)) == address
@@ -279,26 +314,17 @@ def lookup_devices(
 ) -> dict[str, str | None]:
     """The output device the kernel picks for each address (pipelined ``ip route get``).
 
-    Only the output interface of each answer is read (``nl.find_attr``); it is still the
-    kernel's own answer to the lookup, one per address.
+    Only the output interface of each answer is read (``NetlinkSocket.lookup``); it is
+    still the kernel's own answer to the lookup, one per address.
     """
     head = LOOKUP_HEAD
     aton = socket.inet_aton
-    get = nl.RTM_GETROUTE
     with sock.lock:
-        replies = sock.transact([Request(get, 0, head + aton(a)) for a in addresses])
-    out: dict[str, str | None] = {}
-    find = nl.find_attr
-    start = nl.RTMSG.size
-    devs: dict[int, str] = {}
-    for address, (err, _, body) in zip(addresses, replies, strict=True):
-        oif = find(body, start, nl.RTA_OIF) if not err and body is not None else None
-        if oif is None:
-            out[address] = None
-            continue
-        index = nl.u32(oif)
-        dev = devs.get(index)
-        if dev is None:
-            dev = devs[index] = names(index)
-        out[address] = dev
-    return out
+        found = sock.lookup(
+            nl.RTM_GETROUTE, [head + aton(a) for a in addresses], nl.RTMSG.size, nl.RTA_OIF
+        )
+    devs: dict[bytes | None, str | None] = {None: None}
+    for raw in set(found):  # a handful of devices: one name lookup each
+        if raw is not None:
+            devs[raw] = names(nl.u32(raw))
+    return dict(zip(addresses, map(devs.__getitem__, found), strict=True))

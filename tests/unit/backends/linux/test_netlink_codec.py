@@ -130,16 +130,6 @@ def test_a_route_write_predicts_its_echo_only_when_it_decodes_to_itself():
     assert not predicted(Route("10.9.0.0/16", "wg-sam", type="blackhole"), 3)
 
 
-def test_find_attr_reads_one_attribute_and_stops_at_a_broken_one():
-    body = nl.RTMSG.pack(2, 32, 0, 0, 254, 0, 0, 1, 0)
-    body += nl.attr_u32(nl.RTA_TABLE, 254) + nl.attr_ip4(nl.RTA_DST, "10.0.0.1")
-    assert nl.find_attr(body + nl.attr_u32(nl.RTA_OIF, 7), nl.RTMSG.size, nl.RTA_OIF) == (
-        b"\x07\0\0\0"
-    )
-    assert nl.find_attr(body, nl.RTMSG.size, nl.RTA_OIF) is None
-    assert nl.find_attr(body + b"\x02\0\x04\0", nl.RTMSG.size, nl.RTA_OIF) is None
-
-
 def test_route_delete_template_matches_attribute_by_attribute_encoding():
     for route in (Route("10.40.8.31/32", "wg-sam", 120), Route("10.9.0.0/16", table=1000)):
         addr, _, plen = route.dst.partition("/")
