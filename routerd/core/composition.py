@@ -423,17 +423,19 @@ class _Fold:
 
     def own(self, run: Sequence[ClaimPiece]) -> None:
         """Each claim's own objects and their keys (the first keys of the piece's)."""
-        objects, alone = self.objects, self._alone
+        objects, alone, labels, one = self.objects, self._alone, self._labels, PSet.one
+        seen = objects.get
         for p in run:
+            owner = p.owner
             mine = None
             for obj, k in zip(p.own, p.keys, strict=False):  # keys: own ones, then shared
-                if k in alone or k in self._labels:
-                    self._another(k, p.owner)
+                if k in alone or k in labels:
+                    self._another(k, owner)
                 else:
                     if mine is None:
-                        mine = PSet.one(p.owner)
+                        mine = one(owner)
                     alone[k] = mine
-                current = objects.get(k)
+                current = seen(k)
                 if current is None:
                     objects[k] = obj
                 else:
