@@ -46,22 +46,31 @@ class AssignmentWatch:
 
         Kept whether or not a provider is set, so one set later is asked about every claim.
         """
+        queries, by_address = self._queries, self._claims
+        moved = False
         for name in names:
             intent = intents.get(name)
             query = query_for(intent) if intent is not None else None
-            old = self._queries.get(name)
-            if old == query:
+            old = queries.get(name)
+            if old is None:  # most claims: a proxy-ARP one, or a first pass's new one
+                if query is None:
+                    continue
+            elif query is not None and old == query:
                 continue
-            if old is not None:
-                del self._queries[name]
-                rest = tuple(n for n in self._claims[old.address] if n != name)
+            else:
+                del queries[name]
+                rest = tuple(n for n in by_address[old.address] if n != name)
                 if rest:
-                    self._claims[old.address] = rest
+                    by_address[old.address] = rest
                 else:
-                    del self._claims[old.address]
+                    del by_address[old.address]
             if query is not None:
-                self._queries[name] = query
-                self._claims[query.address] = (*self._claims.get(query.address, ()), name)
+                queries[name] = query
+                address = query.address
+                got = by_address.get(address)
+                by_address[address] = (name,) if got is None else (*got, name)
+            moved = True
+        if moved:
             self._asked = None
 
     def read(self) -> set[str]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from operator import attrgetter
 from typing import TypeVar
 
 from routerd.core.capture import EVERY_INTERFACE
@@ -148,15 +149,17 @@ class Composition:
         """Put ``pieces`` (distinct names, ``by_name``) into a composition holding none."""
         fold = _Fold(self._providers, self._conflicts)
         start = 0
-        runs = list(_runs(p.intent.facts for p in pieces))
+        intents = list(map(_INTENT, pieces))
+        runs = list(_runs(map(_FACTS, intents)))
         for facts, n in runs:
             run = pieces[start : start + n]
             start += n
-            fold.shared(facts, [p.owner for p in run])
+            fold.shared(facts, list(map(_OWNER, run)))
             fold.own(run)
         self.pieces = by_name
-        self._keys_edit.update((p.name, p.keys) for p in pieces)
-        self._intents_edit.update((p.name, p.intent) for p in pieces)
+        # by_name holds the names in the pieces' order
+        self._keys_edit.update(zip(by_name, map(_KEYS, pieces), strict=True))
+        self._intents_edit.update(zip(by_name, intents, strict=True))
         self._objects.set_bases(fold.objects)
         self._owners.set_bases(fold.owners())
         for k in list(self._conflicts):
@@ -423,17 +426,19 @@ class _Fold:
 
     def own(self, run: Sequence[ClaimPiece]) -> None:
         """Each claim's own objects and their keys (the first keys of the piece's)."""
-        objects, alone = self.objects, self._alone
+        objects, alone, labels, one = self.objects, self._alone, self._labels, PSet.one
+        seen = objects.get
         for p in run:
+            owner = p.owner
             mine = None
             for obj, k in zip(p.own, p.keys, strict=False):  # keys: own ones, then shared
-                if k in alone or k in self._labels:
-                    self._another(k, p.owner)
+                if k in alone or k in labels:
+                    self._another(k, owner)
                 else:
                     if mine is None:
-                        mine = PSet.one(p.owner)
+                        mine = one(owner)
                     alone[k] = mine
-                current = objects.get(k)
+                current = seen(k)
                 if current is None:
                     objects[k] = obj
                 else:
@@ -468,6 +473,10 @@ class _Fold:
         self.providers[k] = self.providers.get(k, 1) + n
         if current is not obj and current != obj:
             self.conflicts.add(k)
+
+
+_INTENT, _FACTS = attrgetter("intent"), attrgetter("facts")
+_OWNER, _KEYS = attrgetter("owner"), attrgetter("keys")
 
 
 def _inactive(capture_active: Mapping[str, bool] | None) -> frozenset[str]:

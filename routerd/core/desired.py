@@ -53,6 +53,19 @@ class Sysctl:
         return observed == self.value or observed in self.accept
 
 
+def route_key(dst: str, table: int = MAIN_TABLE) -> Key:
+    """The key of the route to ``dst`` (CIDR) in ``table``.
+
+    Args:
+        dst: the destination, e.g. "10.40.8.31/32".
+        table: the routing table's number.
+
+    Returns:
+        ``("route", table as a string, dst)``.
+    """
+    return ("route", _TABLE_NAMES.get(table) or str(table), dst)
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """An IPv4 route routerd owns (marked with routerd's route protocol number)."""
@@ -66,8 +79,7 @@ class Route:
     _key: Key = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        table = _TABLE_NAMES.get(self.table) or str(self.table)
-        object.__setattr__(self, "_key", ("route", table, self.dst))
+        object.__setattr__(self, "_key", route_key(self.dst, self.table))
 
     @property
     def key(self) -> Key:

@@ -9,8 +9,11 @@ and the instance is the one ``cls(*args)`` gives (same fields, frozen, equal, ha
 
 The constructor takes every ``init`` field positionally, in declaration order (defaults
 are not filled in: the hot loops that use it pass everything), and runs ``__post_init__``
-when the class has one. Like ``dataclasses`` itself it compiles the function from source
-(made once per class, at import).
+when the class has one. A caller that already holds what ``__post_init__`` would derive
+(a route's key, known per shape of claim) names those non-``init`` fields in ``derived``:
+they are then taken positionally after the ``init`` ones and ``__post_init__`` is not run.
+Like ``dataclasses`` itself it compiles the function from source (made once per class, at
+import).
 """
 
 from __future__ import annotations
@@ -22,17 +25,21 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def maker(cls: type[T]) -> Callable[..., T]:
+def maker(cls: type[T], derived: tuple[str, ...] = ()) -> Callable[..., T]:
     """The positional constructor of ``cls`` (see the module docstring).
 
     Args:
         cls: a dataclass declared with ``frozen=True, slots=True``.
+        derived: non-``init`` fields the caller passes (after the ``init`` ones) instead of
+            having ``__post_init__`` compute them; the caller must pass exactly what it
+            would.
 
     Returns:
         ``make(*fields)``, equal in result to ``cls(*fields)``.
 
     Raises:
-        TypeError: ``cls`` is not a frozen, slotted dataclass.
+        TypeError: ``cls`` is not a frozen, slotted dataclass, or ``derived`` names no
+            non-``init`` field of it.
     """
     params = getattr(cls, "__dataclass_params__", None)
     if params is None or not params.frozen or "__slots__" not in cls.__dict__:
@@ -42,12 +49,16 @@ def maker(cls: type[T]) -> Callable[..., T]:
     if any(not f.init and (f.default, f.default_factory) != (missing, missing) for f in fields):
         raise TypeError(f"{cls.__name__} has a non-init field with a default")
     names = [f.name for f in fields if f.init]
+    late = {f.name for f in fields if not f.init}
+    if not set(derived) <= late:
+        raise TypeError(f"{cls.__name__}: {sorted(set(derived) - late)} are not derived fields")
+    names += derived
     scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     lines = [f"def make({', '.join(names)}):", "    o = _new(_cls)"]
     for i, name in enumerate(names):
         scope[f"_set{i}"] = getattr(cls, name).__set__
         lines.append(f"    _set{i}(o, {name})")
-    if hasattr(cls, "__post_init__"):
+    if hasattr(cls, "__post_init__") and not derived:
         lines.append("    o.__post_init__()")
     lines.append("    return o")
     exec("\n".join(lines), scope)  # source built above from field names only

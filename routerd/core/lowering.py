@@ -48,6 +48,7 @@ from routerd.core.desired import (
     Route,
     Sysctl,
     WireGuardDevice,
+    route_key,
 )
 from routerd.core.frozen import maker
 from routerd.core.mtu import path_mtu
@@ -337,33 +338,31 @@ def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
     spec = claim.spec
     address = spec.address
     ip = address.split("/", 1)[0]
-    route = _route(address, facts.tunnel, DELIVERY_METRIC, "", MAIN_TABLE, "unicast")
+    route_key = ("route", _MAIN, address)  # what Route.__post_init__ derives, made here
+    route = _route(address, facts.tunnel, DELIVERY_METRIC, "", MAIN_TABLE, "unicast", route_key)
+    cap = spec.capture
     # A proxy-ARP capture is the route itself plus the shape's sysctls (routerd.core.capture).
     if facts.capture_type == "proxy-arp":
         own: tuple[DataplaneObject, ...] = (route,)
-        keys: tuple[Key, ...] = (route.key, *facts.shared_keys)
+        keys: tuple[Key, ...] = (route_key, *facts.shared_keys)
+        nic_ref = ""
     else:
-        absent = AbsentAddress(ip)
-        own = (absent, route)
-        keys = (absent.key, route.key, *facts.shared_keys)
-    cap = spec.capture
+        absent_key = ("absent", ip)
+        own = (_absent(ip, (), (), absent_key), route)
+        keys = (absent_key, route_key, *facts.shared_keys)
+        nic_ref = cap.nic_ref
     name = claim.name
-    intent = _intent(
-        name,
-        address,
-        ip,
-        facts,
-        cap.gratuitous_arp,
-        spec.domain_ref,
-        cap.nic_ref if cap.type != "proxy-arp" else "",
-    )
+    intent = _intent(name, address, ip, facts, cap.gratuitous_arp, spec.domain_ref, nic_ref)
     return _piece(name, claim.ref, intent, own, keys)
 
 
-# what piece_of makes per claim, made the fast way (routerd.core.frozen)
-_route = maker(Route)
+# what piece_of makes per claim, made the fast way (routerd.core.frozen); the keys, which
+# the classes' __post_init__ would derive, piece_of passes (it builds them for the piece)
+_route = maker(Route, ("_key",))
+_absent = maker(AbsentAddress, ("_key",))
 _intent = maker(ClaimIntent)
 _piece = maker(ClaimPiece)
+_MAIN = route_key("", MAIN_TABLE)[1]
 
 
 def _wireguard_peer_key(context: RouterConfig, peer: OverlayPeer | None, tunnel: str) -> str:

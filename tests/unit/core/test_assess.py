@@ -320,6 +320,30 @@ def test_the_watch_asks_about_provider_claims_and_names_those_whose_answer_chang
     assert port.asked[-1] == frozenset()
 
 
+def test_the_watch_follows_moved_shared_and_unchanged_claims() -> None:
+    port = Port()
+    watch = AssignmentWatch(port)
+    twin = replace(CLOUD, name="twin")  # another claim of the same address
+    watch.update({CLOUD.name: CLOUD, twin.name: twin}, [CLOUD.name, twin.name])
+    watch.read()
+    first = port.asked[-1]
+    assert first == frozenset({query_for(CLOUD)})
+    watch.update({CLOUD.name: CLOUD, twin.name: twin}, [CLOUD.name, twin.name])  # no change
+    watch.read()
+    assert port.asked[-1] is first  # the query set was not made again
+    port.answers = {CLOUD.ip: Assignment("not-assigned", "gone")}
+    assert watch.read() == {CLOUD.name, twin.name}  # both claims of the address
+    moved = replace(CLOUD, address="10.40.8.99/32", ip="10.40.8.99")
+    watch.update({CLOUD.name: moved}, [CLOUD.name])
+    watch.read()
+    assert port.asked[-1] == frozenset({query_for(CLOUD), query_for(moved)})  # twin stays
+    watch.update({}, [twin.name])
+    watch.read()
+    assert port.asked[-1] == frozenset({query_for(moved)})
+    port.answers = {"10.40.8.99": Assignment("not-assigned", "gone")}
+    assert watch.read() == {CLOUD.name}  # only the moved claim asks about its new address
+
+
 # -- delivery and the end-to-end path ---------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from routerd.core.desired import MAIN_TABLE, Route, Sysctl
+from routerd.core.desired import MAIN_TABLE, AbsentAddress, Route, Sysctl, route_key
 from routerd.core.frozen import maker
 from routerd.core.lowering import ClaimIntent, ClaimPiece, ShapeFacts
 from routerd.core.port import Change
@@ -72,3 +72,19 @@ def test_classes_it_cannot_make_the_same_way_are_refused():
     for cls in (NoSlots, NotFrozen, HiddenDefault):
         with pytest.raises(TypeError, match=cls.__name__):
             maker(cls)
+
+
+def test_a_route_made_with_its_key_given_equals_the_constructed_one():
+    made = maker(Route, ("_key",))(
+        "10.0.0.1/32", "wg0", 120, "", MAIN_TABLE, "unicast", route_key("10.0.0.1/32")
+    )
+    _same(made, Route("10.0.0.1/32", "wg0", 120))
+    assert made.key == Route("10.0.0.1/32", "wg0", 120).key == ("route", "254", "10.0.0.1/32")
+    absent = maker(AbsentAddress, ("_key",))("10.0.0.1", (), (), ("absent", "10.0.0.1"))
+    _same(absent, AbsentAddress("10.0.0.1"))
+    assert absent.key == AbsentAddress("10.0.0.1").key
+
+
+def test_derived_must_name_fields_post_init_derives():
+    with pytest.raises(TypeError, match="dst"):
+        maker(Route, ("dst",))
