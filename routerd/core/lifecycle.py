@@ -229,18 +229,27 @@ class Lifecycle:
             model.high_water = LEVEL[state]
             self.fire(model, "degrade", reason, message)
             return
-        steps = self._steps(state, target)
+        self._advance(model, state, target, reason, message)
+
+    def _advance(
+        self, model: ClaimFSM, state: ClaimState, target: ClaimState, reason: str, message: str
+    ) -> None:
+        """Step ``model`` forward from ``state`` (its own, not degraded) up to ``target`` (not
+        below it), each step recorded as ``fire`` does; only the last says why it stopped."""
+        steps = self._forward.get((state, target))
+        if steps is None:
+            steps = self._steps(state, target)
         if steps:
-            # each step recorded as ``fire`` does; only the last says why it stopped there
             name, address, append, make = model.name, model.address, self.records.append, _RECORD
+            clock = self._clock
             at = model.state
-            last = len(steps) - 1
-            for i, (trigger, dest) in enumerate(steps):
-                now = self._clock()
-                why, what = (reason, message) if i == last else ("", "")
-                append(make(TransitionRecord, (name, address, at, dest, trigger, why, what, now)))
+            for trigger, dest in steps[:-1]:
+                append(make(TransitionRecord, (name, address, at, dest, trigger, "", "", clock())))
                 at = dest
-            model.state, model.since = at, now
+            trigger, dest = steps[-1]
+            now = clock()
+            append(make(TransitionRecord, (name, address, at, dest, trigger, reason, message, now)))
+            model.state, model.since = dest, now
         model.reason, model.message = reason, message
 
     def judge(
@@ -264,15 +273,19 @@ class Lifecycle:
             Whether the claim was captured by this verdict (its level crossed 1 from below:
             the moment a gratuitous ARP is due, D9).
         """
-        captures = self.captures(model, level, apply_failed=apply_failed)
         state = STATE_OF[model.state]
-        if state is ClaimState.DEGRADED and (level < model.high_water or apply_failed):
-            model.reason, model.message = reason, message
-            return False
-        if state is not ClaimState.DEGRADED and level < LEVEL[state]:
+        if state is ClaimState.DEGRADED:
+            if level < model.high_water or apply_failed:
+                model.reason, model.message = reason, message
+                return False
+            self.walk(model, FORWARD[level], reason, message)  # retries, then steps forward
+            captures = level >= 1
+        elif level < LEVEL[state]:
             self.walk(model, ClaimState.DEGRADED, reason, message)
             return False
-        self.walk(model, FORWARD[level], reason, message)
+        else:  # what ``captures`` says on this path; the walk is ``walk``'s forward part
+            captures = LEVEL[state] < 1 <= level
+            self._advance(model, state, FORWARD[level], reason, message)
         if apply_failed and model.state in (ClaimState.CAPTURED, ClaimState.DELIVERING):
             # D6: a failed capture or delivery step is a degradation, not a quiet wait.
             self.walk(model, ClaimState.DEGRADED, reason, message)

@@ -236,33 +236,33 @@ class PassWork:
         holds = self._holds()
         origins = e.claims.origins
         models = e.lifecycle.claims
+        judge, error = e.lifecycle.judge, e.backoff.error
+        captured, unverified = self._captured, e.unverified
+        verified = ClaimState.VERIFIED.value
         for name in names:
             verdict = verdicts[name]
-            failed = e.backoff.error(verdict.key) if verdict.key is not None else ""
+            key = verdict.key
+            failed = error(key) if key is not None else ""
             if failed:
                 verdict = Verdict(
                     verdict.level,
                     verdict.reason,
                     f"{verdict.message}; apply failed: {failed}",
-                    verdict.key,
+                    key,
                     True,
                 )
-            hold = holds.get(origins.get(name, "")) if holds else None
-            if hold is not None and verdict.level == 3:
-                verdict = held_back(verdict, hold(name))
+            if holds and verdict.level == 3:
+                hold = holds.get(origins.get(name, ""))
+                if hold is not None:
+                    verdict = held_back(verdict, hold(name))
             model = models[name]
-            if e.lifecycle.judge(
-                model,
-                verdict.level,
-                verdict.reason,
-                verdict.message,
-                apply_failed=verdict.apply_failed,
-            ):
-                self._captured.append(name)
-            if model.state == ClaimState.VERIFIED:
-                e.unverified.discard(name)
+            level, reason, message, _, apply_failed = verdict
+            if judge(model, level, reason, message, apply_failed=apply_failed):
+                captured.append(name)
+            if model.state == verified:
+                unverified.discard(name)
             else:
-                e.unverified.add(name)
+                unverified.add(name)
 
     def _verdicts(self, names: list[str], *, verify: bool) -> dict[str, Verdict]:
         """Each claim's verdict on this observation, after its path check when one is due.
