@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from routerd.core.lifecycle import TRANSITIONS, ClaimFSM, ClaimState, Lifecycle, TransitionRecord
+from routerd.core.lifecycle import (
+    FORWARD,
+    TRANSITIONS,
+    ClaimFSM,
+    ClaimState,
+    Lifecycle,
+    TransitionRecord,
+)
 
 
 @pytest.fixture
@@ -195,3 +202,36 @@ def test_a_walk_of_several_steps_says_why_only_where_it_stopped(lc):
     assert (m.state, m.reason, m.since) == ("delivering", "handshake-stale", recs[-1].at)
     lc.walk(m, ClaimState.DELIVERING, "overlay-probe-pending", "probing")  # no step: fields
     assert lc.drain() == [] and m.reason == "overlay-probe-pending"
+
+
+def _at(lc: Lifecycle, state: str, high_water: int) -> ClaimFSM:
+    """A claim brought to ``state`` through legal moves, with ``high_water`` when degraded."""
+    m = lc.add(f"c{len(lc.claims)}", "10.0.0.1/32")
+    if state == "degraded":
+        lc.walk(m, FORWARD[high_water])
+        lc.walk(m, ClaimState.DEGRADED, "x", "y")
+    else:
+        lc.walk(m, ClaimState(state))
+    lc.drain()
+    return m
+
+
+@pytest.mark.parametrize("apply_failed", [False, True])
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+@pytest.mark.parametrize(
+    ("state", "high_water"),
+    [("pending", 0), ("captured", 0), ("delivering", 0), ("verified", 0)]
+    + [("degraded", hw) for hw in (1, 2, 3)],
+)
+def test_judge_reports_the_capture_it_was_predicted_to_make(
+    lc, state, high_water, level, apply_failed
+):
+    m = _at(lc, state, high_water)
+    predicted = Lifecycle.captures(m, level, apply_failed=apply_failed)
+    before = m.state
+    assert lc.judge(m, level, "r", "m", apply_failed=apply_failed) is predicted
+    moved = lc.drain()
+    # a capture is exactly a move that passes through ``captured`` from below it
+    assert predicted == any(r.to_state == "captured" for r in moved)
+    assert all(r.from_state in (before, *[x.to_state for x in moved]) for r in moved)
+    assert (m.reason, m.message) == ("r", "m")
