@@ -91,10 +91,11 @@ class EventBus:
     def publish(self, records: Iterable[TransitionRecord], generation: int) -> list[JournalEntry]:
         """Journal then publish; returns the entries with their sequence numbers."""
         make = tuple.__new__  # an entry is the record with its sequence and generation added
+        tail = (generation,)  # (tuple concatenation costs less than unpacking into a new one)
         with self._lock:
             first = self.seq + 1
             entries: list[JournalEntry] = [
-                make(JournalEntry, (seq, *r, generation)) for seq, r in enumerate(records, first)
+                make(JournalEntry, (seq,) + r + tail) for seq, r in enumerate(records, first)
             ]
             if not entries:
                 return entries
