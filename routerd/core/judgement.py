@@ -46,7 +46,7 @@ class Judgement:
         standby: capture interfaces whose proxy-ARP capture is switched off on purpose.
     """
 
-    __slots__ = ("_peers", "_probes", "_segments", "_shapes", "o", "standby")
+    __slots__ = ("_last", "_peers", "_probes", "_segments", "_shapes", "o", "standby")
 
     def __init__(self, o: Observed, standby: frozenset[str] = frozenset()) -> None:
         self.o = o
@@ -55,6 +55,7 @@ class Judgement:
         self._peers: dict[tuple[str, str], frozenset[str]] = {}
         self._probes: dict[tuple[str, str, str], str] = {}
         self._segments: dict[str, tuple[str, ...]] = {}
+        self._last: tuple[object, bool] = (None, False)  # the last facts judged, and theirs
 
     def delivery(self, c: ClaimIntent) -> Verdict | None:
         """``assess_delivery(c, o, standby)``: the verdict when capture or delivery fails.
@@ -66,17 +67,21 @@ class Judgement:
             The failing verdict, or None when the observation supports delivering.
         """
         f = c.facts
-        shape = (
-            f.capture_type,
-            f.capture_interface,
-            f.tunnel,
-            f.wg_public_key,
-            f.mss,
-            f.mss_paths,
-        )
-        shared = self._shapes.get(shape)
-        if shared is None:
-            shared = self._shapes[shape] = self._shared_holds(c)
+        last, shared = self._last
+        if f is not last:  # claims of one shape share their facts, and mostly come in a row
+            shape = (
+                f.capture_type,
+                f.capture_interface,
+                f.tunnel,
+                f.wg_public_key,
+                f.mss,
+                f.mss_paths,
+            )
+            held = self._shapes.get(shape)
+            if held is None:
+                held = self._shapes[shape] = self._shared_holds(c)
+            shared = held
+            self._last = (f, shared)
         if shared and self._own_holds(c):
             return None
         return assess_delivery(c, self.o, self.standby)

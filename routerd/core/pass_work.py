@@ -332,21 +332,25 @@ class PassWork:
         checks: list[PathCheck] = []
         intents = self.lowered.claims
         models = e.lifecycle.claims
+        evidence = e.evidence
         for name in below:
-            e.evidence.stale(name)
+            evidence.stale(name)
+        wanted, path_check, add = evidence.wanted, judgement.path_check, checks.append
+        verified = ClaimState.VERIFIED.value
         for name in reached:
-            if not e.evidence.wanted(name, models[name].state == ClaimState.VERIFIED, now):
-                continue
-            checks.append(judgement.path_check(intents[name]))
+            if wanted(name, models[name].state == verified, now):
+                add(path_check(intents[name]))
         if not checks:
             return set()
         found = e.backend.verify(checks)
         refreshed = set()
+        record = evidence.record
         for chk in checks:
-            ev = found.get(chk.claim)
+            name = chk.claim
+            ev = found.get(name)
             if ev is not None:
-                e.evidence.record(chk.claim, ev, now)
-                refreshed.add(chk.claim)
+                record(name, ev, now)
+                refreshed.add(name)
         return refreshed
 
     def _announce_applied(self, own: set[Key]) -> None:
