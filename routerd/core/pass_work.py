@@ -361,13 +361,22 @@ class PassWork:
         models = e.lifecycle.claims
         intents = self.lowered.claims
         pending = ClaimState.PENDING.value
-        asking = set()  # looked for first: finding the claims of every key costs more
-        for name, c in intents.items():
-            if c.gratuitous_arp and c.capture_type == "proxy-arp":
-                model = models.get(name)
-                if model is not None and model.state == pending:
-                    asking.add(name)
-        due = list(e.claims.claims_needing(own) & asking) if asking else []
+
+        def asks(name: str) -> bool:
+            c, model = intents.get(name), models.get(name)
+            return (
+                c is not None
+                and c.gratuitous_arp
+                and c.capture_type == "proxy-arp"
+                and model is not None
+                and model.state == pending
+            )
+
+        if self.full:  # every key applied: finding the claims of each costs more than a scan
+            asking = {n for n in intents if asks(n)}
+            due = list(e.claims.claims_needing(own) & asking) if asking else []
+        else:  # a scoped pass applied a few keys: never walk every claim
+            due = [n for n in e.claims.claims_needing(own) if asks(n)]
         if not due:
             return
         failed = {o for r in self.results if not r.ok for o in r.change.owners}
