@@ -103,6 +103,7 @@ class World:
         self.announcing: dict[str, dict[str, Origination]] = {s: {} for s in SITES}
         self.started: list[Started] = []
         self.lost_at: dict[tuple[str, str], float] = defaultdict(float)
+        self.explicits: list[tuple[float, str, str]] = []  # (at, site, address) asked
         self.errors: list[str] = []
         self._n = 0
 
@@ -131,6 +132,7 @@ class World:
         self.up.add(frozenset((a, b)))  # the next flush sends each side's whole table
 
     def explicit(self, address: str, site: str) -> None:
+        self.explicits.append((self.now, site, address))
         self.ctl[site].move([address], site, "model")
 
     # -- the clock ---------------------------------------------------------------------------
