@@ -85,32 +85,29 @@ def add_write(
 
     The route itself, when that notification decodes to it: a route routerd lowers (see
     ``_add_template``) in canonical notation. Otherwise None: only a dump can tell.
+
+    Raises:
+        ValueError, OSError: the route's destination cannot be encoded.
     """
-    addr, slash, plen_text = route.dst.partition("/")
-    plen = int(plen_text or 32)
-    packed = socket.inet_aton(addr)
-    head, tail, plain = _add_template(
-        plen, route.table, ifindex, route.gateway, route.metric, route.type
-    )
-    body = head + packed + tail if plen else head + tail
-    request = Request(nl.RTM_NEWROUTE, REPLACE_FLAGS if replace else ADD_FLAGS, body)
-    plain = plain and slash == "/" and plen_text == str(plen) and socket.inet_ntoa(packed) == addr
-    return request, (True, replace, route if plain else None)
+    (written,) = add_writes([(route, ifindex)], replace=replace)
+    if isinstance(written, Exception):
+        raise written
+    return written
 
 
 def add_writes(
-    adds: list[tuple[Route, int | None]],
+    adds: list[tuple[Route, int | None]], *, replace: bool = False
 ) -> list[tuple[Request, RouteWrite] | ValueError | OSError]:
-    """``add_write`` (no replace) of many routes: what a cold start sends.
+    """``add_write`` of many routes: what a cold start sends.
 
-    The same requests and writes, built with each distinct shape's template and prefix
-    length looked up once per batch rather than once per route. A route that cannot be
-    encoded gets the error ``add_write`` would raise, in its place: it fails alone.
+    Each distinct shape's template and prefix length are looked up once per batch rather
+    than once per route. A route that cannot be encoded gets the error ``add_write`` would
+    raise, in its place: it fails alone.
     """
     out: list[tuple[Request, RouteWrite] | ValueError | OSError] = []
     aton, ntoa = socket.inet_aton, socket.inet_ntoa
     new = tuple.__new__
-    kind, flags = nl.RTM_NEWROUTE, ADD_FLAGS
+    kind, flags = nl.RTM_NEWROUTE, REPLACE_FLAGS if replace else ADD_FLAGS
     shapes: dict[tuple[object, ...], tuple[bytes, bytes, bool, int, bool]] = {}
     for route, ifindex in adds:
         addr, slash, plen_text = route.dst.partition("/")
@@ -129,7 +126,8 @@ def add_writes(
             continue
         body = head + packed + tail if plen else head + tail
         plain = plain and canonical_plen and ntoa(packed) == addr
-        out.append((new(Request, (kind, flags, body)), (True, False, route if plain else None)))
+        request = new(Request, (kind, flags, body))
+        out.append((request, (True, replace, route if plain else None)))
     return out
 
 
