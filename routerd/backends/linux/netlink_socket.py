@@ -140,29 +140,18 @@ class NetlinkSocket:
 
     def _transact_chunk(self, chunk: Sequence[Request]) -> list[Reply]:
         n = len(chunk)
-        first = self._next_seqs(n + 1)
         quiet = nl.NLM_F_REQUEST
         not_ack = ~nl.NLM_F_ACK
-        pack = nl.NLMSGHDR.pack
-        hdr = nl.NLMSGHDR.size
-        parts = [
-            pack(hdr + len(body), kind, (flags & not_ack) | quiet, seq, 0) + body
-            for seq, (kind, flags, body) in enumerate(chunk, first)
-        ]
-        parts.append(nl.pack_message(nl.NLMSG_NOOP, quiet | nl.NLM_F_ACK, first + n, b""))
+        first = self._send_with_barrier(
+            [(kind, (flags & not_ack) | quiet, body) for kind, flags, body in chunk]
+        )
         out: list[Reply | None] = [None] * n
         lookups = sum(1 for r in chunk if not r.flags & nl.NLM_F_ACK)
-        self.sock.sendto(b"".join(parts), (0, 0))
         barrier = False
         while not barrier or lookups:
-            try:
-                got = self._receive()
-            except TimeoutError:
-                return self._fill(out, chunk, barrier, Reply(errno.ETIMEDOUT, "no answer"))
-            except OSError as exc:
-                if exc.errno != errno.ENOBUFS:
-                    raise
-                return self._fill(out, chunk, barrier, Reply(errno.ENOBUFS, "answers lost"))
+            got = self._receive_or_lost()
+            if isinstance(got, Reply):
+                return self._fill(out, chunk, barrier, got)
             buf = self._buf
             for start, size in got:
                 barrier, lookups = self._answers(
@@ -175,6 +164,36 @@ class NetlinkSocket:
         if self._reader is not None:
             return self._reader.read(self.sock.gettimeout())
         return [(0, self.sock.recv_into(self._buf))]
+
+    def _send_with_barrier(self, messages: Sequence[tuple[int, int, bytes]]) -> int:
+        """Send ``(kind, flags, body)`` messages in one datagram, then the barrier: a
+        ``NLMSG_NOOP`` asking for an ACK, which the kernel answers after every earlier
+        answer. Returns the first message's sequence number (the barrier's is ``+ n``)."""
+        n = len(messages)
+        first = self._next_seqs(n + 1)
+        pack = nl.NLMSGHDR.pack
+        hdr = nl.NLMSGHDR.size
+        parts = [
+            pack(hdr + len(body), kind, flags, seq, 0) + body
+            for seq, (kind, flags, body) in enumerate(messages, first)
+        ]
+        parts.append(
+            nl.pack_message(nl.NLMSG_NOOP, nl.NLM_F_REQUEST | nl.NLM_F_ACK, first + n, b"")
+        )
+        self.sock.sendto(b"".join(parts), (0, 0))
+        return first
+
+    def _receive_or_lost(self) -> list[tuple[int, int]] | Reply:
+        """``_receive``, or why the answers still missing will not come (a timeout, or the
+        kernel dropping answers on a full receive queue)."""
+        try:
+            return self._receive()
+        except TimeoutError:
+            return Reply(errno.ETIMEDOUT, "no answer")
+        except OSError as exc:
+            if exc.errno != errno.ENOBUFS:
+                raise
+            return Reply(errno.ENOBUFS, "answers lost")
 
     @staticmethod
     def _answers(
@@ -243,29 +262,16 @@ class NetlinkSocket:
         self, kind: int, bodies: Sequence[bytes], start: int, attr: int
     ) -> list[bytes | None]:
         n = len(bodies)
-        first = self._next_seqs(n + 1)
-        pack = nl.NLMSGHDR.pack
-        hdr = nl.NLMSGHDR.size
-        parts = [
-            pack(hdr + len(body), kind, nl.NLM_F_REQUEST, seq, 0) + body
-            for seq, body in enumerate(bodies, first)
-        ]
-        parts.append(
-            nl.pack_message(nl.NLMSG_NOOP, nl.NLM_F_REQUEST | nl.NLM_F_ACK, first + n, b"")
-        )
+        request = nl.NLM_F_REQUEST
+        first = self._send_with_barrier([(kind, request, body) for body in bodies])
         out: list[bytes | None] = [None] * n
-        self.sock.sendto(b"".join(parts), (0, 0))
+        at = start + nl.NLMSGHDR.size
         barrier = False
         while not barrier:  # the barrier's ACK comes after every earlier answer
-            try:
-                got = self._receive()
-            except TimeoutError:
+            got = self._receive_or_lost()
+            if isinstance(got, Reply):  # the rest stay None: no answer
                 return out
-            except OSError as exc:
-                if exc.errno != errno.ENOBUFS:
-                    raise
-                return out
-            barrier = _find_in(self._buf, got, first, n, start + hdr, attr, out) or barrier
+            barrier = _find_in(self._buf, got, first, n, at, attr, out) or barrier
         return out
 
     @staticmethod
