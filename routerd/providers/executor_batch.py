@@ -208,12 +208,9 @@ class BatchFlow:
     ) -> None:
         for m in pending:
             after = m.before if now is None else now.get(m.run.ip)
-            moved = (after is None) != (m.before is None) or (
-                after is not None and m.before is not None and after.nic != m.before.nic
-            )
             out[m] = Outcome(
                 False,
-                changed=moved,
+                changed=not self.ex._same(after, m.before),
                 before=m.before,
                 after=after,
                 retryable=failure.retryable,
