@@ -20,6 +20,15 @@ into one that does not (with a dead partner: nobody serves until the restart):
 A keepalived spinning without advertising is also runnable, so it is excused as well;
 the partner-master rule then acts once the partner takes over. A stopped (SIGSTOP) or
 blocked process is not excused.
+
+The adverts the kernel holds are also a hazard of their own (``drop_held_adverts``): they
+are delivered whenever the next hop resolves, however old. A master whose link goes down
+keeps advertising until keepalived reads the link event (on a busy machine, an advert or
+two later); the carrier loss evicts the partner's neighbour entry, so those adverts and
+FAULT's priority-0 one wait in a new, incomplete entry. Once the link is back, the next
+ARP retry (1 s after the first) resolves it and the partner, master by now, hears our old
+priority and yields: the address goes away for the ~80 ms until it takes over again
+(measured: a second outage 1.0 s after a cut, in about one cut of four under load).
 """
 
 from __future__ import annotations
@@ -109,6 +118,49 @@ def adverts_held(peers: Sequence[str]) -> bool:
             if not state & HELD:
                 return False
     return True
+
+
+def _forget(ifindex: int, address: str) -> Request:
+    body = nl.NDMSG.pack(nl.AF_INET, ifindex, 0, 0, 0) + nl.attr_ip4(nl.NDA_DST, address)
+    return Request(nl.RTM_DELNEIGH, nl.NLM_F_ACK, body)
+
+
+def drop_held_adverts(peers: Sequence[str]) -> list[str]:
+    """Drop the packets the kernel holds for the peers' next hops (this network namespace).
+
+    Deletes each peer's next-hop neighbour entry that is incomplete, the one state in which
+    the kernel queues packets; the queue goes with it. Resolved, failed and static entries
+    are left alone (they hold nothing), and so is every other neighbour.
+
+    Args:
+        peers: the unicast peers keepalived advertises to (IPv4; others are ignored).
+
+    Returns:
+        The next hops whose held packets were dropped.
+    """
+    peers = [p for p in peers if ipaddress.ip_address(p).version == 4]
+    if not peers:
+        return []
+    sock = NetlinkSocket(timeout=1.0)
+    try:
+        hops = _next_hops(sock, peers)
+        with sock.lock:
+            replies = sock.transact([_neighbour(i, a) for i, a in hops])
+        held = [
+            hop
+            for hop, reply in zip(hops, replies, strict=True)
+            if reply.ok
+            and reply.body is not None
+            and nl.NDMSG.unpack_from(reply.body, 0)[2] & NUD_INCOMPLETE
+        ]
+        if not held:
+            return []
+        with sock.lock:
+            dropped = sock.transact([_forget(i, a) for i, a in held])
+    finally:
+        sock.close()
+    # gone meanwhile (resolved and replaced, or expired): nothing left to drop either way
+    return [a for (_, a), reply in zip(held, dropped, strict=True) if reply.ok]
 
 
 def explain(vrrp_pid: int | None, peers: Sequence[str]) -> str | None:

@@ -49,6 +49,7 @@ from routerd.redundancy.adverts import Advert, AdvertSocket
 from routerd.redundancy.keepalived import Keepalived, flush_addresses
 from routerd.redundancy.notify import NotifyFifo
 from routerd.redundancy.render import render
+from routerd.redundancy.silence import drop_held_adverts
 from routerd.redundancy.silence import explain as explain_silence
 from routerd.redundancy.watchdog import HangWatch
 
@@ -330,11 +331,28 @@ class KeepalivedRoleSource:
         if state == "MASTER":
             self._hang.became_master(time.monotonic())
             self._excused = None
+        if state == "FAULT":
+            self._drop_held_adverts()
         self._observe(vrrp=state, master="" if state == "MASTER" else self._obs.master)
         if state == "MASTER" and self._obs.takeover == "pending":
             self._takeover_deadline = None
             self._restore_due = True
             self._observe(takeover="")
+
+    def _drop_held_adverts(self) -> None:
+        """Keep the adverts sent as the link failed from reaching the partner much later.
+
+        keepalived reports FAULT after its last advert, so whatever the kernel holds for the
+        partner then is stale: delivered after the link is back, a master's old priority
+        would make the partner (master meanwhile) yield the address for a moment.
+        """
+        try:
+            dropped = drop_held_adverts(self.plan.peers)
+        except (OSError, DataplaneError) as exc:
+            LOG.warning("cannot drop the adverts the kernel holds for the partner: %s", exc)
+            return
+        if dropped:
+            LOG.info("dropped the VRRP adverts the kernel held for %s", ", ".join(dropped))
 
     def _on_advert(self, advert: Advert) -> None:
         if advert.vrid != self.plan.vrid:
