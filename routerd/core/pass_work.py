@@ -373,7 +373,15 @@ class PassWork:
             )
 
         if self.full:  # every key applied: finding the claims of each costs more than a scan
-            asking = {n for n in intents if asks(n)}
+            get = models.get  # ``asks`` of every claim, in one walk of the intents
+            asking = {
+                n
+                for n, c in intents.items()
+                if c.gratuitous_arp
+                and c.capture_type == "proxy-arp"
+                and (m := get(n)) is not None
+                and m.state == pending
+            }
             due = list(e.claims.claims_needing(own) & asking) if asking else []
         else:  # a scoped pass applied a few keys: never walk every claim
             due = [n for n in e.claims.claims_needing(own) if asks(n)]
