@@ -91,6 +91,12 @@ class Verdict(NamedTuple):
 
 VERIFIED = Verdict(3)
 """The verdict of a claim with every piece of evidence and nothing left unproven."""
+_UNCONSULTED = sys.intern(
+    "capture declared, provider side unproven: no provider metadata was consulted"
+)
+_DECLARED = Verdict(3, "", _UNCONSULTED)
+"""Verified, the provider side unproven for want of metadata: one verdict for every such
+claim of a full pass (provider-side claims on a host nobody asks the provider from)."""
 
 Fail = tuple[str, str, Key | None]
 
@@ -143,9 +149,10 @@ def unproven(c: ClaimIntent, o: Observed) -> str:
     answer = o.assignments.get(c.ip)
     if answer is not None and answer.status == "assigned":
         return ""
-    why = answer.detail if answer is not None else "no provider metadata was consulted"
+    if answer is None:
+        return _UNCONSULTED
     # one string for every claim with the same reason (a claim view keeps it per claim)
-    return sys.intern(f"capture declared, provider side unproven: {why}")
+    return sys.intern(f"capture declared, provider side unproven: {answer.detail}")
 
 
 def _tunnel(c: ClaimIntent, o: Observed) -> Fail | None:
@@ -354,4 +361,6 @@ def assess_path(
     if fail is not None:
         return Verdict(2, *fail)
     why = unproven(c, o)
-    return Verdict(3, "", why) if why else VERIFIED
+    if not why:
+        return VERIFIED
+    return _DECLARED if why is _UNCONSULTED else Verdict(3, "", why)

@@ -440,14 +440,19 @@ def observe_scope(lowered: Lowered) -> ObserveScope:
     """What a backend must report beyond owned objects to judge these claims."""
     scope = ObserveScope(desired=lowered.desired)
     objects = lowered.desired.objects
-    scope.sysctls = {k[1] for k in objects if k[0] == "sysctl"}
-    scope.absent_addresses = {k[1] for k in objects if k[0] == "absent"}
-    devices = [
-        o.ifname for k, o in objects.items() if k[0] == "wg" and isinstance(o, WireGuardDevice)
-    ]
-    scope.wireguard = set(devices)
+    sysctls, absent, devices = scope.sysctls, scope.absent_addresses, scope.wireguard
+    for k in objects:  # one walk: a first pass's state holds a key or two per claim
+        kind = k[0]
+        if kind == "sysctl":
+            sysctls.add(k[1])
+        elif kind == "absent":
+            absent.add(k[1])
+        elif kind == "wg":
+            o = objects[k]
+            if isinstance(o, WireGuardDevice):
+                devices.add(o.ifname)
     shapes = {id(c.facts): c.facts for c in lowered.claims.values()}.values()  # by identity
-    scope.links = set(devices) | {f.tunnel for f in shapes}
+    scope.links = devices | {f.tunnel for f in shapes}
     scope.links |= {f.capture_interface for f in shapes if f.capture_interface}
     if lowered.claims:
         scope.sysctls.add(IP_FORWARD)

@@ -37,6 +37,7 @@ from routerd.core.claim_source import Hold
 from routerd.core.claim_table import ClaimTable, Sync
 from routerd.core.desired import Garp, Key, Observed, ObserveScope
 from routerd.core.evidence import Evidence
+from routerd.core.frozen import maker
 from routerd.core.judgement import Judgement
 from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle
 from routerd.core.lowering import Lowered
@@ -45,6 +46,8 @@ from routerd.core.plan import diff
 from routerd.core.port import Change, ChangeResult, DataplaneBackend, PathCheck
 
 LOG = logging.getLogger(__name__)
+
+_garp, _change = maker(Garp), maker(Change)  # a first pass announces every new capture
 
 
 @dataclass
@@ -373,7 +376,15 @@ class PassWork:
             )
 
         if self.full:  # every key applied: finding the claims of each costs more than a scan
-            asking = {n for n in intents if asks(n)}
+            get = models.get  # ``asks`` of every claim, in one walk of the intents
+            asking = {
+                n
+                for n, c in intents.items()
+                if c.gratuitous_arp
+                and c.capture_type == "proxy-arp"
+                and (m := get(n)) is not None
+                and m.state == pending
+            }
             due = list(e.claims.claims_needing(own) & asking) if asking else []
         else:  # a scoped pass applied a few keys: never walk every claim
             due = [n for n in e.claims.claims_needing(own) if asks(n)]
@@ -436,7 +447,7 @@ class PassWork:
             if c is None or c.capture_type != "proxy-arp":
                 continue
             if c.gratuitous_arp or c.capture_interface in self._paired:
-                garp = Garp(c.ip, c.capture_interface)
+                garp = _garp(c.ip, c.capture_interface, "")
                 garps[garp.key] = (garp, f"RemoteAddressClaim/{name}")
                 sent.add(name)
         if takeover and self._woken:
@@ -453,8 +464,7 @@ class PassWork:
                     garp = Garp(c.ip, c.capture_interface)
                     garps[garp.key] = (garp, f"RemoteAddressClaim/{name}")
         actions = [
-            Change("announce", key, new=garp, owners=(owner,))
-            for key, (garp, owner) in garps.items()
+            _change("announce", key, garp, None, (owner,)) for key, (garp, owner) in garps.items()
         ]
         if not actions:
             return sent

@@ -264,6 +264,22 @@ def test_unreachable_metadata_declares_the_capture_and_says_so(
     assert why in v.message
 
 
+def test_claims_without_metadata_share_one_verdict_of_the_same_text() -> None:
+    # a full pass of provider-side claims nobody asks the provider about makes one per claim
+    o = healthy(CLOUD)
+    first, again = assess(CLOUD, o, ROUTED), assess(CLOUD, o, ROUTED)
+    assert first is again
+    assert first == (
+        3,
+        "",
+        "capture declared, provider side unproven: no provider metadata was consulted",
+        None,
+        False,
+    )
+    o.assignments = {CLOUD.ip: Assignment("unknown", "timed out")}
+    assert assess(CLOUD, o, ROUTED).message.endswith(": timed out")
+
+
 def test_os_address_is_reported_before_the_provider_answer() -> None:
     o = healthy(CLOUD)
     o.objects[("absent", CLOUD.ip)] = AbsentAddress(CLOUD.ip, (("ens5", "10.40.8.31/24"),))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from routerd.core.composition import Composition
 from routerd.core.desired import MssRule, Observed
-from routerd.core.lowering import claim_context, lower, lower_claim
+from routerd.core.lowering import claim_context, lower, lower_claim, observe_scope
 from routerd.core.mtu import path_mtu
 from routerd.core.plan import diff
 from routerd.core.port import describe_object
@@ -113,6 +115,20 @@ def test_cloud_claim_objects_enforce_absence_not_proxy_arp(tmp_path):
     assert "absence of 10.40.8.31" in out
     assert not any(o.startswith("proxy neighbour") for o in out)
     assert "route 10.40.8.31/32 dev wg-sam metric 120" in out
+
+
+@pytest.mark.parametrize("provider,side", [("aws", "cloud"), ("azure", "onprem")])
+def test_observe_scope_names_every_sysctl_absence_and_wireguard_device(tmp_path, provider, side):
+    # made in one walk of the desired keys: the same sets as a filter of them by kind
+    lw = lower(configs.single(provider, side, tmp_path))
+    objects = lw.desired.objects
+    scope = observe_scope(lw)
+    devices = {o.ifname for k, o in objects.items() if k[0] == "wg"}
+    assert devices and scope.wireguard == devices
+    assert {k[1] for k in objects if k[0] == "sysctl"} <= scope.sysctls
+    assert scope.absent_addresses == {k[1] for k in objects if k[0] == "absent"}
+    assert bool(scope.absent_addresses) == (side == "cloud")
+    assert devices <= scope.links
 
 
 def test_allowed_ips_are_derived_and_explicit_ones_kept(tmp_path):

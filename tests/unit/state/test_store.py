@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from routerd.core.state_port import JournalEntry, StoreError
+from routerd.state import store as store_module
 from routerd.state.store import SCHEMA_VERSION, Store
 from tests.unit.core.test_effective import NOW, claim, mask, part
 
@@ -80,3 +81,52 @@ def test_a_part_that_cannot_be_written_is_a_store_error_naming_the_source(tmp_pa
     with pytest.raises(StoreError, match="cannot store Plugin/a: attempt to write a readonly"):
         r.put_part(part("Plugin/a", 0))
     assert r.list_parts() == []
+
+
+def _entries(n: int) -> list[JournalEntry]:
+    return [
+        JournalEntry(
+            i, f"c{i}", "10.0.0.1/32", "pending", "captured", "capture", "", "x" * 100, NOW, 1
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+def test_a_big_journal_append_commits_then_checkpoints_apart(tmp_path, monkeypatch):
+    # 40,000 rows leave the write-ahead log far past the autocheckpoint: the commit does
+    # not copy it into the database, the checkpoint apart does, and sets it back
+    monkeypatch.setattr(store_module, "CHECKPOINT_APART", 100)
+    s = Store.open(tmp_path)
+    apart: list[int] = []
+    monkeypatch.setattr(s, "_checkpoint_apart", apart.append)
+    s.append_journal(_entries(40_000))
+    db_file = tmp_path / store_module.DB_NAME
+    assert Store.open(tmp_path, readonly=True).max_seq() == 40_000  # committed
+    assert apart == [1000]
+    assert s._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    small = db_file.stat().st_size
+    s._checkpoint(apart[0])
+    assert db_file.stat().st_size > small + 4_000_000
+    assert s._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    s.close()
+
+
+def test_a_checkpoint_apart_runs_in_a_thread_and_close_waits_for_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "CHECKPOINT_APART", 100)
+    s = Store.open(tmp_path)
+    s.append_journal(_entries(300))
+    s.append_journal(_entries(350)[300:])
+    (thread,) = s._checkpoints
+    thread.join()
+    assert s._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    s.append_journal(_entries(800)[350:])
+    s.close()  # waits for the second one
+    assert not any(t.is_alive() for t in s._checkpoints)
+    assert Store.open(tmp_path, readonly=True).max_seq() == 800
+
+
+def test_a_small_journal_append_checkpoints_as_it_commits(tmp_path):
+    s = Store.open(tmp_path)
+    s.append_journal(_entries(40_000)[:100])
+    assert not s._checkpoints
+    s.close()
