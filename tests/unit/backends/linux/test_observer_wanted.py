@@ -7,9 +7,10 @@ a new desired state, or a mutable mapping that may have changed since, is read a
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 from routerd.backends.linux import observer
-from routerd.core.desired import AbsentAddress, DesiredBuilder, Route, Sysctl
+from routerd.core.desired import AbsentAddress, DesiredBuilder, Observed, Route, Sysctl
 
 
 def state(*addresses: str):
@@ -39,3 +40,34 @@ def test_a_mutable_mapping_is_read_every_time():
     desired[("absent", "10.9.0.7")] = AbsentAddress("10.9.0.7")
     got = observer._wanted_for(host, desired).absent  # type: ignore[arg-type]
     assert got == {"10.9.0.1", "10.9.0.7"}
+
+
+def test_a_few_absences_leave_the_whole_sets_memo_alone():
+    """A scoped pass asks for a few absences between full passes that ask for all of them:
+    the few are built on their own, and the full set's memo survives for the next full pass
+    (rebuilding it after every scoped pass cost ~25 ms at 100,000 addresses)."""
+    addresses = [f"10.9.{i // 250}.{i % 250 + 1}" for i in range(observer.ABSENT_MEMO_FROM + 2)]
+    desired = state(*addresses)
+    kinds = observer.Kinds(observer.RouteKind.of(()), observer.ProxyKind(), [], [], None)
+    host: Any = SimpleNamespace()
+
+    def absent(wanted: set[str]) -> dict[Any, Any]:
+        obs = Observed()
+        observer._absent(host, obs, wanted, kinds, desired)
+        return obs.objects
+
+    full = absent(set(addresses))
+    assert set(full) == {("absent", a) for a in addresses}
+    assert all(full[k] is desired[k] for k in full)  # the desired objects, reused
+    memo = kinds.absent_nowhere
+    few = absent({addresses[0], "10.99.0.1"})  # one known address, one nobody wants
+    assert few == {
+        ("absent", addresses[0]): desired[("absent", addresses[0])],
+        ("absent", "10.99.0.1"): AbsentAddress("10.99.0.1"),
+    }
+    assert kinds.absent_nowhere is memo and kinds.absent_for == set(addresses)
+    assert absent(set(addresses)) == full
+    assert kinds.absent_nowhere is memo
+    fewer = set(addresses[1:])  # a changed large set is remembered anew
+    assert set(absent(fewer)) == {("absent", a) for a in fewer}
+    assert kinds.absent_for == fewer
