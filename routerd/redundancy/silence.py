@@ -89,6 +89,24 @@ def _next_hops(sock: NetlinkSocket, peers: Sequence[str]) -> list[tuple[int, str
     return hops
 
 
+def _ipv4(peers: Sequence[str]) -> list[str]:
+    return [p for p in peers if ipaddress.ip_address(p).version == 4]
+
+
+def _hop_states(
+    sock: NetlinkSocket, peers: Sequence[str]
+) -> list[tuple[tuple[int, str], int | None]]:
+    """(output device, next hop) of each routable peer, with its neighbour state (None: no
+    entry)."""
+    hops = _next_hops(sock, peers)
+    with sock.lock:
+        replies = sock.transact([_neighbour(i, a) for i, a in hops])
+    return [
+        (hop, nl.NDMSG.unpack_from(r.body, 0)[2] if r.ok and r.body is not None else None)
+        for hop, r in zip(hops, replies, strict=True)
+    ]
+
+
 def adverts_held(peers: Sequence[str]) -> bool:
     """Whether the kernel can send nothing to any peer: none has a route with a resolved
     next hop (this network namespace).
@@ -100,24 +118,15 @@ def adverts_held(peers: Sequence[str]) -> bool:
         True when every peer's next hop is unresolved (ARP incomplete or failed, or no
         entry) or unroutable; False when at least one can receive, or without peers.
     """
-    peers = [p for p in peers if ipaddress.ip_address(p).version == 4]
+    peers = _ipv4(peers)
     if not peers:
         return False
     sock = NetlinkSocket(timeout=1.0)
     try:
-        hops = _next_hops(sock, peers)
-        if not hops:
-            return True
-        with sock.lock:
-            replies = sock.transact([_neighbour(i, a) for i, a in hops])
+        states = _hop_states(sock, peers)
     finally:
         sock.close()
-    for reply in replies:
-        if reply.ok and reply.body is not None:
-            state = nl.NDMSG.unpack_from(reply.body, 0)[2]
-            if not state & HELD:
-                return False
-    return True
+    return all(state is None or state & HELD for _, state in states)
 
 
 def _forget(ifindex: int, address: str) -> Request:
@@ -138,21 +147,13 @@ def drop_held_adverts(peers: Sequence[str]) -> list[str]:
     Returns:
         The next hops whose held packets were dropped.
     """
-    peers = [p for p in peers if ipaddress.ip_address(p).version == 4]
+    peers = _ipv4(peers)
     if not peers:
         return []
     sock = NetlinkSocket(timeout=1.0)
     try:
-        hops = _next_hops(sock, peers)
-        with sock.lock:
-            replies = sock.transact([_neighbour(i, a) for i, a in hops])
-        held = [
-            hop
-            for hop, reply in zip(hops, replies, strict=True)
-            if reply.ok
-            and reply.body is not None
-            and nl.NDMSG.unpack_from(reply.body, 0)[2] & NUD_INCOMPLETE
-        ]
+        states = _hop_states(sock, peers)
+        held = [hop for hop, state in states if state is not None and state & NUD_INCOMPLETE]
         if not held:
             return []
         with sock.lock:
