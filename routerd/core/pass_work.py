@@ -40,7 +40,7 @@ from routerd.core.evidence import Evidence
 from routerd.core.frozen import maker
 from routerd.core.judgement import Judgement
 from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle
-from routerd.core.lowering import Lowered
+from routerd.core.lowering import ClaimIntent, Lowered
 from routerd.core.pass_scope import PassScope
 from routerd.core.plan import diff
 from routerd.core.port import Change, ChangeResult, DataplaneBackend, PathCheck
@@ -365,29 +365,23 @@ class PassWork:
         intents = self.lowered.claims
         pending = ClaimState.PENDING.value
 
-        def asks(name: str) -> bool:
-            c, model = intents.get(name), models.get(name)
-            return (
-                c is not None
-                and c.gratuitous_arp
-                and c.capture_type == "proxy-arp"
-                and model is not None
-                and model.state == pending
-            )
-
-        if self.full:  # every key applied: finding the claims of each costs more than a scan
-            get = models.get  # ``asks`` of every claim, in one walk of the intents
-            asking = {
+        def asking(candidates: Iterable[tuple[str, ClaimIntent]]) -> set[str]:
+            get = models.get  # one walk, no call per claim: a first pass offers every claim
+            return {
                 n
-                for n, c in intents.items()
+                for n, c in candidates
                 if c.gratuitous_arp
                 and c.capture_type == "proxy-arp"
                 and (m := get(n)) is not None
                 and m.state == pending
             }
-            due = list(e.claims.claims_needing(own) & asking) if asking else []
+
+        if self.full:  # every key applied: finding the claims of each costs more than a scan
+            wanted = asking(intents.items())
+            due = list(e.claims.claims_needing(own) & wanted) if wanted else []
         else:  # a scoped pass applied a few keys: never walk every claim
-            due = [n for n in e.claims.claims_needing(own) if asks(n)]
+            needing = e.claims.claims_needing(own)
+            due = list(asking((n, c) for n in needing if (c := intents.get(n)) is not None))
         if not due:
             return
         failed = {o for r in self.results if not r.ok for o in r.change.owners}
