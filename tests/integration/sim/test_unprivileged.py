@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,23 @@ def as_unprivileged(argv: list[str]) -> list[str]:
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("running as root without setpriv: cannot drop to an unprivileged user")
+    for needed in (Path(sys.executable), ROOT):
+        closed = closed_ancestor(needed)
+        if closed is not None:
+            pytest.skip(
+                f"{closed} (mode {stat.S_IMODE(closed.stat().st_mode):04o}) keeps other users "
+                f"out of {needed}, so an unprivileged user cannot run this checkout; run the "
+                "suite from a checkout under directories others may enter (o+x)"
+            )
     return [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", *argv]
+
+
+def closed_ancestor(path: Path) -> Path | None:
+    """The first directory above ``path`` that users other than its owner cannot enter."""
+    for parent in reversed(path.parents):
+        if not parent.stat().st_mode & stat.S_IXOTH:
+            return parent
+    return None
 
 
 @pytest.fixture
@@ -72,3 +89,18 @@ def test_example_and_two_site_tests_pass_as_an_unprivileged_user(project: Path) 
     assert done.returncode == 0, out
     assert "5 passed" in out, out
     assert "Traceback" not in out
+
+
+def test_closed_ancestor_names_the_directory_that_keeps_others_out() -> None:
+    base = Path(tempfile.mkdtemp(prefix="rdperm-", dir="/tmp"))
+    try:
+        outer = base / "outer"
+        inner = outer / "inner"
+        inner.mkdir(parents=True)
+        for p in (base, outer, inner):
+            p.chmod(0o755)
+        assert closed_ancestor(inner / "python") is None
+        outer.chmod(0o700)
+        assert closed_ancestor(inner / "python") == outer
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
