@@ -159,6 +159,33 @@ class NetlinkSocket:
                 )
         return self._fill(out, chunk, True, Reply(errno.EIO, "no answer"))
 
+    def change_all(self, kind: int, flags: int, bodies: Sequence[bytes]) -> dict[int, Reply]:
+        """``transact`` for change requests of one type and flags: only the failures, by
+        position (a position not in the result succeeded).
+
+        Sent as ``transact`` sends them (the same chunks, each with its barrier), but with no
+        ``Request`` or ``Reply`` per message: a cold apply sends 100,000 route adds and the
+        kernel answers only the ones that fail. A request its chunk's barrier did not vouch
+        for (a timeout, or answers lost to an overrun) gets that reason, as in ``transact``.
+        """
+        out: dict[int, Reply] = {}
+        self.sent_requests += len(bodies)
+        flags = (flags & ~nl.NLM_F_ACK) | nl.NLM_F_REQUEST
+        for start in range(0, len(bodies), self.chunk):
+            chunk = bodies[start : start + self.chunk]
+            n = len(chunk)
+            first = self._send_with_barrier([(kind, flags, body) for body in chunk])
+            failed: dict[int, Reply] = {}
+            barrier = False
+            while not barrier:
+                got = self._receive_or_lost()
+                if isinstance(got, Reply):  # the rest of the chunk will not be answered
+                    failed.update({i: got for i in range(n) if i not in failed})
+                    break
+                barrier = _errors_in(self._buf, got, first, n, failed) or barrier
+            out.update({start + i: reply for i, reply in failed.items() if reply.errno})
+        return out
+
     def _receive(self) -> list[tuple[int, int]]:
         """The datagrams queued, as (offset, length) in the reader's (or our) buffer."""
         if self._reader is not None:
@@ -362,5 +389,36 @@ def _find_in(
                         out[i] = bytes(buf[pos + 4 : pos + size])
                         break
                     pos += (size + 3) & ~3
+            off += (length + 3) & ~3
+    return barrier
+
+
+def _errors_in(
+    buf: bytearray, got: list[tuple[int, int]], first: int, n: int, out: dict[int, Reply]
+) -> bool:
+    """File the failures among the answers in the datagrams ``got`` (offset, length) into
+    ``out`` by position; returns whether one held the barrier's ACK (sequence ``first + n``).
+
+    A request's first answer is its result, as in ``_answers``: a plain ACK (errno 0)
+    is filed too, so the caller drops the successes.
+    """
+    unpack = nl.NLMSGHDR.unpack_from
+    hdr = nl.NLMSGHDR.size
+    barrier = False
+    for off, end in got:
+        end += off
+        while off + hdr <= end:
+            length, kind, flags, seq, pid = unpack(buf, off)
+            if length < hdr or off + length > end:
+                break
+            i = seq - first
+            if i == n:
+                barrier = True
+            elif 0 <= i < n and i not in out:  # else: late answer to an abandoned batch
+                if kind == nl.NLMSG_ERROR:
+                    body = bytes(buf[off + hdr : off + length])
+                    out[i] = Reply(*nl.parse_error(nl.Message(kind, flags, seq, pid, body)))
+                else:
+                    out[i] = Reply(0, "", bytes(buf[off + hdr : off + length]))
             off += (length + 3) & ~3
     return barrier
