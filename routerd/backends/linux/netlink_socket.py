@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
+import struct
 import threading
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -352,6 +353,11 @@ class NetlinkSocket:
                 out.append(msg)
 
 
+_THIRD = struct.Struct("=HH4xHH4xHH")
+"""The headers of three attributes, the first two of 4-byte payloads: how the kernel
+answers a route lookup (table, destination, then the output interface)."""
+
+
 def _find_in(
     buf: bytearray,
     got: list[tuple[int, int]],
@@ -368,6 +374,7 @@ def _find_in(
     """
     unpack = nl.NLMSGHDR.unpack_from
     unpack_nla = nl.NLA.unpack_from
+    unpack_third = _THIRD.unpack_from
     error = nl.NLMSG_ERROR
     barrier = False
     for off, end in got:
@@ -381,6 +388,19 @@ def _find_in(
                 barrier = True
             elif 0 <= i < n and kind != error:
                 pos, stop = off + start, off + length
+                if pos + 20 <= stop:  # the walk below, in one read when ``attr`` is third
+                    size1, type1, size2, type2, size3, type3 = unpack_third(buf, pos)
+                    if (
+                        size1 == 8
+                        and size2 == 8
+                        and size3 >= 4
+                        and type3 & 0x3FFF == attr
+                        and type1 & 0x3FFF != attr
+                        and type2 & 0x3FFF != attr
+                    ):
+                        out[i] = bytes(buf[pos + 20 : pos + 16 + size3])
+                        off += (length + 3) & ~3
+                        continue
                 while pos + 4 <= stop:
                     size, found = unpack_nla(buf, pos)
                     if size < 4:
