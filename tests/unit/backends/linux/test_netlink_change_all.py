@@ -34,10 +34,8 @@ class Scripted(NetlinkSocket):
         self.script = script
         self.queue: list[list[bytes] | Reply] = []
 
-    def _send_with_barrier(self, messages):  # type: ignore[no-untyped-def]
-        first = self._next_seqs(len(messages) + 1)
-        self.queue = self.script(first, len(messages))
-        return first
+    def _send_parts(self, parts, barrier):  # type: ignore[no-untyped-def]
+        self.queue = self.script(barrier - len(parts), len(parts))
 
     def _receive_or_lost(self):  # type: ignore[no-untyped-def]
         item = self.queue.pop(0)
@@ -88,3 +86,26 @@ def test_change_all_files_each_failure_where_transact_does():
         assert got == want, seed
         assert sock.sent_requests == len(bodies)
     assert want  # the script does fail requests
+
+
+class Recorder(NetlinkSocket):
+    """A socket that only records the datagrams it would send."""
+
+    def __init__(self) -> None:  # no real socket
+        self._seq = 0
+        self.sock = self  # type: ignore[assignment]
+        self.sent: list[bytes] = []
+
+    def sendto(self, data: bytes, address: object) -> int:
+        self.sent.append(data)
+        return len(data)
+
+
+def test_bodies_of_one_type_are_sent_as_the_general_form_sends_them():
+    bodies = [struct.pack("=I", i) * (i % 5) for i in range(40)]
+    flags = nl.NLM_F_REQUEST | nl.NLM_F_CREATE
+    general, bulk = Recorder(), Recorder()
+    for _ in range(3):
+        first = general._send_with_barrier([(nl.RTM_NEWROUTE, flags, b) for b in bodies])
+        assert bulk._send_bodies(nl.RTM_NEWROUTE, flags, bodies) == first
+    assert bulk.sent == general.sent
