@@ -436,14 +436,21 @@ class PassWork:
         if takeover:
             garps.update({g.key: (g, owner) for g, owner in self._gateways})
         sent = set()
-        for name in sorted(names):
+        paired = self._paired
+        asking = []  # ordered after the filter: a first pass offers every capture to it
+        for name in names:
             c = intents.get(name)
-            if c is None or c.capture_type != "proxy-arp":
-                continue
-            if c.gratuitous_arp or c.capture_interface in self._paired:
-                garp = _garp(c.ip, c.capture_interface, "")
-                garps[garp.key] = (garp, f"RemoteAddressClaim/{name}")
-                sent.add(name)
+            if (
+                c is not None
+                and c.capture_type == "proxy-arp"
+                and (c.gratuitous_arp or c.capture_interface in paired)
+            ):
+                asking.append(name)
+        for name in sorted(asking):
+            c = intents[name]
+            garp = _garp(c.ip, c.capture_interface, "")
+            garps[garp.key] = (garp, f"RemoteAddressClaim/{name}")
+            sent.add(name)
         if takeover and self._woken:
             machines = self.e.lifecycle.claims
             for name, c in sorted(intents.items()):

@@ -207,19 +207,14 @@ class Applier:
             write,
         ]
 
-    def _plan_routes(
-        self, batch: Batch
-    ) -> tuple[
-        list[tuple[int, Change, list[Request]]], list[list[RouteWrite]], dict[int, ChangeResult]
-    ]:
+    def _plan_routes(self, batch: Batch) -> _RoutePlan:
         """``_plan`` for routes, with each planned change's writes (in the same order).
 
         A fresh add (nothing observed under its key) is the whole of a cold start: its
-        request is built here directly, the device's index looked up once per device.
+        body is built here directly (``routes.add_bodies``), the device's index looked up
+        once per device, and sent without a ``Request`` of its own.
         """
-        planned: list[tuple[int, Change, list[Request]]] = []
-        effects: list[list[RouteWrite]] = []
-        done: dict[int, ChangeResult] = {}
+        plan = _RoutePlan()
         dups = self.host.route_duplicates
         index = self.host.links.index
         ifindexes: dict[str, int | None] = {"": None}
@@ -239,22 +234,33 @@ class Applier:
             try:
                 reqs, writes = self._route_requests(c)
             except (DataplaneError, OSError, ValueError) as exc:  # a bad object fails alone
-                done[i] = from_error(c, exc, retryable=False)
+                plan.done[i] = from_error(c, exc, retryable=False)
                 continue
-            planned.append((i, c, reqs))
-            effects.append(writes)
-        for (i, c), built in zip(fresh, routes.add_writes(adds), strict=True):
-            if isinstance(built, Exception):
-                done[i] = from_error(c, built, retryable=False)
-                continue
-            planned.append((i, c, [built[0]]))
-            effects.append([built[1]])
-        return planned, effects, done
+            plan.planned.append((i, c, reqs))
+            plan.effects.append(writes)
+        plan.bodies, plan.writes, errors = routes.add_bodies(adds)
+        if errors:
+            for pos, error in errors.items():
+                i, c = fresh[pos]
+                plan.done[i] = from_error(c, error, retryable=False)
+            fresh = [f for pos, f in enumerate(fresh) if pos not in errors]
+        plan.fresh = fresh
+        return plan
 
     def _routes(self, batch: Batch) -> dict[int, ChangeResult]:
-        planned, effects, out = self._plan_routes(batch)
+        plan = self._plan_routes(batch)
+        out = plan.done
+        sent = self._send(plan.planned) if plan.planned else {}
+        with self.host.sock.lock:
+            failed = self.host.sock.change_all(nl.RTM_NEWROUTE, routes.ADD_FLAGS, plan.bodies)
+        fresh = plan.fresh
+        if not failed:  # the usual case: every fresh add succeeded
+            out.update({i: _done(c) for i, c in fresh})
+        else:
+            for pos, (i, c) in enumerate(fresh):
+                sent[i] = (c, failed.get(pos))
         exists: list[int] = []
-        for i, (c, bad) in self._send(planned).items():
+        for i, (c, bad) in sent.items():
             if bad is not None and bad.errno == errno.EEXIST:
                 exists.append(i)
             out[i] = _done(c) if bad is None else failure(c, bad.errno, bad.text)
@@ -268,9 +274,13 @@ class Applier:
                     msg = "a route with this destination and metric exists and is not routerd's"
                     out[i] = failure(c, errno.EEXIST, msg)
         writes = self.route_writes
-        for (i, _, _), effect in zip(planned, effects, strict=True):
+        for (i, _, _), effect in zip(plan.planned, plan.effects, strict=True):
             if out[i].ok:
                 writes.extend(effect)
+        if not failed:
+            writes.extend(plan.writes)
+        else:
+            writes.extend(w for (i, _), w in zip(fresh, plan.writes, strict=True) if out[i].ok)
         return out
 
     # -- proxy neighbours ------------------------------------------------------------------
@@ -411,6 +421,28 @@ class Applier:
             except Exception as exc:
                 out.update({i: from_error(c, exc) for i, c in items})
         return out
+
+
+class _RoutePlan:
+    """What ``Applier._plan_routes`` makes of a batch of route changes.
+
+    Attributes:
+        planned: changes sent as requests (anything but a fresh add), with ``effects``, the
+            writes each makes when it succeeds (in the same order).
+        fresh: fresh adds sent as bare bodies (``bodies``, in the same order), with
+            ``writes``, one per add.
+        done: changes settled without the kernel (unencodable ones).
+    """
+
+    __slots__ = ("bodies", "done", "effects", "fresh", "planned", "writes")
+
+    def __init__(self) -> None:
+        self.planned: list[tuple[int, Change, list[Request]]] = []
+        self.effects: list[list[RouteWrite]] = []
+        self.fresh: list[tuple[int, Change]] = []
+        self.bodies: list[bytes] = []
+        self.writes: list[RouteWrite] = []
+        self.done: dict[int, ChangeResult] = {}
 
 
 def _first_failure(reqs: list[Request], replies: list[Reply]) -> Reply | None:

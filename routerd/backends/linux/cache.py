@@ -197,13 +197,11 @@ class ObservationCache:
         watcher drops routerd's own route echoes; otherwise those echoes patch the routes.
         """
         with self.lock:
-            touched: set[tuple[bool, str]] = set()  # (ok, kind): 10,000 routes mark once
-            for r in results:
-                kind = r.change.key[0]
-                if r.ok and kind == "pneigh":
-                    self._proxy_applied(r.change)
-                else:
-                    touched.add((r.ok, kind))
+            touched = {(r.ok, r.change.key[0]) for r in results}  # 10,000 routes mark once
+            if (True, "pneigh") in touched:  # proxy entries are patched, not re-read
+                for r in results:
+                    if r.ok and r.change.key[0] == "pneigh":
+                        self._proxy_applied(r.change)
             for ok, kind in touched:
                 self.dirty.update((APPLIED if ok else FAILED).get(kind, ()))
             if route_writes and self.kinds is not None and "routes" not in self.dirty:
@@ -211,9 +209,18 @@ class ObservationCache:
 
     def _routes_written(self, kind: ob.RouteKind, writes: Sequence[RouteWrite]) -> None:
         """Patch routes as their echoes would have; a write no echo could settle re-reads."""
-        patch = kind.patch
+        patch, single, dups = kind.patch, kind.single, kind.dups
         for new, replace, route in writes:
-            if route is None or not patch(route, new=new, replace=replace):
+            if route is None:
+                self.dirty.add("routes")
+                return
+            if new and not replace:  # a plain add (a cold start's every write): ``patch`` inline
+                key = route.key
+                if key in single or key in dups:
+                    self.dirty.add("routes")
+                    return
+                single[key] = route
+            elif not patch(route, new=new, replace=replace):
                 self.dirty.add("routes")
                 return
         self.stats["route_patches"] += len(writes)

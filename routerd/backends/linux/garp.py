@@ -21,6 +21,9 @@ from routerd.core.errors import DataplaneError
 ETH_P_ARP = 0x0806
 BROADCAST = b"\xff" * 6
 _ARP = struct.Struct("!HHBBH6s4s6s4s")
+_ARP_HEAD = struct.Struct("!HHBBH")
+"""``_ARP`` up to the sender's hardware address."""
+NO_MAC = b"\0" * 6
 
 
 def garp_frames(mac: bytes, address: str) -> list[bytes]:
@@ -30,6 +33,16 @@ def garp_frames(mac: bytes, address: str) -> list[bytes]:
     request = _ARP.pack(1, 0x0800, 6, 4, 1, mac, ip, b"\0" * 6, ip)
     reply = _ARP.pack(1, 0x0800, 6, 4, 2, mac, ip, BROADCAST, ip)
     return [eth + request, eth + reply]
+
+
+def garp_templates(mac: bytes) -> tuple[bytes, bytes]:
+    """The request and reply frames of ``garp_frames`` up to the announced address: the
+    rest is ``ip + zeros + ip`` (request) and ``ip + BROADCAST + ip`` (reply), so a
+    device's announcements of many addresses build the headers once."""
+    eth = BROADCAST + mac + struct.pack("!H", ETH_P_ARP)
+    request = eth + _ARP_HEAD.pack(1, 0x0800, 6, 4, 1) + mac
+    reply = eth + _ARP_HEAD.pack(1, 0x0800, 6, 4, 2) + mac
+    return request, reply
 
 
 def send_garp(address: str, dev: str) -> None:
@@ -77,13 +90,16 @@ def send_many(addresses: Sequence[str], dev: str, *, to: str = "") -> int:
             mac = s.getsockname()[4]
             if len(mac) != 6:
                 raise DataplaneError(op, "device has no Ethernet address", retryable=False)
+            request, reply = garp_templates(mac)
+            unicast = dst + request[6:]
+            aton, send = socket.inet_aton, s.send
             for address in addresses:
-                frames = garp_frames(mac, address)
+                ip = aton(address)
                 if dst:
-                    s.send(dst + frames[0][6:])
+                    send(unicast + ip + NO_MAC + ip)
                     continue
-                for frame in frames:
-                    s.send(frame)
+                send(request + ip + NO_MAC + ip)
+                send(reply + ip + BROADCAST + ip)
     except OSError as exc:
         raise DataplaneError(op, exc.strerror or str(exc), errno=exc.errno) from exc
     return len(addresses)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
+import struct
 import threading
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -159,6 +160,33 @@ class NetlinkSocket:
                 )
         return self._fill(out, chunk, True, Reply(errno.EIO, "no answer"))
 
+    def change_all(self, kind: int, flags: int, bodies: Sequence[bytes]) -> dict[int, Reply]:
+        """``transact`` for change requests of one type and flags: only the failures, by
+        position (a position not in the result succeeded).
+
+        Sent as ``transact`` sends them (the same chunks, each with its barrier), but with no
+        ``Request`` or ``Reply`` per message: a cold apply sends 100,000 route adds and the
+        kernel answers only the ones that fail. A request its chunk's barrier did not vouch
+        for (a timeout, or answers lost to an overrun) gets that reason, as in ``transact``.
+        """
+        out: dict[int, Reply] = {}
+        self.sent_requests += len(bodies)
+        flags = (flags & ~nl.NLM_F_ACK) | nl.NLM_F_REQUEST
+        for start in range(0, len(bodies), self.chunk):
+            chunk = bodies[start : start + self.chunk]
+            n = len(chunk)
+            first = self._send_bodies(kind, flags, chunk)
+            failed: dict[int, Reply] = {}
+            barrier = False
+            while not barrier:
+                got = self._receive_or_lost()
+                if isinstance(got, Reply):  # the rest of the chunk will not be answered
+                    failed.update({i: got for i in range(n) if i not in failed})
+                    break
+                barrier = _errors_in(self._buf, got, first, n, failed) or barrier
+            out.update({start + i: reply for i, reply in failed.items() if reply.errno})
+        return out
+
     def _receive(self) -> list[tuple[int, int]]:
         """The datagrams queued, as (offset, length) in the reader's (or our) buffer."""
         if self._reader is not None:
@@ -177,11 +205,28 @@ class NetlinkSocket:
             pack(hdr + len(body), kind, flags, seq, 0) + body
             for seq, (kind, flags, body) in enumerate(messages, first)
         ]
-        parts.append(
-            nl.pack_message(nl.NLMSG_NOOP, nl.NLM_F_REQUEST | nl.NLM_F_ACK, first + n, b"")
-        )
-        self.sock.sendto(b"".join(parts), (0, 0))
+        self._send_parts(parts, first + n)
         return first
+
+    def _send_bodies(self, kind: int, flags: int, bodies: Sequence[bytes]) -> int:
+        """``_send_with_barrier`` for messages of one type and flags, given their bodies
+        (no tuple per message: a cold apply and its verify send 100,000 each)."""
+        n = len(bodies)
+        first = self._next_seqs(n + 1)
+        pack = nl.NLMSGHDR.pack
+        hdr = nl.NLMSGHDR.size
+        parts = [
+            pack(hdr + len(body), kind, flags, seq, 0) + body
+            for seq, body in enumerate(bodies, first)
+        ]
+        self._send_parts(parts, first + n)
+        return first
+
+    def _send_parts(self, parts: list[bytes], barrier: int) -> None:
+        """Send packed messages, then the barrier (sequence number ``barrier``), in one
+        datagram."""
+        parts.append(nl.pack_message(nl.NLMSG_NOOP, nl.NLM_F_REQUEST | nl.NLM_F_ACK, barrier, b""))
+        self.sock.sendto(b"".join(parts), (0, 0))
 
     def _receive_or_lost(self) -> list[tuple[int, int]] | Reply:
         """``_receive``, or why the answers still missing will not come (a timeout, or the
@@ -263,7 +308,7 @@ class NetlinkSocket:
     ) -> list[bytes | None]:
         n = len(bodies)
         request = nl.NLM_F_REQUEST
-        first = self._send_with_barrier([(kind, request, body) for body in bodies])
+        first = self._send_bodies(kind, request, bodies)
         out: list[bytes | None] = [None] * n
         at = start + nl.NLMSGHDR.size
         barrier = False
@@ -325,6 +370,11 @@ class NetlinkSocket:
                 out.append(msg)
 
 
+_THIRD = struct.Struct("=HH4xHH4xHH")
+"""The headers of three attributes, the first two of 4-byte payloads: how the kernel
+answers a route lookup (table, destination, then the output interface)."""
+
+
 def _find_in(
     buf: bytearray,
     got: list[tuple[int, int]],
@@ -341,6 +391,7 @@ def _find_in(
     """
     unpack = nl.NLMSGHDR.unpack_from
     unpack_nla = nl.NLA.unpack_from
+    unpack_third = _THIRD.unpack_from
     error = nl.NLMSG_ERROR
     barrier = False
     for off, end in got:
@@ -354,6 +405,19 @@ def _find_in(
                 barrier = True
             elif 0 <= i < n and kind != error:
                 pos, stop = off + start, off + length
+                if pos + 20 <= stop:  # the walk below, in one read when ``attr`` is third
+                    size1, type1, size2, type2, size3, type3 = unpack_third(buf, pos)
+                    if (
+                        size1 == 8
+                        and size2 == 8
+                        and size3 >= 4
+                        and type3 & 0x3FFF == attr
+                        and type1 & 0x3FFF != attr
+                        and type2 & 0x3FFF != attr
+                    ):
+                        out[i] = bytes(buf[pos + 20 : pos + 16 + size3])
+                        off += (length + 3) & ~3
+                        continue
                 while pos + 4 <= stop:
                     size, found = unpack_nla(buf, pos)
                     if size < 4:
@@ -362,5 +426,36 @@ def _find_in(
                         out[i] = bytes(buf[pos + 4 : pos + size])
                         break
                     pos += (size + 3) & ~3
+            off += (length + 3) & ~3
+    return barrier
+
+
+def _errors_in(
+    buf: bytearray, got: list[tuple[int, int]], first: int, n: int, out: dict[int, Reply]
+) -> bool:
+    """File the failures among the answers in the datagrams ``got`` (offset, length) into
+    ``out`` by position; returns whether one held the barrier's ACK (sequence ``first + n``).
+
+    A request's first answer is its result, as in ``_answers``: a plain ACK (errno 0)
+    is filed too, so the caller drops the successes.
+    """
+    unpack = nl.NLMSGHDR.unpack_from
+    hdr = nl.NLMSGHDR.size
+    barrier = False
+    for off, end in got:
+        end += off
+        while off + hdr <= end:
+            length, kind, flags, seq, pid = unpack(buf, off)
+            if length < hdr or off + length > end:
+                break
+            i = seq - first
+            if i == n:
+                barrier = True
+            elif 0 <= i < n and i not in out:  # else: late answer to an abandoned batch
+                if kind == nl.NLMSG_ERROR:
+                    body = bytes(buf[off + hdr : off + length])
+                    out[i] = Reply(*nl.parse_error(nl.Message(kind, flags, seq, pid, body)))
+                else:
+                    out[i] = Reply(0, "", bytes(buf[off + hdr : off + length]))
             off += (length + 3) & ~3
     return barrier

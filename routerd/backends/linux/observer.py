@@ -227,18 +227,24 @@ class _Wanted:
 
 
 def _wanted(desired: Mapping[Key, DataplaneObject]) -> _Wanted:
-    keys: dict[str, list[Key]] = {
-        k: [] for k in ("pneigh", "addr", "absent", "sysctl", "wg", gateway.KIND)
-    }
+    keys: dict[str, list[Key]] = {k: [] for k in ("pneigh", "addr", "sysctl", "wg", gateway.KIND)}
     pick = keys.get
-    for key in desired:  # 10,000s of routes and absences: one dictionary probe each
-        found = pick(key[0])
+    absent: set[str] = set()
+    add_absent = absent.add
+    for key in desired:  # 10,000s of routes and absences: one comparison or two each
+        kind = key[0]
+        if kind == "route":
+            continue
+        if kind == "absent":
+            add_absent(key[1])
+            continue
+        found = pick(kind)
         if found is not None:
             found.append(key)
     return _Wanted(
         keys["pneigh"],
         keys["addr"],
-        {k[1] for k in keys["absent"]},
+        absent,
         {k[1] for k in keys["sysctl"]},
         {k[1] for k in keys["wg"]},
         {k[1] for k in keys[gateway.KIND]},

@@ -98,18 +98,42 @@ def add_write(
 def add_writes(
     adds: list[tuple[Route, int | None]], *, replace: bool = False
 ) -> list[tuple[Request, RouteWrite] | ValueError | OSError]:
-    """``add_write`` of many routes: what a cold start sends.
+    """``add_write`` of many routes: each route's request and write, or in its place the
+    error ``add_write`` would raise (it fails alone)."""
+    bodies, writes, errors = add_bodies(adds, replace=replace)
+    kind, flags = nl.RTM_NEWROUTE, REPLACE_FLAGS if replace else ADD_FLAGS
+    encoded = zip(bodies, writes, strict=True)
+    out: list[tuple[Request, RouteWrite] | ValueError | OSError] = []
+    for pos in range(len(adds)):
+        failed = errors.get(pos)
+        if failed is not None:
+            out.append(failed)
+        else:
+            body, write = next(encoded)
+            out.append((Request(kind, flags, body), write))
+    return out
+
+
+def add_bodies(
+    adds: list[tuple[Route, int | None]], *, replace: bool = False
+) -> tuple[list[bytes], list[RouteWrite], dict[int, ValueError | OSError]]:
+    """The RTM_NEWROUTE bodies of many routes (what a cold start sends), without a
+    ``Request`` per route: ``NetlinkSocket.change_all`` sends them.
 
     Each distinct shape's template and prefix length are looked up once per batch rather
-    than once per route. A route that cannot be encoded gets the error ``add_write`` would
-    raise, in its place: it fails alone.
+    than once per route.
+
+    Returns:
+        The bodies and writes (``add_write``) of the routes that encode, in order, and the
+        error of each route that does not (it fails alone), by its position in ``adds``.
     """
-    out: list[tuple[Request, RouteWrite] | ValueError | OSError] = []
+    bodies: list[bytes] = []
+    writes: list[RouteWrite] = []
+    errors: dict[int, ValueError | OSError] = {}
+    body_out, write_out = bodies.append, writes.append
     aton, ntoa = socket.inet_aton, socket.inet_ntoa
-    new = tuple.__new__
-    kind, flags = nl.RTM_NEWROUTE, REPLACE_FLAGS if replace else ADD_FLAGS
     shapes: dict[tuple[object, ...], tuple[bytes, bytes, bool, int, bool]] = {}
-    for route, ifindex in adds:
+    for pos, (route, ifindex) in enumerate(adds):
         addr, slash, plen_text = route.dst.partition("/")
         shape = (plen_text, route.table, ifindex, route.gateway, route.metric, route.type)
         try:
@@ -122,13 +146,12 @@ def add_writes(
             head, tail, plain, plen, canonical_plen = found
             packed = aton(addr)
         except (ValueError, OSError) as exc:
-            out.append(exc)
+            errors[pos] = exc
             continue
-        body = head + packed + tail if plen else head + tail
+        body_out(head + packed + tail if plen else head + tail)
         plain = plain and canonical_plen and ntoa(packed) == addr
-        request = new(Request, (kind, flags, body))
-        out.append((request, (True, replace, route if plain else None)))
-    return out
+        write_out((True, replace, route if plain else None))
+    return bodies, writes, errors
 
 
 def _canonical(address: str) -> bool:

@@ -7,6 +7,7 @@ the result against a real full read).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -248,3 +249,28 @@ def test_drift_names_what_a_reread_found_different(cache, monkeypatch):
     cache.invalidate()  # events were lost: nobody can say what changed
     assert cache.drain(trusted=True).everything
     assert cache.drain(trusted=False).everything  # no event thread: the same
+
+
+def test_written_routes_patch_as_one_patch_per_write_would():
+    """``applied`` patches a plain add inline; the result must be ``RouteKind.patch``'s."""
+    rng = random.Random(11)
+    pool = [Route(f"10.7.0.{i}/32", "ov", metric) for i in range(6) for metric in (120, 130)]
+    pool.append(Route("10.7.0.1/32", "cap", 120))
+    for _ in range(300):
+        start = rng.sample(pool, rng.randint(0, 3))
+        writes: list[routes.RouteWrite] = []
+        for _ in range(rng.randint(1, 6)):
+            route = rng.choice([*pool, None]) if rng.random() < 0.1 else rng.choice(pool)
+            writes.append((rng.random() < 0.8, rng.random() < 0.3, route))
+        host: Any = SimpleNamespace(links=FakeLinks(link(3, "ov")))
+        got = ObservationCache(host)
+        got.kinds, _ = kinds(*start), got.dirty.clear()
+        got.applied([], writes)
+        want = ob.RouteKind.of(start)
+        settled = all(
+            route is not None and want.patch(route, new=new, replace=replace)
+            for new, replace, route in writes
+        )
+        assert ("routes" not in got.dirty) == settled
+        assert got.kinds.routes == want  # the writes before an unsettled one are patched too
+        assert got.stats["route_patches"] == (len(writes) if settled else 0)

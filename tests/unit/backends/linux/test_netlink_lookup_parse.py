@@ -6,6 +6,7 @@ an attribute that is not first, several answers in one datagram, and the barrier
 
 from __future__ import annotations
 
+import random
 import struct
 
 from routerd.backends.linux import netlink_codec as nl
@@ -63,3 +64,35 @@ def test_a_broken_attribute_ends_the_search_without_reading_past_it():
     broken = nl.pack_message(nl.RTM_NEWROUTE, 0, 30, bytes(FIXED) + b"\x02\0\x04\0" + after)
     _, out = parse([broken, answer(31, (nl.RTA_OIF, struct.pack("=I", 5)))], first=30, n=2)
     assert out == [None, struct.pack("=I", 5)]
+
+
+def walk(body: bytes, attr: int) -> bytes | None:
+    """The first flat attribute of type ``attr`` after the fixed header, stepping attribute
+    by attribute (what ``_find_in`` returns, however it gets there)."""
+    pos = FIXED
+    while pos + 4 <= len(body):
+        size, kind = struct.unpack_from("=HH", body, pos)
+        if size < 4:
+            return None
+        if kind & 0x3FFF == attr:
+            return (body + bytes(8))[pos + 4 : pos + size]  # what follows is as in parse()
+        pos += (size + 3) & ~3
+    return None
+
+
+def test_answers_of_every_layout_give_what_an_attribute_walk_gives():
+    rng = random.Random(3)
+    kinds = (nl.RTA_TABLE, nl.RTA_DST, OIF, OIF | 0x8000, 25, 12)
+    for _ in range(2000):
+        attrs = b""
+        for _ in range(rng.randint(0, 5)):
+            size = rng.choice((8, 8, 8, 4, 5, 12, 36, 3, 0))
+            payload = bytes(rng.randrange(256) for _ in range(max(size - 4, 0)))
+            attrs += struct.pack("=HH", size, rng.choice(kinds)) + payload
+            attrs += bytes(-len(attrs) % 4)
+        if rng.random() < 0.2:
+            attrs = attrs[: rng.randint(0, len(attrs))]  # cut short
+        body = bytes(FIXED) + attrs
+        message = nl.pack_message(nl.RTM_NEWROUTE, 0, 40, body)
+        _, out = parse([message], first=40, n=1)
+        assert out == [walk(body, OIF)], body.hex()

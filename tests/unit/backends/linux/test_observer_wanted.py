@@ -6,6 +6,7 @@ a new desired state, or a mutable mapping that may have changed since, is read a
 
 from __future__ import annotations
 
+import random
 from types import SimpleNamespace
 from typing import Any
 
@@ -71,3 +72,18 @@ def test_a_few_absences_leave_the_whole_sets_memo_alone():
     fewer = set(addresses[1:])  # a changed large set is remembered anew
     assert set(absent(fewer)) == {("absent", a) for a in fewer}
     assert kinds.absent_for == fewer
+
+
+def test_what_to_read_is_each_kinds_keys_in_the_states_order():
+    rng = random.Random(6)
+    kinds = ("route", "absent", "pneigh", "addr", "sysctl", "wg", "gateway", "nft", "garp")
+    for _ in range(200):
+        keys = [(rng.choice(kinds), f"k{rng.randrange(30)}", "x") for _ in range(rng.randrange(40))]
+        desired: dict[Any, Any] = dict.fromkeys(keys)
+        got = observer._wanted(desired)
+        assert got.pneigh == [k for k in desired if k[0] == "pneigh"]
+        assert got.addr == [k for k in desired if k[0] == "addr"]
+        assert got.absent == {k[1] for k in desired if k[0] == "absent"}
+        assert got.sysctls == {k[1] for k in desired if k[0] == "sysctl"}
+        assert got.wg == {k[1] for k in desired if k[0] == "wg"}
+        assert got.gateways == {k[1] for k in desired if k[0] == "gateway"}

@@ -50,3 +50,19 @@ def test_an_unencodable_route_gets_its_error_and_the_others_their_requests():
     assert isinstance(got[0], OSError)
     assert isinstance(got[2], ValueError)
     assert got[1] == got[3] == routes.add_write(*good)
+
+
+def test_bare_bodies_are_the_requests_bodies_and_errors_keep_their_positions():
+    adds = mix(random.Random(7), 400)
+    adds[3] = (Route("10.9.0.300/32", "dev"), 3)
+    adds[250] = (Route("10.9.0.1/x", "dev"), None)
+    for replace in (False, True):
+        bodies, writes, errors = routes.add_bodies(adds, replace=replace)
+        want = routes.add_writes(adds, replace=replace)
+        assert sorted(errors) == [i for i, w in enumerate(want) if isinstance(w, Exception)]
+        assert [repr(errors[i]) for i in errors] == [repr(want[i]) for i in errors]
+        encoded = [w for w in want if not isinstance(w, Exception)]
+        assert bodies == [request.body for request, _ in encoded]
+        assert writes == [write for _, write in encoded]
+        flags = routes.REPLACE_FLAGS if replace else routes.ADD_FLAGS
+        assert {(r.type, r.flags) for r, _ in encoded} == {(routes.nl.RTM_NEWROUTE, flags)}
