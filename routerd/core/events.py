@@ -15,11 +15,16 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterable
+from itertools import count, repeat
+from operator import add
 
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.state_port import JournalEntry, JournalStore
 
 DEFAULT_BUFFER = 10_000
+
+_ENTRY = tuple.__new__
+"""Makes a ``JournalEntry`` from a tuple of its fields (no keyword handling)."""
 
 
 class Subscription:
@@ -90,13 +95,16 @@ class EventBus:
 
     def publish(self, records: Iterable[TransitionRecord], generation: int) -> list[JournalEntry]:
         """Journal then publish; returns the entries with their sequence numbers."""
-        make = tuple.__new__  # an entry is the record with its sequence and generation added
-        tail = (generation,)  # (tuple concatenation costs less than unpacking into a new one)
         with self._lock:
-            first = self.seq + 1
-            entries: list[JournalEntry] = [
-                make(JournalEntry, (seq,) + r + tail) for seq, r in enumerate(records, first)
-            ]
+            # an entry is ``(seq,) + record + (generation,)``, each made in a C loop (a first
+            # pass at 100,000 claims makes 300,000; concatenation costs less than unpacking)
+            entries: list[JournalEntry] = list(
+                map(
+                    _ENTRY,
+                    repeat(JournalEntry),
+                    map(add, map(add, zip(count(self.seq + 1)), records), repeat((generation,))),
+                )
+            )
             if not entries:
                 return entries
             self.seq = entries[-1].seq
