@@ -91,6 +91,7 @@ class EventBus:
         self._lock = threading.Lock()
         self._subs: set[Subscription] = set()
         self._ring: deque[JournalEntry] = deque(maxlen=ring)
+        self._ring_size = ring
         self.seq = store.max_seq() if store is not None else 0
 
     def publish(self, records: Iterable[TransitionRecord], generation: int) -> list[JournalEntry]:
@@ -110,7 +111,10 @@ class EventBus:
             self.seq = entries[-1].seq
             if self._store is not None:
                 self._store.append_journal(entries)
-            self._ring.extend(entries)
+            # the ring keeps its newest ``ring`` entries: older ones would only pass through it
+            self._ring.extend(
+                entries[-self._ring_size :] if len(entries) > self._ring_size else entries
+            )
             for sub in list(self._subs):
                 sub._push(entries)
         return entries
