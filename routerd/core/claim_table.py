@@ -20,7 +20,7 @@ keys are handed to the pass for removal.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 from routerd.core.composition import CLAIM_LABEL, Composition
@@ -30,7 +30,7 @@ from routerd.core.inputs import ConfigInputs
 from routerd.core.lifecycle import Lifecycle
 from routerd.core.lowering import ClaimLowerer, ClaimPiece, Lowered, lower_claim
 from routerd.core.persistent import Map
-from routerd.core.snapshot import ClaimView, view_of
+from routerd.core.snapshot import ClaimView, first_views, view_of
 
 LOG = logging.getLogger(__name__)
 
@@ -208,15 +208,19 @@ class ClaimTable:
                     out.add(o[n:])
         return out
 
-    def update_views(self, names: Iterable[str], released: Iterable[ClaimPiece]) -> None:
-        """Views of ``names`` made again from their machines; released claims' views go."""
+    def update_views(self, touched: Sequence[Set[str]], released: Iterable[ClaimPiece]) -> None:
+        """Views of the claims in any of ``touched`` made again from their machines; released
+        claims' views go."""
         intents = self.comp.publish().claims
         models = self.lifecycle.claims
+        if not self.views and sum(map(len, touched)) >= len(intents):
+            self.views = first_views(touched, intents, models, self.origins)
+            return
         with self.views.mutate() as views:
             for piece in released:
                 if piece.name not in intents:
                     views.pop(piece.name, None)
-            for name in names:
+            for name in set().union(*touched):
                 if name in intents:
                     views[name] = view_of(models[name], intents[name], self.origins[name])
             self.views = views.finish()

@@ -15,11 +15,16 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterable
+from itertools import count, repeat
+from operator import add
 
 from routerd.core.lifecycle import TransitionRecord
 from routerd.core.state_port import JournalEntry, JournalStore
 
 DEFAULT_BUFFER = 10_000
+
+_ENTRY = tuple.__new__
+"""Makes a ``JournalEntry`` from a tuple of its fields (no keyword handling)."""
 
 
 class Subscription:
@@ -86,23 +91,30 @@ class EventBus:
         self._lock = threading.Lock()
         self._subs: set[Subscription] = set()
         self._ring: deque[JournalEntry] = deque(maxlen=ring)
+        self._ring_size = ring
         self.seq = store.max_seq() if store is not None else 0
 
     def publish(self, records: Iterable[TransitionRecord], generation: int) -> list[JournalEntry]:
         """Journal then publish; returns the entries with their sequence numbers."""
-        make = tuple.__new__  # an entry is the record with its sequence and generation added
-        tail = (generation,)  # (tuple concatenation costs less than unpacking into a new one)
         with self._lock:
-            first = self.seq + 1
-            entries: list[JournalEntry] = [
-                make(JournalEntry, (seq,) + r + tail) for seq, r in enumerate(records, first)
-            ]
+            # an entry is ``(seq,) + record + (generation,)``, each made in a C loop (a first
+            # pass at 100,000 claims makes 300,000; concatenation costs less than unpacking)
+            entries: list[JournalEntry] = list(
+                map(
+                    _ENTRY,
+                    repeat(JournalEntry),
+                    map(add, map(add, zip(count(self.seq + 1)), records), repeat((generation,))),
+                )
+            )
             if not entries:
                 return entries
             self.seq = entries[-1].seq
             if self._store is not None:
                 self._store.append_journal(entries)
-            self._ring.extend(entries)
+            # the ring keeps its newest ``ring`` entries: older ones would only pass through it
+            self._ring.extend(
+                entries[-self._ring_size :] if len(entries) > self._ring_size else entries
+            )
             for sub in list(self._subs):
                 sub._push(entries)
         return entries

@@ -474,6 +474,7 @@ class PassWork:
                 LOG.warning("gratuitous ARP failed claim=%s error=%s", r.change.owners[0], r.error)
         return sent
 
-    def touched(self) -> set[str]:
-        """Claims whose view may have changed this pass."""
-        return self.judged | self.sync.dirty | self.sync.origins
+    def touched(self) -> tuple[set[str], ...]:
+        """Claims whose view may have changed this pass: those in any of these sets (not
+        joined into one: a first pass's are 100,000 claims each)."""
+        return (self.judged, self.sync.dirty, self.sync.origins)

@@ -8,7 +8,7 @@ that moved one claim publishes one new view.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -16,7 +16,7 @@ from routerd.core.config import RouterConfig
 from routerd.core.effective import EffectiveResult
 from routerd.core.lifecycle import LIVE_STATES, ClaimFSM
 from routerd.core.lowering import ClaimIntent, Lowered
-from routerd.core.persistent import EMPTY_MAP
+from routerd.core.persistent import EMPTY_MAP, Map
 
 
 class ClaimView(NamedTuple):
@@ -50,6 +50,28 @@ def view_of(model: ClaimFSM, intent: ClaimIntent, origin: str) -> ClaimView:
 
 _VIEW = tuple.__new__
 """Makes a ``ClaimView`` from a tuple of its fields (no keyword handling)."""
+
+
+def first_views(
+    touched: Sequence[Set[str]],
+    intents: Mapping[str, ClaimIntent],
+    models: Mapping[str, ClaimFSM],
+    origins: Mapping[str, str],
+) -> Map[str, ClaimView]:
+    """The views of the claims in any of ``touched`` that have an intent, when there are no
+    views yet (a first pass, which touches every claim).
+
+    The intents are walked once: no union of the sets is made, and no claim is looked up in
+    the intents' persistent map (at 100,000 claims, ~0.27 s -> ~0.20 s).
+    """
+    views = EMPTY_MAP.mutate()
+    for name, intent in intents.items():
+        for names in touched:
+            if name in names:
+                views[name] = view_of(models[name], intent, origins[name])
+                break
+    out: Map[str, ClaimView] = views.finish()
+    return out
 
 
 @dataclass(frozen=True, slots=True)

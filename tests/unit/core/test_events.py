@@ -66,3 +66,15 @@ def test_a_journal_of_many_batches_reads_back_whole_and_in_order(tmp_path):
     assert store.journal() == entries
     assert store.max_seq() == n
     assert store.journal(claim="c5") == [entries[5]]
+
+
+def test_the_ring_keeps_the_newest_entries_of_a_publish_longer_than_it(tmp_path):
+    bus = EventBus(Store.open(tmp_path), ring=4)
+    first = bus.publish(_records(3), generation=1)
+    assert list(bus._ring) == first
+    second = bus.publish(_records(10), generation=2)  # more than the ring holds
+    assert list(bus._ring) == second[-4:]
+    assert bus.subscribe(after_seq=8).get(timeout=0) == second[-5:]  # from the journal
+    assert bus.subscribe(after_seq=9).get(timeout=0) == second[-4:]  # from the ring
+    third = bus.publish(_records(2), generation=3)
+    assert list(bus._ring) == second[-2:] + third
