@@ -49,7 +49,8 @@ def _tail_wins(_base: DataplaneObject | None, tail: DataplaneObject) -> Dataplan
 
 
 def _all_owners(base: PSet[str] | None, tail: str) -> PSet[str]:
-    return (base or _NO_OWNERS).add(tail)
+    # a fold's owner sets come ordered, and the diff asks the published one for its order
+    return (base or _NO_OWNERS).add_keeping_order(tail)
 
 
 class Composition:
