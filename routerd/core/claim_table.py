@@ -112,7 +112,10 @@ class ClaimTable:
             context = self.inputs.current.context
             self._lowerer = ClaimLowerer(context)
             self.comp.set_context(context)
-            names = sorted(set(self.comp.pieces) | set(self.inputs.names()))
+            names = list(self.inputs.names())  # distinct, in config order: often nearly sorted
+            if self.comp.pieces:  # and the claims that may have gone
+                names = list(dict.fromkeys([*names, *self.comp.pieces]))
+            names.sort()
         else:
             names = sorted(changed)
         shadowed = self.inputs.shadowed(names)

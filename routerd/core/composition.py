@@ -49,7 +49,8 @@ def _tail_wins(_base: DataplaneObject | None, tail: DataplaneObject) -> Dataplan
 
 
 def _all_owners(base: PSet[str] | None, tail: str) -> PSet[str]:
-    return (base or _NO_OWNERS).add(tail)
+    # a fold's owner sets come ordered, and the diff asks the published one for its order
+    return (base or _NO_OWNERS).add_keeping_order(tail)
 
 
 class Composition:
@@ -79,7 +80,8 @@ class Composition:
         self.gateway_standby: frozenset[str] = frozenset()
         self.pieces: dict[str, ClaimPiece] = {}
         self._objects: TailOverlay[DataplaneObject, DataplaneObject] = TailOverlay(_tail_wins)
-        self._owners: TailOverlay[PSet[str], str] = TailOverlay(_all_owners)
+        # which keys' owners changed is never asked (the objects' written keys are)
+        self._owners: TailOverlay[PSet[str], str] = TailOverlay(_all_owners, track=False)
         # owner labels put since the owners were last written, by key: a key every claim
         # needs (a sysctl) gets its 10,000 labels in one set update, not 10,000
         self._owner_adds: dict[Key, list[str]] = {}
@@ -334,7 +336,6 @@ class Composition:
         """Keys whose desired object appeared, changed or went since the last call."""
         out = self._objects.written
         self._objects.written = set()
-        self._owners.written = set()
         return out
 
     def shared_keys(self) -> set[Key]:

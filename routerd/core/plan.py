@@ -105,7 +105,15 @@ def _wanted(
 class _Kinds:
     """Changes of one op grouped by the kind of their key, for the canonical order: the
     kinds by their rank, each kind by key (one sort of keys per kind, no sort key built
-    per change)."""
+    per change).
+
+    A large group (a first pass's routes) is first put in the order its keys were made in:
+    lowering makes them claim by claim, in the claims' order, while a desired state's
+    mapping hands them over in hash order. The key sort then reads memory in order and
+    meets long sorted runs (claims tend to be listed in address order): about half the
+    time at 100,000 routes. The result is the key order either way, a group's keys being
+    distinct.
+    """
 
     __slots__ = ("groups",)
 
@@ -123,12 +131,22 @@ class _Kinds:
         out: list[Change] = []
         for kind in sorted(self.groups, key=lambda k: (_ORDER.get(k, 9), k)):
             group = self.groups[kind]
+            if len(group) > _LARGE:
+                group.sort(key=_made)
             group.sort(key=_KEY)
             out += group
         return out
 
 
 _KEY = attrgetter("key")
+_LARGE = 1024  # a group this size or smaller is sorted by key alone
+
+
+def _made(change: Change) -> int:
+    """Where the change's key lives in memory: the order keys were made in."""
+    return id(change.key)
+
+
 _change = maker(Change)  # the adds of a first pass are made by the ten thousand
 
 

@@ -23,17 +23,23 @@ class TailOverlay(Generic[V, T]):
 
     ``published[k]`` is ``combine(base[k] or None, tail[k])`` for tail keys, else
     ``base[k]``. Writes go to one mutation of the published map until ``finish``.
+
+    Args:
+        combine: the published value of a tail key from its base value and tail value.
+        track: keep ``written`` (off where nobody reads it: a first pass would otherwise
+            put every key of the state in a set for nothing).
     """
 
-    def __init__(self, combine: Callable[[V | None, T], V]) -> None:
+    def __init__(self, combine: Callable[[V | None, T], V], *, track: bool = True) -> None:
         self._combine = combine
+        self._track = track
         self._map: Map[Key, V] = Map()
         self._mut = self._map.mutate()
         self._hidden: dict[Key, V] = {}  # base values of tail keys
         self._tail: dict[Key, T] = {}
         self._pending = False
         self.written: set[Key] = set()
-        """Keys written since the caller last cleared this set."""
+        """Keys written since the caller last cleared this set (empty unless ``track``)."""
 
     def base(self, key: Key) -> V | None:
         if key in self._tail:
@@ -58,7 +64,8 @@ class TailOverlay(Generic[V, T]):
                 self.set_base(k, values.pop(k))
         if values:
             self._mut.update(values)
-            self.written.update(values)
+            if self._track:
+                self.written.update(values)
             self._pending = True
 
     def set_tail(self, key: Key, value: T | None) -> None:
@@ -79,11 +86,13 @@ class TailOverlay(Generic[V, T]):
         if value is None:
             if key in mut:
                 del mut[key]
-                self.written.add(key)
+                if self._track:
+                    self.written.add(key)
                 self._pending = True
         elif mut.get(key) is not value:
             mut[key] = value
-            self.written.add(key)
+            if self._track:
+                self.written.add(key)
             self._pending = True
 
     def finish(self) -> Map[Key, V]:

@@ -126,3 +126,18 @@ def test_the_plan_is_in_canonical_order_with_sorted_owners(want, have, frozen_ow
             assert c.key in obs.owned and c.key not in objects
         else:
             assert c.owners == tuple(sorted(owners[c.key]))
+
+
+def test_a_large_group_comes_out_in_key_order_whatever_order_its_keys_were_made_in():
+    # the keys of one kind are made in a shuffled order, and more of them than the size
+    # from which a group is first put in the order its keys were made in
+    rng = random.Random(11)
+    numbers = list(range(3000))
+    rng.shuffle(numbers)
+    routes = [Route(f"10.{i // 256}.{i % 256}.1/32", "wg0", 120) for i in numbers]
+    absent = [AbsentAddress(f"10.{i // 256}.{i % 256}.2") for i in numbers[:1500]]
+    stale = [Route(f"10.99.{i // 256}.{i % 256}/32", "wg0", 120) for i in numbers[:2000]]
+    plan = diff(state(*routes, *absent), observed(*stale))
+    assert plan == sorted(plan, key=canonical)
+    assert len(plan) == 3000 + 1500 + 2000
+    assert [c.op for c in plan[:2000]] == ["remove"] * 2000
