@@ -6,7 +6,9 @@ tunnel's link, the WireGuard peer, the MSS clamp table, the capture segment's an
 tunnel's addresses. A full pass judges every claim against one observation, so
 ``Judgement`` answers the shared part once per shape (capture interface, tunnel, peer and
 clamp paths) and looks at each claim's own objects only: its route, the peer covering its
-address, its provider-side answer.
+address, its provider-side answer. ``assess_path``'s checks read only the shape and the
+claim's evidence, which claims with equal evidence share (one object): they are answered
+once per run of claims with the same shape and evidence.
 
 It only ever says "everything holds" on its own. A claim for which anything fails is judged
 by ``assess_delivery`` itself, so reasons, messages and keys are those of judging the claim
@@ -16,7 +18,16 @@ alone (``tests/unit/core/test_judgement.py`` compares the two over every single 
 from __future__ import annotations
 
 from routerd.core import capture
-from routerd.core.assess import Verdict, assess_delivery, probe_source
+from routerd.core.assess import (
+    HANDSHAKE_MAX_AGE,
+    VERIFIED,
+    Verdict,
+    assess_delivery,
+    assess_path,
+    path_holds,
+    path_verified,
+    probe_source,
+)
 from routerd.core.desired import (
     MAIN_TABLE,
     AbsentAddress,
@@ -26,7 +37,7 @@ from routerd.core.desired import (
     WireGuardDevice,
 )
 from routerd.core.lowering import IP_FORWARD, ClaimIntent
-from routerd.core.port import PathCheck
+from routerd.core.port import PathCheck, PathEvidence
 
 _PROXY_ARP = "proxy-arp"
 _MAIN = str(MAIN_TABLE)
@@ -44,13 +55,31 @@ class Judgement:
     Args:
         o: the observation (not changed while this judgement is in use).
         standby: capture interfaces whose proxy-ARP capture is switched off on purpose.
+        max_handshake_age: the age beyond which a WireGuard handshake is stale.
     """
 
-    __slots__ = ("_last", "_peers", "_probes", "_segments", "_shapes", "o", "standby")
+    __slots__ = (
+        "_last",
+        "_last_path",
+        "_peers",
+        "_probes",
+        "_segments",
+        "_shapes",
+        "max_age",
+        "o",
+        "standby",
+    )
 
-    def __init__(self, o: Observed, standby: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        o: Observed,
+        standby: frozenset[str] = frozenset(),
+        max_handshake_age: float = HANDSHAKE_MAX_AGE,
+    ) -> None:
         self.o = o
         self.standby = standby
+        self.max_age = max_handshake_age
+        self._last_path: tuple[object, object, bool] = (None, None, False)
         self._shapes: dict[Shape, bool] = {}
         self._peers: dict[tuple[str, str], frozenset[str]] = {}
         self._probes: dict[tuple[str, str, str], str] = {}
@@ -85,6 +114,29 @@ class Judgement:
         if shared and self._own_holds(c):
             return None
         return assess_delivery(c, self.o, self.standby)
+
+    def path(self, c: ClaimIntent, evidence: PathEvidence | None) -> Verdict:
+        """``assess_path(c, o, evidence, max_handshake_age)`` for a claim whose capture and
+        delivery hold.
+
+        Args:
+            c: the claim's intent.
+            evidence: the claim's latest path evidence (None: none yet).
+
+        Returns:
+            The verdict; whether the path checks pass is worked out once per run of claims
+            with the same shape and the same evidence object (``assess.path_holds``).
+        """
+        f = c.facts
+        last, seen, held = self._last_path
+        if f is not last or evidence is not seen:
+            held = path_holds(c, self.o, evidence, self.max_age)
+            self._last_path = (f, evidence, held)
+        if not held:
+            return assess_path(c, self.o, evidence, max_handshake_age=self.max_age)
+        if f.capture_type == _PROXY_ARP:  # a proxy-ARP capture leaves nothing unproven
+            return VERIFIED
+        return path_verified(c, self.o)
 
     def _shared_holds(self, c: ClaimIntent) -> bool:
         """Every check of capture and delivery that reads only what the shape shares."""

@@ -284,7 +284,7 @@ class PassWork:
         verdicts: dict[str, Verdict] = {}
         reached: list[str] = []  # capture and delivery hold: the path decides
         below: list[str] = []
-        judgement = Judgement(observed, standby)
+        judgement = Judgement(observed, standby, max_age)
         delivery = judgement.delivery
         for n in names:
             early = delivery(intents[n])
@@ -297,11 +297,10 @@ class PassWork:
         if verify:  # the capture is what the path checks will not change: announce it now
             self._announce_captured(names, verdicts)
             refreshed = self._verify(reached, below, judgement)
+        path = judgement.path
         for n in reached:
             if n in refreshed or n not in verdicts:
-                verdicts[n] = assess_path(
-                    intents[n], observed, evidence.get(n), max_handshake_age=max_age
-                )
+                verdicts[n] = path(intents[n], evidence.get(n))
         return verdicts
 
     def _announce_captured(self, names: list[str], verdicts: dict[str, Verdict]) -> None:
