@@ -331,29 +331,18 @@ class PassWork:
             judgement: this observation's (makes the checks).
         """
         e, now = self.e, self.now
-        checks: list[PathCheck] = []
         intents = self.lowered.claims
         models = e.lifecycle.claims
         evidence = e.evidence
         for name in below:
             evidence.stale(name)
-        wanted, path_check, add = evidence.wanted, judgement.path_check, checks.append
         verified = ClaimState.VERIFIED.value
-        for name in reached:
-            if wanted(name, models[name].state == verified, now):
-                add(path_check(intents[name]))
-        if not checks:
+        due = evidence.wanted(reached, lambda n: models[n].state == verified, now)
+        if not due:
             return set()
-        found = e.backend.verify(checks)
-        refreshed = set()
-        record = evidence.record
-        for chk in checks:
-            name = chk.claim
-            ev = found.get(name)
-            if ev is not None:
-                record(name, ev, now)
-                refreshed.add(name)
-        return refreshed
+        path_check = judgement.path_check
+        checks: list[PathCheck] = [path_check(intents[n]) for n in due]
+        return evidence.record(due, e.backend.verify(checks), now)
 
     def _announce_applied(self, own: set[Key]) -> None:
         """Announce the claims not yet captured whose own objects (``own``: changed keys no
