@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import compress
 
 from routerd.core.assess import (
     Verdict,
@@ -238,16 +239,13 @@ class PassWork:
         verdicts = self._verdicts(names, verify=verify)
         holds = self._holds()
         origins = e.claims.origins
-        models = e.lifecycle.claims
-        judge, error = e.lifecycle.judge, e.backoff.error
-        captured, unverified = self._captured, e.unverified
-        verified = ClaimState.VERIFIED.value
-        for name in names:
-            verdict = verdicts[name]
+        error = e.backoff.error
+        judged = [verdicts[n] for n in names]
+        for i, verdict in enumerate(judged):
             key = verdict.key
             failed = error(key) if key is not None else ""
             if failed:
-                verdict = Verdict(
+                verdict = judged[i] = Verdict(
                     verdict.level,
                     verdict.reason,
                     f"{verdict.message}; apply failed: {failed}",
@@ -255,17 +253,17 @@ class PassWork:
                     True,
                 )
             if holds and verdict.level == 3:
+                name = names[i]
                 hold = holds.get(origins.get(name, ""))
                 if hold is not None:
-                    verdict = held_back(verdict, hold(name))
-            model = models[name]
-            level, reason, message, _, apply_failed = verdict
-            if judge(model, level, reason, message, apply_failed=apply_failed):
-                captured.append(name)
-            if model.state == verified:
-                unverified.discard(name)
-            else:
-                unverified.add(name)
+                    judged[i] = held_back(verdict, hold(name))
+        models = e.lifecycle.claims
+        machines = [models[n] for n in names]
+        self._captured.extend(compress(names, e.lifecycle.judge_many(machines, judged)))
+        verified = ClaimState.VERIFIED.value
+        done = {n for n, m in zip(names, machines, strict=True) if m.state == verified}
+        e.unverified.difference_update(done)
+        e.unverified.update(n for n in names if n not in done)
 
     def _verdicts(self, names: list[str], *, verify: bool) -> dict[str, Verdict]:
         """Each claim's verdict on this observation, after its path check when one is due.
