@@ -43,3 +43,26 @@ def test_record_keeps_what_was_found_in_check_order() -> None:
     assert e.of == {"a": new, "b": old, "c": new}
     assert e.due(2.0 + INTERVAL) == ["b", "c", "a"]
     assert e.due(1.0 + INTERVAL) == ["b"]
+
+
+@given(
+    rounds=st.lists(
+        st.tuples(st.lists(st.sampled_from(NAMES), unique=True), st.sets(st.sampled_from(NAMES))),
+        max_size=5,
+    )
+)
+def test_record_is_one_claim_at_a_time_in_order(rounds: list[tuple[list[str], set[str]]]) -> None:
+    """Each check's answer kept, the claim moved to the end of the check order."""
+    e = Evidence(INTERVAL)
+    of: dict[str, PathEvidence] = {}
+    checked: dict[str, float] = {}
+    for now, (names, answered) in enumerate(rounds):
+        found = {n: PathEvidence(f"dev{now}") for n in names if n in answered}
+        for name in names:
+            if name in found:
+                of[name] = found[name]
+                checked.pop(name, None)
+                checked[name] = float(now)
+        assert e.record(names, found, float(now)) == set(found)
+        assert e.of == of
+        assert list(e._checked.items()) == list(checked.items())
