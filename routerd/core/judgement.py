@@ -60,6 +60,7 @@ class Judgement:
 
     __slots__ = (
         "_last",
+        "_last_check",
         "_last_path",
         "_peers",
         "_probes",
@@ -80,6 +81,11 @@ class Judgement:
         self.standby = standby
         self.max_age = max_handshake_age
         self._last_path: tuple[object, object, bool] = (None, None, False)
+        self._last_check: tuple[object, tuple[str, str, str, str, str], tuple[str, ...]] = (
+            None,
+            ("", "", "", "", ""),
+            (),
+        )
         self._shapes: dict[Shape, bool] = {}
         self._peers: dict[tuple[str, str], frozenset[str]] = {}
         self._probes: dict[tuple[str, str, str], str] = {}
@@ -202,33 +208,28 @@ class Judgement:
             out once per tunnel and per capture interface.
         """
         f, ip = c.facts, c.ip
-        probe = (f.tunnel, f.local_overlay, f.peer_overlay)
-        source = self._probes.get(probe)
-        if source is None:
-            source = self._probes[probe] = probe_source(c, self.o)
+        last, shared, candidates = self._last_check
+        if f is not last:  # claims of one shape share their facts, and mostly come in a row
+            probe = (f.tunnel, f.local_overlay, f.peer_overlay)
+            source = self._probes.get(probe)
+            if source is None:
+                source = self._probes[probe] = probe_source(c, self.o)
+            capif = f.capture_interface
+            candidates = ()
+            if f.capture_type == _PROXY_ARP and capif:
+                found = self._segments.get(capif)
+                if found is None:
+                    link = self.o.links.get(capif)
+                    found = capture.segment_candidates(link.addresses if link else ())
+                    self._segments[capif] = found
+                candidates = found
+            shared = (f.tunnel, f.wg_public_key, source, f.peer_overlay if source else "", capif)
+            self._last_check = (f, shared, candidates)
         segment = ""
-        capif = f.capture_interface
-        if f.capture_type == _PROXY_ARP and capif:
-            candidates = self._segments.get(capif)
-            if candidates is None:
-                link = self.o.links.get(capif)
-                candidates = capture.segment_candidates(link.addresses if link else ())
-                self._segments[capif] = candidates
-            for segment in candidates:
-                if segment != ip:
-                    break
-            else:
-                segment = ""
-        return _CHECK(
-            PathCheck,
-            (
-                c.name,
-                ip,
-                f.tunnel,
-                f.wg_public_key,
-                source,
-                f.peer_overlay if source else "",
-                capif,
-                segment,
-            ),
-        )
+        for segment in candidates:
+            if segment != ip:
+                break
+        else:
+            segment = ""
+        tunnel, key, source, peer, capif = shared
+        return _CHECK(PathCheck, (c.name, ip, tunnel, key, source, peer, capif, segment))

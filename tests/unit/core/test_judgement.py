@@ -281,6 +281,7 @@ def test_path_verdict_agrees_with_judging_each_claim_alone(
                 want = assess_path(claim, o, ev, max_handshake_age=max_age)
                 assert j.path(claim, ev) == want, (claim.name, ev)
                 assert j.path(claim, ev).message is want.message or want.level < 3
+                assert j.path_check(claim) == path_check(claim, o)
 
 
 def test_the_path_cases_reach_every_outcome() -> None:
