@@ -117,9 +117,32 @@ class Judgement:
                 held = self._shapes[shape] = self._shared_holds(c)
             shared = held
             self._last = (f, shared)
-        if shared and self._own_holds(c):
-            return None
-        return assess_delivery(c, self.o, self.standby)
+        if not shared:
+            return assess_delivery(c, self.o, self.standby)
+        # the checks that read the claim's own objects (inline: one claim after another)
+        o, ip = self.o, c.ip
+        objects = o.objects
+        if f.capture_type == _PROXY_ARP:
+            route = objects.get(capture.route_key(ip))
+            if not (
+                isinstance(route, Route)
+                and route.type == "unicast"
+                and route.dev != f.capture_interface
+            ):
+                return assess_delivery(c, o, self.standby)
+        else:
+            seen = objects.get(("absent", ip))
+            if isinstance(seen, AbsentAddress) and (seen.present_on or seen.local_routes):
+                return assess_delivery(c, o, self.standby)
+            answer = o.assignments.get(ip)
+            if answer is not None and answer.status in _BLOCKING:
+                return assess_delivery(c, o, self.standby)
+        route = objects.get(("route", _MAIN, c.address))
+        if not isinstance(route, Route) or route.dev != f.tunnel:
+            return assess_delivery(c, o, self.standby)
+        if f.wg_public_key and c.address not in self._peers[(f.tunnel, f.wg_public_key)]:
+            return assess_delivery(c, o, self.standby)
+        return None
 
     def path(self, c: ClaimIntent, evidence: PathEvidence | None) -> Verdict:
         """``assess_path(c, o, evidence, max_handshake_age)`` for a claim whose capture and
@@ -171,31 +194,6 @@ class Judgement:
                 if rule is None or (c.mss is not None and rule.mss > c.mss):
                     return False
         return True
-
-    def _own_holds(self, c: ClaimIntent) -> bool:
-        """The checks of capture and delivery that read the claim's own objects (its shape's
-        shared checks hold)."""
-        o, f, ip = self.o, c.facts, c.ip  # the shape's facts read directly: once a claim
-        objects = o.objects
-        if f.capture_type == _PROXY_ARP:
-            route = objects.get(capture.route_key(ip))
-            if not (
-                isinstance(route, Route)
-                and route.type == "unicast"
-                and route.dev != f.capture_interface
-            ):
-                return False
-        else:
-            seen = objects.get(("absent", ip))
-            if isinstance(seen, AbsentAddress) and (seen.present_on or seen.local_routes):
-                return False
-            answer = o.assignments.get(ip)
-            if answer is not None and answer.status in _BLOCKING:
-                return False
-        route = objects.get(("route", _MAIN, c.address))
-        if not isinstance(route, Route) or route.dev != f.tunnel:
-            return False
-        return not f.wg_public_key or c.address in self._peers[(f.tunnel, f.wg_public_key)]
 
     def path_check(self, c: ClaimIntent) -> PathCheck:
         """``assess.path_check(c, o)``: the end-to-end check to ask the backend for.

@@ -263,7 +263,7 @@ class PassWork:
         verified = ClaimState.VERIFIED.value
         done = {n for n, m in zip(names, machines, strict=True) if m.state == verified}
         e.unverified.difference_update(done)
-        e.unverified.update(n for n in names if n not in done)
+        e.unverified.update(set(names).difference(done))
 
     def _verdicts(self, names: list[str], *, verify: bool) -> dict[str, Verdict]:
         """Each claim's verdict on this observation, after its path check when one is due.
