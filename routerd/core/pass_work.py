@@ -227,8 +227,7 @@ class PassWork:
 
     def _known(self, names: Iterable[str]) -> list[str]:
         """``names`` that are claims of this pass, sorted (the journal follows this order)."""
-        intents = self.lowered.claims
-        return sorted(n for n in names if n in intents)
+        return sorted(filter(self.lowered.claims.__contains__, names))
 
     def _judge(self, names: list[str], *, verify: bool) -> None:
         """Judge ``names`` (sorted: the journal follows this order) and walk their machines."""
