@@ -44,14 +44,16 @@ class Evidence:
     def record(self, names: list[str], found: Mapping[str, PathEvidence], now: float) -> set[str]:
         """Keep what the checks of ``names`` (in the order made) found; returns the claims
         given evidence (a check can find nothing: the claim keeps what it had)."""
-        got = [n for n in names if n in found]
-        self.of.update(zip(got, map(found.__getitem__, got), strict=True))
-        checked = self._checked
-        if checked:  # a claim checked again moves to the end, in the order of this check
-            for name in got:
+        of, checked = self.of, self._checked
+        out = set()
+        for name in names:
+            evidence = found.get(name)
+            if evidence is not None:
+                of[name] = evidence
                 checked.pop(name, None)
-        checked.update(dict.fromkeys(got, now))
-        return set(got)
+                checked[name] = now
+                out.add(name)
+        return out
 
     def stale(self, name: str) -> None:
         """The claim dropped below the delivering level: check it as soon as it is back."""
