@@ -360,6 +360,22 @@ def assess_path(
     fail = _verify(c, o, evidence, max_handshake_age)
     if fail is not None:
         return Verdict(2, *fail)
+    return path_verified(c, o)
+
+
+def path_holds(
+    c: ClaimIntent, o: Observed, evidence: PathEvidence | None, max_handshake_age: float
+) -> bool:
+    """Whether every path check of ``assess_path`` passes.
+
+    Whether they pass reads only the claim's shape (``c.facts``), the observation and the
+    evidence: the claim's own address appears only in the message of a failing check.
+    """
+    return _verify(c, o, evidence, max_handshake_age) is None
+
+
+def path_verified(c: ClaimIntent, o: Observed) -> Verdict:
+    """``assess_path``'s verdict for a claim whose path checks all pass (level 3)."""
     why = unproven(c, o)
     if not why:
         return VERIFIED

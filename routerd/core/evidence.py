@@ -10,6 +10,8 @@ kept in the order they were made.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from routerd.core.port import PathEvidence
 
 
@@ -25,15 +27,33 @@ class Evidence:
         self.of: dict[str, PathEvidence] = {}
         self._checked: dict[str, float] = {}  # in the order the checks were made
 
-    def wanted(self, name: str, verified: bool, now: float) -> bool:
-        """Whether a claim judged at the delivering level or above needs a check now."""
-        last = self._checked.get(name)
-        return not (verified and last is not None and now - last < self.verify_interval)
+    def wanted(self, names: list[str], verified: Callable[[str], bool], now: float) -> list[str]:
+        """Of claims judged at the delivering level or above (in order), those needing a
+        check now: all but the verified ones checked less than ``verify_interval`` ago."""
+        checked = self._checked
+        if not checked:  # nothing checked yet (a first pass): every claim
+            return list(names)
+        interval = self.verify_interval
+        out = []
+        for name in names:
+            last = checked.get(name)
+            if last is None or not (now - last < interval and verified(name)):
+                out.append(name)
+        return out
 
-    def record(self, name: str, evidence: PathEvidence, now: float) -> None:
-        self.of[name] = evidence
-        self._checked.pop(name, None)
-        self._checked[name] = now
+    def record(self, names: list[str], found: Mapping[str, PathEvidence], now: float) -> set[str]:
+        """Keep what the checks of ``names`` (in the order made) found; returns the claims
+        given evidence (a check can find nothing: the claim keeps what it had)."""
+        of, checked = self.of, self._checked
+        out = set()
+        for name in names:
+            evidence = found.get(name)
+            if evidence is not None:
+                of[name] = evidence
+                checked.pop(name, None)
+                checked[name] = now
+                out.add(name)
+        return out
 
     def stale(self, name: str) -> None:
         """The claim dropped below the delivering level: check it as soon as it is back."""

@@ -6,7 +6,9 @@ tunnel's link, the WireGuard peer, the MSS clamp table, the capture segment's an
 tunnel's addresses. A full pass judges every claim against one observation, so
 ``Judgement`` answers the shared part once per shape (capture interface, tunnel, peer and
 clamp paths) and looks at each claim's own objects only: its route, the peer covering its
-address, its provider-side answer.
+address, its provider-side answer. ``assess_path``'s checks read only the shape and the
+claim's evidence, which claims with equal evidence share (one object): they are answered
+once per run of claims with the same shape and evidence.
 
 It only ever says "everything holds" on its own. A claim for which anything fails is judged
 by ``assess_delivery`` itself, so reasons, messages and keys are those of judging the claim
@@ -16,7 +18,16 @@ alone (``tests/unit/core/test_judgement.py`` compares the two over every single 
 from __future__ import annotations
 
 from routerd.core import capture
-from routerd.core.assess import Verdict, assess_delivery, probe_source
+from routerd.core.assess import (
+    HANDSHAKE_MAX_AGE,
+    VERIFIED,
+    Verdict,
+    assess_delivery,
+    assess_path,
+    path_holds,
+    path_verified,
+    probe_source,
+)
 from routerd.core.desired import (
     MAIN_TABLE,
     AbsentAddress,
@@ -26,7 +37,7 @@ from routerd.core.desired import (
     WireGuardDevice,
 )
 from routerd.core.lowering import IP_FORWARD, ClaimIntent
-from routerd.core.port import PathCheck
+from routerd.core.port import PathCheck, PathEvidence
 
 _PROXY_ARP = "proxy-arp"
 _MAIN = str(MAIN_TABLE)
@@ -44,13 +55,37 @@ class Judgement:
     Args:
         o: the observation (not changed while this judgement is in use).
         standby: capture interfaces whose proxy-ARP capture is switched off on purpose.
+        max_handshake_age: the age beyond which a WireGuard handshake is stale.
     """
 
-    __slots__ = ("_last", "_peers", "_probes", "_segments", "_shapes", "o", "standby")
+    __slots__ = (
+        "_last",
+        "_last_check",
+        "_last_path",
+        "_peers",
+        "_probes",
+        "_segments",
+        "_shapes",
+        "max_age",
+        "o",
+        "standby",
+    )
 
-    def __init__(self, o: Observed, standby: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        o: Observed,
+        standby: frozenset[str] = frozenset(),
+        max_handshake_age: float = HANDSHAKE_MAX_AGE,
+    ) -> None:
         self.o = o
         self.standby = standby
+        self.max_age = max_handshake_age
+        self._last_path: tuple[object, object, bool] = (None, None, False)
+        self._last_check: tuple[object, tuple[str, str, str, str, str], tuple[str, ...]] = (
+            None,
+            ("", "", "", "", ""),
+            (),
+        )
         self._shapes: dict[Shape, bool] = {}
         self._peers: dict[tuple[str, str], frozenset[str]] = {}
         self._probes: dict[tuple[str, str, str], str] = {}
@@ -82,9 +117,55 @@ class Judgement:
                 held = self._shapes[shape] = self._shared_holds(c)
             shared = held
             self._last = (f, shared)
-        if shared and self._own_holds(c):
-            return None
-        return assess_delivery(c, self.o, self.standby)
+        if not shared:
+            return assess_delivery(c, self.o, self.standby)
+        # the checks that read the claim's own objects (inline: one claim after another)
+        o, ip = self.o, c.ip
+        objects = o.objects
+        if f.capture_type == _PROXY_ARP:
+            route = objects.get(capture.route_key(ip))
+            if not (
+                isinstance(route, Route)
+                and route.type == "unicast"
+                and route.dev != f.capture_interface
+            ):
+                return assess_delivery(c, o, self.standby)
+        else:
+            seen = objects.get(("absent", ip))
+            if isinstance(seen, AbsentAddress) and (seen.present_on or seen.local_routes):
+                return assess_delivery(c, o, self.standby)
+            answer = o.assignments.get(ip)
+            if answer is not None and answer.status in _BLOCKING:
+                return assess_delivery(c, o, self.standby)
+        route = objects.get(("route", _MAIN, c.address))
+        if not isinstance(route, Route) or route.dev != f.tunnel:
+            return assess_delivery(c, o, self.standby)
+        if f.wg_public_key and c.address not in self._peers[(f.tunnel, f.wg_public_key)]:
+            return assess_delivery(c, o, self.standby)
+        return None
+
+    def path(self, c: ClaimIntent, evidence: PathEvidence | None) -> Verdict:
+        """``assess_path(c, o, evidence, max_handshake_age)`` for a claim whose capture and
+        delivery hold.
+
+        Args:
+            c: the claim's intent.
+            evidence: the claim's latest path evidence (None: none yet).
+
+        Returns:
+            The verdict; whether the path checks pass is worked out once per run of claims
+            with the same shape and the same evidence object (``assess.path_holds``).
+        """
+        f = c.facts
+        last, seen, held = self._last_path
+        if f is not last or evidence is not seen:
+            held = path_holds(c, self.o, evidence, self.max_age)
+            self._last_path = (f, evidence, held)
+        if not held:
+            return assess_path(c, self.o, evidence, max_handshake_age=self.max_age)
+        if f.capture_type == _PROXY_ARP:  # a proxy-ARP capture leaves nothing unproven
+            return VERIFIED
+        return path_verified(c, self.o)
 
     def _shared_holds(self, c: ClaimIntent) -> bool:
         """Every check of capture and delivery that reads only what the shape shares."""
@@ -114,31 +195,6 @@ class Judgement:
                     return False
         return True
 
-    def _own_holds(self, c: ClaimIntent) -> bool:
-        """The checks of capture and delivery that read the claim's own objects (its shape's
-        shared checks hold)."""
-        o, f, ip = self.o, c.facts, c.ip  # the shape's facts read directly: once a claim
-        objects = o.objects
-        if f.capture_type == _PROXY_ARP:
-            route = objects.get(capture.route_key(ip))
-            if not (
-                isinstance(route, Route)
-                and route.type == "unicast"
-                and route.dev != f.capture_interface
-            ):
-                return False
-        else:
-            seen = objects.get(("absent", ip))
-            if isinstance(seen, AbsentAddress) and (seen.present_on or seen.local_routes):
-                return False
-            answer = o.assignments.get(ip)
-            if answer is not None and answer.status in _BLOCKING:
-                return False
-        route = objects.get(("route", _MAIN, c.address))
-        if not isinstance(route, Route) or route.dev != f.tunnel:
-            return False
-        return not f.wg_public_key or c.address in self._peers[(f.tunnel, f.wg_public_key)]
-
     def path_check(self, c: ClaimIntent) -> PathCheck:
         """``assess.path_check(c, o)``: the end-to-end check to ask the backend for.
 
@@ -150,33 +206,28 @@ class Judgement:
             out once per tunnel and per capture interface.
         """
         f, ip = c.facts, c.ip
-        probe = (f.tunnel, f.local_overlay, f.peer_overlay)
-        source = self._probes.get(probe)
-        if source is None:
-            source = self._probes[probe] = probe_source(c, self.o)
+        last, shared, candidates = self._last_check
+        if f is not last:  # claims of one shape share their facts, and mostly come in a row
+            probe = (f.tunnel, f.local_overlay, f.peer_overlay)
+            source = self._probes.get(probe)
+            if source is None:
+                source = self._probes[probe] = probe_source(c, self.o)
+            capif = f.capture_interface
+            candidates = ()
+            if f.capture_type == _PROXY_ARP and capif:
+                found = self._segments.get(capif)
+                if found is None:
+                    link = self.o.links.get(capif)
+                    found = capture.segment_candidates(link.addresses if link else ())
+                    self._segments[capif] = found
+                candidates = found
+            shared = (f.tunnel, f.wg_public_key, source, f.peer_overlay if source else "", capif)
+            self._last_check = (f, shared, candidates)
         segment = ""
-        capif = f.capture_interface
-        if f.capture_type == _PROXY_ARP and capif:
-            candidates = self._segments.get(capif)
-            if candidates is None:
-                link = self.o.links.get(capif)
-                candidates = capture.segment_candidates(link.addresses if link else ())
-                self._segments[capif] = candidates
-            for segment in candidates:
-                if segment != ip:
-                    break
-            else:
-                segment = ""
-        return _CHECK(
-            PathCheck,
-            (
-                c.name,
-                ip,
-                f.tunnel,
-                f.wg_public_key,
-                source,
-                f.peer_overlay if source else "",
-                capif,
-                segment,
-            ),
-        )
+        for segment in candidates:
+            if segment != ip:
+                break
+        else:
+            segment = ""
+        tunnel, key, source, peer, capif = shared
+        return _CHECK(PathCheck, (c.name, ip, tunnel, key, source, peer, capif, segment))

@@ -28,7 +28,7 @@ moved.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -290,6 +290,43 @@ class Lifecycle:
             # D6: a failed capture or delivery step is a degradation, not a quiet wait.
             self.walk(model, ClaimState.DEGRADED, reason, message)
         return captures
+
+    def judge_many(
+        self, models: Sequence[ClaimFSM], verdicts: Sequence[tuple[int, str, str, object, bool]]
+    ) -> list[bool]:
+        """``judge`` of each model with its verdict (level, reason, message, key,
+        apply_failed), in order; returns what each ``judge`` returns.
+
+        A ``pending`` claim whose verdict failed nothing only steps forward (every claim of
+        a first pass): its steps are looked up once per level and recorded here, as
+        ``_advance`` records them; any other claim goes through ``judge``.
+        """
+        out: list[bool] = []
+        capture = out.append
+        judge, append, make, clock = self.judge, self.records.append, _RECORD, self._clock
+        pending = ClaimState.PENDING.value
+        walks: dict[int, tuple[tuple[tuple[str, str], ...], str, str]] = {}
+        for model, (level, reason, message, _, failed) in zip(models, verdicts, strict=True):
+            if model.state != pending or failed:
+                capture(judge(model, level, reason, message, apply_failed=failed))
+                continue
+            walk = walks.get(level)
+            if walk is None:
+                steps = self._steps(ClaimState.PENDING, FORWARD[level])
+                walk = walks[level] = (steps[:-1], *steps[-1]) if steps else ((), "", "")
+            head, trigger, dest = walk
+            if trigger:
+                name, address, at = model.name, model.address, pending
+                for step, nxt in head:
+                    append(make(TransitionRecord, (name, address, at, nxt, step, "", "", clock())))
+                    at = nxt
+                now = clock()
+                last = (name, address, at, dest, trigger, reason, message, now)
+                append(make(TransitionRecord, last))
+                model.state, model.since = dest, now
+            model.reason, model.message = reason, message
+            capture(level >= 1)
+        return out
 
     @staticmethod
     def captures(model: ClaimFSM, level: int, *, apply_failed: bool = False) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import compress
 
 from routerd.core.assess import (
     Verdict,
@@ -226,8 +227,7 @@ class PassWork:
 
     def _known(self, names: Iterable[str]) -> list[str]:
         """``names`` that are claims of this pass, sorted (the journal follows this order)."""
-        intents = self.lowered.claims
-        return sorted(n for n in names if n in intents)
+        return sorted(filter(self.lowered.claims.__contains__, names))
 
     def _judge(self, names: list[str], *, verify: bool) -> None:
         """Judge ``names`` (sorted: the journal follows this order) and walk their machines."""
@@ -238,16 +238,13 @@ class PassWork:
         verdicts = self._verdicts(names, verify=verify)
         holds = self._holds()
         origins = e.claims.origins
-        models = e.lifecycle.claims
-        judge, error = e.lifecycle.judge, e.backoff.error
-        captured, unverified = self._captured, e.unverified
-        verified = ClaimState.VERIFIED.value
-        for name in names:
-            verdict = verdicts[name]
+        error = e.backoff.error
+        judged = [verdicts[n] for n in names]
+        for i, verdict in enumerate(judged):
             key = verdict.key
             failed = error(key) if key is not None else ""
             if failed:
-                verdict = Verdict(
+                verdict = judged[i] = Verdict(
                     verdict.level,
                     verdict.reason,
                     f"{verdict.message}; apply failed: {failed}",
@@ -255,17 +252,17 @@ class PassWork:
                     True,
                 )
             if holds and verdict.level == 3:
+                name = names[i]
                 hold = holds.get(origins.get(name, ""))
                 if hold is not None:
-                    verdict = held_back(verdict, hold(name))
-            model = models[name]
-            level, reason, message, _, apply_failed = verdict
-            if judge(model, level, reason, message, apply_failed=apply_failed):
-                captured.append(name)
-            if model.state == verified:
-                unverified.discard(name)
-            else:
-                unverified.add(name)
+                    judged[i] = held_back(verdict, hold(name))
+        models = e.lifecycle.claims
+        machines = [models[n] for n in names]
+        self._captured.extend(compress(names, e.lifecycle.judge_many(machines, judged)))
+        verified = ClaimState.VERIFIED.value
+        done = {n for n, m in zip(names, machines, strict=True) if m.state == verified}
+        e.unverified.difference_update(done)
+        e.unverified.update(set(names).difference(done))
 
     def _verdicts(self, names: list[str], *, verify: bool) -> dict[str, Verdict]:
         """Each claim's verdict on this observation, after its path check when one is due.
@@ -284,7 +281,7 @@ class PassWork:
         verdicts: dict[str, Verdict] = {}
         reached: list[str] = []  # capture and delivery hold: the path decides
         below: list[str] = []
-        judgement = Judgement(observed, standby)
+        judgement = Judgement(observed, standby, max_age)
         delivery = judgement.delivery
         for n in names:
             early = delivery(intents[n])
@@ -297,11 +294,10 @@ class PassWork:
         if verify:  # the capture is what the path checks will not change: announce it now
             self._announce_captured(names, verdicts)
             refreshed = self._verify(reached, below, judgement)
+        path = judgement.path
         for n in reached:
             if n in refreshed or n not in verdicts:
-                verdicts[n] = assess_path(
-                    intents[n], observed, evidence.get(n), max_handshake_age=max_age
-                )
+                verdicts[n] = path(intents[n], evidence.get(n))
         return verdicts
 
     def _announce_captured(self, names: list[str], verdicts: dict[str, Verdict]) -> None:
@@ -332,29 +328,18 @@ class PassWork:
             judgement: this observation's (makes the checks).
         """
         e, now = self.e, self.now
-        checks: list[PathCheck] = []
         intents = self.lowered.claims
         models = e.lifecycle.claims
         evidence = e.evidence
         for name in below:
             evidence.stale(name)
-        wanted, path_check, add = evidence.wanted, judgement.path_check, checks.append
         verified = ClaimState.VERIFIED.value
-        for name in reached:
-            if wanted(name, models[name].state == verified, now):
-                add(path_check(intents[name]))
-        if not checks:
+        due = evidence.wanted(reached, lambda n: models[n].state == verified, now)
+        if not due:
             return set()
-        found = e.backend.verify(checks)
-        refreshed = set()
-        record = evidence.record
-        for chk in checks:
-            name = chk.claim
-            ev = found.get(name)
-            if ev is not None:
-                record(name, ev, now)
-                refreshed.add(name)
-        return refreshed
+        path_check = judgement.path_check
+        checks: list[PathCheck] = [path_check(intents[n]) for n in due]
+        return evidence.record(due, e.backend.verify(checks), now)
 
     def _announce_applied(self, own: set[Key]) -> None:
         """Announce the claims not yet captured whose own objects (``own``: changed keys no

@@ -223,33 +223,37 @@ class LinuxBackend:
         unprobed = (None, "", False)
         out = {}
         same: dict[tuple[object, ...], PathEvidence] = {}
+        get_dev, get_capture = devs.get, captured.get
         for c in checks:
             pair = (c.local_overlay, c.peer_overlay)
-            fields = (devs.get(c.address), pair, captured.get(c.claim) if captured else None)
+            fields = (get_dev(c.address), pair, get_capture(c.claim))
             evidence = same.get(fields)
             if evidence is None:  # claims with equal evidence share one (immutable) object
                 ok, detail, pending = found.get(pair, unprobed)
+                capture = InputRoute(*fields[2]) if fields[2] is not None else None
                 evidence = same[fields] = PathEvidence(
-                    fields[0], ok, detail, probe_pending=pending, capture=fields[2]
+                    fields[0], ok, detail, probe_pending=pending, capture=capture
                 )
             out[c.claim] = evidence
         return out
 
-    def _capture_lookups(self, checks: Sequence[PathCheck]) -> dict[str, InputRoute]:
-        """The input-route lookup of every check that asks for one, by claim."""
+    def _capture_lookups(self, checks: Sequence[PathCheck]) -> dict[str, tuple[str, str, str, str]]:
+        """The input-route lookup of every check that asks for one, by claim, as the fields
+        of its ``InputRoute`` (a plain tuple: the evidence of equal lookups is made once)."""
         asks, claims, out = [], [], {}
+        index = self.host.links.index
         for c in checks:
             if not c.capture_source:
                 continue
-            iif = self.host.links.index(c.capture_interface)
+            iif = index(c.capture_interface)
             if iif is None:
-                out[c.claim] = InputRoute(c.capture_source, error=f"{c.capture_interface} missing")
+                out[c.claim] = (c.capture_source, "", "", f"{c.capture_interface} missing")
                 continue
             asks.append((c.address, c.capture_source, iif))
             claims.append(c)
         found = routes.input_lookups(self.host.sock, asks, self.host.links.name) if asks else []
         for c, (kind, dev, error) in zip(claims, found, strict=True):
-            out[c.claim] = InputRoute(c.capture_source, kind, dev, error)
+            out[c.claim] = (c.capture_source, kind, dev, error)
         return out
 
     def close(self, *, cleanup: bool = False) -> None:

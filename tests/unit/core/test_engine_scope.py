@@ -357,18 +357,18 @@ def test_a_pass_judges_each_claim_once_with_the_evidence_its_path_check_gave(tmp
     from routerd.core import pass_work
 
     calls: Counter[tuple[str, str]] = Counter()
-    real_path = pass_work.assess_path
+    real_path = pass_work.Judgement.path
     real_delivery = pass_work.Judgement.delivery
 
-    def path(c: Any, *args: Any, **kw: Any) -> Any:
+    def path(self: Any, c: Any, *args: Any, **kw: Any) -> Any:  # and the path part here
         calls["assess_path", c.name] += 1
-        return real_path(c, *args, **kw)
+        return real_path(self, c, *args, **kw)
 
     def delivery(self: Any, c: Any) -> Any:  # a pass judges capture and delivery here
         calls["assess_delivery", c.name] += 1
         return real_delivery(self, c)
 
-    monkeypatch.setattr(pass_work, "assess_path", path)
+    monkeypatch.setattr(pass_work.Judgement, "path", path)
     monkeypatch.setattr(pass_work.Judgement, "delivery", delivery)
     rig = Rig(tmp_path, 20)
     rig.host.lookup[address(3)] = "eth9"  # c3's route lookup leaves by another device

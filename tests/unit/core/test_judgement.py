@@ -15,7 +15,7 @@ from dataclasses import replace as dataclass_replace
 
 import pytest
 
-from routerd.core.assess import assess_delivery, path_check
+from routerd.core.assess import assess_delivery, assess_path, path_check
 from routerd.core.assignment import Assignment
 from routerd.core.desired import (
     AbsentAddress,
@@ -30,6 +30,7 @@ from routerd.core.desired import (
 )
 from routerd.core.judgement import Judgement
 from routerd.core.lowering import ClaimIntent
+from routerd.core.port import InputRoute, PathEvidence
 from tests.unit.core.test_assess import CLOUD, KEY, ONPREM, healthy, replace
 
 Break = Callable[[Observed, ClaimIntent], None]
@@ -226,3 +227,75 @@ def test_path_check_picks_the_same_segment_source(addresses: tuple[str, ...], ip
     j = Judgement(o)
     j.path_check(ONPREM)  # another claim on the interface first
     assert j.path_check(c) == path_check(c, o)
+
+
+_CAPTURES = [
+    None,
+    InputRoute("10.40.8.1", "unicast", "wg0"),
+    InputRoute("10.40.8.1", "unicast", "ens19"),
+    InputRoute("10.40.8.1", "unicast", "eth9"),
+    InputRoute("10.40.8.1", "blackhole", ""),
+    InputRoute("10.40.8.1", error="Network is unreachable"),
+]
+EVIDENCE: list[PathEvidence | None] = [
+    None,
+    *(PathEvidence("wg0", capture=cap) for cap in _CAPTURES),
+    PathEvidence(None),
+    PathEvidence("eth9"),
+    PathEvidence("wg0", True),
+    PathEvidence("wg0", False, "no answer"),
+    PathEvidence("wg0", None, "running", probe_pending=True),
+]
+HANDSHAKES = {"fresh": 5.0, "stale": 500.0, "none": None}
+ANSWERS = {
+    "none": {},
+    "mixed": {"10.40.8.31": "assigned", "10.40.8.21": "unknown", "10.40.8.99": "pending"},
+    "assigned": {"10.40.8.31": "assigned", "10.40.8.21": "assigned", "10.40.8.99": "assigned"},
+}
+
+
+@pytest.mark.parametrize("answers", sorted(ANSWERS))
+@pytest.mark.parametrize("handshake", sorted(HANDSHAKES))
+@pytest.mark.parametrize("kind", sorted(CLAIMS))
+def test_path_verdict_agrees_with_judging_each_claim_alone(
+    kind: str, handshake: str, answers: str
+) -> None:
+    """``Judgement.path`` answers the path checks once per shape and evidence object: every
+    claim still gets ``assess_path``'s verdict, whatever was judged before it (claims of the
+    same shape with the same and with other evidence, and a claim of another shape)."""
+    c = CLAIMS[kind]
+    o = _with_sibling(c, _observed(c))
+    age = HANDSHAKES[handshake]
+    o.handshakes = {} if age is None else {(c.tunnel, KEY): age}
+    o.assignments = {
+        ip: Assignment(status, f"{status} on eni-1")  # type: ignore[arg-type]
+        for ip, status in ANSWERS[answers].items()
+    }
+    sibling = _sibling(c)
+    other = replace(c, tunnel="wg9")  # another shape: its tunnel is not observed
+    max_age = 180.0
+    j = Judgement(o, max_handshake_age=max_age)
+    for first in EVIDENCE:
+        for then in EVIDENCE:
+            for claim, ev in [(c, first), (sibling, first), (other, first), (sibling, then)]:
+                want = assess_path(claim, o, ev, max_handshake_age=max_age)
+                assert j.path(claim, ev) == want, (claim.name, ev)
+                assert j.path(claim, ev).message is want.message or want.level < 3
+                assert j.path_check(claim) == path_check(claim, o)
+
+
+def test_the_path_cases_reach_every_outcome() -> None:
+    """The evidence above reaches verified and each failing path check."""
+    seen = set()
+    for c in CLAIMS.values():
+        o = _observed(c)
+        for ev in EVIDENCE:
+            v = assess_path(c, o, ev)
+            seen.add((v.level, v.reason))
+    assert (3, "") in seen
+    assert {r for level, r in seen if level == 2} >= {
+        "route-lookup-mismatch",
+        "capture-route-missing",
+        "overlay-probe-pending",
+        "overlay-probe-failed",
+    }

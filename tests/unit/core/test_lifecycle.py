@@ -235,3 +235,41 @@ def test_judge_reports_the_capture_it_was_predicted_to_make(
     assert predicted == any(r.to_state == "captured" for r in moved)
     assert all(r.from_state in (before, *[x.to_state for x in moved]) for r in moved)
     assert (m.reason, m.message) == ("r", "m")
+
+
+STARTS = [("pending", 0), ("captured", 0), ("delivering", 0), ("verified", 0)] + [
+    ("degraded", hw) for hw in (1, 2, 3)
+]
+
+
+def _clocked() -> Lifecycle:
+    t = iter(range(1, 100_000))
+    return Lifecycle(lambda: float(next(t)))
+
+
+def test_judge_many_is_judge_of_each_in_order() -> None:
+    """Every start state, level and apply outcome in one batch, the fast path's pending claims
+    between the others and at several levels: the same records (times included), models and
+    captures as judging each claim in turn."""
+    cases = [
+        (state, hw, level, failed)
+        for state, hw in STARTS
+        for level in (3, 0, 2, 1)
+        for failed in (False, True)
+    ]
+    cases += [("pending", 0, level, False) for level in (3, 3, 1, 0, 2, 3)]
+    one, many = _clocked(), _clocked()
+    singles = [_at(one, state, hw) for state, hw, _, _ in cases]
+    batch = [_at(many, state, hw) for state, hw, _, _ in cases]
+    verdicts = [
+        (level, f"r{i}", f"m{i}", None, failed) for i, (_, _, level, failed) in enumerate(cases)
+    ]
+    want = [
+        one.judge(m, level, reason, message, apply_failed=failed)
+        for m, (level, reason, message, _, failed) in zip(singles, verdicts, strict=True)
+    ]
+    assert many.judge_many(batch, verdicts) == want
+    assert many.drain() == one.drain()
+    fields = ("name", "address", "state", "reason", "message", "since", "high_water")
+    for a, b in zip(singles, batch, strict=True):
+        assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
