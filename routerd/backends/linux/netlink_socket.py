@@ -267,11 +267,7 @@ class NetlinkSocket:
             if i == n:
                 barrier = True
             elif 0 <= i < n and out[i] is None:  # else: late answer to an abandoned batch
-                body = bytes(buf[off + hdr : off + length])
-                if kind == nl.NLMSG_ERROR:
-                    out[i] = Reply(*nl.parse_error(nl.Message(kind, flags, seq, pid, body)))
-                else:
-                    out[i] = Reply(0, "", body)
+                out[i] = _reply_at(buf, off, length, kind, flags, seq, pid)
                 lookups -= not chunk[i].flags & nl.NLM_F_ACK
             off += (length + 3) & ~3
         return barrier, lookups
@@ -452,10 +448,17 @@ def _errors_in(
             if i == n:
                 barrier = True
             elif 0 <= i < n and i not in out:  # else: late answer to an abandoned batch
-                if kind == nl.NLMSG_ERROR:
-                    body = bytes(buf[off + hdr : off + length])
-                    out[i] = Reply(*nl.parse_error(nl.Message(kind, flags, seq, pid, body)))
-                else:
-                    out[i] = Reply(0, "", bytes(buf[off + hdr : off + length]))
+                out[i] = _reply_at(buf, off, length, kind, flags, seq, pid)
             off += (length + 3) & ~3
     return barrier
+
+
+def _reply_at(
+    buf: bytearray, off: int, length: int, kind: int, flags: int, seq: int, pid: int
+) -> Reply:
+    """The answer whose header (already unpacked) starts at ``buf[off]``: the kernel's
+    error or ACK, or a reply carrying its body."""
+    body = bytes(buf[off + nl.NLMSGHDR.size : off + length])
+    if kind == nl.NLMSG_ERROR:
+        return Reply(*nl.parse_error(nl.Message(kind, flags, seq, pid, body)))
+    return Reply(0, "", body)
