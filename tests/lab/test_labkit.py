@@ -7,6 +7,9 @@ otherwise only show up as a wrong verdict or a leaked key on a root machine.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,3 +146,40 @@ def test_registry_owner_alive_only_for_the_live_creator(tmp_path: Path) -> None:
     assert reg.owner_alive()
     reg.meta["owner_start"] = -1  # the PID was reused since
     assert not reg.owner_alive()
+
+
+LEADER_FIRST = """
+import ctypes, os, signal, sys, threading, time
+
+def on_term(*_):
+    # another thread outlives the first one by half a second, as a server's threads do
+    threading.Thread(target=lambda: (time.sleep(0.5), os._exit(0))).start()
+    ctypes.CDLL(None).syscall(60, 0)  # SYS_exit on x86_64: only this thread ends
+
+signal.signal(signal.SIGTERM, on_term)
+print("ready", flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the child uses x86_64's SYS_exit")
+def test_registry_reaps_a_process_whose_first_thread_ends_before_the_others(
+    tmp_path: Path,
+) -> None:
+    """Its first thread shows as a zombie while the others still exit: a stop that polled
+    once at that moment left a zombie behind for the rest of the run."""
+    proc = subprocess.Popen([sys.executable, "-c", LEADER_FIRST], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+        reg = Registry.create(tmp_path, run="t4")
+        reg.push_process(proc, "leader-first")
+        assert reg.close() == []
+        assert proc.returncode is not None  # reaped by the stop, not left a zombie
+        assert not Path(f"/proc/{proc.pid}").exists()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()

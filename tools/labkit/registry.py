@@ -52,18 +52,28 @@ def stop_process(pid: int, start: int | None, *, sig: int = signal.SIGTERM) -> N
                 os.kill(pid, signal.SIGKILL)
             deadline = time.monotonic() + STOP_TIMEOUT
         time.sleep(0.05)
-    _reap(pid)
+    _reap(pid, wait=STOP_TIMEOUT)
 
 
-def _reap(pid: int) -> None:
-    """Collect the exit status when the process is our child (no zombie left behind)."""
+def _reap(pid: int, *, wait: float = 0.0) -> None:
+    """Collect the exit status when the process is our child (no zombie left behind).
+
+    ``wait``: how long to wait for a child that has ended. A multi-threaded process's first
+    thread shows as a zombie while its other threads are still exiting, and cannot be
+    reaped until they have: a single poll at that moment left it a zombie until the end of
+    the run (the AWS double, with its server threads, did this at every teardown).
+    """
     child = _CHILDREN.get(pid)
     if child is not None:
-        if child.poll() is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(wait) if wait else child.poll()
+        if child.returncode is not None:
             del _CHILDREN[pid]
         return
+    deadline = time.monotonic() + wait
     with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+        while os.waitpid(pid, os.WNOHANG) == (0, 0) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
 def undo(record: dict[str, Any]) -> None:
