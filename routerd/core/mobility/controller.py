@@ -291,8 +291,7 @@ class MobilityController:
                 self._set_origination(address, o.origination)
             if self._homes.get(address) != o.home:
                 homes_changed.append(address)
-                _put(self._homes, address, o.home)
-            _put(self._conflicts, address, o.conflicts or None)
+            self._put_view(address, o.home, o.conflicts or None)
             probing_changed |= self._probe(dom, address, o)
             self._timer(address, o.wake_at)
         if pins_changed:
@@ -376,6 +375,20 @@ class MobilityController:
                 self._shared = False
         return not self._pins_view and bool(self._store_pins or self.plan.static_pins)
 
+    def _put_view(
+        self, address: str, home: Home | None, conflicts: tuple[Conflict, ...] | None
+    ) -> None:
+        """Set (or drop) one address's home and conflicts in the views. Under the lock, and
+        copying first when a reader took the views since the last copy: a reader may take
+        them in the middle of a step, and must never iterate a dict this step still changes
+        (copying once at the start of a step left that window open)."""
+        with self._lock:
+            if self._shared:
+                self._homes, self._conflicts = dict(self._homes), dict(self._conflicts)
+                self._shared = False
+            _put(self._homes, address, home)
+            _put(self._conflicts, address, conflicts)
+
     def _snapshot(self) -> tuple[Mapping[str, Home], Mapping[str, tuple[Conflict, ...]]]:
         with self._lock:
             self._shared = True
@@ -405,8 +418,7 @@ class MobilityController:
                     MoveRecord(address, mem.home.domain, mem.home.site, "", 0, "config", "", now)
                 )
             self._set_origination(address, None)
-            self._homes.pop(address, None)
-            self._conflicts.pop(address, None)
+            self._put_view(address, None, None)
             self._timers.pop(address, None)
             self._stale.discard(address)
             for targets in self._probing.values():
