@@ -26,7 +26,7 @@ import errno
 import socket
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from routerd.backends.linux import netlink_codec as nl
@@ -257,19 +257,13 @@ class NetlinkSocket:
         receives 10,000 datagrams, and only the lookup replies' bodies are copied out.
         """
         n = len(chunk)
-        unpack = nl.NLMSGHDR.unpack_from
-        hdr = nl.NLMSGHDR.size
-        while off + hdr <= end:
-            length, kind, flags, seq, pid = unpack(buf, off)
-            if length < hdr or off + length > end:
-                break
+        for at, length, kind, flags, seq, pid in _headers(buf, off, end):
             i = seq - first
             if i == n:
                 barrier = True
             elif 0 <= i < n and out[i] is None:  # else: late answer to an abandoned batch
-                out[i] = _reply_at(buf, off, length, kind, flags, seq, pid)
+                out[i] = _reply_at(buf, at, length, kind, flags, seq, pid)
                 lookups -= not chunk[i].flags & nl.NLM_F_ACK
-            off += (length + 3) & ~3
         return barrier, lookups
 
     def lookup(
@@ -435,22 +429,28 @@ def _errors_in(
     A request's first answer is its result, as in ``_answers``: a plain ACK (errno 0)
     is filed too, so the caller drops the successes.
     """
-    unpack = nl.NLMSGHDR.unpack_from
-    hdr = nl.NLMSGHDR.size
     barrier = False
-    for off, end in got:
-        end += off
-        while off + hdr <= end:
-            length, kind, flags, seq, pid = unpack(buf, off)
-            if length < hdr or off + length > end:
-                break
+    for start, size in got:
+        for at, length, kind, flags, seq, pid in _headers(buf, start, start + size):
             i = seq - first
             if i == n:
                 barrier = True
             elif 0 <= i < n and i not in out:  # else: late answer to an abandoned batch
-                out[i] = _reply_at(buf, off, length, kind, flags, seq, pid)
-            off += (length + 3) & ~3
+                out[i] = _reply_at(buf, at, length, kind, flags, seq, pid)
     return barrier
+
+
+def _headers(buf: bytearray, off: int, end: int) -> Iterator[tuple[int, int, int, int, int, int]]:
+    """(offset, length, type, flags, sequence, port) of each whole message in
+    ``buf[off:end]``, read straight from the buffer; stops at a malformed header."""
+    unpack = nl.NLMSGHDR.unpack_from
+    hdr = nl.NLMSGHDR.size
+    while off + hdr <= end:
+        length, kind, flags, seq, pid = unpack(buf, off)
+        if length < hdr or off + length > end:
+            return
+        yield off, length, kind, flags, seq, pid
+        off += (length + 3) & ~3
 
 
 def _reply_at(
