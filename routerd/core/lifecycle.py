@@ -239,6 +239,13 @@ class Lifecycle:
         steps = self._forward.get((state, target))
         if steps is None:
             steps = self._steps(state, target)
+        self._take_steps(model, steps, reason, message)
+
+    def _take_steps(
+        self, model: ClaimFSM, steps: tuple[tuple[str, str], ...], reason: str, message: str
+    ) -> None:
+        """Record each of ``steps`` (trigger, next state) for ``model`` and move it to the
+        last; only the last record says why it stopped."""
         if steps:
             name, address, append, make = model.name, model.address, self.records.append, _RECORD
             clock = self._clock
@@ -303,28 +310,17 @@ class Lifecycle:
         """
         out: list[bool] = []
         capture = out.append
-        judge, append, make, clock = self.judge, self.records.append, _RECORD, self._clock
+        judge, take = self.judge, self._take_steps
         pending = ClaimState.PENDING.value
-        walks: dict[int, tuple[tuple[tuple[str, str], ...], str, str]] = {}
+        walks: dict[int, tuple[tuple[str, str], ...]] = {}
         for model, (level, reason, message, _, failed) in zip(models, verdicts, strict=True):
             if model.state != pending or failed:
                 capture(judge(model, level, reason, message, apply_failed=failed))
                 continue
-            walk = walks.get(level)
-            if walk is None:
-                steps = self._steps(ClaimState.PENDING, FORWARD[level])
-                walk = walks[level] = (steps[:-1], *steps[-1]) if steps else ((), "", "")
-            head, trigger, dest = walk
-            if trigger:
-                name, address, at = model.name, model.address, pending
-                for step, nxt in head:
-                    append(make(TransitionRecord, (name, address, at, nxt, step, "", "", clock())))
-                    at = nxt
-                now = clock()
-                last = (name, address, at, dest, trigger, reason, message, now)
-                append(make(TransitionRecord, last))
-                model.state, model.since = dest, now
-            model.reason, model.message = reason, message
+            steps = walks.get(level)
+            if steps is None:
+                steps = walks[level] = self._steps(ClaimState.PENDING, FORWARD[level])
+            take(model, steps, reason, message)
             capture(level >= 1)
         return out
 
