@@ -1,4 +1,4 @@
-"""Proxy-ARP capture survives its bridge changing MAC: nothing measurable is lost.
+"""Proxy-ARP capture survives its bridge changing MAC: a ping train loses a few packets at most.
 
 ``r`` captures 10.40.8.50 by proxy-ARP on a bridge without a fixed address (its MAC is the
 lowest of its ports') and delivers it to ``far`` over a veth; a LAN host keeps a 10 ms ping
@@ -7,7 +7,8 @@ host re-learns the router's MAC (a new ARP exchange, as any host does for a new
 conversation or a re-probe) and the port leaves again. The leave is what hurts: the host's
 cached MAC belongs to nobody any more. Without routerd the host loses the train until its
 neighbour entry is re-probed (the control); with routerd's backend watching, the MAC change
-is announced for every captured address at once and the train goes on.
+is announced for every captured address at once and the train goes on (a few 10 ms
+packets at most, the time the announcement takes to follow the notification).
 """
 
 from __future__ import annotations
@@ -132,7 +133,11 @@ def test_routerd_reannounces_captures_when_the_bridge_mac_changes(lab: Any) -> N
     assert all(ok for _, ok, _ in b.reconcile(capture(lan)))
     sent, received, seen = ping_train_across_mac_changes(lan)
     assert seen == [LOWER_MAC, LOWER_MAC, PORT_MAC]  # each change reached the host at once
-    assert sent - received <= 1, (sent, received)  # nothing measurable lost
+    # Each lost packet is 10 ms of the train. What is lost is the leave's window: from the
+    # kernel's link notification, through one wake-up of the backend's watcher thread, to the
+    # announcement on the wire. Idle, that is 0-1 packets; a loaded 2-core CI machine delayed
+    # the wake-up to 2. The control above loses >= 50 (the host waits for a re-probe).
+    assert sent - received <= 5, (sent, received)
     assert b.reannounced() == [(lan.br, LOWER_MAC, 1), (lan.br, PORT_MAC, 1)]
 
 
