@@ -99,7 +99,7 @@ def status_for(exc: BaseException) -> ApiError:
         status = REFUSAL_CODES.get(exc.reason, code.FAILED_PRECONDITION)
         return ApiError(status, text, metadata=((REASON_KEY, exc.reason),))
     if isinstance(exc, ResumeError):
-        return ApiError(code.OUT_OF_RANGE, f"{exc}; resume from a sequence you have received")
+        return ApiError(code.OUT_OF_RANGE, f"{exc}; {exc.remedy}")
     if isinstance(exc, StoreError | sqlite3.OperationalError):
         return ApiError(code.UNAVAILABLE, f"state store unavailable: {exc}; retry shortly")
     if isinstance(exc, TemporaryError):

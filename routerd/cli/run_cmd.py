@@ -41,7 +41,7 @@ from routerd.core.state_port import StoreError
 from routerd.daemon import registry
 from routerd.keys import KeyFiles
 from routerd.state.guard import open_guarded
-from routerd.state.store import Store
+from routerd.state.store import JOURNAL_KEEP, Store
 
 LOG = logging.getLogger("routerd.serve")
 
@@ -275,6 +275,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         resync_interval=args.resync_interval,
         full_pass_interval=args.full_pass_interval,
         reference_engine=args.reference_engine,
+        journal_keep=args.journal_keep,
     )
     gcpolicy.trim()  # what loading freed
     try:
@@ -287,6 +288,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     code = daemon.run()
     _leave(code)
     return code  # not reached: _leave exits
+
+
+def _journal_keep(text: str) -> int:
+    """``--journal-keep``: a whole number of rows, 0 or more."""
+    try:
+        rows = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of rows: {text!r}") from None
+    if rows < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (keep all) or more, not {rows}")
+    return rows
 
 
 def _leave(code: int) -> None:
@@ -395,5 +407,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="run the plain whole-state engine: every pass lowers, observes and judges "
         "everything (same results, slower); the first step when the incremental engine "
         "is in doubt (docs/troubleshooting.md)",
+    )
+    p.add_argument(
+        "--journal-keep",
+        type=_journal_keep,
+        default=JOURNAL_KEEP,
+        metavar="ROWS",
+        help=f"claim transitions the journal keeps, newest first; older ones are deleted "
+        f"(0: keep all; default {JOURNAL_KEEP:,})",
     )
     p.set_defaults(func=cmd_serve)

@@ -1,9 +1,10 @@
 """Journal and fan-out of claim transitions.
 
 Every transition gets a monotonically increasing sequence number, is written to the
-append-only ``claim_journal`` (one transaction per reconcile pass) and only then published,
-so a watcher that resumes from sequence N reads exactly what live watchers saw: no gaps, no
-duplicates.
+``claim_journal`` (one transaction per reconcile pass) and only then published, so a watcher
+that resumes from sequence N reads exactly what live watchers saw: no gaps, no duplicates.
+The journal keeps its newest rows (the store's ``journal_keep``): a resume point older than
+that is refused with the oldest kept, never answered with a gap.
 
 Slow watchers never stall the engine: each subscription has a bounded buffer; when it
 overflows the subscription is marked *lagged*, stops receiving, and its consumer is told the
@@ -77,7 +78,15 @@ class Subscription:
 
 
 class ResumeError(ValueError):
-    """A watch asked to resume from a sequence number the journal has not reached."""
+    """A watch asked to resume from a sequence number the journal does not hold.
+
+    Attributes:
+        remedy: what the watcher can do instead (the API appends it to the message).
+    """
+
+    def __init__(self, message: str, remedy: str = "resume from a sequence you have received"):
+        super().__init__(message)
+        self.remedy = remedy
 
 
 class EventBus:
@@ -146,6 +155,9 @@ class EventBus:
         while cursor < head:
             chunk = self._store.journal(after_seq=cursor, limit=50_000)
             chunk = [e for e in chunk if e.seq <= head]
+            # 0 is "all the journal keeps"; any other point must be followed by what is kept
+            if after_seq and not out and (not chunk or chunk[0].seq > after_seq + 1):
+                raise _gone(after_seq, chunk[0].seq if chunk else head + 1)
             if not chunk:
                 break
             out.extend(chunk)
@@ -163,3 +175,13 @@ class EventBus:
     @property
     def subscribers(self) -> int:
         return len(self._subs)
+
+
+def _gone(after_seq: int, oldest: int) -> ResumeError:
+    """The journal no longer holds the transitions right after ``after_seq``."""
+    return ResumeError(
+        f"the journal no longer holds the transitions after {after_seq}: its oldest kept is "
+        f"{oldest} (routerd keeps the newest --journal-keep rows)",
+        remedy=f"read the claims' current state (routerctl get claims) and watch from "
+        f"{oldest - 1} (routerctl watch claims --since {oldest - 1})",
+    )

@@ -41,7 +41,7 @@ from routerd.daemon import (
 from routerd.daemon.shutdown import EXIT_FORCED, ShutdownDeadline
 from routerd.keys import KeyFiles
 from routerd.state.guard import open_guarded
-from routerd.state.store import Store
+from routerd.state.store import JOURNAL_KEEP, Store
 
 LOG = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class DaemonOptions:
     resync_interval: float = 15.0
     full_pass_interval: float = 60.0
     reference_engine: bool = False
+    journal_keep: int = JOURNAL_KEEP
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -123,7 +124,7 @@ class Daemon:
         self.config_file = ConfigFileTracker(opts.config_path, loaded)
         self.deadline = ShutdownDeadline(stall_dir=opts.state_dir)
         self._stop_signals = 0
-        self.store: Store = open_guarded(opts.state_dir)
+        self.store: Store = open_guarded(opts.state_dir, journal_keep=opts.journal_keep)
         try:
             self.backend = self._create_backend(startup)
         except BaseException:

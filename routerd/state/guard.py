@@ -28,7 +28,7 @@ from typing import Any
 
 from routerd.core.state_port import StoreError
 from routerd.state.actions import ACTION_TABLES
-from routerd.state.store import DB_NAME, SCHEMA_VERSION, Store
+from routerd.state.store import DB_NAME, JOURNAL_KEEP, SCHEMA_VERSION, Store
 
 LOCK_NAME = "routerd.lock"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -231,8 +231,12 @@ class GuardedStore(Store):
                 self.state_lock = None
 
 
-def open_guarded(state_dir: Path) -> GuardedStore:
+def open_guarded(state_dir: Path, *, journal_keep: int = JOURNAL_KEEP) -> GuardedStore:
     """Lock ``state_dir``, check its database and open it for writing.
+
+    Args:
+        state_dir: the ``--state-dir``.
+        journal_keep: claim-journal rows to keep (0: all; ``routerd serve --journal-keep``).
 
     Returns:
         The store; closing it releases the lock.
@@ -247,7 +251,7 @@ def open_guarded(state_dir: Path) -> GuardedStore:
         health = inspect(Path(state_dir))
         if not health.ok:
             raise StoreDamagedError(refusal(health))
-        store = GuardedStore(health.path)
+        store = GuardedStore(health.path, journal_keep=journal_keep)
     except BaseException:
         lock.release()
         raise

@@ -81,14 +81,17 @@ class ClaimServiceServicer:
         continues live with no gap and no duplicate. A watcher that falls behind gets
         RESOURCE_EXHAUSTED with trailing metadata "routerd-resume-seq" (the last sequence it
         was sent); calling again with since_seq set to that value resumes losslessly.
-        OUT_OF_RANGE when since_seq is ahead of the journal.
+        OUT_OF_RANGE when since_seq is ahead of the journal, or when the journal no longer holds
+        the transitions right after it (it keeps the newest `routerd serve --journal-keep`;
+        the message names the oldest kept).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListClaimHistory(self, request, context):
-        """The journaled transitions of one claim (including claims since removed).
+        """The journaled transitions of one claim (including claims since removed) that the
+        journal still keeps.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

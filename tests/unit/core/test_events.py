@@ -78,3 +78,24 @@ def test_the_ring_keeps_the_newest_entries_of_a_publish_longer_than_it(tmp_path)
     assert bus.subscribe(after_seq=9).get(timeout=0) == second[-4:]  # from the ring
     third = bus.publish(_records(2), generation=3)
     assert list(bus._ring) == second[-2:] + third
+
+
+def test_a_resume_point_the_journal_no_longer_holds_is_refused_with_the_oldest_kept(tmp_path):
+    import pytest
+
+    from routerd.core.events import ResumeError
+
+    store = Store.open(tmp_path, journal_keep=10)
+    bus = EventBus(store, ring=4)  # the ring holds only the newest 4
+    for _ in range(5):
+        bus.publish(_records(5), generation=1)  # 25 transitions; the journal keeps 16..25
+    store.settle()
+    assert [e.seq for e in store.journal()] == list(range(16, 26))
+    assert [e.seq for e in bus.subscribe(after_seq=15).get(timeout=0)] == list(range(16, 26))
+    with pytest.raises(ResumeError) as refused:
+        bus.subscribe(after_seq=14)  # 15 is gone: a watcher would miss it unknowingly
+    assert "no longer holds the transitions after 14: its oldest kept is 16" in str(refused.value)
+    assert "routerctl watch claims --since 15" in refused.value.remedy
+    # 0 asks for all the journal keeps
+    assert [e.seq for e in bus.subscribe(after_seq=0).get(timeout=0)] == list(range(16, 26))
+    store.close()

@@ -26,6 +26,7 @@ from routerd.cli.validate_cmd import load_config
 from routerd.core.desired import Observed, ObserveScope
 from routerd.daemon import registry
 from routerd.daemon.service import Daemon, DaemonOptions
+from routerd.state.store import JOURNAL_KEEP
 from tests.support import configs
 from tests.unit.core.fakehost import FakeHost
 
@@ -48,6 +49,7 @@ def build(
     metrics_listen: str | None = None,
     resync_interval: float = 0.1,
     reference_engine: bool = False,
+    journal_keep: int = JOURNAL_KEEP,
 ) -> Rig:
     """A daemon over ``host`` with the Azure on-prem example config on disk."""
     key_dir = tmp_path / "keys"
@@ -69,6 +71,7 @@ def build(
         metrics_listen=metrics_listen,
         resync_interval=resync_interval,
         reference_engine=reference_engine,
+        journal_keep=journal_keep,
     )
     rig = Rig(Daemon(opts, result.config, load_config), fake, config_path, key_dir / "wg-sam.key")
     weakref.finalize(rig, shutil.rmtree, sock_dir, True)  # at the latest at interpreter exit

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from tests.unit.daemon import harness
 from tests.unit.daemon.test_service import NEW_ADDRESS, _address, _move_claim
 
@@ -76,3 +78,22 @@ def test_the_reference_engine_reconciles_the_same_and_looks_at_everything(tmp_pa
         assert all(r.full for r in results) is reference  # incremental: only the first is
         states.append({n: (v.state, v.reason) for n, v in engine.snapshot.claims.items()})
     assert states[0] == states[1] == {harness.CLAIM: ("verified", "")}
+
+
+def test_journal_keep_bounds_the_daemons_claim_journal(tmp_path, monkeypatch, capsys):
+    from routerd.cli.routerd_main import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["serve", "-c", "x.yaml"]).journal_keep == 1_000_000
+    assert parser.parse_args(["serve", "-c", "x.yaml", "--journal-keep", "0"]).journal_keep == 0
+    for bad, why in (("-1", "must be 0 (keep all) or more, not -1"), ("many", "not a whole")):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["serve", "-c", "x.yaml", "--journal-keep", bad])
+        assert why in capsys.readouterr().err
+    rig = harness.build(tmp_path, monkeypatch, journal_keep=1)
+    store = rig.daemon.store
+    rig.daemon.engine.run_pass()  # pending -> captured -> delivering -> verified: 3 rows
+    store.settle()
+    [kept] = store.journal()
+    assert (kept.seq, kept.to_state) == (3, "verified")
+    store.close()

@@ -98,7 +98,7 @@ def test_a_big_journal_append_commits_then_checkpoints_apart(tmp_path, monkeypat
     monkeypatch.setattr(store_module, "CHECKPOINT_APART", 100)
     s = Store.open(tmp_path)
     apart: list[int] = []
-    monkeypatch.setattr(s, "_checkpoint_apart", apart.append)
+    monkeypatch.setattr(s, "_start_apart", lambda target, *args: apart.extend(args))
     s.append_journal(_entries(40_000))
     db_file = tmp_path / store_module.DB_NAME
     assert Store.open(tmp_path, readonly=True).max_seq() == 40_000  # committed
@@ -116,17 +116,86 @@ def test_a_checkpoint_apart_runs_in_a_thread_and_close_waits_for_it(tmp_path, mo
     s = Store.open(tmp_path)
     s.append_journal(_entries(300))
     s.append_journal(_entries(350)[300:])
-    (thread,) = s._checkpoints
+    (thread,) = s._apart
     thread.join()
     assert s._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
     s.append_journal(_entries(800)[350:])
     s.close()  # waits for the second one
-    assert not any(t.is_alive() for t in s._checkpoints)
+    assert not any(t.is_alive() for t in s._apart)
     assert Store.open(tmp_path, readonly=True).max_seq() == 800
 
 
 def test_a_small_journal_append_checkpoints_as_it_commits(tmp_path):
     s = Store.open(tmp_path)
     s.append_journal(_entries(40_000)[:100])
-    assert not s._checkpoints
+    assert not s._apart
+    s.close()
+
+
+def _seqs(s: Store) -> list[int]:
+    return [e.seq for e in s.journal(limit=10**6)]
+
+
+def test_the_journal_keeps_its_newest_rows_and_prunes_a_tenth_over_the_limit(tmp_path):
+    s = Store.open(tmp_path, journal_keep=100)
+    rows = _entries(200)
+    s.append_journal(rows[:100])
+    s.append_journal(rows[100:110])  # 110 rows: within the tenth allowed over the limit
+    s.settle()
+    assert _seqs(s) == list(range(1, 111))
+    s.append_journal(rows[110:111])  # 111: over it, pruned apart to the newest 100
+    s.settle()
+    assert _seqs(s) == list(range(12, 112))
+    s.append_journal(rows[111:200])  # the oldest kept is remembered: 12..200 is over
+    s.settle()
+    assert _seqs(s) == list(range(101, 201))
+    assert s.max_seq() == 200
+    s.close()
+    again = Store.open(tmp_path, journal_keep=100)  # a restart finds the oldest again
+    again.append_journal(_entries(211)[200:])
+    again.settle()
+    assert _seqs(again) == list(range(112, 212))
+    again.close()
+
+
+def test_a_journal_keep_of_zero_keeps_everything(tmp_path):
+    s = Store.open(tmp_path, journal_keep=0)
+    s.append_journal(_entries(500))
+    assert s.prune_journal() == 0
+    s.settle()
+    assert _seqs(s) == list(range(1, 501))
+    s.close()
+
+
+def test_pruning_by_hand_deletes_down_to_the_limit_and_says_how_many(tmp_path):
+    s = Store.open(tmp_path, journal_keep=0)
+    s.append_journal(_entries(50))
+    s.journal_keep = 20
+    assert s.prune_journal() == 30
+    assert _seqs(s) == list(range(31, 51))
+    assert s.prune_journal() == 0
+    s.close()
+
+
+def test_a_negative_journal_keep_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="journal_keep: must be 0"):
+        Store.open(tmp_path, journal_keep=-1)
+
+
+def test_the_journal_has_no_index_by_claim_and_an_older_database_loses_it(tmp_path):
+    # a schema-3 database (the claim index, journal rows) is migrated: rows stay, index goes
+    Store.open(tmp_path).close()
+    db = sqlite3.connect(tmp_path / "routerd.db")
+    db.execute("CREATE INDEX claim_journal_claim ON claim_journal (claim, seq)")
+    db.executemany("INSERT INTO claim_journal VALUES (?,?,?,?,?,?,?,?,?,?)", _entries(5))
+    db.execute("PRAGMA user_version=3")
+    db.commit()
+    db.close()
+    s = Store.open(tmp_path)
+    indexes = s._db.execute(
+        "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='claim_journal'"
+    ).fetchall()
+    assert indexes == []
+    assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert [e.claim for e in s.journal(claim="c3")] == ["c3"]
     s.close()
