@@ -12,6 +12,9 @@ Figures and their same-run baselines:
   with the records drained, sequenced, written to a real SQLite ``Store`` in a temp dir and
   published on an ``EventBus`` in batches of ``PASS_CLAIMS`` claims (one transaction per
   batch, as the engine does once per pass), vs the same walk without the bus and store.
+* a restart's journal write: the rows of a first pass at N claims appended in one
+  transaction to a journal already holding three earlier first passes (as much as it keeps
+  when ``journal_keep`` is three passes' worth), vs the same rows into an empty journal.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from bench.result import Result, Target
 from routerd.core.events import EventBus
 from routerd.core.lifecycle import ClaimFSM, ClaimState, Lifecycle
+from routerd.core.state_port import JournalEntry
 from routerd.state.store import Store
 
 PASS_CLAIMS = 10_000
@@ -193,5 +197,52 @@ def journaled_rate(n: int) -> Result:
     )
 
 
+RESTART_TARGET = Target("ratio", "<=", 1.5)
+RESTARTS_KEPT = 3
+
+
+def _entries(n: int, first: int) -> list[JournalEntry]:
+    """A first pass's journal rows for ``n`` claims from sequence ``first``: three each,
+    claim by claim, as the engine writes them."""
+    steps = (("pending", "captured"), ("captured", "delivering"), ("delivering", "verified"))
+    rows, seq = [], first
+    for name, address in _identities(n):
+        for before, after in steps:
+            rows.append(JournalEntry(seq, name, address, before, after, "pass", "", "", 1.0, 1))
+            seq += 1
+    return rows
+
+
+def _first_pass_append(n: int, restarts: int) -> float:
+    """Seconds to journal a first pass of ``n`` claims onto ``restarts`` earlier ones, in a
+    store keeping ``RESTARTS_KEPT`` of them (the pruning the append triggers runs apart)."""
+    with tempfile.TemporaryDirectory(prefix="rdbench-journal-") as tmp:
+        store = Store.open(tmp, journal_keep=RESTARTS_KEPT * 3 * n)
+        for k in range(restarts):
+            store.append_journal(_entries(n, 1 + k * 3 * n))
+            store.settle()
+        rows = _entries(n, 1 + restarts * 3 * n)
+        seconds = _timed(lambda: store.append_journal(rows))
+        store.close()
+    return seconds
+
+
+def journal_restart(n: int) -> Result:
+    fresh, again = [], []
+    for _ in range(REPS):  # interleaved, so drift on a shared machine hits both alike
+        fresh.append(_first_pass_append(n, 0))
+        again.append(_first_pass_append(n, RESTARTS_KEPT))
+    return Result(
+        f"fsm.journal_restart.{n}",
+        statistics.median(again),
+        "s",
+        statistics.median(fresh),
+        RESTART_TARGET,
+        f"a restart's first pass journaled ({3 * n:,} rows, one transaction) onto a journal "
+        f"holding {RESTARTS_KEPT} earlier ones (the most it keeps), vs the same rows into an "
+        f"empty journal; median of {REPS}",
+    )
+
+
 def run(n: int) -> list[Result]:
-    return [memory(n), *add_remove(n), journaled_rate(n)]
+    return [memory(n), *add_remove(n), journaled_rate(n), journal_restart(n)]
