@@ -87,6 +87,17 @@ def resume_error(code: grpc.StatusCode, why: str, last: int) -> ApiError:
     )
 
 
+def _gone(last: int, oldest: int) -> ApiError:
+    """The move journal no longer holds the records right after ``last`` (pruned)."""
+    return ApiError(
+        grpc.StatusCode.OUT_OF_RANGE,
+        f"since_seq: the move journal no longer holds the moves after {last}: its oldest "
+        f"kept is {oldest} (routerd keeps the newest --journal-keep rows); read the homes' "
+        f"current state (routerctl get homes) and watch from {oldest - 1} (routerctl watch "
+        f"homes --since {oldest - 1})",
+    )
+
+
 def follow(
     port: PortGetter,
     last: int,
@@ -105,7 +116,8 @@ def follow(
 
     Raises:
         ApiError: UNAVAILABLE at shutdown, or whatever ``port`` raises when mobility went
-            away, with the resume point in the trailing metadata.
+            away, with the resume point in the trailing metadata; OUT_OF_RANGE when the
+            journal no longer holds the records right after ``last``.
     """
     while True:
         try:
@@ -113,6 +125,8 @@ def follow(
         except ApiError as e:
             raise resume_error(e.code, e.message, last) from None
         records = read_after(current, last)
+        if last and records and records[0].seq > last + 1:  # 0 is "all the journal keeps"
+            raise _gone(last, records[0].seq)
         for r in records:
             last = r.seq
             if wanted(r):

@@ -110,9 +110,9 @@ def register_watch(sub: Subparsers, common: argparse.ArgumentParser) -> None:
         description="Print claim transitions (claims) or journaled moves of mobile addresses "
         "(homes) as they happen, each with its journal sequence number. --since SEQ first "
         "replays everything after SEQ (0: all the journal keeps), so a watch restarted with the "
-        "last SEQ it printed misses nothing and repeats nothing (a SEQ older than the claim "
-        "journal keeps, see routerd serve --journal-keep, is refused with the oldest it "
-        "holds). routerd disconnects a claims "
+        "last SEQ it printed misses nothing and repeats nothing (a SEQ older than the journal "
+        "keeps, see routerd serve --journal-keep, is refused with the oldest it holds). "
+        "routerd disconnects a claims "
         "watcher that falls behind rather than slow down; the watch then resumes by itself "
         "from the last SEQ it was sent. -o json prints one JSON object per line. Stop with "
         "Ctrl-C.",
@@ -133,9 +133,9 @@ def register_watch(sub: Subparsers, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="the journaled transitions of a claim, or the moves of an address or domain",
         description="Print, oldest first, every journaled transition of one claim (also of a "
-        "claim that has since been removed) that the claim journal still keeps (routerd "
-        "serve --journal-keep), or every journaled move of one mobile address or of one "
-        "domain, with its cause (presence, explicit, pin, bgp, ...) and evidence.",
+        "claim that has since been removed), or every journaled move of one mobile address "
+        "or of one domain, with its cause (presence, explicit, pin, bgp, ...) and evidence; "
+        "as far back as the journal keeps (routerd serve --journal-keep).",
     )
     p.add_argument("kind", choices=("claim", "address", "domain"), help="what to show history for")
     p.add_argument("name", help="the claim's name, the address, or the domain's name")

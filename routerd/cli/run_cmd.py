@@ -413,7 +413,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=_journal_keep,
         default=JOURNAL_KEEP,
         metavar="ROWS",
-        help=f"claim transitions the journal keeps, newest first; older ones are deleted "
-        f"(0: keep all; default {JOURNAL_KEEP:,})",
+        help=f"rows each journal (claim transitions, address moves) keeps, the newest; older "
+        f"ones are deleted (0: keep all; default {JOURNAL_KEEP:,})",
     )
     p.set_defaults(func=cmd_serve)

@@ -1,12 +1,12 @@
 """SQLite state store (stdlib ``sqlite3``, WAL) under ``--state-dir``.
 
-Tables: ``dynamic_config_parts``, ``plugin_runs``, the ``claim_journal`` (its newest
-``journal_keep`` rows), ``owned_objects`` (backend bookkeeping such as sysctl values to
-restore), address
-mobility's state (``mobility_own``, ``mobility_sequences``, ``mobility_pins``, the append-only
+Tables: ``dynamic_config_parts``, ``plugin_runs``, the ``claim_journal``, ``owned_objects``
+(backend bookkeeping such as sysctl values to restore), address mobility's state
+(``mobility_own``, ``mobility_sequences``, ``mobility_pins``, the move journal
 ``mobility_moves``; the ``routerd.core.mobility.port.MobilityStore`` methods) and the
 provider-action journal (``provider_actions``, ``provider_intents``, ``provider_holdings``;
-their methods are in ``routerd.state.actions``). The schema version
+their methods are in ``routerd.state.actions``). The claim and move journals keep their
+newest ``journal_keep`` rows. The schema version
 lives in ``PRAGMA user_version`` and moves forward through ``MIGRATIONS``. WAL mode lets
 readers (``routerctl --local``, doctor) read while the daemon writes, without blocking it.
 
@@ -146,11 +146,14 @@ FAULT_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_FULL",
 
 
 JOURNAL_KEEP = 1_000_000
-"""Claim-journal rows kept by default (``routerd serve --journal-keep``; 0 keeps all).
+"""Rows each journal (claim transitions, mobile addresses' moves) keeps by default
+(``routerd serve --journal-keep``; 0 keeps all).
 
 About 100 MB of database; at 100,000 claims a restart's first pass journals 300,000 rows,
 so this keeps the last three restarts and what happened between them. Older rows are deleted
 in steps of a tenth of the limit, in a thread of their own (``prune_journal``)."""
+JOURNALS = {"claim_journal": "claim journal", "mobility_moves": "move journal"}
+"""The journal tables ``journal_keep`` bounds, and their names in logs."""
 JOURNAL_BATCH = 90
 """Journal rows per INSERT: 900 parameters, under SQLite's oldest limit of 999."""
 CHECKPOINT_APART = 10_000
@@ -187,7 +190,7 @@ class Store(ActionTables):
         self.fault = ""
         self._lock = threading.RLock()
         self._apart: list[threading.Thread] = []
-        self._oldest: int | None = None  # the journal's oldest seq, once asked for
+        self._oldest: dict[str, int] = {}  # a journal table's oldest seq, once asked for
         try:
             version = self._connect(path, readonly)
         except sqlite3.DatabaseError as e:
@@ -469,51 +472,61 @@ class Store(ActionTables):
                 if len(rows) >= CHECKPOINT_APART:
                     apart = int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
                     db.execute("PRAGMA wal_autocheckpoint=0")
-                prune = self._over_keep(rows[-1][0])
+                prune = self._over_keep("claim_journal", rows[-1][0])
         finally:
             if apart is not None:
                 self._start_apart(self._checkpoint, apart)
         if prune:
-            self._start_apart(self._prune_quietly)
+            self._start_apart(self._prune_quietly, "claim_journal")
 
-    def _over_keep(self, head: int) -> bool:
-        """Whether the journal up to ``head`` holds a tenth more rows than it keeps."""
+    def _over_keep(self, table: str, head: int) -> bool:
+        """Whether journal ``table`` up to ``head`` holds a tenth more rows than it keeps."""
         keep = self.journal_keep
         if not keep:
             return False
-        if self._oldest is None:
-            row = self._db.execute("SELECT MIN(seq) FROM claim_journal").fetchone()
-            self._oldest = int(row[0] or head)
-        return head - self._oldest + 1 > keep + max(1, keep // 10)
+        oldest = self._oldest.get(table)
+        if oldest is None:
+            row = self._db.execute(f"SELECT MIN(seq) FROM {table}").fetchone()
+            oldest = self._oldest[table] = int(row[0] or head)
+        return head - oldest + 1 > keep + max(1, keep // 10)
 
-    def prune_journal(self) -> int:
-        """Delete all but the newest ``journal_keep`` journal rows; returns how many went.
+    def prune_journal(self, table: str = "claim_journal") -> int:
+        """Delete all but the newest ``journal_keep`` rows of a journal; returns how many went.
+
+        Args:
+            table: ``claim_journal`` or ``mobility_moves`` (the move journal).
 
         The rows kept are those with ``seq`` above the newest minus ``journal_keep``.
-        ``append_journal`` runs this in a thread of its own once the journal holds a tenth
-        more than it keeps.
+        ``append_journal`` and ``mobility_commit`` run this in a thread of its own once
+        their journal holds a tenth more than it keeps.
         """
+        if table not in JOURNALS:
+            raise ValueError(f"not a journal: {table!r} (one of {', '.join(JOURNALS)})")
         if not self.journal_keep:
             return 0
         with self._tx() as db:
-            head = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM claim_journal").fetchone()[0])
+            head = int(db.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {table}").fetchone()[0])
             below = head - self.journal_keep + 1
-            gone = db.execute("DELETE FROM claim_journal WHERE seq < ?", (below,)).rowcount
-            row = db.execute("SELECT MIN(seq) FROM claim_journal").fetchone()
-            self._oldest = int(row[0]) if row[0] is not None else None
+            gone = int(db.execute(f"DELETE FROM {table} WHERE seq < ?", (below,)).rowcount)
+            row = db.execute(f"SELECT MIN(seq) FROM {table}").fetchone()
+            if row[0] is None:
+                self._oldest.pop(table, None)
+            else:
+                self._oldest[table] = int(row[0])
         if gone:
             LOG.info(
-                "claim journal: %d oldest rows deleted, %d kept (--journal-keep)",
+                "%s: %d oldest rows deleted, %d kept (--journal-keep)",
+                JOURNALS[table],
                 gone,
                 self.journal_keep,
             )
-        return int(gone)
+        return gone
 
-    def _prune_quietly(self) -> None:
+    def _prune_quietly(self, table: str) -> None:
         try:
-            self.prune_journal()
+            self.prune_journal(table)
         except sqlite3.Error as e:  # the next append that finds the journal over tries again
-            LOG.warning("claim journal: pruning failed path=%s error=%s", self.path, e)
+            LOG.warning("%s: pruning failed path=%s error=%s", JOURNALS[table], self.path, e)
 
     def _start_apart(self, target: Callable[..., None], *args: object) -> None:
         """Run ``target`` in a thread of its own (joined by ``settle`` and ``close``)."""
@@ -621,6 +634,9 @@ class Store(ActionTables):
                     for m in stored
                 ],
             )
+            prune = bool(stored) and self._over_keep("mobility_moves", stored[-1].seq)
+        if prune:
+            self._start_apart(self._prune_quietly, "mobility_moves")
         return stored
 
     def mobility_put_pin(self, pin: Pin) -> None:

@@ -118,8 +118,9 @@ class MobilityServiceServicer:
         pace, so a slow one never slows the router). When routerd stops or mobility is removed
         the stream ends with trailing metadata "routerd-resume-seq" (the last sequence it was
         sent); calling again with since_seq set to that value resumes losslessly.
-        OUT_OF_RANGE when since_seq is ahead of the journal; RESOURCE_EXHAUSTED beyond 32
-        concurrent watchers.
+        OUT_OF_RANGE when since_seq is ahead of the journal, or when the journal no longer holds
+        the moves right after it (it keeps the newest `routerd serve --journal-keep`; the message
+        names the oldest kept); RESOURCE_EXHAUSTED beyond 32 concurrent watchers.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

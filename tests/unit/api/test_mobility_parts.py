@@ -142,3 +142,24 @@ def test_the_move_waiter_stops_at_shutdown():
     started = time.monotonic()
     out = await_moves(Journal([]), [MoveResult("10.0.0.1", QUEUED)], "site-a", 0, 30, stopping)
     assert out[0].status == QUEUED and time.monotonic() - started < 5
+
+
+class Context:
+    def is_active(self) -> bool:
+        return False  # the client left: a follower that caught up returns
+
+
+def test_a_follower_resuming_after_pruned_moves_is_refused_with_the_oldest_kept():
+    from routerd.api.mobility_watch import follow
+
+    port = Journal([rec(5), rec(6), rec(7)])  # 1..4 pruned
+    every = follow(lambda: port, 3, lambda r: True, Context(), threading.Event())
+    with pytest.raises(ApiError) as refused:
+        next(every)
+    assert refused.value.code == grpc.StatusCode.OUT_OF_RANGE
+    assert "no longer holds the moves after 3: its oldest kept is 5" in refused.value.message
+    assert "routerctl watch homes --since 4" in refused.value.message
+    kept = follow(lambda: port, 4, lambda r: True, Context(), threading.Event())
+    assert [r.seq for r in kept] == [5, 6, 7]
+    everything = follow(lambda: port, 0, lambda r: True, Context(), threading.Event())
+    assert [r.seq for r in everything] == [5, 6, 7]  # 0: all the journal keeps

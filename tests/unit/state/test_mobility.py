@@ -128,3 +128,23 @@ def test_claim_journal_still_works_beside_it(tmp_path: Path) -> None:
     )
     store.mobility_commit(MobilityBatch(moves=(MoveRecord(A, "lab", "", "x", 1, "c", "", 1.0),)))
     assert store.max_seq() == 1 and len(store.mobility_moves()) == 1
+
+
+def test_the_move_journal_keeps_its_newest_rows(tmp_path: Path) -> None:
+    store = Store.open(tmp_path, journal_keep=10)
+
+    def moves(n: int) -> MobilityBatch:
+        return MobilityBatch(
+            moves=tuple(MoveRecord(A, "lab", "site-a", "site-b", i, "explicit", "", 1.0)
+                        for i in range(n))
+        )  # fmt: skip
+
+    store.mobility_commit(moves(11))  # within a tenth over the limit: 11 <= 10 + 1
+    store.settle()
+    assert [m.seq for m in store.mobility_moves(limit=100)] == list(range(1, 12))
+    stored = store.mobility_commit(moves(1))  # 12: pruned apart to the newest 10
+    store.settle()
+    assert stored[0].seq == 12 and store.mobility_head() == 12
+    assert [m.seq for m in store.mobility_moves(limit=100)] == list(range(3, 13))
+    assert store.mobility_commit(moves(1))[0].seq == 13  # numbering goes on
+    store.close()

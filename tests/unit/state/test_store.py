@@ -199,3 +199,10 @@ def test_the_journal_has_no_index_by_claim_and_an_older_database_loses_it(tmp_pa
     assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert [e.claim for e in s.journal(claim="c3")] == ["c3"]
     s.close()
+
+
+def test_only_the_journals_can_be_pruned(tmp_path):
+    s = Store.open(tmp_path)
+    with pytest.raises(ValueError, match="not a journal: 'owned_objects'"):
+        s.prune_journal("owned_objects")
+    s.close()
