@@ -413,7 +413,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=_journal_keep,
         default=JOURNAL_KEEP,
         metavar="ROWS",
-        help=f"rows each journal (claim transitions, address moves) keeps, the newest; older "
-        f"ones are deleted (0: keep all; default {JOURNAL_KEEP:,})",
+        help=f"rows each journal (claim transitions, address moves, provider actions) keeps, "
+        f"the newest; older ones are deleted (open provider actions never; 0: keep all; "
+        f"default {JOURNAL_KEEP:,})",
     )
     p.set_defaults(func=cmd_serve)

@@ -161,14 +161,61 @@ class ActionTables:
         now = time.time()
         values = _row_values(rec, created=rec.created_at or now, updated=now)
         with self._tx() as db:
-            db.execute(
+            added = db.execute(
                 f"INSERT INTO provider_actions ({', '.join(_COLUMNS)}) VALUES "
                 f"({', '.join('?' * len(_COLUMNS))}) ON CONFLICT(key) DO NOTHING",
                 values,
-            )
+            ).rowcount
         stored = self.action_by_key(rec.key)
         assert stored is not None  # inserted above or already there
+        if added:
+            self._action_added()
         return stored
+
+    def _action_added(self) -> None:
+        """Called after ``put_action`` inserted a row (the store bounds the table here)."""
+
+    def prune_actions(self, keep: int) -> int:
+        """Delete finished actions older than the newest ``keep``; returns how many went.
+
+        Only an action nothing can need again goes: one that ``succeeded`` or was
+        ``superseded``, whose key is not a holding's (``release`` reads it), and, for the
+        planner's own actions, whose intent counter is behind its address's (its key can never
+        be planned again, so a replayed key always finds its row). An undo and the action it
+        reverts go together or not at all (the "already undone" check reads the undo's row).
+        Open actions are never deleted, so the table can keep more than ``keep`` rows.
+        """
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT id FROM provider_actions ORDER BY id DESC LIMIT 1 OFFSET ?", (keep,)
+            ).fetchone()
+            if row is None:
+                return 0
+            gone = {
+                int(r[0])
+                for r in db.execute(
+                    "SELECT a.id FROM provider_actions a"
+                    " LEFT JOIN provider_intents i ON i.address = a.address"
+                    " WHERE a.id <= ? AND a.status IN ('succeeded', 'superseded')"
+                    " AND a.key NOT IN (SELECT action_key FROM provider_holdings)"
+                    " AND (a.origin <> 'reconcile' OR a.intent < COALESCE(i.counter, 0))",
+                    (int(row[0]),),
+                )
+            }
+            pairs: dict[int, list[int]] = {}
+            for undo, undone in db.execute(
+                "SELECT id, undo_of FROM provider_actions WHERE undo_of IS NOT NULL"
+            ):
+                pairs.setdefault(int(undone), [int(undone)]).append(int(undo))
+            for ids in pairs.values():
+                marks = ", ".join("?" * len(ids))
+                present = db.execute(
+                    f"SELECT id FROM provider_actions WHERE id IN ({marks})", ids
+                ).fetchall()
+                if any(int(r[0]) not in gone for r in present):
+                    gone.difference_update(ids)
+            db.executemany("DELETE FROM provider_actions WHERE id=?", [(i,) for i in gone])
+        return len(gone)
 
     def update_action(self, key: str, **changes: Any) -> ActionRecord | None:
         """Change fields of the action with ``key`` (ActionRecord attribute names)."""

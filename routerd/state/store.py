@@ -5,8 +5,8 @@ Tables: ``dynamic_config_parts``, ``plugin_runs``, the ``claim_journal``, ``owne
 (``mobility_own``, ``mobility_sequences``, ``mobility_pins``, the move journal
 ``mobility_moves``; the ``routerd.core.mobility.port.MobilityStore`` methods) and the
 provider-action journal (``provider_actions``, ``provider_intents``, ``provider_holdings``;
-their methods are in ``routerd.state.actions``). The claim and move journals keep their
-newest ``journal_keep`` rows. The schema version
+their methods are in ``routerd.state.actions``). The claim, move and action journals keep
+their newest ``journal_keep`` rows. The schema version
 lives in ``PRAGMA user_version`` and moves forward through ``MIGRATIONS``. WAL mode lets
 readers (``routerctl --local``, doctor) read while the daemon writes, without blocking it.
 
@@ -146,13 +146,17 @@ FAULT_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_FULL",
 
 
 JOURNAL_KEEP = 1_000_000
-"""Rows each journal (claim transitions, mobile addresses' moves) keeps by default
-(``routerd serve --journal-keep``; 0 keeps all).
+"""Rows each journal (claim transitions, mobile addresses' moves, provider actions) keeps by
+default (``routerd serve --journal-keep``; 0 keeps all).
 
-About 100 MB of database; at 100,000 claims a restart's first pass journals 300,000 rows,
+About 100 MB of claim journal; at 100,000 claims a restart's first pass journals 300,000 rows,
 so this keeps the last three restarts and what happened between them. Older rows are deleted
 in steps of a tenth of the limit, in a thread of their own (``prune_journal``)."""
-JOURNALS = {"claim_journal": "claim journal", "mobility_moves": "move journal"}
+JOURNALS = {
+    "claim_journal": "claim journal",
+    "mobility_moves": "move journal",
+    "provider_actions": "action journal",
+}
 """The journal tables ``journal_keep`` bounds, and their names in logs."""
 JOURNAL_BATCH = 90
 """Journal rows per INSERT: 900 parameters, under SQLite's oldest limit of 999."""
@@ -191,6 +195,7 @@ class Store(ActionTables):
         self._lock = threading.RLock()
         self._apart: list[threading.Thread] = []
         self._oldest: dict[str, int] = {}  # a journal table's oldest seq, once asked for
+        self._actions: tuple[int, int] | None = None  # action rows, and when to prune next
         try:
             version = self._connect(path, readonly)
         except sqlite3.DatabaseError as e:
@@ -488,22 +493,47 @@ class Store(ActionTables):
         if oldest is None:
             row = self._db.execute(f"SELECT MIN(seq) FROM {table}").fetchone()
             oldest = self._oldest[table] = int(row[0] or head)
-        return head - oldest + 1 > keep + max(1, keep // 10)
+        return head - oldest + 1 > keep + _slack(keep)
+
+    def _action_added(self) -> None:
+        """Prune the action journal apart once it holds a tenth more than it keeps (or a
+        tenth more than the last pruning had to leave: open actions are never deleted)."""
+        keep = self.journal_keep
+        if not keep:
+            return
+        with self._lock:
+            if self._actions is None:
+                rows = int(self._query("SELECT COUNT(*) AS n FROM provider_actions")[0]["n"])
+                self._actions = (rows, keep + _slack(keep))
+            else:
+                self._actions = (self._actions[0] + 1, self._actions[1])
+            rows, limit = self._actions
+            if rows <= limit:
+                return
+            self._actions = (rows, rows + _slack(keep))  # until the pruning has counted again
+        self._start_apart(self._prune_quietly, "provider_actions")
 
     def prune_journal(self, table: str = "claim_journal") -> int:
         """Delete all but the newest ``journal_keep`` rows of a journal; returns how many went.
 
         Args:
-            table: ``claim_journal`` or ``mobility_moves`` (the move journal).
+            table: ``claim_journal``, ``mobility_moves`` (the move journal) or
+                ``provider_actions`` (see ``prune_actions`` for the actions it never deletes).
 
         The rows kept are those with ``seq`` above the newest minus ``journal_keep``.
-        ``append_journal`` and ``mobility_commit`` run this in a thread of its own once
-        their journal holds a tenth more than it keeps.
+        ``append_journal``, ``mobility_commit`` and ``put_action`` run this in a thread of its
+        own once their journal holds a tenth more than it keeps.
         """
         if table not in JOURNALS:
             raise ValueError(f"not a journal: {table!r} (one of {', '.join(JOURNALS)})")
         if not self.journal_keep:
             return 0
+        if table == "provider_actions":
+            gone = self.prune_actions(self.journal_keep)
+            with self._lock:
+                rows = int(self._query("SELECT COUNT(*) AS n FROM provider_actions")[0]["n"])
+                self._actions = (rows, max(rows, self.journal_keep) + _slack(self.journal_keep))
+            return self._pruned(table, gone)
         with self._tx() as db:
             head = int(db.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {table}").fetchone()[0])
             below = head - self.journal_keep + 1
@@ -513,6 +543,9 @@ class Store(ActionTables):
                 self._oldest.pop(table, None)
             else:
                 self._oldest[table] = int(row[0])
+        return self._pruned(table, gone)
+
+    def _pruned(self, table: str, gone: int) -> int:
         if gone:
             LOG.info(
                 "%s: %d oldest rows deleted, %d kept (--journal-keep)",
@@ -713,3 +746,8 @@ def _row_part(r: sqlite3.Row) -> DynamicPart:
         r["digest"],
         meta,
     )
+
+
+def _slack(keep: int) -> int:
+    """Rows a journal may hold over ``keep`` before it is pruned: a tenth (at least one)."""
+    return max(1, keep // 10)

@@ -97,3 +97,67 @@ def test_holdings_by_profile(tmp_path: Path) -> None:
         assert store.provider_holdings("p") == {}
     finally:
         store.close()
+
+
+A, H = "10.40.8.31", "10.40.8.32"
+
+
+def _put(store: Store, n: int, **kw: object) -> int:
+    return store.put_action(record(f"k{n}", **kw)).id
+
+
+def test_pruning_actions_deletes_only_finished_ones_nothing_can_need_again(tmp_path: Path) -> None:
+    store = Store.open(tmp_path, journal_keep=0)  # nothing pruned on its own
+    try:
+        for want in ("eni-1", "eni-2"):  # both addresses' intents move on to 2
+            store.provider_intents({A: want, H: want})
+        done = {"status": "succeeded", "intent": 1}
+        ids = {
+            "old": _put(store, 1, **done),
+            "superseded": _put(store, 2, status="superseded", intent=1),
+            "failed": _put(store, 3, status="failed", intent=1),  # open: may run again
+            "current": _put(store, 4, status="succeeded", intent=2),  # its key may come back
+            "held": _put(store, 5, address=H, **done),
+            "undone-by-running": _put(store, 6, **done),
+        }
+        ids["running-undo"] = _put(store, 7, origin="undo", undo_of=ids["undone-by-running"],
+                                   status="running")  # fmt: skip
+        ids["undone"] = _put(store, 8, **done)
+        ids["its-undo"] = _put(store, 9, origin="undo", undo_of=ids["undone"], **done)
+        ids["undone-lately"] = _put(store, 10, **done)
+        ids["filler"] = _put(store, 11, **done)
+        ids["late-undo"] = _put(store, 12, origin="undo", undo_of=ids["undone-lately"], **done)
+        ids["newest"] = _put(store, 13, **done)
+        store.hold_address(H, "p", "eni-1", "k5")
+        assert store.prune_actions(keep=2) == 5  # 12 and 13 are the newest two
+        left = {r.id for r in store.list_actions()}
+        gone = {name for name, i in ids.items() if i not in left}
+        assert gone == {"old", "superseded", "undone", "its-undo", "filler"}
+        assert store.prune_actions(keep=2) == 0
+    finally:
+        store.close()
+
+
+def test_the_action_journal_is_pruned_apart_a_tenth_over_its_limit(tmp_path: Path) -> None:
+    store = Store.open(tmp_path, journal_keep=3)
+    try:
+        store.provider_intents({A: "eni-1"})
+        store.provider_intents({A: "eni-2"})
+        for n in range(4):  # 4 rows: within a tenth (at least one) over 3
+            _put(store, n, status="succeeded", intent=1)
+        store.settle()
+        assert len(store.list_actions()) == 4
+        _put(store, 4, status="succeeded", intent=1)
+        store.settle()
+        assert [r.key for r in store.list_actions()] == ["k4", "k3", "k2"]
+        for n in range(5, 12):  # open actions are never pruned, however many
+            _put(store, n, status="planned", intent=2)
+        store.settle()
+        keys = [r.key for r in store.list_actions()]
+        assert keys[:7] == [f"k{n}" for n in range(11, 4, -1)]
+        assert len(keys) == 7  # the finished ones went, from the oldest
+        store.put_action(record("k11"))  # a key already journaled adds no row
+        store.settle()
+        assert len(store.list_actions()) == 7
+    finally:
+        store.close()
