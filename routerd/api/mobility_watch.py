@@ -20,6 +20,7 @@ import grpc
 
 from routerd.api.errors import RESUME_SEQ_KEY, ApiError
 from routerd.api.mobility_port import MOVED, QUEUED, MobilityPort, MoveRecord, MoveResult
+from routerd.core.events import journal_gone
 
 POLL = 0.25
 """Seconds a follower waits for new records before re-checking the client and shutdown."""
@@ -89,13 +90,8 @@ def resume_error(code: grpc.StatusCode, why: str, last: int) -> ApiError:
 
 def _gone(last: int, oldest: int) -> ApiError:
     """The move journal no longer holds the records right after ``last`` (pruned)."""
-    return ApiError(
-        grpc.StatusCode.OUT_OF_RANGE,
-        f"since_seq: the move journal no longer holds the moves after {last}: its oldest "
-        f"kept is {oldest} (routerd keeps the newest --journal-keep rows); read the homes' "
-        f"current state (routerctl get homes) and watch from {oldest - 1} (routerctl watch "
-        f"homes --since {oldest - 1})",
-    )
+    exc = journal_gone(last, oldest, journal="move journal", items="moves", kind="homes")
+    return ApiError(grpc.StatusCode.OUT_OF_RANGE, f"since_seq: {exc}; {exc.remedy}")
 
 
 def follow(

@@ -157,7 +157,7 @@ class EventBus:
             chunk = [e for e in chunk if e.seq <= head]
             # 0 is "all the journal keeps"; any other point must be followed by what is kept
             if after_seq and not out and (not chunk or chunk[0].seq > after_seq + 1):
-                raise _gone(after_seq, chunk[0].seq if chunk else head + 1)
+                raise journal_gone(after_seq, chunk[0].seq if chunk else head + 1)
             if not chunk:
                 break
             out.extend(chunk)
@@ -177,11 +177,19 @@ class EventBus:
         return len(self._subs)
 
 
-def _gone(after_seq: int, oldest: int) -> ResumeError:
-    """The journal no longer holds the transitions right after ``after_seq``."""
+def journal_gone(
+    after_seq: int,
+    oldest: int,
+    *,
+    journal: str = "journal",
+    items: str = "transitions",
+    kind: str = "claims",
+) -> ResumeError:
+    """A journal no longer holds the ``items`` right after ``after_seq`` (it was pruned);
+    ``kind`` is what ``routerctl get`` and ``routerctl watch`` call the journal's subject."""
     return ResumeError(
-        f"the journal no longer holds the transitions after {after_seq}: its oldest kept is "
+        f"the {journal} no longer holds the {items} after {after_seq}: its oldest kept is "
         f"{oldest} (routerd keeps the newest --journal-keep rows)",
-        remedy=f"read the claims' current state (routerctl get claims) and watch from "
-        f"{oldest - 1} (routerctl watch claims --since {oldest - 1})",
+        remedy=f"read the {kind}' current state (routerctl get {kind}) and watch from "
+        f"{oldest - 1} (routerctl watch {kind} --since {oldest - 1})",
     )

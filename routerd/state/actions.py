@@ -202,17 +202,15 @@ class ActionTables:
                     (int(row[0]),),
                 )
             }
-            pairs: dict[int, list[int]] = {}
-            for undo, undone in db.execute(
-                "SELECT id, undo_of FROM provider_actions WHERE undo_of IS NOT NULL"
+            groups: dict[int, list[int]] = {}  # an undone action (if still there), its undos
+            for undo, undone, present in db.execute(
+                "SELECT u.id, u.undo_of, o.id FROM provider_actions u"
+                " LEFT JOIN provider_actions o ON o.id = u.undo_of WHERE u.undo_of IS NOT NULL"
             ):
-                pairs.setdefault(int(undone), [int(undone)]).append(int(undo))
-            for ids in pairs.values():
-                marks = ", ".join("?" * len(ids))
-                present = db.execute(
-                    f"SELECT id FROM provider_actions WHERE id IN ({marks})", ids
-                ).fetchall()
-                if any(int(r[0]) not in gone for r in present):
+                group = groups.setdefault(int(undone), [] if present is None else [int(undone)])
+                group.append(int(undo))
+            for ids in groups.values():
+                if not gone.issuperset(ids):
                     gone.difference_update(ids)
             db.executemany("DELETE FROM provider_actions WHERE id=?", [(i,) for i in gone])
         return len(gone)

@@ -236,7 +236,7 @@ def open_guarded(state_dir: Path, *, journal_keep: int = JOURNAL_KEEP) -> Guarde
 
     Args:
         state_dir: the ``--state-dir``.
-        journal_keep: claim-journal rows to keep (0: all; ``routerd serve --journal-keep``).
+        journal_keep: rows each journal keeps (0: all; ``routerd serve --journal-keep``).
 
     Returns:
         The store; closing it releases the lock.

@@ -253,7 +253,7 @@ class Store(ActionTables):
             self._db.close()
 
     def settle(self) -> None:
-        """Wait for the work ``append_journal`` left to threads (checkpoint, pruning)."""
+        """Wait for the work the journal writes left to threads (checkpoint, pruning)."""
         for thread in list(self._apart):  # they take the lock: joined outside it
             thread.join()
 
@@ -503,8 +503,7 @@ class Store(ActionTables):
             return
         with self._lock:
             if self._actions is None:
-                rows = int(self._query("SELECT COUNT(*) AS n FROM provider_actions")[0]["n"])
-                self._actions = (rows, keep + _slack(keep))
+                self._actions = (self._count_actions(), keep + _slack(keep))
             else:
                 self._actions = (self._actions[0] + 1, self._actions[1])
             rows, limit = self._actions
@@ -512,6 +511,9 @@ class Store(ActionTables):
                 return
             self._actions = (rows, rows + _slack(keep))  # until the pruning has counted again
         self._start_apart(self._prune_quietly, "provider_actions")
+
+    def _count_actions(self) -> int:
+        return int(self._query("SELECT COUNT(*) AS n FROM provider_actions")[0]["n"])
 
     def prune_journal(self, table: str = "claim_journal") -> int:
         """Delete all but the newest ``journal_keep`` rows of a journal; returns how many went.
@@ -531,7 +533,7 @@ class Store(ActionTables):
         if table == "provider_actions":
             gone = self.prune_actions(self.journal_keep)
             with self._lock:
-                rows = int(self._query("SELECT COUNT(*) AS n FROM provider_actions")[0]["n"])
+                rows = self._count_actions()
                 self._actions = (rows, max(rows, self.journal_keep) + _slack(self.journal_keep))
             return self._pruned(table, gone)
         with self._tx() as db:
