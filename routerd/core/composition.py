@@ -157,7 +157,7 @@ class Composition:
             run = pieces[start : start + n]
             start += n
             fold.shared(facts, list(map(_OWNER, run)))
-            fold.own(run)
+            fold.own(run, len(facts.shared_keys))
         self.pieces = by_name
         # by_name holds the names in the pieces' order
         self._keys_edit.update(zip(by_name, map(_KEYS, pieces), strict=True))
@@ -390,7 +390,7 @@ class _Fold:
     looked at one by one. The first object offered for a key holds it; every further one
     counts as a provider, and one that differs puts the key in conflict (resolved later).
     Owner sets are shared where the owners are: the keys a claim has to itself (its route,
-    its absent address) get one set, and so do the shared keys the same runs need.
+    its absence) get one set, and so do the shared keys the same runs need.
     """
 
     def __init__(self, providers: dict[Key, int], conflicts: set[Key]) -> None:
@@ -425,20 +425,23 @@ class _Fold:
             else:
                 self._again(k, current, obj, n)
 
-    def own(self, run: Sequence[ClaimPiece]) -> None:
-        """Each claim's own objects and their keys (the first keys of the piece's)."""
+    def own(self, run: Sequence[ClaimPiece], shared: int) -> None:
+        """Each claim's own keys (its piece's keys before the ``shared`` keys of its shape)
+        with their owner, and its own objects (keyed by the first of those keys)."""
         objects, alone, labels, one = self.objects, self._alone, self._labels, PSet.one
         seen = objects.get
         for p in run:
             owner = p.owner
             mine = None
-            for obj, k in zip(p.own, p.keys, strict=False):  # keys: own ones, then shared
+            keys = p.keys
+            for k in keys[: len(keys) - shared] if shared else keys:
                 if k in alone or k in labels:
                     self._another(k, owner)
                 else:
                     if mine is None:
                         mine = one(owner)
                     alone[k] = mine
+            for obj, k in zip(p.own, keys, strict=False):
                 current = seen(k)
                 if current is None:
                     objects[k] = obj

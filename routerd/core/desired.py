@@ -6,10 +6,12 @@ plain dictionary work. Every object has a ``key`` (its identity on the host) and
 is decided by ``satisfies(desired, observed)``, which knows the "don't care" values
 (listen port 0, MTU 0, endpoint "" ...) so a second pass with nothing to do changes nothing.
 
-Objects are frozen, slotted dataclasses: at 10,000 claims there are ~30,000 of them. The
-kinds there is one of per claim (routes, proxy entries, absent addresses) build their key
-once: the key is held by the desired map, the claim's piece, owners and the backend's
+Objects are frozen, slotted dataclasses: at 10,000 claims there are ~10,000 of them (a
+route per claim). The kinds there is one of per claim (routes, proxy entries) build their
+key once: the key is held by the desired map, the claim's piece, owners and the backend's
 cache, and a tuple built on every read would be one more copy in each (~170 B a claim).
+A provider-side claim also needs its address absent from the host, a key with no object
+(``implied``).
 """
 
 from __future__ import annotations
@@ -118,11 +120,12 @@ class Address:
 class AbsentAddress:
     """An address that must NOT be local to this host (D15 in docs/decisions.md).
 
-    Desired form has nothing present. The observed form lists every ``(dev, cidr)`` where
-    the address is assigned, and every foreign ``local``-table route for it as
-    ``(dev, proto)`` (Google's guest agent installs ``local <alias>/32`` routes instead of
-    addresses: the same trap in route form); applying removes them all. Releasing a claim
-    never re-adds anything: routerd did not own the guest's assignment.
+    Desired form has nothing present; lowering makes none (``implied``). The observed form
+    exists only where the address is present: every ``(dev, cidr)`` where it is assigned,
+    and every foreign ``local``-table route for it as ``(dev, proto)`` (Google's guest
+    agent installs ``local <alias>/32`` routes instead of addresses: the same trap in route
+    form); applying removes them all. Releasing a claim never re-adds anything: routerd did
+    not own the guest's assignment.
     """
 
     address: str  # bare IPv4
@@ -206,6 +209,25 @@ class MssClampTable:
             if r.iif == iif and r.oif == oif:
                 return r
         return None
+
+
+IMPLIED_KINDS = frozenset({"absent"})
+"""Kinds of the keys ``implied`` knows."""
+
+
+def implied(key: Key) -> DataplaneObject | None:
+    """The desired object of a key claims need but lower no object for, or None.
+
+    An absence (``("absent", ip)``) is the one such key. Its desired form says only "nothing
+    here", so lowering does not make one per provider-side claim (at 100,000 claims that
+    object, in every map and walk a pass makes, cost the first pass about a third of its
+    time): the claim's piece lists the key, its owners hold it, a backend observes the
+    address and reports an ``AbsentAddress`` only where it is present, and ``diff`` takes
+    this object as the desired one for such a report.
+    """
+    if key[0] == "absent":
+        return AbsentAddress(key[1])
+    return None
 
 
 def satisfies(desired: DataplaneObject, observed: DataplaneObject) -> bool:
@@ -313,8 +335,9 @@ class DesiredState:
 
     Attributes:
         objects: key -> object.
-        owners: key -> owner labels (``RemoteAddressClaim/x``, ``HybridRoute/y`` ...).
-        claim_keys: claim name -> keys of the objects that claim needs.
+        owners: key -> owner labels (``RemoteAddressClaim/x``, ``HybridRoute/y`` ...), for
+            every key of ``objects`` and every key needed without an object (``implied``).
+        claim_keys: claim name -> the keys that claim needs.
         generation: the config generation this state was lowered from.
     """
 
@@ -344,6 +367,12 @@ class DesiredBuilder:
         self.owners.setdefault(k, set()).add(owner)
         if claim is not None:
             self.claim_keys.setdefault(claim, []).append(k)
+
+    def need(self, key: Key, owner: str, *, claim: str | None = None) -> None:
+        """Need ``key`` for ``owner`` with no object (a key ``implied`` knows)."""
+        self.owners.setdefault(key, set()).add(owner)
+        if claim is not None:
+            self.claim_keys.setdefault(claim, []).append(key)
 
     def build(self) -> DesiredState:
         return DesiredState(

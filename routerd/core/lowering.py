@@ -9,7 +9,8 @@ Per claim (decisions D8-D10 and D15 in docs/decisions.md), ``lower_claim`` gives
   to 0.8 s, which alone would break a sub-second move); the delivery route below is what
   makes the kernel answer ARP for the address there, so there is no per-address capture
   object (``routerd.core.capture``);
-* provider-secondary-ip capture: the address absent from every local interface (D15);
+* provider-secondary-ip capture: the address absent from every local interface (D15), a
+  key the claim needs with no object (``routerd.core.desired.implied``);
 * a ``/32 dev <tunnel> metric 120`` delivery route in the main table;
 * ``rp_filter`` on the tunnel loosened (never made strict);
 * the claim's /32 for the WireGuard peer's allowed IPs (D10);
@@ -40,7 +41,6 @@ from routerd.core.config import RouterConfig
 from routerd.core.desired import (
     DELIVERY_METRIC,
     MAIN_TABLE,
-    AbsentAddress,
     DataplaneObject,
     DesiredState,
     Key,
@@ -182,17 +182,18 @@ class ClaimIntent:
 class ClaimPiece:
     """What one claim adds to the desired state, lowered on its own.
 
-    A piece is the claim's own objects (its route, its absent address) plus the shared
-    objects of its shape (``intent.facts.sysctls``), which every claim of the shape holds
-    as the very same objects: a fold of thousands of pieces handles the shared part once
-    per run of one shape, not once per claim.
+    A piece is the claim's own objects (its route) plus the shared objects of its shape
+    (``intent.facts.sysctls``), which every claim of the shape holds as the very same
+    objects: a fold of thousands of pieces handles the shared part once per run of one
+    shape, not once per claim.
 
     Attributes:
         name / owner: the claim and its owner label (``RemoteAddressClaim/<name>``).
         intent: what the engine judges the claim by.
         own: the objects only this claim wants, in lowering order.
-        keys: every key the claim needs, in lowering order: its own objects' keys, then its
-            shape's ``shared_keys`` (sysctls, including one a user Sysctl manages instead,
+        keys: every key the claim needs, in lowering order: its own objects' keys, its own
+            keys with no object (a provider-side claim's absence), then its shape's
+            ``shared_keys`` (sysctls, including one a user Sysctl manages instead,
             the WireGuard device and the clamp table it relies on).
     """
 
@@ -342,24 +343,22 @@ def piece_of(claim: RemoteAddressClaim, facts: ShapeFacts) -> ClaimPiece:
     route = _route(address, facts.tunnel, DELIVERY_METRIC, "", MAIN_TABLE, "unicast", route_key)
     cap = spec.capture
     # A proxy-ARP capture is the route itself plus the shape's sysctls (routerd.core.capture).
+    # A provider-side capture needs the address absent from this host: a key with no
+    # object (routerd.core.desired.implied), after the route's.
     if facts.capture_type == "proxy-arp":
-        own: tuple[DataplaneObject, ...] = (route,)
         keys: tuple[Key, ...] = (route_key, *facts.shared_keys)
         nic_ref = ""
     else:
-        absent_key = ("absent", ip)
-        own = (_absent(ip, (), (), absent_key), route)
-        keys = (absent_key, route_key, *facts.shared_keys)
+        keys = (route_key, ("absent", ip), *facts.shared_keys)
         nic_ref = cap.nic_ref
     name = claim.name
     intent = _intent(name, address, ip, facts, cap.gratuitous_arp, spec.domain_ref, nic_ref)
-    return _piece(name, claim.ref, intent, own, keys)
+    return _piece(name, claim.ref, intent, (route,), keys)
 
 
 # what piece_of makes per claim, made the fast way (routerd.core.frozen); the keys, which
 # the classes' __post_init__ would derive, piece_of passes (it builds them for the piece)
 _route = maker(Route, ("_key",))
-_absent = maker(AbsentAddress, ("_key",))
 _intent = maker(ClaimIntent)
 _piece = maker(ClaimPiece)
 _MAIN = route_key("", MAIN_TABLE)[1]
@@ -441,16 +440,15 @@ def observe_scope(lowered: Lowered) -> ObserveScope:
     scope = ObserveScope(desired=lowered.desired)
     objects = lowered.desired.objects
     sysctls, absent, devices = scope.sysctls, scope.absent_addresses, scope.wireguard
-    for k in objects:  # one walk: a first pass's state holds a key or two per claim
+    for k in objects:  # one walk: a first pass's state holds a key per claim
         kind = k[0]
         if kind == "sysctl":
             sysctls.add(k[1])
-        elif kind == "absent":
-            absent.add(k[1])
         elif kind == "wg":
             o = objects[k]
             if isinstance(o, WireGuardDevice):
                 devices.add(o.ifname)
+    absent.update(k[1] for k in lowered.desired.owners if k[0] == "absent")  # no objects
     shapes = {id(c.facts): c.facts for c in lowered.claims.values()}.values()  # by identity
     scope.links = devices | {f.tunnel for f in shapes}
     scope.links |= {f.capture_interface for f in shapes if f.capture_interface}

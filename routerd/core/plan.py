@@ -10,11 +10,19 @@ same host therefore produce the same plan, change for change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from operator import attrgetter
 
-from routerd.core.desired import DataplaneObject, DesiredState, Key, Observed, satisfies
+from routerd.core.desired import (
+    IMPLIED_KINDS,
+    DataplaneObject,
+    DesiredState,
+    Key,
+    Observed,
+    implied,
+    satisfies,
+)
 from routerd.core.frozen import maker
 from routerd.core.persistent import PSet
 from routerd.core.port import Change
@@ -61,15 +69,34 @@ def diff(
     if keys is None:
         removals: Iterable[Key] = (k for k in observed.owned if k not in want)
         candidates: Iterable[tuple[Key, DataplaneObject]] = want.items()
+        reported: Iterable[Key] = have
     else:
         scope = set(keys)
         removals = (k for k in scope if k in observed.owned and k not in want)
         candidates = ((k, want[k]) for k in scope if k in want)
+        reported = (k for k in scope if k in have)
     removes = _Kinds()
     for key in removals:
         if skip is None or not skip(key):
             removes.add(Change("remove", key, None, have.get(key)))
-    return removes.ordered() + _wanted(desired, have, candidates, skip).ordered()
+    wanted = _wanted(desired, have, candidates, skip)
+    implied = list(_implied(desired, reported))
+    if implied:
+        wanted.merge(_wanted(desired, have, implied, skip))
+    return removes.ordered() + wanted.ordered()
+
+
+def _implied(
+    desired: DesiredState, reported: Iterable[Key]
+) -> Iterator[tuple[Key, DataplaneObject]]:
+    """The desired objects of reported keys that claims need with no object lowered (an
+    address that must be absent, reported where it is present: ``implied``)."""
+    want, owners = desired.objects, desired.owners
+    for key in reported:
+        if key[0] in IMPLIED_KINDS and key not in want and key in owners:
+            obj = implied(key)
+            if obj is not None:
+                yield key, obj
 
 
 def _wanted(
@@ -88,6 +115,8 @@ def _wanted(
             continue
         if skip is not None and skip(key):
             continue
+        if seen is None and key[0] in IMPLIED_KINDS:
+            continue  # an absence is reported only where it is not met
         owners = owners_of(key)
         ordered = owners.ordered() if type(owners) is PSet else _sorted(owners)
         if seen is None:
@@ -119,6 +148,10 @@ class _Kinds:
 
     def __init__(self) -> None:
         self.groups: dict[str, list[Change]] = {}
+
+    def merge(self, other: _Kinds) -> None:
+        for kind, group in other.groups.items():
+            self.groups.setdefault(kind, []).extend(group)
 
     def add(self, change: Change) -> None:
         group = self.groups.get(change.key[0])

@@ -126,10 +126,6 @@ class Kinds:
     addrs: list[AddressEntry]
     local: list[LocalRoute]
     nft: MssClampTable | None
-    absent_for: frozenset[str] = frozenset()
-    absent_nowhere: dict[Key, AbsentAddress] = field(default_factory=dict)
-    """Observed forms of ``absent_for`` present nowhere, reused: a provider-side router has
-    10,000 of them and nearly all are absent on every pass."""
     wants_proxies: bool = False
     """The last scope assembled from these kinds wanted proxy entries."""
 
@@ -220,7 +216,6 @@ class _Wanted:
 
     pneigh: list[Key] = field(default_factory=list)
     addr: list[Key] = field(default_factory=list)
-    absent: set[str] = field(default_factory=set)
     sysctls: set[str] = field(default_factory=set)
     wg: set[str] = field(default_factory=set)
     gateways: set[str] = field(default_factory=set)
@@ -229,14 +224,9 @@ class _Wanted:
 def _wanted(desired: Mapping[Key, DataplaneObject]) -> _Wanted:
     keys: dict[str, list[Key]] = {k: [] for k in ("pneigh", "addr", "sysctl", "wg", gateway.KIND)}
     pick = keys.get
-    absent: set[str] = set()
-    add_absent = absent.add
-    for key in desired:  # 10,000s of routes and absences: one comparison or two each
+    for key in desired:  # 10,000s of routes: one comparison each
         kind = key[0]
         if kind == "route":
-            continue
-        if kind == "absent":
-            add_absent(key[1])
             continue
         found = pick(kind)
         if found is not None:
@@ -244,7 +234,6 @@ def _wanted(desired: Mapping[Key, DataplaneObject]) -> _Wanted:
     return _Wanted(
         keys["pneigh"],
         keys["addr"],
-        absent,
         {k[1] for k in keys["sysctl"]},
         {k[1] for k in keys["wg"]},
         {k[1] for k in keys[gateway.KIND]},
@@ -279,7 +268,7 @@ def assemble(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
     _routes(host, obs, kinds.routes, desired)
     _proxy_neighbours(host, obs, kinds, desired, wanted.pneigh)
     _addresses(host, obs, desired, kinds.addrs, wanted.addr)
-    _absent(host, obs, scope.absent_addresses | wanted.absent, kinds, desired)
+    _absent(host, obs, scope.absent_addresses, kinds)
     _sysctls(host, obs, scope.sysctls | wanted.sysctls)
     _links(host, obs, scope.links, kinds.addrs)
     _wireguard(host, obs, scope.wireguard | wanted.wg, desired)
@@ -345,30 +334,11 @@ def _addresses(
             obs.objects.setdefault(want, desired[want])
 
 
-ABSENT_MEMO_FROM = 256
-"""Sets of absent addresses larger than this are remembered (``Kinds.absent_nowhere``);
-smaller ones are built each time and leave the memo alone. A full pass asks for every
-absence and a scoped pass for a few: remembering the few would drop the whole set's
-memo, and at 100,000 addresses that drop (and the next full pass's rebuild) cost the
-first scoped pass after every full pass ~25 ms."""
-
-
-def _absent(
-    host: Host,
-    obs: Observed,
-    wanted: set[str],
-    kinds: Kinds,
-    desired: Mapping[Key, DataplaneObject],
-) -> None:
+def _absent(host: Host, obs: Observed, wanted: set[str], kinds: Kinds) -> None:
+    """An ``AbsentAddress`` for each of ``wanted`` present on this host (assigned to an
+    interface or a foreign ``local`` route); one present nowhere gets none (D15)."""
     if not wanted:
         return
-    if len(wanted) <= ABSENT_MEMO_FROM:
-        obs.objects.update(_absent_nowhere(wanted, desired))
-    else:
-        if wanted != kinds.absent_for:
-            kinds.absent_for = frozenset(wanted)
-            kinds.absent_nowhere = _absent_nowhere(wanted, desired)
-        obs.objects.update(kinds.absent_nowhere)
     where: dict[str, list[tuple[str, str]]] = {}
     for a in kinds.addrs:
         if a.address in wanted:
@@ -382,22 +352,6 @@ def _absent(
             address, tuple(sorted(where.get(address, ()))), tuple(sorted(local.get(address, ())))
         )
         obs.objects[obj.key] = obj
-
-
-def _absent_nowhere(
-    wanted: set[str], desired: Mapping[Key, DataplaneObject]
-) -> dict[Key, AbsentAddress]:
-    """The observed form of each address present nowhere; the desired object is that
-    form already (nothing present), so it is reused rather than built again (a
-    provider-side router wants 10,000 of them)."""
-    out: dict[Key, AbsentAddress] = {}
-    for address in wanted:
-        key = ("absent", address)
-        want = desired.get(key)
-        if not (isinstance(want, AbsentAddress) and not want.present_on and not want.local_routes):
-            want = AbsentAddress(address)
-        out[key] = want
-    return out
 
 
 def _sysctls(host: Host, obs: Observed, names: set[str]) -> None:
@@ -479,7 +433,7 @@ def assemble_keys(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
             _proxy_key(obs, kinds.pneigh, key, desired, _Wanted())
     if wanted.addr:  # drift may name addresses nobody wants: only owned ones are reported
         _addresses(host, obs, desired, kinds.addrs, [k for k in wanted.addr if k in desired])
-    _absent(host, obs, (scope.absent_addresses | wanted.absent), kinds, desired)
+    _absent(host, obs, scope.absent_addresses | {k[1] for k in keys if k[0] == "absent"}, kinds)
     _sysctls(host, obs, scope.sysctls | wanted.sysctls)
     _links(host, obs, scope.links, kinds.addrs)
     _wireguard(host, obs, scope.wireguard | wanted.wg, desired)

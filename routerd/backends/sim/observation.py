@@ -109,10 +109,11 @@ def _sysctls(host: Host, obs: Observed, scope: ObserveScope) -> None:
 
 
 def _absent(host: Host, obs: Observed, scope: ObserveScope) -> None:
+    """An ``AbsentAddress`` for each address the scope asks about that is present here."""
     for address in scope.absent_addresses:
-        where = host.local_ips.get(address, {})
-        present = tuple(sorted(where.items()))
-        obs.objects[("absent", address)] = AbsentAddress(address, present)
+        where = host.local_ips.get(address)
+        if where:
+            obs.objects[("absent", address)] = AbsentAddress(address, tuple(sorted(where.items())))
 
 
 def _wireguard(host: Host, obs: Observed, scope: ObserveScope, now: float) -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from routerd.core.composition import Composition
-from routerd.core.desired import MssRule, Observed
+from routerd.core.desired import AbsentAddress, MssRule, Observed, implied
 from routerd.core.lowering import claim_context, lower, lower_claim, observe_scope
 from routerd.core.mtu import path_mtu
 from routerd.core.plan import diff
@@ -112,9 +112,16 @@ def _as_observed(state):
 def test_cloud_claim_objects_enforce_absence_not_proxy_arp(tmp_path):
     cfg = configs.single("aws", "cloud", tmp_path)
     out = described(cfg)
-    assert "absence of 10.40.8.31" in out
     assert not any(o.startswith("proxy neighbour") for o in out)
     assert "route 10.40.8.31/32 dev wg-sam metric 120" in out
+    # the absence is a key the claim needs with no object: its owner holds it, and the
+    # object diff takes for it when the address is reported present is the empty absence
+    lw = lower(cfg)
+    key = ("absent", "10.40.8.31")
+    assert key not in lw.desired.objects and not any(o.startswith("absence") for o in out)
+    assert key in lw.desired.claim_keys[next(iter(lw.claims))]
+    assert set(lw.desired.owners[key]) == {f"RemoteAddressClaim/{next(iter(lw.claims))}"}
+    assert implied(key) == AbsentAddress("10.40.8.31")
 
 
 @pytest.mark.parametrize("provider,side", [("aws", "cloud"), ("azure", "onprem")])
@@ -126,8 +133,9 @@ def test_observe_scope_names_every_sysctl_absence_and_wireguard_device(tmp_path,
     devices = {o.ifname for k, o in objects.items() if k[0] == "wg"}
     assert devices and scope.wireguard == devices
     assert {k[1] for k in objects if k[0] == "sysctl"} <= scope.sysctls
-    assert scope.absent_addresses == {k[1] for k in objects if k[0] == "absent"}
-    assert bool(scope.absent_addresses) == (side == "cloud")
+    assert scope.absent_addresses == {k[1] for k in lw.desired.owners if k[0] == "absent"}
+    ips = {c.ip for c in lw.claims.values()}
+    assert scope.absent_addresses == (ips if side == "cloud" else set())
     assert devices <= scope.links
 
 

@@ -76,6 +76,32 @@ def test_a_scoped_diff_looks_only_at_its_keys():
     ]
 
 
+def test_a_needed_absence_reported_present_is_removed_and_nothing_else_is():
+    """An absence is needed with no object: only an address reported present that a claim
+    needs absent gets a change, whose desired side is the empty absence."""
+    b = DesiredBuilder()
+    b.add(Route("10.0.0.1/32", "wg0", 120), "RemoteAddressClaim/a")
+    for ip in ("10.0.0.1", "10.0.0.2"):
+        b.need(("absent", ip), "RemoteAddressClaim/a")
+    want = b.build()
+    present = AbsentAddress("10.0.0.1", (("eth0", "10.0.0.1/32"),))
+    stray = AbsentAddress("10.0.0.7", (("eth0", "10.0.0.7/32"),))  # nobody needs it absent
+    have = observed(Route("10.0.0.1/32", "wg0", 120), present, stray, owned=False)
+    plan = diff(want, have)
+    assert [(c.op, c.key, c.old, c.new) for c in plan] == [
+        ("replace", ("absent", "10.0.0.1"), present, AbsentAddress("10.0.0.1")),
+    ]
+    assert plan[0].owners == ("RemoteAddressClaim/a",)
+    scoped = [("absent", "10.0.0.2"), ("route", "254", "10.0.0.1/32")]  # 10.0.0.1: out of scope
+    assert diff(want, have, keys=scoped) == []
+    assert [c.key for c in diff(want, have, keys=[("absent", "10.0.0.1")])] == [
+        ("absent", "10.0.0.1")
+    ]
+    assert diff(want, have, skip=lambda k: k[0] == "absent") == []
+    gone = observed(Route("10.0.0.1/32", "wg0", 120), AbsentAddress("10.0.0.1"), owned=False)
+    assert diff(want, gone) == []  # an empty report (a backend that lists every address)
+
+
 _OBJECTS = st.one_of(
     st.builds(
         Route,
@@ -135,9 +161,9 @@ def test_a_large_group_comes_out_in_key_order_whatever_order_its_keys_were_made_
     numbers = list(range(3000))
     rng.shuffle(numbers)
     routes = [Route(f"10.{i // 256}.{i % 256}.1/32", "wg0", 120) for i in numbers]
-    absent = [AbsentAddress(f"10.{i // 256}.{i % 256}.2") for i in numbers[:1500]]
+    proxies = [ProxyNeighbour(f"10.{i // 256}.{i % 256}.2", "eth0") for i in numbers[:1500]]
     stale = [Route(f"10.99.{i // 256}.{i % 256}/32", "wg0", 120) for i in numbers[:2000]]
-    plan = diff(state(*routes, *absent), observed(*stale))
+    plan = diff(state(*routes, *proxies), observed(*stale))
     assert plan == sorted(plan, key=canonical)
     assert len(plan) == 3000 + 1500 + 2000
     assert [c.op for c in plan[:2000]] == ["remove"] * 2000
