@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
+from itertools import chain
 from operator import attrgetter
 
 from routerd.core.desired import (
@@ -79,11 +80,8 @@ def diff(
     for key in removals:
         if skip is None or not skip(key):
             removes.add(Change("remove", key, None, have.get(key)))
-    wanted = _wanted(desired, have, candidates, skip)
-    implied = list(_implied(desired, reported))
-    if implied:
-        wanted.merge(_wanted(desired, have, implied, skip))
-    return removes.ordered() + wanted.ordered()
+    candidates = chain(candidates, _implied(desired, reported))
+    return removes.ordered() + _wanted(desired, have, candidates, skip).ordered()
 
 
 def _implied(
@@ -148,10 +146,6 @@ class _Kinds:
 
     def __init__(self) -> None:
         self.groups: dict[str, list[Change]] = {}
-
-    def merge(self, other: _Kinds) -> None:
-        for kind, group in other.groups.items():
-            self.groups.setdefault(kind, []).extend(group)
 
     def add(self, change: Change) -> None:
         group = self.groups.get(change.key[0])

@@ -433,7 +433,7 @@ def assemble_keys(host: Host, kinds: Kinds, scope: ObserveScope) -> Observed:
             _proxy_key(obs, kinds.pneigh, key, desired, _Wanted())
     if wanted.addr:  # drift may name addresses nobody wants: only owned ones are reported
         _addresses(host, obs, desired, kinds.addrs, [k for k in wanted.addr if k in desired])
-    _absent(host, obs, scope.absent_addresses | {k[1] for k in keys if k[0] == "absent"}, kinds)
+    _absent(host, obs, scope.absent_addresses, kinds)  # the scope names the keys' absences
     _sysctls(host, obs, scope.sysctls | wanted.sysctls)
     _links(host, obs, scope.links, kinds.addrs)
     _wireguard(host, obs, scope.wireguard | wanted.wg, desired)
