@@ -3,8 +3,9 @@
 A router of a pair that recovered from a failure comes back as standby and stays so (no
 preemption): the partner keeps serving, so the recovery costs no second outage. Failback
 is the operator's decision (or ``failbackHoldDown``'s): this command asks routerd to take
-over by VRRP preemption (make-before-break), then restores the normal priority. Its
-arguments are in ``ctl_args``.
+over by VRRP preemption (make-before-break for the address; a packet that reaches the
+partner after it let go is forwarded to this router), then restores the normal priority.
+Its arguments are in ``ctl_args``.
 """
 
 from __future__ import annotations

@@ -5,16 +5,23 @@ Namespace ``sw`` holds a bridge; routers ``ra`` (10.40.8.2, priority 150) and ``
 router's routerd side (a ``KeepalivedRoleSource``) runs in a NetnsWorker; ``ra`` starts
 first and becomes master, then ``rb`` joins as its backup. The virtual address is
 10.40.8.254/24.
+
+The routers forward (``net.ipv4.ip_forward=1``), as routerd sets on every router with a
+claim: keepalived sends the new master's advert before its gratuitous ARP, so the old
+master can drop the address while the client still sends to it, and it forwards those
+packets to the new master (``test_redundancy`` tests it with the announcement lost).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,6 +127,7 @@ class Pair:
     ra: Router
     rb: Router
     lab: Any
+    client_port: str  # the client's bridge port in ``sw``
     sweeper: NetnsWorker | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -141,6 +149,34 @@ class Pair:
         mac: str = r.ns.ipj("link", "show", "dev", "eth0")[0]["address"]
         return mac
 
+    @contextlib.contextmanager
+    def garp_lost_to_client(self, r: Router) -> Iterator[None]:
+        """While inside, the bridge drops ``r``'s gratuitous ARPs for the virtual address on
+        their way to the client: the client goes on sending to the router it knew until
+        something else tells it."""
+        self.sw.exec(
+            "nft",
+            "-f",
+            "-",
+            input=(
+                "table bridge lost_garp {\n  chain forward {\n"
+                "    type filter hook forward priority 0;\n"
+                f'    oifname "{self.client_port}" ether saddr {self.mac(r)}'
+                f" arp saddr ip {VIP} arp daddr ip {VIP} drop\n"
+                "  }\n}\n"
+            ),
+        )
+        try:
+            yield
+        finally:
+            self.sw.exec("nft", "delete", "table", "bridge", "lost_garp")
+
+
+def forwarded(r: Router) -> int:
+    """IPv4 datagrams ``r``'s kernel has forwarded (``Ip: ForwDatagrams``)."""
+    head, values = (ln.split() for ln in r.ns.exec("cat", "/proc/net/snmp").splitlines()[:2])
+    return int(values[head.index("ForwDatagrams")])
+
 
 def build(lab: Any, tmp: Path) -> Pair:
     sw = lab.netns("sw")
@@ -153,12 +189,14 @@ def build(lab: Any, tmp: Path) -> Pair:
         veth(ns, "eth0", sw, port)
         sw.ip("link", "set", port, "master", "br0")
         ns.ip("addr", "add", f"{ADDR[name]}/24", "dev", "eth0")
+        if name != "cl":
+            ns.exec("sysctl", "-qw", "net.ipv4.ip_forward=1")
         nodes[name] = (ns, port)
     routers = {
         name: Router(name, nodes[name][0], nodes[name][1], tmp / f"ka-{name}", tmp / f"{name}.log")
         for name in ("ra", "rb")
     }
-    return Pair(sw, nodes["cl"][0], routers["ra"], routers["rb"], lab)
+    return Pair(sw, nodes["cl"][0], routers["ra"], routers["rb"], lab, nodes["cl"][1])
 
 
 def up(lab: Any, tmp: Path) -> Pair:
@@ -198,20 +236,26 @@ def _reap(proc: subprocess.Popen[str]) -> None:
     proc.communicate(timeout=10)
 
 
-_REPLY = re.compile(r"^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+)")
+_REPLY = re.compile(r"^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+) .*time=([\d.]+) ms")
+
+LATE = 0.1
+"""A reply slower than this (seconds) was no service: a router held the ping in its queue
+until the address had a holder again (a forwarding router does that when the address leaves
+it before the client knows; the ping is then answered, not lost)."""
 
 
 def outages(output: str) -> list[tuple[float, int, float]]:
-    """Every run of lost pings: (wall time of the reply before it, pings lost, reply gap).
+    """Every run of pings not answered in time: (wall time of the timely reply before it,
+    pings in the run, gap to the next timely reply). A ping is not answered in time when it
+    is lost or its round trip took longer than ``LATE``.
 
-    Lost sequence numbers, not time gaps, decide: a ping process delayed by a busy machine
-    sends late but loses nothing.
+    Sequence numbers, not time gaps between replies, decide: a ping process delayed by a
+    busy machine sends late but loses nothing.
     """
+    lines = [m for ln in output.splitlines() if (m := _REPLY.match(ln))]
     replies = sorted(
         {
-            int(m.group(2)): float(m.group(1))
-            for ln in output.splitlines()
-            if (m := _REPLY.match(ln))
+            int(m.group(2)): float(m.group(1)) for m in lines if float(m.group(3)) <= LATE * 1000
         }.items()
     )
     assert len(replies) > 10, output[-500:]

@@ -6,6 +6,8 @@ What each test proves:
   active in well under a second, the segment never has two responders for the address,
   the recovered router stays backup, and a planned takeover moves mastership back with no
   second outage (measured medians printed with ``-s``);
+* that takeover loses nothing even when the client misses the new master's gratuitous ARP:
+  the old master forwards what still reaches it (the routers forward, as routerd's do);
 * a routerd that crashed together with its keepalived removes the address the dead daemon
   left behind before keepalived starts again (and the sweep does see two responders while
   nothing runs, so it would see them anywhere else too);
@@ -137,15 +139,18 @@ def test_failover_then_planned_failback(lab, tmp_path, kind):
         # to send), while the failure's outage always ends before the takeover is asked
         # (the backup served for a second by then). Anything ending later is a failback's.
         down = [(at, g) for at, _, g in gaps if at + g < wall1]
-        # a hung keepalived is no dataplane failure: its kernel answers until the handover
-        assert len(down) == 1 or (kind == "stop" and not down), (gaps, wall0, wall1)
+        # A hung keepalived is no dataplane failure: its kernel answers until the handover.
+        # Nor need a killed one be: its kernel answers until routerd removes the address the
+        # dead keepalived left, then forwards the pings, which wait for the new holder (late,
+        # an outage, only if that removal came more than LATE before the takeover).
+        assert len(down) == 1 or (kind != "cut" and not down), (gaps, wall0, wall1)
         assert all(at + g > wall0 for at, g in down), f"an outage before the failure: {gaps}"
         traffic.append(down[0][1] if down else 0.0)
         assert [g for at, _, g in gaps if at + g >= wall1] == [], f"failback outage: {gaps}"
     samples, doubles = _two_responders(pair)
     assert {m for _, seen in samples for m in seen} == macs  # the sweep saw both routers
-    # VRRP preemption is make-before-break: the new master adds the address and adverts,
-    # the old one drops it on hearing that. Only then may one request see both answer.
+    # The new master adds the address, then adverts and announces it; the old one drops it
+    # on hearing the advert. Only then may one request see both answer.
     outside = [at for at in doubles if not any(a <= at <= b for a, b in handovers)]
     assert not outside, f"two responders outside a planned takeover at {outside}"
     print(
@@ -158,6 +163,33 @@ def test_failover_then_planned_failback(lab, tmp_path, kind):
         f"{[sum(a <= at <= b for at in doubles) for a, b in handovers]}"
     )
     assert statistics.median(failover) < 1.0
+
+
+def test_failback_loses_nothing_when_the_client_misses_the_announcement(lab, tmp_path):
+    """keepalived sends the new master's advert before its gratuitous ARP, so the old master
+    can drop the address before the client switches (a 10 ms ping lost now and then, before
+    the routers forwarded). Here the client never hears the new master during the takeover:
+    every ping still goes to the old master, which forwards it, and none is lost."""
+    pair = pr.up(lab, tmp_path)
+    ping = pr.ping_train(lab, pair.client, 10)
+    time.sleep(0.3)
+    with pair.garp_lost_to_client(pair.rb):
+        before = pr.forwarded(pair.ra)
+        assert "taking over" in pair.rb.call(vh.take_over)
+        pair.rb.wait_role("active")
+        pair.ra.wait_role("standby")
+        time.sleep(0.3)
+        assert not pair.ra.has_vip() and pair.rb.has_vip()
+        relayed = pr.forwarded(pair.ra) - before
+    # the client learns the new master now: pings lost while it did not would show as a gap
+    pair.client.ip("neigh", "flush", "to", pr.VIP)
+    time.sleep(0.2)
+    ping.send_signal(signal.SIGINT)
+    output = ping.communicate(timeout=10)[0]
+    assert pr.outages(output) == [], output[-800:]
+    assert relayed >= 1, f"the old master forwarded {relayed} datagrams"
+    print(f"\nthe old master forwarded {relayed} pings after it gave the address up")
+    assert "via" not in pair.client.exec("ip", "route", "get", pr.VIP)  # no redirect taken
 
 
 def _pidfile(r: pr.Router, name: str) -> int:
@@ -245,7 +277,8 @@ def test_hold_down_fails_back_by_itself_without_a_second_outage(lab, tmp_path):
     ping.send_signal(signal.SIGINT)
     gaps = pr.outages(ping.communicate(timeout=10)[0])
     assert 2.0 <= waited < 4.0, waited
-    assert len(gaps) == 1 and gaps[0][0] < wall0 + 1.0, gaps  # the failover, nothing after
+    # the failover's outage if it had one (see the killed keepalived above), nothing after
+    assert len(gaps) <= 1 and all(at < wall0 + 1.0 for at, _, _ in gaps), gaps
 
 
 def test_cloud_pair_elects_with_a_token_and_recognises_a_hung_keepalived(lab, tmp_path):
