@@ -168,8 +168,9 @@ def test_failover_then_planned_failback(lab, tmp_path, kind):
 def test_failback_loses_nothing_when_the_client_misses_the_announcement(lab, tmp_path):
     """keepalived sends the new master's advert before its gratuitous ARP, so the old master
     can drop the address before the client switches (a 10 ms ping lost now and then, before
-    the routers forwarded). Here the client never hears the new master during the takeover:
-    every ping still goes to the old master, which forwards it, and none is lost."""
+    the routers forwarded). Here the client misses the gratuitous ARPs: its pings go on to
+    the old master, which forwards them, until the new master's first ARP request (for the
+    client, to answer) tells it otherwise. None is lost."""
     pair = pr.up(lab, tmp_path)
     ping = pr.ping_train(lab, pair.client, 10)
     time.sleep(0.3)
@@ -181,7 +182,8 @@ def test_failback_loses_nothing_when_the_client_misses_the_announcement(lab, tmp
         time.sleep(0.3)
         assert not pair.ra.has_vip() and pair.rb.has_vip()
         relayed = pr.forwarded(pair.ra) - before
-    # the client learns the new master now: pings lost while it did not would show as a gap
+    # the client looks the address up afresh: pings lost while it sent them to the old
+    # master now show as a gap between replies, not as a tail no reply follows
     pair.client.ip("neigh", "flush", "to", pr.VIP)
     time.sleep(0.2)
     ping.send_signal(signal.SIGINT)
