@@ -81,16 +81,30 @@ def _count(counts: Counter[str], key: str, fn: Callable[..., Any]) -> Callable[.
 
 
 def _instrument(backend: LinuxBackend) -> Counter[str]:
+    """Count what the backend asks of the kernel, on every way its netlink socket sends a
+    change or a lookup (``transact``; ``change_all`` for bare route bodies; ``lookup`` for
+    route look-ups read in place)."""
     counts: Counter[str] = Counter()
     host = backend.host
-    transact = host.sock.transact
+    sock = host.sock
+    transact, change_all, lookup = sock.transact, sock.change_all, sock.lookup
 
     def counted_transact(requests: Any) -> Any:
         for r in requests:
             counts[CHANGE_TYPES.get(r.type, "lookup")] += 1
         return transact(requests)
 
-    host.sock.transact = counted_transact  # type: ignore[method-assign]
+    def counted_change_all(kind: int, flags: int, bodies: Any) -> Any:
+        counts[CHANGE_TYPES[kind]] += len(bodies)
+        return change_all(kind, flags, bodies)
+
+    def counted_lookup(kind: int, bodies: Any, start: int, attr: int) -> Any:
+        counts["lookup"] += len(bodies)
+        return lookup(kind, bodies, start, attr)
+
+    sock.transact = counted_transact  # type: ignore[method-assign]
+    sock.change_all = counted_change_all  # type: ignore[method-assign]
+    sock.lookup = counted_lookup  # type: ignore[method-assign]
     host.nft.apply = _count(counts, "nft", host.nft.apply)  # type: ignore[method-assign]
     host.nft.delete = _count(counts, "nft", host.nft.delete)  # type: ignore[method-assign]
     host.sysctls.set = _count(counts, "sysctl", host.sysctls.set)  # type: ignore[method-assign]
