@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench.claims import Names, claim_address, load_config
 from bench.profile import profiled
@@ -30,7 +30,7 @@ from routerd.backends.linux import netlink_codec as nl
 from routerd.backends.linux.backend import LinuxBackend
 from routerd.core.config import RouterConfig
 from routerd.core.desired import DesiredState
-from routerd.core.engine import Engine, EngineSettings, PassResult
+from routerd.core.engine import Engine, EngineSettings
 from routerd.core.lowering import lower, observe_scope
 from routerd.core.plan import diff
 from routerd.core.resources import RemoteAddressClaim
@@ -38,6 +38,8 @@ from routerd.daemon import gcpolicy
 from routerd.keys import KeyFiles
 from routerd.state.store import Store
 from tests.support.netns import STATE
+
+T = TypeVar("T")
 
 CHANGE_TYPES = {
     nl.RTM_NEWROUTE: "route",
@@ -170,17 +172,18 @@ def engine_cold_pass() -> dict[str, float]:
     first = gcpolicy.FirstPass()
     first.begin()
     try:
-        result, seconds = _timed_pass(engine)
+        result, seconds = _wall(engine.run_pass)
     finally:
         first.after_pass()
     return {"seconds": seconds, "changes": result.changes, "failures": len(result.failures)}
 
 
-def _timed_pass(engine: Engine) -> tuple[PassResult, float]:
-    """One ``run_pass`` and its wall time, the published snapshot and the listeners included
-    (the pass's own ``seconds`` stops before it builds the snapshot that records them)."""
+def _wall(fn: Callable[[], T]) -> tuple[T, float]:
+    """``fn()`` and its wall time. Engine passes are timed so, the published snapshot and
+    the listeners included: the pass's own ``seconds`` stops before it builds the snapshot
+    that records them."""
     t0 = time.perf_counter()
-    result = engine.run_pass()
+    result = fn()
     return result, time.perf_counter() - t0
 
 
@@ -200,7 +203,7 @@ def noop_passes(k: int, *, profile: bool = False) -> dict[str, Any]:
     seconds, gc_seconds = [], []
     for _ in range(k):
         gc_mark = STATE["gc"].seconds
-        r, wall = _timed_pass(engine)
+        r, wall = _wall(engine.run_pass)
         if r.changes or r.transitions:
             raise RuntimeError(f"not steady: {r.changes} changes, {r.transitions} transitions")
         seconds.append(wall)
@@ -239,11 +242,9 @@ def one_claim(op: str, *, profile: bool = False) -> dict[str, Any]:
     gc_mark = STATE["gc"].seconds
     try:
         if profile:
-            t0 = time.perf_counter()
-            result, summary = profiled(engine.run_pass)
-            wall = time.perf_counter() - t0
+            (result, summary), wall = _wall(lambda: profiled(engine.run_pass))
         else:
-            (result, wall), summary = _timed_pass(engine), ""
+            (result, wall), summary = _wall(engine.run_pass), ""
     finally:
         backend.apply = apply  # type: ignore[method-assign]
     objects = {k: v for k, v in counts.items() if k != "lookup"}
