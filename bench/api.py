@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -60,7 +61,7 @@ class Watcher(threading.Thread):
         while not self.stop.is_set():
             self.call = self.stub.WatchClaims(claims_pb2.WatchClaimsRequest(since_seq=since))
             try:
-                for e in self.call:  # type: ignore[attr-defined]
+                for e in self.call:
                     if e.seq in self.seqs:
                         self.duplicates += 1
                     self.seqs.add(e.seq)
@@ -119,12 +120,16 @@ class Daemon:
         if self.proc.poll() is not None:
             raise RuntimeError(f"routerd exited with {self.proc.returncode}")
         try:
-            return self.status.GetStatus(status_pb2.GetStatusRequest(), timeout=2).pass_count > 0
+            status: status_pb2.Status = self.status.GetStatus(
+                status_pb2.GetStatusRequest(), timeout=2
+            )
+            return status.pass_count > 0
         except grpc.RpcError:
             return False
 
     def get_status(self) -> status_pb2.Status:
-        return self.status.GetStatus(status_pb2.GetStatusRequest(), timeout=30)
+        status: status_pb2.Status = self.status.GetStatus(status_pb2.GetStatusRequest(), timeout=30)
+        return status
 
     def reload(self, n: int) -> None:
         self.config.write_text(config_text("proxy-arp", n, NAMES))
@@ -146,7 +151,7 @@ def _verified(d: Daemon, n: int) -> Callable[[], bool]:
     return lambda: d.get_status().claim_counts.get("verified", 0) == n
 
 
-def _fanout(d: Daemon, n: int, watchers: list[Watcher]) -> dict[str, float]:
+def _fanout(d: Daemon, n: int, watchers: list[Watcher]) -> dict[str, Any]:
     t0 = time.monotonic()
     d.reload(n)
     settled = _wait(_verified(d, n), SETTLE_TIMEOUT, f"{n} claims verified")
@@ -203,7 +208,7 @@ def run(n: int) -> list[Result]:
     return _results(n, fan, listed, floor)
 
 
-def _results(n: int, fan: dict[str, float], listed: float, floor: float) -> list[Result]:
+def _results(n: int, fan: dict[str, Any], listed: float, floor: float) -> list[Result]:
     head = int(fan["head"])
     refused = int(fan["refused"])
     refusal = f"; {refused} watcher(s) refused: {fan['refusal']}" if refused else ""

@@ -128,7 +128,9 @@ def iperf(server_ns: Any, client_ns: Any, dst: str, seconds: int, mss: int | Non
              "-t", str(seconds), "-J", *(["-M", str(mss)] if mss else [])],
             capture_output=True, text=True, timeout=seconds + 60, check=False,
         )  # fmt: skip
-        doc = json.loads(proc.stdout) if proc.stdout.strip() else {"error": proc.stderr}
+        doc: dict[str, Any] = (
+            json.loads(proc.stdout) if proc.stdout.strip() else {"error": proc.stderr}
+        )
         if "error" in doc:
             raise RuntimeError(f"iperf3 to {dst}: {doc['error']}")
         return float(doc["end"]["sum_received"]["bits_per_second"]) / 1e9

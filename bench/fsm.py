@@ -103,7 +103,7 @@ def _add_remove_once(ids: list[tuple[str, str]]) -> tuple[float, float, float, f
     add = _timed(lambda: [lc.add(name, address) for name, address in ids])
     remove = _timed(lambda: [lc.release(name, "", "") for name, _ in ids])
     plain: dict[str, ClaimFSM] = {}
-    floor_add = _timed(lambda: [plain.__setitem__(nm, ClaimFSM(nm, a)) for nm, a in ids])
+    floor_add = _timed(lambda: [plain.setdefault(nm, ClaimFSM(nm, a)) for nm, a in ids])
     floor_remove = _timed(lambda: [plain.pop(name) for name, _ in ids])
     return add, remove, floor_add, floor_remove
 

@@ -29,6 +29,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -245,7 +246,7 @@ def _steady(worker: NetnsWorker, ns: Netns, cleanup: Cleanup, *, profile: bool) 
     for _ in range(ONE_CLAIM_CYCLES):
         for op in OPS:
             box: dict[str, Any] = {}
-            lines = monitor.window(lambda op=op, box=box: box.update(worker.call(kw.one_claim, op)))
+            lines = monitor.window(partial(_one_claim_into, box, worker, op))
             box["notifications"] = len(lines)
             cycles[op].append(box)
         worker.call(kw.one_claim, "unmodify")
@@ -262,6 +263,22 @@ def _steady(worker: NetnsWorker, ns: Netns, cleanup: Cleanup, *, profile: bool) 
             if op == "modify":
                 worker.call(kw.one_claim, "unmodify")
     return out
+
+
+def _field(*path: str) -> Callable[[dict[str, Any]], float]:
+    """A reader of the figure at ``path`` in one run's results."""
+
+    def get(run: dict[str, Any]) -> float:
+        value: Any = run
+        for step in path:
+            value = value[step]
+        return float(value)
+
+    return get
+
+
+def _one_claim_into(box: dict[str, Any], worker: NetnsWorker, op: str) -> None:
+    box.update(worker.call(kw.one_claim, op))
 
 
 def _median(runs: list[dict[str, Any]], get: Callable[[dict[str, Any]], float]) -> float:
@@ -299,7 +316,7 @@ def run(sizes: list[int], reps: int) -> list[Result]:
 
 def _missed(n: int, floors: list[dict[str, Any]], mine: list[dict[str, Any]]) -> bool:
     noop = _median(mine, lambda r: statistics.median(r["noop"]["seconds"]))
-    one = max(_median(mine, lambda r, op=op: r[op]["seconds"]) for op in OPS)
+    one = max(_median(mine, _field(op, "seconds")) for op in OPS)
     return not (NOOP_TARGET.check(noop, None) and one_claim_target(n).check(one, None))
 
 
@@ -379,19 +396,19 @@ def _one_claim_results(
     floors_of = {"add": "one_add", "remove": "one_del", "modify": "one_move"}
     for op, floor_key in floors_of.items():
         first = measured[0][op]
-        seconds = _median(measured, lambda r, op=op: r[op]["seconds"])
+        seconds = _median(measured, _field(op, "seconds"))
         note = (
             f"one engine pass carrying the change at N={n:,} "
             f"({'a full' if first['full'] else 'a scoped'} pass, {first['judged']} claim(s) "
             f"judged, {first['observed_keys']} key(s) observed): "
             "backend apply "
-            f"{_median(measured, lambda r, op=op: r[op]['apply_seconds']) * 1000:.1f} ms of it, "
-            f"Python's cyclic GC {_median(measured, lambda r, op=op: r[op]['gc']) * 1000:.0f} ms; "
+            f"{_median(measured, _field(op, 'apply_seconds')) * 1000:.1f} ms of it, "
+            f"Python's cyclic GC {_median(measured, _field(op, 'gc')) * 1000:.0f} ms; "
             f"objects by kind {first['by_kind']}, {first['lookups']} route lookup(s); "
             f"`ip monitor` saw {first['notifications']} notification(s); floor: one `ip -batch` "
             f"with the claim's route lines; median of {ONE_CLAIM_CYCLES} changes (the first "
             "after start-up: "
-            f"{_median(measured, lambda r, op=op: r[op]['first_seconds']) * 1000:.1f} ms) x "
+            f"{_median(measured, _field(op, 'first_seconds')) * 1000:.1f} ms) x "
             f"{_runs(n, len(measured))}"
         )
         if profiled_run is not None and not one_claim_target(n).check(seconds, None):
@@ -399,7 +416,7 @@ def _one_claim_results(
         out.append(
             Result(
                 f"one_claim.{op}.{side}.{n}.objects",
-                _median(measured, lambda r, op=op: r[op]["objects"]),
+                _median(measured, _field(op, "objects")),
                 "objects",
                 MIN_OBJECTS[side] * OPS[op],
                 OBJECTS_TARGET,
@@ -412,7 +429,7 @@ def _one_claim_results(
                 f"one_claim.{op}.{side}.{n}.time",
                 seconds,
                 "s",
-                _median(floors, lambda r, k=floor_key: r[k]),
+                _median(floors, _field(floor_key)),
                 one_claim_target(n),
                 note,
             )

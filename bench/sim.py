@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -63,11 +64,11 @@ def onprem_address(i: int) -> str:
     return f"10.40.{128 + i // 256}.{i % 256}"
 
 
-def _claim_doc(name: str, address: str, template: dict) -> dict:  # type: ignore[type-arg]
+def _claim_doc(name: str, address: str, template: dict[str, Any]) -> dict[str, Any]:
     doc = copy.deepcopy(template)
     doc["metadata"] = {"name": name}
     doc["spec"]["address"] = f"{address}/32"
-    return doc  # type: ignore[no-any-return]
+    return doc
 
 
 def _side_config(text: str, n: int, address: Callable[[int], str]) -> RouterConfig:
@@ -149,7 +150,7 @@ def _engines(
 def _close(engines: list[Engine]) -> None:
     for e in engines:
         e.close()
-        if e.store is not None:
+        if isinstance(e.store, Store):  # the engine sees it through its port, without close
             e.store.close()
 
 

@@ -142,7 +142,12 @@ def churn(ns: Netns, dev: str, cleanup: Cleanup) -> None:
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
-    cleanup.push("proxy churn", lambda: (stop.set(), thread.join()))
+
+    def end() -> None:
+        stop.set()
+        thread.join()
+
+    cleanup.push("proxy churn", end)
 
 
 def build(n: int, tmp: Path, cleanup: Cleanup, churning: bool = False) -> tuple[Netns, str, str]:

@@ -315,7 +315,7 @@ def _part(lab: Lab, ca: CloudActions) -> Path:
 
 def _of_kind(lab: Lab, kind: str) -> str:
     doc = yaml.safe_load(lab.cloud.config.read_text())
-    return next(r["metadata"]["name"] for r in doc["spec"]["resources"] if r["kind"] == kind)
+    return str(next(r["metadata"]["name"] for r in doc["spec"]["resources"] if r["kind"] == kind))
 
 
 def _domain(lab: Lab) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from functools import partial
 from pathlib import Path
 
 from tests.support.netns import Netns, sh
@@ -90,7 +91,7 @@ class Vms:
         for role in VM_ADDRESS:
             self._start_sshd(role, registry)
         for role, address in VM_ADDRESS.items():
-            wait_until(lambda r=role, a=address: self._listening(r, a), what=f"sshd in {role}")
+            wait_until(partial(self._listening, role, address), what=f"sshd in {role}")
 
     def _start_sshd(self, role: str, registry: Registry) -> None:
         cfg = self.dir / f"{role}-sshd_config"
