@@ -32,7 +32,7 @@ import grpc
 
 from bench.claims import Names, config_text
 from bench.result import Result, Target
-from routerd.api.errors import RESUME_SEQ_KEY
+from routerd.cli.ctl_client import resume_point
 from routerd.v1 import claims_pb2, claims_pb2_grpc, status_pb2, status_pb2_grpc
 
 WATCHERS = 50
@@ -68,7 +68,7 @@ class Watcher(threading.Thread):
                     since = e.seq
                 return
             except grpc.RpcError as e:
-                resume = _resume_point(e)
+                resume = resume_point(e)
                 if e.code() is grpc.StatusCode.RESOURCE_EXHAUSTED and resume is not None:
                     self.resumes += 1
                     since = resume
@@ -81,13 +81,6 @@ class Watcher(threading.Thread):
         self.stop.set()
         if self.call is not None:
             self.call.cancel()
-
-
-def _resume_point(e: grpc.RpcError) -> int | None:
-    for key, value in getattr(e, "trailing_metadata", lambda: ())() or ():
-        if key == RESUME_SEQ_KEY:
-            return int(value)
-    return None
 
 
 def _wait(check: Callable[[], bool], timeout: float, what: str) -> float:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from routerd.api.metadata_keys import RESUME_SEQ_KEY
 from routerd.cli.common import EXIT_FAIL, EXIT_USAGE
 from routerd.core.input_limits import InputLimitError, NotUtf8Error, check_size, decode_utf8
 
@@ -100,6 +101,16 @@ def check_reachable(path: str) -> None:
             if e.errno in (errno.ENOENT, errno.ECONNREFUSED, errno.ENOTSOCK):
                 raise not_running(path) from None
             raise CtlError(f"cannot connect to routerd at {path}: {e.strerror}") from None
+
+
+def resume_point(e: grpc.RpcError) -> int | None:
+    """The sequence a watch that routerd ended may resume after (None: not resumable)."""
+    if not isinstance(e, grpc.Call):
+        return None
+    for key, value in e.trailing_metadata() or ():
+        if key == RESUME_SEQ_KEY:
+            return int(value)
+    return None
 
 
 def rpc_failure(e: grpc.RpcError, path: str) -> CtlError:

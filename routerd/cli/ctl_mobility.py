@@ -11,16 +11,13 @@ sequence. ``watch homes`` follows the move journal: each line carries its journa
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
 import grpc
 
-from routerd.api.metadata_keys import RESUME_SEQ_KEY
 from routerd.cli.common import EXIT_OK, EXIT_USAGE, table
-from routerd.cli.ctl_client import Client, CtlError, rpc_failure
-from routerd.cli.ctl_output import ago, clip, dump, emit, fields, stamp, to_data, when
+from routerd.cli.ctl_client import Client, CtlError, resume_point, rpc_failure
+from routerd.cli.ctl_output import ago, clip, emit, emit_line, fields, stamp, when
 from routerd.v1 import mobility_pb2, mobility_pb2_grpc
 
 WATCH_LINE = "{seq:>8}  {at:<20}  {address:<15} {change:<24} {sequence:>8}  {cause}"
@@ -201,25 +198,6 @@ def _watch_line(r: mobility_pb2.MoveRecord) -> str:
     ).rstrip()
 
 
-def _print_record(r: mobility_pb2.MoveRecord, fmt: str) -> None:
-    if fmt == "json":
-        print(json.dumps(to_data(r), separators=(",", ":")))
-    elif fmt == "yaml":
-        print("---\n" + dump(to_data(r), "yaml"))
-    else:
-        print(_watch_line(r))
-    sys.stdout.flush()
-
-
-def _resume_point(e: grpc.RpcError) -> int | None:
-    if not isinstance(e, grpc.Call):
-        return None
-    for key, value in e.trailing_metadata() or ():
-        if key == RESUME_SEQ_KEY:
-            return int(value)
-    return None
-
-
 def cmd_watch_homes(args: argparse.Namespace, client: Client) -> int:
     """``routerctl watch homes``: print journaled moves as they happen."""
     if args.claim:
@@ -238,13 +216,13 @@ def cmd_watch_homes(args: argparse.Namespace, client: Client) -> int:
     seen = 0
     try:
         for r in call:
-            _print_record(r, args.output)
+            emit_line(r, args.output, _watch_line)
             seen += 1
             if args.count and seen >= args.count:
                 call.cancel()
                 break
     except grpc.RpcError as e:
-        if _resume_point(e) is not None:  # the message says how to resume
+        if resume_point(e) is not None:  # the message says how to resume
             raise CtlError(e.details() or str(e.code())) from None
         raise rpc_failure(e, client.path) from None
     return EXIT_OK

@@ -10,8 +10,10 @@ Tables are tab-free, two-space aligned and meant to fit 100 columns.
 from __future__ import annotations
 
 import json
+import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import yaml
 from google.protobuf import json_format
@@ -22,6 +24,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from routerd.cli.common import DATA_FORMATS as DATA_FORMATS
 from routerd.core.duration import format_duration
+
+M = TypeVar("M", bound=Message)
 
 
 def tidy(value: Any) -> Any:
@@ -79,6 +83,17 @@ def dump(data: Any, fmt: str) -> str:
 def emit(msg: Message, fmt: str) -> None:
     """Print a response as JSON or YAML."""
     print(dump(to_data(msg), fmt))
+
+
+def emit_line(msg: M, fmt: str, line: Callable[[M], str]) -> None:
+    """Print one streamed message at once: a JSON line, a YAML document, or ``line(msg)``."""
+    if fmt == "json":
+        print(json.dumps(to_data(msg), separators=(",", ":")))
+    elif fmt == "yaml":
+        print("---\n" + dump(to_data(msg), "yaml"))
+    else:
+        print(line(msg))
+    sys.stdout.flush()
 
 
 def epoch(ts: Timestamp) -> float:

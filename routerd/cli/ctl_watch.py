@@ -12,16 +12,14 @@ from the sequence routerd names. ``-o json`` prints one JSON object per line (JS
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import grpc
 
-from routerd.api.metadata_keys import RESUME_SEQ_KEY
 from routerd.cli import ctl_mobility
 from routerd.cli.common import EXIT_OK, EXIT_USAGE, table
-from routerd.cli.ctl_client import Client, CtlError, rpc_failure
-from routerd.cli.ctl_output import ago, dump, emit, stamp, to_data
+from routerd.cli.ctl_client import Client, CtlError, resume_point, rpc_failure
+from routerd.cli.ctl_output import ago, emit, emit_line, stamp
 from routerd.v1 import claims_pb2, claims_pb2_grpc
 
 LINE = "{seq:>8}  {at:<20}  {claim:<24} {change:<25} {trigger:<8} {reason}"
@@ -37,25 +35,6 @@ def _line(e: claims_pb2.ClaimEvent) -> str:
         trigger=e.trigger,
         reason=e.reason or "-",
     ).rstrip()
-
-
-def _print(e: claims_pb2.ClaimEvent, fmt: str) -> None:
-    if fmt == "json":
-        print(json.dumps(to_data(e), separators=(",", ":")))
-    elif fmt == "yaml":
-        print("---\n" + dump(to_data(e), "yaml"))
-    else:
-        print(_line(e))
-    sys.stdout.flush()
-
-
-def _resume_point(e: grpc.RpcError) -> int | None:
-    if not isinstance(e, grpc.Call):
-        return None
-    for key, value in e.trailing_metadata() or ():
-        if key == RESUME_SEQ_KEY:
-            return int(value)
-    return None
 
 
 def cmd_watch(args: argparse.Namespace, client: Client) -> int:
@@ -83,14 +62,14 @@ def cmd_watch(args: argparse.Namespace, client: Client) -> int:
         call = stub.WatchClaims(req)
         try:
             for e in call:
-                _print(e, args.output)
+                emit_line(e, args.output, _line)
                 since, seen = e.seq, seen + 1
                 if args.count and seen >= args.count:
                     call.cancel()
                     return EXIT_OK
             return EXIT_OK
         except grpc.RpcError as e:
-            resume = _resume_point(e)
+            resume = resume_point(e)
             if e.code() is grpc.StatusCode.RESOURCE_EXHAUSTED and resume is not None:
                 print(f"# fell behind; resuming after seq {resume}", file=sys.stderr)
                 since = resume
