@@ -277,6 +277,17 @@ def _field(*path: str) -> Callable[[dict[str, Any]], float]:
     return get
 
 
+def _phases(runs: list[dict[str, Any]]) -> str:
+    """The first pass's phases, median over ``runs`` (``routerd.core.phases.PHASES``, then
+    ``publish``: the published snapshot)."""
+    names = list(runs[0]["engine_cold"]["phases"])
+    return ", ".join(
+        f"{p} {_median(runs, _field('engine_cold', 'phases', p)):.3f}"
+        for p in names
+        if all(p in r["engine_cold"]["phases"] for r in runs)
+    )
+
+
 def _one_claim_into(box: dict[str, Any], worker: NetnsWorker, op: str) -> None:
     box.update(worker.call(kw.one_claim, op))
 
@@ -358,6 +369,7 @@ def _steady_results(
             COLD_TARGET,
             note="the engine's first pass on an empty namespace (effective config, lowering, "
             "observe, apply, verify lookups, state machine walk, journal) vs the item 1 floor; "
+            f"seconds by phase: {_phases(measured)}; "
             f"claim states after settling: {measured[0]['states']}; {_runs(n, len(measured))}",
         )
     ]

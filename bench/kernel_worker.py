@@ -162,8 +162,10 @@ def cold_apply() -> dict[str, float]:
     return {**cold, "remove_seconds": removal["seconds"]}
 
 
-def engine_cold_pass() -> dict[str, float]:
-    """The engine's first pass on an empty namespace (lowering, FSM, journal, verify too).
+def engine_cold_pass() -> dict[str, Any]:
+    """The engine's first pass on an empty namespace (lowering, FSM, journal, verify too),
+    with its phases (``PassResult.phases``, and ``publish``: the published snapshot and the
+    listeners, which the pass's own ``seconds`` leaves out).
 
     As at daemon start, the collector is off during the pass and what is alive after it is
     frozen (``gcpolicy.FirstPass``).
@@ -175,7 +177,13 @@ def engine_cold_pass() -> dict[str, float]:
         result, seconds = _wall(engine.run_pass)
     finally:
         first.after_pass()
-    return {"seconds": seconds, "changes": result.changes, "failures": len(result.failures)}
+    phases = {**result.phases, "publish": max(0.0, seconds - result.seconds)}
+    return {
+        "seconds": seconds,
+        "changes": result.changes,
+        "failures": len(result.failures),
+        "phases": phases,
+    }
 
 
 def _wall(fn: Callable[[], T]) -> tuple[T, float]:

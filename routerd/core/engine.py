@@ -36,7 +36,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from routerd.core.assignment import ProviderEvidence
@@ -51,11 +51,12 @@ from routerd.core.events import EventBus
 from routerd.core.evidence import Evidence
 from routerd.core.inputs import ConfigInputs
 from routerd.core.lifecycle import LEVEL, ClaimState, Lifecycle, TransitionRecord
-from routerd.core.lowering import key_file
+from routerd.core.lowering import Lowered, key_file
 from routerd.core.mobility.gateway import gateway_device
 from routerd.core.pass_scope import PassScope
 from routerd.core.pass_work import PassParts, PassWork
 from routerd.core.persistent import Map
+from routerd.core.phases import PassPhases
 from routerd.core.port import ChangeResult, DataplaneBackend
 from routerd.core.resources import AddressMobilityDomain, WireGuardInterface
 from routerd.core.snapshot import ClaimView, Snapshot
@@ -102,6 +103,8 @@ class PassResult:
     judged: int = 0
     observed_keys: int | None = None
     """Keys the pass asked the backend for (None: the whole host)."""
+    phases: Mapping[str, float] = field(default_factory=dict)
+    """Seconds per phase (``routerd.core.phases.PHASES``), adding up to ``seconds``."""
 
 
 @dataclass
@@ -297,21 +300,12 @@ class Engine:
     def run_pass(self) -> PassResult:
         """One pass (see the module docstring)."""
         t0 = time.perf_counter()
-        self.start()
-        self._drain_inbox()
-        now = self.clock()
-        for source in self.inputs.sources:
-            if source.on_pass is not None:
-                source.on_pass(now)
-        full = self._full_due(now)
-        sync = self._sync(now, full)
-        lowered = self.claims.published()
-        work = PassWork(self.parts, lowered, sync, now, full)
+        phases = PassPhases()
+        now, full, sync, lowered = phases.timed("inputs", self._take_inputs)
+        work = PassWork(self.parts, lowered, sync, now, full, phases)
         work.takeover(self._woken, self._gateway_garps(), self._paired)
         work.run()
-        records = self.lifecycle.drain()
-        self.bus.publish(records, self.generation)
-        self._log_transitions(records)
+        records = phases.timed("journal", self._journal)
         self._pass_count += 1
         seconds = time.perf_counter() - t0
         self._publish(work, now, seconds)
@@ -326,7 +320,27 @@ class Engine:
             work.full,
             len(work.judged),
             None if work.full else len(work.keys),
+            phases.close(seconds),
         )
+
+    def _take_inputs(self) -> tuple[float, bool, Sync, Lowered]:
+        """The pass's start: requests, claim sources and config taken in, claims lowered."""
+        self.start()
+        self._drain_inbox()
+        now = self.clock()
+        for source in self.inputs.sources:
+            if source.on_pass is not None:
+                source.on_pass(now)
+        full = self._full_due(now)
+        sync = self._sync(now, full)
+        return now, full, sync, self.claims.published()
+
+    def _journal(self) -> list[TransitionRecord]:
+        """The pass's transitions journaled, published to watchers and logged."""
+        records = self.lifecycle.drain()
+        self.bus.publish(records, self.generation)
+        self._log_transitions(records)
+        return records
 
     def settle(
         self,

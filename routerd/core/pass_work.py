@@ -43,6 +43,7 @@ from routerd.core.judgement import Judgement
 from routerd.core.lifecycle import LEVEL, ClaimFSM, ClaimState, Lifecycle
 from routerd.core.lowering import ClaimIntent, Lowered
 from routerd.core.pass_scope import PassScope
+from routerd.core.phases import PassPhases
 from routerd.core.plan import diff
 from routerd.core.port import Change, ChangeResult, DataplaneBackend, PathCheck
 
@@ -74,8 +75,17 @@ class PassParts:
 class PassWork:
     """One pass after the sync (see the module docstring)."""
 
-    def __init__(self, parts: PassParts, lowered: Lowered, sync: Sync, now: float, full: bool):
+    def __init__(
+        self,
+        parts: PassParts,
+        lowered: Lowered,
+        sync: Sync,
+        now: float,
+        full: bool,
+        phases: PassPhases | None = None,
+    ):
         self.e = parts
+        self.phases = phases if phases is not None else PassPhases()
         self.lowered = lowered
         self.sync = sync
         self.now = now
@@ -119,9 +129,9 @@ class PassWork:
         return self._whole_scope
 
     def run(self) -> None:
-        e, sync = self.e, self.sync
-        drift = e.backend.drain()
-        answered = e.answers.read()
+        e, sync, timed = self.e, self.sync, self.phases.timed
+        drift = timed("observe", e.backend.drain)
+        answered = timed("observe", e.answers.read)
         touched = self._take_touched()
         shared = e.claims.comp.shared_keys()
         self.full = self.full or drift.everything or not shared.isdisjoint(drift.keys)
@@ -152,7 +162,7 @@ class PassWork:
 
     def _observe(self, scope: ObserveScope) -> None:
         """The backend's observation plus the provider's answers of this pass."""
-        self.observed = self.e.backend.observe(scope)
+        self.observed = self.phases.timed("observe", self.e.backend.observe, scope)
         self.observed.assignments = self.e.answers.answers
 
     def _keys_for(self, judge: Iterable[str], shared: set[Key], drift: Iterable[Key]) -> set[Key]:
@@ -168,21 +178,22 @@ class PassWork:
         return keys
 
     def _reconcile(self, judge: set[str], shared: set[Key]) -> None:
-        e, now = self.e, self.now
+        e, now, timed = self.e, self.now, self.phases.timed
         backoff = e.backoff
         skip = (lambda k: backoff.waiting(k, now)) if backoff else None
         keys = None if self.full else self.keys
-        self.changes = diff(self.lowered.desired, self.observed, keys=keys, skip=skip)
+        desired, observed = self.lowered.desired, self.observed
+        self.changes = timed("diff", diff, desired, observed, keys=keys, skip=skip)
         if self.changes:
             touched = {c.key for c in self.changes}
             before = self._before_apply(touched, judge, shared)
             if not self.full:
                 touched -= shared
             self._judge(self._known(before), verify=False)
-            self.results = e.backend.apply(self.changes)
+            self.results = timed("apply", e.backend.apply, self.changes)
             backoff.note(self.results, now)
             self._announce_applied(touched - shared)
-            drift = e.backend.drain()
+            drift = timed("observe", e.backend.drain)
             if not self.full and (drift.everything or not shared.isdisjoint(drift.keys)):
                 self.full = True
             if self.full:
@@ -231,8 +242,10 @@ class PassWork:
 
     def _judge(self, names: list[str], *, verify: bool) -> None:
         """Judge ``names`` (sorted: the journal follows this order) and walk their machines."""
-        if not names:
-            return
+        if names:
+            self.phases.timed("judge", self._judge_all, names, verify=verify)
+
+    def _judge_all(self, names: list[str], *, verify: bool) -> None:
         e = self.e
         self.judged.update(names)
         verdicts = self._verdicts(names, verify=verify)
@@ -339,7 +352,7 @@ class PassWork:
             return set()
         path_check = judgement.path_check
         checks: list[PathCheck] = [path_check(intents[n]) for n in due]
-        return evidence.record(due, e.backend.verify(checks), now)
+        return evidence.record(due, self.phases.timed("verify", e.backend.verify, checks), now)
 
     def _announce_applied(self, own: set[Key]) -> None:
         """Announce the claims not yet captured whose own objects (``own``: changed keys no
@@ -454,7 +467,7 @@ class PassWork:
         ]
         if not actions:
             return sent
-        for r in self.e.backend.apply(actions):
+        for r in self.phases.timed("apply", self.e.backend.apply, actions):
             if not r.ok:  # best effort: the capture works without it
                 LOG.warning("gratuitous ARP failed claim=%s error=%s", r.change.owners[0], r.error)
         return sent

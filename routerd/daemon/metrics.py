@@ -4,11 +4,12 @@ Why it is shaped this way:
 
 * One ``CollectorRegistry`` per daemon, never prometheus_client's global one, so nothing
   else imported into the process can add series and tests can run several daemons.
-* Two kinds of series. Events (transitions, apply failures, pass durations, plugin runs)
-  are counted as they happen, from the engine's per-pass hooks, on the engine thread.
-  States (claims by state, dynamic parts, handshake ages, generation) are read from the
-  engine's immutable ``Snapshot`` at scrape time by a custom collector, so a scrape always
-  shows one consistent pass and a claim or peer that went away simply has no series.
+* Two kinds of series. Events (transitions, apply failures, pass durations and their
+  phases, plugin runs) are counted as they happen, from the engine's per-pass hooks, on the
+  engine thread. States (claims by state, dynamic parts, handshake ages, generation) are
+  read from the engine's immutable ``Snapshot`` at scrape time by a custom collector, so a
+  scrape always shows one consistent pass and a claim or peer that went away simply has no
+  series.
 * A failing metrics hook is logged and swallowed: metrics must never stop reconciling.
 * A listener that cannot bind is logged as an error and routerd keeps serving without
   metrics: the dataplane matters more than its dashboards, and a crash loop over a busy
@@ -33,6 +34,7 @@ from routerd import __version__
 from routerd.configfile import ConfigFileTracker
 from routerd.core.engine import Engine, PassResult
 from routerd.core.lifecycle import TransitionRecord
+from routerd.core.phases import PHASES
 from routerd.core.snapshot import Snapshot
 from routerd.state.store import Store
 
@@ -225,6 +227,14 @@ class DaemonMetrics:
             buckets=DURATION_BUCKETS,
             registry=r,
         )
+        self.phases = Counter(
+            "routerd_reconcile_phase_seconds",
+            "Seconds reconcile passes spent in each phase",
+            ["phase"],
+            registry=r,
+        )
+        for phase in PHASES:  # every phase present from the start, as rate() wants
+            self.phases.labels(phase)
         self.apply_errors = Counter(
             "routerd_apply_errors", "Failed dataplane changes by object kind", ["kind"], registry=r
         )
@@ -247,9 +257,11 @@ class DaemonMetrics:
             LOG.warning("metrics: counting transitions failed", exc_info=True)
 
     def on_pass(self, result: PassResult) -> None:
-        """Daemon pass hook: duration, apply failures, plugin runs."""
+        """Daemon pass hook: duration and its phases, apply failures, plugin runs."""
         try:
             self.duration.observe(result.seconds)
+            for phase, seconds in result.phases.items():
+                self.phases.labels(phase).inc(seconds)
             for failure in result.failures:
                 self.apply_errors.labels(failure.change.key[0]).inc()
             if self._runs is not None:

@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from routerd.core.dynamic import DynamicPart
 from routerd.core.loader import decode_resource
+from routerd.core.phases import PHASES
 from routerd.core.resources import Directive, WireGuardPeer
 from routerd.daemon import metrics
 from routerd.daemon.metrics import MetricsServer, parse_listen
@@ -126,6 +127,8 @@ def test_scrape_reports_claims_transitions_errors_parts_runs_and_handshakes(
             labels = (("from", r.from_state), ("reason", r.reason or "-"), ("to", r.to_state))
             assert m[("routerd_claim_transitions_total", labels)] >= 1
         assert m[("routerd_reconcile_duration_seconds_count", ())] >= 2
+        phases = {p: m[("routerd_reconcile_phase_seconds_total", (("phase", p),))] for p in PHASES}
+        assert phases["inputs"] > 0 and phases["judge"] > 0 and phases["journal"] > 0
         age = m[
             ("routerd_wireguard_handshake_age_seconds", (("interface", "wg-sam"), ("peer", peer)))
         ]
