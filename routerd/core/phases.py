@@ -22,8 +22,9 @@ T = TypeVar("T")
 PHASES = ("inputs", "observe", "diff", "apply", "judge", "verify", "journal", "other")
 """In pipeline order.
 
-- ``inputs``: config, dynamic parts and claim sources taken in; claims lowered into the
-  desired state (the first pass lowers every claim).
+- ``inputs``: requests queued from other threads run, config, dynamic parts and claim
+  sources taken in, claims lowered into the desired state (the first pass lowers every
+  claim, and starts the backend and the provider's reader).
 - ``observe``: the backend's drift events, its observation of the host, the provider's
   answers.
 - ``diff``: desired against observed.
