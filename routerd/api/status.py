@@ -153,6 +153,10 @@ class StatusServicer(status_pb2_grpc.StatusServiceServicer):
             last_pass_at=convert.timestamp(snap.last_pass_at),
             last_pass_duration=convert.duration(snap.last_pass_seconds),
             last_pass_changes=snap.last_changes,
+            last_pass_phases=[
+                status_pb2.PassPhase(phase=phase, duration=convert.duration(seconds))
+                for phase, seconds in snap.last_pass_phases
+            ],
             dynamic_parts_active=len(eff.active) if eff else 0,
             dynamic_parts_rejected=len(eff.rejected) if eff else 0,
             journal_seq=d.engine.bus.seq,

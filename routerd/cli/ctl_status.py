@@ -11,8 +11,12 @@ import argparse
 
 from routerd.cli.common import EXIT_OK
 from routerd.cli.ctl_client import Client
-from routerd.cli.ctl_output import ago, emit, fields, span, stamp
+from routerd.cli.ctl_output import ago, emit, fields, seconds, span, stamp
 from routerd.v1 import status_pb2, status_pb2_grpc
+
+SLOW_PASS = 1.0
+"""Seconds from which the ``Reconcile`` line names where the last pass spent its time (its
+largest phases; ``-o json`` always has every phase)."""
 
 
 def health_block(warnings: list[status_pb2.HealthWarning]) -> str:
@@ -58,10 +62,18 @@ def _pair_line(st: status_pb2.Status, now: float | None) -> list[tuple[str, str]
     return [("Pair", f"{p.role.upper()}{since} in {p.group}: {p.why}")]
 
 
+def _most_in(st: status_pb2.Status) -> str:
+    """``; most in inputs 2s, apply 531ms, judge 525ms`` for a slow last pass, else ""."""
+    if seconds(st.last_pass_duration) < SLOW_PASS or not st.last_pass_phases:
+        return ""
+    top = sorted(st.last_pass_phases, key=lambda p: seconds(p.duration), reverse=True)[:3]
+    return "; most in " + ", ".join(f"{p.phase} {span(p.duration)}" for p in top)
+
+
 def render(st: status_pb2.Status, now: float | None = None) -> str:
     last = (
         f"{st.pass_count} passes, last {ago(st.last_pass_at, now)} "
-        f"(took {span(st.last_pass_duration)}, {st.last_pass_changes} changes)"
+        f"(took {span(st.last_pass_duration)}, {st.last_pass_changes} changes{_most_in(st)})"
         if st.pass_count
         else "no pass finished yet"
     )

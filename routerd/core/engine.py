@@ -308,7 +308,8 @@ class Engine:
         records = phases.timed("journal", self._journal)
         self._pass_count += 1
         seconds = time.perf_counter() - t0
-        self._publish(work, now, seconds)
+        timed = phases.close(seconds)
+        self._publish(work, now, seconds, tuple(timed.items()))
         for listener in self.listeners:
             listener(self.snapshot, records)
         failures = [r for r in work.results if not r.ok]
@@ -320,7 +321,7 @@ class Engine:
             work.full,
             len(work.judged),
             None if work.full else len(work.keys),
-            phases.close(seconds),
+            timed,
         )
 
     def _take_inputs(self) -> tuple[float, bool, Sync, Lowered]:
@@ -475,7 +476,9 @@ class Engine:
                 },
             )
 
-    def _publish(self, work: PassWork, now: float, seconds: float) -> None:
+    def _publish(
+        self, work: PassWork, now: float, seconds: float, phases: tuple[tuple[str, float], ...]
+    ) -> None:
         if self.settings.reference:
             self.claims.rebuild_views()
         else:
@@ -493,4 +496,5 @@ class Engine:
             self.startup,
             Map(work.observed.handshakes),
             work.full,
+            phases,
         )

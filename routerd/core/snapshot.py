@@ -88,6 +88,8 @@ class Snapshot:
         handshakes: (wg ifname, peer public key) -> seconds since the latest handshake, as
             last observed.
         full_pass: whether the last pass looked at the whole host.
+        last_pass_phases: (phase, seconds) of the last pass, in pipeline order
+            (``routerd.core.phases``).
     """
 
     generation: int
@@ -102,6 +104,7 @@ class Snapshot:
     startup: RouterConfig
     handshakes: Mapping[tuple[str, str], float] = field(default=EMPTY_MAP)
     full_pass: bool = False
+    last_pass_phases: tuple[tuple[str, float], ...] = ()
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in LIVE_STATES}

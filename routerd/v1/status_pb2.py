@@ -28,7 +28,7 @@ from routerd.v1 import config_pb2 as routerd_dot_v1_dot_config__pb2
 from routerd.v1 import redundancy_pb2 as routerd_dot_v1_dot_redundancy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17routerd/v1/status.proto\x12\nrouterd.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17routerd/v1/config.proto\x1a\x1brouterd/v1/redundancy.proto\"\x12\n\x10GetStatusRequest\"\xd2\x05\n\x06Status\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0e\n\x06router\x18\x02 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x03 \x01(\t\x12\x13\n\x0b\x63onfig_path\x18\x04 \x01(\t\x12\x19\n\x11\x63onfig_generation\x18\x05 \x01(\x03\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x06uptime\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x39\n\x0c\x63laim_counts\x18\x08 \x03(\x0b\x32#.routerd.v1.Status.ClaimCountsEntry\x12\x14\n\x0c\x63laims_total\x18\t \x01(\x05\x12\x12\n\npass_count\x18\n \x01(\x03\x12\x30\n\x0clast_pass_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x12last_pass_duration\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11last_pass_changes\x18\r \x01(\x05\x12\x1c\n\x14\x64ynamic_parts_active\x18\x0e \x01(\x05\x12\x1e\n\x16\x64ynamic_parts_rejected\x18\x0f \x01(\x05\x12\x13\n\x0bjournal_seq\x18\x10 \x01(\x03\x12)\n\x06health\x18\x11 \x03(\x0b\x32\x19.routerd.v1.HealthWarning\x12\x31\n\x0b\x63onfig_file\x18\x12 \x01(\x0b\x32\x1c.routerd.v1.ConfigFileStatus\x12\x19\n\x11state_store_fault\x18\x13 \x01(\t\x12\"\n\x04pair\x18\x14 \x01(\x0b\x32\x14.routerd.v1.PairRole\x1a\x32\n\x10\x43laimCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"\xe6\x01\n\x10\x43onfigFileStatus\x12\x0f\n\x07\x64iffers\x18\x01 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x13\n\x0blast_reload\x18\x03 \x01(\t\x12\x32\n\x0elast_reload_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x12last_reload_errors\x18\x05 \x03(\x0b\x32\x17.routerd.v1.ConfigIssue\x12\x33\n\x0flast_success_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\rHealthWarning\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08severity\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t2N\n\rStatusService\x12=\n\tGetStatus\x12\x1c.routerd.v1.GetStatusRequest\x1a\x12.routerd.v1.Statusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17routerd/v1/status.proto\x12\nrouterd.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17routerd/v1/config.proto\x1a\x1brouterd/v1/redundancy.proto\"\x12\n\x10GetStatusRequest\"\x83\x06\n\x06Status\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0e\n\x06router\x18\x02 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x03 \x01(\t\x12\x13\n\x0b\x63onfig_path\x18\x04 \x01(\t\x12\x19\n\x11\x63onfig_generation\x18\x05 \x01(\x03\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x06uptime\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x39\n\x0c\x63laim_counts\x18\x08 \x03(\x0b\x32#.routerd.v1.Status.ClaimCountsEntry\x12\x14\n\x0c\x63laims_total\x18\t \x01(\x05\x12\x12\n\npass_count\x18\n \x01(\x03\x12\x30\n\x0clast_pass_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x12last_pass_duration\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11last_pass_changes\x18\r \x01(\x05\x12\x1c\n\x14\x64ynamic_parts_active\x18\x0e \x01(\x05\x12\x1e\n\x16\x64ynamic_parts_rejected\x18\x0f \x01(\x05\x12\x13\n\x0bjournal_seq\x18\x10 \x01(\x03\x12)\n\x06health\x18\x11 \x03(\x0b\x32\x19.routerd.v1.HealthWarning\x12\x31\n\x0b\x63onfig_file\x18\x12 \x01(\x0b\x32\x1c.routerd.v1.ConfigFileStatus\x12\x19\n\x11state_store_fault\x18\x13 \x01(\t\x12\"\n\x04pair\x18\x14 \x01(\x0b\x32\x14.routerd.v1.PairRole\x12/\n\x10last_pass_phases\x18\x15 \x03(\x0b\x32\x15.routerd.v1.PassPhase\x1a\x32\n\x10\x43laimCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"G\n\tPassPhase\x12\r\n\x05phase\x18\x01 \x01(\t\x12+\n\x08\x64uration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xe6\x01\n\x10\x43onfigFileStatus\x12\x0f\n\x07\x64iffers\x18\x01 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x13\n\x0blast_reload\x18\x03 \x01(\t\x12\x32\n\x0elast_reload_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x12last_reload_errors\x18\x05 \x03(\x0b\x32\x17.routerd.v1.ConfigIssue\x12\x33\n\x0flast_success_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\rHealthWarning\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08severity\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t2N\n\rStatusService\x12=\n\tGetStatus\x12\x1c.routerd.v1.GetStatusRequest\x1a\x12.routerd.v1.Statusb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,13 +40,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTATUSREQUEST']._serialized_start=158
   _globals['_GETSTATUSREQUEST']._serialized_end=176
   _globals['_STATUS']._serialized_start=179
-  _globals['_STATUS']._serialized_end=901
-  _globals['_STATUS_CLAIMCOUNTSENTRY']._serialized_start=851
-  _globals['_STATUS_CLAIMCOUNTSENTRY']._serialized_end=901
-  _globals['_CONFIGFILESTATUS']._serialized_start=904
-  _globals['_CONFIGFILESTATUS']._serialized_end=1134
-  _globals['_HEALTHWARNING']._serialized_start=1136
-  _globals['_HEALTHWARNING']._serialized_end=1217
-  _globals['_STATUSSERVICE']._serialized_start=1219
-  _globals['_STATUSSERVICE']._serialized_end=1297
+  _globals['_STATUS']._serialized_end=950
+  _globals['_STATUS_CLAIMCOUNTSENTRY']._serialized_start=900
+  _globals['_STATUS_CLAIMCOUNTSENTRY']._serialized_end=950
+  _globals['_PASSPHASE']._serialized_start=952
+  _globals['_PASSPHASE']._serialized_end=1023
+  _globals['_CONFIGFILESTATUS']._serialized_start=1026
+  _globals['_CONFIGFILESTATUS']._serialized_end=1256
+  _globals['_HEALTHWARNING']._serialized_start=1258
+  _globals['_HEALTHWARNING']._serialized_end=1339
+  _globals['_STATUSSERVICE']._serialized_start=1341
+  _globals['_STATUSSERVICE']._serialized_end=1419
 # @@protoc_insertion_point(module_scope)

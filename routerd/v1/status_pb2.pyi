@@ -17,7 +17,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Status(_message.Message):
-    __slots__ = ("version", "router", "backend", "config_path", "config_generation", "started_at", "uptime", "claim_counts", "claims_total", "pass_count", "last_pass_at", "last_pass_duration", "last_pass_changes", "dynamic_parts_active", "dynamic_parts_rejected", "journal_seq", "health", "config_file", "state_store_fault", "pair")
+    __slots__ = ("version", "router", "backend", "config_path", "config_generation", "started_at", "uptime", "claim_counts", "claims_total", "pass_count", "last_pass_at", "last_pass_duration", "last_pass_changes", "dynamic_parts_active", "dynamic_parts_rejected", "journal_seq", "health", "config_file", "state_store_fault", "pair", "last_pass_phases")
     class ClaimCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +45,7 @@ class Status(_message.Message):
     CONFIG_FILE_FIELD_NUMBER: _ClassVar[int]
     STATE_STORE_FAULT_FIELD_NUMBER: _ClassVar[int]
     PAIR_FIELD_NUMBER: _ClassVar[int]
+    LAST_PASS_PHASES_FIELD_NUMBER: _ClassVar[int]
     version: str
     router: str
     backend: str
@@ -65,7 +66,16 @@ class Status(_message.Message):
     config_file: ConfigFileStatus
     state_store_fault: str
     pair: _redundancy_pb2.PairRole
-    def __init__(self, version: _Optional[str] = ..., router: _Optional[str] = ..., backend: _Optional[str] = ..., config_path: _Optional[str] = ..., config_generation: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uptime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., claim_counts: _Optional[_Mapping[str, int]] = ..., claims_total: _Optional[int] = ..., pass_count: _Optional[int] = ..., last_pass_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_pass_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_pass_changes: _Optional[int] = ..., dynamic_parts_active: _Optional[int] = ..., dynamic_parts_rejected: _Optional[int] = ..., journal_seq: _Optional[int] = ..., health: _Optional[_Iterable[_Union[HealthWarning, _Mapping]]] = ..., config_file: _Optional[_Union[ConfigFileStatus, _Mapping]] = ..., state_store_fault: _Optional[str] = ..., pair: _Optional[_Union[_redundancy_pb2.PairRole, _Mapping]] = ...) -> None: ...
+    last_pass_phases: _containers.RepeatedCompositeFieldContainer[PassPhase]
+    def __init__(self, version: _Optional[str] = ..., router: _Optional[str] = ..., backend: _Optional[str] = ..., config_path: _Optional[str] = ..., config_generation: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uptime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., claim_counts: _Optional[_Mapping[str, int]] = ..., claims_total: _Optional[int] = ..., pass_count: _Optional[int] = ..., last_pass_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_pass_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_pass_changes: _Optional[int] = ..., dynamic_parts_active: _Optional[int] = ..., dynamic_parts_rejected: _Optional[int] = ..., journal_seq: _Optional[int] = ..., health: _Optional[_Iterable[_Union[HealthWarning, _Mapping]]] = ..., config_file: _Optional[_Union[ConfigFileStatus, _Mapping]] = ..., state_store_fault: _Optional[str] = ..., pair: _Optional[_Union[_redundancy_pb2.PairRole, _Mapping]] = ..., last_pass_phases: _Optional[_Iterable[_Union[PassPhase, _Mapping]]] = ...) -> None: ...
+
+class PassPhase(_message.Message):
+    __slots__ = ("phase", "duration")
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    phase: str
+    duration: _duration_pb2.Duration
+    def __init__(self, phase: _Optional[str] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ConfigFileStatus(_message.Message):
     __slots__ = ("differs", "reason", "last_reload", "last_reload_at", "last_reload_errors", "last_success_at")

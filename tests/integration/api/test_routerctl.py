@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from routerd.core.phases import PHASES
 from tests.integration.api.harness import Served, run_ctl
 
 pytestmark = pytest.mark.integration
@@ -64,7 +65,14 @@ SUBS = [
 REPO = str(Path(__file__).resolve().parents[3])
 
 
+# Which phases the last pass went through depends on what it had to do (see the phases test)
+PHASES_JSON = re.compile(r'"lastPassPhases": \[.*?\n  \]', re.DOTALL)
+PHASES_YAML = re.compile(r"^lastPassPhases:\n(?:[- ] .*\n)*", re.MULTILINE)
+
+
 def normalise(text: str, served: Served) -> str:
+    text = PHASES_JSON.sub('"lastPassPhases": "<PHASES>"', text)
+    text = PHASES_YAML.sub("lastPassPhases: <PHASES>\n", text)
     text = text.replace(str(served.tmp), "<TMP>").replace(served.socket, "<SOCKET>")
     text = text.replace(REPO, "<REPO>")  # the checkout may live anywhere (CI, a fresh clone)
     for pattern, repl in SUBS:
@@ -153,6 +161,16 @@ def test_prose_commands_match_their_goldens(served):
     out = ctl_ok(served, "watch", "claims", "--since", "0", "--count", "3", "-o", "json")
     assert [json.loads(line)["seq"] for line in out.splitlines()] == ["1", "2", "3"]
     check_golden("watch-claims.json", normalise(out, served))
+
+
+def test_status_reports_where_the_last_pass_spent_its_time(served):
+    st = json.loads(ctl_ok(served, "status", "-o", "json"))
+    phases = [(p["phase"], float(p["duration"].rstrip("s"))) for p in st["lastPassPhases"]]
+    names = [name for name, _ in phases]
+    assert names == [p for p in PHASES if p in names], "in pipeline order"
+    assert {"inputs", "observe", "journal", "other"} <= set(names)
+    took = float(st["lastPassDuration"].rstrip("s"))
+    assert sum(s for _, s in phases) == pytest.approx(took, abs=1e-6)
 
 
 def test_status_ends_with_a_health_block_when_a_claim_is_degraded(served):
