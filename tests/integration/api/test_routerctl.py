@@ -43,7 +43,7 @@ spec:
         delivery: { peerRef: cloud-a, mode: route, tunnelInterface: wg-sam }
 """
 
-D = r"\d+(?:ms|[hms])(?:\d+(?:ms|[hms]))*"  # a duration as people read it: 4m30s, 12ms
+D = r"\d+(?:ms|µs|[hms])(?:\d+(?:ms|[hms]))*"  # a duration as people read it: 4m30s, 12ms, 262µs
 SUBS = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), "<TIME>"),
     (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ"), "<TIME>"),

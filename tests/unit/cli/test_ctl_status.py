@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from google.protobuf.duration_pb2 import Duration
 
+from routerd.cli.ctl_output import span
 from routerd.cli.ctl_status import render
 from routerd.v1 import status_pb2
 
@@ -48,4 +49,16 @@ def test_a_slow_pass_names_its_three_largest_phases():
 def test_a_quick_pass_says_only_how_long_it_took():
     quick = [("inputs", 0.0001), ("observe", 0.0001), ("judge", 0.00005), ("other", 0.00004)]
     line = _reconcile_line(render(_status(0.00029, quick), now=0.0))
-    assert line.endswith("(took 0ms, 100000 changes)"), line
+    assert line.endswith("(took 290µs, 100000 changes)"), line
+
+
+def test_durations_under_half_a_millisecond_print_in_microseconds():
+    assert [span(_duration(s)) for s in (0.0, 1e-7, 0.000262, 0.0005, 0.0006, 0.012, 3.6)] == [
+        "0s",
+        "1µs",
+        "262µs",
+        "500µs",
+        "1ms",
+        "12ms",
+        "4s",
+    ]
