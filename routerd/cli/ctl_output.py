@@ -131,10 +131,8 @@ def seconds(d: Duration) -> float:
 
 
 def span(d: Duration) -> str:
-    """A duration for people: ``4m30s``, ``12ms``, ``262µs`` (a quiet pass, not ``0ms``)."""
+    """A duration for people: ``4m30s``, ``12ms``, ``262µs`` (a quiet pass)."""
     s = seconds(d)
-    if s > 0 and round(s * 1000) == 0:  # would print as 0ms
-        return f"{max(1, round(s * 1e6))}µs"
     return format_duration(s) if s > 0 else "0s"
 
 

@@ -50,9 +50,11 @@ def parse_duration(text: str) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """Render seconds in Go style (``4m30s``); sub-second values in ``ms``."""
+    """Render seconds in Go style (``4m30s``); sub-second values in ``ms``, those that would
+    round to ``0ms`` in ``µs`` (``262µs``: ``parse_duration`` reads it back)."""
     if seconds < 1 and seconds > 0:
-        return f"{round(seconds * 1000)}ms"
+        ms = round(seconds * 1000)
+        return f"{ms}ms" if ms else f"{max(1, round(seconds * 1e6))}µs"
     whole = round(seconds)
     h, rem = divmod(whole, 3600)
     m, s = divmod(rem, 60)

@@ -82,10 +82,10 @@ class PassWork:
         sync: Sync,
         now: float,
         full: bool,
-        phases: PassPhases | None = None,
+        phases: PassPhases,
     ):
         self.e = parts
-        self.phases = phases if phases is not None else PassPhases()
+        self.phases = phases
         self.lowered = lowered
         self.sync = sync
         self.now = now

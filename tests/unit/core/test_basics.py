@@ -35,6 +35,9 @@ def test_bad_durations(bad):
 
 def test_format_duration():
     assert [format_duration(x) for x in (270, 3600, 0.25, 0)] == ["4m30s", "1h", "250ms", "0s"]
+    # under half a millisecond: microseconds, not "0ms", and the value reads back
+    assert [format_duration(x) for x in (0.000262, 1e-7)] == ["262µs", "1µs"]
+    assert parse_duration(format_duration(0.000262)) == pytest.approx(0.000262)
 
 
 def test_x25519_rfc7748_vector():
